@@ -1,0 +1,44 @@
+# shaobing — two commands from a fresh clone: `make demo` and `make test`.
+# Each sets up its own virtualenv, installs the package with the tested pins, and starts the
+# local stack (Kafka + Elasticsearch) if it is not running. `make test` stops the stack again
+# if it was the one that started it, whatever the outcome of the tests.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SB     := $(BIN)/shaobing
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install demo test unit stack-up stack-down clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shaobing needs Python 3.11+")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+stack-up: install
+	$(SB) stack up
+
+stack-down: install
+	$(SB) stack down
+
+demo: install
+	$(SB) demo
+
+unit: install
+	$(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+test: install
+	@started=0; \
+	if ! $(SB) stack status >/dev/null 2>&1; then \
+	  $(SB) stack up || exit 1; started=1; \
+	fi; \
+	trap 'if [ $$started = 1 ]; then $(SB) stack down; fi' EXIT INT TERM; \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,187 @@
+"""`shaobing stack up|down|status`: the local Kafka + Elasticsearch stack on loopback.
+
+Reads the stack fields of Settings. `up` fetches (once), starts both nodes, waits until they
+are healthy, then creates the topics (from streams.topics) and applies the index templates;
+every step is idempotent, so `up` on a running stack only re-checks and says so.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from infra import fetch
+from infra.errors import StackError
+from infra.nodes import ElasticsearchNode, KafkaNode, Node, find_java
+from shaobing.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NodeStatus:
+    name: str
+    pid: int | None
+    healthy: bool
+    detail: str
+
+
+def kafka_healthy(servers: str, timeout_s: float = 3.0) -> tuple[bool, str]:
+    """The broker answers a metadata request."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=int(timeout_s * 1000),
+                                 bootstrap_timeout_ms=int(timeout_s * 1000), client_id="shaobing-stack")
+    except (KafkaError, OSError, ValueError) as exc:
+        return False, f"no metadata: {exc.__class__.__name__}"
+    try:
+        brokers = admin.describe_cluster()["brokers"]
+        return bool(brokers), f"{len(brokers)} broker(s)"
+    except (KafkaError, OSError) as exc:
+        return False, f"no metadata: {exc.__class__.__name__}"
+    finally:
+        admin.close()
+
+
+def es_healthy(url: str, timeout_s: float = 3.0) -> tuple[bool, str]:
+    """Cluster health is yellow or green."""
+    import httpx
+
+    try:
+        resp = httpx.get(f"{url}/_cluster/health", params={"timeout": f"{int(timeout_s)}s"}, timeout=timeout_s + 2)
+        status = resp.json().get("status", "?") if resp.status_code == 200 else f"HTTP {resp.status_code}"
+    except (httpx.HTTPError, ValueError) as exc:
+        return False, f"unreachable: {exc.__class__.__name__}"
+    return status in ("yellow", "green"), f"cluster health {status}"
+
+
+def _wait_healthy(node: Node, proc, check, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    detail = ""
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            node.pid_file.unlink(missing_ok=True)
+            raise StackError(f"{node.name} exited during start-up (exit {proc.returncode}). Last log lines:\n"
+                             f"{node.log_tail()}")
+        ok, detail = check()
+        if ok:
+            return
+        time.sleep(1.0)
+    node.stop(timeout=20)
+    raise StackError(f"{node.name} was not healthy after {timeout_s:.0f}s ({detail}); stopped it. "
+                     f"Last log lines:\n{node.log_tail()}")
+
+
+def create_topics(servers: str) -> list[str]:
+    """Create every topic in streams.topics that is missing. Returns the names created."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+    from streams.topics import ALL_TOPICS, topic_config
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=servers, client_id="shaobing-stack")
+    except KafkaError as exc:
+        raise StackError(f"cannot reach Kafka at {servers} to create topics: {exc}") from exc
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in ALL_TOPICS if t.name not in existing]
+        created = []
+        for spec in missing:
+            try:
+                admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=topic_config(spec))])
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+        for desc in admin.describe_topics([t.name for t in ALL_TOPICS if t.name in existing]):
+            want = next(t.partitions for t in ALL_TOPICS if t.name == desc["name"])
+            if len(desc["partitions"]) != want:
+                log.warning("topic %s has %d partitions, streams.topics says %d; left as it is",
+                            desc["name"], len(desc["partitions"]), want)
+        return created
+    finally:
+        admin.close()
+
+
+def apply_index_templates(url: str) -> list[str]:
+    from elasticsearch import ApiError, Elasticsearch, TransportError
+
+    from indexer.templates import apply_templates
+
+    try:
+        with Elasticsearch(url, request_timeout=30) as es:
+            return apply_templates(es)
+    except (ApiError, TransportError) as exc:
+        raise StackError(f"applying the index templates to {url} failed: {exc}") from exc
+
+
+class Stack:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.kafka = KafkaNode(settings)
+        self.es = ElasticsearchNode(settings)
+
+    def _checks(self):
+        s = self.settings
+        return {self.kafka.name: lambda: kafka_healthy(s.kafka_servers), self.es.name: lambda: es_healthy(s.elasticsearch_url)}
+
+    def status(self) -> list[NodeStatus]:
+        checks = self._checks()
+        result = []
+        for node in (self.kafka, self.es):
+            pid = node.pid()
+            healthy, detail = checks[node.name]() if pid else (False, "not running")
+            result.append(NodeStatus(node.name, pid, healthy, detail))
+        return result
+
+    def up(self, echo=print) -> bool:
+        """Start what is not running. Returns True if it was already fully up."""
+        if not self.settings.uses_local_stack:
+            raise StackError("SHAOBING_KAFKA_BOOTSTRAP / SHAOBING_ES_URL point at external clusters; "
+                             "`stack up` only manages the local stack. Unset them to use it.")
+        nodes = (self.kafka, self.es)
+        running = {n.name: n.pid() for n in nodes}
+        if all(running.values()) and all(s.healthy for s in self.status()):
+            echo("stack already up: " + ", ".join(f"{n.name} (pid {running[n.name]})" for n in nodes))
+            self._provision(echo)
+            return True
+        java = find_java(self.settings)
+        for node in nodes:
+            if not running[node.name]:
+                node.check_ports_free()
+        fetch.fetch_kafka(self.settings.cache_dir)
+        fetch.fetch_elasticsearch(self.settings.cache_dir)
+        procs = {}
+        for node in nodes:
+            if not running[node.name]:
+                echo(f"starting {node.name} on 127.0.0.1:{node.port}")
+                procs[node.name] = node.start(java)
+        checks = self._checks()
+        try:
+            for node in nodes:
+                _wait_healthy(node, procs.get(node.name), checks[node.name], self.settings.stack_timeout_s)
+        except StackError:
+            for node in nodes:
+                if node.name in procs:
+                    node.stop(timeout=20)
+            raise
+        self._provision(echo)
+        echo("stack up: Kafka " + self.settings.kafka_servers + ", Elasticsearch " + self.settings.elasticsearch_url)
+        return False
+
+    def _provision(self, echo) -> None:
+        created = create_topics(self.settings.kafka_servers)
+        if created:
+            echo("created topics: " + ", ".join(created))
+        indices = apply_index_templates(self.settings.elasticsearch_url)
+        if indices:
+            echo("created indices: " + ", ".join(indices))
+
+    def down(self, echo=print) -> bool:
+        """Stop both nodes and wait for them. Returns True if anything was running."""
+        stopped = [node.name for node in (self.kafka, self.es) if node.stop()]
+        echo(("stopped " + ", ".join(stopped)) if stopped else "stack already down")
+        return bool(stopped)

@@ -1,0 +1,61 @@
+"""The `shaobing` command: one entry point that builds Settings and dispatches subcommands."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from shaobing.settings import SettingsError, load_settings
+
+
+def _stack(args, settings) -> int:
+    from infra.stack import Stack
+
+    stack = Stack(settings)
+    if args.action == "up":
+        stack.up()
+        return 0
+    if args.action == "down":
+        stack.down()
+        return 0
+    statuses = stack.status()
+    for st in statuses:
+        state = f"running (pid {st.pid})" if st.pid else "stopped"
+        print(f"{st.name:<14} {state:<22} {'healthy' if st.healthy else 'unhealthy':<10} {st.detail}")
+    return 0 if all(s.healthy for s in statuses) else 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shaobing", description="舆情哨兵 — real-time public-opinion monitoring")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stack = sub.add_parser("stack", help="the local Kafka + Elasticsearch stack")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.set_defaults(func=_stack)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # kafka-python logs every connection at INFO; keep operators' consoles readable
+    for noisy in ("kafka", "httpx", "elastic_transport"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    from infra.errors import StackError
+
+    try:
+        return args.func(args, settings)
+    except StackError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""One typed Settings object for every shaobing process, read from `SHAOBING_*` environment
+variables (and an optional `.env`). Built once at the entry point and passed down."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_root(kind: str) -> Path:
+    # Elasticsearch refuses to run as root, so root runs it as an unprivileged user; that user
+    # must be able to reach the node's files, which /root/... does not allow.
+    if os.geteuid() == 0:
+        return Path("/var/cache/shaobing") if kind == "cache" else Path("/var/lib/shaobing")
+    home = Path.home()
+    return home / ".cache" / "shaobing" if kind == "cache" else home / ".local" / "state" / "shaobing"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHAOBING_", env_file=".env", extra="ignore", frozen=True)
+
+    # --- where the services are (point these at existing clusters to skip the local stack)
+    kafka_bootstrap: str = Field("", description="host:port[,host:port]; empty = the local stack")
+    es_url: str = Field("", description="http(s)://host:port; empty = the local stack")
+
+    # --- the local stack (`shaobing stack up`)
+    cache_dir: Path = Field(default_factory=lambda: _default_root("cache"))
+    state_dir: Path = Field(default_factory=lambda: _default_root("state"))
+    kafka_port: int = Field(9092, ge=1, le=65535)
+    kafka_controller_port: int = Field(9093, ge=1, le=65535)
+    es_port: int = Field(9200, ge=1, le=65535)
+    es_transport_port: int = Field(9300, ge=1, le=65535)
+    kafka_heap_mb: int = Field(512, ge=128, le=1024)
+    es_heap_mb: int = Field(512, ge=256, le=1024)
+    java_home: Path | None = None
+    es_user: str = "shaobing-es"
+    stack_timeout_s: float = Field(180.0, gt=0)
+
+    # --- processes
+    metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")
+    log_level: str = "INFO"
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        value = value.strip()
+        for server in filter(None, value.split(",")):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{server!r} is not host:port")
+        return value
+
+    @field_validator("es_url")
+    @classmethod
+    def _check_es_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> "Settings":
+        ports = {
+            "kafka_port": self.kafka_port,
+            "kafka_controller_port": self.kafka_controller_port,
+            "es_port": self.es_port,
+            "es_transport_port": self.es_transport_port,
+        }
+        seen: dict[int, str] = {}
+        for name, port in ports.items():
+            if port in seen:
+                raise ValueError(f"{name} and {seen[port]} are both {port}")
+            seen[port] = name
+        return self
+
+    @property
+    def kafka_servers(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def elasticsearch_url(self) -> str:
+        return self.es_url or f"http://127.0.0.1:{self.es_port}"
+
+    @property
+    def uses_local_stack(self) -> bool:
+        return not self.kafka_bootstrap and not self.es_url
+
+
+class SettingsError(Exception):
+    """The environment does not describe a valid configuration."""
+
+
+def load_settings(**overrides) -> Settings:
+    """Build Settings, turning pydantic's error into one readable message naming each field."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"SHAOBING_{field.upper()}" if err["loc"] else "SHAOBING_*"
+            lines.append(f"{env}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc

@@ -1,0 +1,30 @@
+"""Kafka topic names and partition counts: the one definition the crawler, the Faust app and
+`shaobing stack up` all import. Reads no settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    # how long the broker keeps records; the raw and dead-letter topics are the replay source
+    retention_ms: int
+    description: str
+
+
+_DAY_MS = 24 * 3600 * 1000
+
+POSTS_RAW = TopicSpec("posts.raw", 3, 7 * _DAY_MS, "raw posts from the spiders, key = post_id")
+POSTS_ENRICHED = TopicSpec("posts.enriched", 3, 7 * _DAY_MS, "deduplicated, tagged posts, key = post_id")
+MENTIONS = TopicSpec("mentions", 3, 3 * _DAY_MS, "one record per (post, subject), key = subject")
+SURGES = TopicSpec("surges", 2, 30 * _DAY_MS, "surge and threshold events, key = subject")
+POSTS_DLQ = TopicSpec("posts.dlq", 1, 30 * _DAY_MS, "records that could not be processed, with the reason")
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ENRICHED, MENTIONS, SURGES, POSTS_DLQ)
+
+
+def topic_config(spec: TopicSpec) -> dict[str, str]:
+    """Broker-side topic config applied at creation."""
+    return {"retention.ms": str(spec.retention_ms), "cleanup.policy": "delete"}
