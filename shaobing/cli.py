@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
+import pkgutil
 import sys
+
+from shaobing import commands
 
 from shaobing.settings import SettingsError, load_settings
 
@@ -32,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     stack = sub.add_parser("stack", help="the local Kafka + Elasticsearch stack")
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.set_defaults(func=_stack)
+
+    # each module in shaobing/commands exposes register(subparsers) and sets its own func
+    for info in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"shaobing.commands.{info.name}").register(sub)
     return parser
 
 

@@ -1,0 +1,129 @@
+"""Every message schema on shaobing's Kafka topics, defined once and imported everywhere else.
+
+Pydantic models rather than faust.Record: the pure cores (validation, dedup, analysis, surge
+detection) must stay free of faust imports, and pydantic's errors name the offending field,
+which becomes the dead-letter reason. Wire format: UTF-8 JSON, timestamps ISO 8601 in UTC.
+Adding an optional field is compatible; renaming or removing one needs a schema_version bump.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+MAX_RAW_BYTES = 1_000_000        # a posts.raw record larger than this goes to the dead-letter topic
+MAX_TEXT_CHARS = 200_000
+
+PostKind = Literal["forum", "reply", "news", "feed", "api"]
+SentimentLabel = Literal["positive", "neutral", "negative"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes):
+        return cls.model_validate_json(data)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+class RawPost(_Record):
+    """posts.raw — one crawled post, as the spider saw it. key = post_id."""
+
+    schema_version: int = SCHEMA_VERSION
+    post_id: str = Field(min_length=1, max_length=128)
+    site: str = Field(min_length=1, max_length=128)
+    source: str = Field(min_length=1, max_length=128)
+    kind: PostKind
+    url: str = Field(min_length=1, max_length=4096)
+    native_id: str = Field("", max_length=256)
+    title: str = Field("", max_length=1000)
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    author: str = Field("", max_length=256)
+    published_at: AwareDatetime
+    crawled_at: AwareDatetime
+    reply_to: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    # wall-clock time the producer handed the record to Kafka; used to measure alert latency
+    produced_at: AwareDatetime | None = None
+
+    _utc_times = field_validator("published_at", "crawled_at", "produced_at")(
+        lambda v: _utc(v) if v is not None else v
+    )
+
+
+class EnrichedPost(RawPost):
+    """posts.enriched — a unique post with everything the text analysis derived. key = post_id."""
+
+    tokens: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    entities: dict[str, list[str]] = Field(default_factory=dict)   # PER / LOC / ORG
+    watch_terms: list[str] = Field(default_factory=list)
+    subjects: list[str] = Field(default_factory=list)
+    sentiment: float = 0.5
+    sentiment_label: SentimentLabel = "neutral"
+    simhash: str = ""              # 16 hex digits
+    content_hash: str = ""
+    cluster_id: str = ""           # post_id of the first-seen post of its repost cluster (首发)
+    is_repost: bool = False
+
+
+class Mention(_Record):
+    """mentions — one (post, subject) pair, re-keyed by subject."""
+
+    subject: str
+    post_id: str
+    site: str
+    url: str
+    title: str
+    published_at: AwareDatetime
+    sentiment_label: SentimentLabel
+    is_repost: bool
+    cluster_id: str
+    produced_at: AwareDatetime | None = None
+
+
+class SamplePost(_Record):
+    post_id: str
+    site: str
+    url: str
+    title: str
+    published_at: AwareDatetime
+
+
+class Surge(_Record):
+    """surges — a subject whose mentions broke a rule. key = subject."""
+
+    subject: str
+    rule: str
+    severity: Literal["info", "warning", "critical"] = "warning"
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    count: int
+    baseline: float
+    negative_share: float
+    samples: list[SamplePost] = Field(default_factory=list)
+    detected_at: AwareDatetime
+    first_produced_at: AwareDatetime | None = None
+
+
+class DeadLetter(_Record):
+    """posts.dlq — a record that could not be processed, with why and its original bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    stage: str
+    reason: str
+    key_b64: str = ""
+    value_b64: str = ""
+    value_bytes: int = 0
+    at: AwareDatetime
