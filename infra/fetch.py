@@ -57,9 +57,10 @@ def fetch_kafka(cache_dir: Path) -> Path:
     target = kafka_libs(cache_dir)
     if target.is_dir() and any(target.glob("kafka_2.13-*.jar")):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = cache_dir / "stack"
+    staging.mkdir(parents=True, exist_ok=True)
     log.info("fetching Kafka %s from Maven Central", versions.KAFKA_VERSION)
-    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=target.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=staging) as tmp:
         libs = Path(tmp) / "libs"
         _mvn(["dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={libs}",
               f"-Dkafka.version={versions.KAFKA_VERSION}"], Path(tmp))

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra import fetch, versions
@@ -90,6 +90,7 @@ class Node:
     name: str
     port: int
     settings: Settings
+    _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
     def home(self) -> Path:
@@ -132,7 +133,14 @@ class Node:
                                 env=env, cwd=self.home, start_new_session=True, **kwargs)
         out.close()
         self.pid_file.write_text(str(proc.pid))
+        self._proc = proc
         return proc
+
+    def _reap(self) -> None:
+        # a child of this process that has exited must be waited for, or it lingers as a zombie
+        if self._proc is not None:
+            self._proc.wait()
+            self._proc = None
 
     def log_tail(self) -> str:
         return tail(self.console_log)
@@ -151,6 +159,7 @@ class Node:
             _signal_group(pid, signal.SIGKILL)
             while _group_alive(pid):
                 time.sleep(0.1)
+        self._reap()
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -161,6 +170,7 @@ class Node:
             _signal_group(pid, signal.SIGKILL)
             while _group_alive(pid):
                 time.sleep(0.05)
+        self._reap()
 
 
 def _signal_group(pid: int, sig: int) -> None:

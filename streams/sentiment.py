@@ -1,0 +1,146 @@
+"""Sentiment of a post from its jieba tokens: a linear model (naive Bayes or logistic regression).
+
+Both trainers produce the same shape, a bias plus one weight per distinct token, so scoring is
+a dictionary sum and a sigmoid. The model file is gzip'd UTF-8 text: a JSON header line, then
+`token<TAB>weight` lines. snownlp's bundled classifier stays available as a baseline
+(`snownlp_score`). Reads no settings.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+FORMAT = "shaobing-sentiment/1"
+# a post is positive at or above POSITIVE, negative at or below NEGATIVE, neutral in between
+POSITIVE, NEGATIVE = 0.6, 0.4
+
+
+class SentimentModelError(ValueError):
+    """A model file that cannot be read; the message names the file and line."""
+
+
+def label_of(score: float) -> str:
+    return "positive" if score >= POSITIVE else "negative" if score <= NEGATIVE else "neutral"
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+@dataclass(frozen=True, eq=False)
+class SentimentModel:
+    bias: float
+    weights: dict[str, float]
+    meta: dict = field(default_factory=dict)
+
+    def score(self, tokens: Iterable[str]) -> float:
+        """Probability that the post is positive; 0.5 when no token is known to the model."""
+        weights = self.weights
+        known = [weights[t] for t in set(tokens) if t in weights]
+        if not known:
+            return 0.5
+        return _sigmoid(self.bias + sum(known))
+
+    def save(self, path: str | Path) -> None:
+        header = {"format": FORMAT, "bias": self.bias, **self.meta}
+        with gzip.open(path, "wt", encoding="utf-8") as out:
+            out.write(json.dumps(header, ensure_ascii=False) + "\n")
+            for token, weight in sorted(self.weights.items()):
+                out.write(f"{token}\t{weight:.5g}\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "SentimentModel":
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as src:
+                lines = src.read().splitlines()
+        except (OSError, EOFError, UnicodeDecodeError) as exc:
+            raise SentimentModelError(f"{path}: cannot read a gzip'd sentiment model: {exc}") from exc
+        try:
+            header = json.loads(lines[0]) if lines else {}
+        except json.JSONDecodeError as exc:
+            raise SentimentModelError(f"{path}, line 1: header is not JSON: {exc}") from exc
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise SentimentModelError(f"{path}, line 1: not a {FORMAT} model")
+        weights = {}
+        for number, line in enumerate(lines[1:], start=2):
+            token, sep, value = line.rpartition("\t")
+            try:
+                weights[token] = float(value)
+            except ValueError:
+                sep = ""
+            if not sep or not token:
+                raise SentimentModelError(f"{path}, line {number}: expected token<TAB>weight")
+        bias = float(header.pop("bias", 0.0))
+        header.pop("format")
+        return cls(bias, weights, header)
+
+
+def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 1.0,
+                      min_count: int = 2) -> SentimentModel:
+    """Binarised multinomial naive Bayes (each token counted once per post), Laplace smoothing."""
+    counts = (Counter(), Counter())
+    n_docs = [0, 0]
+    for label, tokens in docs:
+        n_docs[label] += 1
+        counts[label].update(set(tokens))
+    if not all(n_docs):
+        raise ValueError("training data needs both positive (1) and negative (0) posts")
+    vocab = [t for t in counts[0].keys() | counts[1].keys() if counts[0][t] + counts[1][t] >= min_count]
+    totals = [sum(counts[c][t] for t in vocab) + alpha * len(vocab) for c in (0, 1)]
+    weights = {
+        t: math.log((counts[1][t] + alpha) / totals[1]) - math.log((counts[0][t] + alpha) / totals[0])
+        for t in vocab
+    }
+    bias = math.log(n_docs[1] / n_docs[0])
+    return SentimentModel(bias, weights, {"trainer": "naive_bayes", "alpha": alpha, "min_count": min_count,
+                                          "docs": sum(n_docs)})
+
+
+def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, rate: float = 0.2,
+                   l2: float = 1e-5, min_count: int = 2, seed: int = 42) -> SentimentModel:
+    """Logistic regression on binary token features, plain SGD with L2 and a decaying rate."""
+    freq = Counter(t for _, tokens in docs for t in set(tokens))
+    rows = [(label, [t for t in set(tokens) if freq[t] >= min_count]) for label, tokens in docs]
+    if len({label for label, _ in rows}) < 2:
+        raise ValueError("training data needs both positive (1) and negative (0) posts")
+    weights: dict[str, float] = {}
+    bias = 0.0
+    rng = random.Random(seed)
+    order = list(range(len(rows)))
+    step = 0
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for i in order:
+            label, feats = rows[i]
+            step += 1
+            lr = rate / (1.0 + step * 1e-5)
+            margin = bias + sum(weights.get(t, 0.0) for t in feats)
+            grad = _sigmoid(margin) - label
+            bias -= lr * grad
+            shrink = 1.0 - lr * l2
+            for t in feats:
+                weights[t] = weights.get(t, 0.0) * shrink - lr * grad
+    weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4}
+    return SentimentModel(bias, weights, {"trainer": "logistic", "epochs": epochs, "rate": rate, "l2": l2,
+                                          "min_count": min_count, "docs": len(rows)})
+
+
+def snownlp_score(tokens: Sequence[str]) -> float:
+    """snownlp's bundled (shopping/hotel review) naive Bayes, applied to our tokens: the baseline."""
+    from snownlp import normal
+    from snownlp.sentiment import classifier
+
+    words = normal.filter_stop(list(tokens))
+    if not words:
+        return 0.5
+    ret, prob = classifier.classifier.classify(words)
+    return prob if ret == "pos" else 1.0 - prob

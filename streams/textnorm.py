@@ -1,0 +1,56 @@
+"""Text normalisation for analysis: traditional->simplified, full->half width, HTML/URL clean-up.
+
+Pure functions, no settings. The traditional->simplified table is built once from the
+character map snownlp ships (single characters only, so conversion is one str.translate).
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+
+# Analysis reads at most this many characters of title + text: news articles put the who/where
+# up front, and segmentation cost grows linearly with length (see docs/quality.md, Limits).
+MAX_ANALYSIS_CHARS = 3000
+
+_WIDTH_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_WIDTH_TABLE[0x3000] = 0x20   # ideographic space
+
+
+def _t2s_table() -> dict[int, str]:
+    from snownlp.normal.zh import zh2hans   # snownlp is a runtime dependency already
+
+    return {ord(k): v for k, v in zh2hans.items() if len(k) == 1 and len(v) == 1 and k != v}
+
+
+_TABLE: dict[int, int | str] = {**_t2s_table(), **_WIDTH_TABLE}
+_SPACE = re.compile(r"\s+")
+_TAG = re.compile(r"<[^<>]{0,2000}>")
+_URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef<>\"']+", re.IGNORECASE)
+_MENTION = re.compile(r"@[\w\-]{1,30}")
+# Weibo/forum emoticon codes such as [哈哈] or [泪]: short bracketed words, no digits inside
+EMOTICON = re.compile(r"\[[^\[\]\d\s]{1,8}\]")
+
+
+def normalise(text: str) -> str:
+    """Traditional->simplified, full-width->half-width, whitespace runs collapsed to one space."""
+    return _SPACE.sub(" ", text.translate(_TABLE)).strip()
+
+
+def content_hash(text: str) -> str:
+    """Hex digest of the normalised text: equal for a re-crawl or a verbatim copy."""
+    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def strip_emoticons(text: str) -> str:
+    return EMOTICON.sub(" ", text)
+
+
+def clean_for_analysis(title: str, text: str, limit: int = MAX_ANALYSIS_CHARS) -> str:
+    """Title and text as one normalised string without markup, URLs or @handles, cut at `limit`."""
+    joined = f"{title}\n{text}" if title else text
+    # cut early (with slack for markup) so hostile megabyte inputs never reach the regexes whole
+    joined = joined[: limit * 4]
+    joined = html.unescape(_TAG.sub(" ", joined))
+    joined = _MENTION.sub(" ", _URL.sub(" ", joined))
+    return normalise(joined)[:limit]

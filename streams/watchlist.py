@@ -1,0 +1,117 @@
+"""Watch lists: named subjects of terms, loaded from YAML, matched with one Aho-Corasick pass.
+
+File format (see streams/resources/watchlist.yml)::
+
+    subjects:
+      安全事故:
+        terms: [爆炸, 坍塌]        # any one hit matches; "+词" / "!词" here mean require / exclude
+        require: [工厂]             # optional: all must be present too
+        exclude: [演习, 演练]       # optional: none may be present
+
+Terms are normalised like the text (simplified, half-width, lower case) before matching.
+Errors name the file, the subject and the field. Reads no settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+import yaml
+
+from streams.textnorm import normalise
+
+FIELDS = ("terms", "require", "exclude")
+
+
+class WatchlistError(ValueError):
+    """A watch-list file that cannot be used; the message names file, subject and field."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    terms: tuple[str, ...]
+    require: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def _norm_term(term: str) -> str:
+    return normalise(term).lower()
+
+
+def _term_list(where: str, field: str, value) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise WatchlistError(f"{where}, field '{field}': must be a list of strings")
+    terms = [_norm_term(t) for t in value]
+    if any(not t for t in terms):
+        raise WatchlistError(f"{where}, field '{field}': contains an empty term")
+    return terms
+
+
+def parse_subjects(data, source: str = "<watchlist>") -> tuple[Subject, ...]:
+    if not isinstance(data, dict) or not isinstance(data.get("subjects"), dict) or not data["subjects"]:
+        raise WatchlistError(f"{source}: top-level field 'subjects' must be a non-empty mapping")
+    subjects = []
+    for name, body in data["subjects"].items():
+        where = f"{source}: subject {name!r}"
+        if not isinstance(name, str) or not name.strip():
+            raise WatchlistError(f"{where}: the subject name must be a non-empty string")
+        if not isinstance(body, dict):
+            raise WatchlistError(f"{where}: must be a mapping with field 'terms'")
+        unknown = sorted(set(body) - set(FIELDS))
+        if unknown:
+            raise WatchlistError(f"{where}, field '{unknown[0]}': unknown field (allowed: {', '.join(FIELDS)})")
+        terms, require, exclude = [], _term_list(where, "require", body.get("require")), \
+            _term_list(where, "exclude", body.get("exclude"))
+        for term in _term_list(where, "terms", body.get("terms")):
+            if term.startswith("+") and len(term) > 1:
+                require.append(term[1:])
+            elif term.startswith("!") and len(term) > 1:
+                exclude.append(term[1:])
+            else:
+                terms.append(term)
+        if not terms:
+            raise WatchlistError(f"{where}, field 'terms': needs at least one plain term")
+        subjects.append(Subject(name.strip(), tuple(dict.fromkeys(terms)), tuple(require), tuple(exclude)))
+    return tuple(subjects)
+
+
+def load_subjects(path: str | Path) -> tuple[Subject, ...]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise WatchlistError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise WatchlistError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_subjects(data, str(path))
+
+
+class WatchlistMatcher:
+    """One automaton over every term of every subject; match() is one pass over the text."""
+
+    def __init__(self, subjects: tuple[Subject, ...]):
+        self.subjects = subjects
+        self._automaton = ahocorasick.Automaton()
+        for subject in subjects:
+            for term in (*subject.terms, *subject.require, *subject.exclude):
+                self._automaton.add_word(term, term)
+        self._automaton.make_automaton()
+
+    def terms(self) -> set[str]:
+        return {t for s in self.subjects for t in s.terms}
+
+    def match(self, text: str) -> tuple[list[str], list[str]]:
+        """(matched subject names, their hit terms), both in watch-list order."""
+        hits = dict.fromkeys(term for _, term in self._automaton.iter(text.lower()))
+        subjects, terms = [], {}
+        for subject in self.subjects:
+            found = [t for t in subject.terms if t in hits]
+            if not found or any(t not in hits for t in subject.require) or any(t in hits for t in subject.exclude):
+                continue
+            subjects.append(subject.name)
+            terms.update(dict.fromkeys(found))
+        return subjects, list(terms)

@@ -1,0 +1,18 @@
+from streams import topics
+
+
+def test_every_design_topic_is_defined_once():
+    names = [t.name for t in topics.ALL_TOPICS]
+    assert names == ["posts.raw", "posts.enriched", "mentions", "surges", "posts.dlq"]
+    assert len(set(names)) == len(names)
+
+
+def test_streams_that_scale_have_several_partitions():
+    for spec in (topics.POSTS_RAW, topics.POSTS_ENRICHED, topics.MENTIONS):
+        assert spec.partitions >= 2, spec.name
+
+
+def test_topic_config_is_broker_syntax():
+    cfg = topics.topic_config(topics.POSTS_RAW)
+    assert cfg["retention.ms"] == str(7 * 24 * 3600 * 1000)
+    assert cfg["cleanup.policy"] == "delete"
