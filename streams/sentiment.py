@@ -144,3 +144,20 @@ def snownlp_score(tokens: Sequence[str]) -> float:
         return 0.5
     ret, prob = classifier.classifier.classify(words)
     return prob if ret == "pos" else 1.0 - prob
+
+
+def evaluate(gold: Sequence[int], scores: Sequence[float]) -> dict:
+    """n, accuracy and per-class precision/recall/F1, a post counted positive when score >= 0.5."""
+    predicted = [1 if s >= 0.5 else 0 for s in scores]
+    report: dict = {"n": len(gold), "accuracy": _ratio(sum(p == g for p, g in zip(predicted, gold)), len(gold))}
+    for label, name in ((1, "positive"), (0, "negative")):
+        tp = sum(p == g == label for p, g in zip(predicted, gold))
+        precision = _ratio(tp, sum(p == label for p in predicted))
+        recall = _ratio(tp, sum(g == label for g in gold))
+        f1 = _ratio(2 * precision * recall, precision + recall)
+        report[name] = {"precision": precision, "recall": recall, "f1": f1, "support": sum(g == label for g in gold)}
+    return report
+
+
+def _ratio(num: float, den: float) -> float:
+    return round(num / den, 4) if den else 0.0

@@ -23,7 +23,9 @@ def _t2s_table() -> dict[int, str]:
     return {ord(k): v for k, v in zh2hans.items() if len(k) == 1 and len(v) == 1 and k != v}
 
 
-_TABLE: dict[int, int | str] = {**_t2s_table(), **_WIDTH_TABLE}
+# lone surrogates cannot be encoded as UTF-8 and control characters break JSON consumers: drop them
+_DROP = {code: None for code in (*range(0xD800, 0xE000), *range(0x00, 0x20), 0x7F) if chr(code) not in "\t\n\r"}
+_TABLE: dict[int, int | str | None] = {**_t2s_table(), **_WIDTH_TABLE, **_DROP}
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 _URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef<>\"']+", re.IGNORECASE)
@@ -33,7 +35,8 @@ EMOTICON = re.compile(r"\[[^\[\]\d\s]{1,8}\]")
 
 
 def normalise(text: str) -> str:
-    """Traditional->simplified, full-width->half-width, whitespace runs collapsed to one space."""
+    """Traditional->simplified, full-width->half-width, no control characters or lone surrogates,
+    whitespace runs collapsed to one space."""
     return _SPACE.sub(" ", text.translate(_TABLE)).strip()
 
 

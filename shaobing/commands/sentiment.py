@@ -1,0 +1,121 @@
+"""`shaobing sentiment train|eval FILE.csv`: retrain or measure the sentiment model on labelled posts.
+
+FILE.csv has the header `label,text` (label 1 positive, 0 negative). Reads no settings.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+TRAINERS = ("naive_bayes", "logistic")
+
+
+class LabelledFileError(ValueError):
+    """A labelled CSV that cannot be used; the message names the file and line."""
+
+
+def read_labelled(path: Path) -> list[tuple[int, str]]:
+    """(label, text) rows of a `label,text` CSV; any malformed row is an error naming its line."""
+    try:
+        src = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise LabelledFileError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+    rows = []
+    with src:
+        reader = csv.reader(src)
+        try:
+            header = next(reader, None)
+            if header is None or [h.strip().lower() for h in header] != ["label", "text"]:
+                raise LabelledFileError(f"{path}, line 1: header must be `label,text`, got {header!r}")
+            for record in reader:
+                line = reader.line_num
+                if not record:
+                    continue   # a blank line
+                if len(record) != 2:
+                    raise LabelledFileError(f"{path}, line {line}: expected 2 fields (label,text), got {len(record)}")
+                label, text = record[0].strip(), record[1]
+                if label not in ("0", "1"):
+                    raise LabelledFileError(f"{path}, line {line}: label must be 0 or 1, got {label!r}")
+                rows.append((int(label), text))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise LabelledFileError(f"{path}, line {reader.line_num}: {exc}") from exc
+    if not rows:
+        raise LabelledFileError(f"{path}: no labelled rows")
+    return rows
+
+
+def _default_model() -> Path:
+    from streams.analysis import RESOURCES
+
+    return RESOURCES / "sentiment.tsv.gz"
+
+
+def _segmenter():
+    from streams.analysis import DEFAULT_WATCHLIST, Segmenter
+    from streams.watchlist import WatchlistMatcher, load_subjects
+
+    # same dictionaries (and default watch terms) as the stream's analyze(), so tokens agree
+    return Segmenter.load(extra_words=sorted(WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST)).terms()))
+
+
+def _train(args, settings) -> int:
+    from streams import sentiment
+
+    try:
+        rows = read_labelled(args.file)
+    except LabelledFileError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    segmenter = _segmenter()
+    docs = [(label, segmenter.tokens("", text)) for label, text in rows]
+    try:
+        if args.trainer == "logistic":
+            model = sentiment.train_logistic(docs)
+        else:
+            model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count)
+    except ValueError as exc:
+        print(f"错误 / error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    model.meta["source"] = args.file.name
+    args.out = args.out or _default_model()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    print(f"已训练 {len(docs)} 条，词表 {len(model.weights)} / trained on {len(docs)} posts, "
+          f"{len(model.weights)} features -> {args.out}")
+    return 0
+
+
+def _eval(args, settings) -> int:
+    from streams import sentiment
+
+    try:
+        rows = read_labelled(args.file)
+        args.model = args.model or _default_model()
+        model = sentiment.SentimentModel.load(args.model)
+    except (LabelledFileError, sentiment.SentimentModelError) as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    segmenter = _segmenter()
+    scores = [model.score(segmenter.tokens("", text)) for _, text in rows]
+    report = sentiment.evaluate([label for label, _ in rows], scores)
+    print(f"准确率 / accuracy {report['accuracy']:.4f} on {report['n']} posts ({args.model})")
+    print(json.dumps(report, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("sentiment", help="情感模型：训练与评估 / train and evaluate the sentiment model")
+    actions = parser.add_subparsers(dest="action", required=True)
+    train = actions.add_parser("train", help="在 label,text CSV 上训练 / train on a label,text CSV")
+    train.add_argument("file", type=Path, metavar="FILE.csv")
+    train.add_argument("--out", type=Path, default=None, metavar="MODEL", help="default: the shipped model")
+    train.add_argument("--trainer", choices=TRAINERS, default="naive_bayes")
+    train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
+    train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
+    train.set_defaults(func=_train)
+    evaluate = actions.add_parser("eval", help="在 label,text CSV 上评估 / evaluate on a label,text CSV")
+    evaluate.add_argument("file", type=Path, metavar="FILE.csv")
+    evaluate.add_argument("--model", type=Path, default=None, metavar="MODEL", help="default: the shipped model")
+    evaluate.set_defaults(func=_eval)

@@ -1,0 +1,98 @@
+"""analyze(): one segmentation feeding every derivation, on fixtures written for these tests."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from streams.analysis import MAX_ANALYSIS_CHARS, Analysis, Resources, analyze, hamming, normalise
+from streams.textnorm import clean_for_analysis
+
+NEWS = ("某县化工厂爆炸", "某县化工厂昨夜发生爆炸，造成三人死亡。北京市公安局民警王小明在河北省石家庄市调查，"
+        "新华社记者李华报道。")
+
+
+@pytest.fixture(scope="module")
+def resources() -> Resources:
+    return Resources.load()
+
+
+def test_one_pass_derives_everything(resources):
+    a = analyze(*NEWS, resources)
+    assert isinstance(a, Analysis)
+    assert "化工厂" in a.tokens and "，" not in a.tokens
+    assert a.subjects == ["安全事故"] and "爆炸" in a.watch_terms
+    assert "王小明" in a.entities["PER"] and "李华" in a.entities["PER"]
+    assert "河北省" in a.entities["LOC"]
+    assert "北京市公安局" in a.entities["ORG"] and "新华社" in a.entities["ORG"]
+    assert "化工厂" in a.keywords and len(a.keywords) <= 8
+    assert a.sentiment_label == "negative" and 0.0 <= a.sentiment < 0.4
+    assert 0 < a.simhash < 2**64
+    assert len(a.content_hash) == 32
+
+
+def test_traditional_and_full_width_text_analyses_like_simplified(resources):
+    trad = analyze("", "臺灣的醫院發生火災，ＡＢＣ公司回應", resources)
+    simp = analyze("", "台湾的医院发生火灾,abc公司回应", resources)
+    assert trad.tokens == simp.tokens
+    assert trad.simhash == simp.simhash and trad.subjects == simp.subjects == ["安全事故"]
+    assert normalise("臺灣　ＡＢＣ，  x") == "台湾 ABC, x"
+
+
+def test_html_remnants_urls_and_handles_are_not_tokens(resources):
+    a = analyze("", "<p>市医院&nbsp;门口<b>聚集</b></p> http://t.cn/AbC9 @某网友 看到", resources)
+    assert not {"p", "b", "nbsp", "http", "t", "cn", "abc9", "某网友"} & set(a.tokens)
+    assert "聚集" in a.watch_terms and a.subjects == ["群体事件"]
+
+
+def test_excluded_term_suppresses_a_subject(resources):
+    assert analyze("", "今天学校举行消防演练，模拟起火", resources).subjects == []
+    assert analyze("", "今天学校起火", resources).subjects == ["安全事故"]
+
+
+def test_mixed_english_is_lower_cased(resources):
+    a = analyze("", "iPhone 15 在 Apple Store 起火", resources)
+    assert {"iphone", "apple", "store"} <= set(a.tokens)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀🎉🔥", "[哈哈][泪]", "！？。，", "\u200b\u3000"])
+def test_empty_or_emoji_only_text_has_a_defined_result(resources, text):
+    a = analyze("", text, resources)
+    assert (a.tokens, a.keywords, a.watch_terms, a.subjects) == ([], [], [], [])
+    assert a.entities == {"PER": [], "LOC": [], "ORG": []}
+    assert (a.sentiment, a.sentiment_label, a.simhash) == (0.5, "neutral", 0)
+
+
+def test_very_long_text_is_truncated_for_analysis(resources):
+    long_text = "市民反映河道污染严重。" * 2000
+    assert len(clean_for_analysis("", long_text)) == MAX_ANALYSIS_CHARS
+    a = analyze("", long_text, resources)
+    assert sum(len(t) for t in a.tokens) <= MAX_ANALYSIS_CHARS
+    assert a.subjects == ["环境污染"]
+
+
+def test_content_hash_ignores_width_script_and_spacing_but_not_words(resources):
+    one = analyze("标题一", "臺灣  醫院", resources).content_hash
+    assert one == analyze("标题二", "台湾 医院", resources).content_hash
+    assert one != analyze("", "台湾 学校", resources).content_hash
+
+
+def test_near_duplicates_are_close_and_unrelated_posts_far(resources):
+    base = "某县化工厂昨夜发生爆炸，造成三人死亡，十余人受伤，当地已成立事故调查组，伤者正在医院救治。"
+    repost = "转发：" + base.replace("，", ",") + " #化工厂爆炸#"
+    other = "今天天气很好，和朋友去公园散步，晚上一起吃了火锅，非常开心。"
+    a, b, c = (analyze("", t, resources).simhash for t in (base, repost, other))
+    assert hamming(a, b) <= 3 < hamming(a, c)
+
+
+def test_analyze_never_raises_on_arbitrary_unicode(resources):
+    rng = random.Random(20240601)
+    alphabet = [chr(c) for c in (*range(0x20, 0x7F), *range(0x4E00, 0x4E80), *range(0xD800, 0xD810),
+                                 0x0, 0x7, 0x200B, 0x3000, 0xFEFF, 0xFF01, 0x1F600, 0x10FFFF, ord("["), ord("]"))]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
+        a = analyze(text[:10], text, resources)
+        assert a.sentiment_label in ("positive", "neutral", "negative")
+        assert 0 <= a.simhash < 2**64 and 0.0 <= a.sentiment <= 1.0
+        for token in a.tokens:
+            token.encode("utf-8")

@@ -1,0 +1,66 @@
+"""Watch lists: YAML validation that names file, subject and field; require / exclude logic."""
+from __future__ import annotations
+
+import pytest
+
+from streams.watchlist import WatchlistError, WatchlistMatcher, load_subjects, parse_subjects
+
+
+def matcher(subjects: dict) -> WatchlistMatcher:
+    return WatchlistMatcher(parse_subjects({"subjects": subjects}, "test.yml"))
+
+
+def test_any_term_require_all_and_exclude_none():
+    m = matcher({"拆迁": {"terms": ["拆迁", "强拆"], "require": ["村"], "exclude": ["电视剧"]}})
+    assert m.match("某村强拆民房") == (["拆迁"], ["强拆"])
+    assert m.match("某地强拆民房") == ([], [])          # required 村 missing
+    assert m.match("某村强拆的电视剧") == ([], [])       # excluded term present
+
+
+def test_plus_and_bang_prefixes_inside_terms():
+    m = matcher({"欠薪": {"terms": ["讨薪", "+工地", "!演员"]}})
+    assert m.subjects[0].require == ("工地",) and m.subjects[0].exclude == ("演员",)
+    assert m.match("工地工人讨薪")[0] == ["欠薪"]
+    assert m.match("演员在工地讨薪")[0] == []
+
+
+def test_terms_are_normalised_and_case_insensitive():
+    m = matcher({"品牌": {"terms": ["ＡＢＣ公司", "醫院"]}})
+    assert m.match("abc公司 和 医院") == (["品牌"], ["abc公司", "医院"])
+
+
+def test_overlapping_terms_all_hit():
+    m = matcher({"a": {"terms": ["化工厂"]}, "b": {"terms": ["工厂爆炸"]}})
+    assert m.match("化工厂爆炸")[0] == ["a", "b"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"terms": "爆炸"}, "terms"),
+    ({"terms": ["爆炸", 3]}, "terms"),
+    ({"terms": ["爆炸"], "require": "x"}, "require"),
+    ({"terms": ["爆炸"], "exclude": [""]}, "exclude"),
+    ({"terms": ["+只有必需"]}, "terms"),
+    ({"terms": ["爆炸"], "colour": "red"}, "colour"),
+])
+def test_invalid_subject_names_file_subject_and_field(body, field):
+    with pytest.raises(WatchlistError) as err:
+        parse_subjects({"subjects": {"安全事故": body}}, "mine.yml")
+    assert "mine.yml" in str(err.value) and "'安全事故'" in str(err.value) and f"'{field}'" in str(err.value)
+
+
+def test_load_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("subjects: [unclosed", encoding="utf-8")
+    with pytest.raises(WatchlistError, match="bad.yml"):
+        load_subjects(bad)
+    with pytest.raises(WatchlistError, match="subjects"):
+        parse_subjects({"topics": {}}, "x.yml")
+    with pytest.raises(WatchlistError, match="missing.yml"):
+        load_subjects(tmp_path / "missing.yml")
+
+
+def test_shipped_default_watchlist_loads():
+    from streams.analysis import DEFAULT_WATCHLIST
+
+    names = [s.name for s in load_subjects(DEFAULT_WATCHLIST)]
+    assert {"安全事故", "环境污染", "群体事件", "涉法涉诉", "公共卫生", "交通事故"} <= set(names)
