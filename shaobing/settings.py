@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     es_user: str = "shaobing-es"
     stack_timeout_s: float = Field(180.0, gt=0)
 
+    # --- the stream worker
+    app_id: str = Field("shaobing", description="Faust app id: consumer group and internal topic prefix")
+    worker_store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
+    rules_file: Path | None = Field(None, description="alert rules YAML; empty = the packaged defaults")
+    watchlist_file: Path | None = Field(None, description="watch-list YAML; empty = the packaged defaults")
+    index_batch_size: int = Field(500, ge=1, le=10_000)
+    index_batch_s: float = Field(1.0, gt=0)
+
     # --- processes
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")
     log_level: str = "INFO"

@@ -77,8 +77,13 @@ class EnrichedPost(RawPost):
 
 
 class Mention(_Record):
-    """mentions — one (post, subject) pair, re-keyed by subject."""
+    """mentions — one (post, subject) pair, re-keyed by subject.
 
+    kind "tick" is the worker's own timer record: it carries only the subject and makes the
+    surge stage evaluate closed buckets (and resolve episodes) when no mentions arrive.
+    """
+
+    kind: Literal["mention", "tick"] = "mention"
     subject: str
     post_id: str
     site: str
@@ -105,12 +110,14 @@ class Surge(_Record):
     subject: str
     rule: str
     severity: Literal["info", "warning", "critical"] = "warning"
+    status: Literal["firing", "resolved"] = "firing"
     window_start: AwareDatetime
     window_end: AwareDatetime
     count: int
     baseline: float
     negative_share: float
     samples: list[SamplePost] = Field(default_factory=list)
+    trend: list[int] = Field(default_factory=list)   # bucket counts, oldest first, ending with the window
     detected_at: AwareDatetime
     first_produced_at: AwareDatetime | None = None
 

@@ -17,12 +17,16 @@ class TopicSpec:
 _DAY_MS = 24 * 3600 * 1000
 
 POSTS_RAW = TopicSpec("posts.raw", 3, 7 * _DAY_MS, "raw posts from the spiders, key = post_id")
+# internal: the repost-clustering sequencer. One partition on purpose, so every near-duplicate
+# candidate meets every earlier post in one place (see docs/architecture.md); the expensive
+# segmentation happens before it, in parallel, and only the cheap index lookup is serialised.
+POSTS_ANALYZED = TopicSpec("posts.analyzed", 1, 3 * _DAY_MS, "validated, analysed posts before repost clustering")
 POSTS_ENRICHED = TopicSpec("posts.enriched", 3, 7 * _DAY_MS, "deduplicated, tagged posts, key = post_id")
 MENTIONS = TopicSpec("mentions", 3, 3 * _DAY_MS, "one record per (post, subject), key = subject")
 SURGES = TopicSpec("surges", 2, 30 * _DAY_MS, "surge and threshold events, key = subject")
 POSTS_DLQ = TopicSpec("posts.dlq", 1, 30 * _DAY_MS, "records that could not be processed, with the reason")
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ENRICHED, MENTIONS, SURGES, POSTS_DLQ)
+ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, MENTIONS, SURGES, POSTS_DLQ)
 
 
 def topic_config(spec: TopicSpec) -> dict[str, str]:

@@ -3,7 +3,7 @@ from streams import topics
 
 def test_every_design_topic_is_defined_once():
     names = [t.name for t in topics.ALL_TOPICS]
-    assert names == ["posts.raw", "posts.enriched", "mentions", "surges", "posts.dlq"]
+    assert names == ["posts.raw", "posts.analyzed", "posts.enriched", "mentions", "surges", "posts.dlq"]
     assert len(set(names)) == len(names)
 
 
@@ -16,3 +16,7 @@ def test_topic_config_is_broker_syntax():
     cfg = topics.topic_config(topics.POSTS_RAW)
     assert cfg["retention.ms"] == str(7 * 24 * 3600 * 1000)
     assert cfg["cleanup.policy"] == "delete"
+
+
+def test_the_clustering_sequencer_has_exactly_one_partition():
+    assert topics.POSTS_ANALYZED.partitions == 1

@@ -1,0 +1,146 @@
+"""Thin Faust agents wiring the pure cores: validate -> dedup -> analyse -> cluster -> index /
+fan out -> surge -> alert. Each agent is a short loop; the logic lives in the cores."""
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from indexer.sink import PostSink
+from streams import surge
+from streams.analysis import Analysis, Resources, analyze
+from streams.app import Topology
+from streams.clustering import decide
+from streams.errors import InvalidRecord
+from streams.metrics import StreamMetrics
+from streams.records import DeadLetter, EnrichedPost, Mention, SamplePost, Surge
+from streams.validate import parse_raw
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def enrich(post, a: Analysis) -> EnrichedPost:
+    return EnrichedPost(**post.model_dump(), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
+                        watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
+                        sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}",
+                        content_hash=a.content_hash, cluster_id=post.post_id)
+
+
+def mentions_of(post: EnrichedPost) -> list[Mention]:
+    return [Mention(subject=s, post_id=post.post_id, site=post.site, url=post.url, title=post.title or post.text[:60],
+                    published_at=post.published_at, sentiment_label=post.sentiment_label,
+                    is_repost=post.is_repost, cluster_id=post.cluster_id, produced_at=post.produced_at)
+            for s in post.subjects]
+
+
+def wire(topo: Topology, *, resources: Resources, surge_params: surge.SurgeParams, sink: PostSink,
+         alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
+         batch_s: float = 1.0) -> None:
+    app = topo.app
+
+    async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
+        metrics.dead_letters.labels(stage, exc.kind).inc()
+        record = DeadLetter(topic=message.topic, partition=message.partition, offset=message.offset, stage=stage,
+                            reason=exc.reason, key_b64=base64.b64encode(message.key or b"").decode(),
+                            value_b64=base64.b64encode(message.value or b"").decode(),
+                            value_bytes=len(message.value or b""), at=clock())
+        log.warning("dead letter: %s[%d]@%d %s: %s", message.topic, message.partition, message.offset, exc.kind, exc.reason)
+        await topo.dlq.send(key=message.key, value=record.to_bytes())
+
+    @app.agent(topo.raw, name="validate_analyze")
+    async def validate_analyze(stream):
+        async for event in stream.events():
+            started = time.perf_counter()
+            try:
+                post = parse_raw(event.message.key, event.value)
+            except InvalidRecord as exc:
+                metrics.records.labels("validate", "dead_letter").inc()
+                await dead_letter(event.message, "validate", exc)
+                continue
+            metrics.records.labels("validate", "ok").inc()
+            if topo.seen_posts.get(post.post_id) is not None:      # exact re-crawl of a known post
+                metrics.records.labels("dedup", "duplicate").inc()
+                continue
+            enriched = enrich(post, analyze(post.title, post.text, resources))
+            await topo.analyzed.send(key=b"cluster", value=enriched.to_bytes())
+            topo.seen_posts[post.post_id] = enriched.content_hash
+            metrics.records.labels("dedup", "unique").inc()
+            metrics.latency.labels("validate").observe(time.perf_counter() - started)
+
+    @app.agent(topo.analyzed, name="cluster_reposts")
+    async def cluster_reposts(stream):
+        async for value in stream:
+            post = EnrichedPost.from_bytes(value)
+            d = decide(post.post_id, post.content_hash, int(post.simhash or "0", 16), topo.content_index,
+                       topo.band_index, topo.cluster_of)
+            metrics.records.labels("cluster", d.kind).inc()
+            if d.kind == "duplicate":
+                continue
+            out = post.model_copy(update={"cluster_id": d.cluster_id, "is_repost": d.cluster_id != post.post_id})
+            await topo.enriched.send(key=post.post_id.encode(), value=out.to_bytes())
+
+    @app.agent(topo.enriched, name="index_posts")
+    async def index_posts(stream):
+        async for batch in stream.take_events(batch_size, within=batch_s):
+            started = time.perf_counter()
+            posts = {e.message.offset: EnrichedPost.from_bytes(e.value) for e in batch}
+            rejected = await sink.write(list(posts.values()), clock())
+            by_id = {e.message.offset: e.message for e in batch}
+            failed_ids = {p.post_id for p, _ in rejected}
+            for post, reason in rejected:
+                offset = next(o for o, p in posts.items() if p.post_id == post.post_id)
+                await dead_letter(by_id[offset], "index", InvalidRecord("index", reason))
+            metrics.records.labels("index", "indexed").inc(len(posts) - len(failed_ids))
+            metrics.records.labels("index", "failed").inc(len(failed_ids))
+            metrics.latency.labels("index").observe(time.perf_counter() - started)
+
+    @app.agent(topo.enriched, name="fan_out_mentions")
+    async def fan_out_mentions(stream):
+        async for value in stream:
+            for mention in mentions_of(EnrichedPost.from_bytes(value)):
+                await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes())
+                metrics.records.labels("fanout", "mentions").inc()
+
+    @app.agent(topo.mentions, name="detect_surges")
+    async def detect_surges(stream):
+        async for value in stream:
+            m = Mention.from_bytes(value)
+            now = clock()
+            state = topo.surge_state.get(m.subject)
+            if m.kind == "tick":
+                state, signals = surge.tick(state, now, surge_params)
+            else:
+                sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
+                state, signals = surge.observe(state, m.published_at, m.sentiment_label == "negative", sample, now,
+                                               surge_params, produced_at=m.produced_at)
+            topo.surge_state[m.subject] = state
+            for signal in signals:
+                record = signal.to_surge(m.subject, now)
+                metrics.records.labels("surge", "signal").inc()
+                await topo.surges.send(key=m.subject.encode(), value=record.to_bytes())
+
+    @app.timer(max(1.0, surge_params.bucket_s / 2))
+    async def surge_ticks():
+        # tables can only be written inside a stream, so the timer asks the stream to evaluate
+        now = clock()
+        for subject in list(topo.surge_state.keys()):
+            tick = Mention(kind="tick", subject=subject, post_id="", site="", url="", title="", published_at=now,
+                           sentiment_label="neutral", is_repost=False, cluster_id="")
+            await topo.mentions.send(key=subject.encode(), value=tick.to_bytes())
+
+    @app.agent(topo.surges, name="alert")
+    async def alert(stream):
+        async for value in stream:
+            record = Surge.from_bytes(value)
+            outcomes = await alerter.handle(record, topo.alert_state, now=clock())
+            for outcome in outcomes:
+                metrics.records.labels("alert", outcome.outcome).inc()
+                if outcome.outcome == "delivered" and record.first_produced_at is not None:
+                    metrics.alert_latency.observe((outcome.at - record.first_produced_at).total_seconds())

@@ -1,0 +1,74 @@
+"""The Faust app: declares the app, its topics and tables once, and wires the agents.
+Reads Settings (Kafka servers, app id, store, batch sizes, state dir).
+
+Every topic carries pydantic records as UTF-8 JSON bytes (streams.records); Faust sees raw
+bytes, so a malformed record reaches our own validation and the dead-letter topic instead of
+failing inside Faust's deserialiser.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from shaobing.settings import Settings
+from streams import topics
+
+
+@dataclass
+class Topology:
+    app: faust.App
+    raw: faust.TopicT
+    analyzed: faust.TopicT
+    enriched: faust.TopicT
+    mentions: faust.TopicT
+    surges: faust.TopicT
+    dlq: faust.TopicT
+    seen_posts: faust.types.TableT
+    content_index: faust.types.TableT
+    band_index: faust.types.TableT
+    cluster_of: faust.types.TableT
+    surge_state: faust.types.TableT
+    alert_state: faust.types.TableT
+
+
+def _topic(app: faust.App, spec: topics.TopicSpec) -> faust.TopicT:
+    return app.topic(spec.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", partitions=spec.partitions)
+
+
+def build_app(settings: Settings) -> Topology:
+    app = faust.App(
+        settings.app_id,
+        broker=";".join(f"kafka://{s.strip()}" for s in settings.kafka_servers.split(",")),
+        store=settings.worker_store,
+        datadir=str(settings.state_dir / "worker" / settings.app_id),
+        web_enabled=False,
+        topic_replication_factor=1,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        table_standby_replicas=0,
+        stream_wait_empty=False,
+    )
+
+    def table(name: str, spec: topics.TopicSpec) -> faust.types.TableT:
+        # co-partitioned with the topic whose stream writes it (same key, same partition count)
+        return app.Table(name, default=None, partitions=spec.partitions, key_serializer="json",
+                         value_serializer="json")
+
+    return Topology(
+        app=app,
+        raw=_topic(app, topics.POSTS_RAW),
+        analyzed=_topic(app, topics.POSTS_ANALYZED),
+        enriched=_topic(app, topics.POSTS_ENRICHED),
+        mentions=_topic(app, topics.MENTIONS),
+        surges=_topic(app, topics.SURGES),
+        dlq=_topic(app, topics.POSTS_DLQ),
+        seen_posts=table("seen_posts", topics.POSTS_RAW),
+        content_index=table("content_index", topics.POSTS_ANALYZED),
+        band_index=table("band_index", topics.POSTS_ANALYZED),
+        cluster_of=table("cluster_of", topics.POSTS_ANALYZED),
+        surge_state=table("surge_state", topics.MENTIONS),
+        alert_state=table("alert_state", topics.SURGES),
+    )

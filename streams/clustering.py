@@ -1,0 +1,61 @@
+"""Pure repost clustering: decides whether an analysed post is new, an exact duplicate, a
+near-duplicate repost (joins the first-seen post's cluster), or a replay of itself.
+
+State is two plain mappings the caller owns (Faust tables in the worker, dicts in tests):
+  content_index: content_hash -> post_id of the first post with that normalised content
+  band_index:    band key -> [[post_id, simhash_hex], ...] first-seen posts sharing that band
+A 64-bit SimHash split into 4 bands of 16 bits: two hashes within Hamming distance 3 share at
+least one band exactly (pigeonhole), so the banded lookup finds every candidate within k <= 3.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, MutableMapping
+
+from streams.simhash import hamming
+
+BANDS = 4
+BAND_BITS = 16
+MAX_PER_BAND = 64          # bounds state per band value; the oldest candidates fall out first
+DEFAULT_K = 3
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: Literal["new", "duplicate", "repost", "replay"]
+    cluster_id: str           # the first-seen post's id (首发); the post's own id when new
+
+
+def band_keys(simhash: int) -> list[str]:
+    return [f"{i}:{(simhash >> (i * BAND_BITS)) & 0xFFFF:04x}" for i in range(BANDS)]
+
+
+def decide(post_id: str, content_hash: str, simhash: int, content_index: MutableMapping,
+           band_index: MutableMapping, cluster_of: MutableMapping, k: int = DEFAULT_K) -> Decision:
+    """Classify one post and record it in the indexes.
+
+    Idempotent per post_id: delivering the same post again (a replay after a crash) returns
+    "replay" with its original cluster, never "duplicate" of itself.
+    """
+    first = content_index.get(content_hash) if content_hash else None
+    if first is not None:
+        if first == post_id:
+            return Decision("replay", cluster_of.get(post_id, post_id))
+        return Decision("duplicate", first)
+    if content_hash:
+        content_index[content_hash] = post_id
+
+    best: tuple[int, str] | None = None
+    keys = band_keys(simhash) if simhash else []
+    for key in keys:
+        for other_id, other_hex in band_index.get(key, ()):
+            distance = hamming(simhash, int(other_hex, 16))
+            if other_id != post_id and distance <= k and (best is None or distance < best[0]):
+                best = (distance, other_id)
+    root = cluster_of.get(best[1], best[1]) if best else post_id
+    cluster_of[post_id] = root
+    # reposts are indexed too, so a repost of a repost still finds the cluster's root
+    entry = [post_id, f"{simhash:016x}"]
+    for key in keys:
+        band_index[key] = [*band_index.get(key, ()), entry][-MAX_PER_BAND:]
+    return Decision("repost" if best else "new", root)

@@ -1,0 +1,35 @@
+"""Pure validation of posts.raw records: bytes in, a RawPost out, or InvalidRecord with a
+reason that names the field. Reads no settings."""
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from streams.errors import InvalidRecord
+from streams.records import MAX_RAW_BYTES, RawPost
+
+
+def parse_raw(key: bytes | None, value: bytes | None) -> RawPost:
+    if value is None:
+        raise InvalidRecord("empty", "record has no value (tombstone)")
+    if len(value) > MAX_RAW_BYTES:
+        raise InvalidRecord("size", f"record is {len(value)} bytes, over the {MAX_RAW_BYTES}-byte limit")
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRecord("encoding", f"value is not valid UTF-8 at byte {exc.start}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRecord("json", f"value is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if not isinstance(data, dict):
+        raise InvalidRecord("schema", f"value is a JSON {type(data).__name__}, expected an object")
+    try:
+        post = RawPost.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()[:5])
+        raise InvalidRecord("schema", f"invalid post: {problems}") from exc
+    if key is not None and key.decode("utf-8", "replace") != post.post_id:
+        raise InvalidRecord("key", f"record key {key[:80]!r} does not match post_id {post.post_id!r}")
+    return post

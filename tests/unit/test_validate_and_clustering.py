@@ -1,0 +1,92 @@
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from streams.clustering import band_keys, decide
+from streams.errors import InvalidRecord
+from streams.records import MAX_RAW_BYTES, RawPost
+from streams.validate import parse_raw
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+
+
+def _post(**over) -> dict:
+    base = {"post_id": "bbs:1", "site": "bbs", "source": "demo-bbs", "kind": "forum",
+            "url": "http://127.0.0.1/t/1", "text": "青石镇化工厂附近有刺鼻异味", "published_at": NOW.isoformat(),
+            "crawled_at": NOW.isoformat()}
+    return {**base, **over}
+
+
+def test_a_valid_record_parses_and_keeps_utc():
+    post = parse_raw(b"bbs:1", json.dumps(_post(published_at="2026-11-26T16:00:00+08:00")).encode())
+    assert isinstance(post, RawPost)
+    assert post.published_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "kind", "fragment"),
+    [
+        (b"bbs:1", b"{not json", "json", "not JSON"),
+        (b"bbs:1", b"\xff\xfe\x00garbage", "encoding", "UTF-8"),
+        (b"bbs:1", b"[1, 2]", "schema", "JSON list"),
+        (b"bbs:1", json.dumps({k: v for k, v in _post().items() if k != "text"}).encode(), "schema", "text"),
+        (b"bbs:1", json.dumps(_post(published_at="yesterday")).encode(), "schema", "published_at"),
+        (b"bbs:1", json.dumps(_post(kind=7)).encode(), "schema", "kind"),
+        (b"bbs:1", b"x" * (MAX_RAW_BYTES + 1), "size", "over the"),
+        (b"other", json.dumps(_post()).encode(), "key", "does not match"),
+        (b"bbs:1", None, "empty", "tombstone"),
+    ],
+)
+def test_bad_records_name_their_problem(key, value, kind, fragment):
+    with pytest.raises(InvalidRecord) as exc:
+        parse_raw(key, value)
+    assert exc.value.kind == kind
+    assert fragment in exc.value.reason
+
+
+def test_band_keys_split_64_bits_into_four():
+    assert band_keys(0x0123456789ABCDEF) == ["0:cdef", "1:89ab", "2:4567", "3:0123"]
+
+
+class Index:
+    def __init__(self):
+        self.content, self.bands, self.cluster = {}, {}, {}
+
+    def decide(self, post_id, content_hash, simhash):
+        return decide(post_id, content_hash, simhash, self.content, self.bands, self.cluster)
+
+
+def test_first_post_is_new_exact_copy_is_duplicate_near_copy_is_repost():
+    idx = Index()
+    base = 0xF0F0_F0F0_1234_5678
+    assert idx.decide("a", "h1", base).kind == "new"
+    dup = idx.decide("b", "h1", base)
+    assert (dup.kind, dup.cluster_id) == ("duplicate", "a")
+    near = idx.decide("c", "h2", base ^ 0b101)          # Hamming distance 2
+    assert (near.kind, near.cluster_id) == ("repost", "a")
+    far = idx.decide("d", "h3", base ^ 0xFFFF_0000_0000_00FF)
+    assert far.kind == "new"
+
+
+def test_repost_of_a_repost_joins_the_root_cluster():
+    idx = Index()
+    base = 0x1111_2222_3333_4444
+    idx.decide("root", "h1", base)
+    idx.decide("r1", "h2", base ^ 0b111)                 # distance 3 to root
+    chained = idx.decide("r2", "h3", base ^ 0b111 ^ (0b11 << 20))   # distance 2 to r1, 5 to root
+    assert (chained.kind, chained.cluster_id) == ("repost", "root")
+
+
+def test_replaying_the_same_post_is_idempotent():
+    idx = Index()
+    idx.decide("a", "h1", 0xAAAA)
+    first = idx.decide("b", "h2", 0xAAAB)
+    again = idx.decide("b", "h2", 0xAAAB)
+    assert first.kind == "repost" and again.kind == "replay" and again.cluster_id == first.cluster_id
+
+
+def test_empty_text_without_hash_never_clusters():
+    idx = Index()
+    assert idx.decide("a", "", 0).kind == "new"
+    assert idx.decide("b", "", 0).kind == "new"
