@@ -86,10 +86,10 @@ class SurgeSignal:
     trend: tuple[int, ...] = ()      # bucket counts, oldest first, ending with the window
 
     def to_surge(self, subject: str, detected_at: datetime) -> Surge:
-        return Surge(subject=subject, rule=self.rule, severity=self.severity,
+        return Surge(subject=subject, rule=self.rule, severity=self.severity, status=self.status,
                      window_start=self.window_start, window_end=self.window_end, count=self.count,
                      baseline=self.baseline, negative_share=self.negative_share,
-                     samples=list(self.samples), detected_at=detected_at,
+                     samples=list(self.samples), trend=list(self.trend), detected_at=detected_at,
                      first_produced_at=self.first_produced_at)
 
 
@@ -173,3 +173,146 @@ def tick(state: dict | None, now: datetime, params: SurgeParams) -> tuple[dict, 
     if not state:
         return {}, []
     return _run(state, _index(now, params), params, touched=None)
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+def _slot(idx: int, p: SurgeParams) -> int | None:
+    if not p.seasonal or p.bucket_s > 3600:
+        return None
+    return (idx * p.bucket_s % 86400) // 3600
+
+
+def _fold_profile(state: dict, final: int, p: SurgeParams) -> None:
+    """Fold buckets past the grace period into the per-hour profile (capped values only)."""
+    if _slot(final, p) is not None:
+        alpha = 1 - (1 - p.seasonal_alpha) ** (1 / max(1, 3600 // p.bucket_s))
+        prof = state["profile"]
+        for i in range(max(state["folded"] + 1, final - 86400 // p.bucket_s + 1, state["born"]), final + 1):
+            x, slot = _capped(_bucket(state, i))[0], _slot(i, p)
+            old = prof[slot]
+            # one heavy-tailed bucket moves the profile only so far
+            prof[slot] = x if old is None else old + alpha * (min(x, 3 * old + 3) - old)
+    state["folded"] = max(state["folded"], final)
+
+
+def _baseline(state: dict, end: int, p: SurgeParams) -> tuple[float, float, float, float]:
+    """(expected window count, robust spread of it, per-bucket level, usual negative share)."""
+    w = p.window_buckets
+    vals, negs = [], 0.0
+    # history before a subject was first seen counts as silence, but only one window of it: a
+    # subject busy from the moment the pipeline starts then adapts within minutes, while a subject
+    # that really was silent still surges against zero
+    first = max(end - w - p.baseline_buckets + 1, min(state["born"], end - w + 1) - w)
+    for i in range(first, end - w + 1):
+        count, neg = _capped(_bucket(state, i))
+        vals.append(count)
+        negs += neg
+    vals.sort()
+    kept = vals[: len(vals) - int(len(vals) * p.trim)]
+    level = sum(kept) / len(kept)
+    median = vals[len(vals) // 2]
+    mad = sorted(abs(v - median) for v in vals)[len(vals) // 2]
+    slot = _slot(end, p)
+    mature = (state["folded"] - state["born"] + 1) * p.bucket_s >= 86400
+    if mature and slot is not None and state["profile"][slot] is not None:
+        level = max(level, state["profile"][slot])
+    base = level * w
+    spread = max(1.4826 * mad * math.sqrt(w), math.sqrt(base), 1.0)
+    total = sum(vals)
+    return base, spread, level, (negs / total if total else 0.0)
+
+
+def _verdicts(count: int, neg: int, base: float, spread: float, usual_share: float,
+              p: SurgeParams) -> dict[str, tuple[bool, bool, str]]:
+    """rule -> (fires, holds, severity); `holds` is the lower line that keeps an episode open."""
+    share = neg / count if count else 0.0
+    fires = count >= p.min_count and count >= p.ratio * base and count - base >= p.z * spread
+    severity = "critical" if count >= p.critical_ratio * max(base, p.min_count / 2) else "warning"
+    neg_line = max(p.negative_share, usual_share + p.negative_margin)
+    out = {
+        "surge": (fires, count >= max(p.min_count / 2, p.resolve_ratio * base), severity),
+        "negative_surge": (neg >= p.negative_min_count and share >= neg_line and count >= p.negative_ratio * base,
+                           neg >= p.negative_min_count / 2 and share >= 0.8 * neg_line, "critical"),
+    }
+    if p.threshold is not None:
+        out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
+    return out
+
+
+def _cap(state: dict, lo: int, hi: int, level: float, p: SurgeParams) -> None:
+    cap = round(max(level * p.ratio, p.min_count / p.window_buckets), 3)
+    for i in range(lo, hi + 1):
+        bucket = _touch(state, i)
+        if bucket[2] < 0:
+            bucket[2] = cap
+
+
+def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
+    """Judge the window ending at bucket `end`; an open (partial) window may only start episodes."""
+    w = p.window_buckets
+    count = neg = 0
+    for i in range(end - w + 1, end + 1):
+        bucket = _bucket(state, i)
+        count, neg = count + bucket[0], neg + bucket[1]
+    base, spread, level, usual = _baseline(state, end, p)
+    warm = end - state["born"] >= p.warmup_buckets
+    episodes = state["episodes"]
+    for rule, (fires, holds, severity) in _verdicts(count, neg, base, spread, usual, p).items():
+        episode = episodes.get(rule)
+        if episode is None and fires and warm:
+            episodes[rule] = {"since": end, "quiet": 0, "severity": severity}
+            signals.append(_signal(state, rule, severity, "firing", end, count, neg, base, p))
+            if rule in RELATIVE_RULES:
+                _cap(state, end - w + 1, end, level, p)
+        elif episode is not None and closed:
+            episode["quiet"] = 0 if holds else episode["quiet"] + 1
+            if episode["quiet"] >= p.quiet:
+                del episodes[rule]
+                signals.append(_signal(state, rule, episode["severity"], "resolved", end, count, neg, base, p))
+    if closed and any(rule in episodes for rule in RELATIVE_RULES):
+        _cap(state, end, end, level, p)
+
+
+def _signal(state: dict, rule: str, severity: str, status: str, end: int, count: int, neg: int,
+            base: float, p: SurgeParams) -> SurgeSignal:
+    lo = end - p.window_buckets + 1
+    inside = [s for s in state["samples"] if lo <= s[0] <= end]
+    picked, seen = [], set()
+    for s in inside[:1] + inside[::-1]:          # the first publisher, then the latest posts
+        if s[1]["post_id"] not in seen and len(picked) < p.max_samples:
+            seen.add(s[1]["post_id"])
+            picked.append(SamplePost.model_validate(s[1]))
+    produced = [datetime.fromisoformat(s[2]) for s in inside if s[2]]
+    trend = tuple(_bucket(state, i)[0] for i in range(end - 2 * p.window_buckets + 1, end + 1))
+    return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(base, 2),
+                       round(neg / count, 3) if count else 0.0, tuple(picked),
+                       min(produced) if produced else None, trend)
+
+
+def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at: datetime | None,
+                  cur: int, p: SurgeParams) -> None:
+    horizon = cur - 2 * p.window_buckets - _grace_buckets(p)
+    kept = [s for s in state["samples"] if s[0] >= horizon]
+    stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
+    kept += [[idx, s.model_dump(mode="json"), stamp] for s in samples]
+    kept.sort(key=lambda s: (s[0], s[1]["published_at"]))
+    k = p.max_samples
+    state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
+
+
+def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
+    signals: list[SurgeSignal] = []
+    if touched is not None and touched <= state["done"]:
+        _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
+    for end in range(max(state["done"] + 1, cur - p.window_buckets - p.quiet - 1), cur):
+        _evaluate(state, end, p, True, signals)
+    state["done"] = max(state["done"], cur - 1)
+    _evaluate(state, cur, p, False, signals)
+    _fold_profile(state, cur - _grace_buckets(p) - 1, p)
+    keep = p.baseline_buckets + 2 * p.window_buckets + p.quiet + _grace_buckets(p) + 2
+    drop = cur - keep + 1 - state["start"]
+    if drop > 0:
+        del state["counts"][:drop]
+        state["start"] += drop
+    return state, signals

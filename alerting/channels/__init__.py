@@ -1,0 +1,1 @@
+"""Duty channels, one small module each behind `alerting.channels.base.Channel`."""

@@ -1,0 +1,113 @@
+"""The one interface every duty channel implements, and the shared HTTP send step.
+
+A channel is: a pure `build_payload(alert)` (and `build_digest(alerts)`), a pure `request(payload,
+now)` that signs without mutating config, and a pure `classify(status, body)` that reads the
+vendor's code in the body (the Chinese vendors answer HTTP 200 on failure). Retry, backoff, rate
+limits and metrics live once in alerting.delivery. Secrets stay inside the channel object: its
+repr, its outcomes and its errors never contain them. Reads no settings.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+import httpx
+
+from alerting.model import Alert
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    retryable: bool
+    reason: str           # low-cardinality: ok, http_503, errcode_130101, timeout, connect, ...
+    detail: str = ""      # the vendor's message, for logs; never contains a secret
+
+    @property
+    def label(self) -> str:
+        return "delivered" if self.ok else ("retryable" if self.retryable else "permanent")
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    url: str = field(repr=False)
+    body: bytes = field(repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+class Channel(ABC):
+    kind: ClassVar[str]
+    max_bytes: ClassVar[int] = 20_000
+    per_minute: ClassVar[int | None] = None     # vendor rate limit per robot, None = none known
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    @abstractmethod
+    def build_payload(self, alert: Alert) -> dict: ...
+
+    @abstractmethod
+    def build_digest(self, alerts: list[Alert]) -> dict: ...
+
+    @abstractmethod
+    def classify(self, status: int, body: bytes) -> Outcome: ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential this channel holds, so callers can prove none leaks."""
+        return ()
+
+    def request(self, payload: dict, now: datetime) -> HttpRequest:
+        raise NotImplementedError
+
+    async def send(self, payload: dict, *, client: httpx.AsyncClient, now: datetime,
+                   timeout_s: float) -> Outcome:
+        """One attempt. Network errors become outcomes; their text (which may hold the URL) is dropped."""
+        req = self.request(payload, now)
+        try:
+            async with asyncio.timeout(timeout_s):
+                resp = await client.post(req.url, content=req.body, headers=req.headers, timeout=timeout_s)
+        except (httpx.TimeoutException, TimeoutError):
+            return Outcome(False, True, "timeout")
+        except httpx.TransportError as exc:
+            return Outcome(False, True, "connect", type(exc).__name__)
+        return self.classify(resp.status_code, resp.content)
+
+
+def json_body(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def classify_vendor(status: int, body: bytes, code_fields: tuple[str, ...], retryable: frozenset[int],
+                    known: frozenset[int]) -> Outcome:
+    """Shared reading of a vendor answer: HTTP status first, then the error code in the JSON body."""
+    if status == 429 or status >= 500:
+        return Outcome(False, True, f"http_{status}")
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return Outcome(False, status >= 500, f"http_{status}" if status >= 400 else "unparsable")
+    code = next((data[f] for f in code_fields if isinstance(data, dict) and f in data), None)
+    message = str(next((data[f] for f in ("errmsg", "msg", "StatusMessage") if f in data), ""))[:200] \
+        if isinstance(data, dict) else ""
+    if status >= 400:
+        return Outcome(False, False, f"http_{status}", message)
+    if code is None:
+        return Outcome(False, False, "unparsable", message)
+    if code == 0:
+        return Outcome(True, False, "ok")
+    reason = f"errcode_{code}" if code in known else "errcode_other"
+    return Outcome(False, code in retryable, reason, f"{code}: {message}")
+
+
+def digest_alerts(alerts: list[Alert], esc) -> tuple[str, list[str]]:
+    """Headline and one line per alert for a rate-limit digest; `esc` escapes the subject."""
+    return f"【舆情告警汇总】{len(alerts)} 条告警因发送频率限制合并", [
+        f"{a.rule_zh}·{'已恢复' if a.status == 'resolved' else a.severity_zh} {esc(a.subject)}："
+        f"{a.count} 条 / 平时 {a.baseline:.1f}，负面 {a.negative_share:.0%}（{a.dedup_key}）" for a in alerts]

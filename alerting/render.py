@@ -1,0 +1,108 @@
+"""Chinese-first alert text in three outputs (Markdown, plain text, HTML), every crawled field
+escaped for its output, and byte-limit fitting that drops sample posts before touching the header
+or the numbers. Pure; reads no settings. Times are shown in Asia/Shanghai.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from alerting import escape
+from alerting.model import Alert
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def local(t: datetime, fmt: str = "%m-%d %H:%M") -> str:
+    return t.astimezone(SHANGHAI).strftime(fmt)
+
+
+def sparkline(trend: tuple[int, ...]) -> str:
+    if not trend:
+        return ""
+    top = max(trend) or 1
+    return "".join(_BARS[min(7, v * 8 // (top + 1))] for v in trend)
+
+
+def headline(alert: Alert, esc: Callable[[str], str]) -> str:
+    state = "已恢复" if alert.status == "resolved" else alert.severity_zh
+    prefix = {"escalation": "【升级·未确认】", "repeat": "【重复提醒·未确认】"}.get(alert.notice, "")
+    again = f"（近期第{alert.occurrence}次）" if alert.occurrence > 1 else ""
+    return f"{prefix}【舆情{alert.rule_zh}·{state}】{esc(alert.subject)}{again}"
+
+
+def fact_lines(alert: Alert, esc: Callable[[str], str]) -> list[str]:
+    """The numbers an on-call person acts on; never truncated."""
+    ratio = f"，约为平时的 {alert.ratio} 倍" if alert.ratio else "，此前几乎无声量"
+    lines = [
+        f"声量：{alert.window_minutes:g} 分钟内 {alert.count} 条，平时约 {alert.baseline:.1f} 条{ratio}",
+        f"负面占比：{alert.negative_share:.0%}",
+        f"时间窗：{local(alert.window_start)} – {local(alert.window_end, '%H:%M')}（北京时间）",
+    ]
+    if alert.trend:
+        lines.append(f"走势：{sparkline(alert.trend)}（{'/'.join(map(str, alert.trend[-6:]))}）")
+    if alert.top_sites:
+        lines.append("主要来源：" + "，".join(f"{esc(site)}（{n}）" for site, n in alert.top_sites))
+    first = alert.first_post
+    if first:
+        lines.append(f"首发：{esc(first.site)} {local(first.published_at)} {esc(first.title, 60)}")
+    if alert.sent_at and alert.latency_s(alert.sent_at) is not None:
+        lines.append(f"时延：首帖入管道至发送 {alert.latency_s(alert.sent_at):.0f} 秒")
+    lines.append(f"去重键：{alert.dedup_key}")
+    return lines
+
+
+def _links(alert: Alert, link: Callable[[str, str], str]) -> str:
+    pairs = [("检索该主题", alert.links.search), ("确认（停止重复提醒）", alert.links.ack),
+             ("静默 2 小时", alert.links.silence)]
+    return " | ".join(link(label, url) for label, url in pairs if escape.safe_url(url))
+
+
+def markdown(alert: Alert, samples: int = 3, mentions: str = "") -> str:
+    md_link = lambda label, url: f"[{label}]({escape.safe_url(url)})"  # noqa: E731
+    out = [f"### {headline(alert, escape.markdown)}", ""]
+    out += [f"- {line}" for line in fact_lines(alert, escape.markdown)]
+    shown = alert.samples[:samples]
+    if shown:
+        out += ["", "**样例帖子**"]
+        for i, s in enumerate(shown, 1):
+            title = escape.markdown(s.title, 60) or "（无标题）"
+            url = escape.safe_url(s.url)
+            item = f"[{title}]({url})" if url else title
+            out.append(f"{i}. {item} — {escape.markdown(s.site)} {local(s.published_at, '%H:%M')}")
+    links = _links(alert, md_link)
+    if links:
+        out += ["", links]
+    if mentions:
+        out += ["", mentions]
+    return "\n".join(out)
+
+
+def text(alert: Alert, samples: int = 3) -> str:
+    out = [headline(alert, escape.plain)] + fact_lines(alert, escape.plain)
+    for i, s in enumerate(alert.samples[:samples], 1):
+        out.append(f"样例{i}：{escape.plain(s.title, 60)} {escape.safe_url(s.url)}")
+    links = _links(alert, lambda label, url: f"{label}: {escape.safe_url(url)}")
+    return "\n".join(out + ([links] if links else []))
+
+
+def html(alert: Alert, samples: int = 3) -> str:
+    a = lambda label, url: f'<a href="{escape.safe_url(url)}">{label}</a>'  # noqa: E731
+    items = "".join(f"<li>{line}</li>" for line in fact_lines(alert, escape.html_text))
+    posts = "".join(
+        f'<li>{a(escape.html_text(s.title, 60) or "（无标题）", s.url)} — {escape.html_text(s.site)}</li>'
+        for s in alert.samples[:samples])
+    return (f"<h3>{headline(alert, escape.html_text)}</h3><ul>{items}</ul>"
+            + (f"<p><b>样例帖子</b></p><ol>{posts}</ol>" if posts else "")
+            + f"<p>{_links(alert, a)}</p>")
+
+
+def fit(render: Callable[[int], str], max_bytes: int, samples: int = 3) -> str:
+    """Render with as many samples as fit in `max_bytes` of UTF-8; cut bytes only as a last resort."""
+    for n in range(samples, -1, -1):
+        body = render(n)
+        if escape.utf8_len(body) <= max_bytes:
+            return body
+    return escape.truncate_utf8(body, max_bytes)

@@ -1,0 +1,201 @@
+"""The surge detector core, on hand-built series with a pinned clock."""
+from __future__ import annotations
+
+import json
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from streams.records import SamplePost
+from streams.surge import SurgeParams, is_late, observe, observe_many, tick
+
+T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
+# series here start mid-life; a warm-up keeps the first hour (no history yet) from alerting
+P = SurgeParams(warmup_buckets=60)
+
+
+def feed(counts, params=P, negatives=None, state=None, start=T0, roundtrip=False):
+    """Feed one count per bucket; returns (state, [(bucket index, signal)])."""
+    out = []
+    step = timedelta(seconds=params.bucket_s)
+    for i, n in enumerate(counts):
+        at = start + i * step
+        neg = negatives[i] if negatives else 0
+        state, sigs = observe_many(state, at, n, neg, [], at + step, params)
+        if roundtrip:
+            state = json.loads(json.dumps(state))
+        out += [(i, s) for s in sigs]
+    return state, out
+
+
+def firing(signals, rule=None):
+    return [(i, s) for i, s in signals if s.status == "firing" and (rule is None or s.rule == rule)]
+
+
+def noisy(n, level, seed):
+    rng = random.Random(seed)
+    return [max(0, round(rng.gauss(level, math.sqrt(level)))) for _ in range(n)]
+
+
+def test_steady_subject_never_alerts():
+    _, sigs = feed(noisy(600, 4, seed=1))
+    assert firing(sigs) == []
+
+
+def test_surge_fires_once_per_episode_then_resolves():
+    counts = noisy(200, 4, seed=2) + [40] * 15 + noisy(60, 4, seed=3)
+    _, sigs = feed(counts)
+    fired = firing(sigs, "surge")
+    assert len(fired) == 1 and fired[0][0] in (200, 201)      # a 5-bucket window needs ~2 hot buckets
+    assert fired[0][1].count >= 40 and fired[0][1].baseline == pytest.approx(20, rel=0.35)
+    resolved = [i for i, s in sigs if s.status == "resolved" and s.rule == "surge"]
+    assert len(resolved) == 1 and 215 <= resolved[0] <= 225
+
+
+def test_fires_on_the_event_that_crosses_the_line_not_every_event():
+    params = SurgeParams()
+    state, _ = feed(noisy(200, 2, seed=4), params)
+    at = T0 + timedelta(minutes=200, seconds=1)
+    fired = []
+    for k in range(60):
+        state, sigs = observe(state, at + timedelta(milliseconds=k), False, None, at + timedelta(seconds=k // 2), params)
+        fired += [k for s in sigs if s.status == "firing"]
+    assert len(fired) == 1 and fired[0] < 30
+
+
+def test_surge_does_not_lift_its_own_baseline():
+    normal = noisy(150, 3, seed=5)
+    counts = normal + [30] * 40 + noisy(30, 3, seed=6) + [30] * 5
+    _, sigs = feed(counts)
+    fired = firing(sigs, "surge")
+    assert [i for i, _ in fired] in ([150, 220], [151, 221], [150, 221], [151, 220])
+    assert fired[1][1].baseline < 2 * 15
+
+
+def test_heavy_tailed_history_does_not_inflate_baseline():
+    rng = random.Random(7)
+    history = [rng.choice([1, 2, 2, 3]) if rng.random() > 0.08 else 60 for _ in range(120)]
+    quiet = [2] * 60
+    params = SurgeParams(quiet_buckets=2, warmup_buckets=60)
+    _, sigs = feed(history + quiet + [12] * 5, params)
+    late = [(i, s) for i, s in firing(sigs, "surge") if i >= 180]
+    assert late and late[0][1].baseline < 20
+
+
+def test_one_sided_a_drop_never_alerts():
+    _, sigs = feed(noisy(150, 20, seed=8) + [0] * 60)
+    assert firing(sigs) == []
+
+
+def test_minimum_count_and_silent_subject_becoming_busy():
+    _, sigs = feed([0] * 100 + [1, 0, 2, 0] + [0] * 30)
+    assert firing(sigs) == []
+    _, sigs = feed([0] * 100 + [0, 1] + [12] + [0] * 10)
+    fired = firing(sigs, "surge")
+    assert [i for i, _ in fired] == [102] and fired[0][1].baseline < 1
+
+
+def test_negative_share_rule_fires_below_the_volume_ratio():
+    base = [5] * 150
+    counts = base + [12] * 6
+    negatives = [1] * 150 + [10] * 6
+    _, sigs = feed(counts, negatives=negatives)
+    assert firing(sigs, "surge") == []
+    neg = firing(sigs, "negative_surge")
+    assert len(neg) == 1 and neg[0][1].severity == "critical" and neg[0][1].negative_share > 0.6
+
+
+def test_negative_rule_respects_the_subjects_usual_share():
+    counts = [5] * 150 + [12] * 6
+    negatives = [4] * 150 + [10] * 6        # usually 80 % negative: 83 % is nothing new
+    _, sigs = feed(counts, negatives=negatives)
+    assert firing(sigs, "negative_surge") == []
+
+
+def test_plain_threshold_rule():
+    params = SurgeParams(threshold=100, threshold_severity="critical", warmup_buckets=60)
+    _, sigs = feed([30] * 150 + [40] * 3, params)
+    thr = firing(sigs, "threshold")
+    assert thr and thr[0][1].severity == "critical" and firing(sigs, "surge") == []
+
+
+def test_late_events_within_grace_count_and_older_are_dropped():
+    params = SurgeParams(grace_s=120)
+    state, _ = feed([2] * 150, params)
+    now = T0 + timedelta(minutes=150, seconds=30)
+    fresh = now - timedelta(seconds=90)      # previous bucket, within grace
+    stale = now - timedelta(minutes=10)
+    assert not is_late(state, fresh, now, params) and is_late(state, stale, now, params)
+    fired = []
+    for k in range(20):
+        state, sigs = observe(state, fresh, False, None, now, params)
+        fired += sigs
+    before = state["late"]
+    state, _ = observe(state, stale, False, None, now, params)
+    assert state["late"] == before + 1
+    assert [s.rule for s in fired] == ["surge"]
+
+
+@pytest.mark.parametrize("bucket_s,scale", [(10, 1), (60, 1), (3600, 20)])
+def test_works_at_any_bucket_size(bucket_s, scale):
+    params = SurgeParams(bucket_s=bucket_s, grace_s=bucket_s, warmup_buckets=60)
+    counts = [c * scale for c in noisy(150, 4, seed=9)] + [40 * scale] * 5
+    _, sigs = feed(counts, params)
+    assert [i for i, _ in firing(sigs, "surge")] in ([150], [151])
+
+
+def test_state_is_plain_json_and_roundtrip_changes_nothing():
+    counts = noisy(200, 4, seed=10) + [40] * 10 + noisy(40, 4, seed=11)
+    s1, a = feed(counts)
+    s2, b = feed(counts, roundtrip=True)
+    assert json.loads(json.dumps(s1)) == s2
+    assert [(i, s.rule, s.status) for i, s in a] == [(i, s.rule, s.status) for i, s in b]
+    assert len(json.dumps(s1)) < 8000
+
+
+def test_tick_alone_resolves_an_episode():
+    params = SurgeParams()
+    state, sigs = feed(noisy(150, 3, seed=12) + [40] * 5, params)
+    assert firing(sigs)
+    state, sigs = tick(state, T0 + timedelta(minutes=200), params)
+    assert [s.status for s in sigs] == ["resolved"]
+    assert tick(state, T0 + timedelta(minutes=201), params)[1] == []
+
+
+def test_daily_rhythm_is_not_a_surge_but_a_real_surge_is():
+    rng = random.Random(13)
+    day = [6 + 5 * math.sin(2 * math.pi * (m - 8 * 60) / 1440) for m in range(1440)]
+    counts = [max(0, round(rng.gauss(day[m % 1440], math.sqrt(day[m % 1440])))) for m in range(3 * 1440)]
+    for m in range(2 * 1440 + 600, 2 * 1440 + 610):
+        counts[m] += 30
+    _, sigs = feed(counts, SurgeParams(grace_s=60, warmup_buckets=60))
+    fired = [i for i, _ in firing(sigs) if i >= 1440]
+    assert fired and all(2 * 1440 + 600 <= i <= 2 * 1440 + 605 for i in fired)
+
+
+def test_signal_carries_first_publisher_samples_and_builds_a_surge_record():
+    params = SurgeParams()
+    state, _ = feed([1] * 150, params)
+    at = T0 + timedelta(minutes=150, seconds=5)
+    produced = at + timedelta(seconds=1)
+    sigs = []
+    for k in range(15):
+        sample = SamplePost(post_id=f"p{k}", site="bbs.example", url=f"https://bbs.example/t/{k}",
+                            title=f"帖子{k}", published_at=at + timedelta(seconds=k))
+        state, out = observe(state, at + timedelta(seconds=k), False, sample, at + timedelta(seconds=k + 1),
+                             params, produced_at=produced + timedelta(seconds=k))
+        sigs += out
+    (sig,) = sigs
+    assert sig.samples[0].post_id == "p0" and len(sig.samples) == 3
+    assert sig.first_produced_at == produced
+    surge = sig.to_surge("某县", detected_at=at + timedelta(seconds=20))
+    assert surge.subject == "某县" and surge.count == sig.count and surge.samples[0].post_id == "p0"
+
+
+def test_params_from_mapping_converts_durations_and_rejects_unknown_fields():
+    params = SurgeParams.from_mapping({"bucket_s": 30, "window_s": 300, "baseline_s": 3600, "ratio": 4})
+    assert (params.window_buckets, params.baseline_buckets, params.ratio) == (10, 120, 4)
+    with pytest.raises(ValueError, match="ratoi"):
+        SurgeParams.from_mapping({"ratoi": 4})
