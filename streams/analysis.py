@@ -21,7 +21,8 @@ from streams import entities as ent
 from streams.keywords import IdfTable, tfidf_keywords
 from streams.sentiment import SentimentModel, label_of
 from streams.simhash import hamming, simhash
-from streams.textnorm import EMOTICON, MAX_ANALYSIS_CHARS, clean_for_analysis, content_hash, normalise
+from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, clean_for_analysis, content_hash,
+                             fingerprint_skips, normalise)
 from streams.watchlist import WatchlistMatcher, load_subjects
 
 __all__ = ["Analysis", "Resources", "analyze", "normalise", "hamming", "Segmenter", "MAX_ANALYSIS_CHARS"]
@@ -30,6 +31,7 @@ RESOURCES = Path(__file__).with_name("resources")
 DEFAULT_WATCHLIST = RESOURCES / "watchlist.yml"
 USER_DICTS = ("places.txt", "units.txt")
 _WORD = re.compile(r"\w")
+MIN_FINGERPRINT_TOKENS = 5     # distinct content tokens a post needs for a SimHash (else 0)
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -52,7 +54,7 @@ class Segmenter:
     """jieba with our user dictionaries, and the word->tag table that types its tokens."""
 
     tokenizer: jieba.Tokenizer
-    tags: ChainMap                     # word -> POS tag: our dictionaries, then jieba's
+    tags: ChainMap                     # word -> POS tag: ours, then newswire counts, then jieba's
 
     @classmethod
     def load(cls, cache_dir: str | Path | None = None, extra_words: Iterable[str] = ()) -> "Segmenter":
@@ -69,7 +71,8 @@ class Segmenter:
         for word in extra_words:
             if _WORD.search(word) and " " not in word:
                 tokenizer.add_word(word)   # keep watch terms whole for keywords and SimHash
-        return cls(tokenizer, ChainMap(tokenizer.user_word_tag_tab, jieba.posseg.dt.word_tag_tab))
+        return cls(tokenizer, ChainMap(tokenizer.user_word_tag_tab, ent.newswire_tags(),
+                                       jieba.posseg.dt.word_tag_tab))
 
     def segment(self, title: str, text: str, keep_emoticons: bool = False) -> tuple[str, list[str]]:
         """The one segmentation: (cleaned text, raw jieba tokens covering it exactly).
@@ -126,6 +129,24 @@ def read_user_dict(path: Path) -> list[tuple[str, str | None]]:
     return entries
 
 
+def fingerprint_tokens(cleaned: str, raw: list[str]) -> list[str]:
+    """The word tokens that identify a post's content for SimHash (repost decorations left out).
+
+    Fewer than MIN_FINGERPRINT_TOKENS distinct ones (a chain tail of "哈哈", a one-word post)
+    give no fingerprint at all: such posts would all look alike.
+    """
+    start, skips = fingerprint_skips(cleaned)
+    for begin_at in dict.fromkeys((start, 0)):
+        kept, pos = [], 0
+        for token in raw:
+            begin, pos = pos, pos + len(token)
+            if begin >= begin_at and not any(a <= begin < b for a, b in skips) and _WORD.search(token):
+                kept.append(token.lower())
+        if len(set(kept)) >= MIN_FINGERPRINT_TOKENS:
+            return kept
+    return []
+
+
 def analyze(title: str, text: str, resources: Resources) -> Analysis:
     """Everything shaobing derives from one post's text; never raises on any str input."""
     cleaned, raw = resources.segmenter.segment(title, text)
@@ -135,7 +156,8 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
     subjects, terms = resources.watchlist.match(cleaned)
     score = resources.sentiment.score(tokens)
     idf = resources.idf
-    weights = {t: round(n * idf.get(t)) for t, n in Counter(tokens).items() if t not in resources.stopwords}
+    counts = Counter(fingerprint_tokens(cleaned, raw))
+    weights = {t: round(n * idf.get(t)) for t, n in counts.items() if t not in resources.stopwords}
     return Analysis(
         tokens=tokens,
         keywords=tfidf_keywords(tokens, idf, tag_of, resources.stopwords),

@@ -52,10 +52,11 @@ class SentimentModel:
 
     def save(self, path: str | Path) -> None:
         header = {"format": FORMAT, "bias": self.bias, **self.meta}
-        with gzip.open(path, "wt", encoding="utf-8") as out:
-            out.write(json.dumps(header, ensure_ascii=False) + "\n")
-            for token, weight in sorted(self.weights.items()):
-                out.write(f"{token}\t{weight:.5g}\n")
+        lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
+        lines += [f"{token}\t{weight:.5g}" for token, weight in sorted(self.weights.items())]
+        # mtime=0: the same model gives the same bytes, so a retrain without change shows no diff
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
     @classmethod
     def load(cls, path: str | Path) -> "SentimentModel":

@@ -34,6 +34,32 @@ _MENTION = re.compile(r"@[\w\-]{1,30}")
 EMOTICON = re.compile(r"\[[^\[\]\d\s]{1,8}\]")
 
 
+# Repost decorations, found in cleaned text (so @handles are already gone: "//@name:" is "// :").
+# They stay in the tokens (hashtags are good keywords) but are left out of the SimHash.
+_CHAIN = re.compile(r"//\s?:")
+_DECORATION = re.compile(
+    r"#[^#\n]{1,40}#"                                              # hashtag
+    r"|^\s*(?:转发微博|转发|转自|转载|【转】|转\s?:|回复|回覆)\s?:?"   # repost / reply markers up front
+    r"|(?:…|\.{3})?\s*(?:展开)?全文\s*$"                            # "...全文" where a copy was cut
+    r"|[(]?(?:来源|转自|via)\s?:?\s?\S{1,20}[)]?\s*$",            # a source line at the end
+    re.IGNORECASE,
+)
+
+
+def fingerprint_skips(cleaned: str) -> tuple[int, list[tuple[int, int]]]:
+    """(start, skipped spans) of the part of a cleaned post that identifies its content.
+
+    In a repost chain "comment //@a: earlier comment //@b: text" the content is the last
+    link; hashtags, 转发/转自 markers, "...全文" and source tails are decoration.
+    """
+    start = 0
+    for found in _CHAIN.finditer(cleaned):
+        if len(cleaned) - found.end() >= 10:
+            start = found.end()
+    region = cleaned[start:]
+    return start, [(m.start() + start, m.end() + start) for m in _DECORATION.finditer(region) if m.end() > m.start()]
+
+
 def normalise(text: str) -> str:
     """Traditional->simplified, full-width->half-width, no control characters or lone surrogates,
     whitespace runs collapsed to one space."""
