@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from datetime import datetime
 
@@ -31,8 +32,10 @@ async def _main(args: argparse.Namespace) -> None:
     # one JSON line first, so an orchestrator can read the URL when --port 0 was asked for
     print(json.dumps({"url": url, **scenario.status()}, ensure_ascii=False), flush=True)
     print(f"演示站点已启动 / demo web serving at {url}  (Ctrl-C 停止 / to stop)", file=sys.stderr, flush=True)
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     try:
-        await asyncio.Event().wait()
+        await stopped.wait()
     finally:
         await runner.cleanup()
 

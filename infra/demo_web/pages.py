@@ -55,7 +55,8 @@ def _doc(title: str, charset: str, body: str) -> str:
 
 
 def _pager(base: str, page: int, pages: int) -> str:
-    links = [f'<a class="page{" current" if n == page else ""}" href="{base}?page={n}">{n}</a>'
+    # page 1 is the bare URL, as on most sites, so a crawler does not fetch it twice
+    links = [f'<a class="page{" current" if n == page else ""}" href="{base if n == 1 else f"{base}?page={n}"}">{n}</a>'
              for n in range(1, pages + 1)]
     if page < pages:
         links.append(f'<a class="next" href="{base}?page={page + 1}">下一页</a>')

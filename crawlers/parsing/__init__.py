@@ -1,0 +1,1 @@
+"""Pure helpers for reading Chinese web pages: times, numbers, charsets. No Scrapy, no I/O."""

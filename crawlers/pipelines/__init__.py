@@ -1,0 +1,1 @@
+"""Item pipelines: the seen-set filter, then the one Kafka producer."""

@@ -1,0 +1,104 @@
+"""Running crawls: `crawl_once` (a coroutine: every selected source once, in parallel, on the
+running loop) and `run_crawl` (the blocking entry point for a process of its own: installs
+Scrapy's asyncio reactor, crawls once or in a loop on each source's schedule, returns the last
+summary). Reads the Settings it is given (kafka_servers, state_dir)."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Callable
+
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
+
+from crawlers import stats as S
+from crawlers.errors import SourceConfigError
+from crawlers.settings import crawler_settings, reactorless_settings
+from crawlers.sources import load_sources
+from crawlers.spiders import SPIDERS
+from crawlers.state import CrawlState
+
+
+def select_sources(names: list[str] | None, sources_file: Path | str | None = None,
+                   base_url: str | None = None) -> list:
+    """The named sources (all when none are named), with base_url overridden if given."""
+    available = load_sources(sources_file)
+    unknown = [n for n in names or [] if n not in available]
+    if unknown:
+        raise SourceConfigError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(available)}")
+    return [available[n].with_base_url(base_url) for n in (names or list(available))]
+
+
+async def crawl_once(sources: list, state_dir: Path | str, kafka_servers: str = "", producer_factory=None,
+                     overrides: dict | None = None, reactorless: bool = False) -> dict:
+    """Crawl each source once; returns the summed summary plus one summary per source."""
+    runner = AsyncCrawlerRunner(reactorless_settings if reactorless else {})
+    crawlers: dict[str, Crawler] = {}
+    states = {s.name: CrawlState.for_source(state_dir, s.name) for s in sources}
+    started = time.monotonic()
+    try:
+        for source in sources:
+            settings = crawler_settings(source, kafka_servers, producer_factory, overrides, reactorless)
+            crawler = crawlers[source.name] = Crawler(SPIDERS[source.kind], settings)
+            runner.crawl(crawler, source=source, state=states[source.name])
+        await runner.join()
+    finally:
+        for state in states.values():
+            state.close()
+    elapsed = time.monotonic() - started
+    per_source = {name: S.summary(c.stats.get_stats()) for name, c in crawlers.items()}
+    total = S.merge(list(per_source.values()))
+    pages = total.get("pages_fetched", 0) + total.get("pages_not_modified", 0)
+    return {**total, "elapsed_s": round(elapsed, 3), "pages_per_s": round(pages / elapsed, 1) if elapsed else 0.0,
+            "sources": per_source}
+
+
+def _due_in(source, interval_s: float | None) -> float:
+    return interval_s if interval_s else source.schedule.interval_s
+
+
+def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, interval_s: float | None = None,
+              base_url: str | None = None, sources_file: Path | str | None = None,
+              state_dir: Path | str | None = None, producer_factory=None, overrides: dict | None = None,
+              max_rounds: int | None = None, on_round: Callable[[dict], None] | None = None) -> dict:
+    """Crawl in this process under Scrapy's asyncio reactor (once per process: the reactor cannot
+    restart). Loop mode re-crawls each source when its interval is due; returns the last summary.
+    `overrides` are Scrapy settings layered over every source's (e.g. {"KAFKA_TOPIC": ...})."""
+    selected = select_sources(sources, sources_file, base_url)
+    state_dir = Path(state_dir) if state_dir else Path(settings.state_dir) / "crawl"
+    from scrapy.utils.defer import deferred_from_coro
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    from twisted.internet import reactor
+
+    outcome: dict = {}
+
+    async def loop() -> None:
+        due = {s.name: 0.0 for s in selected}
+        rounds = 0
+        while True:
+            now = time.monotonic()
+            batch = [s for s in selected if due[s.name] <= now]
+            summary = await crawl_once(batch, state_dir, settings.kafka_servers, producer_factory, overrides)
+            for s in batch:
+                due[s.name] = now + _due_in(s, interval_s)
+            outcome["summary"] = summary
+            rounds += 1
+            if on_round:
+                on_round(summary)
+            if once or (max_rounds and rounds >= max_rounds):
+                return
+            await asyncio.sleep(max(0.0, min(due.values()) - time.monotonic()))
+
+    def finish(result):
+        if hasattr(result, "value"):           # a twisted Failure: keep it to raise after the reactor stops
+            outcome["error"] = result.value
+        if reactor.running:
+            reactor.stop()
+
+    reactor.callWhenRunning(lambda: deferred_from_coro(loop()).addBoth(finish))
+    reactor.run()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("summary", {})

@@ -1,0 +1,5 @@
+"""One spider per kind of site; a source (crawlers/sources.yml) says which kind and its selectors."""
+from crawlers.spiders.forum import ForumSpider
+from crawlers.spiders.news import NewsSpider
+
+SPIDERS = {"forum": ForumSpider, "news": NewsSpider}

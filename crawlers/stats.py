@@ -1,0 +1,40 @@
+"""Names of the crawl's own stats (in Scrapy's stats collector), the signal the Kafka pipeline
+sends when posts are confirmed, and the summary `shaobing crawl` prints."""
+from __future__ import annotations
+
+PAGES_FETCHED = "shaobing/pages_fetched"
+PAGES_NOT_MODIFIED = "shaobing/pages_not_modified"
+POSTS_EXTRACTED = "shaobing/posts_extracted"
+POSTS_NEW = "shaobing/posts_new"
+POSTS_SEEN = "shaobing/posts_seen"
+FIELDS_EMPTY = "shaobing/fields_empty"
+ERRORS = "shaobing/errors"
+
+# sent by the Kafka pipeline at close: post_ids={post_id: fingerprint} confirmed by the broker, failed=int
+posts_delivered = object()
+
+SUMMARY_KEYS = {
+    "pages_fetched": PAGES_FETCHED,
+    "pages_not_modified": PAGES_NOT_MODIFIED,
+    "posts_new": POSTS_NEW,
+    "posts_seen": POSTS_SEEN,
+    "posts_extracted": POSTS_EXTRACTED,
+    "fields_empty": FIELDS_EMPTY,
+}
+
+
+def summary(stats: dict) -> dict:
+    """The five numbers of the brief (plus two more), from one crawler's stats."""
+    out = {name: int(stats.get(key, 0)) for name, key in SUMMARY_KEYS.items()}
+    # parse errors raised in callbacks count too, not only the failures the spider saw itself
+    out["errors"] = int(stats.get(ERRORS, 0)) + int(stats.get("spider_exceptions/count", 0))
+    return out
+
+
+def merge(summaries: list[dict]) -> dict:
+    total: dict = {}
+    for s in summaries:
+        for key, value in s.items():
+            if isinstance(value, (int, float)):
+                total[key] = total.get(key, 0) + value
+    return total

@@ -1,0 +1,58 @@
+"""A fake kafka-python producer for crawler tests: records sends, acknowledges or fails them."""
+from __future__ import annotations
+
+from kafka.errors import KafkaTimeoutError
+
+
+class FakeFuture:
+    def __init__(self, error: Exception | None):
+        self.error = error
+
+    def add_callback(self, fn, *args):
+        if self.error is None:
+            fn(*args, "metadata")
+        return self
+
+    def add_errback(self, fn, *args):
+        if self.error is not None:
+            fn(*args, self.error)
+        return self
+
+
+class FakeProducer:
+    """`FakeProducer.factory()` returns a KAFKA_PRODUCER_FACTORY; every instance it builds
+    appends to the same `sent` list. fail="send" raises like a broker that is down;
+    fail="ack" accepts sends but never acknowledges them."""
+
+    def __init__(self, sent: list, fail: str | None = None):
+        self.sent = sent
+        self.fail = fail
+        self.closed = False
+        self.send_calls = 0
+
+    @classmethod
+    def factory(cls, fail: str | None = None):
+        sent: list = []
+        built: list = []
+
+        def build(settings):
+            producer = cls(sent, fail)
+            built.append(producer)
+            return producer
+
+        build.sent = sent
+        build.built = built
+        return build
+
+    def send(self, topic, key=None, value=None):
+        self.send_calls += 1
+        if self.fail == "send":
+            raise KafkaTimeoutError("Failed to update metadata after 10.0 secs.")
+        self.sent.append((topic, key, value))
+        return FakeFuture(KafkaTimeoutError("expired") if self.fail == "ack" else None)
+
+    def flush(self, timeout=None):
+        pass
+
+    def close(self, timeout=None):
+        self.closed = True
