@@ -84,8 +84,8 @@ def expire(state: dict, now: datetime, routes: Mapping[str, Route]) -> dict:
 def acknowledge(state: dict, key: str, now: datetime, by: str = "") -> tuple[dict, bool]:
     state = copy.deepcopy(state)
     entry = state["alerts"].get(key)
-    if entry is None or entry["status"] != "firing" or entry["acked_at"]:
-        return state, False
+    if entry is None or entry["status"] != "firing" or entry["acked_at"] or now < _t(entry["started"]):
+        return state, False             # an ack from before this episode began does not count
     entry.update(acked_at=now.isoformat(), acked_by=by[:64])
     return state, True
 
@@ -153,6 +153,15 @@ def mark_sent(state: dict, batch: Batch, now: datetime) -> dict:
             entry["first_sent"] = now.isoformat()
         if entry and batch.kind == "escalation":
             entry["escalated_at"] = now.isoformat()
+    return state
+
+
+def mark_escalated(state: dict, keys: tuple[str, ...], now: datetime) -> dict:
+    """The fallback already has these alerts (the primary failed): no separate escalation later."""
+    state = copy.deepcopy(state)
+    for key in keys:
+        if key in state["alerts"] and not state["alerts"][key]["escalated_at"]:
+            state["alerts"][key]["escalated_at"] = now.isoformat()
     return state
 
 

@@ -135,4 +135,4 @@ class RulesSpec(_Spec):
     major_events: tuple[MajorEventSpec, ...] = ()
     links: LinksSpec = LinksSpec()
     retry: RetrySpec = RetrySpec()
-    state_file: Path | None = None
+    workers: int = Field(1, ge=1, le=64)     # workers sharing each robot: rate limits are split

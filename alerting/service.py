@@ -3,26 +3,31 @@
     rules = load_rules(settings.rules_file)
     alerter = build_alerter(rules, settings)
     results = await alerter.handle(surge, table, now=now)   # table: Faust table keyed by subject
-    results = await alerter.tick(table, now=now)            # timers: repeats, resolve, escalation
+    results = await alerter.tick(table, now=now)            # timers: repeats, resolve, acks, escalation
 
 `table` is any mutable mapping subject -> state dict (a Faust table in the worker, a dict in tests).
-Reads Settings.state_dir (silences and acks file) and Settings.rules_file (via load_rules).
+Reads Settings.state_dir (silences and acks: <state_dir>/alerting/control.json) and, through
+load_rules, Settings.rules_file.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 
 from alerting.channels.factory import build_channels
+from alerting.control import ControlStore, silence_matches
 from alerting.delivery import Deliverer, DeliveryResult, RetryPolicy
 from alerting.dispatcher import Dispatcher
+from alerting.links import LinkSigner
 from alerting.metrics import AlertingMetrics, default_metrics
+from alerting.ratelimit import limiter_for
 from alerting.rules import Rules, load_rules
 from alerting.state import MappingStore
 from streams.records import Surge
 
-__all__ = ["Alerter", "build_alerter", "load_rules"]
+__all__ = ["Alerter", "build_alerter", "load_rules", "control_path", "link_signer"]
 
 
 class Alerter:
@@ -38,6 +43,18 @@ class Alerter:
         return await self.dispatcher.tick(now=now)
 
 
+def control_path(settings) -> Path:
+    return Path(settings.state_dir) / "alerting" / "control.json"
+
+
+def link_signer(rules: Rules) -> LinkSigner:
+    spec = rules.spec.links
+    secret = spec.ack_secret
+    if spec.ack_secret_file:
+        secret = Path(spec.ack_secret_file).read_text(encoding="utf-8").strip()
+    return LinkSigner(secret=secret, public_url=spec.public_url, search_url=spec.search_url, ttl_s=spec.ack_ttl)
+
+
 def retry_policy(rules: Rules) -> RetryPolicy:
     r = rules.spec.retry
     return RetryPolicy(timeout_s=r.timeout, deadline_s=r.deadline, first_backoff_s=r.first_backoff,
@@ -45,15 +62,24 @@ def retry_policy(rules: Rules) -> RetryPolicy:
 
 
 def build_alerter(rules: Rules, settings=None, *, client: httpx.AsyncClient | None = None,
-                  metrics: AlertingMetrics | None = None, deliverer: Deliverer | None = None) -> Alerter:
+                  metrics: AlertingMetrics | None = None, deliverer: Deliverer | None = None,
+                  control: ControlStore | None = None) -> Alerter:
     metrics = metrics or default_metrics()
     channels = build_channels(rules.spec.channels)
+    if control is None and settings is not None:
+        control = ControlStore(control_path(settings))
     deliverer = deliverer or Deliverer(client or httpx.AsyncClient(), metrics, policy=retry_policy(rules))
-    store = MappingStore({})
+    per_minute = {c.name: c.per_minute for c in rules.spec.channels}
+    limiters = {name: lim for name, ch in channels.items()
+                if (lim := limiter_for(ch.kind, per_minute[name], share=1 / rules.spec.workers)) is not None}
 
     def muted(alert: dict, now: datetime) -> str | None:
+        if control and any(silence_matches(s, alert, now) for s in control.active_silences(now)):
+            return "silenced"
         return "quiet_hours" if rules.quiet(alert, now) else None
 
+    store = MappingStore({})
     dispatcher = Dispatcher(router=rules.router, channels=channels, store=store, deliverer=deliverer,
-                            metrics=metrics, muted=muted)
+                            metrics=metrics, links=link_signer(rules), muted=muted, limiters=limiters,
+                            acks=control.acks if control else None)
     return Alerter(rules, dispatcher, store)

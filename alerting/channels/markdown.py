@@ -1,0 +1,50 @@
+"""Shared shape of the Markdown robots (DingTalk, WeCom, Feishu card): render the alert with
+crawled text escaped, fit it into the vendor's byte limit (samples dropped first), add mentions,
+and read `errcode`-style answers. Reads no settings.
+"""
+from __future__ import annotations
+
+from alerting import escape, render
+from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts
+from alerting.model import Alert
+
+
+class MarkdownRobot(Channel):
+    code_fields: tuple[str, ...] = ("errcode",)
+    retryable_codes: frozenset[int] = frozenset()
+    known_codes: frozenset[int] = frozenset()
+
+    def __init__(self, name: str, url: str, *, secret: str = "", mentions: tuple[str, ...] = ()):
+        super().__init__(name)
+        self._url = url
+        self._secret = secret
+        self.mentions = tuple(mentions)
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._url, self._secret) if s)
+
+    def mention_text(self) -> str:
+        return ""
+
+    def wrap(self, title: str, text: str) -> dict:
+        raise NotImplementedError
+
+    def text_budget(self) -> int:
+        """Bytes left for the Markdown text once the JSON envelope is accounted for."""
+        return self.max_bytes - 512
+
+    def build_payload(self, alert: Alert) -> dict:
+        mentions = self.mention_text() if alert.status == "firing" else ""
+        text = render.fit(lambda n: render.markdown(alert, samples=n, mentions=mentions), self.text_budget())
+        title = escape.truncate_utf8(render.headline(alert, escape.plain), 200)
+        return self.wrap(title, text)
+
+    def build_digest(self, alerts: list[Alert]) -> dict:
+        title, lines = digest_alerts(alerts, escape.markdown)
+        body = "\n".join([f"### {title}", ""] + [f"- {line}" for line in lines])
+        mentions = self.mention_text()
+        text = escape.truncate_utf8(body, self.text_budget() - escape.utf8_len(mentions) - 2)
+        return self.wrap(title, text + ("\n\n" + mentions if mentions else ""))
+
+    def classify(self, status: int, body: bytes) -> Outcome:
+        return classify_vendor(status, body, self.code_fields, self.retryable_codes, self.known_codes)
