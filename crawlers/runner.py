@@ -21,12 +21,13 @@ from crawlers.state import CrawlState
 
 def select_sources(names: list[str] | None, sources_file: Path | str | None = None,
                    base_url: str | None = None) -> list:
-    """The named sources (all when none are named), with base_url overridden if given."""
+    """The named sources (every enabled one when none are named), with base_url overridden if given."""
     available = load_sources(sources_file)
     unknown = [n for n in names or [] if n not in available]
     if unknown:
         raise SourceConfigError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(available)}")
-    return [available[n].with_base_url(base_url) for n in (names or list(available))]
+    chosen = names or [n for n, s in available.items() if s.enabled]
+    return [available[n].with_base_url(base_url) for n in chosen]
 
 
 async def crawl_once(sources: list, state_dir: Path | str, kafka_servers: str = "", producer_factory=None,

@@ -30,7 +30,7 @@ class _Selectors(_Frozen):
     @field_validator("*")
     @classmethod
     def _compiles(cls, value, info):
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not value:      # "" = not used
             return value
         if info.field_name.endswith("_pattern"):
             try:
@@ -73,6 +73,12 @@ class NewsSelectors(_Selectors):
     article_id_pattern: str
 
 
+class FeedSelectors(_Selectors):
+    """Feeds need no selectors; the native id is the entry's guid, or a match in its link."""
+
+    link_id_pattern: str = ""
+
+
 class Politeness(_Frozen):
     concurrency: int = Field(1, ge=1, le=16, description="parallel requests to this source's domain")
     delay_s: float = Field(1.0, ge=0, le=600, description="minimum delay between requests")
@@ -93,6 +99,7 @@ class _Source(_Frozen):
     site: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     base_url: str = Field(pattern=r"^https?://[^\s/]+")
     start_urls: list[str] = Field(min_length=1)
+    enabled: bool = Field(True, description="crawled when no source is named; a named source always is")
     schedule: Schedule = Schedule()
     politeness: Politeness = Politeness()
     limits: Limits = Limits()
@@ -116,7 +123,12 @@ class NewsSource(_Source):
     selectors: NewsSelectors
 
 
-Source = Annotated[Union[ForumSource, NewsSource], Field(discriminator="kind")]
+class FeedSource(_Source):
+    kind: Literal["feed"]
+    selectors: FeedSelectors = FeedSelectors()
+
+
+Source = Annotated[Union[ForumSource, NewsSource, FeedSource], Field(discriminator="kind")]
 
 
 class SourcesFile(_Frozen):
@@ -131,7 +143,7 @@ def _describe(path: Path, raw: dict, err: dict) -> str:
         entries = raw.get("sources") or []
         name = entries[i].get("name", "?") if i < len(entries) and isinstance(entries[i], dict) else "?"
         where = f"sources[{i}] ({name})"
-        loc = [p for p in loc[2:] if p not in ("forum", "news")]   # drop the kind tag of the union
+        loc = [p for p in loc[2:] if p not in ("forum", "news", "feed")]   # drop the kind tag of the union
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc = [*loc, "kind"]                  # the discriminator itself is what is wrong
     field = ".".join(str(p) for p in loc) or "entry"

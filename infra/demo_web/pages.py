@@ -25,9 +25,10 @@ class Page:
     charset: str
     version: str          # changes exactly when what the page shows (apart from relative times) changes
     last_at_s: float      # scenario time of the newest thing on the page
+    content_type: str = "text/html"
 
 
-def _version(*parts: object) -> str:
+def content_version(*parts: object) -> str:
     return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()[:16]
 
 
@@ -73,7 +74,7 @@ def _slice(items: list, page: int, size: int) -> tuple[list, int]:
 def home(s: Scenario) -> Page:
     boards = "".join(f'<li><a href="/forum/board/{slug}">{escape(name)}</a></li>' for slug, (name, _) in BOARDS.items())
     body = f'<h1>澄溪论坛</h1><ul class="boards">{boards}</ul><p><a href="/news/">澄溪新闻网</a></p>'
-    return Page(_doc("澄溪论坛", "utf-8", body), "utf-8", _version("home"), -1e9)
+    return Page(_doc("澄溪论坛", "utf-8", body), "utf-8", content_version("home"), -1e9)
 
 
 def board(s: Scenario, slug: str, page: int, now_s: float) -> Page:
@@ -88,7 +89,7 @@ def board(s: Scenario, slug: str, page: int, now_s: float) -> Page:
         for v in views)
     body = (f'<div class="board" data-board="{slug}"><h1>{escape(name)}</h1>\n<ul class="threads">\n{rows}\n</ul>\n'
             f'{_pager(f"/forum/board/{slug}", page, pages)}</div>')
-    version = _version(slug, page, pages, [(v.thread.native_id, len(v.replies)) for v in views])
+    version = content_version(slug, page, pages, [(v.thread.native_id, len(v.replies)) for v in views])
     # any bump anywhere on the board can shift this page, so it is as new as the board's newest post
     return Page(_doc(f"{name} - 澄溪论坛", charset, body), charset, version, every[0].last_at_s if every else -1e9)
 
@@ -109,7 +110,7 @@ def thread(s: Scenario, view: ThreadView, page: int, now_s: float) -> Page:
             f'<h1 class="thread-title" data-tid="{view.thread.native_id}">{escape(view.thread.title)}</h1>\n'
             + "\n".join(_floor(p, s, now) for p in floors) + "\n"
             + _pager(f"/forum/thread/{view.thread.native_id}", page, pages))
-    version = _version(view.thread.native_id, page, pages, [p.native_id for p in floors])
+    version = content_version(view.thread.native_id, page, pages, [p.native_id for p in floors])
     return Page(_doc(f"{view.thread.title} - {name}", charset, body), charset, version, view.last_at_s)
 
 
@@ -120,7 +121,7 @@ def news_list(s: Scenario, page: int, now_s: float) -> Page:
         f'<li><a href="/news/article/{a.native_id}.html">{escape(a.title)}</a> '
         f'<span class="date">{s.at(a.at_s).astimezone(SHANGHAI):%m-%d %H:%M}</span></li>' for a in items)
     body = f'<h1>澄溪新闻网</h1>\n<ul class="news-list">\n{rows}\n</ul>\n{_pager("/news/list", page, pages)}'
-    version = _version("news", page, pages, [a.native_id for a in items])
+    version = content_version("news", page, pages, [a.native_id for a in items])
     return Page(_doc("澄溪新闻网", "utf-8", body), "utf-8", version, every[0].at_s if every else -1e9)
 
 
@@ -131,4 +132,4 @@ def article(s: Scenario, a: DemoPost) -> Page:
             f'<div class="meta"><span class="pubtime">{s.at(a.at_s).astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}</span> '
             f'<span class="source">来源：{escape(a.source)}</span> <span class="author">{escape(a.author)}</span></div>\n'
             f'<div class="article-body">{paras}</div></article>')
-    return Page(_doc(f"{a.title} - 澄溪新闻网", "utf-8", body), "utf-8", _version(a.native_id), a.at_s)
+    return Page(_doc(f"{a.title} - 澄溪新闻网", "utf-8", body), "utf-8", content_version(a.native_id), a.at_s)

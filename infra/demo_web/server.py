@@ -12,7 +12,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from infra.demo_web import pages
+from infra.demo_web import feeds, pages
 from infra.demo_web.scenario import Scenario
 
 ROBOTS = "User-agent: *\nDisallow: /_scenario\nDisallow: /admin/\n"
@@ -54,7 +54,7 @@ def _respond(request: web.Request, render: Callable[[Scenario, float], pages.Pag
         return web.Response(status=304, headers=headers)
     request.app[HITS]["200"] += 1
     body = page.body.encode(page.charset, errors="xmlcharrefreplace")
-    return web.Response(body=body, headers={**headers, "Content-Type": f"text/html; charset={page.charset}"})
+    return web.Response(body=body, headers={**headers, "Content-Type": f"{page.content_type}; charset={page.charset}"})
 
 
 def _page_no(request: web.Request) -> int:
@@ -84,6 +84,10 @@ async def _article(request):
     return _respond(request, lambda s, now: pages.article(s, s.article(aid, now)))
 
 
+async def _feed(request):
+    return _respond(request, lambda s, now: feeds.news_rss(s, now))
+
+
 async def _robots(request):
     return web.Response(text=ROBOTS, content_type="text/plain")
 
@@ -104,6 +108,7 @@ def build_app(scenario: Scenario) -> web.Application:
     app.router.add_get("/news/", _news_list)
     app.router.add_get("/news/list", _news_list)
     app.router.add_get("/news/article/{aid:\\d+}.html", _article)
+    app.router.add_get("/feed/news.xml", _feed)
     app.router.add_get("/robots.txt", _robots)
     app.router.add_get("/_scenario", _scenario)
     return app

@@ -16,7 +16,8 @@ def _sources(args, settings) -> int:
         print(f"信息源配置有误 / invalid sources:\n{exc}", file=sys.stderr)
         return 2
     for s in sources.values():
-        print(f"{s.name:<20} {s.kind:<6} {s.base_url}  ({len(s.start_urls)} start URLs, every {s.schedule.interval_s:g}s)")
+        state = "" if s.enabled else "  [停用 / disabled]"
+        print(f"{s.name:<20} {s.kind:<6} {s.base_url}  ({len(s.start_urls)} start URLs, every {s.schedule.interval_s:g}s){state}")
     print(f"共 {len(sources)} 个信息源，校验通过 / {len(sources)} sources OK: {path}")
     return 0
 
