@@ -8,7 +8,6 @@ import hashlib
 import re
 from datetime import datetime, timezone
 
-import feedparser
 from parsel import Selector
 from scrapy.http import Response
 
@@ -60,6 +59,8 @@ class FeedSpider(IncrementalSpider):
     def parse_feed(self, response: Response):
         if not self.fetched(response):
             return
+        import feedparser  # here, not at the top: until pyproject pins it, forum/news crawls must not need it
+
         # no content-location: feedparser would resolve a bare guid ("88100") into a URL; links are joined below
         feed = feedparser.parse(response.body, response_headers={
             "content-type": response.headers.get("Content-Type", b"application/xml").decode("latin-1")})
