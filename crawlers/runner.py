@@ -5,18 +5,27 @@ summary). Reads the Settings it is given (kafka_servers, state_dir)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from kafka.errors import KafkaError
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
 
 from crawlers import stats as S
 from crawlers.errors import SourceConfigError
+from crawlers.metrics import CrawlerMetrics
+from crawlers.pipelines.kafka import send_records
 from crawlers.settings import crawler_settings, reactorless_settings
 from crawlers.sources import load_sources
 from crawlers.spiders import SPIDERS
 from crawlers.state import CrawlState
+from crawlers.watchdog import Watchdog, to_surge
+from streams.topics import SURGES
+
+log = logging.getLogger(__name__)
 
 
 def select_sources(names: list[str] | None, sources_file: Path | str | None = None,
@@ -58,13 +67,38 @@ def _due_in(source, interval_s: float | None) -> float:
     return interval_s if interval_s else source.schedule.interval_s
 
 
+async def watch_round(summary: dict, metrics: CrawlerMetrics | None, watchdog: Watchdog | None,
+                       alerts_settings) -> None:
+    """After a round: update metrics, run the watchdog, produce its findings to `surges`."""
+    now = datetime.now(timezone.utc)
+    if metrics:
+        metrics.observe_round(summary, now.timestamp())
+    if not watchdog:
+        return
+    findings = [f for name, s in summary["sources"].items() for f in watchdog.observe(name, s, now)]
+    summary["watchdog"] = [{"source": f.source, "rule": f.rule, "status": f.status, "detail": f.detail}
+                           for f in findings]
+    for f in findings:
+        log.warning("信息源告警 / source watchdog: source=%s rule=%s status=%s %s", f.source, f.rule, f.status, f.detail)
+        if metrics:
+            metrics.set_firing(f.source, watchdog.firing(f.source))
+    if findings and alerts_settings is not None:
+        records = [(s.subject.encode("utf-8"), s.to_bytes()) for s in (to_surge(f, now) for f in findings)]
+        try:
+            await asyncio.to_thread(send_records, alerts_settings, SURGES.name, records)
+        except (KafkaError, OSError, ValueError) as exc:
+            log.error("信息源告警未能发送 / watchdog alert not produced: %s", exc.__class__.__name__)
+
+
 def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, interval_s: float | None = None,
               base_url: str | None = None, sources_file: Path | str | None = None,
               state_dir: Path | str | None = None, producer_factory=None, overrides: dict | None = None,
-              max_rounds: int | None = None, on_round: Callable[[dict], None] | None = None) -> dict:
+              max_rounds: int | None = None, on_round: Callable[[dict], None] | None = None,
+              metrics: CrawlerMetrics | None = None, watchdog: Watchdog | None = None) -> dict:
     """Crawl in this process under Scrapy's asyncio reactor (once per process: the reactor cannot
     restart). Loop mode re-crawls each source when its interval is due; returns the last summary.
-    `overrides` are Scrapy settings layered over every source's (e.g. {"KAFKA_TOPIC": ...})."""
+    `overrides` are Scrapy settings layered over every source's (e.g. {"KAFKA_TOPIC": ...}).
+    After each round the metrics are updated and the watchdog's findings are produced to `surges`."""
     selected = select_sources(sources, sources_file, base_url)
     state_dir = Path(state_dir) if state_dir else Path(settings.state_dir) / "crawl"
     from scrapy.utils.defer import deferred_from_coro
@@ -74,6 +108,11 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
     from twisted.internet import reactor
 
     outcome: dict = {}
+    if metrics:
+        metrics.init_sources([s.name for s in selected])
+    # the watchdog's surges go through the same producer factory; with no Kafka configured they are only logged
+    alerts_settings = (crawler_settings(selected[0], settings.kafka_servers, producer_factory, overrides)
+                       if settings.kafka_servers or producer_factory else None)
 
     async def loop() -> None:
         due = {s.name: 0.0 for s in selected}
@@ -84,6 +123,7 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
             summary = await crawl_once(batch, state_dir, settings.kafka_servers, producer_factory, overrides)
             for s in batch:
                 due[s.name] = now + _due_in(s, interval_s)
+            await watch_round(summary, metrics, watchdog, alerts_settings)
             outcome["summary"] = summary
             rounds += 1
             if on_round:

@@ -8,6 +8,7 @@ POSTS_EXTRACTED = "shaobing/posts_extracted"
 POSTS_NEW = "shaobing/posts_new"
 POSTS_SEEN = "shaobing/posts_seen"
 FIELDS_EMPTY = "shaobing/fields_empty"
+FIELDS_READ = "shaobing/fields_read"
 ERRORS = "shaobing/errors"
 
 # sent by the Kafka pipeline at close: post_ids={post_id: fingerprint} confirmed by the broker, failed=int
@@ -20,6 +21,7 @@ SUMMARY_KEYS = {
     "posts_seen": POSTS_SEEN,
     "posts_extracted": POSTS_EXTRACTED,
     "fields_empty": FIELDS_EMPTY,
+    "fields_read": FIELDS_READ,
 }
 
 

@@ -118,3 +118,18 @@ class KafkaPipeline:
         self.crawler.stats.set_value(S.POSTS_NEW, len(delivered))
         self.crawler.stats.inc_value(S.ERRORS, failed)
         self.crawler.signals.send_catch_log(S.posts_delivered, post_ids=delivered, failed=failed)
+
+
+def send_records(settings, topic: str, records: list[tuple[bytes, bytes]], timeout_s: float = 10.0) -> int:
+    """Blocking, for records produced outside an item pipeline (the watchdog's `surges`): one
+    producer from the same factory, flushed and closed. Returns how many the broker acknowledged."""
+    factory = settings.get("KAFKA_PRODUCER_FACTORY")
+    producer = (load_object(factory) if isinstance(factory, str) else factory)(settings)
+    acked: list[bytes] = []
+    try:
+        for key, value in records:
+            producer.send(topic, key=key, value=value).add_callback(lambda _meta, k=key: acked.append(k))
+        producer.flush(timeout_s)
+    finally:
+        producer.close(5)
+    return len(acked)

@@ -83,8 +83,10 @@ class IncrementalSpider(scrapy.Spider):
             return ""
         values = node.css(selector).getall()
         value = clean_line(values) if line else clean_text(values)
-        if not value and required:
-            self.crawler.stats.inc_value(S.FIELDS_EMPTY)
+        if required:
+            self.crawler.stats.inc_value(S.FIELDS_READ)
+            if not value:
+                self.crawler.stats.inc_value(S.FIELDS_EMPTY)
         return value
 
     def time_field(self, node, selector: str, now: datetime) -> datetime:

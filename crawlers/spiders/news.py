@@ -46,7 +46,9 @@ class NewsSpider(IncrementalSpider):
         sel = self.source.selectors
         aid = response.meta.get("aid") or self.native_id(response.url, sel.article_id_pattern)
         origin = _ORIGIN_LABEL.sub("", self.field(response, sel.origin)) if sel.origin else ""
-        yield self.post(response.url, aid, "news", title=self.field(response, sel.title),
-                        text=self.field(response, sel.body, line=False), author=self.field(response, sel.author),
+        title, text = self.field(response, sel.title), self.field(response, sel.body, line=False)
+        if not title and not text:      # the layout changed under the selectors: nothing worth a post
+            return
+        yield self.post(response.url, aid, "news", title=title, text=text, author=self.field(response, sel.author),
                         published_at=self.time_field(response, sel.published, self.server_now(response)),
                         tags={"origin": origin} if origin else {})

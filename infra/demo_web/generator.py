@@ -48,6 +48,7 @@ class Params:
     news_per_hour: float = 6.0
     surge_threads: int = 40
     surge_span_s: float = 600.0
+    layout_change_at_s: float | None = None   # from then on article pages use a new layout (watchdog demo)
 
     @property
     def end_s(self) -> float:

@@ -125,11 +125,22 @@ def news_list(s: Scenario, page: int, now_s: float) -> Page:
     return Page(_doc("澄溪新闻网", "utf-8", body), "utf-8", version, every[0].at_s if every else -1e9)
 
 
-def article(s: Scenario, a: DemoPost) -> Page:
+def article(s: Scenario, a: DemoPost, now_s: float = 0.0) -> Page:
     # one paragraph per sentence, full stops kept: joining the paragraphs gives the text back
     paras = "".join(f"<p>{escape(line)}</p>" for line in re.findall(r"[^。]+。?", a.text))
+    change = s.params.layout_change_at_s
+    if change is not None and now_s >= change:
+        return _redesigned_article(s, a, paras)
     body = (f'<article data-aid="{a.native_id}"><h1 class="title">{escape(a.title)}</h1>\n'
             f'<div class="meta"><span class="pubtime">{s.at(a.at_s).astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}</span> '
             f'<span class="source">来源：{escape(a.source)}</span> <span class="author">{escape(a.author)}</span></div>\n'
             f'<div class="article-body">{paras}</div></article>')
     return Page(_doc(f"{a.title} - 澄溪新闻网", "utf-8", body), "utf-8", content_version(a.native_id), a.at_s)
+
+
+def _redesigned_article(s: Scenario, a: DemoPost, paras: str) -> Page:
+    """The portal's new template: same content, other markup. Selectors written for the old one find nothing."""
+    body = (f'<div class="post-wrap" data-aid="{a.native_id}"><h2 class="headline">{escape(a.title)}</h2>\n'
+            f'<p class="info">发布时间：{s.at(a.at_s).astimezone(SHANGHAI):%Y-%m-%d %H:%M} 来源：{escape(a.source)} '
+            f'作者：{escape(a.author)}</p>\n<section class="content">{paras}</section></div>')
+    return Page(_doc(f"{a.title} - 澄溪新闻网", "utf-8", body), "utf-8", content_version(a.native_id, "v2"), a.at_s)

@@ -127,5 +127,6 @@ class Scenario:
             "end_s": self.params.end_s, "finished": now_s >= self.params.end_s,
             "subject": truth.subject, "visible": counts, "total_unique": truth.total_unique,
             "surge_posts": len(truth.surge_keys), "reposts": len(truth.repost_of),
+            "layout_changed": self.params.layout_change_at_s is not None and now_s >= self.params.layout_change_at_s,
             "total_posts": len(self.posts),
         }

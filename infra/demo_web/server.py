@@ -81,7 +81,7 @@ async def _news_list(request):
 
 async def _article(request):
     aid = request.match_info["aid"]
-    return _respond(request, lambda s, now: pages.article(s, s.article(aid, now)))
+    return _respond(request, lambda s, now: pages.article(s, s.article(aid, now), now))
 
 
 async def _feed(request):

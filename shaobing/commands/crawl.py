@@ -14,14 +14,29 @@ def _print_round(summary: dict) -> None:
 
 def _crawl(args, settings) -> int:
     from crawlers.errors import SourceConfigError
+    from crawlers.metrics import CrawlerMetrics
     from crawlers.runner import run_crawl
+    from crawlers.watchdog import Watchdog
 
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("scrapy").setLevel(logging.WARNING)   # Scrapy's INFO is a page of stats per crawl
+    metrics = watchdog = None
+    if args.loop:
+        from prometheus_client import start_http_server
+
+        port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+        try:
+            server, _thread = start_http_server(port, addr="127.0.0.1")
+            print(f"指标 / metrics: http://127.0.0.1:{server.server_port}/metrics", file=sys.stderr, flush=True)
+        except OSError as exc:
+            print(f"警告 / warning: metrics port {port} unavailable ({exc.strerror}); pass --metrics-port",
+                  file=sys.stderr)
+        metrics, watchdog = CrawlerMetrics(), Watchdog()
     try:
         summary = run_crawl(settings, args.source or None, once=not args.loop, interval_s=args.interval,
                             base_url=args.base_url, sources_file=args.sources_file, state_dir=args.state_dir,
-                            max_rounds=args.max_rounds, on_round=_print_round if args.loop else None)
+                            max_rounds=args.max_rounds, on_round=_print_round if args.loop else None,
+                            metrics=metrics, watchdog=watchdog)
     except SourceConfigError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -43,4 +58,6 @@ def register(subparsers) -> None:
     p.add_argument("--base-url", default=None, metavar="URL", help="override every selected source's base_url")
     p.add_argument("--sources-file", default=None, metavar="FILE", help="default: crawlers/sources.yml")
     p.add_argument("--state-dir", default=None, metavar="DIR", help="default: <SHAOBING_STATE_DIR>/crawl")
+    p.add_argument("--metrics-port", type=int, default=None, metavar="N",
+                   help="with --loop: serve /metrics here (default: SHAOBING_METRICS_PORT; 0 = any free port)")
     p.set_defaults(func=_crawl)
