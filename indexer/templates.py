@@ -12,18 +12,30 @@ def load_template(name: str) -> dict:
     return json.loads(resources.files("indexer").joinpath("templates", f"{name}.json").read_text("utf-8"))
 
 
-def first_index(name: str) -> str:
-    return f"{name}-v{load_template(name)['_meta']['template_version']}"
+def first_index(alias: str, name: str | None = None) -> str:
+    return f"{alias}-v{load_template(name or alias)['_meta']['template_version']}"
 
 
-def apply_templates(es) -> list[str]:
-    """PUT every template and create its first index if its alias is missing. Returns what changed."""
+def apply_templates(es, alias_of=lambda name: name) -> list[str]:
+    """PUT every template and create its first index behind its alias if the alias is missing.
+
+    `alias_of` maps a template name to the alias to use (a namespace prefix). Namespaced indices
+    get the template's settings and mappings explicitly, so the shared template's alias never
+    leaks onto them. Returns the indices created.
+    """
     changed = []
     for name in TEMPLATES:
         body = load_template(name)
         es.indices.put_index_template(name=f"shaobing-{name}", index_patterns=body["index_patterns"],
                                       priority=body["priority"], meta=body["_meta"], template=body["template"])
-        if not es.indices.exists_alias(name=name):
-            es.indices.create(index=first_index(name))
-            changed.append(first_index(name))
+        alias = alias_of(name)
+        if es.indices.exists_alias(name=alias):
+            continue
+        index = first_index(alias, name)
+        if alias == name:
+            es.indices.create(index=index)
+        else:
+            tpl = body["template"]
+            es.indices.create(index=index, settings=tpl["settings"], mappings=tpl["mappings"], aliases={alias: {}})
+        changed.append(index)
     return changed

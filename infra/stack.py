@@ -74,8 +74,9 @@ def _wait_healthy(node: Node, proc, check, timeout_s: float) -> None:
                      f"Last log lines:\n{node.log_tail()}")
 
 
-def create_topics(servers: str) -> list[str]:
-    """Create every topic in streams.topics that is missing. Returns the names created."""
+def create_topics(servers: str, name_of=lambda name: name) -> list[str]:
+    """Create every topic in streams.topics that is missing (names through `name_of`, for a
+    namespace). Returns the names created."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -88,16 +89,18 @@ def create_topics(servers: str) -> list[str]:
         raise StackError(f"cannot reach Kafka at {servers} to create topics: {exc}") from exc
     try:
         existing = set(admin.list_topics())
-        missing = [t for t in ALL_TOPICS if t.name not in existing]
+        wanted = {name_of(t.name): t for t in ALL_TOPICS}
         created = []
-        for spec in missing:
+        for name, spec in wanted.items():
+            if name in existing:
+                continue
             try:
-                admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=topic_config(spec))])
-                created.append(spec.name)
+                admin.create_topics([NewTopic(name, spec.partitions, 1, topic_configs=topic_config(spec))])
+                created.append(name)
             except TopicAlreadyExistsError:
                 pass
-        for desc in admin.describe_topics([t.name for t in ALL_TOPICS if t.name in existing]):
-            want = next(t.partitions for t in ALL_TOPICS if t.name == desc["name"])
+        for desc in admin.describe_topics([n for n in wanted if n in existing]):
+            want = wanted[desc["name"]].partitions
             if len(desc["partitions"]) != want:
                 log.warning("topic %s has %d partitions, streams.topics says %d; left as it is",
                             desc["name"], len(desc["partitions"]), want)
@@ -106,14 +109,14 @@ def create_topics(servers: str) -> list[str]:
         admin.close()
 
 
-def apply_index_templates(url: str) -> list[str]:
+def apply_index_templates(url: str, alias_of=lambda name: name) -> list[str]:
     from elasticsearch import ApiError, Elasticsearch, TransportError
 
     from indexer.templates import apply_templates
 
     try:
         with Elasticsearch(url, request_timeout=30) as es:
-            return apply_templates(es)
+            return apply_templates(es, alias_of)
     except (ApiError, TransportError) as exc:
         raise StackError(f"applying the index templates to {url} failed: {exc}") from exc
 
@@ -173,15 +176,20 @@ class Stack:
         return False
 
     def _provision(self, echo) -> None:
-        created = create_topics(self.settings.kafka_servers)
-        if created:
-            echo("created topics: " + ", ".join(created))
-        indices = apply_index_templates(self.settings.elasticsearch_url)
-        if indices:
-            echo("created indices: " + ", ".join(indices))
+        provision(self.settings, echo)
 
     def down(self, echo=print) -> bool:
         """Stop both nodes and wait for them. Returns True if anything was running."""
         stopped = [node.name for node in (self.kafka, self.es) if node.stop()]
         echo(("stopped " + ", ".join(stopped)) if stopped else "stack already down")
         return bool(stopped)
+
+
+def provision(settings: Settings, echo=print) -> None:
+    """Create the topics and indices of settings.namespace (idempotent); works on any cluster."""
+    created = create_topics(settings.kafka_servers, settings.topic)
+    if created:
+        echo("created topics: " + ", ".join(created))
+    indices = apply_index_templates(settings.elasticsearch_url, settings.alias)
+    if indices:
+        echo("created indices: " + ", ".join(indices))

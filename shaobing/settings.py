@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     es_user: str = "shaobing-es"
     stack_timeout_s: float = Field(180.0, gt=0)
 
+    # --- isolation: a namespace prefixes every topic, index alias and the Faust app id, so a demo
+    # run or a test session can share one stack with production without touching its data
+    namespace: str = Field("", pattern=r"^([a-z0-9][a-z0-9-]{0,39})?$")
+
     # --- the stream worker
     app_id: str = Field("shaobing", description="Faust app id: consumer group and internal topic prefix")
     worker_store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
@@ -90,6 +94,16 @@ class Settings(BaseSettings):
     @property
     def elasticsearch_url(self) -> str:
         return self.es_url or f"http://127.0.0.1:{self.es_port}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.namespace}.{name}" if self.namespace else name
+
+    def alias(self, name: str) -> str:
+        return f"{self.namespace}-{name}" if self.namespace else name
+
+    @property
+    def faust_app_id(self) -> str:
+        return f"{self.app_id}-{self.namespace}" if self.namespace else self.app_id
 
     @property
     def uses_local_stack(self) -> bool:

@@ -15,7 +15,7 @@ from streams.app import Topology
 from streams.clustering import decide
 from streams.errors import InvalidRecord
 from streams.metrics import StreamMetrics
-from streams.records import DeadLetter, EnrichedPost, Mention, SamplePost, Surge
+from streams.records import ALERT_TICK_KEY, AlertTick, DeadLetter, EnrichedPost, Mention, SamplePost, Surge
 from streams.validate import parse_raw
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def mentions_of(post: EnrichedPost) -> list[Mention]:
             for s in post.subjects]
 
 
-def wire(topo: Topology, *, resources: Resources, surge_params: surge.SurgeParams, sink: PostSink,
+def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0) -> None:
     app = topo.app
@@ -113,6 +113,7 @@ def wire(topo: Topology, *, resources: Resources, surge_params: surge.SurgeParam
         async for value in stream:
             m = Mention.from_bytes(value)
             now = clock()
+            surge_params = rules.params_for(m.subject, now)     # major-event windows change them
             state = topo.surge_state.get(m.subject)
             if m.kind == "tick":
                 state, signals = surge.tick(state, now, surge_params)
@@ -126,7 +127,7 @@ def wire(topo: Topology, *, resources: Resources, surge_params: surge.SurgeParam
                 metrics.records.labels("surge", "signal").inc()
                 await topo.surges.send(key=m.subject.encode(), value=record.to_bytes())
 
-    @app.timer(max(1.0, surge_params.bucket_s / 2))
+    @app.timer(max(1.0, rules.surge.bucket_s / 2))
     async def surge_ticks():
         # tables can only be written inside a stream, so the timer asks the stream to evaluate
         now = clock()
@@ -135,12 +136,20 @@ def wire(topo: Topology, *, resources: Resources, surge_params: surge.SurgeParam
                            sentiment_label="neutral", is_repost=False, cluster_id="")
             await topo.mentions.send(key=subject.encode(), value=tick.to_bytes())
 
+    @app.timer(5.0)
+    async def alert_ticks():
+        await topo.surges.send(key=ALERT_TICK_KEY, value=AlertTick(at=clock()).to_bytes())
+
     @app.agent(topo.surges, name="alert")
     async def alert(stream):
-        async for value in stream:
-            record = Surge.from_bytes(value)
-            outcomes = await alerter.handle(record, topo.alert_state, now=clock())
-            for outcome in outcomes:
-                metrics.records.labels("alert", outcome.outcome).inc()
-                if outcome.outcome == "delivered" and record.first_produced_at is not None:
-                    metrics.alert_latency.observe((outcome.at - record.first_produced_at).total_seconds())
+        async for event in stream.events():
+            now = clock()
+            if event.message.key == ALERT_TICK_KEY:
+                results, record = await alerter.tick(topo.alert_state, now=now), None
+            else:
+                record = Surge.from_bytes(event.value)
+                results = await alerter.handle(record, topo.alert_state, now=now)
+            for result in results:
+                metrics.records.labels("alert", "delivered" if result.ok else "failed").inc()
+                if result.ok and record is not None and record.first_produced_at is not None:
+                    metrics.alert_latency.observe((clock() - record.first_produced_at).total_seconds())

@@ -32,17 +32,19 @@ class Topology:
     alert_state: faust.types.TableT
 
 
-def _topic(app: faust.App, spec: topics.TopicSpec) -> faust.TopicT:
-    return app.topic(spec.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+def _topic(app: faust.App, name: str, spec: topics.TopicSpec) -> faust.TopicT:
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
                      value_serializer="raw", partitions=spec.partitions)
 
 
 def build_app(settings: Settings) -> Topology:
+    datadir = settings.state_dir / "worker" / settings.faust_app_id
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        settings.app_id,
+        settings.faust_app_id,
         broker=";".join(f"kafka://{s.strip()}" for s in settings.kafka_servers.split(",")),
         store=settings.worker_store,
-        datadir=str(settings.state_dir / "worker" / settings.app_id),
+        datadir=str(datadir),
         web_enabled=False,
         topic_replication_factor=1,
         topic_allow_declare=True,
@@ -54,17 +56,17 @@ def build_app(settings: Settings) -> Topology:
 
     def table(name: str, spec: topics.TopicSpec) -> faust.types.TableT:
         # co-partitioned with the topic whose stream writes it (same key, same partition count)
-        return app.Table(name, default=None, partitions=spec.partitions, key_serializer="json",
-                         value_serializer="json")
+        # values are plain JSON-serialisable dicts/lists/strings (faust's default serializer is json)
+        return app.Table(name, default=None, partitions=spec.partitions, key_type=str)
 
     return Topology(
         app=app,
-        raw=_topic(app, topics.POSTS_RAW),
-        analyzed=_topic(app, topics.POSTS_ANALYZED),
-        enriched=_topic(app, topics.POSTS_ENRICHED),
-        mentions=_topic(app, topics.MENTIONS),
-        surges=_topic(app, topics.SURGES),
-        dlq=_topic(app, topics.POSTS_DLQ),
+        raw=_topic(app, settings.topic(topics.POSTS_RAW.name), topics.POSTS_RAW),
+        analyzed=_topic(app, settings.topic(topics.POSTS_ANALYZED.name), topics.POSTS_ANALYZED),
+        enriched=_topic(app, settings.topic(topics.POSTS_ENRICHED.name), topics.POSTS_ENRICHED),
+        mentions=_topic(app, settings.topic(topics.MENTIONS.name), topics.MENTIONS),
+        surges=_topic(app, settings.topic(topics.SURGES.name), topics.SURGES),
+        dlq=_topic(app, settings.topic(topics.POSTS_DLQ.name), topics.POSTS_DLQ),
         seen_posts=table("seen_posts", topics.POSTS_RAW),
         content_index=table("content_index", topics.POSTS_ANALYZED),
         band_index=table("band_index", topics.POSTS_ANALYZED),

@@ -122,6 +122,17 @@ class Surge(_Record):
     first_produced_at: AwareDatetime | None = None
 
 
+class AlertTick(_Record):
+    """surges, key = ALERT_TICK_KEY — the worker's timer asking the alert stage to run its
+    time-driven work (group flushes, repeats, resolves, escalations) inside the stream."""
+
+    kind: Literal["alert_tick"] = "alert_tick"
+    at: AwareDatetime
+
+
+ALERT_TICK_KEY = b"__alert_tick__"
+
+
 class DeadLetter(_Record):
     """posts.dlq — a record that could not be processed, with why and its original bytes."""
 

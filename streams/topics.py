@@ -23,7 +23,9 @@ POSTS_RAW = TopicSpec("posts.raw", 3, 7 * _DAY_MS, "raw posts from the spiders, 
 POSTS_ANALYZED = TopicSpec("posts.analyzed", 1, 3 * _DAY_MS, "validated, analysed posts before repost clustering")
 POSTS_ENRICHED = TopicSpec("posts.enriched", 3, 7 * _DAY_MS, "deduplicated, tagged posts, key = post_id")
 MENTIONS = TopicSpec("mentions", 3, 3 * _DAY_MS, "one record per (post, subject), key = subject")
-SURGES = TopicSpec("surges", 2, 30 * _DAY_MS, "surge and threshold events, key = subject")
+# one partition: alerts are a few per hour, and the alert lifecycle (grouping, repeats, acks)
+# is evaluated by a timer over all subjects, which a single partition keeps consistent
+SURGES = TopicSpec("surges", 1, 30 * _DAY_MS, "surge and threshold events, key = subject; alert ticks")
 POSTS_DLQ = TopicSpec("posts.dlq", 1, 30 * _DAY_MS, "records that could not be processed, with the reason")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, MENTIONS, SURGES, POSTS_DLQ)

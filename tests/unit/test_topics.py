@@ -18,5 +18,6 @@ def test_topic_config_is_broker_syntax():
     assert cfg["cleanup.policy"] == "delete"
 
 
-def test_the_clustering_sequencer_has_exactly_one_partition():
+def test_the_sequencers_have_exactly_one_partition():
     assert topics.POSTS_ANALYZED.partitions == 1
+    assert topics.SURGES.partitions == 1

@@ -1,0 +1,38 @@
+"""`shaobing worker`: the Faust stream worker, with /metrics on Settings.metrics_port."""
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("shaobing.worker")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("worker", help="运行流处理 worker / run the stream worker (Faust)")
+    p.set_defaults(func=run)
+
+
+def run(args, settings) -> int:
+    import faust
+    from prometheus_client import start_http_server
+
+    from alerting.service import build_alerter, load_rules
+    from indexer.sink import PostSink
+    from streams.agents import wire
+    from streams.analysis import Resources
+    from streams.app import build_app
+    from streams.metrics import StreamMetrics
+
+    rules = load_rules(settings.rules_file)
+    topo = build_app(settings)
+    resources = Resources.load(settings.watchlist_file, cache_dir=settings.cache_dir / "jieba")
+    metrics = StreamMetrics()
+    server, _thread = start_http_server(settings.metrics_port, addr="127.0.0.1")
+    port = server.server_address[1]
+    log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
+    print(f"METRICS_PORT={port}", flush=True)
+    wire(topo, resources=resources, rules=rules, sink=PostSink(settings.elasticsearch_url, settings.alias("posts")),
+         alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
+         batch_s=settings.index_batch_s)
+    worker = faust.Worker(topo.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
+    return 0
