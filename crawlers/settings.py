@@ -27,6 +27,10 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.seen.SeenFilterPipeline": 100,
     "crawlers.pipelines.kafka.KafkaPipeline": 800,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # below HttpCompressionMiddleware (590): its process_response runs first, so bodies are decompressed
+    "crawlers.middlewares.CharsetMiddleware": 580,
+}
 KAFKA_PRODUCER_FACTORY = "crawlers.pipelines.kafka.make_producer"
 KAFKA_API_VERSION = "3.9"
 KAFKA_LINGER_MS = 20

@@ -9,8 +9,8 @@ from infra.demo_web import vocabulary as V
 
 FORUM_SITE = "demo-forum"
 NEWS_SITE = "demo-news"
-# slug -> (board name, charset)
-BOARDS = {"town": ("县城杂谈", "utf-8"), "qingshi": ("青石乡情", "gbk"), "help": ("民生求助", "utf-8")}
+# slug -> (board name, charset of the page); see pages.HEADER_CHARSET for the board whose server lies
+BOARDS = {"town": ("县城杂谈", "utf-8"), "qingshi": ("青石乡情", "gbk"), "help": ("民生求助", "gbk")}
 
 
 @dataclass(frozen=True)

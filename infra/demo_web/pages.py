@@ -17,6 +17,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 BOARD_PAGE = 20
 THREAD_PAGE = 10
 NEWS_PAGE = 15
+# A misconfigured server, common on old Chinese BBS: the page is GBK and says so in its meta,
+# but the HTTP header claims UTF-8. Crawlers must trust the bytes, not the header.
+HEADER_CHARSET = {"help": "utf-8"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Page:
     version: str          # changes exactly when what the page shows (apart from relative times) changes
     last_at_s: float      # scenario time of the newest thing on the page
     content_type: str = "text/html"
+    header_charset: str = ""   # what the Content-Type header claims, when it differs from `charset`
 
 
 def content_version(*parts: object) -> str:
@@ -91,7 +95,8 @@ def board(s: Scenario, slug: str, page: int, now_s: float) -> Page:
             f'{_pager(f"/forum/board/{slug}", page, pages)}</div>')
     version = content_version(slug, page, pages, [(v.thread.native_id, len(v.replies)) for v in views])
     # any bump anywhere on the board can shift this page, so it is as new as the board's newest post
-    return Page(_doc(f"{name} - 澄溪论坛", charset, body), charset, version, every[0].last_at_s if every else -1e9)
+    return Page(_doc(f"{name} - 澄溪论坛", charset, body), charset, version, every[0].last_at_s if every else -1e9,
+                header_charset=HEADER_CHARSET.get(slug, ""))
 
 
 def _floor(p: DemoPost, s: Scenario, now: datetime) -> str:
@@ -111,7 +116,8 @@ def thread(s: Scenario, view: ThreadView, page: int, now_s: float) -> Page:
             + "\n".join(_floor(p, s, now) for p in floors) + "\n"
             + _pager(f"/forum/thread/{view.thread.native_id}", page, pages))
     version = content_version(view.thread.native_id, page, pages, [p.native_id for p in floors])
-    return Page(_doc(f"{view.thread.title} - {name}", charset, body), charset, version, view.last_at_s)
+    return Page(_doc(f"{view.thread.title} - {name}", charset, body), charset, version, view.last_at_s,
+                header_charset=HEADER_CHARSET.get(view.thread.board, ""))
 
 
 def news_list(s: Scenario, page: int, now_s: float) -> Page:

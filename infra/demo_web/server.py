@@ -54,7 +54,7 @@ def _respond(request: web.Request, render: Callable[[Scenario, float], pages.Pag
         return web.Response(status=304, headers=headers)
     request.app[HITS]["200"] += 1
     body = page.body.encode(page.charset, errors="xmlcharrefreplace")
-    return web.Response(body=body, headers={**headers, "Content-Type": f"{page.content_type}; charset={page.charset}"})
+    return web.Response(body=body, headers={**headers, "Content-Type": f"{page.content_type}; charset={page.header_charset or page.charset}"})
 
 
 def _page_no(request: web.Request) -> int:
