@@ -79,6 +79,22 @@ class FeedSelectors(_Selectors):
     link_id_pattern: str = ""
 
 
+class ApiSelectors(_Frozen):
+    """Where the fields are in a microblog-style JSON search API (dotted paths), and how it pages:
+    `since_param` asks for ids above the last one seen, `max_param` pages back to older ones."""
+
+    items: str = Field(min_length=1)
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    time: str = Field(min_length=1)
+    author: str = ""
+    title: str = ""
+    counts: dict[str, str] = Field(default_factory=dict)    # tag name -> dotted path (1.2万 -> 12000)
+    url_template: str = Field(pattern=r"\{id\}")
+    since_param: str = "since_id"
+    max_param: str = "max_id"
+
+
 class Politeness(_Frozen):
     concurrency: int = Field(1, ge=1, le=16, description="parallel requests to this source's domain")
     delay_s: float = Field(1.0, ge=0, le=600, description="minimum delay between requests")
@@ -128,7 +144,12 @@ class FeedSource(_Source):
     selectors: FeedSelectors = FeedSelectors()
 
 
-Source = Annotated[Union[ForumSource, NewsSource, FeedSource], Field(discriminator="kind")]
+class ApiSource(_Source):
+    kind: Literal["api"]
+    selectors: ApiSelectors
+
+
+Source = Annotated[Union[ForumSource, NewsSource, FeedSource, ApiSource], Field(discriminator="kind")]
 
 
 class SourcesFile(_Frozen):
@@ -143,7 +164,7 @@ def _describe(path: Path, raw: dict, err: dict) -> str:
         entries = raw.get("sources") or []
         name = entries[i].get("name", "?") if i < len(entries) and isinstance(entries[i], dict) else "?"
         where = f"sources[{i}] ({name})"
-        loc = [p for p in loc[2:] if p not in ("forum", "news", "feed")]   # drop the kind tag of the union
+        loc = [p for p in loc[2:] if p not in ("forum", "news", "feed", "api")]   # drop the kind tag of the union
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc = [*loc, "kind"]                  # the discriminator itself is what is wrong
     field = ".".join(str(p) for p in loc) or "entry"

@@ -90,7 +90,9 @@ class IncrementalSpider(scrapy.Spider):
         return value
 
     def time_field(self, node, selector: str, now: datetime) -> datetime:
-        raw = self.field(node, selector)
+        return self.read_time(self.field(node, selector), now)
+
+    def read_time(self, raw: str, now: datetime) -> datetime:
         try:
             return parse_cn_time(raw, now)
         except ParseError:

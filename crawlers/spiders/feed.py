@@ -14,7 +14,6 @@ from scrapy.http import Response
 from crawlers import stats as S
 from crawlers.errors import ParseError
 from crawlers.parsing.text import clean_text
-from crawlers.parsing.times import parse_cn_time
 from crawlers.spiders.base import IncrementalSpider
 
 
@@ -50,11 +49,7 @@ class FeedSpider(IncrementalSpider):
         # feedparser reads a time without a zone as UTC; on a Chinese feed it is Beijing time
         if parsed and _HAS_ZONE.search(raw):
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
-        try:
-            return parse_cn_time(raw, now)        # Chinese feeds often carry "2026-05-17 08:00" or "3分钟前"
-        except ParseError:
-            self.crawler.stats.inc_value(S.FIELDS_EMPTY)
-            return now
+        return self.read_time(raw, now)           # Chinese feeds often carry "2026-05-17 08:00" or "3分钟前"
 
     def parse_feed(self, response: Response):
         if not self.fetched(response):

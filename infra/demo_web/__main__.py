@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--history", type=float, default=3600.0, help="scenario seconds of chatter already online")
     p.add_argument("--layout-change-at", type=float, default=None,
                    help="scenario seconds after which article pages switch to a new layout (watchdog demo)")
+    p.add_argument("--microblog", action="store_true", help="also serve the microblog JSON API (adds posts)")
     p.add_argument("--start", type=datetime.fromisoformat, default=None,
                    help="scenario start, ISO 8601 with offset (default: now)")
     return p
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _main(args: argparse.Namespace) -> None:
     scenario = Scenario(seed=args.seed, start=args.start, speed=args.speed, surge_at_s=args.surge_at,
-                        history_s=args.history, layout_change_at_s=args.layout_change_at)
+                        history_s=args.history, layout_change_at_s=args.layout_change_at, microblog=args.microblog)
     url, runner = await serve(scenario, args.host, args.port)
     # one JSON line first, so an orchestrator can read the URL when --port 0 was asked for
     print(json.dumps({"url": url, **scenario.status()}, ensure_ascii=False), flush=True)

@@ -9,6 +9,7 @@ from infra.demo_web import vocabulary as V
 
 FORUM_SITE = "demo-forum"
 NEWS_SITE = "demo-news"
+WEIBO_SITE = "demo-weibo"
 # slug -> (board name, charset of the page); see pages.HEADER_CHARSET for the board whose server lies
 BOARDS = {"town": ("县城杂谈", "utf-8"), "qingshi": ("青石乡情", "gbk"), "help": ("民生求助", "gbk")}
 
@@ -19,7 +20,7 @@ class DemoPost:
 
     site: str
     native_id: str
-    kind: str                      # "thread" | "reply" | "article"
+    kind: str                      # "thread" | "reply" | "article" | "status"
     at_s: float                    # scenario seconds since start; negative = history
     title: str
     text: str
@@ -32,6 +33,7 @@ class DemoPost:
     surge: bool = False
     repost_of: str | None = None   # key of the post this one reposts
     edit: str = ""                 # how the repost was edited: "verbatim", "prefix", "tags", "punct"
+    reposts: int = 0               # microblog: repost count (shown as 1.2万 past ten thousand)
 
     @property
     def key(self) -> str:
@@ -49,6 +51,8 @@ class Params:
     surge_threads: int = 40
     surge_span_s: float = 600.0
     layout_change_at_s: float | None = None   # from then on article pages use a new layout (watchdog demo)
+    microblog: bool = False            # also a microblog (JSON API) site; off by default so the forum + news
+                                       # demo and its ground truth stay as they were
 
     @property
     def end_s(self) -> float:
@@ -159,8 +163,13 @@ def _surge(rng: random.Random, p: Params) -> list[_Draft]:
 def generate(p: Params) -> list[DemoPost]:
     """Every post of the scenario, threads before their replies, ordered by scenario time."""
     rng = random.Random(p.seed)
-    drafts = sorted(_chatter(rng, p) + _surge(rng, p), key=lambda d: d.post.at_s)
-    ids = {FORUM_SITE: 100000, NEWS_SITE: 500000}
+    drafts = _chatter(rng, p) + _surge(rng, p)
+    if p.microblog:
+        from infra.demo_web.microblog import statuses     # its own random stream: the rest stays the same
+
+        drafts += statuses(p, [d for d in drafts if d.post.surge and d.post.kind == "article" and not d.repost_of])
+    drafts.sort(key=lambda d: d.post.at_s)
+    ids = {FORUM_SITE: 100000, NEWS_SITE: 500000, WEIBO_SITE: 880000000}
     for d in drafts:                       # auto-increment ids in publication order, like a real site
         ids[d.post.site] += 1
         nid = str(ids[d.post.site])

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from infra.demo_web import vocabulary
-from infra.demo_web.generator import BOARDS, NEWS_SITE, DemoPost, Params, generate
+from infra.demo_web.generator import BOARDS, NEWS_SITE, WEIBO_SITE, DemoPost, Params, generate
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,23 @@ class Scenario:
         post = self.by_key.get(f"{NEWS_SITE}:{aid}")
         if post is None or post.at_s > now_s:
             raise KeyError(aid)
+        return post
+
+    def statuses(self, now_s: float, since_id: int = 0, max_id: int | None = None, count: int = 20) -> list[DemoPost]:
+        """Microblog statuses newest first, with id > since_id and id <= max_id (the search API's paging)."""
+        out = []
+        for p in reversed(self.visible(now_s)):
+            if p.site != WEIBO_SITE or int(p.native_id) <= since_id or (max_id is not None and int(p.native_id) > max_id):
+                continue
+            out.append(p)
+            if len(out) == count:
+                break
+        return out
+
+    def status(self, sid: str, now_s: float) -> DemoPost:
+        post = self.by_key.get(f"{WEIBO_SITE}:{sid}")
+        if post is None or post.at_s > now_s:
+            raise KeyError(sid)
         return post
 
     # --- ground truth

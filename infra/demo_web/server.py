@@ -88,6 +88,17 @@ async def _feed(request):
     return _respond(request, lambda s, now: feeds.news_rss(s, now))
 
 
+async def _statuses(request):
+    q = request.query      # parsed inside the render call, so a bad number is a 404 like any bad page
+    return _respond(request, lambda s, now: feeds.statuses_json(
+        s, now, int(q.get("since_id") or 0), int(q["max_id"]) if q.get("max_id") else None, int(q.get("count", "20"))))
+
+
+async def _status_page(request):
+    sid = request.match_info["sid"]
+    return _respond(request, lambda s, now: feeds.status_page(s, s.status(sid, now), now))
+
+
 async def _robots(request):
     return web.Response(text=ROBOTS, content_type="text/plain")
 
@@ -109,6 +120,8 @@ def build_app(scenario: Scenario) -> web.Application:
     app.router.add_get("/news/list", _news_list)
     app.router.add_get("/news/article/{aid:\\d+}.html", _article)
     app.router.add_get("/feed/news.xml", _feed)
+    app.router.add_get("/api/statuses/public_timeline.json", _statuses)
+    app.router.add_get("/weibo/status/{sid:\\d+}", _status_page)
     app.router.add_get("/robots.txt", _robots)
     app.router.add_get("/_scenario", _scenario)
     return app

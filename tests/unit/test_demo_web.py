@@ -146,3 +146,14 @@ def test_threads_articles_robots_and_scenario_endpoint(site):
     doc = json.loads(_get(url + "/_scenario")[2])
     assert doc["surge_started"] is False and doc["subject"] == "青石镇化工厂"
     assert doc["total_unique"] == scenario.ground_truth().total_unique
+
+
+def test_microblog_adds_a_site_without_changing_the_others():
+    plain, with_blog = _scenario(7), _scenario(7, microblog=True)
+    assert [p for p in with_blog.posts if p.site != "demo-weibo"] == list(plain.posts)
+    statuses = [p for p in with_blog.posts if p.site == "demo-weibo"]
+    assert statuses and all(p.kind == "status" for p in statuses)
+    assert any(p.surge for p in statuses) and any(p.reposts >= 10000 for p in statuses)
+    newest = with_blog.statuses(1e9, count=5)
+    assert [int(p.native_id) for p in newest] == sorted((int(p.native_id) for p in newest), reverse=True)
+    assert with_blog.statuses(1e9, since_id=int(newest[0].native_id)) == []
