@@ -1,9 +1,15 @@
-"""Downloader middleware: re-decode a text response whose declared charset does not fit its
-bytes (crawlers.parsing.charset decides). Reads no settings; counts `shaobing/charset_fixed`."""
+"""Downloader middlewares: CharsetMiddleware re-decodes a text response whose declared charset
+does not fit its bytes (crawlers.parsing.charset decides; counts `shaobing/charset_fixed`);
+BackoffRetryMiddleware is Scrapy's retry (5xx, 408, 429, timeouts; RETRY_TIMES) with an
+exponential pause before each retry, honouring Retry-After, so a struggling site is not hammered.
+Reads RETRY_* and RETRY_BACKOFF_BASE_S / RETRY_BACKOFF_MAX_S."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from scrapy import Request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import TextResponse
 from w3lib.encoding import resolve_encoding
 
@@ -30,3 +36,31 @@ class CharsetMiddleware:
         self.crawler.stats.inc_value("shaobing/charset_fixed")
         log.debug("charset %s -> %s (%s): %s", response.encoding, codec, how, response.url)
         return response.replace(encoding=codec)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base_s = settings.getfloat("RETRY_BACKOFF_BASE_S", 1.0)
+        self.max_s = settings.getfloat("RETRY_BACKOFF_MAX_S", 30.0)
+
+    def delay_for(self, retry: Request, response=None) -> float:
+        """base * 2^(attempt-1), or the server's Retry-After (in seconds), at most max_s."""
+        delay = self.base_s * 2 ** (retry.meta.get("retry_times", 1) - 1)
+        after = response.headers.get("Retry-After") if response is not None else None
+        if after and after.strip().isdigit():
+            delay = max(delay, float(after))
+        return min(delay, self.max_s)
+
+    async def _pause(self, retry, response=None):
+        if isinstance(retry, Request):
+            delay = self.delay_for(retry, response)
+            self.crawler.stats.inc_value("shaobing/retry_backoff_s", delay)
+            await asyncio.sleep(delay)
+        return retry
+
+    async def process_response(self, request, response):
+        return await self._pause(super().process_response(request, response), response)
+
+    async def process_exception(self, request, exception):
+        return await self._pause(super().process_exception(request, exception))

@@ -20,6 +20,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 2                      # three attempts at most: no retry storms
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE_S = 1.0           # then 2 s: the pause before each retry doubles
+RETRY_BACKOFF_MAX_S = 30.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
@@ -30,6 +32,8 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     # below HttpCompressionMiddleware (590): its process_response runs first, so bodies are decompressed
     "crawlers.middlewares.CharsetMiddleware": 580,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,
 }
 KAFKA_PRODUCER_FACTORY = "crawlers.pipelines.kafka.make_producer"
 KAFKA_API_VERSION = "3.9"

@@ -49,3 +49,4 @@ def test_middleware_re_decodes_a_page_whose_header_lies():
     honest = HtmlResponse(url, body=page("utf-8").encode("utf-8"), request=scrapy.Request(url),
                           headers={"Content-Type": "text/html; charset=utf-8"})
     assert mw.process_response(honest.request, honest) is honest
+
