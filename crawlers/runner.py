@@ -23,7 +23,7 @@ from crawlers.sources import load_sources
 from crawlers.spiders import SPIDERS
 from crawlers.state import CrawlState
 from crawlers.watchdog import Watchdog, to_surge
-from streams.topics import SURGES
+from streams.topics import POSTS_RAW, SURGES
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,17 @@ async def crawl_once(sources: list, state_dir: Path | str, kafka_servers: str = 
             "sources": per_source}
 
 
-def _due_in(source, interval_s: float | None) -> float:
-    return interval_s if interval_s else source.schedule.interval_s
+def due_in(source, interval_s: float | None = None, event_mode: bool = False) -> float:
+    """Seconds until a source is crawled again: the override, else its schedule (faster in event mode)."""
+    if interval_s:
+        return interval_s
+    if event_mode and source.schedule.event_interval_s:
+        return source.schedule.event_interval_s
+    return source.schedule.interval_s
 
 
 async def watch_round(summary: dict, metrics: CrawlerMetrics | None, watchdog: Watchdog | None,
-                       alerts_settings) -> None:
+                       alerts_settings, surges_topic: str = SURGES.name) -> None:
     """After a round: update metrics, run the watchdog, produce its findings to `surges`."""
     now = datetime.now(timezone.utc)
     if metrics:
@@ -85,7 +90,7 @@ async def watch_round(summary: dict, metrics: CrawlerMetrics | None, watchdog: W
     if findings and alerts_settings is not None:
         records = [(s.subject.encode("utf-8"), s.to_bytes()) for s in (to_surge(f, now) for f in findings)]
         try:
-            await asyncio.to_thread(send_records, alerts_settings, SURGES.name, records)
+            await asyncio.to_thread(send_records, alerts_settings, surges_topic, records)
         except (KafkaError, OSError, ValueError) as exc:
             log.error("信息源告警未能发送 / watchdog alert not produced: %s", exc.__class__.__name__)
 
@@ -94,12 +99,17 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
               base_url: str | None = None, sources_file: Path | str | None = None,
               state_dir: Path | str | None = None, producer_factory=None, overrides: dict | None = None,
               max_rounds: int | None = None, on_round: Callable[[dict], None] | None = None,
-              metrics: CrawlerMetrics | None = None, watchdog: Watchdog | None = None) -> dict:
+              metrics: CrawlerMetrics | None = None, watchdog: Watchdog | None = None,
+              event_mode: bool = False) -> dict:
     """Crawl in this process under Scrapy's asyncio reactor (once per process: the reactor cannot
     restart). Loop mode re-crawls each source when its interval is due; returns the last summary.
     `overrides` are Scrapy settings layered over every source's (e.g. {"KAFKA_TOPIC": ...}).
-    After each round the metrics are updated and the watchdog's findings are produced to `surges`."""
+    After each round the metrics are updated and the watchdog's findings are produced to `surges`.
+    `event_mode` (重大活动期间) uses each source's event_interval_s."""
     selected = select_sources(sources, sources_file, base_url)
+    namespaced = getattr(settings, "topic", None)
+    if namespaced is not None:     # SHAOBING_NAMESPACE: produce to the namespace's posts.raw
+        overrides = {"KAFKA_TOPIC": namespaced(POSTS_RAW.name), **(overrides or {})}
     state_dir = Path(state_dir) if state_dir else Path(settings.state_dir) / "crawl"
     from scrapy.utils.defer import deferred_from_coro
     from scrapy.utils.reactor import install_reactor
@@ -122,8 +132,9 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
             batch = [s for s in selected if due[s.name] <= now]
             summary = await crawl_once(batch, state_dir, settings.kafka_servers, producer_factory, overrides)
             for s in batch:
-                due[s.name] = now + _due_in(s, interval_s)
-            await watch_round(summary, metrics, watchdog, alerts_settings)
+                due[s.name] = now + due_in(s, interval_s, event_mode)
+            await watch_round(summary, metrics, watchdog, alerts_settings,
+                              settings.topic(SURGES.name) if namespaced else SURGES.name)
             outcome["summary"] = summary
             rounds += 1
             if on_round:

@@ -36,7 +36,7 @@ def _crawl(args, settings) -> int:
         summary = run_crawl(settings, args.source or None, once=not args.loop, interval_s=args.interval,
                             base_url=args.base_url, sources_file=args.sources_file, state_dir=args.state_dir,
                             max_rounds=args.max_rounds, on_round=_print_round if args.loop else None,
-                            metrics=metrics, watchdog=watchdog)
+                            metrics=metrics, watchdog=watchdog, event_mode=args.event_mode)
     except SourceConfigError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -54,6 +54,8 @@ def register(subparsers) -> None:
     mode.add_argument("--loop", action="store_true", help="keep crawling, each source on its interval")
     p.add_argument("--interval", type=float, default=None, metavar="S",
                    help="re-crawl interval in seconds for every source (default: each source's schedule)")
+    p.add_argument("--event-mode", action="store_true",
+                   help="重大活动期间: use each source's faster event_interval_s")
     p.add_argument("--max-rounds", type=int, default=None, metavar="N", help="with --loop: stop after N rounds")
     p.add_argument("--base-url", default=None, metavar="URL", help="override every selected source's base_url")
     p.add_argument("--sources-file", default=None, metavar="FILE", help="default: crawlers/sources.yml")

@@ -88,3 +88,12 @@ def test_sources_check_command(tmp_path, capsys):
     bad = write(tmp_path, NEWS.replace("kind: news", "kind: video"))
     assert main(["sources", "check", str(bad)]) == 2
     assert "sources[0] (county-news): kind" in capsys.readouterr().err
+
+
+def test_schedule_is_faster_in_event_mode_and_overridable():
+    from crawlers.runner import due_in
+
+    forum = load_sources()["demo-forum"]
+    assert due_in(forum) == forum.schedule.interval_s == 60
+    assert due_in(forum, event_mode=True) == forum.schedule.event_interval_s == 15
+    assert due_in(forum, interval_s=2.0, event_mode=True) == 2.0
