@@ -51,6 +51,7 @@ class DeliveryResult:
     digest: bool = False
     detail: str = ""
     at: datetime | None = None           # when the delivery finished
+    retryable: bool = False              # the last failure was retryable (deadline reached)
 
     @property
     def outcome(self) -> str:
@@ -95,4 +96,4 @@ class Deliverer:
         log.log(level, "alert delivery channel=%s kind=%s outcome=%s reason=%s attempts=%d keys=%s digest=%s",
                 channel.name, channel.kind, outcome.label, outcome.reason, attempts, ",".join(keys), digest)
         return DeliveryResult(channel.name, outcome.ok, attempts, outcome.reason, keys, digest, outcome.detail,
-                              self.clock())
+                              self.clock(), outcome.retryable)

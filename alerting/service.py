@@ -23,6 +23,7 @@ from alerting.dispatcher import Dispatcher
 from alerting.links import LinkSigner
 from alerting.metrics import AlertingMetrics, default_metrics
 from alerting.ratelimit import limiter_for
+from alerting.redact import protect
 from alerting.rules import Rules, load_rules
 from alerting.state import MappingStore
 from streams.records import Surge
@@ -52,6 +53,7 @@ def link_signer(rules: Rules) -> LinkSigner:
     secret = spec.ack_secret
     if spec.ack_secret_file:
         secret = Path(spec.ack_secret_file).read_text(encoding="utf-8").strip()
+    protect(secret)
     return LinkSigner(secret=secret, public_url=spec.public_url, search_url=spec.search_url, ttl_s=spec.ack_ttl)
 
 

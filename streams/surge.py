@@ -44,6 +44,8 @@ class SurgeParams:
     seasonal: bool = True
     seasonal_alpha: float = 0.3      # weight of the latest day in the time-of-day profile
     trim: float = 0.1                # share of the highest baseline buckets ignored (heavy tails)
+    persist_buckets: int = 2         # the rules judge the window with its top k-1 buckets capped at
+                                     # the k-th largest: a one-bucket blip cannot carry a surge
     max_samples: int = 3
 
     def __post_init__(self):
@@ -137,7 +139,7 @@ def _new_state(idx: int) -> dict:
 def is_late(state: dict | None, event_time: datetime, now: datetime, params: SurgeParams) -> bool:
     """True when an event is past the grace period and would not be counted."""
     idx = _index(event_time, params)
-    if (idx + 1) * params.bucket_s + params.grace_s <= _epoch(now):
+    if (idx + 1) * params.bucket_s + params.grace_s < _epoch(now):
         return True
     return bool(state) and idx < state["start"]
 
@@ -184,15 +186,18 @@ def _slot(idx: int, p: SurgeParams) -> int | None:
 
 
 def _fold_profile(state: dict, final: int, p: SurgeParams) -> None:
-    """Fold buckets past the grace period into the per-hour profile (capped values only)."""
+    """Fold buckets past the grace period into the per-hour profile (capped values only): a plain
+    mean over a slot's first day, then an EWMA whose weights add up to seasonal_alpha per day."""
     if _slot(final, p) is not None:
-        alpha = 1 - (1 - p.seasonal_alpha) ** (1 / max(1, 3600 // p.bucket_s))
-        prof = state["profile"]
+        per_day = max(1, 3600 // p.bucket_s)
+        alpha = 1 - (1 - p.seasonal_alpha) ** (1 / per_day)
+        prof, seen = state["profile"], state.setdefault("profile_n", [0] * 24)
         for i in range(max(state["folded"] + 1, final - 86400 // p.bucket_s + 1, state["born"]), final + 1):
             x, slot = _capped(_bucket(state, i))[0], _slot(i, p)
-            old = prof[slot]
+            seen[slot] += 1
+            old = prof[slot] if prof[slot] is not None else x
             # one heavy-tailed bucket moves the profile only so far
-            prof[slot] = x if old is None else old + alpha * (min(x, 3 * old + 3) - old)
+            prof[slot] = old + max(alpha, 1 / seen[slot]) * (min(x, 3 * old + 3) - old)
     state["folded"] = max(state["folded"], final)
 
 
@@ -211,6 +216,7 @@ def _baseline(state: dict, end: int, p: SurgeParams) -> tuple[float, float, floa
     vals.sort()
     kept = vals[: len(vals) - int(len(vals) * p.trim)]
     level = sum(kept) / len(kept)
+    variance = sum((v - level) ** 2 for v in kept) / max(1, len(kept) - 1)
     median = vals[len(vals) // 2]
     mad = sorted(abs(v - median) for v in vals)[len(vals) // 2]
     slot = _slot(end, p)
@@ -218,21 +224,25 @@ def _baseline(state: dict, end: int, p: SurgeParams) -> tuple[float, float, floa
     if mature and slot is not None and state["profile"][slot] is not None:
         level = max(level, state["profile"][slot])
     base = level * w
-    spread = max(1.4826 * mad * math.sqrt(w), math.sqrt(base), 1.0)
+    # per-bucket spread: the larger of the trimmed standard deviation (over-dispersed counts),
+    # the MAD (robust) and Poisson noise at the level
+    spread = max(math.sqrt(variance), 1.4826 * mad, math.sqrt(level), 1 / math.sqrt(w)) * math.sqrt(w)
     total = sum(vals)
     return base, spread, level, (negs / total if total else 0.0)
 
 
-def _verdicts(count: int, neg: int, base: float, spread: float, usual_share: float,
+def _verdicts(count: int, judged: float, neg: int, base: float, spread: float, usual_share: float,
               p: SurgeParams) -> dict[str, tuple[bool, bool, str]]:
-    """rule -> (fires, holds, severity); `holds` is the lower line that keeps an episode open."""
+    """rule -> (fires, holds, severity); `holds` is the lower line that keeps an episode open.
+    `judged` is the window count with its largest bucket(s) capped (persist_buckets)."""
     share = neg / count if count else 0.0
-    fires = count >= p.min_count and count >= p.ratio * base and count - base >= p.z * spread
+    fires = judged >= p.min_count and judged >= p.ratio * base and judged - base >= p.z * spread
     severity = "critical" if count >= p.critical_ratio * max(base, p.min_count / 2) else "warning"
     neg_line = max(p.negative_share, usual_share + p.negative_margin)
     out = {
         "surge": (fires, count >= max(p.min_count / 2, p.resolve_ratio * base), severity),
-        "negative_surge": (neg >= p.negative_min_count and share >= neg_line and count >= p.negative_ratio * base,
+        "negative_surge": (neg >= p.negative_min_count and share >= neg_line
+                           and judged >= p.negative_ratio * base,
                            neg >= p.negative_min_count / 2 and share >= 0.8 * neg_line, "critical"),
     }
     if p.threshold is not None:
@@ -251,14 +261,15 @@ def _cap(state: dict, lo: int, hi: int, level: float, p: SurgeParams) -> None:
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
     """Judge the window ending at bucket `end`; an open (partial) window may only start episodes."""
     w = p.window_buckets
-    count = neg = 0
-    for i in range(end - w + 1, end + 1):
-        bucket = _bucket(state, i)
-        count, neg = count + bucket[0], neg + bucket[1]
     base, spread, level, usual = _baseline(state, end, p)
+    window = [_bucket(state, i) for i in range(end - w + 1, end + 1)]
+    count, neg = sum(b[0] for b in window), sum(b[1] for b in window)
+    k = min(p.persist_buckets, w)
+    top = sorted((b[0] for b in window), reverse=True)
+    judged = count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
     warm = end - state["born"] >= p.warmup_buckets
     episodes = state["episodes"]
-    for rule, (fires, holds, severity) in _verdicts(count, neg, base, spread, usual, p).items():
+    for rule, (fires, holds, severity) in _verdicts(count, judged, neg, base, spread, usual, p).items():
         episode = episodes.get(rule)
         if episode is None and fires and warm:
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alerting.channels.base import Channel
 from alerting.errors import ChannelConfigError
+from alerting.redact import protect
 from alerting.rules_schema import ChannelSpec
 
 # type -> (module, class); modules are imported on use so a missing optional part fails clearly
@@ -35,6 +36,12 @@ def build_channel(spec: ChannelSpec) -> Channel:
     cls = getattr(importlib.import_module(module), cls_name)
     if spec.type == "console":
         return cls(spec.name)
+    channel = _construct(cls, spec)
+    protect(*channel.secrets())
+    return channel
+
+
+def _construct(cls, spec: ChannelSpec) -> Channel:
     if spec.type == "email":
         return cls(spec.name, host=spec.smtp_host, port=spec.smtp_port, security=spec.smtp_security,
                    username=spec.username, password=_secret(spec, "password"), sender=spec.sender, to=spec.to)

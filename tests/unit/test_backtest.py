@@ -1,0 +1,116 @@
+"""`shaobing backtest`: a row out for every row in, causal, any interval, errors name the line."""
+from __future__ import annotations
+
+import csv
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from alerting import backtest
+from shaobing.cli import main
+
+
+def write_series(path, counts, start=datetime(2025, 3, 3), step=timedelta(minutes=1), fmt="%Y-%m-%d %H:%M:%S",
+                 header=True):
+    with path.open("w", encoding="utf-8") as fh:
+        if header:
+            fh.write("timestamp,value\n")
+        for i, c in enumerate(counts):
+            fh.write(f"{(start + i * step).strftime(fmt)},{c}\n")
+
+
+def read_out(path):
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["timestamp", "is_alert"]
+    return rows[1:]
+
+
+def series(n, level=4.0, seed=1, surge_at=None, extra=40, length=10):
+    rng = random.Random(seed)
+    out = [max(0, round(rng.gauss(level, math.sqrt(level)))) for _ in range(n)]
+    if surge_at is not None:
+        for i in range(surge_at, surge_at + length):
+            out[i] += extra
+    return out
+
+
+def test_every_input_row_gets_a_flag_and_the_surge_is_found(tmp_path, capsys):
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    write_series(src, series(600, surge_at=400))
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    rows = read_out(out)
+    assert len(rows) == 600 and rows[0][0] == "2025-03-03 00:00:00"
+    alerts = [i for i, (_, flag) in enumerate(rows) if flag == "1"]
+    assert len(alerts) == 1 and 400 <= alerts[0] <= 403
+    assert "告警 1 行" in capsys.readouterr().out
+
+
+def test_causal_no_look_ahead(tmp_path):
+    counts = series(700, surge_at=500)
+    full, cut = tmp_path / "full.csv", tmp_path / "cut.csv"
+    write_series(full, counts)
+    write_series(cut, counts[:503])
+    main(["backtest", "--series", str(full), "--out", str(tmp_path / "a.csv")])
+    main(["backtest", "--series", str(cut), "--out", str(tmp_path / "b.csv")])
+    assert read_out(tmp_path / "a.csv")[:503] == read_out(tmp_path / "b.csv")
+
+
+@pytest.mark.parametrize("step,fmt", [(timedelta(hours=1), "%Y-%m-%dT%H:%M:%S+08:00"),
+                                      (timedelta(seconds=10), "%Y-%m-%dT%H:%M:%SZ"),
+                                      (timedelta(minutes=5), "%Y-%m-%d %H:%M:%S")])
+def test_any_regular_interval_and_iso_timestamps(tmp_path, step, fmt):
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    write_series(src, series(300, level=20, surge_at=200, extra=200, length=6), step=step, fmt=fmt, header=False)
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    alerts = [i for i, (_, flag) in enumerate(read_out(out)) if flag == "1"]
+    assert alerts and all(200 <= i <= 205 for i in alerts)
+
+
+def test_mark_active_flags_the_whole_episode(tmp_path):
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    write_series(src, series(600, surge_at=400, length=20))
+    main(["backtest", "--series", str(src), "--out", str(out), "--mark", "active"])
+    flags = [int(f) for _, f in read_out(out)]
+    assert sum(flags[400:420]) >= 15 and sum(flags[:400]) == 0
+
+
+@pytest.mark.parametrize("text,line,what", [
+    ("timestamp,value\n2025-03-03 00:00:00,1\n2025-03-03 00:01:00,x\n", 3, "bad value"),
+    ("timestamp,value\n2025-03-03 00:00:00,1\n2025-03-03 00:01:00\n", 3, "expected 'timestamp,value'"),
+    ("2025-03-03 00:00:00,1\nyesterday,2\n", 2, "bad timestamp"),
+    ("2025-03-03 00:00:00,1\n2025-03-03 00:00:00,2\n", 2, "is not after line 1"),
+    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,-3\n", 2, "count >= 0"),
+    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,1\n2025-03-03 00:02:00,1\n2025-03-03 00:02:30,1\n", 4,
+     "not a multiple"),
+])
+def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line, what):
+    src = tmp_path / "bad.csv"
+    src.write_text(text, encoding="utf-8")
+    assert main(["backtest", "--series", str(src), "--out", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"bad.csv:{line}:" in err and what in err
+
+
+def test_rules_file_parameters_are_used(tmp_path):
+    src, rules = tmp_path / "s.csv", tmp_path / "rules.yml"
+    write_series(src, series(600, surge_at=400, extra=8))
+    rules.write_text("version: 1\nsurge: {ratio: 1.8, z: 2, min_count: 5}\nchannels: [{name: c, type: console}]\n"
+                     "default_route: {channels: [c]}\n", encoding="utf-8")
+    main(["backtest", "--series", str(src), "--out", str(tmp_path / "default.csv")])
+    main(["backtest", "--series", str(src), "--out", str(tmp_path / "tuned.csv"), "--rules", str(rules)])
+    assert sum(int(f) for _, f in read_out(tmp_path / "tuned.csv")) > sum(int(f) for _, f in read_out(tmp_path / "default.csv"))
+
+
+def test_index_query_and_answer_are_plain_dicts():
+    start = datetime(2025, 3, 3, tzinfo=timezone.utc)
+    body = backtest.histogram_query("某县", start, start + timedelta(hours=1), 60)
+    assert body["query"]["bool"]["filter"][0] == {"term": {"subjects": "某县"}}
+    assert body["aggs"]["per_bucket"]["date_histogram"]["fixed_interval"] == "60s"
+    answer = {"aggregations": {"per_bucket": {"buckets": [
+        {"key_as_string": "2025-03-03T00:00:00.000Z", "doc_count": 5, "negative": {"doc_count": 2}},
+        {"key_as_string": "2025-03-03T00:01:00.000Z", "doc_count": 0, "negative": {"doc_count": 0}}]}}}
+    rows = backtest.rows_from_histogram(answer)
+    assert [(r.value, r.negative) for r in rows] == [(5, 2), (0, 0)] and rows[1].at.minute == 1
