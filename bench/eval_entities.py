@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams.analysis import Segmenter  # noqa: E402
-from streams.entities import ENTITY_TYPES, entity_spans  # noqa: E402
+from streams.entities import ENTITY_TYPES, EntityTagger  # noqa: E402
 
 
 def read_bio(path: Path):
@@ -71,6 +71,7 @@ def main() -> int:
     parser.add_argument("--errors", type=int, default=0, help="print N missed / spurious examples")
     args = parser.parse_args()
     segmenter = Segmenter.load()
+    tagger = EntityTagger(segmenter.tags)
     counts = {kind: [0, 0, 0] for kind in ENTITY_TYPES}   # true positives, predicted, gold
     shown = 0
     n = 0
@@ -81,7 +82,7 @@ def main() -> int:
         cleaned, raw = segmenter.segment("", text)
         if cleaned != text:   # normalisation changed the text (e.g. full-width digits): map by position
             raw = segmenter.tokenizer.lcut(text, HMM=True)
-        predicted = posseg_spans(text) if args.baseline else set(entity_spans(raw, segmenter.tags.get))
+        predicted = posseg_spans(text) if args.baseline else set(tagger.spans(raw))
         for kind in ENTITY_TYPES:
             p = {s for s in predicted if s[2] == kind}
             g = {s for s in gold if s[2] == kind}

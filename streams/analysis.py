@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections import ChainMap, Counter
 from typing import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,14 @@ from pathlib import Path
 import jieba
 
 from streams import entities as ent
-from streams.keywords import IdfTable, tfidf_keywords
+from streams.keywords import IdfTable, top_keywords
 from streams.sentiment import SentimentModel, label_of
+from streams.simhash import clear as simhash_clear
 from streams.simhash import hamming, simhash
-from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, clean_for_analysis, content_hash,
+from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, content_digest, prepare,
                              fingerprint_skips, normalise)
 from streams.watchlist import WatchlistMatcher, load_subjects
+from streams.wordfacts import WordFacts
 
 __all__ = ["Analysis", "Resources", "analyze", "normalise", "hamming", "Segmenter", "MAX_ANALYSIS_CHARS"]
 
@@ -31,7 +32,8 @@ RESOURCES = Path(__file__).with_name("resources")
 DEFAULT_WATCHLIST = RESOURCES / "watchlist.yml"
 USER_DICTS = ("places.txt", "units.txt")
 _WORD = re.compile(r"\w")
-MIN_FINGERPRINT_TOKENS = 5     # distinct content tokens a post needs for a SimHash (else 0)
+_SPACE = re.compile(r"\s+")
+MIN_FINGERPRINT_TOKENS = 5     # distinct non-stop-word tokens a post needs for a SimHash (else 0)
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -54,7 +56,7 @@ class Segmenter:
     """jieba with our user dictionaries, and the word->tag table that types its tokens."""
 
     tokenizer: jieba.Tokenizer
-    tags: ChainMap                     # word -> POS tag: ours, then newswire counts, then jieba's
+    tags: dict[str, str]               # word -> POS tag: ours, else newswire counts, else jieba's
 
     @classmethod
     def load(cls, cache_dir: str | Path | None = None, extra_words: Iterable[str] = ()) -> "Segmenter":
@@ -71,8 +73,9 @@ class Segmenter:
         for word in extra_words:
             if _WORD.search(word) and " " not in word:
                 tokenizer.add_word(word)   # keep watch terms whole for keywords and SimHash
-        return cls(tokenizer, ChainMap(tokenizer.user_word_tag_tab, ent.newswire_tags(),
-                                       jieba.posseg.dt.word_tag_tab))
+        # one merged dict: a ChainMap look-up costs several times a dict's, per token
+        tags = {**jieba.posseg.dt.word_tag_tab, **ent.newswire_tags(), **tokenizer.user_word_tag_tab}
+        return cls(tokenizer, tags)
 
     def segment(self, title: str, text: str, keep_emoticons: bool = False) -> tuple[str, list[str]]:
         """The one segmentation: (cleaned text, raw jieba tokens covering it exactly).
@@ -80,11 +83,17 @@ class Segmenter:
         Emoticon codes such as [哈哈] are removed before segmenting, so models learn words; with
         keep_emoticons they are appended as whole tokens instead (for measuring their effect).
         """
-        cleaned = clean_for_analysis(title, text)
+        cleaned, raw, _ = self.segment_post(title, text, keep_emoticons)
+        return cleaned, raw
+
+    def segment_post(self, title: str, text: str, keep_emoticons: bool = False) -> tuple[str, list[str], str]:
+        """segment() plus the normalised full text (for the content hash), normalised only once."""
+        cleaned, body = prepare(title, text)
         emoticons = EMOTICON.findall(cleaned) if keep_emoticons else []
-        cleaned = normalise(EMOTICON.sub(" ", cleaned))
+        if "[" in cleaned:
+            cleaned = _SPACE.sub(" ", EMOTICON.sub(" ", cleaned)).strip()
         raw = self.tokenizer.lcut(cleaned, HMM=True) if cleaned else []
-        return cleaned, raw + emoticons
+        return cleaned, raw + emoticons, body
 
     def tokens(self, title: str, text: str, keep_emoticons: bool = False) -> list[str]:
         """Word tokens (lower-cased, no whitespace or punctuation) of one post."""
@@ -94,6 +103,8 @@ class Segmenter:
 @dataclass(frozen=True, eq=False)
 class Resources:
     segmenter: Segmenter
+    entities: ent.EntityTagger
+    words: WordFacts
     idf: IdfTable
     stopwords: frozenset[str]
     sentiment: SentimentModel
@@ -103,11 +114,17 @@ class Resources:
     def load(cls, watchlist_path: str | Path | None = None, *, cache_dir: str | Path | None = None,
              sentiment_path: str | Path | None = None) -> "Resources":
         watchlist = WatchlistMatcher(load_subjects(watchlist_path or DEFAULT_WATCHLIST))
+        segmenter = Segmenter.load(cache_dir, sorted(watchlist.terms()))
+        idf = IdfTable.load(RESOURCES / "idf.tsv")
+        stopwords = frozenset((RESOURCES / "stopwords.txt").read_text(encoding="utf-8").split())
+        sentiment = SentimentModel.load(sentiment_path or RESOURCES / "sentiment.tsv.gz")
         return cls(
-            segmenter=Segmenter.load(cache_dir, sorted(watchlist.terms())),
-            idf=IdfTable.load(RESOURCES / "idf.tsv"),
-            stopwords=frozenset((RESOURCES / "stopwords.txt").read_text(encoding="utf-8").split()),
-            sentiment=SentimentModel.load(sentiment_path or RESOURCES / "sentiment.tsv.gz"),
+            segmenter=segmenter,
+            entities=ent.EntityTagger(segmenter.tags),
+            words=WordFacts(idf, segmenter.tags, stopwords, sentiment.weights),
+            idf=idf,
+            stopwords=stopwords,
+            sentiment=sentiment,
             watchlist=watchlist,
         )
 
@@ -129,43 +146,70 @@ def read_user_dict(path: Path) -> list[tuple[str, str | None]]:
     return entries
 
 
-def fingerprint_tokens(cleaned: str, raw: list[str]) -> list[str]:
-    """The word tokens that identify a post's content for SimHash (repost decorations left out).
+def forget_memos(resources: Resources) -> None:
+    """Drop every memoised per-token fact (for benchmarks that must not reuse a warm cache)."""
+    resources.words.clear()
+    resources.entities.clear()
+    simhash_clear()
 
-    Fewer than MIN_FINGERPRINT_TOKENS distinct ones (a chain tail of "哈哈", a one-word post)
-    give no fingerprint at all: such posts would all look alike.
+
+def _simhash_weights(cleaned: str, raw: list[str], resources: Resources, weights: dict[str, float]) -> dict[str, int]:
+    """tf * idf of the content tokens that identify a post (repost decorations left out).
+
+    `weights` has them for the whole post; they are recomputed only for a post with a repost
+    chain or decorations. Fewer than MIN_FINGERPRINT_TOKENS distinct content tokens (a chain
+    tail of "哈哈", a one-word post) give no fingerprint at all: such posts would all look alike.
     """
     start, skips = fingerprint_skips(cleaned)
-    for begin_at in dict.fromkeys((start, 0)):
-        kept, pos = [], 0
-        for token in raw:
-            begin, pos = pos, pos + len(token)
-            if begin >= begin_at and not any(a <= begin < b for a, b in skips) and _WORD.search(token):
-                kept.append(token.lower())
-        if len(set(kept)) >= MIN_FINGERPRINT_TOKENS:
-            return kept
-    return []
+    if start or skips:
+        skipped = bytearray(len(cleaned) + 1)
+        for a, b in skips:
+            skipped[a:b] = b"\x01" * (b - a)
+        facts = resources.words
+        for begin_at in dict.fromkeys((start, 0)):
+            kept: dict[str, float] = {}
+            pos = 0
+            for token in raw:
+                begin, pos = pos, pos + len(token)
+                if begin >= begin_at and not skipped[begin]:
+                    f = facts.memo.get(token) or facts.compute(token)
+                    if f.word is not None and not f.stop:
+                        kept[f.word] = kept.get(f.word, 0.0) + f.idf
+            if len(kept) >= MIN_FINGERPRINT_TOKENS:
+                return {t: round(w) for t, w in kept.items()}
+        return {}
+    return {t: round(w) for t, w in weights.items()} if len(weights) >= MIN_FINGERPRINT_TOKENS else {}
 
 
 def analyze(title: str, text: str, resources: Resources) -> Analysis:
     """Everything shaobing derives from one post's text; never raises on any str input."""
-    cleaned, raw = resources.segmenter.segment(title, text)
-    tag_of = resources.segmenter.tags.get
-    tokens = words(raw)
-    spans = ent.entity_spans(raw, tag_of)
+    cleaned, raw, body = resources.segmenter.segment_post(title, text)
+    memo, compute = resources.words.memo.get, resources.words.compute
+    tokens: list[str] = []
+    keyword_scores: dict[str, float] = {}
+    content_weights: dict[str, float] = {}
+    sentiment_weights: dict[str, float] = {}
+    for token in raw:   # one loop over the one segmentation feeds keywords, SimHash and sentiment
+        word, idf, keyword, stop, polarity = memo(token) or compute(token)
+        if word is None:
+            continue
+        tokens.append(word)
+        if keyword:
+            keyword_scores[word] = keyword_scores.get(word, 0.0) + idf
+        if not stop:
+            content_weights[word] = content_weights.get(word, 0.0) + idf
+        if polarity is not None:
+            sentiment_weights[word] = polarity
     subjects, terms = resources.watchlist.match(cleaned)
-    score = resources.sentiment.score(tokens)
-    idf = resources.idf
-    counts = Counter(fingerprint_tokens(cleaned, raw))
-    weights = {t: round(n * idf.get(t)) for t, n in counts.items() if t not in resources.stopwords}
+    score = resources.sentiment.score_weights(sentiment_weights.values())
     return Analysis(
         tokens=tokens,
-        keywords=tfidf_keywords(tokens, idf, tag_of, resources.stopwords),
-        entities=ent.group_entities("".join(raw), spans),
+        keywords=top_keywords(keyword_scores),
+        entities=ent.group_entities(cleaned, resources.entities.spans(raw)),   # raw joins to cleaned
         watch_terms=terms,
         subjects=subjects,
         sentiment=score,
         sentiment_label=label_of(score),
-        simhash=simhash(weights),
-        content_hash=content_hash(text if normalise(text) else title),
+        simhash=simhash(_simhash_weights(cleaned, raw, resources, content_weights)),
+        content_hash=content_digest(body if body else normalise(title)),
     )

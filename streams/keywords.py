@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 TOP_K = 8
 # jieba / ICTCLAS tags of words that never make a useful keyword
@@ -61,8 +61,16 @@ def is_candidate(token: str, tag: str | None, stopwords: frozenset[str]) -> bool
             and not _NUMERIC.match(token))
 
 
-def tfidf_keywords(tokens: Sequence[str], idf: IdfTable, tag_of: Callable[[str], str | None],
+def top_keywords(scores: dict[str, float], top_k: int = TOP_K) -> list[str]:
+    """The top_k words by summed tf * idf, ties broken alphabetically so results are stable."""
+    return [w for w, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:top_k]]
+
+
+def tfidf_keywords(tokens: Sequence[str], idf: IdfTable, tags: Mapping[str, str],
                    stopwords: frozenset[str], top_k: int = TOP_K) -> list[str]:
-    tf = Counter(t for t in tokens if is_candidate(t, tag_of(t), stopwords))
-    scored = sorted(tf.items(), key=lambda item: (-item[1] * idf.get(item[0]), item[0]))
-    return [word for word, _ in scored[:top_k]]
+    """Keywords of a token list (analyze() computes the same scores in its one pass over tokens)."""
+    scores: dict[str, float] = {}
+    for token in tokens:
+        if is_candidate(token, tags.get(token), stopwords):
+            scores[token] = scores.get(token, 0.0) + idf.get(token)
+    return top_keywords(scores, top_k)

@@ -45,17 +45,19 @@ class SentimentModel:
     def score(self, tokens: Iterable[str]) -> float:
         """Probability that the post is positive; 0.5 when no token is known to the model."""
         weights = self.weights
-        known = [weights[t] for t in set(tokens) if t in weights]
-        if not known:
-            return 0.5
-        return _sigmoid(self.bias + sum(known))
+        return self.score_weights([weights[t] for t in set(tokens) if t in weights])
+
+    def score_weights(self, known: Iterable[float]) -> float:
+        """score() from the weights of a post's distinct known tokens (0.5 when there are none)."""
+        known = list(known)
+        return _sigmoid(self.bias + sum(known)) if known else 0.5
 
     def save(self, path: str | Path) -> None:
         header = {"format": FORMAT, "bias": self.bias, **self.meta}
         lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
         lines += [f"{token}\t{weight:.5g}" for token, weight in sorted(self.weights.items())]
         # mtime=0: the same model gives the same bytes, so a retrain without change shows no diff
-        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as out:
             out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
     @classmethod

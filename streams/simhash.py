@@ -2,55 +2,65 @@
 
 Speed: each token's 64 hash bits are spread once (cached) into 64 fields of 32 bits of one big
 integer, so a post's weighted bit sums are a few big-integer additions instead of 64 Python
-operations per token; the 64 sums are read back in one pass at the end.
+operations per token; the 64 majority tests at the end are one addition and a byte gather.
 """
 from __future__ import annotations
 
 import hashlib
-import sys
-from array import array
-from functools import lru_cache
 
 BITS = 64
 _FIELD = 32
-_MAX_WEIGHT = 64        # per token occurrence; with MAX_ANALYSIS_CHARS tokens the sums stay < 2**32
-_BIT_SPREAD = [1 << (_FIELD * i) for i in range(BITS)]
+_MAX_WEIGHT = 64        # per token; any post of MAX_ANALYSIS_CHARS keeps every field far below 2**31
+# spread of each byte value: bit j of the byte -> field j
+_BYTE_SPREAD = [sum(1 << (_FIELD * j) for j in range(8) if b >> j & 1) for b in range(256)]
 
 
-@lru_cache(maxsize=1 << 17)
 def token_hash(token: str) -> int:
     """Stable across processes and hosts (unlike hash()), so workers agree on every fingerprint."""
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-if array("I").itemsize != 4:  # pragma: no cover - every CPython platform we know has 4-byte "I"
-    raise ImportError("streams.simhash needs array('I') of 32 bits")
+_SPREAD_CACHE: dict[str, int] = {}
+_MAX_CACHE = 1 << 17
 
 
-@lru_cache(maxsize=1 << 17)
 def _spread(token: str) -> int:
-    h = token_hash(token)
-    return sum(_BIT_SPREAD[i] for i in range(BITS) if h >> i & 1)
+    spread = 0
+    for i, byte in enumerate(token_hash(token).to_bytes(8, "little")):
+        spread |= _BYTE_SPREAD[byte] << (_FIELD * 8 * i)
+    if len(_SPREAD_CACHE) >= _MAX_CACHE:
+        _SPREAD_CACHE.clear()
+    _SPREAD_CACHE[token] = spread
+    return spread
+
+
+def clear() -> None:
+    _SPREAD_CACHE.clear()
+
+
+_REP = sum(1 << (_FIELD * i) for i in range(BITS))    # 1 in the lowest bit of every field
+_BINARY = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def simhash(weighted: dict[str, int]) -> int:
     """SimHash of {token: integer weight}; 0 for no tokens."""
     total = 0
     acc = 0
+    cache = _SPREAD_CACHE
     for token, weight in weighted.items():
-        weight = min(max(int(weight), 1), _MAX_WEIGHT)
+        if not 1 <= weight <= _MAX_WEIGHT:
+            weight = min(max(int(weight), 1), _MAX_WEIGHT)
         total += weight
-        acc += weight * _spread(token)
+        acc += weight * (cache.get(token) or _spread(token))
     if not total:
         return 0
-    fields = array("I", acc.to_bytes(BITS * _FIELD // 8, "little"))
-    if sys.byteorder == "big":  # pragma: no cover - the fields were written little-endian
-        fields.byteswap()
-    result = 0
-    for i, ones in enumerate(fields):
-        if 2 * ones > total:
-            result |= 1 << i
-    return result
+    # bit i is set when field i (the weight of tokens with bit i set) exceeds total / 2. Adding
+    # 2**31 - threshold to every field at once sets a field's top bit exactly then (fields stay
+    # below 2**31, so nothing carries into the next field); the 64 top bits are then gathered.
+    threshold = total // 2 + 1
+    tops = ((acc + (0x8000_0000 - threshold) * _REP) >> (_FIELD - 1)) & _REP
+    digits = tops.to_bytes(BITS * _FIELD // 8, "little")[:: _FIELD // 8].translate(_BINARY)
+    return int(digits[::-1], 2)
 
 
 def hamming(a: int, b: int) -> int:

@@ -44,6 +44,7 @@ _DECORATION = re.compile(
     r"|[(]?(?:来源|转自|via)\s?:?\s?\S{1,20}[)]?\s*$",            # a source line at the end
     re.IGNORECASE,
 )
+_DECORATION_HINT = re.compile(r"[#转回全来]|via", re.IGNORECASE)
 
 
 def fingerprint_skips(cleaned: str) -> tuple[int, list[tuple[int, int]]]:
@@ -53,10 +54,13 @@ def fingerprint_skips(cleaned: str) -> tuple[int, list[tuple[int, int]]]:
     link; hashtags, 转发/转自 markers, "...全文" and source tails are decoration.
     """
     start = 0
-    for found in _CHAIN.finditer(cleaned):
-        if len(cleaned) - found.end() >= 10:
-            start = found.end()
+    if "//" in cleaned:
+        for found in _CHAIN.finditer(cleaned):
+            if len(cleaned) - found.end() >= 10:
+                start = found.end()
     region = cleaned[start:]
+    if not _DECORATION_HINT.search(region):   # the common case, checked by a cheap scan
+        return start, []
     return start, [(m.start() + start, m.end() + start) for m in _DECORATION.finditer(region) if m.end() > m.start()]
 
 
@@ -68,11 +72,30 @@ def normalise(text: str) -> str:
 
 def content_hash(text: str) -> str:
     """Hex digest of the normalised text: equal for a re-crawl or a verbatim copy."""
-    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).hexdigest()
+    return content_digest(normalise(text))
+
+
+def content_digest(normalised: str) -> str:
+    return hashlib.blake2b(normalised.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def strip_emoticons(text: str) -> str:
     return EMOTICON.sub(" ", text)
+
+
+_MARKERS = re.compile(r"[<&@]|://")
+
+
+def prepare(title: str, text: str, limit: int = MAX_ANALYSIS_CHARS) -> tuple[str, str]:
+    """(clean_for_analysis(title, text), normalise(text)), sharing the work when they agree.
+
+    Most posts have no title, markup, link or handle: then the cleaned text is simply the
+    normalised text cut at `limit`, and the text is normalised once.
+    """
+    body = normalise(text)
+    if not title and not _MARKERS.search(body):
+        return body[:limit], body
+    return clean_for_analysis(title, text, limit), body
 
 
 def clean_for_analysis(title: str, text: str, limit: int = MAX_ANALYSIS_CHARS) -> str:
@@ -80,6 +103,13 @@ def clean_for_analysis(title: str, text: str, limit: int = MAX_ANALYSIS_CHARS) -
     joined = f"{title}\n{text}" if title else text
     # cut early (with slack for markup) so hostile megabyte inputs never reach the regexes whole
     joined = joined[: limit * 4]
-    joined = html.unescape(_TAG.sub(" ", joined))
-    joined = _MENTION.sub(" ", _URL.sub(" ", joined))
+    # each clean-up only where its marker occurs: most posts have no markup, link or handle
+    if "<" in joined:
+        joined = _TAG.sub(" ", joined)
+    if "&" in joined:
+        joined = html.unescape(joined)
+    if "://" in joined:
+        joined = _URL.sub(" ", joined)
+    if "@" in joined:
+        joined = _MENTION.sub(" ", joined)
     return normalise(joined)[:limit]

@@ -107,6 +107,8 @@ class WatchlistMatcher:
     def match(self, text: str) -> tuple[list[str], list[str]]:
         """(matched subject names, their hit terms), both in watch-list order."""
         hits = dict.fromkeys(term for _, term in self._automaton.iter(text.lower()))
+        if not hits:
+            return [], []
         subjects, terms = [], {}
         for subject in self.subjects:
             found = [t for t in subject.terms if t in hits]

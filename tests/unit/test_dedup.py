@@ -63,3 +63,25 @@ def test_similar_token_sets_give_close_hashes():
     unrelated = {f"字{i}": 5 for i in range(60)}
     assert hamming(simhash(words), simhash(edited)) <= dedup.DEFAULT_K
     assert hamming(simhash(words), simhash(unrelated)) > dedup.DEFAULT_K
+
+
+def reference_simhash(weighted: dict[str, int]) -> int:
+    """The textbook definition, bit by bit, to check the big-integer implementation against."""
+    from streams.simhash import token_hash
+
+    sums = [0] * 64
+    for token, weight in weighted.items():
+        weight = min(max(weight, 1), 64)
+        h = token_hash(token)
+        for i in range(64):
+            sums[i] += weight if h >> i & 1 else -weight
+    return sum(1 << i for i in range(64) if sums[i] > 0) if weighted else 0
+
+
+def test_simhash_matches_the_textbook_definition():
+    rng = random.Random(3)
+    for size in (1, 2, 3, 7, 40, 500):
+        for _ in range(20):
+            weighted = {f"w{rng.randrange(10**6)}": rng.randint(-3, 90) for _ in range(size)}
+            assert simhash(weighted) == reference_simhash(weighted)
+    assert simhash({}) == 0

@@ -1,0 +1,47 @@
+"""What analyze() needs to know about each distinct jieba token, computed once and memoised.
+
+A stream sees the same words all day, so the per-token work (lower-casing, the IDF look-up,
+keyword candidacy, stop words, the sentiment weight) is done on a word's first sighting only.
+The memo is bounded and reset when full. Reads no settings.
+"""
+from __future__ import annotations
+
+import re
+from typing import Mapping, NamedTuple
+
+from streams.keywords import IdfTable, is_candidate
+
+_WORD = re.compile(r"\w")
+
+
+class Facts(NamedTuple):
+    word: str | None            # lower-cased token; None for whitespace, punctuation, emoji
+    idf: float
+    keyword: bool               # may be a keyword
+    stop: bool                  # left out of the SimHash
+    sentiment: float | None     # the sentiment model's weight; None if the model does not know it
+
+
+class WordFacts:
+    MAX_MEMO = 300_000
+
+    def __init__(self, idf: IdfTable, tags: Mapping[str, str], stopwords: frozenset[str],
+                 sentiment_weights: Mapping[str, float]):
+        self.idf, self.tags, self.stopwords, self.sentiment_weights = idf, tags, stopwords, sentiment_weights
+        self.memo: dict[str, Facts] = {}
+
+    def compute(self, token: str) -> Facts:
+        if _WORD.search(token):
+            word = token.lower()
+            stop = word in self.stopwords
+            facts = Facts(word, self.idf.get(word), not stop and is_candidate(word, self.tags.get(word), self.stopwords),
+                          stop, self.sentiment_weights.get(word))
+        else:
+            facts = Facts(None, 0.0, False, True, None)
+        if len(self.memo) >= self.MAX_MEMO:
+            self.memo.clear()
+        self.memo[token] = facts
+        return facts
+
+    def clear(self) -> None:
+        self.memo.clear()

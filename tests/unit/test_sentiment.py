@@ -1,0 +1,112 @@
+"""Sentiment: the linear models, the model file, evaluation, and `shaobing sentiment train|eval`."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from shaobing.commands.sentiment import LabelledFileError, read_labelled
+from streams import sentiment
+from streams.sentiment import SentimentModel, SentimentModelError, label_of
+
+# invented posts: opinion words the models must learn, plus shared neutral words
+POSITIVE = ["服务 很 好 满意", "处理 及时 点赞 满意", "环境 干净 舒服 好", "工作人员 热情 耐心 点赞"] * 5
+NEGATIVE = ["服务 太 差 投诉", "处理 拖延 推诿 愤怒", "环境 脏乱 恶臭 差", "工作人员 态度 恶劣 投诉"] * 5
+DOCS = [(1, p.split()) for p in POSITIVE] + [(0, n.split()) for n in NEGATIVE]
+
+
+@pytest.mark.parametrize("train", [sentiment.train_naive_bayes, sentiment.train_logistic])
+def test_linear_models_learn_opinion_words(train):
+    model = train(DOCS)
+    assert model.score(["满意", "点赞"]) > 0.6
+    assert model.score(["投诉", "恶劣"]) < 0.4
+    assert model.score([]) == 0.5 and model.score(["没见过的词"]) == 0.5
+    assert model.weights["满意"] > 0 > model.weights["投诉"]
+
+
+def test_training_needs_both_labels():
+    with pytest.raises(ValueError, match="both"):
+        sentiment.train_naive_bayes([(1, ["好"])] * 3)
+    with pytest.raises(ValueError, match="both"):
+        sentiment.train_logistic([(0, ["差"])] * 3)
+
+
+def test_labels_have_a_neutral_band():
+    assert [label_of(s) for s in (0.0, 0.4, 0.5, 0.6, 1.0)] == [
+        "negative", "negative", "neutral", "positive", "positive"]
+
+
+def test_model_file_round_trips_and_is_reproducible(tmp_path):
+    model = sentiment.train_naive_bayes(DOCS)
+    first, second = tmp_path / "a.tsv.gz", tmp_path / "b.tsv.gz"
+    model.save(first)
+    model.save(second)
+    assert first.read_bytes() == second.read_bytes()
+    loaded = SentimentModel.load(first)
+    assert loaded.meta["trainer"] == "naive_bayes"
+    assert loaded.score(["满意"]) == pytest.approx(model.score(["满意"]), abs=1e-4)
+
+
+def test_bad_model_files_name_file_and_line(tmp_path):
+    not_gzip = tmp_path / "plain.tsv.gz"
+    not_gzip.write_text("hello", encoding="utf-8")
+    with pytest.raises(SentimentModelError, match="plain.tsv.gz"):
+        SentimentModel.load(not_gzip)
+    bad_line = tmp_path / "bad.tsv.gz"
+    with gzip.open(bad_line, "wt", encoding="utf-8") as out:
+        out.write(json.dumps({"format": sentiment.FORMAT, "bias": 0}) + "\n好\t1.0\n坏 no-tab\n")
+    with pytest.raises(SentimentModelError, match=r"bad.tsv.gz, line 3"):
+        SentimentModel.load(bad_line)
+
+
+def test_evaluate_reports_per_class_scores():
+    report = sentiment.evaluate([1, 1, 0, 0], [0.9, 0.2, 0.1, 0.3])
+    assert report["n"] == 4 and report["accuracy"] == 0.75
+    assert report["positive"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert report["negative"]["recall"] == 1.0 and report["negative"]["precision"] == 0.6667
+
+
+def test_snownlp_baseline_stays_usable():
+    assert sentiment.snownlp_score(["质量", "很", "好", "满意"]) > 0.5
+    assert sentiment.snownlp_score([]) == 0.5
+
+
+def write_csv(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("body, line", [
+    ("label,text\n1,好\n2,坏\n", 3),
+    ("label,text\n1,好\n0\n", 3),
+    ("label,text\n1,好\n0,a,b\n", 3),
+    ("text,label\n好,1\n", 1),
+])
+def test_malformed_csv_names_the_line(tmp_path, body, line):
+    with pytest.raises(LabelledFileError, match=rf"posts.csv, line {line}:"):
+        read_labelled(write_csv(tmp_path / "posts.csv", body))
+
+
+def test_cli_train_then_eval_prints_json_last(tmp_path, capsys):
+    from shaobing.cli import main
+
+    rows = ["label,text"] + [f"1,{p.replace(' ', '')}" for p in POSITIVE] + [f"0,{n.replace(' ', '')}" for n in NEGATIVE]
+    data = write_csv(tmp_path / "mine.csv", "\n".join(rows) + "\n")
+    model = tmp_path / "model.tsv.gz"
+    assert main(["sentiment", "train", str(data), "--out", str(model)]) == 0
+    assert SentimentModel.load(model).meta["source"] == "mine.csv"
+    capsys.readouterr()
+    assert main(["sentiment", "eval", str(data), "--model", str(model)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    report = json.loads(last)
+    assert report["n"] == 40 and report["accuracy"] >= 0.9
+    assert set(report["positive"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_cli_eval_rejects_a_malformed_file(tmp_path, capsys):
+    from shaobing.cli import main
+
+    bad = write_csv(tmp_path / "bad.csv", "label,text\n1,好\nx,坏\n")
+    assert main(["sentiment", "eval", str(bad)]) == 2
+    assert "bad.csv, line 3" in capsys.readouterr().err
