@@ -193,3 +193,33 @@ def provision(settings: Settings, echo=print) -> None:
     indices = apply_index_templates(settings.elasticsearch_url, settings.alias)
     if indices:
         echo("created indices: " + ", ".join(indices))
+
+
+def reset_namespace(settings: Settings, echo=print) -> None:
+    """Delete a namespace's topics (its Faust changelogs included), indices and worker state, so
+    a demo can start from empty. Refuses the default namespace: that is where real data lives."""
+    import shutil
+
+    from elasticsearch import Elasticsearch
+    from kafka import KafkaAdminClient
+
+    ns = settings.namespace
+    if not ns:
+        raise StackError("refusing to reset the default namespace")
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers, client_id="shaobing-stack")
+    try:
+        doomed = [t for t in admin.list_topics() if t.startswith((f"{ns}.", f"{settings.faust_app_id}-"))]
+        if doomed:
+            admin.delete_topics(doomed)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and set(doomed) & set(admin.list_topics()):
+                time.sleep(0.5)
+        groups = [g for g, *_ in admin.list_consumer_groups() if g == settings.faust_app_id]
+        if groups:
+            admin.delete_consumer_groups(groups)
+    finally:
+        admin.close()
+    with Elasticsearch(settings.elasticsearch_url, request_timeout=30) as es:
+        es.indices.delete(index=f"{ns}-*", ignore_unavailable=True, allow_no_indices=True)
+    shutil.rmtree(settings.state_dir / "worker" / settings.faust_app_id, ignore_errors=True)
+    echo(f"reset namespace {ns!r}: {len(doomed)} topics and its indices deleted")

@@ -31,6 +31,8 @@ def _stack(args, settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shaobing", description="舆情哨兵 — real-time public-opinion monitoring")
+    parser.add_argument("--namespace", default=None,
+                        help="work in this namespace (topics, indices, worker id); same as SHAOBING_NAMESPACE")
     sub = parser.add_subparsers(dest="command", required=True)
 
     stack = sub.add_parser("stack", help="the local Kafka + Elasticsearch stack")
@@ -46,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(**({"namespace": args.namespace} if args.namespace is not None else {}))
     except SettingsError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2

@@ -79,7 +79,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         async for value in stream:
             post = EnrichedPost.from_bytes(value)
             d = decide(post.post_id, post.content_hash, int(post.simhash or "0", 16), topo.content_index,
-                       topo.band_index, topo.cluster_of)
+                       topo.band_index, topo.cluster_of, text_chars=len("".join(post.text.split())))
             metrics.records.labels("cluster", d.kind).inc()
             if d.kind == "duplicate":
                 continue
@@ -90,13 +90,14 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     async def index_posts(stream):
         async for batch in stream.take_events(batch_size, within=batch_s):
             started = time.perf_counter()
-            posts = {e.message.offset: EnrichedPost.from_bytes(e.value) for e in batch}
-            rejected = await sink.write(list(posts.values()), clock())
-            by_id = {e.message.offset: e.message for e in batch}
-            failed_ids = {p.post_id for p, _ in rejected}
+            parsed = [(e.message, EnrichedPost.from_bytes(e.value)) for e in batch]
+            # a replayed post may appear twice in one batch; the last copy wins, as it would in ES
+            latest = {post.post_id: (message, post) for message, post in parsed}
+            rejected = await sink.write([post for _, post in latest.values()], clock())
             for post, reason in rejected:
-                offset = next(o for o, p in posts.items() if p.post_id == post.post_id)
-                await dead_letter(by_id[offset], "index", InvalidRecord("index", reason))
+                await dead_letter(latest[post.post_id][0], "index", InvalidRecord("index", reason))
+            failed_ids = {p.post_id for p, _ in rejected}
+            posts = latest
             metrics.records.labels("index", "indexed").inc(len(posts) - len(failed_ids))
             metrics.records.labels("index", "failed").inc(len(failed_ids))
             metrics.latency.labels("index").observe(time.perf_counter() - started)

@@ -18,6 +18,9 @@ BANDS = 4
 BAND_BITS = 16
 MAX_PER_BAND = 64          # bounds state per band value; the oldest candidates fall out first
 DEFAULT_K = 3
+# Texts shorter than this are never fingerprinted: "顶", "支持！" or "同问" under many threads are
+# separate voices, not re-crawls or reposts, and a 64-bit SimHash of a few tokens is noise.
+MIN_CLUSTER_CHARS = 20
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,15 @@ def band_keys(simhash: int) -> list[str]:
 
 
 def decide(post_id: str, content_hash: str, simhash: int, content_index: MutableMapping,
-           band_index: MutableMapping, cluster_of: MutableMapping, k: int = DEFAULT_K) -> Decision:
+           band_index: MutableMapping, cluster_of: MutableMapping, k: int = DEFAULT_K,
+           text_chars: int = MIN_CLUSTER_CHARS) -> Decision:
     """Classify one post and record it in the indexes.
 
     Idempotent per post_id: delivering the same post again (a replay after a crash) returns
     "replay" with its original cluster, never "duplicate" of itself.
     """
+    if text_chars < MIN_CLUSTER_CHARS:
+        return Decision("new", post_id)
     first = content_index.get(content_hash) if content_hash else None
     if first is not None:
         if first == post_id:

@@ -90,3 +90,10 @@ def test_empty_text_without_hash_never_clusters():
     idx = Index()
     assert idx.decide("a", "", 0).kind == "new"
     assert idx.decide("b", "", 0).kind == "new"
+
+
+def test_short_texts_are_never_clustered():
+    idx = Index()
+    assert decide("a", "h-short", 0xBEEF, idx.content, idx.bands, idx.cluster, text_chars=2).kind == "new"
+    assert decide("b", "h-short", 0xBEEF, idx.content, idx.bands, idx.cluster, text_chars=2).kind == "new"
+    assert idx.content == {} and idx.bands == {}

@@ -1,0 +1,265 @@
+"""The demo: the whole pipeline on the real stack against the local demo web, from crawl to the
+duty channel. Reads Settings (namespace, ports, state dir) and passes them to its children.
+
+`run_demo(settings, config)` starts the stack, the demo web (in this process), a duty receiver
+(the generic webhook's endpoint, in this process), N `shaobing worker` processes and a
+`shaobing crawl --loop` process, shows counters per stage while it runs, prints every alert in
+full when it arrives, and stops everything it started on return or Ctrl-C.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from infra.duty_receiver import DutyReceiver, Received
+from shaobing.processes import Child, spawn_shaobing
+from shaobing.settings import Settings
+
+DEMO_WATCHLIST = Path(__file__).resolve().parent.parent / "infra" / "demo" / "watchlist.yml"
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    seed: int = 7
+    history_s: float = 1800.0       # chatter already online when the demo starts
+    surge_at_s: float = 45.0        # scenario seconds until the surge starts
+    surge_span_s: float = 90.0
+    tail_s: float = 30.0            # scenario after the surge
+    crawl_interval_s: float = 5.0
+    workers: int = 1
+    once: bool = False
+    timeout_s: float = 600.0
+    reset: bool = False             # delete the namespace's topics, indices and worker state first
+    surge: dict = field(default_factory=lambda: {"bucket_s": 10, "window_s": 60, "baseline_s": 1800,
+                                                 "min_count": 8, "ratio": 3.0, "grace_s": 60})
+
+
+def write_rules(path: Path, receiver_url: str, secret: str, config: DemoConfig) -> Path:
+    rules = {
+        "version": 1,
+        "surge": config.surge,
+        "channels": [{"name": "duty-webhook", "type": "webhook", "url": receiver_url, "secret": secret},
+                     {"name": "console", "type": "console"}],
+        "default_route": {"name": "duty", "channels": ["duty-webhook", "console"], "group_wait": "0s",
+                          "group_interval": "1m", "repeat_interval": "4h"},
+        "workers": config.workers,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# written by `shaobing demo`\n" + yaml.safe_dump(rules, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    path.chmod(0o600)   # it holds the webhook secret
+    return path
+
+
+def scrape(port: int) -> dict[str, float]:
+    """Sum of every sample of a worker's /metrics, keyed `name{label=value,...}`."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+            out[f"{s.name}{{{labels}}}"] = s.value
+    return out
+
+
+def stage_counts(samples: list[dict[str, float]]) -> dict[str, int]:
+    def total(stage: str, outcome: str) -> int:
+        key = f"shaobing_stream_records_total{{outcome={outcome},stage={stage}}}"
+        return int(sum(s.get(key, 0) for s in samples))
+
+    dlq = sum(v for s in samples for k, v in s.items() if k.startswith("shaobing_stream_dead_letters_total{"))
+    return {
+        "validated": total("validate", "ok"),
+        "dead_letters": int(dlq),
+        "recrawls_dropped": total("dedup", "duplicate"),
+        "analysed": total("dedup", "unique"),
+        "exact_duplicates": total("cluster", "duplicate"),
+        "new": total("cluster", "new"),
+        "reposts": total("cluster", "repost"),
+        "indexed": total("index", "indexed"),
+        "mentions": total("fanout", "mentions"),
+        "surges": total("surge", "signal"),
+        "alerts_ok": total("alert", "delivered"),
+    }
+
+
+def first_produced(settings: Settings, post_ids: frozenset[str], timeout_s: float = 20) -> datetime | None:
+    """Earliest produced_at among the given posts in this namespace's posts.raw."""
+    from kafka import KafkaConsumer
+
+    from streams.topics import POSTS_RAW
+
+    consumer = KafkaConsumer(settings.topic(POSTS_RAW.name), bootstrap_servers=settings.kafka_servers,
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=3000)
+    earliest = None
+    deadline = time.monotonic() + timeout_s
+    try:
+        for record in consumer:
+            if (record.key or b"").decode("utf-8", "replace") in post_ids:
+                produced = json.loads(record.value).get("produced_at")
+                if produced:
+                    at = datetime.fromisoformat(produced)
+                    earliest = at if earliest is None or at < earliest else earliest
+            if time.monotonic() > deadline:
+                break
+    finally:
+        consumer.close()
+    return earliest
+
+
+class Demo:
+    def __init__(self, settings: Settings, config: DemoConfig, echo: Callable[[str], None] = print):
+        self.settings, self.config, self.echo = settings, config, echo
+        self.workdir = settings.state_dir / "demo" / (settings.namespace or "default")
+        self.children: list[Child] = []
+        self.receiver = DutyReceiver(secret=secrets.token_hex(16), on_alert=self._on_alert)
+        self.crawled = 0
+        self.metrics_ports: list[int] = []
+        self._stop_web = None
+        self.scenario = None
+
+    # --- set-up
+    def start(self) -> None:
+        from infra.demo_web.scenario import Scenario
+        from infra.demo_web.server import start_demo_web
+        from infra.stack import Stack, provision, reset_namespace
+
+        if self.settings.uses_local_stack:
+            Stack(self.settings).up(echo=self.echo)
+        if self.config.reset:
+            reset_namespace(self.settings, echo=self.echo)
+            shutil.rmtree(self.workdir / "crawl", ignore_errors=True)
+        provision(self.settings, echo=self.echo)
+        c = self.config
+        self.scenario = Scenario(seed=c.seed, speed=1.0, surge_at_s=c.surge_at_s, history_s=c.history_s,
+                                 surge_span_s=c.surge_span_s, duration_s=c.surge_at_s + c.surge_span_s + c.tail_s)
+        web_url, self._stop_web = start_demo_web(port=0, scenario=self.scenario)
+        receiver_url = self.receiver.start()
+        rules = write_rules(self.workdir / "rules.yml", receiver_url, self.receiver.secret, c)
+        env = {"SHAOBING_NAMESPACE": self.settings.namespace, "SHAOBING_RULES_FILE": str(rules),
+               "SHAOBING_WATCHLIST_FILE": str(DEMO_WATCHLIST), "SHAOBING_METRICS_PORT": "0",
+               "SHAOBING_STATE_DIR": str(self.settings.state_dir)}
+        self.echo(f"演示站点 / demo web: {web_url}   值班接收端 / duty receiver: {receiver_url}")
+        for n in range(c.workers):
+            self.children.append(spawn_shaobing(f"worker-{n + 1}", ["worker"], env, self.workdir / "logs"))
+        for child in self.children:
+            self.metrics_ports.append(int(child.wait_for(r"METRICS_PORT=(\d+)", 120).group(1)))
+        self.crawler = spawn_shaobing("crawl", ["crawl", "--loop", "--interval", str(c.crawl_interval_s),
+                                                "--base-url", web_url, "--state-dir", str(self.workdir / "crawl")],
+                                      env, self.workdir / "logs")
+        self.children.append(self.crawler)
+        self.echo(f"worker ×{c.workers}, crawler started; logs in {self.workdir / 'logs'}")
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.receiver.stop()
+        if self._stop_web:
+            self._stop_web()
+
+    # --- while it runs
+    def _on_alert(self, item: Received) -> None:
+        from indexer.console import terminal_safe
+
+        for alert in item.payload.get("alerts", []):
+            text = alert.get("annotations", {}).get("description", "")
+            self.echo("\n" + "=" * 72 + "\n🚨 值班告警 / duty alert\n" + terminal_safe_lines(text, terminal_safe) + "\n" + "=" * 72)
+
+    def crawl_rounds(self) -> list[dict]:
+        rounds = []
+        for line in self.crawler.output().splitlines():
+            if line.startswith("{") and '"posts_new"' in line:
+                try:
+                    rounds.append(json.loads(line))
+                except ValueError:
+                    continue
+        return rounds
+
+    def counts(self) -> dict[str, int]:
+        samples = []
+        for port in self.metrics_ports:
+            try:
+                samples.append(scrape(port))
+            except OSError:
+                continue
+        counts = stage_counts(samples)
+        counts["crawled"] = sum(r.get("posts_new", 0) for r in self.crawl_rounds())
+        counts["alerts_received"] = sum(1 for a in self.receiver.alerts() if a.get("status") == "firing")
+        return counts
+
+    def check_children(self) -> None:
+        for child in self.children:
+            if not child.alive():
+                raise RuntimeError(f"{child.name} exited ({child.proc.returncode}):\n{child.tail()}")
+
+    def finished(self, counts: dict[str, int], quiet_rounds: int) -> bool:
+        scenario_over = self.scenario.now_s() >= self.scenario.params.end_s
+        drained = counts["indexed"] >= counts["new"] + counts["reposts"] and counts["analysed"] == (
+            counts["new"] + counts["reposts"] + counts["exact_duplicates"])
+        return scenario_over and quiet_rounds >= 2 and drained and counts["alerts_received"] > 0
+
+    def summary(self, counts: dict[str, int]) -> dict:
+        truth = self.scenario.ground_truth()
+        produced = first_produced(self.settings, truth.surge_keys)
+        first_alert = min((r.at for r in self.receiver.received
+                           if any(a.get("status") == "firing" for a in r.payload.get("alerts", []))), default=None)
+        latency = (first_alert - produced).total_seconds() if first_alert and produced else None
+        return {
+            "posts_crawled": counts["crawled"], "posts_unique": counts["new"] + counts["reposts"],
+            "duplicates_dropped": counts["recrawls_dropped"] + counts["exact_duplicates"],
+            "reposts_clustered": counts["reposts"], "posts_indexed": counts["indexed"],
+            "dead_letters": counts["dead_letters"], "surges": counts["surges"],
+            "alerts_delivered": counts["alerts_received"],
+            "alert_latency_s": round(latency, 2) if latency is not None else None,
+            "ground_truth_unique": truth.total_unique, "namespace": self.settings.namespace,
+        }
+
+
+def terminal_safe_lines(text: str, safe) -> str:
+    return "\n".join(safe(line) for line in text.splitlines())
+
+
+def run_demo(settings: Settings, config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
+    demo = Demo(settings, config, echo)
+    started = time.monotonic()
+    try:
+        demo.start()
+        quiet_rounds, seen_rounds, last_line = 0, 0, 0.0
+        while True:
+            time.sleep(2)
+            demo.check_children()
+            counts = demo.counts()
+            rounds = demo.crawl_rounds()
+            for r in rounds[seen_rounds:]:
+                quiet_rounds = quiet_rounds + 1 if r.get("posts_new", 0) == 0 else 0
+            seen_rounds = len(rounds)
+            if time.monotonic() - last_line >= (2 if not config.once else 10):
+                last_line = time.monotonic()
+                echo(format_counts(demo.scenario.now_s(), counts))
+            if config.once and demo.finished(counts, quiet_rounds):
+                return demo.summary(counts)
+            if config.once and time.monotonic() - started > config.timeout_s:
+                summary = demo.summary(counts)
+                summary["error"] = f"timed out after {config.timeout_s:.0f}s"
+                return summary
+    finally:
+        demo.stop()
+
+
+def format_counts(now_s: float, c: dict[str, int]) -> str:
+    clock = (datetime.now(timezone.utc) + timedelta(hours=8)).strftime("%H:%M:%S")
+    return (f"[{clock} 场景 {now_s:5.0f}s] 抓取 {c['crawled']} · 校验 {c['validated']} · 死信 {c['dead_letters']} · "
+            f"重抓丢弃 {c['recrawls_dropped']} · 重复丢弃 {c['exact_duplicates']} · 新帖 {c['new']} · "
+            f"转载 {c['reposts']} · 索引 {c['indexed']} · 提及 {c['mentions']} · 突增 {c['surges']} · "
+            f"告警 {c['alerts_received']}")
