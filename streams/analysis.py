@@ -33,7 +33,7 @@ DEFAULT_WATCHLIST = RESOURCES / "watchlist.yml"
 USER_DICTS = ("places.txt", "units.txt")
 _WORD = re.compile(r"\w")
 _SPACE = re.compile(r"\s+")
-MIN_FINGERPRINT_TOKENS = 5     # distinct non-stop-word tokens a post needs for a SimHash (else 0)
+MIN_FINGERPRINT_TOKENS = 3     # distinct non-stop-word tokens a post needs for a SimHash (else 0)
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -115,13 +115,14 @@ class Resources:
              sentiment_path: str | Path | None = None) -> "Resources":
         watchlist = WatchlistMatcher(load_subjects(watchlist_path or DEFAULT_WATCHLIST))
         segmenter = Segmenter.load(cache_dir, sorted(watchlist.terms()))
+        entities = ent.EntityTagger(segmenter.tags)
         idf = IdfTable.load(RESOURCES / "idf.tsv")
         stopwords = frozenset((RESOURCES / "stopwords.txt").read_text(encoding="utf-8").split())
         sentiment = SentimentModel.load(sentiment_path or RESOURCES / "sentiment.tsv.gz")
         return cls(
             segmenter=segmenter,
-            entities=ent.EntityTagger(segmenter.tags),
-            words=WordFacts(idf, segmenter.tags, stopwords, sentiment.weights),
+            entities=entities,
+            words=WordFacts(idf, segmenter.tags, stopwords, sentiment.weights, entities.compute),
             idf=idf,
             stopwords=stopwords,
             sentiment=sentiment,
@@ -189,8 +190,10 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
     keyword_scores: dict[str, float] = {}
     content_weights: dict[str, float] = {}
     sentiment_weights: dict[str, float] = {}
-    for token in raw:   # one loop over the one segmentation feeds keywords, SimHash and sentiment
-        word, idf, keyword, stop, polarity = memo(token) or compute(token)
+    entity_facts: list[tuple] = []
+    for token in raw:   # one loop over the one segmentation feeds every derivation
+        word, idf, keyword, stop, polarity, entity = memo(token) or compute(token)
+        entity_facts.append(entity)
         if word is None:
             continue
         tokens.append(word)
@@ -205,7 +208,7 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
     return Analysis(
         tokens=tokens,
         keywords=top_keywords(keyword_scores),
-        entities=ent.group_entities(cleaned, resources.entities.spans(raw)),   # raw joins to cleaned
+        entities=ent.group_entities(cleaned, resources.entities.spans(raw, entity_facts)),   # raw joins to cleaned
         watch_terms=terms,
         subjects=subjects,
         sentiment=score,

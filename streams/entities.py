@@ -37,8 +37,8 @@ _J_ORG_ENDINGS = tuple("委协联办局院大党军团社部厅署行")
 # public buildings are places in the newswire convention (北京图书馆, 人民大会堂)
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园")
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
-HONORIFICS = ("先生", "女士", "小姐", "大妈", "大爷", "大娘", "大叔", "阿姨", "老师", "师傅", "书记", "主任",
-              "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总")
+HONORIFICS = frozenset(("先生", "女士", "小姐", "大妈", "大爷", "大娘", "大叔", "阿姨", "老师", "师傅", "书记", "主任",
+              "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总"))
 _NUMERIC_END = tuple("0123456789一二三四五六七八九十廿卅月")
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.
@@ -111,22 +111,29 @@ class EntityTagger:
     def clear(self) -> None:
         self._facts.clear()
 
-    def facts(self, token: str) -> tuple:
+    def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an honorific)."""
+        tag = self.tags.get(token)
+        kind = token_type(token, tag)
+        return (tag, kind, len(token) == 1 and token in SURNAMES,
+                kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
+                _surname_honorific(token) if kind in (None, "PER") else 0)
+
+    def facts(self, token: str) -> tuple:
+        """compute(), memoised."""
         found = self._facts.get(token)
         if found is None:
-            tag = self.tags.get(token)
-            kind = token_type(token, tag)
-            found = (tag, kind, len(token) == 1 and token in SURNAMES,
-                     kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
-                     _surname_honorific(token) if kind in (None, "PER") else 0)
+            found = self.compute(token)
             if len(self._facts) >= self.MAX_CACHE:
                 self._facts.clear()
             self._facts[token] = found
         return found
 
-    def spans(self, raw_tokens: Sequence[str]) -> list[tuple[int, int, str]]:
-        """(start, end, type) character spans over "".join(raw_tokens), in text order."""
+    def spans(self, raw_tokens: Sequence[str], known: Sequence[tuple] | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, type) character spans over "".join(raw_tokens), in text order.
+
+        `known`, if given, holds each token's facts() in order (analyze() has them already).
+        """
         spans: list[tuple[int, int, str]] = []
         pending: list[tuple[int, int, str]] = []   # a run of place tokens that may prefix a unit
         tokens, cached, facts = raw_tokens, self._facts.get, self.facts
@@ -135,7 +142,7 @@ class EntityTagger:
             token = tokens[i]
             start, end = pos, pos + len(token)
             pos, i = end, i + 1
-            tag, kind, lone_surname, two_places, honorific = cached(token) or facts(token)
+            tag, kind, lone_surname, two_places, honorific = known[i - 1] if known else cached(token) or facts(token)
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
                 kind = None   # 31日 is a date, not Japan
             if lone_surname and i < n and 1 <= len(tokens[i]) <= 2 and facts(tokens[i])[0] in ("nr", None) \

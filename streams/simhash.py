@@ -16,7 +16,9 @@ _BYTE_SPREAD = [sum(1 << (_FIELD * j) for j in range(8) if b >> j & 1) for b in 
 
 
 def token_hash(token: str) -> int:
-    """Stable across processes and hosts (unlike hash()), so workers agree on every fingerprint."""
+    """Stable across processes and hosts (unlike hash()), so workers agree on every fingerprint.
+
+    _spread() below inlines the same digest."""
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
 
 
@@ -25,9 +27,9 @@ _MAX_CACHE = 1 << 17
 
 
 def _spread(token: str) -> int:
-    spread = 0
-    for i, byte in enumerate(token_hash(token).to_bytes(8, "little")):
-        spread |= _BYTE_SPREAD[byte] << (_FIELD * 8 * i)
+    b, t = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), _BYTE_SPREAD
+    spread = (t[b[0]] | t[b[1]] << 256 | t[b[2]] << 512 | t[b[3]] << 768 | t[b[4]] << 1024
+              | t[b[5]] << 1280 | t[b[6]] << 1536 | t[b[7]] << 1792)   # byte i -> fields 8i..8i+7
     if len(_SPREAD_CACHE) >= _MAX_CACHE:
         _SPREAD_CACHE.clear()
     _SPREAD_CACHE[token] = spread

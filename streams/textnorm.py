@@ -44,7 +44,7 @@ _DECORATION = re.compile(
     r"|[(]?(?:来源|转自|via)\s?:?\s?\S{1,20}[)]?\s*$",            # a source line at the end
     re.IGNORECASE,
 )
-_DECORATION_HINT = re.compile(r"[#转回全来]|via", re.IGNORECASE)
+_DECORATION_HINT = re.compile(r"#|转发|转自|转载|转\s?:|回复|回覆|全文|来源|via", re.IGNORECASE)
 
 
 def fingerprint_skips(cleaned: str) -> tuple[int, list[tuple[int, int]]]:

@@ -1,13 +1,14 @@
 """What analyze() needs to know about each distinct jieba token, computed once and memoised.
 
 A stream sees the same words all day, so the per-token work (lower-casing, the IDF look-up,
-keyword candidacy, stop words, the sentiment weight) is done on a word's first sighting only.
+keyword candidacy, stop words, the sentiment weight, the entity facts) is done on a token's
+first sighting only.
 The memo is bounded and reset when full. Reads no settings.
 """
 from __future__ import annotations
 
 import re
-from typing import Mapping, NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 from streams.keywords import IdfTable, is_candidate
 
@@ -20,14 +21,17 @@ class Facts(NamedTuple):
     keyword: bool               # may be a keyword
     stop: bool                  # left out of the SimHash
     sentiment: float | None     # the sentiment model's weight; None if the model does not know it
+    entity: tuple               # streams.entities.EntityTagger.compute(token)
 
 
 class WordFacts:
     MAX_MEMO = 300_000
 
     def __init__(self, idf: IdfTable, tags: Mapping[str, str], stopwords: frozenset[str],
-                 sentiment_weights: Mapping[str, float]):
+                 sentiment_weights: Mapping[str, float], entity_facts: Callable[[str], tuple]):
         self.idf, self.tags, self.stopwords, self.sentiment_weights = idf, tags, stopwords, sentiment_weights
+        self.entity_facts = entity_facts
+        # one memo for everything: one dictionary look-up per token is what keeps analyze() cheap
         self.memo: dict[str, Facts] = {}
 
     def compute(self, token: str) -> Facts:
@@ -35,9 +39,9 @@ class WordFacts:
             word = token.lower()
             stop = word in self.stopwords
             facts = Facts(word, self.idf.get(word), not stop and is_candidate(word, self.tags.get(word), self.stopwords),
-                          stop, self.sentiment_weights.get(word))
+                          stop, self.sentiment_weights.get(word), self.entity_facts(token))
         else:
-            facts = Facts(None, 0.0, False, True, None)
+            facts = Facts(None, 0.0, False, True, None, self.entity_facts(token))
         if len(self.memo) >= self.MAX_MEMO:
             self.memo.clear()
         self.memo[token] = facts
