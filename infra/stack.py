@@ -214,12 +214,17 @@ def reset_namespace(settings: Settings, echo=print) -> None:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and set(doomed) & set(admin.list_topics()):
                 time.sleep(0.5)
-        groups = [g for g, *_ in admin.list_consumer_groups() if g == settings.faust_app_id]
+        groups = [g for g in admin.list_groups() if _group_id(g) == settings.faust_app_id]
         if groups:
-            admin.delete_consumer_groups(groups)
+            admin.delete_groups([settings.faust_app_id])
     finally:
         admin.close()
     with Elasticsearch(settings.elasticsearch_url, request_timeout=30) as es:
         es.indices.delete(index=f"{ns}-*", ignore_unavailable=True, allow_no_indices=True)
     shutil.rmtree(settings.state_dir / "worker" / settings.faust_app_id, ignore_errors=True)
     echo(f"reset namespace {ns!r}: {len(doomed)} topics and its indices deleted")
+
+
+def _group_id(group) -> str:
+    # kafka-python 3 returns dicts; older releases returned (group_id, protocol) tuples
+    return group.get("group_id", "") if isinstance(group, dict) else group[0]

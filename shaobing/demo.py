@@ -50,7 +50,7 @@ def write_rules(path: Path, receiver_url: str, secret: str, config: DemoConfig) 
         "surge": config.surge,
         "channels": [{"name": "duty-webhook", "type": "webhook", "url": receiver_url, "secret": secret},
                      {"name": "console", "type": "console"}],
-        "default_route": {"name": "duty", "channels": ["duty-webhook", "console"], "group_wait": "0s",
+        "default_route": {"name": "duty", "channels": ["duty-webhook", "console"], "group_wait": "5s",
                           "group_interval": "1m", "repeat_interval": "4h"},
         "workers": config.workers,
     }
@@ -128,6 +128,7 @@ class Demo:
         self.metrics_ports: list[int] = []
         self._stop_web = None
         self.scenario = None
+        self.env: dict[str, str] = {}
 
     # --- set-up
     def start(self) -> None:
@@ -147,19 +148,52 @@ class Demo:
         web_url, self._stop_web = start_demo_web(port=0, scenario=self.scenario)
         receiver_url = self.receiver.start()
         rules = write_rules(self.workdir / "rules.yml", receiver_url, self.receiver.secret, c)
-        env = {"SHAOBING_NAMESPACE": self.settings.namespace, "SHAOBING_RULES_FILE": str(rules),
-               "SHAOBING_WATCHLIST_FILE": str(DEMO_WATCHLIST), "SHAOBING_METRICS_PORT": "0",
-               "SHAOBING_STATE_DIR": str(self.settings.state_dir)}
+        self.env = env = {"SHAOBING_NAMESPACE": self.settings.namespace, "SHAOBING_RULES_FILE": str(rules),
+                          "SHAOBING_WATCHLIST_FILE": str(DEMO_WATCHLIST), "SHAOBING_METRICS_PORT": "0",
+                          "SHAOBING_STATE_DIR": str(self.settings.state_dir),
+                          "SHAOBING_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+                          "SHAOBING_ES_URL": self.settings.es_url}
         self.echo(f"演示站点 / demo web: {web_url}   值班接收端 / duty receiver: {receiver_url}")
-        for n in range(c.workers):
-            self.children.append(spawn_shaobing(f"worker-{n + 1}", ["worker"], env, self.workdir / "logs"))
-        for child in self.children:
-            self.metrics_ports.append(int(child.wait_for(r"METRICS_PORT=(\d+)", 120).group(1)))
+        self.start_workers()
         self.crawler = spawn_shaobing("crawl", ["crawl", "--loop", "--interval", str(c.crawl_interval_s),
                                                 "--base-url", web_url, "--state-dir", str(self.workdir / "crawl")],
                                       env, self.workdir / "logs")
         self.children.append(self.crawler)
         self.echo(f"worker ×{c.workers}, crawler started; logs in {self.workdir / 'logs'}")
+
+    def run_until_finished(self) -> dict:
+        """Show counters until the scenario is over and drained (--once) or forever (live)."""
+        config, started = self.config, time.monotonic()
+        quiet_rounds, seen_rounds, last_line = 0, 0, 0.0
+        while True:
+            time.sleep(2)
+            self.check_children()
+            counts = self.counts()
+            rounds = self.crawl_rounds()
+            for r in rounds[seen_rounds:]:
+                quiet_rounds = quiet_rounds + 1 if r.get("posts_new", 0) == 0 else 0
+            seen_rounds = len(rounds)
+            if time.monotonic() - last_line >= (2 if not config.once else 10):
+                last_line = time.monotonic()
+                self.echo(format_counts(self.scenario.now_s(), counts))
+            if config.once and self.finished(counts, quiet_rounds):
+                return self.summary(counts)
+            if config.once and time.monotonic() - started > config.timeout_s:
+                summary = self.summary(counts)
+                summary["error"] = f"timed out after {config.timeout_s:.0f}s"
+                return summary
+
+    def start_workers(self) -> None:
+        for n in range(self.config.workers):
+            child = spawn_shaobing(f"worker-{n + 1}", ["worker"], self.env, self.workdir / "logs")
+            self.children.append(child)
+            self.metrics_ports.append(int(child.wait_for(r"METRICS_PORT=(\d+)", 120).group(1)))
+
+    def stop_workers(self) -> None:
+        for child in [c for c in self.children if c.name.startswith("worker-")]:
+            child.stop()
+            self.children.remove(child)
+        self.metrics_ports.clear()
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -195,7 +229,9 @@ class Demo:
                 continue
         counts = stage_counts(samples)
         counts["crawled"] = sum(r.get("posts_new", 0) for r in self.crawl_rounds())
-        counts["alerts_received"] = sum(1 for a in self.receiver.alerts() if a.get("status") == "firing")
+        firing = [a for a in self.receiver.alerts() if a.get("status") == "firing"]
+        counts["alerts_received"] = len({a.get("fingerprint") for a in firing})
+        counts["notifications"] = len(self.receiver.received)
         return counts
 
     def check_children(self) -> None:
@@ -220,7 +256,7 @@ class Demo:
             "duplicates_dropped": counts["recrawls_dropped"] + counts["exact_duplicates"],
             "reposts_clustered": counts["reposts"], "posts_indexed": counts["indexed"],
             "dead_letters": counts["dead_letters"], "surges": counts["surges"],
-            "alerts_delivered": counts["alerts_received"],
+            "alerts_delivered": counts["alerts_received"], "notifications": counts["notifications"],
             "alert_latency_s": round(latency, 2) if latency is not None else None,
             "ground_truth_unique": truth.total_unique, "namespace": self.settings.namespace,
         }
@@ -232,27 +268,9 @@ def terminal_safe_lines(text: str, safe) -> str:
 
 def run_demo(settings: Settings, config: DemoConfig, echo: Callable[[str], None] = print) -> dict:
     demo = Demo(settings, config, echo)
-    started = time.monotonic()
     try:
         demo.start()
-        quiet_rounds, seen_rounds, last_line = 0, 0, 0.0
-        while True:
-            time.sleep(2)
-            demo.check_children()
-            counts = demo.counts()
-            rounds = demo.crawl_rounds()
-            for r in rounds[seen_rounds:]:
-                quiet_rounds = quiet_rounds + 1 if r.get("posts_new", 0) == 0 else 0
-            seen_rounds = len(rounds)
-            if time.monotonic() - last_line >= (2 if not config.once else 10):
-                last_line = time.monotonic()
-                echo(format_counts(demo.scenario.now_s(), counts))
-            if config.once and demo.finished(counts, quiet_rounds):
-                return demo.summary(counts)
-            if config.once and time.monotonic() - started > config.timeout_s:
-                summary = demo.summary(counts)
-                summary["error"] = f"timed out after {config.timeout_s:.0f}s"
-                return summary
+        return demo.run_until_finished()
     finally:
         demo.stop()
 

@@ -3,6 +3,7 @@ fan out -> surge -> alert. Each agent is a short loop; the logic lives in the co
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from streams.app import Topology
 from streams.clustering import decide
 from streams.errors import InvalidRecord
 from streams.metrics import StreamMetrics
-from streams.records import ALERT_TICK_KEY, AlertTick, DeadLetter, EnrichedPost, Mention, SamplePost, Surge
+from streams.textnorm import content_hash
+from streams.records import DLQ_MAX_VALUE_BYTES, ALERT_TICK_KEY, AlertTick, DeadLetter, EnrichedPost, Mention, SamplePost, Surge
 from streams.validate import parse_raw
 
 log = logging.getLogger(__name__)
@@ -27,10 +29,12 @@ def utcnow() -> datetime:
 
 
 def enrich(post, a: Analysis) -> EnrichedPost:
+    # an exact duplicate has the same normalised title AND text: a copy re-titled 【转】... is a
+    # repost to cluster, not a re-crawl to drop
     return EnrichedPost(**post.model_dump(), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
                         watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
                         sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}",
-                        content_hash=a.content_hash, cluster_id=post.post_id)
+                        content_hash=content_hash(f"{post.title}\n{post.text}"), cluster_id=post.post_id)
 
 
 def mentions_of(post: EnrichedPost) -> list[Mention]:
@@ -47,10 +51,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
 
     async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
         metrics.dead_letters.labels(stage, exc.kind).inc()
+        value = message.value or b""
         record = DeadLetter(topic=message.topic, partition=message.partition, offset=message.offset, stage=stage,
-                            reason=exc.reason, key_b64=base64.b64encode(message.key or b"").decode(),
-                            value_b64=base64.b64encode(message.value or b"").decode(),
-                            value_bytes=len(message.value or b""), at=clock())
+                            reason=exc.reason, key_b64=base64.b64encode((message.key or b"")[:1024]).decode(),
+                            value_b64=base64.b64encode(value[:DLQ_MAX_VALUE_BYTES]).decode(),
+                            value_bytes=len(value), value_sha256=hashlib.sha256(value).hexdigest(),
+                            value_truncated=len(value) > DLQ_MAX_VALUE_BYTES, at=clock())
         log.warning("dead letter: %s[%d]@%d %s: %s", message.topic, message.partition, message.offset, exc.kind, exc.reason)
         await topo.dlq.send(key=message.key, value=record.to_bytes())
 
@@ -137,7 +143,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                            sentiment_label="neutral", is_repost=False, cluster_id="")
             await topo.mentions.send(key=subject.encode(), value=tick.to_bytes())
 
-    @app.timer(5.0)
+    @app.timer(2.0)
     async def alert_ticks():
         await topo.surges.send(key=ALERT_TICK_KEY, value=AlertTick(at=clock()).to_bytes())
 

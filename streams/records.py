@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 SCHEMA_VERSION = 1
 MAX_RAW_BYTES = 1_000_000        # a posts.raw record larger than this goes to the dead-letter topic
 MAX_TEXT_CHARS = 200_000
+DLQ_MAX_VALUE_BYTES = 256 * 1024  # a dead letter keeps at most this much of the original value
 
 PostKind = Literal["forum", "reply", "news", "feed", "api"]
 SentimentLabel = Literal["positive", "neutral", "negative"]
@@ -142,6 +143,8 @@ class DeadLetter(_Record):
     stage: str
     reason: str
     key_b64: str = ""
-    value_b64: str = ""
-    value_bytes: int = 0
+    value_b64: str = ""               # the original bytes, or their first DLQ_MAX_VALUE_BYTES
+    value_bytes: int = 0              # size of the original value
+    value_sha256: str = ""
+    value_truncated: bool = False
     at: AwareDatetime

@@ -31,6 +31,14 @@ POSTS_DLQ = TopicSpec("posts.dlq", 1, 30 * _DAY_MS, "records that could not be p
 ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, MENTIONS, SURGES, POSTS_DLQ)
 
 
+# posts.raw accepts records up to 8 MiB so an oversized post reaches validation and the
+# dead-letter topic with its reason, instead of failing invisibly in the crawler's producer
+MAX_MESSAGE_BYTES = {"posts.raw": 8 * 1024 * 1024}
+
+
 def topic_config(spec: TopicSpec) -> dict[str, str]:
     """Broker-side topic config applied at creation."""
-    return {"retention.ms": str(spec.retention_ms), "cleanup.policy": "delete"}
+    config = {"retention.ms": str(spec.retention_ms), "cleanup.policy": "delete"}
+    if spec.name in MAX_MESSAGE_BYTES:
+        config["max.message.bytes"] = str(MAX_MESSAGE_BYTES[spec.name])
+    return config

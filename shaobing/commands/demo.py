@@ -13,6 +13,10 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=1, help="number of worker processes (default 1)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--surge-at", type=float, default=45.0, help="scenario seconds until the surge")
+    p.add_argument("--surge-span", type=float, default=90.0, help="scenario seconds the surge lasts")
+    p.add_argument("--history", type=float, default=1800.0, help="scenario seconds of chatter online at start")
+    p.add_argument("--tail", type=float, default=30.0, help="scenario seconds after the surge")
+    p.add_argument("--crawl-interval", type=float, default=5.0, help="seconds between crawl rounds")
     p.add_argument("--timeout", type=float, default=600.0, help="with --once: give up after this many seconds")
     p.set_defaults(func=run)
 
@@ -25,7 +29,8 @@ def run(args, settings) -> int:
         # live demo reuses `demo` and resets it, so the scenario's post ids start unseen
         ns = "demo-" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") if args.once else "demo"
         settings = settings.model_copy(update={"namespace": ns})
-    config = DemoConfig(seed=args.seed, surge_at_s=args.surge_at, workers=args.workers, once=args.once,
+    config = DemoConfig(seed=args.seed, surge_at_s=args.surge_at, surge_span_s=args.surge_span, history_s=args.history,
+                        tail_s=args.tail, crawl_interval_s=args.crawl_interval, workers=args.workers, once=args.once,
                         timeout_s=args.timeout, reset=not args.once)
     echo = (lambda line: print(line, file=sys.stderr, flush=True)) if args.once else (lambda line: print(line, flush=True))
     if not args.once:

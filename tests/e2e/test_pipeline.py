@@ -1,0 +1,168 @@
+"""Crawl to alert on the real stack, with two worker processes on multi-partition topics."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
+from kafka.admin import OffsetSpec
+
+from shaobing.demo import stage_counts, scrape
+from streams.topics import POSTS_DLQ, POSTS_RAW
+from tests.e2e.conftest import E2E_CONFIG
+from tests.e2e.helpers import firing, indexed, load, topic_records, wait_for
+
+ALERT_LATENCY_BOUND_S = 60   # from the first surge post produced to Kafka to the webhook receiving the alert
+
+
+def test_every_unique_post_is_indexed_exactly_once(pipeline):
+    truth = pipeline.scenario.ground_truth()
+    docs = indexed(pipeline)
+    assert set(docs) <= truth.keys, f"indexed posts the demo web never served: {sorted(set(docs) - truth.keys)[:5]}"
+    missing = truth.keys - set(docs)
+    # only copies of an already indexed post may be missing (dropped as exact duplicates)
+    assert missing <= set(truth.repost_of), f"unique posts never indexed: {sorted(missing - set(truth.repost_of))[:5]}"
+    assert all(truth.repost_of[k] in docs for k in missing)
+    assert pipeline.first_summary["posts_indexed"] == len(docs)
+
+
+def test_reposts_join_their_first_publisher(pipeline):
+    truth = pipeline.scenario.ground_truth()
+    docs = indexed(pipeline)
+    marked = {k for k, d in docs.items() if d["is_repost"]}
+    assert marked, "no repost was clustered"
+    assert marked <= set(truth.repost_of), f"original posts marked as reposts: {sorted(marked - set(truth.repost_of))}"
+    for key in marked:
+        root = truth.repost_of[key]
+        while root in truth.repost_of:
+            root = truth.repost_of[root]
+        assert docs[key]["cluster_id"] == root
+    indexed_reposts = set(truth.repost_of) & set(docs)
+    assert len(marked) / len(indexed_reposts) >= 0.5
+
+
+def test_surge_alert_reaches_the_duty_receiver_once_with_samples(pipeline):
+    alerts = [a for a in firing(pipeline) if a["labels"]["subject"] == pipeline.scenario.ground_truth().subject]
+    assert alerts, f"no alert for the surge subject; received {[a['labels'] for a in firing(pipeline)]}"
+    fingerprints = [a["fingerprint"] for a in firing(pipeline)]
+    assert len(fingerprints) == len(set(fingerprints)), f"an alert was delivered twice: {fingerprints}"
+    first = alerts[0]
+    detail = first["shaobing"]
+    assert detail["count"] >= E2E_CONFIG.surge["min_count"]
+    assert detail["samples"] and all(s["url"].startswith("http://127.0.0.1:") for s in detail["samples"])
+    assert "青石镇" in first["annotations"]["description"]
+    latency = pipeline.first_summary["alert_latency_s"]
+    assert latency is not None and 0 < latency <= ALERT_LATENCY_BOUND_S, latency
+
+
+def _produce(demo, records: list[tuple[bytes | None, bytes]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=demo.settings.kafka_servers, acks="all",
+                             max_request_size=8 * 1024 * 1024)
+    try:
+        for key, value in records:
+            producer.send(demo.settings.topic(POSTS_RAW.name), key=key, value=value)
+        producer.flush(30)
+    finally:
+        producer.close(10)
+
+
+def _counts(demo) -> dict[str, int]:
+    return stage_counts([scrape(port) for port in demo.metrics_ports])
+
+
+def test_exact_recrawls_are_not_indexed_twice(pipeline):
+    before = indexed(pipeline)
+    raw = topic_records(pipeline, POSTS_RAW.name)
+    dropped_before = _counts(pipeline)["recrawls_dropped"]
+    _produce(pipeline, [(r.key, r.value) for r in raw])
+    wait_for(lambda: _counts(pipeline)["recrawls_dropped"] >= dropped_before + len(raw), 120, "re-crawls to be dropped")
+    after = indexed(pipeline)
+    assert set(after) == set(before)
+    assert {k: d["indexed_at"] for k, d in after.items()} == {k: d["indexed_at"] for k, d in before.items()}
+
+
+def _valid(post_id: str) -> dict:
+    now = datetime.now(timezone.utc).isoformat()
+    return {"post_id": post_id, "site": "e2e", "source": "e2e", "kind": "forum", "url": f"http://127.0.0.1/{post_id}",
+            "title": "死信测试之后的正常帖子", "text": "这条帖子在一串坏记录之后到达，应当被正常索引。", "published_at": now,
+            "crawled_at": now}
+
+
+def test_malformed_records_go_to_the_dead_letter_topic_and_the_worker_keeps_running(pipeline):
+    huge = json.dumps({**_valid("e2e:huge"), "text": "长" * (5 * 1024 * 1024 // 3)}, ensure_ascii=False).encode()
+    wrong_type = json.dumps({**_valid("e2e:wrong"), "published_at": 12.5, "kind": ["forum"]}).encode()
+    missing = json.dumps({k: v for k, v in _valid("e2e:missing").items() if k not in ("text", "url")}).encode()
+    bad = {
+        "json": (b"e2e:json", b'{"post_id": "e2e:json", '),
+        "missing": (b"e2e:missing", missing),
+        "types": (b"e2e:wrong", wrong_type),
+        "size": (b"e2e:huge", huge),
+        "utf8": (b"e2e:utf8", b'{"post_id": "e2e:utf8", "text": "\xff\xfe\xfa"}'),
+    }
+    good = json.dumps(_valid("e2e:after-bad"), ensure_ascii=False).encode()
+    _produce(pipeline, [*bad.values(), (b"e2e:after-bad", good)])
+    wait_for(lambda: "e2e:after-bad" in indexed(pipeline), 120, "the valid post after the bad ones to be indexed")
+
+    letters = {}
+    for record in topic_records(pipeline, POSTS_DLQ.name):
+        letter = load(record)
+        letters[base64.b64decode(letter["key_b64"]).decode()] = letter
+    reasons = {name: letters[key.decode()]["reason"] for name, (key, _) in bad.items()}
+    assert "not JSON" in reasons["json"]
+    assert "text" in reasons["missing"] and "url" in reasons["missing"]
+    assert "published_at" in reasons["types"] and "kind" in reasons["types"]
+    assert "over the" in reasons["size"]
+    assert "UTF-8" in reasons["utf8"]
+    for name, (key, value) in bad.items():
+        letter = letters[key.decode()]
+        assert letter["value_bytes"] == len(value) and letter["value_sha256"] == hashlib.sha256(value).hexdigest()
+        kept = base64.b64decode(letter["value_b64"])
+        assert (kept == value) if not letter["value_truncated"] else value.startswith(kept), name
+    assert all(p.alive() for p in pipeline.children)
+
+
+def test_replaying_posts_raw_from_offset_zero_changes_nothing(pipeline):
+    before = {k: (d["indexed_at"], d["cluster_id"]) for k, d in indexed(pipeline).items()}
+    alerts_before = len(pipeline.receiver.received)
+    raw_count = len(topic_records(pipeline, POSTS_RAW.name))
+    pipeline.stop_workers()
+    admin = KafkaAdminClient(bootstrap_servers=pipeline.settings.kafka_servers)
+    try:
+        topic = pipeline.settings.topic(POSTS_RAW.name)
+        specs = {TopicPartition(topic, p): OffsetSpec.EARLIEST for p in range(POSTS_RAW.partitions)}
+        result = admin.reset_group_offsets(pipeline.settings.faust_app_id, specs)
+        assert all(r["error"] is None or r["error"].errno == 0 for r in result.values()), result
+    finally:
+        admin.close()
+    pipeline.start_workers()
+    wait_for(lambda: _counts(pipeline)["recrawls_dropped"] >= raw_count, 180, "the replay to be consumed")
+    after = {k: (d["indexed_at"], d["cluster_id"]) for k, d in indexed(pipeline).items()}
+    assert after == before
+    assert len(pipeline.receiver.received) == alerts_before
+
+
+def test_one_worker_gives_the_same_results_as_two(pipeline):
+    c = E2E_CONFIG
+    proc = subprocess.run(
+        [sys.executable, "-m", "shaobing.cli", "demo", "--once", "--workers", "1", "--seed", str(c.seed),
+         "--history", str(c.history_s), "--surge-at", str(c.surge_at_s), "--surge-span", str(c.surge_span_s),
+         "--tail", str(c.tail_s), "--crawl-interval", str(c.crawl_interval_s), "--timeout", str(c.timeout_s)],
+        capture_output=True, text=True, timeout=c.timeout_s + 120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    for field in ("posts_crawled", "posts_unique", "duplicates_dropped", "reposts_clustered", "posts_indexed",
+                  "alerts_delivered", "alert_latency_s"):
+        assert field in summary, field
+    assert summary["alerts_delivered"] >= 1
+
+    class One:
+        settings = pipeline.settings.model_copy(update={"namespace": summary["namespace"]})
+
+    one = {k: (d["cluster_id"], d["is_repost"], tuple(d["subjects"])) for k, d in indexed(One).items()}
+    two = {k: (d["cluster_id"], d["is_repost"], tuple(d["subjects"])) for k, d in indexed(pipeline).items()
+           if not k.startswith("e2e:")}
+    assert one == two
