@@ -29,7 +29,7 @@ _TABLE: dict[int, int | str | None] = {**_t2s_table(), **_WIDTH_TABLE, **_DROP}
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 _URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef<>\"']+", re.IGNORECASE)
-_MENTION = re.compile(r"@[\w\-]{1,30}")
+_MENTION = re.compile(r"[@＠][\w\-]{1,30}")
 # Weibo/forum emoticon codes such as [哈哈] or [泪]: short bracketed words, no digits inside
 EMOTICON = re.compile(r"\[[^\[\]\d\s]{1,8}\]")
 
@@ -110,6 +110,6 @@ def clean_for_analysis(title: str, text: str, limit: int = MAX_ANALYSIS_CHARS) -
         joined = html.unescape(joined)
     if "://" in joined:
         joined = _URL.sub(" ", joined)
-    if "@" in joined:
+    if "@" in joined or "＠" in joined:
         joined = _MENTION.sub(" ", joined)
     return normalise(joined)[:limit]

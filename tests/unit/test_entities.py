@@ -1,0 +1,61 @@
+"""Entity rules on jieba tokens: dictionary tags, suffix rules, merges; no second posseg pass."""
+from __future__ import annotations
+
+import pytest
+
+from streams.entities import EntityTagger, group_entities, token_type
+
+# a tiny tag table written for these tests (the real one merges ours, newswire and jieba's)
+TAGS = {"北京市": "ns", "公安局": "nt", "新华社": "nt", "中国": "ns", "美": "j", "日": "j", "足协": "j",
+        "江": "nr", "泽民": "nr", "顾客": "n", "县": "zg", "人民医院": "nt", "城市": "n", "十大": "j",
+        "中": "j", "关系": "n", "指出": "v", "记者": "n", "在": "p", "回应": "v", "通报": "v", "说": "v"}
+
+
+def spans(tokens: list[str]) -> list[tuple[str, str]]:
+    text = "".join(tokens)
+    return [(text[a:b], kind) for a, b, kind in EntityTagger(TAGS).spans(tokens)]
+
+
+def test_dictionary_tags_give_types():
+    assert spans(["新华社", "记者", "在", "中国"]) == [("新华社", "ORG"), ("中国", "LOC")]
+
+
+def test_place_run_before_a_unit_is_one_organisation():
+    assert spans(["北京市", "公安局", "通报"]) == [("北京市公安局", "ORG")]
+    assert spans(["中国", "足协", "回应"]) == [("中国足协", "ORG")]
+
+
+def test_unknown_tokens_are_typed_by_suffix_and_surname():
+    assert token_type("青山镇", None) == "LOC"
+    assert token_type("红星化工有限公司", None) == "ORG"
+    assert token_type("王小明", None) == "PER"
+    assert token_type("欧阳明", None) == "PER"
+    assert token_type("发生爆炸", None) is None            # no surname, no suffix
+    assert token_type("abc", None) is None and token_type("某", None) is None
+
+
+def test_noisy_dictionary_tags_are_not_trusted_blindly():
+    assert token_type("一亲芳泽", "nr") is None              # jieba tags idioms nr too
+    assert token_type("顾客", "n") is None                   # a common word's own tag wins over the surname rule
+    assert token_type("十大", "j") is None                   # a numeral abbreviation is no organisation
+
+
+def test_split_names_abbreviations_and_honorifics():
+    assert spans(["江", "泽民", "指出"]) == [("江泽民", "PER")]
+    assert spans(["中美", "关系"]) == [("中", "LOC"), ("美", "LOC")]
+    assert spans(["李老师", "说"]) == [("李", "PER")]
+    assert spans(["5", "月", "3", "日"]) == []               # a date's 日 is not Japan
+
+
+def test_spans_cover_the_joined_text_and_group_dedups():
+    tokens = ["某", "县", "人民医院", "和", "北京市", "公安局", "与", "北京市", "公安局"]
+    found = EntityTagger(TAGS).spans(tokens)
+    grouped = group_entities("".join(tokens), found)
+    assert grouped == {"PER": [], "LOC": [], "ORG": ["人民医院", "北京市公安局"]}
+    text = "".join(tokens)
+    assert all(0 <= a < b <= len(text) for a, b, _ in found)
+
+
+@pytest.mark.parametrize("tokens", [[], [""], [" ", "，"], ["😀"]])
+def test_degenerate_token_lists(tokens):
+    assert EntityTagger(TAGS).spans(tokens) == []

@@ -1,0 +1,76 @@
+"""Normalisation, clean-up, repost decorations, keywords and the IDF table."""
+from __future__ import annotations
+
+import pytest
+
+from streams.keywords import IdfTable, build_idf, tfidf_keywords
+from streams.textnorm import (MAX_ANALYSIS_CHARS, clean_for_analysis, content_hash, fingerprint_skips, normalise,
+                              prepare, strip_emoticons)
+
+
+def test_normalise_script_width_space_and_controls():
+    assert normalise("這個醫院") == "这个医院"
+    assert normalise("ＡＢＣ１２３！　ｘ") == "ABC123! x"
+    assert normalise("  a\t\n b  ") == "a b"
+    assert normalise("a\x00b\x07c\ud800d") == "abcd"
+
+
+def test_clean_for_analysis_drops_markup_links_and_handles():
+    cleaned = clean_for_analysis("标题", "<div>正文&amp;内容</div> https://example.org/a?b=1 @张三 说")
+    assert cleaned == "标题 正文&内容 说"
+
+
+def test_prepare_agrees_with_the_slow_path():
+    for title, text in [("", "普通的一条微博，没有链接"), ("", "带链接 http://t.cn/x 的"), ("题", "正文"),
+                        ("", "ＡＢＣ＠某人 全角"), ("", "很长" * 4000)]:
+        cleaned, body = prepare(title, text)
+        assert cleaned == clean_for_analysis(title, text)
+        assert body == normalise(text)
+    assert len(prepare("", "字" * 10_000)[0]) == MAX_ANALYSIS_CHARS
+    assert prepare("", "ＡＢＣ＠某人 全角")[0] == "ABC 全角"       # a full-width handle goes too
+
+
+def test_content_hash_is_stable_and_normalised():
+    assert content_hash("臺灣 醫院") == content_hash("台湾  医院")
+    assert content_hash("a") != content_hash("b")
+    assert len(content_hash("")) == 32
+
+
+def test_emoticon_codes_are_stripped_but_brackets_with_digits_stay():
+    assert strip_emoticons("好[哈哈]棒[泪]").replace(" ", "") == "好棒"
+    assert strip_emoticons("见附件[1]") == "见附件[1]"
+
+
+@pytest.mark.parametrize("cleaned, content", [
+    ("转发微博:某县化工厂昨夜爆炸", "某县化工厂昨夜爆炸"),
+    ("#身边事#某县化工厂昨夜爆炸 全文", "某县化工厂昨夜爆炸"),
+    ("太惨了// :某县化工厂昨夜爆炸造成三人死亡", "某县化工厂昨夜爆炸造成三人死亡"),
+    ("某县化工厂昨夜爆炸 来源:本地论坛", "某县化工厂昨夜爆炸"),
+    ("转眼又是一年", "转眼又是一年"),        # 转 inside a word is no marker
+])
+def test_fingerprint_skips_repost_decorations(cleaned, content):
+    start, skips = fingerprint_skips(cleaned)
+    kept = "".join(ch for i, ch in enumerate(cleaned) if i >= start and not any(a <= i < b for a, b in skips))
+    assert kept.strip() == content
+
+
+def test_idf_table_build_and_load(tmp_path):
+    docs = [["医院", "投诉"], ["医院", "服务"], ["医院", "排队"], ["投诉", "排队"]]
+    idf, n = build_idf(docs, min_df=2)
+    assert n == 4 and set(idf) == {"医院", "投诉", "排队"}
+    assert idf["医院"] < idf["投诉"]                   # the commoner word weighs less
+    path = tmp_path / "idf.tsv"
+    path.write_text("# header\n" + "".join(f"{w}\t{v}\n" for w, v in idf.items()), encoding="utf-8")
+    table = IdfTable.load(path)
+    assert table.get("投诉") == pytest.approx(idf["投诉"])
+    assert table.get("没见过") == max(idf.values())   # unseen words count as rare
+    path.write_text("医院\tnot-a-number\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 1"):
+        IdfTable.load(path)
+
+
+def test_keywords_skip_function_words_numbers_and_stop_words():
+    idf = IdfTable({"化工厂": 9.0, "爆炸": 8.0, "我们": 1.0, "2024": 9.5, "非常": 3.0}, 10.0)
+    tags = {"我们": "r", "非常": "d", "化工厂": "n", "爆炸": "v"}
+    tokens = ["我们", "化工厂", "爆炸", "2024", "非常", "化工厂", "的", "未知词"]
+    assert tfidf_keywords(tokens, idf, tags, frozenset({"的"}), top_k=3) == ["化工厂", "未知词", "爆炸"]
