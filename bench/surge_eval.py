@@ -103,13 +103,14 @@ def score(flags: list[int], surges, days: int) -> dict:
         dupes += max(0, len(near) - 1)
         claimed.update(near)
     false = [i for i in onsets if i not in claimed]
+    first_day = sum(1 for i, f in enumerate(flags[:DAY]) if f)      # no daily profile yet; not scored above
     return {"surges": len(surges), "hits": hits, "delays": delays, "false": len(false), "dupes": dupes,
-            "days": days - 1}
+            "days": days - 1, "first_day": first_day, "series": 1}
 
 
 def evaluate(mapping: dict, seeds, days: int = 7, by_size: bool = False) -> dict:
     params = scaled_params(mapping, 60)
-    total = {"surges": 0, "hits": 0, "delays": [], "false": 0, "dupes": 0, "days": 0}
+    total = {"surges": 0, "hits": 0, "delays": [], "false": 0, "dupes": 0, "days": 0, "first_day": 0, "series": 0}
     sizes: dict[str, list[int]] = {"2-3x": [0, 0], "3-6x": [0, 0], "6-15x": [0, 0]}
     for seed in seeds:
         counts, surges = generate(seed, days)
@@ -142,6 +143,7 @@ def summary(t: dict) -> dict:
     d = sorted(t["delays"])
     return {"hit_rate": t["hits"] / max(1, t["surges"]), "hits": f"{t['hits']}/{t['surges']}",
             "false_per_day": t["false"] / max(1, t["days"]), "dupes_per_surge": t["dupes"] / max(1, t["surges"]),
+            "first_day_alerts_per_subject": t["first_day"] / max(1, t["series"]),
             "delay_median_min": statistics.median(d) if d else None,
             "delay_p90_min": d[int(0.9 * (len(d) - 1))] if d else None}
 
@@ -149,7 +151,8 @@ def summary(t: dict) -> dict:
 def fmt(r: dict) -> str:
     return (f"hit {r['hit_rate']:.1%} ({r['hits']})  false/day/subject {r['false_per_day']:.3f}  "
             f"dupes/surge {r['dupes_per_surge']:.2f}  delay median {r['delay_median_min']} min, "
-            f"p90 {r['delay_p90_min']} min" + (f"  by size {r['by_size']}" if "by_size" in r else ""))
+            f"p90 {r['delay_p90_min']} min  day-1 alerts/subject {r['first_day_alerts_per_subject']:.2f}"
+            + (f"  by size {r['by_size']}" if "by_size" in r else ""))
 
 
 def main() -> int:

@@ -29,7 +29,7 @@ class SurgeParams:
     baseline_buckets: int = 120      # history before the window that forms the baseline
     min_count: int = 10              # mentions in the window below which nothing is a surge
     ratio: float = 3.0               # window count must reach ratio x baseline ...
-    z: float = 4.0                   # ... and baseline + z x robust spread
+    z: float = 5.0                   # ... and baseline + z x robust spread (tuned: docs/quality.md)
     critical_ratio: float = 10.0
     negative_share: float = 0.6      # negative_surge: share of negative mentions in the window
     negative_margin: float = 0.2     # ... and this far above the subject's own usual share
@@ -47,6 +47,8 @@ class SurgeParams:
     persist_buckets: int = 2         # the rules judge the window with its top k-1 buckets capped at
                                      # the k-th largest: a one-bucket blip cannot carry a surge
     max_samples: int = 3
+    young_factor: float = 1.5        # ratio and z are this much stricter until a day of history
+                                     # has taught the detector the subject's daily rhythm
 
     def __post_init__(self):
         if self.bucket_s <= 0 or self.window_buckets < 1 or self.baseline_buckets < 1:
@@ -232,11 +234,12 @@ def _baseline(state: dict, end: int, p: SurgeParams) -> tuple[float, float, floa
 
 
 def _verdicts(count: int, judged: float, neg: int, base: float, spread: float, usual_share: float,
-              p: SurgeParams) -> dict[str, tuple[bool, bool, str]]:
+              strict: float, p: SurgeParams) -> dict[str, tuple[bool, bool, str]]:
     """rule -> (fires, holds, severity); `holds` is the lower line that keeps an episode open.
     `judged` is the window count with its largest bucket(s) capped (persist_buckets)."""
     share = neg / count if count else 0.0
-    fires = judged >= p.min_count and judged >= p.ratio * base and judged - base >= p.z * spread
+    fires = (judged >= p.min_count and judged >= p.ratio * strict * base
+             and judged - base >= p.z * strict * spread)
     severity = "critical" if count >= p.critical_ratio * max(base, p.min_count / 2) else "warning"
     neg_line = max(p.negative_share, usual_share + p.negative_margin)
     out = {
@@ -269,7 +272,9 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     judged = count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
     warm = end - state["born"] >= p.warmup_buckets
     episodes = state["episodes"]
-    for rule, (fires, holds, severity) in _verdicts(count, judged, neg, base, spread, usual, p).items():
+    young = p.seasonal and p.bucket_s <= 3600 and (state["folded"] - state["born"] + 1) * p.bucket_s < 86400
+    verdicts = _verdicts(count, judged, neg, base, spread, usual, p.young_factor if young else 1.0, p)
+    for rule, (fires, holds, severity) in verdicts.items():
         episode = episodes.get(rule)
         if episode is None and fires and warm:
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity}

@@ -94,4 +94,8 @@ class FeishuChannel(MarkdownRobot):
         return HttpRequest(self._url, json_body(payload), {"Content-Type": "application/json; charset=utf-8"})
 
     def classify(self, status: int, body: bytes) -> Outcome:
-        return classify_vendor(status, body, self.code_fields, self.retryable_codes, self.known_codes)
+        outcome = classify_vendor(status, body, self.code_fields, self.retryable_codes, self.known_codes)
+        # throttling is also answered as HTTP 400 {"code": 9499, "msg": "too many request"}
+        if not outcome.ok and b"9499" in body and b"too many request" in body.lower():
+            return Outcome(False, True, "errcode_9499", outcome.detail)
+        return outcome

@@ -81,7 +81,7 @@ def run(args, settings) -> int:
         show(len(rows))
         sys.stderr.write("\n")
     with args.out.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(["timestamp", "is_alert"])
         writer.writerows((row.raw, flag) for row, flag in zip(rows, flags))
     print(f"{len(rows)} 行，间隔 {interval}s，窗口 {params.window_buckets} 桶，基线 {params.baseline_buckets} 桶；"

@@ -179,3 +179,13 @@ def test_classify_reads_the_body_not_just_the_status():
     assert ch.classify(200, json.dumps({"errcode": 130101}).encode()).retryable is True
     assert ch.classify(502, b"<html>bad gateway</html>").retryable is True
     assert ch.classify(200, b"not json").ok is False
+
+
+def test_feishu_throttling_answered_as_http_400_is_retryable():
+    ch = FeishuChannel("f", "https://x/h")
+    throttled = ch.classify(400, json.dumps({"code": 9499, "msg": "too many request", "data": {}}).encode())
+    assert (throttled.retryable, throttled.reason) == (True, "errcode_9499")
+    bad = ch.classify(400, json.dumps({"code": 9499, "msg": "Bad Request", "data": {}}).encode())
+    assert bad.retryable is False
+    assert ch.classify(200, json.dumps({"code": 19021, "msg": "sign match fail"}).encode()).reason == "errcode_19021"
+    assert ch.classify(200, json.dumps({"StatusCode": 0, "StatusMessage": "success"}).encode()).ok
