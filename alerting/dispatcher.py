@@ -65,22 +65,27 @@ class Dispatcher:
             results += await self._drain_held(now)
             firing = 0
             for shard in self.store.shards():
-                state = lifecycle.expire(self.store.load(shard), now, self.router_at(now).by_name)
+                # a shard is written back only when it changed: each write is a changelog record
+                original = self.store.load(shard) or lifecycle.empty()
+                state = lifecycle.expire(original, now, self.router_at(now).by_name)
                 for key, ack in acks.items():
                     if ack["subject"] == shard:
                         state, _ = lifecycle.acknowledge(state, key, datetime.fromisoformat(ack["at"]), ack["by"])
+                self._save_if_changed(shard, original, state)
                 results += await self._flush(shard, state, now)
-                state = lifecycle.collect(self.store.load(shard), now)
-                self.store.save(shard, state)
+                current = self.store.load(shard) or lifecycle.empty()
+                state = lifecycle.collect(current, now)
+                self._save_if_changed(shard, current, state)
                 firing += sum(e["status"] == "firing" for e in state["alerts"].values())
             self.metrics.firing.set(firing)
         return results
 
     async def _flush(self, shard: str, state: dict, now: datetime) -> list[DeliveryResult]:
         routes = self.router_at(now).by_name
+        before = state
         state, batches = lifecycle.flush(state, now, routes, lambda a: self._muted(a, now))
         batches += lifecycle.escalations(state, now, routes)
-        self.store.save(shard, state)
+        self._save_if_changed(shard, before, state)
         results = []
         for batch in batches:
             limiter = self.limiters.get(batch.channel)
@@ -159,6 +164,10 @@ class Dispatcher:
         if not alerts:
             return None
         return ch.build_payload(alerts[0]) if len(alerts) == 1 else ch.build_digest(alerts)
+
+    def _save_if_changed(self, shard: str, before: dict, after: dict) -> None:
+        if after != before:
+            self.store.save(shard, after)
 
     def _muted(self, alert: dict, now: datetime) -> bool:
         reason = self.muted(alert, now)

@@ -109,3 +109,23 @@ async def test_restart_neither_resends_nor_forgets(tmp_path):
     await restarted.dispatch(surge(status="resolved"), now=clock.advance(10))
     await restarted.tick(now=clock.advance(300))
     assert [json.loads(r.content)["status"] for r in rx.got] == ["firing", "resolved"]
+
+
+class CountingStore(MappingStore):
+    def __init__(self):
+        super().__init__({})
+        self.writes = 0
+
+    def save(self, shard, state):
+        self.writes += 1
+        super().save(shard, state)
+
+
+async def test_idle_ticks_do_not_rewrite_the_changelogged_state():
+    store = CountingStore()
+    dispatcher, _, clock, _ = build(Receiver(), store=store)
+    await dispatcher.dispatch(surge(), now=clock())
+    writes = store.writes
+    for _ in range(20):
+        await dispatcher.tick(now=clock.advance(2))        # nothing due: group_interval is 5 min
+    assert store.writes == writes
