@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.analysis import RESOURCES, Segmenter  # noqa: E402
+from streams.analysis import RESOURCES, default_segmenter  # noqa: E402
 from streams.keywords import build_idf  # noqa: E402
 
 
@@ -23,7 +23,7 @@ def main() -> int:
     parser.add_argument("--min-df", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESOURCES / "idf.tsv")
     args = parser.parse_args()
-    segmenter = Segmenter.load()
+    segmenter = default_segmenter()
     with args.csv.open(encoding="utf-8", newline="") as src:
         docs = (segmenter.tokens("", row["text"]) for row in csv.DictReader(src))
         idf, n = build_idf(docs, args.min_df)

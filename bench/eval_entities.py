@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.analysis import Segmenter  # noqa: E402
+from streams.analysis import default_segmenter  # noqa: E402
 from streams.entities import ENTITY_TYPES, EntityTagger  # noqa: E402
 
 
@@ -70,7 +70,7 @@ def main() -> int:
                         help="score plain jieba.posseg tags instead (nr->PER, ns->LOC, nt->ORG; a second pass)")
     parser.add_argument("--errors", type=int, default=0, help="print N missed / spurious examples")
     args = parser.parse_args()
-    segmenter = Segmenter.load()
+    segmenter = default_segmenter()
     tagger = EntityTagger(segmenter.tags)
     counts = {kind: [0, 0, 0] for kind in ENTITY_TYPES}   # true positives, predicted, gold
     shown = 0

@@ -22,9 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams import sentiment  # noqa: E402
-from streams.analysis import DEFAULT_WATCHLIST, Segmenter  # noqa: E402
+from streams.analysis import default_segmenter  # noqa: E402
 from streams.textnorm import strip_emoticons  # noqa: E402
-from streams.watchlist import WatchlistMatcher, load_subjects  # noqa: E402
 
 
 def read_csv(path: Path) -> list[tuple[int, str]]:
@@ -57,7 +56,7 @@ def main() -> int:
     parser.add_argument("--export-reviews", type=Path)
     args = parser.parse_args()
 
-    segmenter = Segmenter.load(extra_words=sorted(WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST)).terms()))
+    segmenter = default_segmenter()
     train, dev = read_csv(args.weibo / "train.csv"), read_csv(args.weibo / "dev.csv")
     reviews_train, reviews_test = review_splits(args.seed)
     if args.export_reviews:

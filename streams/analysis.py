@@ -100,6 +100,12 @@ class Segmenter:
         return words(self.segment(title, text, keep_emoticons)[1])
 
 
+def default_segmenter(cache_dir: str | Path | None = None) -> Segmenter:
+    """The segmenter analyze() uses with the default watch list: for training and building the
+    shipped resources (sentiment model, IDF table), so their tokens match the stream's."""
+    return Segmenter.load(cache_dir, sorted(WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST)).terms()))
+
+
 @dataclass(frozen=True, eq=False)
 class Resources:
     segmenter: Segmenter

@@ -112,7 +112,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                    l2: float = 1e-5, min_count: int = 2, seed: int = 42) -> SentimentModel:
     """Logistic regression on binary token features, plain SGD with L2 and a decaying rate."""
     freq = Counter(t for _, tokens in docs for t in set(tokens))
-    rows = [(label, [t for t in set(tokens) if freq[t] >= min_count]) for label, tokens in docs]
+    # sorted, not set order: string hashes vary per process, and float sums with them
+    rows = [(label, sorted(t for t in set(tokens) if freq[t] >= min_count)) for label, tokens in docs]
     if len({label for label, _ in rows}) < 2:
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     weights: dict[str, float] = {}

@@ -52,14 +52,6 @@ def _default_model() -> Path:
     return RESOURCES / "sentiment.tsv.gz"
 
 
-def _segmenter():
-    from streams.analysis import DEFAULT_WATCHLIST, Segmenter
-    from streams.watchlist import WatchlistMatcher, load_subjects
-
-    # same dictionaries (and default watch terms) as the stream's analyze(), so tokens agree
-    return Segmenter.load(extra_words=sorted(WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST)).terms()))
-
-
 def _train(args, settings) -> int:
     from streams import sentiment
 
@@ -68,7 +60,9 @@ def _train(args, settings) -> int:
     except LabelledFileError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
-    segmenter = _segmenter()
+    from streams.analysis import default_segmenter
+
+    segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
     docs = [(label, segmenter.tokens("", text)) for label, text in rows]
     sources = ", ".join(path.name for path in args.file)
     try:
@@ -98,7 +92,9 @@ def _eval(args, settings) -> int:
     except (LabelledFileError, sentiment.SentimentModelError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
-    segmenter = _segmenter()
+    from streams.analysis import default_segmenter
+
+    segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
     scores = [model.score(segmenter.tokens("", text)) for _, text in rows]
     report = sentiment.evaluate([label for label, _ in rows], scores)
     print(f"准确率 / accuracy {report['accuracy']:.4f} on {report['n']} posts ({args.model})")
