@@ -74,7 +74,7 @@ def expire(state: dict, now: datetime, routes: Mapping[str, Route]) -> dict:
     state = copy.deepcopy(state)
     for entry in state["alerts"].values():
         route = routes.get(entry["route"])
-        timeout = route.timing.resolve_timeout_s if route else 1800.0
+        timeout = route.timing.resolve_timeout_s if route else 12 * 3600.0
         if entry["status"] == "firing" and now - _t(entry["updated"]) >= timedelta(seconds=timeout):
             entry.update(status="resolved", resolved_at=now.isoformat())
             entry["alert"] = {**entry["alert"], "status": "resolved"}

@@ -18,7 +18,8 @@ class Timing:
     group_wait_s: float = 0.0            # a surge is urgent: send at once by default
     group_interval_s: float = 300.0
     repeat_interval_s: float = 4 * 3600.0
-    resolve_timeout_s: float = 1800.0    # a firing alert not refreshed for this long resolves
+    resolve_timeout_s: float = 12 * 3600.0   # safety net: the detector sends "resolved" itself; a
+                                           # surge episode is signalled once, so this must outlast it
     send_resolved: bool = True
     escalate_after_s: float | None = None
     group_by: tuple[str, ...] = ("subject",)

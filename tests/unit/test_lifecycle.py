@@ -102,10 +102,13 @@ def test_refire_is_new_even_when_resolution_was_not_sent():
 
 
 def test_expire_resolves_stale_alerts_and_collect_forgets_them():
-    state, _ = lifecycle.record(None, alert(), ROUTE, at(0))
-    state = lifecycle.expire(state, at(1799), ROUTES)
+    assert Timing().resolve_timeout_s >= 6 * 3600      # a safety net: longer than any surge episode
+    route = replace(ROUTE, timing=replace(ROUTE.timing, resolve_timeout_s=1800))
+    routes = {"duty": route}
+    state, _ = lifecycle.record(None, alert(), route, at(0))
+    state = lifecycle.expire(state, at(1799), routes)
     assert state["alerts"][alert().dedup_key]["status"] == "firing"
-    state = lifecycle.expire(state, at(1800), ROUTES)
+    state = lifecycle.expire(state, at(1800), routes)
     assert state["alerts"][alert().dedup_key]["status"] == "resolved"
     assert lifecycle.collect(state, at(1800 + 86400))["alerts"] == {}
 
