@@ -4,20 +4,19 @@ near-duplicate repost (joins the first-seen post's cluster), or a replay of itse
 State is two plain mappings the caller owns (Faust tables in the worker, dicts in tests):
   content_index: content_hash -> post_id of the first post with that normalised content
   band_index:    band key -> [[post_id, simhash_hex], ...] first-seen posts sharing that band
-A 64-bit SimHash split into 4 bands of 16 bits: two hashes within Hamming distance 3 share at
-least one band exactly (pigeonhole), so the banded lookup finds every candidate within k <= 3.
+A 64-bit SimHash split into 4 bands of 16 bits (streams.dedup): hashes within Hamming distance 3
+always share a band (pigeonhole); with k = 8 (measured best, docs/quality.md) a candidate further
+away is found when it shares a band, which is where the banded index trades recall for speed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, MutableMapping
 
+from streams.dedup import DEFAULT_K, band_keys
 from streams.simhash import hamming
 
-BANDS = 4
-BAND_BITS = 16
 MAX_PER_BAND = 64          # bounds state per band value; the oldest candidates fall out first
-DEFAULT_K = 3
 # Texts shorter than this are never fingerprinted: "顶", "支持！" or "同问" under many threads are
 # separate voices, not re-crawls or reposts, and a 64-bit SimHash of a few tokens is noise.
 MIN_CLUSTER_CHARS = 20
@@ -27,10 +26,6 @@ MIN_CLUSTER_CHARS = 20
 class Decision:
     kind: Literal["new", "duplicate", "repost", "replay"]
     cluster_id: str           # the first-seen post's id (首发); the post's own id when new
-
-
-def band_keys(simhash: int) -> list[str]:
-    return [f"{i}:{(simhash >> (i * BAND_BITS)) & 0xFFFF:04x}" for i in range(BANDS)]
 
 
 def decide(post_id: str, content_hash: str, simhash: int, content_index: MutableMapping,

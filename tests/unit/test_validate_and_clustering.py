@@ -3,7 +3,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from streams.clustering import band_keys, decide
+from streams.clustering import decide
+from streams.dedup import band_keys
 from streams.errors import InvalidRecord
 from streams.records import MAX_RAW_BYTES, RawPost
 from streams.validate import parse_raw
