@@ -126,6 +126,37 @@ def es_stats(settings: Settings) -> dict[str, int]:
                 "reposts": es.count(index=alias, query={"term": {"is_repost": True}})["count"]}
 
 
+def first_detection(settings: Settings, subject: str) -> datetime | None:
+    """detected_at of the first firing surge of a subject in this namespace's surges topic."""
+    from kafka import KafkaConsumer
+
+    from streams.records import ALERT_TICK_KEY
+    from streams.topics import SURGES
+
+    consumer = KafkaConsumer(settings.topic(SURGES.name), bootstrap_servers=settings.kafka_servers,
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=2000)
+    try:
+        for record in consumer:
+            if record.key == ALERT_TICK_KEY:
+                continue
+            surge = json.loads(record.value)
+            if surge.get("subject") == subject and surge.get("status", "firing") == "firing":
+                return datetime.fromisoformat(surge["detected_at"])
+    finally:
+        consumer.close()
+    return None
+
+
+def first_indexed(settings: Settings, post_ids: frozenset[str]) -> datetime | None:
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(settings.elasticsearch_url, request_timeout=30) as es:
+        resp = es.search(index=settings.alias("posts"), size=1, sort=[{"indexed_at": "asc"}],
+                         query={"ids": {"values": sorted(post_ids)}}, source=["indexed_at"])
+    hits = resp["hits"]["hits"]
+    return datetime.fromisoformat(hits[0]["_source"]["indexed_at"]) if hits else None
+
+
 def first_produced(settings: Settings, post_ids: frozenset[str], timeout_s: float = 20) -> datetime | None:
     """Earliest produced_at among the given posts in this namespace's posts.raw."""
     from kafka import KafkaConsumer
@@ -285,6 +316,13 @@ class Demo:
         first_alert = min((r.at for r in self.receiver.received
                            if any(a.get("status") == "firing" for a in r.payload.get("alerts", []))), default=None)
         latency = (first_alert - produced).total_seconds() if first_alert and produced else None
+
+        def since_produced(at: datetime | None) -> float | None:
+            return round((at - produced).total_seconds(), 2) if at and produced else None
+
+        split = {"first_surge_post_indexed_s": since_produced(first_indexed(self.settings, truth.surge_keys)),
+                 "surge_detected_s": since_produced(first_detection(self.settings, truth.subject)),
+                 "alert_delivered_s": since_produced(first_alert)}
         es = es_stats(self.settings)
         return {
             "posts_crawled": counts["crawled"], "posts_unique": es["docs"],
@@ -293,6 +331,7 @@ class Demo:
             "dead_letters": counts["dead_letters"], "surges": counts["surges"],
             "alerts_delivered": counts["alerts_received"], "notifications": counts["notifications"],
             "alert_latency_s": round(latency, 2) if latency is not None else None,
+            "alert_latency_split": split,
             "ground_truth_unique": truth.total_unique, "namespace": self.settings.namespace,
         }
 
