@@ -227,19 +227,20 @@ class Demo:
     def run_until_finished(self) -> dict:
         """Show counters until the scenario is over and drained (--once) or forever (live)."""
         config, started = self.config, time.monotonic()
-        quiet_rounds, seen_rounds, last_line = 0, 0, 0.0
+        rounds_at_end, last_line = None, 0.0
         while True:
             time.sleep(2)
             self.check_children()
             counts = self.counts()
             rounds = self.crawl_rounds()
-            for r in rounds[seen_rounds:]:
-                quiet_rounds = quiet_rounds + 1 if r.get("posts_new", 0) == 0 else 0
-            seen_rounds = len(rounds)
+            if rounds_at_end is None and self.scenario.now_s() >= self.scenario.params.end_s:
+                rounds_at_end = len(rounds)      # rounds from now on see the whole scenario
             if time.monotonic() - last_line >= (2 if not config.once else 10):
                 last_line = time.monotonic()
                 self.echo(format_counts(self.scenario.now_s(), counts))
-            if config.once and self.finished(counts, quiet_rounds):
+            crawled_all = (rounds_at_end is not None and len(rounds) >= rounds_at_end + 2
+                           and rounds[-1].get("posts_new", 0) == 0)
+            if config.once and crawled_all and self.finished(counts):
                 return self.summary(counts)
             if config.once and time.monotonic() - started > config.timeout_s:
                 summary = self.summary(counts)
@@ -302,13 +303,10 @@ class Demo:
             if not child.alive():
                 raise RuntimeError(f"{child.name} exited ({child.proc.returncode}):\n{child.tail()}")
 
-    def finished(self, counts: dict[str, int], quiet_rounds: int) -> bool:
+    def finished(self, counts: dict[str, int]) -> bool:
         # stage counters count deliveries (at-least-once: a rebalance re-delivers), so "done" is
-        # read from the broker instead: the crawl found nothing new twice and the lag is zero
-        scenario_over = self.scenario.now_s() >= self.scenario.params.end_s
-        if not (scenario_over and quiet_rounds >= 2 and counts["alerts_received"] > 0):
-            return False
-        return pipeline_lag(self.settings) == 0
+        # read from the broker instead: the whole scenario was crawled and the lag is zero
+        return counts["alerts_received"] > 0 and pipeline_lag(self.settings) == 0
 
     def summary(self, counts: dict[str, int]) -> dict:
         truth = self.scenario.ground_truth()
