@@ -54,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # kafka-python logs every connection at INFO; keep operators' consoles readable
-    for noisy in ("kafka", "httpx", "elastic_transport"):
+    for noisy in ("httpx", "elastic_transport"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # kafka-python logs every refused connection at ERROR while a broker starts; its failures
+    # reach us as exceptions, which the commands report themselves
+    logging.getLogger("kafka").setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.CRITICAL)
     from infra.errors import StackError
 
     try:

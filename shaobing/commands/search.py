@@ -34,7 +34,7 @@ def run(args, settings) -> int:
     tokens = _segment(args.text)
     try:
         with Elasticsearch(settings.elasticsearch_url, request_timeout=15) as es:
-            resp = es.search(index=POSTS_ALIAS, **build_search(req, tokens))
+            resp = es.search(index=settings.alias(POSTS_ALIAS), **build_search(req, tokens))
     except (ApiError, TransportError) as exc:
         print(f"错误 / error: search at {settings.elasticsearch_url} failed: {exc}", file=sys.stderr)
         return 1

@@ -90,6 +90,17 @@ def test_surge_alert_reaches_the_duty_receiver_once_with_samples(pipeline):
     assert latency is not None and 0 < latency <= ALERT_LATENCY_BOUND_S, latency
 
 
+def test_search_command_finds_the_surge_with_highlights(pipeline):
+    proc = subprocess.run([sys.executable, "-m", "shaobing.cli", "--namespace", pipeline.settings.namespace, "search",
+                           "化工厂", "--subject", pipeline.scenario.ground_truth().subject, "-n", "3"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("共 ") and int(lines[0].split()[1]) >= E2E_CONFIG.surge["min_count"]
+    assert "【化工厂】" in proc.stdout            # highlight markers rendered for a non-terminal
+    assert proc.stdout.count("http://127.0.0.1:") == 3
+
+
 def _produce(demo, records: list[tuple[bytes | None, bytes]]) -> None:
     producer = KafkaProducer(bootstrap_servers=demo.settings.kafka_servers, acks="all",
                              max_request_size=8 * 1024 * 1024)
