@@ -63,14 +63,37 @@ class ForumSelectors(_Selectors):
 
 
 class NewsSelectors(_Selectors):
+    """Article pages with no `title` and `body` selectors are read by generic extraction
+    (crawlers.parsing.article, trafilatura); `published`, `author` and `origin`, when given,
+    still come from their selectors."""
+
     article_link: str
     next_page: str
-    title: str
-    body: str
-    published: str
+    title: str = ""
+    body: str = Field("", validate_default=True)
+    published: str = Field("", validate_default=True)
     author: str = ""
     origin: str = ""
     article_id_pattern: str
+
+    @field_validator("body")
+    @classmethod
+    def _title_with_body(cls, value, info):
+        title = info.data.get("title")
+        if title is not None and bool(title) != bool(value):
+            raise ValueError("title and body selectors go together: give both, or neither for generic extraction")
+        return value
+
+    @field_validator("published")
+    @classmethod
+    def _published_with_selectors(cls, value, info):
+        if not value and (info.data.get("title") or info.data.get("body")):
+            raise ValueError("required when title and body selectors are given")
+        return value
+
+    @property
+    def generic(self) -> bool:
+        return not self.title and not self.body
 
 
 class FeedSelectors(_Selectors):

@@ -9,6 +9,7 @@ from scrapy.http import Response
 
 from crawlers import stats as S
 from crawlers.items import post_id_for
+from crawlers.parsing.article import extract_article
 from crawlers.spiders.base import IncrementalSpider
 
 _ORIGIN_LABEL = re.compile(r"^(来源|稿源|出处)\s*[:：]\s*")
@@ -46,9 +47,34 @@ class NewsSpider(IncrementalSpider):
         sel = self.source.selectors
         aid = response.meta.get("aid") or self.native_id(response.url, sel.article_id_pattern)
         origin = _ORIGIN_LABEL.sub("", self.field(response, sel.origin)) if sel.origin else ""
+        if sel.generic:
+            yield from self._generic_article(response, aid, origin)
+            return
         title, text = self.field(response, sel.title), self.field(response, sel.body, line=False)
         if not title and not text:      # the layout changed under the selectors: nothing worth a post
             return
         yield self.post(response.url, aid, "news", title=title, text=text, author=self.field(response, sel.author),
                         published_at=self.time_field(response, sel.published, self.server_now(response)),
                         tags={"origin": origin} if origin else {})
+
+    def _generic_article(self, response: Response, aid: str, origin: str):
+        """No title/body selectors: trafilatura reads the page; selectors given for the other fields win."""
+        sel, now = self.source.selectors, self.server_now(response)
+        found = extract_article(response.text, response.url)
+        for value in (found["title"], found["text"]):       # the watchdog's empty-field rate
+            self.crawler.stats.inc_value(S.FIELDS_READ)
+            if not value:
+                self.crawler.stats.inc_value(S.FIELDS_EMPTY)
+        if not found["title"] and not found["text"]:
+            return
+        if sel.published:
+            published = self.time_field(response, sel.published, now)
+        else:
+            published = found["published"]
+            self.crawler.stats.inc_value(S.FIELDS_READ)
+            if published is None:
+                self.crawler.stats.inc_value(S.FIELDS_EMPTY)
+                published = now
+        author = self.field(response, sel.author) if sel.author else found["author"]
+        yield self.post(response.url, aid, "news", title=found["title"], text=found["text"], author=author,
+                        published_at=published, tags={"origin": origin} if origin else {})
