@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from streams.records import EnrichedPost
+from streams.records import EnrichedPost, Surge
 
 POSTS_ALIAS = "posts"
+ALERTS_ALIAS = "alerts"
 
 
 def post_document(post: EnrichedPost, indexed_at: datetime) -> dict:
@@ -39,3 +40,32 @@ def post_document(post: EnrichedPost, indexed_at: datetime) -> dict:
 
 def bulk_action(post: EnrichedPost, indexed_at: datetime, index: str = POSTS_ALIAS) -> dict:
     return {"_op_type": "index", "_index": index, "_id": post.post_id, "_source": post_document(post, indexed_at)}
+
+
+def alert_document(surge: Surge, dedup_key: str, delivered_to: list[str], failed: list[str],
+                   now: datetime) -> tuple[str, dict]:
+    """(document id, document) of one alert event in the `alerts` history index.
+
+    One document per (dedup key, window start, status): a replayed surge overwrites its own
+    entry, a new episode or its resolution adds one.
+    """
+    doc_id = f"{dedup_key}:{int(surge.window_start.timestamp())}:{surge.status}"
+    return doc_id, {
+        "alert_id": doc_id,
+        "dedup_key": dedup_key,
+        "rule": surge.rule,
+        "subject": surge.subject,
+        "severity": surge.severity,
+        "status": surge.status if delivered_to or not failed else "failed",   # "firing" until delivered
+        "channel": delivered_to or failed,
+        "summary": f"{surge.subject}: {surge.count} mentions, baseline {surge.baseline:.1f}, "
+                   f"negative {surge.negative_share:.0%}",
+        "count": surge.count,
+        "baseline": surge.baseline,
+        "negative_share": surge.negative_share,
+        "window_start": surge.window_start.isoformat(),
+        "window_end": surge.window_end.isoformat(),
+        "fired_at": surge.detected_at.isoformat(),
+        "delivered_at": now.astimezone(timezone.utc).isoformat() if delivered_to else None,
+        "sample_post_ids": [s.post_id for s in surge.samples],
+    }

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from elasticsearch import AsyncElasticsearch, ConnectionError as ESConnectionError, TransportError
 
-from indexer.documents import POSTS_ALIAS, post_document
+from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS, post_document
 from streams.records import EnrichedPost
 
 log = logging.getLogger(__name__)
@@ -21,9 +21,11 @@ RETRYABLE_STATUS = {429, 502, 503, 504}
 
 
 class PostSink:
-    def __init__(self, es_url: str, index: str = POSTS_ALIAS, max_backoff_s: float = 30.0):
+    def __init__(self, es_url: str, index: str = POSTS_ALIAS, max_backoff_s: float = 30.0,
+                 alerts_index: str = ALERTS_ALIAS):
         self.es = AsyncElasticsearch(es_url, request_timeout=30)
         self.index = index
+        self.alerts_index = alerts_index
         self.max_backoff_s = max_backoff_s
 
     async def close(self) -> None:
@@ -62,3 +64,35 @@ class PostSink:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
         return rejected
+
+    async def write_alert(self, doc_id: str, document: dict, attempts: int = 3) -> bool:
+        """Record an alert event in the history index. The alert itself has already gone out,
+        so this never holds the stream for long: a few tries, then False for the caller to count."""
+        for attempt in range(attempts):
+            try:
+                await self.es.index(index=self.alerts_index, id=doc_id, document=document)
+                return True
+            except (ESConnectionError, TransportError) as exc:
+                log.warning("alert history write %s failed (%s), attempt %d", doc_id, exc.__class__.__name__, attempt + 1)
+                await asyncio.sleep(0.5 * 2 ** attempt)
+        return False
+
+    async def mark_alert_delivered(self, dedup_key: str, channels: set[str], at: datetime) -> bool:
+        """Add successful deliveries to the newest history entry of an alert (deliveries can
+        come later than the surge, after group_wait). Partial updates only: no scripts needed."""
+        try:
+            resp = await self.es.search(index=self.alerts_index, size=1, sort=[{"fired_at": "desc"}],
+                                        query={"term": {"dedup_key": dedup_key}}, source=False)
+            hits = resp["hits"]["hits"]
+            if not hits:
+                return False
+            doc_id = hits[0]["_id"]
+            src = (await self.es.get(index=self.alerts_index, id=doc_id))["_source"]   # real-time read
+            update = {"channel": sorted({*src.get("channel", []), *channels})}
+            if not src.get("delivered_at"):
+                update["delivered_at"] = at.isoformat()
+            await self.es.update(index=self.alerts_index, id=doc_id, doc=update)
+            return True
+        except (ESConnectionError, TransportError) as exc:
+            log.warning("alert history update for %s failed (%s)", dedup_key, exc.__class__.__name__)
+            return False

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from alerting.model import dedup_key
+from indexer.documents import alert_document
 from indexer.sink import PostSink
 from streams import surge
 from streams.analysis import Analysis, Resources, analyze
@@ -160,3 +162,16 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 metrics.records.labels("alert", "delivered" if result.ok else "failed").inc()
                 if result.ok and record is not None and record.first_produced_at is not None:
                     metrics.alert_latency.observe((clock() - record.first_produced_at).total_seconds())
+            if record is not None:
+                doc_id, doc = alert_document(record, dedup_key(record.rule, record.subject),
+                                             sorted({r.channel for r in results if r.ok}),
+                                             sorted({r.channel for r in results if not r.ok}), clock())
+                ok = await sink.write_alert(doc_id, doc)
+                metrics.records.labels("alert_history", "written" if ok else "failed").inc()
+            delivered: dict[str, set[str]] = {}   # deliveries of earlier surges (group_wait, repeats)
+            for result in results:
+                for key in (result.dedup_keys if result.ok else ()):
+                    delivered.setdefault(key, set()).add(result.channel)
+            for key, channels in delivered.items():
+                ok = await sink.mark_alert_delivered(key, channels, clock())
+                metrics.records.labels("alert_history", "written" if ok else "failed").inc()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
-STAGES = ("validate", "dedup", "cluster", "index", "fanout", "surge", "alert")
+STAGES = ("validate", "dedup", "cluster", "index", "fanout", "surge", "alert", "alert_history")
 OUTCOMES = {
     "validate": ("ok", "dead_letter"),
     "dedup": ("unique", "duplicate"),
@@ -13,6 +13,7 @@ OUTCOMES = {
     "fanout": ("mentions",),
     "surge": ("signal",),
     "alert": ("delivered", "suppressed", "failed"),
+    "alert_history": ("written", "failed"),
 }
 DLQ_KINDS = ("empty", "size", "encoding", "json", "schema", "key", "index")
 

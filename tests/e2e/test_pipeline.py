@@ -86,6 +86,14 @@ def test_surge_alert_reaches_the_duty_receiver_once_with_samples(pipeline):
     assert detail["count"] >= E2E_CONFIG.surge["min_count"]
     assert detail["samples"] and all(s["url"].startswith("http://127.0.0.1:") for s in detail["samples"])
     assert "青石镇" in first["annotations"]["description"]
+    # the alert history index records the delivery
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(pipeline.settings.elasticsearch_url) as es:
+        es.indices.refresh(index=pipeline.settings.alias("alerts"))
+        history = es.search(index=pipeline.settings.alias("alerts"), size=50,
+                            query={"term": {"subject": first["labels"]["subject"]}})["hits"]["hits"]
+    assert any(h["_source"]["status"] == "firing" and "duty-webhook" in h["_source"]["channel"] for h in history)
     latency = pipeline.first_summary["alert_latency_s"]
     assert latency is not None and 0 < latency <= ALERT_LATENCY_BOUND_S, latency
 
