@@ -100,7 +100,7 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
               state_dir: Path | str | None = None, producer_factory=None, overrides: dict | None = None,
               max_rounds: int | None = None, on_round: Callable[[dict], None] | None = None,
               metrics: CrawlerMetrics | None = None, watchdog: Watchdog | None = None,
-              event_mode: bool = False) -> dict:
+              event_mode: bool | Callable[[], bool] = False) -> dict:
     """Crawl in this process under Scrapy's asyncio reactor (once per process: the reactor cannot
     restart). Loop mode re-crawls each source when its interval is due; returns the last summary.
     `overrides` are Scrapy settings layered over every source's (e.g. {"KAFKA_TOPIC": ...}).
@@ -132,7 +132,8 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
             batch = [s for s in selected if due[s.name] <= now]
             summary = await crawl_once(batch, state_dir, settings.kafka_servers, producer_factory, overrides)
             for s in batch:
-                due[s.name] = now + due_in(s, interval_s, event_mode)
+                # event_mode may be a callable: the rules file's major-event windows, asked each round
+                due[s.name] = now + due_in(s, interval_s, event_mode() if callable(event_mode) else event_mode)
             await watch_round(summary, metrics, watchdog, alerts_settings,
                               settings.topic(SURGES.name) if namespaced else SURGES.name)
             outcome["summary"] = summary

@@ -13,6 +13,7 @@ def _print_round(summary: dict) -> None:
 
 
 def _crawl(args, settings) -> int:
+    from alerting.errors import RulesError
     from crawlers.errors import SourceConfigError
     from crawlers.metrics import CrawlerMetrics
     from crawlers.runner import run_crawl
@@ -33,16 +34,33 @@ def _crawl(args, settings) -> int:
                   file=sys.stderr)
         metrics, watchdog = CrawlerMetrics(), Watchdog()
     try:
+        event_mode = args.event_mode or event_windows(settings.rules_file)
+    except RulesError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    try:
         summary = run_crawl(settings, args.source or None, once=not args.loop, interval_s=args.interval,
                             base_url=args.base_url, sources_file=args.sources_file, state_dir=args.state_dir,
                             max_rounds=args.max_rounds, on_round=_print_round if args.loop else None,
-                            metrics=metrics, watchdog=watchdog, event_mode=args.event_mode)
+                            metrics=metrics, watchdog=watchdog, event_mode=event_mode)
     except SourceConfigError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     if not args.loop:
         _print_round(summary)
     return 1 if summary.get("errors") else 0
+
+
+def event_windows(rules_file, clock=None):
+    """A callable telling whether a major-event window of the rules file (SHAOBING_RULES_FILE,
+    Asia/Shanghai times) is active now; the crawler then uses each source's event_interval_s."""
+    from datetime import datetime, timezone
+
+    from alerting.rules import load_rules
+
+    rules = load_rules(rules_file)
+    now = clock or (lambda: datetime.now(timezone.utc))
+    return lambda: bool(rules.active_events(now()))
 
 
 def register(subparsers) -> None:
@@ -55,7 +73,7 @@ def register(subparsers) -> None:
     p.add_argument("--interval", type=float, default=None, metavar="S",
                    help="re-crawl interval in seconds for every source (default: each source's schedule)")
     p.add_argument("--event-mode", action="store_true",
-                   help="重大活动期间: use each source's faster event_interval_s")
+                   help="重大活动期间: force each source's faster event_interval_s (otherwise the rules file's major_events windows switch it on and off)")
     p.add_argument("--max-rounds", type=int, default=None, metavar="N", help="with --loop: stop after N rounds")
     p.add_argument("--base-url", default=None, metavar="URL", help="override every selected source's base_url")
     p.add_argument("--sources-file", default=None, metavar="FILE", help="default: crawlers/sources.yml")
