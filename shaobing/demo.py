@@ -272,7 +272,7 @@ class Demo:
 
         for alert in item.payload.get("alerts", []):
             text = alert.get("annotations", {}).get("description", "")
-            self.echo("\n" + "=" * 72 + "\n🚨 值班告警 / duty alert\n" + terminal_safe_lines(text, terminal_safe) + "\n" + "=" * 72)
+            self.echo("\n" + "=" * 72 + "\n🚨 值班告警 / duty alert\n" + "\n".join(map(terminal_safe, text.splitlines())) + "\n" + "=" * 72)
 
     def crawl_rounds(self) -> list[dict]:
         rounds = []
@@ -332,10 +332,6 @@ class Demo:
             "alert_latency_split": split,
             "ground_truth_unique": truth.total_unique, "namespace": self.settings.namespace,
         }
-
-
-def terminal_safe_lines(text: str, safe) -> str:
-    return "\n".join(safe(line) for line in text.splitlines())
 
 
 def run_demo(settings: Settings, config: DemoConfig, echo: Callable[[str], None] = print) -> dict:

@@ -104,10 +104,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             rejected = await sink.write([post for _, post in latest.values()], clock())
             for post, reason in rejected:
                 await dead_letter(latest[post.post_id][0], "index", InvalidRecord("index", reason))
-            failed_ids = {p.post_id for p, _ in rejected}
-            posts = latest
-            metrics.records.labels("index", "indexed").inc(len(posts) - len(failed_ids))
-            metrics.records.labels("index", "failed").inc(len(failed_ids))
+            metrics.records.labels("index", "indexed").inc(len(latest) - len(rejected))
+            metrics.records.labels("index", "failed").inc(len(rejected))
             metrics.latency.labels("index").observe(time.perf_counter() - started)
 
     @app.agent(topo.enriched, name="fan_out_mentions")

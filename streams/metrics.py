@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
-STAGES = ("validate", "dedup", "cluster", "index", "fanout", "surge", "alert", "alert_history")
 OUTCOMES = {
     "validate": ("ok", "dead_letter"),
     "dedup": ("unique", "duplicate"),
