@@ -3,12 +3,15 @@ the export scan, and the token index. Reads Settings.elasticsearch_url and the n
 Elasticsearch errors are translated once, here, into StoreError."""
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS
+
+log = logging.getLogger(__name__)
 
 TOKENS_ALIAS = "console_tokens"
 EXPORT_PAGE = 2000
@@ -73,8 +76,8 @@ class ConsoleStore:
         finally:
             try:
                 await self.es.close_point_in_time(id=pit)
-            except (ApiError, TransportError):
-                pass   # it expires by itself after keep_alive; nothing to clean up
+            except (ApiError, TransportError) as exc:
+                log.info("closing export point in time failed (%s); it expires by itself", exc.__class__.__name__)
 
     # --- tokens (documents hold the token's hash, never the token)
     async def token(self, token_hash: str) -> dict | None:
@@ -100,7 +103,9 @@ class ConsoleStore:
         return True
 
     async def healthy(self) -> bool:
+        """Cluster health yellow or green (the node answers GET / with 405 behind some proxies)."""
         try:
-            return bool(await self.es.ping())
+            resp = await self.es.cluster.health(timeout="2s")
+            return resp.body.get("status") in ("yellow", "green")
         except (ApiError, TransportError):
             return False

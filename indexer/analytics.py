@@ -29,7 +29,8 @@ def build_trend(req: SearchRequest, interval: str, tokens: list[str] | None = No
     """Posts per hour or day (Asia/Shanghai calendar), each bucket split by sentiment."""
     histogram = {"field": "published_at", "calendar_interval": INTERVALS[interval], "time_zone": SHANGHAI_TZ,
                  "min_doc_count": 0}
-    bounds = {k: v.isoformat() for k, v in (("min", req.since), ("max", req.until)) if v}
+    last = req.until - timedelta(milliseconds=1) if req.until else None    # until is exclusive
+    bounds = {k: v.isoformat() for k, v in (("min", req.since), ("max", last)) if v}
     if bounds:
         histogram["extended_bounds"] = bounds
     return {"size": 0, "track_total_hits": True, "query": build_query(req, tokens),
