@@ -96,13 +96,13 @@ $("logout").addEventListener("click", () => {
 });
 
 // ---- search
+const FILTERS = ["q", "mode", "since", "until", "site", "kind", "sentiment", "entity", "subject", "first_only"];
+
 function queryParams(extra = {}) {
+  // the filters every query endpoint shares; since/until are local times (Asia/Shanghai on the server)
   const form = new FormData($("search-form"));
   const params = new URLSearchParams();
-  for (const [k, v] of form.entries()) {
-    if (!v || k === "interval") continue;
-    params.append(k, v);   // since/until are local times: the server reads them as Asia/Shanghai
-  }
+  for (const [k, v] of form.entries()) if (v && FILTERS.includes(k)) params.append(k, v);
   for (const [k, v] of Object.entries(extra)) params.set(k, v);
   return params;
 }
@@ -123,15 +123,21 @@ function hitItem(hit) {
   return el("li", { class: "hit" }, titleNode, meta, snippet);
 }
 
+let searchSeq = 0;   // a newer search wins over an older answer still in flight
+
 async function runSearch(append) {
+  const seq = ++searchSeq;
   $("search-error").textContent = "";
-  const params = queryParams(append && nextCursor ? { cursor: nextCursor } : {});
+  const extra = { sort: $("search-form").sort.value };
+  if (append && nextCursor) extra.cursor = nextCursor;
+  const params = queryParams(extra);
   try {
     const [res] = await Promise.all([
       getJson(`/api/v1/search?${params}`),
-      append ? null : loadTrend(),
-      append ? null : loadFacets(),
+      append ? null : loadTrend(seq),
+      append ? null : loadFacets(seq),
     ]);
+    if (seq !== searchSeq) return;
     if (!append) $("hits").replaceChildren();
     $("total").textContent = `共 ${res.total} 条结果`;
     for (const hit of res.hits) $("hits").append(hitItem(hit));
@@ -155,23 +161,25 @@ function drawChart(id, buckets, labelOf) {
   charts[id].setOption({
     animation: false,
     tooltip: { trigger: "axis" },
-    legend: { data: Object.values(SENTIMENT) },
-    grid: { left: 40, right: 10, top: 30, bottom: 40 },
+    legend: { top: 0, data: Object.values(SENTIMENT) },
+    grid: { left: 40, right: 10, top: 35, bottom: 30 },
     xAxis: { type: "category", data: buckets.map((b) => labelOf(b.t)) },
     yAxis: { type: "value", minInterval: 1 },
     series: stackedSeries(buckets),
   }, true);
 }
 
-async function loadTrend() {
+async function loadTrend(seq) {
   const params = queryParams({ interval: $("f-interval").value });
   const res = await getJson(`/api/v1/trend?${params}`);
+  if (seq !== undefined && seq !== searchSeq) return;
   const day = res.interval === "day";
   drawChart("trend", res.buckets, (t) => (day ? t.slice(5, 10) : t.slice(5, 16).replace("T", " ")));
 }
 
-async function loadFacets() {
+async function loadFacets(seq) {
   const res = await getJson(`/api/v1/facets?${queryParams()}`);
+  if (seq !== searchSeq) return;
   const names = { sites: "站点", keywords: "关键词", persons: "人物", places: "地点", organisations: "机构", subjects: "主题", sentiments: "情感" };
   const box = $("facets");
   box.replaceChildren();
