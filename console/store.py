@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
@@ -109,3 +109,19 @@ class ConsoleStore:
             return resp.body.get("status") in ("yellow", "green")
         except (ApiError, TransportError):
             return False
+
+
+async def create_token(settings, role: str, name: str, created_by: str = "cli") -> str:
+    """A new token of `role`, stored hashed in the namespace's console_tokens index; the one
+    place tokens are made outside the API (the CLI and the demo)."""
+    from console.auth import new_token, token_document
+
+    store = ConsoleStore(settings)
+    try:
+        token = new_token()
+        doc_id, doc = token_document(token, role=role, name=name, now=datetime.now(timezone.utc),
+                                     created_by=created_by)
+        await store.add_token(doc_id, doc)
+        return token
+    finally:
+        await store.close()

@@ -13,7 +13,7 @@ INTERVALS = {"hour": "1h", "day": "1d"}
 FACET_FIELDS = {"sites": "site", "kinds": "kind", "keywords": "keywords", "subjects": "subjects",
                 "persons": "entities.PER", "places": "entities.LOC", "organisations": "entities.ORG"}
 MAX_SPREAD_STORIES = 1000            # the spread sort pages through at most this many stories
-EVENT_MARGIN = timedelta(hours=3)    # an event is shown from 3 h before its window to 3 h after
+EVENT_MARGIN = timedelta(hours=1)    # an event is shown from 1 h before its window to 1 h after
 _EVENT_STEPS = ((timedelta(minutes=1), "1m"), (timedelta(minutes=5), "5m"), (timedelta(minutes=10), "10m"),
                 (timedelta(minutes=30), "30m"), (timedelta(hours=1), "1h"), (timedelta(hours=3), "3h"),
                 (timedelta(days=1), "1d"))

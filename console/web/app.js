@@ -240,7 +240,7 @@ async function showEvent(alertId) {
   $("event-title").textContent = `${a.subject} · ${STATUS[a.status] || a.status}`;
   const s = ev.sentiments;
   $("event-summary").textContent = `窗口 ${fmtTime(a.window_start)} – ${fmtTime(a.window_end)}：提及 ${a.count} 条（基线 ${a.baseline.toFixed(1)}），`
-    + `前后三小时共 ${ev.total} 条，负面 ${s.negative || 0} · 中性 ${s.neutral || 0} · 正面 ${s.positive || 0}，涉及 ${ev.sites.length} 个站点`;
+    + `前后一小时共 ${ev.total} 条，负面 ${s.negative || 0} · 中性 ${s.neutral || 0} · 正面 ${s.positive || 0}，涉及 ${ev.sites.length} 个站点`;
   drawChart("event-timeline", ev.timeline, (t) => t.slice(11, 16));
   $("event-first").replaceChildren(ev.first ? postCard(ev.first) : "无");
   $("event-sites").replaceChildren(...ev.sites.map((x) => el("tr", {}, el("td", {}, x.site), el("td", {}, fmtTime(x.first_at)), el("td", {}, x.count))));

@@ -24,23 +24,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-async def create_token(settings, role: str, name: str) -> str:
-    """A new token of `role`, stored hashed in the namespace's console_tokens index."""
-    from console.auth import new_token, token_document
-    from console.store import ConsoleStore
-
-    store = ConsoleStore(settings)
-    try:
-        token = new_token()
-        doc_id, doc = token_document(token, role=role, name=name, now=datetime.now(timezone.utc), created_by="cli")
-        await store.add_token(doc_id, doc)
-        return token
-    finally:
-        await store.close()
-
-
 async def _tokens(args, settings) -> int:
-    from console.store import ConsoleStore
+    from console.store import ConsoleStore, create_token
 
     if args.token_action == "create":
         token = await create_token(settings, args.role, args.name)

@@ -92,9 +92,9 @@ def drop_namespace(settings) -> None:
 
 
 def make_token(settings, role: str, name: str = "") -> str:
-    from shaobing.commands.console import create_token
+    from console.store import create_token
 
-    return asyncio.run(create_token(settings, role, name or f"it-{role}"))
+    return asyncio.run(create_token(settings, role, name or f"it-{role}", created_by="tests"))
 
 
 def start_console(settings, log_dir) -> tuple:

@@ -66,8 +66,8 @@ def test_alert_history_and_event_window():
                          "window_end": "2026-11-26T02:01:00+00:00"})
     assert event["query"]["bool"]["filter"] == [
         {"terms": {"subjects": ["青石镇"]}},
-        {"range": {"published_at": {"gte": "2026-11-25T23:00:00+00:00", "lt": "2026-11-26T05:01:00+00:00"}}}]
-    assert event["aggs"]["timeline"]["date_histogram"]["fixed_interval"] == "5m"
+        {"range": {"published_at": {"gte": "2026-11-26T01:00:00+00:00", "lt": "2026-11-26T03:01:00+00:00"}}}]
+    assert event["aggs"]["timeline"]["date_histogram"]["fixed_interval"] == "5m"      # 2 h 1 min in 25 bars
 
 
 def test_event_interval_keeps_the_timeline_readable():
