@@ -193,7 +193,7 @@ class Demo:
         self._stop_web = None
         self.scenario = None
         self.env: dict[str, str] = {}
-        self.console_url = ""
+        self.console_url, self.console_token = "", ""
 
     # --- set-up
     def start(self) -> None:
@@ -259,7 +259,7 @@ class Demo:
         port = _free_or_any(self.config.console_port)
         self.children.append(spawn_shaobing("console", ["console", "--port", str(port)], self.env, self.workdir / "logs"))
         token = asyncio.run(create_token(self.settings, "admin", "demo", created_by="demo"))
-        self.console_url = f"http://127.0.0.1:{port}/"
+        self.console_url, self.console_token = f"http://127.0.0.1:{port}/", token
         self.echo(f"分析控制台 / analysts' console: {self.console_url}   登录令牌 / login token: {token}")
 
     def start_workers(self) -> None:

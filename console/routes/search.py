@@ -12,7 +12,7 @@ from console.auth import Principal, require
 from console.export import csv_chunks, xlsx_chunks
 from console.safe import shape_hit
 from indexer.analytics import build_facets, build_spread, build_trend, shape_facets, shape_trend
-from indexer.queries import SearchRequest, build_search, search_sort, segment_query
+from indexer.queries import SearchRequest, build_query, build_search, search_sort, segment_query
 
 router = APIRouter(prefix="/api/v1", tags=["posts"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -66,7 +66,7 @@ async def facets(request: Request, who: Principal = require("viewer")) -> dict:
 
 def _export(request: Request, fmt: str) -> StreamingResponse:
     req, limit = P.parse_export(P.collect(request.query_params.multi_items(), P.EXPORT_PARAMS))
-    body = {"query": build_search(req, _tokens(req))["query"], "sort": search_sort("time"),
+    body = {"query": build_query(req, _tokens(req)), "sort": search_sort("time"),
             "_source": {"excludes": ["tokens"]}}
     pages = request.app.state.store.scan_posts(body, limit)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
