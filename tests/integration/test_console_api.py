@@ -187,3 +187,18 @@ def test_roles_and_token_administration(console):
     assert client.delete(f"/api/v1/tokens/{created['token_id']}",
                          headers={"Authorization": f"Bearer {tokens['admin']}"}).status_code == 200
     assert client.get("/api/v1/me", headers=new).status_code == 401
+
+
+def test_cli_token_create_prints_the_token_on_its_last_line(console):
+    import os
+    import subprocess
+    import sys
+
+    client, _, _, settings = console
+    proc = subprocess.run([sys.executable, "-m", "shaobing.cli", "console", "token", "create", "--role", "viewer",
+                           "--name", "cli-analyst"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SHAOBING_NAMESPACE": settings.namespace})
+    assert proc.returncode == 0, proc.stderr
+    token = proc.stdout.strip().splitlines()[-1]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert (me["name"], me["role"]) == ("cli-analyst", "viewer")
