@@ -14,7 +14,8 @@ kinds, 30 days, 30 invented watch-list subjects, and 20 % of posts are reposts o
 Queries run through the same builders and Elasticsearch edge as the console's routes
 (console.params -> indexer.queries / indexer.analytics -> console.store), without HTTP: a search
 page (phrase, jieba tokens, highlight, time or relevance sort, filters as the page sets them) and
-the trend + facets pair the page asks for with each search (timed together, back to back).
+the trend + facets pair the page asks for with each search (timed together, back to back);
+then an export of the newest 100,000 posts as CSV and as XLSX, streamed as the route streams it.
 Everything runs in a namespace of its own, whose indices are deleted at the end.
 Goals: search p95 <= 100 ms, trend + facets p95 <= 300 ms, bulk >= 5,000 docs/s.
 The last line is one JSON object.
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import random
 import statistics
 import sys
@@ -39,7 +41,7 @@ from elasticsearch import Elasticsearch  # noqa: E402
 
 from console import params as P  # noqa: E402
 from console.store import ConsoleStore  # noqa: E402
-from indexer.analytics import build_facets, build_trend  # noqa: E402
+from indexer.analytics import build_facets, build_spread, build_trend  # noqa: E402
 from indexer.queries import build_search, segment_query  # noqa: E402
 from indexer.sink import PostSink  # noqa: E402
 from infra.stack import apply_index_templates  # noqa: E402
@@ -156,9 +158,27 @@ def pick(params: dict, names: tuple[str, ...]) -> dict:
     return {k: v for k, v in params.items() if k in names}
 
 
-async def time_queries(settings, queries: list[dict]) -> tuple[list[float], list[float]]:
+async def time_export(settings, fmt: str, limit: int) -> tuple[float, int]:
+    """Seconds and bytes to stream the newest `limit` posts as the export route does."""
+    from console.export import csv_chunks, xlsx_chunks
+
+    req, _ = P.parse_export({"limit": [str(limit)]})
+    body = {"query": build_search(req)["query"], "sort": [{"published_at": "desc"}, {"post_id": "asc"}],
+            "_source": {"excludes": ["tokens"]}}
     store = ConsoleStore(settings)
-    search_ms, facets_ms = [], []
+    started, size = time.perf_counter(), 0
+    try:
+        chunks = (csv_chunks if fmt == "csv" else xlsx_chunks)(store.scan_posts(body, limit))
+        async for chunk in chunks:
+            size += len(chunk)
+    finally:
+        await store.close()
+    return time.perf_counter() - started, size
+
+
+async def time_queries(settings, queries: list[dict]) -> tuple[list[float], list[float], list[float]]:
+    store = ConsoleStore(settings)
+    search_ms, facets_ms, spread_ms = [], [], []
     try:
         for warm_up in (True, False):
             for params in queries:
@@ -172,12 +192,16 @@ async def time_queries(settings, queries: list[dict]) -> tuple[list[float], list
                 freq, size = P.parse_facets(pick(params, P.FACET_PARAMS))
                 await store.search_posts(build_facets(freq, tokens, size))
                 t2 = time.perf_counter()
+                sreq, offset = P.parse_search({**pick(params, P.SEARCH_PARAMS), "sort": ["spread"]})
+                await store.search_posts(build_spread(sreq, offset, segment_query(sreq.text)))
+                t3 = time.perf_counter()
                 if not warm_up:
                     search_ms.append((t1 - t0) * 1000)
                     facets_ms.append((t2 - t1) * 1000)
+                    spread_ms.append((t3 - t2) * 1000)
     finally:
         await store.close()
-    return search_ms, facets_ms
+    return search_ms, facets_ms, spread_ms
 
 
 def p95(values: list[float]) -> float:
@@ -209,18 +233,25 @@ def main() -> int:
         es.indices.refresh(index=index)
         count = es.count(index=index)["count"]
         store_bytes = es.indices.stats(index=index, metric="store")["_all"]["primaries"]["store"]["size_in_bytes"]
-        search_ms, facets_ms = asyncio.run(time_queries(settings, analyst_queries(analyses, args.queries)))
+        search_ms, facets_ms, spread_ms = asyncio.run(time_queries(settings, analyst_queries(analyses, args.queries)))
         jvm = next(iter(es.nodes.stats(metric="jvm")["nodes"].values()))["jvm"]["mem"]
+        rows = min(100_000, count)
+        csv_s, csv_bytes = asyncio.run(time_export(settings, "csv", rows))
+        xlsx_s, xlsx_bytes = asyncio.run(time_export(settings, "xlsx", rows))
         segments = es.indices.stats(index=index, metric="segments")["_all"]["primaries"]["segments"]
         result = {
             "docs": count,
             "search_p50_ms": round(statistics.median(search_ms), 1), "search_p95_ms": p95(search_ms),
             "facets_p50_ms": round(statistics.median(facets_ms), 1), "facets_p95_ms": p95(facets_ms),
+            "spread_p50_ms": round(statistics.median(spread_ms), 1), "spread_p95_ms": p95(spread_ms),
             "index_mb": round(store_bytes / 2**20, 1),
             "index_mb_per_million": round(store_bytes / 2**20 / count * 1_000_000, 1),
             "bulk_docs_per_s": round(args.docs / bulk_s),
             "heap_used_mb": round(jvm["heap_used_in_bytes"] / 2**20), "heap_max_mb": round(jvm["heap_max_in_bytes"] / 2**20),
+            "export_rows": rows, "export_csv_s": round(csv_s, 1), "export_csv_mb": round(csv_bytes / 2**20, 1),
+            "export_xlsx_s": round(xlsx_s, 1), "export_xlsx_mb": round(xlsx_bytes / 2**20, 1),
             "segments": segments["count"], "queries": len(search_ms), "analysed_texts": len(texts),
+            "load_avg_1m": round(os.getloadavg()[0], 1),
             "nodes": len(heap_before),
         }
     finally:

@@ -11,6 +11,9 @@ MODES = ("phrase", "words")            # the whole text as one phrase, or every 
 SORTS = ("relevance", "time", "spread")
 SENTIMENTS = ("negative", "neutral", "positive")
 KINDS = ("forum", "reply", "news", "feed", "api")
+# a page counts matches exactly up to here, then says "at least": lets Elasticsearch skip
+# non-competitive documents (time sort, relevance) instead of visiting every match
+TRACK_TOTAL_UP_TO = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def build_search(req: SearchRequest, query_tokens: list[str] | None = None) -> d
         "query": build_query(req, query_tokens),
         "size": req.size,
         "sort": search_sort(req.sort),
-        "track_total_hits": True,
+        "track_total_hits": TRACK_TOTAL_UP_TO,
         "_source": {"excludes": ["tokens"]},
     }
     if req.highlight:

@@ -27,7 +27,8 @@ async def _tokens_async(req: SearchRequest) -> list[str] | None:
 
 
 @router.get("/search", openapi_extra=P.openapi_parameters(P.SEARCH_PARAMS),
-            summary="检索帖子 / search posts: total, hits (highlight as safe HTML) and the next page's cursor")
+            summary="检索帖子 / search posts: total (exact up to 10,000, then total_relation \"gte\"), hits "
+                    "(highlight as safe HTML) and the next page's cursor")
 async def search(request: Request, who: Principal = require("viewer")) -> dict:
     req, offset = P.parse_search(P.collect(request.query_params.multi_items(), P.SEARCH_PARAMS))
     store, tokens = request.app.state.store, await _tokens_async(req)
@@ -39,12 +40,13 @@ async def search(request: Request, who: Principal = require("viewer")) -> dict:
             first = b["first"]["hits"]["hits"][0]
             hits.append({**shape_hit(first["_source"], first.get("highlight")), "spread": b["doc_count"]})
         more = len(stories) == req.size and offset + req.size < P.MAX_SPREAD_STORIES
-        return {"total": resp["hits"]["total"]["value"], "hits": hits,
+        return {"total": resp["hits"]["total"]["value"], "total_relation": "eq", "hits": hits,
                 "next": P.encode_cursor(offset + req.size) if more else None}
     resp = await store.search_posts(build_search(req, tokens))
     raw = resp["hits"]["hits"]
     hits = [shape_hit(h["_source"], h.get("highlight")) for h in raw]
-    return {"total": resp["hits"]["total"]["value"], "hits": hits,
+    total = resp["hits"]["total"]
+    return {"total": total["value"], "total_relation": total["relation"], "hits": hits,
             "next": P.encode_cursor(raw[-1]["sort"]) if len(raw) == req.size else None}
 
 

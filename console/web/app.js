@@ -139,7 +139,7 @@ async function runSearch(append) {
     ]);
     if (seq !== searchSeq) return;
     if (!append) $("hits").replaceChildren();
-    $("total").textContent = `共 ${res.total} 条结果`;
+    $("total").textContent = res.total_relation === "gte" ? `超过 ${res.total} 条结果` : `共 ${res.total} 条结果`;
     for (const hit of res.hits) $("hits").append(hitItem(hit));
     nextCursor = res.next;
     $("more").hidden = !res.next;

@@ -20,7 +20,7 @@ def test_words_mode_needs_every_word_and_kinds_filter():
 def test_time_sort_pages_with_search_after_and_a_tiebreaker():
     body = build_search(SearchRequest("", sort="time", size=5, search_after=("2026-11-26T00:00:00Z", "a:1"),
                                       highlight=False))
-    assert body == {"query": {"bool": {"filter": []}}, "size": 5, "track_total_hits": True,
+    assert body == {"query": {"bool": {"filter": []}}, "size": 5, "track_total_hits": 10_000,
                     "sort": [{"published_at": "desc"}, {"post_id": "asc"}], "_source": {"excludes": ["tokens"]},
                     "search_after": ["2026-11-26T00:00:00Z", "a:1"]}
 
