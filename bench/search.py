@@ -1,7 +1,7 @@
 """Analysts' search at scale: bulk-index N posts (default 1,000,000) through the project's own
 bulk sink (indexer.sink.PostSink), then time the console's typical queries, warm.
 
-    nice -n 10 .venv/bin/python bench/search.py            # 1,000,000 posts, ~10 minutes
+    nice -n 10 .venv/bin/python bench/search.py            # 1,000,000 posts; 30 min on a busy 2-core box
     .venv/bin/python bench/search.py --docs 50000          # a quick look
 
 Texts: weibo_senti_100k/train.csv (development data, never committed). To stay affordable on a
@@ -212,7 +212,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="a label,text CSV (default: weibo_senti_100k train)")
     parser.add_argument("--docs", type=int, default=1_000_000)
-    parser.add_argument("--analysed", type=int, default=20_000, help="texts analysed once and varied")
+    parser.add_argument("--analysed", type=int, default=10_000, help="texts analysed once and varied")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--in-flight", type=int, default=2)

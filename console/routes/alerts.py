@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from console import params as P
 from console.auth import Principal, require
 from console.duty import AlertingError
+from indexer.analytics import build_alert_history
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -15,8 +16,6 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 @router.get("/alerts", openapi_extra=P.openapi_parameters(P.ALERT_PARAMS),
             summary="告警历史 / alert history: status, deliveries (channel, delivered_at) and acks, newest first")
 async def alerts(request: Request, who: Principal = require("viewer")) -> dict:
-    from indexer.analytics import build_alert_history
-
     query = P.parse_alerts(P.collect(request.query_params.multi_items(), P.ALERT_PARAMS))
     resp = await request.app.state.store.search_alerts(build_alert_history(**query))
     acks = request.app.state.duty.acks()
