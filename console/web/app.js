@@ -10,6 +10,7 @@ const STATUS = { firing: "告警中", resolved: "已恢复", failed: "发送失�
 const $ = (id) => document.getElementById(id);
 let me = null;
 let nextCursor = null;
+let nextCursorUsed = false;   // the analyst paged on: automatic refresh leaves the list alone
 const charts = {};
 
 function el(tag, attrs, ...children) {
@@ -130,6 +131,7 @@ async function runSearch(append) {
   $("search-error").textContent = "";
   const extra = { sort: $("search-form").sort.value };
   if (append && nextCursor) extra.cursor = nextCursor;
+  nextCursorUsed = Boolean(append);
   const params = queryParams(extra);
   try {
     const [res] = await Promise.all([
@@ -328,6 +330,14 @@ async function route() {
     if (e.status !== 401) { show("search"); $("search-error").textContent = `加载失败：${e.message}`; }
   }
 }
+
+// 自动刷新: re-run the current search (first page only) or the alert list every 10 s, so new
+// posts and alerts show up while the pipeline runs (the demo)
+setInterval(() => {
+  if (!$("auto-refresh").checked || document.hidden || !me) return;
+  if (!$("view-search").hidden && !nextCursorUsed) runSearch(false);
+  else if (!$("view-alerts").hidden) showAlerts();
+}, 10_000);
 
 window.addEventListener("hashchange", route);
 window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
