@@ -104,7 +104,8 @@ class Run:
             self.start_worker()
 
     def start_worker(self):
-        child = spawn_shaobing(f"worker-{len(self.children) + 1}", ["worker"], self.env, self.workdir / "logs")
+        name = f"worker-{len(self.children) + 1}"
+        child = spawn_shaobing(name, ["worker"], {**self.env, "SHAOBING_WORKER_NAME": name}, self.workdir / "logs")
         child.wait_for(r"METRICS_PORT=(\d+)", 180)
         self.children.append(child)
         return child
@@ -199,6 +200,22 @@ def latency(run: Run, records: list[dict], rate: float, seconds: float) -> dict:
             "indexed_p50_s": round(statistics.median(lags), 3), "indexed_p99_s": round(lags[int(0.99 * (len(lags) - 1))], 3)}
 
 
+def probe_record(probe_id: str) -> dict:
+    now = datetime.now(timezone.utc).isoformat()
+    return {"post_id": probe_id, "site": "probe.example", "source": "probe", "kind": "forum",
+            "url": f"https://probe.example/{probe_id}", "text": f"探针 {probe_id} 用于测量处理是否开始的帖子正文内容",
+            "published_at": now, "crawled_at": now}
+
+
+def wait_indexed(run: Run, post_id: str, timeout_s: float) -> bool:
+    alias, deadline = run.settings.alias("posts"), time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if run.es.exists(index=alias, id=post_id):
+            return True
+        time.sleep(0.25)
+    return False
+
+
 def resume_after(run: Run, how: str, probe_id: str, timeout_s: float = 240) -> float:
     """Stop the newest worker (SIGTERM or SIGKILL), start a new one, produce a probe post, and
     return seconds from the new worker's start until the probe is indexed."""
@@ -210,20 +227,11 @@ def resume_after(run: Run, how: str, probe_id: str, timeout_s: float = 240) -> f
         old.stop()
     run.children.remove(old)
     started = time.monotonic()
-    spawn = spawn_shaobing(f"worker-{how}", ["worker"], run.env, run.workdir / "logs")
+    # the new process takes the stopped one's name: a restarted worker finds its local state
+    spawn = spawn_shaobing(f"worker-{how}", ["worker"], {**run.env, "SHAOBING_WORKER_NAME": "worker-1"}, run.workdir / "logs")
     run.children.append(spawn)
-    now = datetime.now(timezone.utc).isoformat()
-    probe = {"post_id": probe_id, "site": "probe.example", "source": "probe", "kind": "forum",
-             "url": f"https://probe.example/{probe_id}", "text": f"重启探针 {probe_id} 用于测量恢复时间的帖子正文内容",
-             "published_at": now, "crawled_at": now}
-    run.produce([probe])
-    alias = run.settings.alias("posts")
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if run.es.exists(index=alias, id=probe_id):
-            return round(time.monotonic() - started, 2)
-        time.sleep(0.25)
-    return float("inf")
+    run.produce([probe_record(probe_id)])
+    return round(time.monotonic() - started, 2) if wait_indexed(run, probe_id, timeout_s) else float("inf")
 
 
 def main(argv=None) -> int:
@@ -239,8 +247,12 @@ def main(argv=None) -> int:
     for workers in [int(w) for w in args.workers.split(",")]:
         run = Run(workers, f"w{workers}")
         try:
+            # the workers have joined the group and warmed up once a first post is indexed
+            run.produce([probe_record("probe:warmup")])
+            if not wait_indexed(run, "probe:warmup", 180):
+                raise SystemExit(f"no post indexed 180 s after the workers started; logs in {run.workdir / 'logs'}")
             idle_rss = run.rss_mb()
-            res = burst(run, records, unique, 0, args.timeout_s)
+            res = burst(run, records, unique, 1, args.timeout_s)
             res["worker_rss_mb_idle"] = round(idle_rss, 1)
             res["worker_rss_mb_after"] = round(run.rss_mb(), 1)
             rate = max(res["posts_per_s_best10s"], res["posts_per_s_overall"])
