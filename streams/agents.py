@@ -10,11 +10,13 @@ import base64
 import hashlib
 import json
 import logging
+import pickle
 import time
 import weakref
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 from faust.streams import _current_event
 
@@ -24,7 +26,7 @@ from indexer.sink import PostSink
 from streams import surge
 from streams.analysis import Analysis, Resources, analyze
 from streams.app import Topology, replay_log
-from streams.cluster_state import ClusterState
+from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.errors import InvalidRecord
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, ClusterKey, ClusterUpdate, DeadLetter,
@@ -73,7 +75,8 @@ def writing_for(event):
 
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
-         batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2) -> None:
+         batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
+         snapshot_every: int = 200_000) -> None:
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
 
@@ -129,35 +132,74 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             await asyncio.gather(*sent)
             metrics.latency.labels("validate").observe(time.perf_counter() - started)
 
+    snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"
+    snapshot_due = {"records": 0, "at": time.monotonic()}
+
+    async def save_snapshot() -> None:
+        data = dump_state(clusters)
+        tmp = snapshot_path.with_suffix(".tmp")
+        await asyncio.to_thread(tmp.write_bytes, data)
+        await asyncio.to_thread(tmp.replace, snapshot_path)
+        snapshot_due.update(records=0, at=time.monotonic())
+
+    def read_snapshot() -> ClusterState | None:
+        try:
+            return load_state(snapshot_path.read_bytes(), clusters.horizon_s) if snapshot_path.exists() else None
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as exc:
+            log.warning("repost state snapshot %s unreadable (%s); replaying the log instead", snapshot_path, exc)
+            return None
+
     async def rebuild(message) -> None:
-        """Replay posts.analyzed from the horizon up to where this worker resumes."""
+        """Resume the sequencer's state at `message.offset`: this worker's own snapshot if it has
+        one, then the log from there (or from now - horizon) up to that offset."""
+        nonlocal clusters
         started = time.perf_counter()
-        clusters.__init__(clusters.horizon_s)
-        since_ms = int((clock().timestamp() - clusters.horizon_s) * 1000)
-        n = await replay_log(app, message.topic, message.partition, since_ms, message.offset,
-                             lambda value, ts, offset: clusters.apply(ClusterKey.from_bytes(value), ts, offset))
-        clusters.next_offset = message.offset
-        log.info("repost state rebuilt from %d records of %s in %.1fs (%d posts held)", n, message.topic,
-                 time.perf_counter() - started, len(clusters))
+        state = await asyncio.to_thread(read_snapshot)
+        if state is None or state.next_offset is None:
+            state = ClusterState(clusters.horizon_s)
+            start = None
+        else:
+            # a snapshot ahead of the resume point (a crash after it was written) is still right:
+            # re-applied posts are recognised as replays and keep their clusters
+            start = min(state.next_offset, message.offset)
+        since_ms = int((clock().timestamp() - state.horizon_s) * 1000)
+        def apply(value: bytes, ts: float, offset: int) -> None:
+            try:
+                state.apply(ClusterKey.from_bytes(value), ts, offset)
+            except ValueError:      # dead-lettered when it was live
+                state.next_offset = offset + 1
+
+        n = await replay_log(app, message.topic, message.partition, start, since_ms, message.offset, apply)
+        state.next_offset, clusters = message.offset, state
+        log.info("repost state resumed at %s@%d: %d records replayed in %.1fs, %d posts held", message.topic,
+                 message.offset, n, time.perf_counter() - started, len(clusters))
 
     @app.agent(topo.analyzed, name="cluster_reposts")
     async def cluster_reposts(stream):
-        async for events in stream.take_events(2000, within=analyze_batch_s):
-            if clusters.next_offset != events[0].message.offset:
-                await rebuild(events[0].message)
-            sent = []
-            for event in events:
-                try:
-                    key = ClusterKey.from_bytes(event.value)
-                except ValueError as exc:
-                    await dead_letter(event.message, "cluster", InvalidRecord("schema", f"bad cluster key: {exc}"))
-                    continue
-                d = clusters.apply(key, event.message.timestamp, event.message.offset)
-                metrics.records.labels("cluster", d.kind).inc()
-                if d.cluster_id != key.post_id:
-                    update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id)
-                    sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
-            await asyncio.gather(*sent)
+        try:
+            async for events in stream.take_events(2000, within=analyze_batch_s):
+                if clusters.next_offset != events[0].message.offset:
+                    await rebuild(events[0].message)
+                sent = []
+                for event in events:
+                    try:
+                        key = ClusterKey.from_bytes(event.value)
+                    except ValueError as exc:
+                        await dead_letter(event.message, "cluster", InvalidRecord("schema", f"bad cluster key: {exc}"))
+                        clusters.next_offset = event.message.offset + 1
+                        continue
+                    d = clusters.apply(key, event.message.timestamp, event.message.offset)
+                    metrics.records.labels("cluster", d.kind).inc()
+                    if d.cluster_id != key.post_id:
+                        update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id)
+                        sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
+                await asyncio.gather(*sent)
+                snapshot_due["records"] += len(events)
+                if snapshot_due["records"] >= snapshot_every or time.monotonic() - snapshot_due["at"] > 600:
+                    await save_snapshot()
+        finally:
+            if clusters.next_offset is not None:
+                await save_snapshot()
 
     @app.agent(topo.enriched, name="index_posts")
     async def index_posts(stream):

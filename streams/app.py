@@ -78,11 +78,11 @@ def build_app(settings: Settings) -> Topology:
     )
 
 
-async def replay_log(app: faust.App, topic: str, partition: int, since_ms: int, until_offset: int,
-                     apply: Callable[[bytes, float, int], object]) -> int:
-    """Feed `apply(value, timestamp_s, offset)` every record of one partition from the first at or
-    after `since_ms` up to (not including) `until_offset`; returns how many. Its own consumer, no
-    group: it reads, it never commits."""
+async def replay_log(app: faust.App, topic: str, partition: int, start: int | None, since_ms: int,
+                     until_offset: int, apply: Callable[[bytes, float, int], object]) -> int:
+    """Feed `apply(value, timestamp_s, offset)` every record of one partition from offset `start`
+    (None: the first record at or after `since_ms`) up to, not including, `until_offset`; returns
+    how many. Its own consumer, no group: it reads, it never commits."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     servers = [f"{url.host}:{url.port}" for url in app.conf.broker]
@@ -92,8 +92,10 @@ async def replay_log(app: faust.App, topic: str, partition: int, since_ms: int, 
     try:
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
-        found = (await consumer.offsets_for_times({tp: max(0, since_ms)})).get(tp)
-        start = found.offset if found is not None else until_offset
+        if start is None:
+            found = (await consumer.offsets_for_times({tp: max(0, since_ms)})).get(tp)
+            start = found.offset if found is not None else until_offset
+        start = max(start, (await consumer.beginning_offsets([tp]))[tp])
         n = 0
         if start >= until_offset:
             return 0

@@ -72,3 +72,18 @@ def test_replaying_the_log_rebuilds_exactly_the_live_state():
     assert (rebuilt.content_index, rebuilt.band_index, rebuilt.cluster_of) == \
         (live.content_index, live.band_index, live.cluster_of)
     assert any(d.kind == "repost" for d in decisions) and any(d.kind == "duplicate" for d in decisions)
+
+
+def test_a_snapshot_restores_the_state_and_refuses_another_horizon():
+    from streams.cluster_state import dump_state, load_state
+
+    s = ClusterState(horizon_s=DAY)
+    s.apply(key("a", "h1", BASE), 0.0, 0)
+    s.apply(key("b", "h2", BASE ^ 0b1), 10.0, 1)
+    restored = load_state(dump_state(s), DAY)
+    assert restored.next_offset == 2 and len(restored) == 2
+    assert restored.apply(key("c", "h3", BASE ^ 0b11), 20.0, 2).cluster_id == "a"
+    assert len(restored) == 3
+    restored.expire(5.0)          # the age queue came back too: expiry still works
+    assert set(restored.cluster_of) == {"b", "c"}
+    assert load_state(dump_state(s), 2 * DAY) is None
