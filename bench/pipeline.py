@@ -129,6 +129,15 @@ class Run:
                 total = max(total, int(Path(f"/proc/{child.proc.pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
         return total / 2**20
 
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the live workers so far."""
+        total = 0
+        for child in self.children:
+            if child.proc.poll() is None:
+                fields = Path(f"/proc/{child.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         for child in self.children:
             child.stop()
@@ -149,7 +158,22 @@ def wait_count(run: Run, target: int, timeout_s: float, poll_s: float = 0.5) -> 
     return timeline
 
 
+def analyze_ms(records: list[dict], n: int = 2000) -> float:
+    """analyze() per post on the same texts, in this process (the worker's floor)."""
+    from streams.analysis import Resources, analyze
+
+    resources = Resources.load()
+    sample = records[:n]
+    for rec in sample[:200]:
+        analyze(rec["title"], rec["text"], resources)
+    started = time.process_time()
+    for rec in sample:
+        analyze(rec["title"], rec["text"], resources)
+    return (time.process_time() - started) / len(sample) * 1000
+
+
 def burst(run: Run, records: list[dict], unique: int, base: int, timeout_s: float) -> dict:
+    cpu0 = run.cpu_s()
     t0 = time.monotonic()
     run.produce(records)
     produced_s = time.monotonic() - t0
@@ -166,7 +190,9 @@ def burst(run: Run, records: list[dict], unique: int, base: int, timeout_s: floa
         if past:
             t2, n2 = past[-1]
             best = max(best, (n - n2) / (t - t2))
+    cpu_ms = (run.cpu_s() - cpu0) / max(len(records), 1) * 1000
     return {"posts": len(records), "unique": unique, "indexed": done, "produce_s": round(produced_s, 2),
+            "worker_cpu_ms_per_post": round(cpu_ms, 3),
             "drain_s": round(t_end - t0, 2), "posts_per_s_overall": round(done / max(t_end - t0, 1e-9), 1),
             "posts_per_s_best10s": round(best, 1), "burst_max_idle_s": round(idle, 2)}
 
@@ -243,6 +269,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-restart", action="store_true")
     args = ap.parse_args(argv)
     records, unique = make_posts(args.posts)
+    floor_ms = analyze_ms(records)
     results = {}
     for workers in [int(w) for w in args.workers.split(",")]:
         run = Run(workers, f"w{workers}")
@@ -270,6 +297,8 @@ def main(argv=None) -> int:
     summary = {"posts_per_s": results[best_w]["posts_per_s_best10s"], "workers": best_w,
                "posts_per_s_by_workers": {w: r["posts_per_s_best10s"] for w, r in results.items()},
                "overall_posts_per_s_by_workers": {w: r["posts_per_s_overall"] for w, r in results.items()},
+               "analyze_ms_per_post": round(floor_ms, 3),
+               "worker_cpu_over_analyze": round(one["worker_cpu_ms_per_post"] / floor_ms, 2),
                "burst_max_idle_s": one["burst_max_idle_s"], "indexed_p50_s": one.get("indexed_p50_s"),
                "indexed_p99_s": one.get("indexed_p99_s"), "alert_p99_s": None,
                "restart_resume_s": one.get("restart_resume_s"), "kill9_resume_s": one.get("kill9_resume_s"),

@@ -181,7 +181,7 @@ def test_malformed_records_go_to_the_dead_letter_topic_and_the_worker_keeps_runn
 def test_replaying_posts_raw_from_offset_zero_changes_nothing(pipeline):
     before = {k: (d["indexed_at"], d["cluster_id"]) for k, d in indexed(pipeline).items()}
     alerts_before = len(pipeline.receiver.received)
-    raw_count = len(topic_records(pipeline, POSTS_RAW.name))
+    raw_before = {r.key for r in topic_records(pipeline, POSTS_RAW.name)}
     pipeline.stop_workers()
     admin = KafkaAdminClient(bootstrap_servers=pipeline.settings.kafka_servers)
     try:
@@ -195,12 +195,15 @@ def test_replaying_posts_raw_from_offset_zero_changes_nothing(pipeline):
 
     def replayed() -> bool:
         c = _counts(pipeline)
-        return c["validated"] + c["dead_letters"] >= raw_count and pipeline_lag(pipeline.settings) == 0
+        return c["validated"] + c["dead_letters"] >= len(raw_before) and pipeline_lag(pipeline.settings) == 0
 
     wait_for(replayed, 180, "the replay to be consumed")
-    assert _counts(pipeline)["analysed"] == 0, "a replayed post was analysed again"
+    # the crawler keeps running against the live demo web, so posts first crawled during the
+    # replay are analysed legitimately; none of the replayed ones may be
+    new_posts = {r.key for r in topic_records(pipeline, POSTS_RAW.name)} - raw_before
+    assert _counts(pipeline)["analysed"] <= len(new_posts), "a replayed post was analysed again"
     after = {k: (d["indexed_at"], d["cluster_id"]) for k, d in indexed(pipeline).items()}
-    assert after == before
+    assert {k: after.get(k) for k in before} == before, "a replayed post was indexed again"
     assert len(pipeline.receiver.received) == alerts_before
 
 
