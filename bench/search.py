@@ -1,5 +1,6 @@
 """Analysts' search at scale: bulk-index N posts (default 1,000,000) through the project's own
-bulk sink (indexer.sink.PostSink), then time the console's typical queries, warm.
+bulk sink (indexer.documents.post_document + indexer.sink.PostSink.write_documents, the worker's
+index stage), then time the console's typical queries, warm.
 
     nice -n 10 .venv/bin/python bench/search.py            # 1,000,000 posts; 30 min on a busy 2-core box
     .venv/bin/python bench/search.py --docs 50000          # a quick look
@@ -43,10 +44,10 @@ from console import params as P  # noqa: E402
 from console.store import ConsoleStore  # noqa: E402
 from indexer.analytics import build_facets, build_spread, build_trend  # noqa: E402
 from indexer.queries import build_search, segment_query  # noqa: E402
+from indexer.documents import post_document  # noqa: E402
 from indexer.sink import PostSink  # noqa: E402
 from infra.stack import apply_index_templates  # noqa: E402
 from shaobing.settings import load_settings  # noqa: E402
-from streams.records import EnrichedPost  # noqa: E402
 
 # ../shared/data beside the clone (as the issue names it), else the workplace's copy
 _CANDIDATES = [Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")]
@@ -72,7 +73,8 @@ def analyse(texts: list[str]) -> list:
 
 
 def make_posts(texts: list[str], analyses: list, n: int, seed: int = 42):
-    """Yield n EnrichedPost varied from the analysed texts (model_construct: the values are valid)."""
+    """Yield n posts in their posts.enriched JSON form (what the worker's index stage reads),
+    varied from the analysed texts."""
     rnd = random.Random(seed)
     m = len(texts)
     for i in range(n):
@@ -85,18 +87,21 @@ def make_posts(texts: list[str], analyses: list, n: int, seed: int = 42):
         subjects = sorted({*first.subjects, *([rnd.choice(SUBJECTS)] if rnd.random() < 0.3 else [])})
         entities = {k: sorted({*first.entities.get(k, []), *second.entities.get(k, [])}) for k in ("PER", "LOC", "ORG")}
         site = rnd.choice(SITES)
-        yield EnrichedPost.model_construct(
-            post_id=post_id, site=site, source=site, kind=rnd.choice(KINDS), url=f"http://{site}.example/p/{i}",
-            title=texts[a][:24], text=f"{texts[a]} {texts[b][:40]}", author=f"user{rnd.randrange(50_000)}",
-            published_at=published, crawled_at=published + timedelta(seconds=rnd.randrange(30, 900)), tags={},
-            tokens=first.tokens + second.tokens[:12], keywords=sorted({*first.keywords, *second.keywords[:2]}),
-            entities=entities, watch_terms=list(first.watch_terms), subjects=subjects,
-            sentiment=first.sentiment, sentiment_label=first.sentiment_label, simhash=f"{first.simhash:016x}",
-            content_hash=first.content_hash, cluster_id=cluster_id, is_repost=repost)
+        yield {
+            "post_id": post_id, "site": site, "source": site, "kind": rnd.choice(KINDS),
+            "url": f"http://{site}.example/p/{i}", "title": texts[a][:24], "text": f"{texts[a]} {texts[b][:40]}",
+            "author": f"user{rnd.randrange(50_000)}", "published_at": published.isoformat(),
+            "crawled_at": (published + timedelta(seconds=rnd.randrange(30, 900))).isoformat(), "tags": {},
+            "tokens": first.tokens + second.tokens[:12], "keywords": sorted({*first.keywords, *second.keywords[:2]}),
+            "entities": entities, "watch_terms": list(first.watch_terms), "subjects": subjects,
+            "sentiment": first.sentiment, "sentiment_label": first.sentiment_label, "simhash": f"{first.simhash:016x}",
+            "content_hash": first.content_hash, "cluster_id": cluster_id, "is_repost": repost,
+        }
 
 
 async def bulk(settings, posts, n: int, batch: int, in_flight: int) -> float:
-    """Write every post through PostSink, `in_flight` batches at a time; returns seconds."""
+    """Write every post through PostSink.write_documents (post_document per post, as the
+    worker's index stage does), `in_flight` batches at a time; returns seconds."""
     sink = PostSink(settings.elasticsearch_url, index=settings.alias("posts"))
     sem = asyncio.Semaphore(in_flight)
     rejected = 0
@@ -104,7 +109,8 @@ async def bulk(settings, posts, n: int, batch: int, in_flight: int) -> float:
     async def write(chunk):
         nonlocal rejected
         async with sem:
-            rejected += len(await sink.write(chunk, now=NOW))
+            docs = {p["post_id"]: post_document(p, NOW) for p in chunk}
+            rejected += len(await sink.write_documents(docs, {}))
 
     started = time.perf_counter()
     tasks, chunk = [], []
