@@ -305,6 +305,7 @@ def main(argv=None) -> int:
             rate = max(res["posts_per_s_best10s"], res["posts_per_s_overall"])
             res.update(latency(run, records, max(10.0, rate / 2), args.latency_s))
             if not args.no_restart and workers == 1:
+                wait_count(run, unique + 1 + res.get("latency_posts", 0), args.timeout_s)   # drained first
                 res["restart_resume_s"] = resume_after(run, "term", "probe:term")
                 res["kill9_resume_s"] = resume_after(run, "kill9", "probe:kill9")
             results[workers] = res
