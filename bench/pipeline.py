@@ -189,6 +189,25 @@ def analyze_ms(records: list[dict], n: int = 2000) -> float:
     return (time.process_time() - started) / len(sample) * 1000
 
 
+def sequencer_ceiling(n: int = 200_000) -> float:
+    """Posts/s the one-partition sequencer can decide, in this process: ClusterKey parse + decision
+    over n posts (10 % near copies), the work it does per record besides Faust's own overhead."""
+    from streams.cluster_state import ClusterState
+    from streams.records import ClusterKey
+
+    rng = random.Random(5)
+    values, hashes = [], []
+    for i in range(n):
+        simhash = rng.choice(hashes) ^ (1 << rng.randrange(64)) if hashes and rng.random() < 0.1 else rng.getrandbits(64)
+        hashes.append(simhash)
+        values.append(ClusterKey(post_id=f"s:{i}", content_hash=f"{rng.getrandbits(128):032x}",
+                                 simhash=f"{simhash:016x}", chars=100).to_bytes())
+    state, started = ClusterState(14 * 86400), time.process_time()
+    for i, value in enumerate(values):
+        state.apply(ClusterKey.from_bytes(value), i * 0.01, i)
+    return n / (time.process_time() - started)
+
+
 def burst(run: Run, records: list[dict], unique: int, base: int, timeout_s: float) -> dict:
     cpu0 = run.cpu_s()
     t0 = time.monotonic()
@@ -289,6 +308,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     records, unique = make_posts(args.posts)
     floor_ms = analyze_ms(records)
+    ceiling = sequencer_ceiling()
     results = {}
     for workers in [int(w) for w in args.workers.split(",")]:
         run = Run(workers, f"w{workers}", state_posts=args.state_posts if workers == 1 else 0)
@@ -318,6 +338,7 @@ def main(argv=None) -> int:
                "posts_per_s_by_workers": {w: r["posts_per_s_best10s"] for w, r in results.items()},
                "overall_posts_per_s_by_workers": {w: r["posts_per_s_overall"] for w, r in results.items()},
                "analyze_ms_per_post": round(floor_ms, 3),
+               "sequencer_ceiling_posts_per_s": round(ceiling),
                "worker_cpu_ms_per_post": one["worker_cpu_ms_per_post"],
                "worker_cpu_over_analyze": round(one["worker_cpu_ms_per_post"] / floor_ms, 2),
                "burst_max_idle_s": one["burst_max_idle_s"], "indexed_p50_s": one.get("indexed_p50_s"),
