@@ -87,11 +87,40 @@ def make_posts(n: int, seed: int = 7) -> tuple[list[dict], int]:
     return records, len({r["post_id"] for r in records})
 
 
+ALERT_SUBJECTS = [f"基准{i:02d}号泵站" for i in range(12)]
+ALERT_THRESHOLD = 5
+
+
+def write_alerting(workdir: Path, receiver) -> dict[str, str]:
+    """Rules and watch list of the alert phase: a plain threshold rule (ALERT_THRESHOLD mentions in
+    the window) on subjects only the alert phase mentions, delivered to a local webhook receiver."""
+    import yaml
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    watch = workdir / "watchlist.yml"
+    watch.write_text(yaml.safe_dump({"subjects": {s: {"terms": [s]} for s in ALERT_SUBJECTS}}, allow_unicode=True),
+                     encoding="utf-8")
+    rules = {"version": 1,
+             "surge": {"bucket_s": 5, "window_s": 30, "baseline_s": 600, "min_count": 100000, "ratio": 50.0,
+                       "grace_s": 60, "threshold": ALERT_THRESHOLD},
+             "channels": [{"name": "bench-webhook", "type": "webhook", "url": receiver.start(), "secret": receiver.secret}],
+             "default_route": {"name": "duty", "channels": ["bench-webhook"], "group_wait": "1s",
+                               "group_interval": "1m", "repeat_interval": "4h"}}
+    path = workdir / "rules.yml"
+    path.write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return {"SHAOBING_RULES_FILE": str(path), "SHAOBING_WATCHLIST_FILE": str(watch)}
+
+
 class Run:
     def __init__(self, workers: int, tag: str, state_posts: int = 0):
+        import secrets
+
+        from infra.duty_receiver import DutyReceiver
+
         self.settings = load_settings(namespace=f"bench-{tag}-{uuid.uuid4().hex[:6]}")
         self.workdir = self.settings.state_dir / "bench" / self.settings.namespace
-        self.env = {"SHAOBING_NAMESPACE": self.settings.namespace, "SHAOBING_METRICS_PORT": "0",
+        self.receiver = DutyReceiver(secret=secrets.token_hex(16))
+        self.env = {**write_alerting(self.workdir, self.receiver),"SHAOBING_NAMESPACE": self.settings.namespace, "SHAOBING_METRICS_PORT": "0",
                     "SHAOBING_STATE_DIR": str(self.settings.state_dir), "SHAOBING_LOG_LEVEL": "WARNING",
                     "SHAOBING_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap, "SHAOBING_ES_URL": self.settings.es_url}
         self.children = []
@@ -142,6 +171,7 @@ class Run:
     def stop(self) -> None:
         for child in self.children:
             child.stop()
+        self.receiver.stop()
         self.producer.close()
         from infra.stack import reset_namespace
         reset_namespace(self.settings, echo=lambda *_: None)
@@ -262,6 +292,35 @@ def latency(run: Run, records: list[dict], rate: float, seconds: float) -> dict:
             "indexed_p50_s": round(statistics.median(lags), 3), "indexed_p99_s": round(lags[int(0.99 * (len(lags) - 1))], 3)}
 
 
+def alert_latency(run: Run, timeout_s: float = 120) -> dict:
+    """For each alert subject, ALERT_THRESHOLD posts naming it, 0.3 s apart, subjects 1 s apart:
+    seconds from the threshold-crossing post produced to its alert received (group_wait 1 s)."""
+    topic, crossing = run.settings.topic(POSTS_RAW.name), {}
+    for i, subject in enumerate(ALERT_SUBJECTS):
+        for j in range(ALERT_THRESHOLD):
+            now = datetime.now(timezone.utc).isoformat()
+            rec = {"post_id": f"alert:{i}:{j}", "site": "alert.example", "source": "alert", "kind": "forum",
+                   "url": f"https://alert.example/{i}/{j}", "published_at": now, "crawled_at": now, "produced_at": now,
+                   "text": f"网友反映{subject}附近第{j}次出现异常情况，第{i}号观察点记录的详细经过如下：{'细节' * j}"}
+            run.producer.send(topic, key=rec["post_id"].encode(), value=json.dumps(rec, ensure_ascii=False).encode())
+            run.producer.flush()
+            crossing[subject] = datetime.now(timezone.utc)
+            time.sleep(0.3)
+        time.sleep(1.0)
+    deadline, got = time.monotonic() + timeout_s, {}
+    while time.monotonic() < deadline and len(got) < len(ALERT_SUBJECTS):
+        for item in list(run.receiver.received):
+            for alert in item.payload.get("alerts", []):
+                subject = alert.get("labels", {}).get("subject")
+                if alert.get("status") == "firing" and subject in crossing and subject not in got:
+                    got[subject] = (item.at - crossing[subject]).total_seconds()
+        time.sleep(0.2)
+    lags = sorted(got.values())
+    return {"alerts_expected": len(ALERT_SUBJECTS), "alerts_received": len(got),
+            "alert_p50_s": round(statistics.median(lags), 2) if lags else None,
+            "alert_p99_s": round(lags[int(0.99 * (len(lags) - 1))], 2) if lags else None}
+
+
 def probe_record(probe_id: str) -> dict:
     now = datetime.now(timezone.utc).isoformat()
     return {"post_id": probe_id, "site": "probe.example", "source": "probe", "kind": "forum",
@@ -324,8 +383,10 @@ def main(argv=None) -> int:
             res["state_posts"] = args.state_posts if workers == 1 else 0
             rate = max(res["posts_per_s_best10s"], res["posts_per_s_overall"])
             res.update(latency(run, records, max(10.0, rate / 2), args.latency_s))
+            res.update(alert_latency(run))
             if not args.no_restart and workers == 1:
-                wait_count(run, unique + 1 + res.get("latency_posts", 0), args.timeout_s)   # drained first
+                wait_count(run, unique + 1 + res.get("latency_posts", 0) + len(ALERT_SUBJECTS) * ALERT_THRESHOLD,
+                           args.timeout_s)   # drained first
                 res["restart_resume_s"] = resume_after(run, "term", "probe:term")
                 res["kill9_resume_s"] = resume_after(run, "kill9", "probe:kill9")
             results[workers] = res
@@ -342,7 +403,8 @@ def main(argv=None) -> int:
                "worker_cpu_ms_per_post": one["worker_cpu_ms_per_post"],
                "worker_cpu_over_analyze": round(one["worker_cpu_ms_per_post"] / floor_ms, 2),
                "burst_max_idle_s": one["burst_max_idle_s"], "indexed_p50_s": one.get("indexed_p50_s"),
-               "indexed_p99_s": one.get("indexed_p99_s"), "alert_p99_s": None,
+               "indexed_p99_s": one.get("indexed_p99_s"), "alert_p99_s": one.get("alert_p99_s"),
+               "alerts_received": f"{one.get('alerts_received')}/{one.get('alerts_expected')}",
                "restart_resume_s": one.get("restart_resume_s"), "kill9_resume_s": one.get("kill9_resume_s"),
                # RSS after the burst, with state_posts synthetic + the burst's posts of repost state
                "worker_rss_mb_1m": one["worker_rss_mb_after"] if one.get("state_posts", 0) >= 1_000_000 else None,
