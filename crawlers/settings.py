@@ -13,6 +13,11 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 2.0
 DOWNLOAD_TIMEOUT = 20
+# Scrapy's defaults are 1 GiB / 32 MiB: one hostile or broken page could fill the memory. A forum
+# or news page is well under 1 MiB; a response over the limit is cancelled (an error, counted),
+# one over the warning size is logged.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
