@@ -39,6 +39,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.CharsetMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    # first of all: no request reaches a private, loopback or link-local address (SSRF)
+    "crawlers.guard.AddressGuardMiddleware": 50,
 }
 KAFKA_PRODUCER_FACTORY = "crawlers.pipelines.kafka.make_producer"
 KAFKA_API_VERSION = "3.9"

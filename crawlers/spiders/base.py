@@ -16,6 +16,7 @@ from scrapy.http import Response
 
 from crawlers import stats as S
 from crawlers.errors import ParseError
+from crawlers.guard import BlockedAddress
 from crawlers.items import PostItem, post_id_for
 from crawlers.parsing.text import clean_line, clean_text
 from crawlers.parsing.times import parse_cn_time
@@ -57,6 +58,8 @@ class IncrementalSpider(scrapy.Spider):
         return True
 
     def on_error(self, failure) -> None:
+        if failure.check(BlockedAddress):     # counted by the guard; the crawl itself is fine
+            return
         self.crawler.stats.inc_value(S.ERRORS)
         log.warning("抓取失败 / fetch failed: source=%s url=%s error=%s", self.source.name,
                     failure.request.url, failure.value.__class__.__name__)
