@@ -39,6 +39,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.CharsetMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    # answers before the retry middleware does: a 429/403/567 or a verification page means back off, not retry
+    "crawlers.middlewares.VerificationWallMiddleware": 560,
     # first of all: no request reaches a private, loopback or link-local address (SSRF)
     "crawlers.guard.AddressGuardMiddleware": 50,
 }

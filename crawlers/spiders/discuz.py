@@ -24,8 +24,6 @@ from crawlers.items import post_id_for
 from crawlers.parsing import discuz as D
 from crawlers.spiders.base import IncrementalSpider
 
-LOGIN_REQUIRED = "shaobing/login_required"
-PAGES_CAPPED = "shaobing/pages_capped"
 _HTML_PER_PAGE = 10            # Discuz's default posts per page, until page 1 shows the site's own
 
 
@@ -82,7 +80,7 @@ class DiscuzSpider(IncrementalSpider):
             yield self._board_request(fid, page, False)
             return
         if retry == "login" or board.login_required:
-            self.crawler.stats.inc_value(LOGIN_REQUIRED)
+            self.crawler.stats.inc_value(S.LOGIN_REQUIRED)
             self.logger.warning("版块需要登录 / board needs a login: source=%s fid=%s", self.source.name, fid)
             return
         seen_this_crawl = self.__dict__.setdefault("_tids_seen", set())
@@ -120,7 +118,7 @@ class DiscuzSpider(IncrementalSpider):
                                                           if k in response.meta})
             return
         if retry == "login" or thread.login_required:
-            self.crawler.stats.inc_value(LOGIN_REQUIRED)
+            self.crawler.stats.inc_value(S.LOGIN_REQUIRED)
             return
         titles = self.__dict__.setdefault("_titles", {})
         if thread.title:
@@ -138,7 +136,7 @@ class DiscuzSpider(IncrementalSpider):
         wanted = list(range(first_new, thread.pages + 1))
         keep = self.source.limits.max_thread_pages - 1
         if len(wanted) > keep:
-            self.crawler.stats.inc_value(PAGES_CAPPED, len(wanted) - keep)
+            self.crawler.stats.inc_value(S.PAGES_CAPPED, len(wanted) - keep)
             wanted = wanted[len(wanted) - keep:] if keep else []
         for n in wanted:
             yield self._thread_request(tid, n, api, {"sticky": meta.get("sticky", False)})
