@@ -6,7 +6,7 @@ from aiohttp import web
 
 from crawlers.runner import crawl_once, select_sources
 from crawlers.settings import crawler_settings
-from tests.unit.crawl_fakes import FakeProducer
+from tests.unit.crawl_fakes import FakeProducer, serve_routes
 
 
 def test_download_limits_are_set_well_below_scrapys_defaults():
@@ -19,19 +19,9 @@ async def test_an_oversized_page_is_cancelled_and_counted_as_an_error(tmp_path):
     async def huge(request):
         return web.Response(body=b"<html>" + b"x" * (9 * 1024 * 1024) + b"</html>", content_type="text/html")
 
-    async def robots(request):
-        return web.Response(text="User-agent: *\n")
-
-    app = web.Application()
-    app.router.add_get("/news/list", huge)
-    app.router.add_get("/robots.txt", robots)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
+    url, runner = await serve_routes({"/news/list": huge})
     try:
-        sources = select_sources(["demo-news"], base_url=f"http://{host}:{port}")
+        sources = select_sources(["demo-news"], base_url=url)
         summary = await crawl_once(sources, tmp_path, producer_factory=FakeProducer.factory(), reactorless=True,
                                    overrides={"RETRY_TIMES": 0})
     finally:

@@ -14,7 +14,7 @@ from crawlers.state import CrawlState
 from crawlers.watchdog import Watchdog
 from infra.demo_web import Scenario, start_demo_web
 from streams.records import RawPost
-from tests.unit.crawl_fakes import FakeProducer
+from tests.unit.crawl_fakes import FakeProducer, serve_routes
 from tests.unit.test_crawl_demo import expected_reply_to
 
 START = datetime(2026, 5, 17, 0, 0, tzinfo=timezone.utc)
@@ -112,21 +112,6 @@ def _thread_page(tid: int, page: int) -> str:
     return f'<html><body><span id="thread_subject">帖子{tid}</span>{"".join(floors)}{pager}</body></html>'
 
 
-async def serve(handler):
-    async def robots(request):
-        return web.Response(text="User-agent: *\n")
-
-    app = web.Application()
-    app.router.add_get("/robots.txt", robots)
-    app.router.add_get("/bbs/forum.php", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return f"http://{host}:{port}", runner
-
-
 async def test_huge_thread_and_looping_pager_are_bounded(tmp_path):
     hits: list[str] = []
 
@@ -136,7 +121,7 @@ async def test_huge_thread_and_looping_pager_are_bounded(tmp_path):
         body = _board_page(q["fid"]) if q["mod"] == "forumdisplay" else _thread_page(int(q["tid"]), int(q.get("page", "1")))
         return web.Response(text=body, content_type="text/html", charset="utf-8")
 
-    url, runner = await serve(forum)                       # no /bbs/api/...: 404, so the HTML templates
+    url, runner = await serve_routes({"/bbs/forum.php": forum})                       # no /bbs/api/...: 404, so the HTML templates
     try:
         source = select_sources(["demo-discuz"], base_url=url)[0].model_copy(update={"boards": [9]})
         factory = FakeProducer.factory()
@@ -164,7 +149,7 @@ async def test_a_verification_wall_backs_off_and_the_watchdog_says_so(tmp_path):
         return web.Response(text="<html><head><title>安全验证</title></head><body><div id='nc'>请拖动滑块</div></body></html>",
                             content_type="text/html")
 
-    url, runner = await serve(walled)
+    url, runner = await serve_routes({"/bbs/forum.php": walled})
     try:
         source = select_sources(["demo-discuz"], base_url=url)[0].model_copy(update={"boards": list(range(1, 30))})
         summary = await crawl_once([source], tmp_path, producer_factory=FakeProducer.factory(), reactorless=True)
