@@ -112,3 +112,13 @@ def extract_article(html: str, url: str) -> dict:
     except Exception:            # noqa: BLE001
         published = None
     return {"title": title, "text": text, "published": published, "author": author}
+
+
+def is_navigation(text: str, link_texts: list[str], share: float = 0.8) -> bool:
+    """True when the extracted text is mostly the page's own link texts (a channel or index page
+    read as if it were an article): `share` of its lines are link texts."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return True
+    links = {t.strip() for t in link_texts if t and t.strip()}
+    return sum(ln in links for ln in lines) >= share * len(lines)

@@ -21,7 +21,7 @@ from scrapy.http import Response
 from crawlers import stats as S
 from crawlers.errors import ParseError
 from crawlers.items import post_id_for
-from crawlers.parsing.article import extract_article
+from crawlers.parsing.article import extract_article, is_navigation
 from crawlers.parsing.times import parse_cn_time
 from crawlers.spiders.base import IncrementalSpider
 
@@ -92,6 +92,8 @@ class NewsListSpider(IncrementalSpider):
             return
         sel, now = self.source.selectors, self.server_now(response)
         found = extract_article(response.text, response.url)
+        if found["text"] and is_navigation(found["text"], response.css("a ::text").getall()):
+            found = {**found, "title": "", "text": ""}
         for value in (found["title"], found["text"]):
             self.crawler.stats.inc_value(S.FIELDS_READ)
             if not value:
