@@ -26,7 +26,6 @@ from crawlers.parsing.text import clean_line, clean_text
 
 _LOGIN_WORDS = ("登录", "登陆", "没有权限", "无权", "nopermission", "to_login", "login")
 _PID = re.compile(r"[?&]pid=(\d+)")
-_TID = re.compile(r"(?:[?&]tid=|thread-)(\d+)")
 
 
 @dataclass(frozen=True)
@@ -180,7 +179,3 @@ def thread_api(variables: dict) -> ThreadPage:
     return ThreadPage(title=clean_line(str(thread.get("subject", ""))), floors=floors, pages=max(pages, 1),
                       replies=replies, per_page=per_page)
 
-
-def thread_id(url: str) -> str | None:
-    m = _TID.search(url)
-    return m.group(1) if m else None

@@ -30,6 +30,12 @@ _HTML_PER_PAGE = 10            # Discuz's default posts per page, until page 1 s
 class DiscuzSpider(IncrementalSpider):
     name = "discuz"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._tids_seen: set[str] = set()          # this crawl's board rows: a looping pager repeats them
+        self._titles: dict[str, str] = {}          # tid -> title, for replies on later pages
+        self._first_pids: dict[str, str] = {}      # tid -> pid of 楼主, so a quote of it means the thread
+
     # --- URLs
     def _url(self, api: bool, module: str, **query) -> str:
         base = self.source.base_url.rstrip("/")
@@ -55,12 +61,12 @@ class DiscuzSpider(IncrementalSpider):
 
     # --- boards
     def _read(self, response: Response, api: bool, html_reader, api_reader):
-        """(page, None) or (None, request to retry in HTML mode) for one response."""
+        """(page, None); (None, "html") when the site has no mobile API; (None, "login")."""
         if not api:
             return html_reader(Selector(text=response.text)), None
         try:
             data = json.loads(response.text) if response.status < 400 else None
-        except ValueError:
+        except (ValueError, RecursionError):       # not JSON, or hostile nesting: not the API
             data = None
         variables, login = D.api_variables(data)
         if login:
@@ -83,7 +89,7 @@ class DiscuzSpider(IncrementalSpider):
             self.crawler.stats.inc_value(S.LOGIN_REQUIRED)
             self.logger.warning("版块需要登录 / board needs a login: source=%s fid=%s", self.source.name, fid)
             return
-        seen_this_crawl = self.__dict__.setdefault("_tids_seen", set())
+        seen_this_crawl = self._tids_seen
         changed = fresh = 0
         for row in board.rows:
             if row.sticky and page > 1:
@@ -120,7 +126,7 @@ class DiscuzSpider(IncrementalSpider):
         if retry == "login" or thread.login_required:
             self.crawler.stats.inc_value(S.LOGIN_REQUIRED)
             return
-        titles = self.__dict__.setdefault("_titles", {})
+        titles = self._titles
         if thread.title:
             titles[tid] = thread.title
         yield from self._floors(response, tid, thread, titles.get(tid, ""), bool(response.meta.get("sticky")))
@@ -146,7 +152,7 @@ class DiscuzSpider(IncrementalSpider):
         number, stays when an earlier floor is deleted; a quote names the quoted pid."""
         site, now = self.source.site, self.server_now(response)
         thread_post_id = post_id_for(site, tid)
-        first_pids = self.__dict__.setdefault("_first_pids", {})
+        first_pids = self._first_pids
         tags = {"sticky": "1"} if sticky else {}
         for floor in thread.floors:
             for value in (floor.author, floor.text):
