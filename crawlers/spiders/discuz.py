@@ -17,11 +17,14 @@ from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from parsel import Selector
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawlers import stats as S
 from crawlers.items import post_id_for
 from crawlers.parsing import discuz as D
+from crawlers.guard import BlockedAddress
+from crawlers.middlewares import VerificationWall
 from crawlers.spiders.base import IncrementalSpider
 
 _HTML_PER_PAGE = 10            # Discuz's default posts per page, until page 1 shows the site's own
@@ -57,7 +60,17 @@ class DiscuzSpider(IncrementalSpider):
 
     def _board_request(self, fid: int, page: int, api: bool):
         url = self._url(api, "forumdisplay", fid=fid, page=page)
-        return self.request(url, self.parse_board, meta=self._meta(api, fid=fid, list_page=page))
+        request = self.request(url, self.parse_board, meta=self._meta(api, fid=fid, list_page=page))
+        return request.replace(errback=self.on_api_error) if api else request
+
+    def on_api_error(self, failure):
+        """Standard Discuz! robots.txt files disallow /api/: then the HTML templates, not an error."""
+        meta = failure.request.meta
+        if failure.check(IgnoreRequest) and not failure.check(BlockedAddress, VerificationWall) and "fid" in meta:
+            self.state.stage_mark("discuz:mode", "html")
+            yield self._board_request(meta["fid"], meta["list_page"], False)
+            return
+        self.on_error(failure)
 
     # --- boards
     def _read(self, response: Response, api: bool, html_reader, api_reader):

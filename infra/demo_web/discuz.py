@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -49,8 +50,6 @@ def threads(p: Params) -> list[_Draft]:
 
 
 def _site(replies: list[DemoPost]) -> list[DemoPost]:
-    from dataclasses import replace
-
     return [replace(r, site=DISCUZ_SITE) for r in replies]
 
 
@@ -140,7 +139,8 @@ def forumdisplay(s, fid: str, page: int, now_s: float) -> Page:
     if fid == LOGIN_BOARD:
         return login_page()
     name = BOARDS[fid]
-    views, pages = _slice(board_views(s, fid, now_s), page, TPP)
+    every = board_views(s, fid, now_s)
+    views, pages = _slice(every, page, TPP)
     now = s.at(now_s)
     rows = []
     for i, v in enumerate(views):
@@ -166,7 +166,6 @@ def forumdisplay(s, fid: str, page: int, now_s: float) -> Page:
             + "".join(rows) + "</table></form></div></div>"
             + _pager(f"forum.php?mod=forumdisplay&amp;fid={fid}", page, pages))
     version = content_version("dz", fid, page, pages, [(v.thread.native_id, len(v.replies)) for v in views])
-    every = board_views(s, fid, now_s)
     return Page(_doc(name, body), CHARSET, version, max((v.last_at_s for v in every), default=-1e9))
 
 

@@ -59,12 +59,12 @@ class FakeProducer:
         self.closed = True
 
 
-async def serve_routes(routes: dict):
+async def serve_routes(routes: dict, robots_txt: str = "User-agent: *\n"):
     """Serve {path: async handler} on 127.0.0.1 (any port); returns (base URL, runner to clean up)."""
     from aiohttp import web
 
     async def robots(request):
-        return web.Response(text="User-agent: *\n")
+        return web.Response(text=robots_txt)
 
     app = web.Application()
     app.router.add_get("/robots.txt", robots)

@@ -112,6 +112,18 @@ def _thread_page(tid: int, page: int) -> str:
     return f'<html><body><span id="thread_subject">帖子{tid}</span>{"".join(floors)}{pager}</body></html>'
 
 
+async def crawl_site(tmp_path, routes: dict, boards: list[int], **serve):
+    """One crawl of demo-discuz pointed at an in-test site; returns (summary, factory, source)."""
+    url, runner = await serve_routes(routes, **serve)
+    try:
+        source = select_sources(["demo-discuz"], base_url=url)[0].model_copy(update={"boards": boards})
+        factory = FakeProducer.factory()
+        summary = await crawl_once([source], tmp_path, producer_factory=factory, reactorless=True)
+    finally:
+        await runner.cleanup()
+    return summary, factory, source
+
+
 async def test_huge_thread_and_looping_pager_are_bounded(tmp_path):
     hits: list[str] = []
 
@@ -121,13 +133,8 @@ async def test_huge_thread_and_looping_pager_are_bounded(tmp_path):
         body = _board_page(q["fid"]) if q["mod"] == "forumdisplay" else _thread_page(int(q["tid"]), int(q.get("page", "1")))
         return web.Response(text=body, content_type="text/html", charset="utf-8")
 
-    url, runner = await serve_routes({"/bbs/forum.php": forum})                       # no /bbs/api/...: 404, so the HTML templates
-    try:
-        source = select_sources(["demo-discuz"], base_url=url)[0].model_copy(update={"boards": [9]})
-        factory = FakeProducer.factory()
-        summary = await crawl_once([source], tmp_path, producer_factory=factory, reactorless=True)
-    finally:
-        await runner.cleanup()
+    # no /bbs/api/...: 404, so the HTML templates
+    summary, factory, source = await crawl_site(tmp_path, {"/bbs/forum.php": forum}, [9])
     limits = source.limits
     thread_pages = [h for h in hits if "viewthread" in h and "tid=1" in h]
     assert len(thread_pages) == limits.max_thread_pages                 # page 1 and the newest pages, not 500
@@ -149,13 +156,29 @@ async def test_a_verification_wall_backs_off_and_the_watchdog_says_so(tmp_path):
         return web.Response(text="<html><head><title>安全验证</title></head><body><div id='nc'>请拖动滑块</div></body></html>",
                             content_type="text/html")
 
-    url, runner = await serve_routes({"/bbs/forum.php": walled})
-    try:
-        source = select_sources(["demo-discuz"], base_url=url)[0].model_copy(update={"boards": list(range(1, 30))})
-        summary = await crawl_once([source], tmp_path, producer_factory=FakeProducer.factory(), reactorless=True)
-    finally:
-        await runner.cleanup()
+    summary, _factory, _source = await crawl_site(tmp_path, {"/bbs/forum.php": walled}, list(range(1, 30)))
     assert summary["pages_blocked"] >= 2 and summary["posts_new"] == 0
     assert len(hits) < 29                                  # it stopped asking instead of trying every board
     findings = Watchdog().observe("demo-discuz", summary["sources"]["demo-discuz"], START)
     assert [(f.rule, f.status) for f in findings] == [("source_blocked", "firing")]
+
+
+async def test_robots_txt_forbidding_the_api_means_the_html_templates(tmp_path):
+    hits: list[str] = []
+
+    async def forum(request):
+        hits.append(request.path)
+        q = request.query
+        body = _board_page(q["fid"]) if q["mod"] == "forumdisplay" else _thread_page(2, 1)
+        return web.Response(text=body, content_type="text/html", charset="utf-8")
+
+    async def api(request):
+        hits.append(request.path)
+        return web.json_response({"Variables": {}})
+
+    # what a standard Discuz! X3 robots.txt says about the API
+    summary, factory, _source = await crawl_site(tmp_path, {"/bbs/forum.php": forum, "/bbs/api/mobile/index.php": api},
+                                                 [9], robots_txt="User-agent: *\nDisallow: /bbs/api/\n")
+    assert "/bbs/api/mobile/index.php" not in hits and summary["errors"] == 0
+    assert "demo-discuz:2" in sent(factory)
+    assert CrawlState.for_source(tmp_path, "demo-discuz").mark("discuz:mode") == "html"
