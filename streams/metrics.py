@@ -6,7 +6,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
 OUTCOMES = {
     "validate": ("ok", "dead_letter"),
-    "dedup": ("unique", "duplicate"),
+    "dedup": ("unique", "edited", "duplicate"),
     "cluster": ("new", "repost", "duplicate", "replay"),
     "index": ("indexed", "failed"),
     "fanout": ("mentions",),
