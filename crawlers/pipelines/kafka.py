@@ -8,7 +8,9 @@ A field longer than posts.raw's schema allows (an author over 256 characters, a 
 crawl stays clean. A record Kafka refuses as too large (MessageSizeTooLargeError, in send() or
 from a broker whose own limit is lower, then at close) is that record's problem only: it goes to the dead-letter topic with the
 reason (counted as `posts_rejected`, which the watchdog reports), is marked seen like a
-delivered post, and the crawl goes on. Any other send failure means the broker is unreachable.
+delivered post, and the crawl goes on. (A broker's refusal is fatal to kafka-python's idempotent
+producer: posts in flight with it fail, are not marked seen and are sent again next crawl; the
+dead letter goes through a new producer.) Any other send failure means the broker is unreachable.
 
 Reads KAFKA_SERVERS, KAFKA_TOPIC, KAFKA_DLQ_TOPIC, KAFKA_API_VERSION ("3.9" or "auto"), KAFKA_LINGER_MS,
 KAFKA_FLUSH_TIMEOUT_S and KAFKA_PRODUCER_FACTORY (a callable(settings) -> producer; tests
@@ -177,10 +179,14 @@ class KafkaPipeline:
                 log.error("Kafka flush 超时 / flush failed: %s", exc.__class__.__name__)
             with self._lock:
                 too_large, self._too_large = self._too_large, []
-            for post_id, fp, key, value, exc in too_large:
-                self._sent -= 1              # replaced by its dead letter
-                await self._dead_letter(post_id, fp, key, value, exc)
             if too_large:
+                # a broker's refusal is fatal to an idempotent producer (its other batches are
+                # aborted, counted as failed and retried next crawl): the dead letters need a new one
+                await asyncio.to_thread(self.producer.close, 5)
+                self.producer, self._broken = await asyncio.to_thread(self.factory, self.settings), False
+                for post_id, fp, key, value, exc in too_large:
+                    self._sent -= 1              # replaced by its dead letter
+                    await self._dead_letter(post_id, fp, key, value, exc)
                 try:
                     await asyncio.to_thread(self.producer.flush, timeout)
                 except KafkaError as exc:
