@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from docx import Document
@@ -129,7 +129,7 @@ def test_daily_report_numbers_sections_and_docx(ns, tmp_path, monkeypatch):
     assert [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))] == [report.title, *SECTIONS]
 
 
-def test_empty_period_report(ns, tmp_path, monkeypatch):
+def test_empty_period_report(ns):
     settings, _ = ns
     report = run(lambda es: report_for(es, settings, report_period("daily", day=date(2020, 1, 2)), {}), settings)
     assert report.empty and "本期无重点舆情" in render_markdown(report)
