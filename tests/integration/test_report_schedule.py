@@ -1,0 +1,80 @@
+"""Scheduled daily reports against the real Elasticsearch node: delivered once per period across
+a scheduler restart, resent after a crash between archiving and sending, no miss. The duty
+channel is a fake vendor server (httpx.MockTransport) that counts what it receives."""
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from elasticsearch import AsyncElasticsearch
+
+from alerting.channels.factory import build_channels
+from alerting.rules import load_rules
+from indexer.reports.model import SHANGHAI
+from indexer.reports.scheduler import ReportScheduler
+from tests.integration.console_fixture import drop_namespace, fill_namespace
+
+RULES = """version: 1
+channels:
+  - {name: duty-hook, type: webhook, url: "http://hook.example/report"}
+default_route:
+  channels: [duty-hook]
+reports:
+  console_url: "http://console.example"
+"""
+
+
+@pytest.fixture(scope="module")
+def ns(live_stack, tmp_path_factory):
+    settings, _, _ = fill_namespace(live_stack.elasticsearch_url, tmp_path_factory.mktemp("schedule-state"))
+    try:
+        yield settings
+    finally:
+        drop_namespace(settings)
+
+
+def test_daily_report_once_per_day_across_restarts(ns, tmp_path):
+    settings = ns
+    path = tmp_path / "rules.yml"
+    path.write_text(RULES, encoding="utf-8")
+    rules = load_rules(path)
+    received, fail = [], {"on": False}
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        if fail["on"]:
+            return httpx.Response(503)
+        received.append(json.loads(request.content))
+        return httpx.Response(200, json={"ok": True})
+
+    async def scenario():
+        es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
+        client = httpx.AsyncClient(transport=httpx.MockTransport(vendor))
+
+        def fresh():      # a scheduler process starting up: nothing in memory
+            return ReportScheduler(es, settings, rules, build_channels(rules.spec.channels), client)
+
+        try:
+            day27 = datetime(2026, 11, 27, 8, 2, tzinfo=SHANGHAI)
+            assert await fresh().tick(day27) == ["daily:20261127T0800"]
+            assert await fresh().tick(day27 + timedelta(minutes=1)) == []           # restart: no duplicate
+            # a crash after archiving but before sending: the archive says undelivered
+            fail["on"] = True
+            day28 = datetime(2026, 11, 28, 8, 0, 30, tzinfo=SHANGHAI)
+            assert await fresh().tick(day28) == []                                   # channel down: retried later
+            fail["on"] = False
+            assert await fresh().tick(day28 + timedelta(minutes=5)) == ["daily:20261128T0800"]   # no miss
+            assert await fresh().tick(day28 + timedelta(hours=1)) == []
+            return await fresh().archive()
+        finally:
+            await client.aclose()
+            await es.close()
+
+    archive = asyncio.run(scenario())
+    assert [m["title"] for m in received] == ["重要舆情摘报（日报）", "重要舆情摘报（日报）"]
+    assert "本期共监测到相关信息 7 条" in received[0]["markdown"]       # the fixture's posts are on 11-26
+    assert received[0]["markdown"].endswith("[在控制台查看全文](http://console.example/#/reports)")
+    assert [(a["report_id"], a["channels"]) for a in archive] == [
+        ("daily:20261128T0800", ["duty-hook"]), ("daily:20261127T0800", ["duty-hook"])]
