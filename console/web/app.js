@@ -344,6 +344,18 @@ async function openReport(fmt) {
   }
 }
 
+async function showReports() {
+  show("reports");
+  const res = await getJson("/api/v1/reports");
+  $("report-archive").replaceChildren(...res.reports.map((r) => el("tr", {},
+    el("td", {}, fmtTime(r.period_end)), el("td", {}, r.title),
+    el("td", {}, r.delivered_at ? `${(r.channels || []).join("、")} ${fmtTime(r.delivered_at)}` : "未送达"),
+    el("td", {}, el("button", { type: "button", onclick: async () => {
+      const resp = await api(`/api/v1/reports/archive/${encodeURIComponent(r.report_id)}`);
+      $("report-frame").srcdoc = await resp.text();
+    } }, "打开")))));
+}
+
 $("report-form").addEventListener("submit", (ev) => { ev.preventDefault(); openReport("html"); });
 $("report-docx").addEventListener("click", () => openReport("docx"));
 
@@ -408,7 +420,7 @@ async function route() {
     else if (view === "cluster" && arg) await showCluster(decodeURIComponent(arg));
     else if (view === "alerts") await showAlerts();
     else if (view === "tokens") await showTokens();
-    else if (view === "reports") show("reports");
+    else if (view === "reports") await showReports();
     else if (view === "cases") await showCases();
     else if (view === "case" && arg) await showCase(decodeURIComponent(arg));
     else if (view === "handoff") await showHandoff();

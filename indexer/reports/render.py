@@ -27,7 +27,7 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
-def _lines(report: Report, esc: Callable[[str], str]) -> dict[str, list[str]]:
+def section_lines(report: Report, esc: Callable[[str], str]) -> dict[str, list[str]]:
     """Each section's sentences, crawled text already passed through `esc` (our own text is safe)."""
     ov = report.overview
     if ov.change is None:
@@ -57,7 +57,7 @@ def _lines(report: Report, esc: Callable[[str], str]) -> dict[str, list[str]]:
 
 def render_markdown(report: Report) -> str:
     out = [f"# {markdown(report.title)}", "", f"报送单位：{markdown(report.unit)}  ", f"报告时段：{_period(report)}", ""]
-    for heading, lines in _lines(report, markdown).items():
+    for heading, lines in section_lines(report, markdown).items():
         numbered = heading == SECTIONS[1] and report.events      # events carry their rank: "1. …"
         out += [f"## {heading}", "", *(line if numbered else f"- {line}" for line in lines), ""]
     out += [f"## {SECTIONS[4]}", ""]
@@ -74,7 +74,7 @@ def render_html(report: Report) -> str:
            f"<title>{html_text(report.title)}</title></head><body>",
            f"<h1>{html_text(report.title)}</h1>",
            f"<p>报送单位：{html_text(report.unit)}</p>", f"<p>报告时段：{_period(report)}</p>"]
-    for heading, lines in _lines(report, html_text).items():
+    for heading, lines in section_lines(report, html_text).items():
         out.append(f"<h2>{heading}</h2>")
         out += [f"<p>{line}</p>" for line in lines]
     out.append(f"<h2>{SECTIONS[4]}</h2><ul>")
@@ -93,7 +93,7 @@ def render_docx(report: Report) -> bytes:
     doc.add_heading(plain(report.title), level=0)
     doc.add_paragraph(f"报送单位：{plain(report.unit)}")
     doc.add_paragraph(f"报告时段：{_period(report)}")
-    for heading, lines in _lines(report, plain).items():
+    for heading, lines in section_lines(report, plain).items():
         doc.add_heading(heading, level=1)
         for line in lines:
             doc.add_paragraph(line)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from alerting.escape import markdown, safe_url, truncate_utf8
 from indexer.reports.model import SHANGHAI, Period, Report, report_period
-from indexer.reports.render import SECTIONS, _lines
+from indexer.reports.render import SECTIONS, section_lines
 
 CATCH_UP = timedelta(hours=6)
 SUMMARY_MAX_BYTES = 3500        # under every robot's limit (WeCom markdown: 4096 bytes)
@@ -37,7 +37,7 @@ def due_reports(now: datetime, spec, major_events) -> list[Period]:
 
 def summary_markdown(report: Report, link: str = "") -> str:
     """The duty channel's Markdown: title, period, overview and the top 3 events, console link."""
-    lines = _lines(report, markdown)
+    lines = section_lines(report, markdown)
     out = [f"### {markdown(report.title)}", f"{markdown(report.unit)} · "
            f"{report.period.start.astimezone(SHANGHAI):%m-%d %H:%M} 至 {report.period.end.astimezone(SHANGHAI):%m-%d %H:%M}", ""]
     out += [f"- {line}" for line in lines[SECTIONS[0]]]

@@ -15,7 +15,8 @@ from alerting.channels.factory import build_channels
 from alerting.rules import load_rules
 from indexer.reports.model import SHANGHAI
 from indexer.reports.scheduler import ReportScheduler
-from tests.integration.console_fixture import drop_namespace, fill_namespace
+from console.app import create_app
+from tests.integration.console_fixture import drop_namespace, fill_namespace, make_token
 
 RULES = """version: 1
 channels:
@@ -78,3 +79,24 @@ def test_daily_report_once_per_day_across_restarts(ns, tmp_path):
     assert received[0]["markdown"].endswith("[在控制台查看全文](http://console.example/#/reports)")
     assert [(a["report_id"], a["channels"]) for a in archive] == [
         ("daily:20261128T0800", ["duty-hook"]), ("daily:20261127T0800", ["duty-hook"])]
+
+
+def test_console_lists_and_opens_archived_reports(ns):
+    settings = ns      # after the test above archived two daily reports in this namespace
+    token = make_token(settings, "viewer")
+    app = create_app(settings)
+
+    async def scenario():
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://console",
+                headers={"Authorization": f"Bearer {token}"}) as client:
+            listed = (await client.get("/api/v1/reports")).json()["reports"]
+            page = await client.get("/api/v1/reports/archive/daily:20261127T0800")
+            missing = await client.get("/api/v1/reports/archive/daily:20200101T0800")
+            return listed, page, missing
+
+    listed, page, missing = asyncio.run(scenario())
+    assert [r["report_id"] for r in listed] == ["daily:20261128T0800", "daily:20261127T0800"]
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<h2>一、总体态势</h2>" in page.text and "本期共监测到相关信息 7 条" in page.text
+    assert missing.status_code == 404
