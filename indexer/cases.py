@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from elasticsearch import ConflictError, NotFoundError
 
+from indexer.console import SHANGHAI
 from indexer.queries import SearchRequest, build_query
 
 CASES_ALIAS = "cases"
@@ -97,6 +98,7 @@ def alert_posts_query(alert: dict, size: int = MAX_POSTS) -> dict:
 
 
 def event_posts_query(subject: str, since: datetime, until: datetime, size: int = MAX_POSTS) -> dict:
+    since, until = (t if t.tzinfo else t.replace(tzinfo=SHANGHAI) for t in (since, until))    # naive = Beijing time
     if until <= since:
         raise CaseError("an event's until must be after its since")
     if until - since > timedelta(days=31):

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from indexer.console import SHANGHAI
+
 PERIODS = {"daily": ("日报", timedelta(days=1)), "weekly": ("周报", timedelta(days=7)),
            "shift": ("交班报", timedelta(hours=12))}
 REPORT_HOUR = 8
 SHIFT_HOURS = (8, 20)
 SENTIMENT_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+ALERT_STATUS_ZH = {"firing": "告警", "resolved": "已恢复", "failed": "发送失败"}
 MAX_EVENTS = 10
 MAX_NEW_TOPICS = 10
 
@@ -107,6 +108,7 @@ class AlertLine:
     subject: str
     rule: str
     severity: str
+    status: str              # firing / resolved / failed (the alert history's status)
     count: int
     negative_share: float
     acked_by: str | None     # None: not acknowledged
@@ -158,7 +160,7 @@ def build_report(data: dict, period: Period, settings) -> Report:
                                sites=tuple(sorted(story["sites"])), sentiments=sentiments,
                                status=data.get("case_status", {}).get(story["cluster_id"], "未立档")))
     alerts = tuple(AlertLine(fired_at=_parse(a["fired_at"]), subject=a["subject"], rule=a.get("rule", ""),
-                             severity=a.get("severity", ""), count=int(a.get("count", 0)),
+                             severity=a.get("severity", ""), status=a.get("status", ""), count=int(a.get("count", 0)),
                              negative_share=float(a.get("negative_share", 0.0)),
                              acked_by=(a.get("ack") or {}).get("by") if a.get("ack") else None)
                    for a in sorted(data["alerts"], key=lambda a: (a["fired_at"], a["alert_id"])))

@@ -9,7 +9,7 @@ import io
 from collections.abc import Callable
 
 from alerting.escape import html_text, markdown, plain, safe_url
-from indexer.reports.model import SENTIMENT_ZH, SHANGHAI, Report
+from indexer.reports.model import ALERT_STATUS_ZH, SENTIMENT_ZH, SHANGHAI, Report
 
 SECTIONS = ("一、总体态势", "二、重点舆情", "三、预警情况", "四、新出现的话题", "附：原文链接")
 TIME = "%Y-%m-%d %H:%M"
@@ -44,7 +44,8 @@ def section_lines(report: Report, esc: Callable[[str], str]) -> dict[str, list[s
         events.append(f"{e.rank}. {esc(e.title)}：首发于 {esc(e.first_site)}（{_when(e.first_at)}），"
                       f"共 {e.posts} 条，转载 {e.reposts} 条，涉及站点 {len(e.sites)} 个（{'、'.join(esc(s) for s in e.sites)}）；"
                       f"倾向：{senti}；处置状态：{e.status}。")
-    alerts = [f"{_when(a.fired_at)} {esc(a.subject)}（{esc(a.rule)}/{esc(a.severity)}）：{a.count} 条，负面 {_pct(a.negative_share)}，"
+    alerts = [f"{_when(a.fired_at)} {esc(a.subject)}（{esc(a.rule)}/{esc(a.severity)}，{ALERT_STATUS_ZH.get(a.status, esc(a.status))}）："
+              f"{a.count} 条，负面 {_pct(a.negative_share)}，"
               + (f"已确认（{esc(a.acked_by)}）" if a.acked_by else "未确认") for a in report.alerts]
     topics = []
     if report.new_subjects:

@@ -170,3 +170,20 @@ def test_api_cases_conflict_is_409_and_handoff_lists_open_cases(ns):
             assert Document(io.BytesIO(docx.content)).paragraphs[0].text == "重要舆情摘报（日报）"
 
     asyncio.run(scenario())
+
+
+def test_case_cli_open_note_status_list_show(ns, capsys):
+    settings, _ = ns
+    ns_args = ["--namespace", settings.namespace]
+    assert main([*ns_args, "case", "--by", "赵六", "open", "--subject", "柳河乡", "--since", "2026-11-26T12:00",
+                 "--until", "2026-11-26T13:00", "--title", "柳河乡修路"]) == 0
+    case_id = capsys.readouterr().out.split()[3]     # "已立档 / opened C20261130-abc123 (1 条存证)"
+    assert main([*ns_args, "case", "--by", "赵六", "note", case_id, "已转交交通部门"]) == 0
+    assert main([*ns_args, "case", "--by", "赵六", "status", case_id, "已处置", "--owner", "赵六"]) == 0
+    assert main([*ns_args, "case", "list", "--status", "已处置"]) == 0
+    assert main([*ns_args, "case", "show", case_id]) == 0
+    out = capsys.readouterr().out
+    assert f"{case_id}  [已处置]" in out and "赵六: 已转交交通部门" in out and "状态：新发现 → 已处置；负责人：赵六" in out
+    assert "county-news  柳河乡修路通知  http://county-news.example/t/5" in out      # the frozen post
+    assert main([*ns_args, "case", "status", "C-none", "已归档"]) == 1
+    assert "no such case: C-none" in capsys.readouterr().err

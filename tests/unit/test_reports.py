@@ -31,9 +31,9 @@ def data(**over) -> dict:
         "subjects": [("青石镇", 9), ("柳河乡", 2)], "previous_subjects": [("青石镇", 5)],
         "keywords": [("异味", 4), ("菜价", 1)], "previous_keywords": [("菜价", 2)],
         "alerts": [{"alert_id": "x:2", "fired_at": "2026-11-26T04:00:00+00:00", "subject": "青石镇", "rule": "surge",
-                    "severity": "warning", "count": 5, "negative_share": 0.8, "ack": {"by": "张三"}},
+                    "severity": "warning", "status": "firing", "count": 5, "negative_share": 0.8, "ack": {"by": "张三"}},
                    {"alert_id": "x:1", "fired_at": "2026-11-26T04:00:00+00:00", "subject": HOSTILE, "rule": "surge",
-                    "severity": "critical", "count": 7, "negative_share": 0.5, "ack": None}],
+                    "severity": "critical", "status": "resolved", "count": 7, "negative_share": 0.5, "ack": None}],
         "case_status": {"a": "跟踪中"},
     }
     return {**base, **over}
@@ -74,7 +74,7 @@ def test_markdown_escapes_hostile_text_and_drops_bad_links():
     assert "＜script＞" in md and "［点我］" in md
     assert "- [2. 甲事件](http://bbs.example/1)" in md
     assert "较上一周期（8 条）增加 50.0%" in md and "负面信息 3 条，占 25.0%" in md
-    assert "- 2026-11-26 12:00 ＜script＞" in md and "- 2026-11-26 12:00 青石镇（surge/warning）：5 条，负面 80.0%，已确认（张三）" in md
+    assert "- 2026-11-26 12:00 ＜script＞" in md and "- 2026-11-26 12:00 青石镇（surge/warning，告警）：5 条，负面 80.0%，已确认（张三）" in md
     assert md == render_markdown(build_report(data(), PERIOD, SETTINGS))      # deterministic
 
 
