@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from elasticsearch import ConflictError, NotFoundError
+from prometheus_client import REGISTRY, CollectorRegistry, Counter
 
 from indexer.reports.gather import report_for
 from indexer.reports.model import Period
@@ -23,9 +24,15 @@ REPORTS_ALIAS = "reports"
 SEND_TIMEOUT_S = 10.0
 
 
+def report_messages_counter(registry: CollectorRegistry = REGISTRY) -> Counter:
+    return Counter("shaobing_reports_messages_total", "Scheduled report messages sent to duty channels, by period "
+                   "kind (daily/shift) and outcome (delivered/failed).", ["kind", "outcome"], registry=registry)
+
+
 class ReportScheduler:
-    def __init__(self, es, settings, rules, channels: dict, client, acks=lambda: {}):
+    def __init__(self, es, settings, rules, channels: dict, client, acks=lambda: {}, messages: Counter | None = None):
         self.es, self.settings, self.rules, self.channels, self.client, self.acks = es, settings, rules, channels, client, acks
+        self.messages = messages
         self.index = settings.alias(REPORTS_ALIAS)
         spec = rules.spec.reports
         self.targets = spec.channels or rules.spec.default_route.channels
@@ -76,6 +83,8 @@ class ReportScheduler:
                 continue
             outcome = await channel.send(payload, client=self.client, now=now, timeout_s=SEND_TIMEOUT_S)
             (ok if outcome.ok else failed).append(name)
+            if self.messages is not None:
+                self.messages.labels(kind=doc["kind"], outcome="delivered" if outcome.ok else "failed").inc()
             if not outcome.ok:
                 log.warning("report %s to %s failed: %s", doc["report_id"], name, outcome.reason)
         return ok, failed

@@ -16,6 +16,8 @@ def register(sub) -> None:
     p = sub.add_parser("report-schedule", help="定时摘报 / send scheduled reports to the duty channels")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.add_argument("--every", type=float, default=60.0, help="seconds between passes (default 60)")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve /metrics on this port (default: none with --once, else Settings.metrics_port)")
     p.set_defaults(func=run)
 
 
@@ -25,13 +27,25 @@ async def _loop(args, settings, rules) -> None:
 
     from alerting.channels.factory import build_channels
     from console.duty import Duty
-    from indexer.reports.scheduler import ReportScheduler
+    from indexer.reports.scheduler import ReportScheduler, report_messages_counter
 
+    messages = None
+    if not args.once or args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+        try:
+            server, _thread = start_http_server(port, addr="127.0.0.1")
+            print(f"指标 / metrics: http://127.0.0.1:{server.server_port}/metrics", file=sys.stderr, flush=True)
+        except OSError as exc:
+            print(f"警告 / warning: metrics port {port} unavailable ({exc.strerror}); pass --metrics-port",
+                  file=sys.stderr)
+        messages = report_messages_counter()
     es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
     async with httpx.AsyncClient() as client:
         try:
             scheduler = ReportScheduler(es, settings, rules, build_channels(rules.spec.channels), client,
-                                        acks=Duty(settings).acks)
+                                        acks=Duty(settings).acks, messages=messages)
             while True:
                 try:
                     for rid in await scheduler.tick(datetime.now(timezone.utc)):

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from elasticsearch import AsyncElasticsearch
+from prometheus_client import CollectorRegistry
 
 from alerting.channels.factory import build_channels
 from alerting.rules import load_rules
-from indexer.reports.model import SHANGHAI
-from indexer.reports.scheduler import ReportScheduler
 from console.app import create_app
+from indexer.reports.model import SHANGHAI
+from indexer.reports.scheduler import ReportScheduler, report_messages_counter
 from tests.integration.console_fixture import drop_namespace, fill_namespace, make_token
 
 RULES = """version: 1
@@ -43,6 +44,8 @@ def test_daily_report_once_per_day_across_restarts(ns, tmp_path):
     path.write_text(RULES, encoding="utf-8")
     rules = load_rules(path)
     received, fail = [], {"on": False}
+    registry = CollectorRegistry()
+    messages = report_messages_counter(registry)
 
     def vendor(request: httpx.Request) -> httpx.Response:
         if fail["on"]:
@@ -55,7 +58,7 @@ def test_daily_report_once_per_day_across_restarts(ns, tmp_path):
         client = httpx.AsyncClient(transport=httpx.MockTransport(vendor))
 
         def fresh():      # a scheduler process starting up: nothing in memory
-            return ReportScheduler(es, settings, rules, build_channels(rules.spec.channels), client)
+            return ReportScheduler(es, settings, rules, build_channels(rules.spec.channels), client, messages=messages)
 
         try:
             day27 = datetime(2026, 11, 27, 8, 2, tzinfo=SHANGHAI)
@@ -77,6 +80,8 @@ def test_daily_report_once_per_day_across_restarts(ns, tmp_path):
     assert [m["title"] for m in received] == ["重要舆情摘报（日报）", "重要舆情摘报（日报）"]
     assert "本期共监测到相关信息 7 条" in received[0]["markdown"]       # the fixture's posts are on 11-26
     assert received[0]["markdown"].endswith("[在控制台查看全文](http://console.example/#/reports)")
+    assert [registry.get_sample_value("shaobing_reports_messages_total", {"kind": "daily", "outcome": outcome})
+            for outcome in ("delivered", "failed")] == [2.0, 1.0]
     assert [(a["report_id"], a["channels"]) for a in archive] == [
         ("daily:20261128T0800", ["duty-hook"]), ("daily:20261127T0800", ["duty-hook"])]
 
