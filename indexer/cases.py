@@ -149,6 +149,8 @@ class CaseStore:
             source = {"kind": "posts", "ref": ",".join(ids[:20])}
         if not posts:
             raise CaseError("nothing to freeze: no posts matched")
+        if not await self.es.indices.exists_alias(name=self.index):     # never let a write create an unmapped index
+            raise CaseError(f"index {self.index} is missing: run `shaobing stack up` (it applies the index templates)")
         case = new_case(title=title or posts[0].get("title") or "舆情档案", subjects=subjects, posts=posts, source=source,
                         owner=owner, by=by, now=now)
         await self.es.index(index=self.index, id=case["case_id"], document=case, op_type="create", refresh="wait_for")

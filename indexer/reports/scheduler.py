@@ -29,6 +29,10 @@ def report_messages_counter(registry: CollectorRegistry = REGISTRY) -> Counter:
                    "kind (daily/shift) and outcome (delivered/failed).", ["kind", "outcome"], registry=registry)
 
 
+class MissingArchive(RuntimeError):
+    """The namespace's reports index does not exist (templates not applied)."""
+
+
 class ReportScheduler:
     def __init__(self, es, settings, rules, channels: dict, client, acks=lambda: {}, messages: Counter | None = None):
         self.es, self.settings, self.rules, self.channels, self.client, self.acks = es, settings, rules, channels, client, acks
@@ -39,6 +43,9 @@ class ReportScheduler:
 
     async def tick(self, now: datetime) -> list[str]:
         """Send every due, undelivered report; returns the ids delivered by this call."""
+        due = due_reports(now, self.rules.spec.reports, self.rules.spec.major_events)
+        if due and not await self.es.indices.exists_alias(name=self.index):   # a write would make an unmapped index
+            raise MissingArchive(f"index {self.index} is missing: run `shaobing stack up` (it applies the index templates)")
         sent = []
         for period in due_reports(now, self.rules.spec.reports, self.rules.spec.major_events):
             if await self._run(period, now):

@@ -21,25 +21,19 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-async def _loop(args, settings, rules) -> None:
+async def _loop(args, settings, rules) -> int:
     import httpx
     from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
     from alerting.channels.factory import build_channels
     from console.duty import Duty
-    from indexer.reports.scheduler import ReportScheduler, report_messages_counter
+    from indexer.reports.scheduler import MissingArchive, ReportScheduler, report_messages_counter
 
     messages = None
     if not args.once or args.metrics_port is not None:
-        from prometheus_client import start_http_server
+        from shaobing.metrics_http import serve_metrics
 
-        port = settings.metrics_port if args.metrics_port is None else args.metrics_port
-        try:
-            server, _thread = start_http_server(port, addr="127.0.0.1")
-            print(f"指标 / metrics: http://127.0.0.1:{server.server_port}/metrics", file=sys.stderr, flush=True)
-        except OSError as exc:
-            print(f"警告 / warning: metrics port {port} unavailable ({exc.strerror}); pass --metrics-port",
-                  file=sys.stderr)
+        serve_metrics(settings.metrics_port if args.metrics_port is None else args.metrics_port)
         messages = report_messages_counter()
     es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
     async with httpx.AsyncClient() as client:
@@ -50,10 +44,15 @@ async def _loop(args, settings, rules) -> None:
                 try:
                     for rid in await scheduler.tick(datetime.now(timezone.utc)):
                         print(f"已发送 / sent {rid}", flush=True)
-                except (ApiError, TransportError) as exc:
+                    failed = False
+                except MissingArchive as exc:
+                    log.error("%s", exc)
+                    failed = True
+                except (ApiError, TransportError) as exc:      # the class only: its text may hold the URL
                     log.warning("report pass failed (%s); next pass in %.0fs", exc.__class__.__name__, args.every)
+                    failed = True
                 if args.once:
-                    return
+                    return 1 if failed else 0
                 await asyncio.sleep(args.every)
         finally:
             await es.close()
@@ -68,5 +67,4 @@ def run(args, settings) -> int:
     except (AlertingError, ValueError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(_loop(args, settings, rules))
-    return 0
+    return asyncio.run(_loop(args, settings, rules))
