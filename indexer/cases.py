@@ -39,7 +39,8 @@ class CaseConflict(Exception):
     """The case changed since it was read: reload and edit again."""
 
     def __init__(self, case_id: str):
-        super().__init__(f"档案 {case_id} 已被他人修改，请刷新后重试 / case {case_id} was changed by someone else; reload it")
+        super().__init__(f"档案 {case_id} 已被他人修改，请刷新后重试 / "
+                         f"case {case_id} was changed by someone else; reload it")
         self.case_id = case_id
 
 
@@ -140,7 +141,10 @@ class CaseStore:
             title = title or subject
         else:
             ids = list(dict.fromkeys(post_ids or []))[:MAX_POSTS]
-            docs = (await self.es.mget(index=self.posts, ids=ids, source_includes=list(FROZEN_FIELDS) + ["subjects"])).body["docs"] if ids else []
+            docs = []
+            if ids:
+                resp = await self.es.mget(index=self.posts, ids=ids, source_includes=[*FROZEN_FIELDS, "subjects"])
+                docs = resp.body["docs"]
             posts = [d["_source"] for d in docs if d.get("found")]
             missing = sorted(set(ids) - {p["post_id"] for p in posts})
             if missing:

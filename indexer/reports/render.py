@@ -41,10 +41,12 @@ def section_lines(report: Report, esc: Callable[[str], str]) -> dict[str, list[s
     events = []
     for e in report.events:
         senti = "，".join(f"{SENTIMENT_ZH.get(k, esc(k))} {n}" for k, n in e.sentiments)
+        sites = "、".join(esc(s) for s in e.sites)
         events.append(f"{e.rank}. {esc(e.title)}：首发于 {esc(e.first_site)}（{_when(e.first_at)}），"
-                      f"共 {e.posts} 条，转载 {e.reposts} 条，涉及站点 {len(e.sites)} 个（{'、'.join(esc(s) for s in e.sites)}）；"
+                      f"共 {e.posts} 条，转载 {e.reposts} 条，涉及站点 {len(e.sites)} 个（{sites}）；"
                       f"倾向：{senti}；处置状态：{e.status}。")
-    alerts = [f"{_when(a.fired_at)} {esc(a.subject)}（{esc(a.rule)}/{esc(a.severity)}，{ALERT_STATUS_ZH.get(a.status, esc(a.status))}）："
+    alerts = [f"{_when(a.fired_at)} {esc(a.subject)}（{esc(a.rule)}/{esc(a.severity)}，"
+              f"{ALERT_STATUS_ZH.get(a.status, esc(a.status))}）："
               f"{a.count} 条，负面 {_pct(a.negative_share)}，"
               + (f"已确认（{esc(a.acked_by)}）" if a.acked_by else "未确认") for a in report.alerts]
     topics = []
