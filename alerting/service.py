@@ -4,6 +4,7 @@
     alerter = build_alerter(rules, settings)
     results = await alerter.handle(surge, table, now=now)   # table: Faust table keyed by subject
     results = await alerter.tick(table, now=now)            # timers: repeats, resolve, acks, escalation
+    # neither waits for a channel: results are the deliveries that finished since the last call
 
 `table` is any mutable mapping subject -> state dict (a Faust table in the worker, a dict in tests).
 Reads Settings.state_dir (silences and acks: <state_dir>/alerting/control.json) and, through
@@ -42,6 +43,11 @@ class Alerter:
     async def tick(self, table, *, now: datetime) -> list[DeliveryResult]:
         self._store.table = table
         return await self.dispatcher.tick(now=now)
+
+    async def settle(self, table) -> list[DeliveryResult]:
+        """Wait for the deliveries in flight and record them (tests, shutdown; the worker just ticks)."""
+        self._store.table = table
+        return await self.dispatcher.settle()
 
 
 def control_path(settings) -> Path:

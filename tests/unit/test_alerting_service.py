@@ -14,7 +14,7 @@ from alerting.delivery import Deliverer, RetryPolicy
 from alerting.metrics import AlertingMetrics
 from alerting.rules import load_rules
 from alerting.service import build_alerter, link_signer
-from tests.fakes.alerts import surge
+from tests.fakes.alerts import Settled, surge
 from tests.fakes.clock import FakeClock
 from tests.fakes.vendors import FakeDingTalk, FakeWeCom
 
@@ -74,7 +74,7 @@ async def env(clock, tmp_path):
     def alerter(rules):
         metrics = AlertingMetrics(CollectorRegistry())
         deliverer = Deliverer(client, metrics, policy=RetryPolicy(deadline_s=20), clock=clock, sleep=clock.sleep)
-        return build_alerter(rules, metrics=metrics, deliverer=deliverer, control=control)
+        return Settled(build_alerter(rules, metrics=metrics, deliverer=deliverer, control=control))
 
     yield make, alerter, ding, wecom, control
     await client.aclose()
