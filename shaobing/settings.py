@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     watchlist_file: Path | None = Field(None, description="watch-list YAML; empty = the packaged defaults")
     index_batch_size: int = Field(500, ge=1, le=10_000)
     index_batch_s: float = Field(1.0, gt=0)
+    index_batch_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
+                                   description="max NDJSON bytes per bulk request (under http.max_content_length)")
 
     # --- processes
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")

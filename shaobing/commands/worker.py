@@ -30,7 +30,9 @@ def run(args, settings) -> int:
     port = server.server_address[1]
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
     print(f"METRICS_PORT={port}", flush=True)
-    wire(topo, resources=resources, rules=rules, sink=PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts")),
+    sink = PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
+                    max_bytes=settings.index_batch_bytes)
+    wire(topo, resources=resources, rules=rules, sink=sink,
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s)
     worker = faust.Worker(topo.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
