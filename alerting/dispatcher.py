@@ -27,7 +27,7 @@ from alerting.routing import Router
 from alerting.state import StateStore
 from streams.records import Surge
 
-LinkMaker = Callable[[Alert, datetime], AlertLinks]
+LinkMaker = Callable[[Alert, datetime, str], AlertLinks]      # (alert, now, episode started)
 Held = dict[tuple, tuple[str, lifecycle.Batch]]
 
 
@@ -53,12 +53,14 @@ class Dispatcher:
     async def dispatch(self, surge: Surge, *, now: datetime) -> list[DeliveryResult]:
         """Fold one surge (firing or resolved) into the lifecycle and send what is due for its subject."""
         alert = Alert.from_surge(surge)
-        if self.links:
-            alert = alert.model_copy(update={"links": self.links(alert, now)})
         route = self.router_at(now).route(alert)
         async with self._lock:
             results = self._record_finished()
             state, what = lifecycle.record(self.store.load(surge.subject), alert, route, now)
+            entry = state["alerts"].get(alert.dedup_key)
+            if self.links and entry is not None:
+                # ack / silence links name the episode, so an old link cannot ack a new episode
+                entry["alert"]["links"] = self.links(alert, now, entry["started"]).model_dump(mode="json")
             if what == "updated":
                 self.metrics.suppressed.labels(reason="dedup").inc()
             self.store.save(surge.subject, state)
@@ -78,7 +80,8 @@ class Dispatcher:
                 state = lifecycle.expire(original, now, self.router_at(now).by_name)
                 for key, ack in acks.items():
                     if ack["subject"] == shard:
-                        state, _ = lifecycle.acknowledge(state, key, datetime.fromisoformat(ack["at"]), ack["by"])
+                        state, _ = lifecycle.acknowledge(state, key, datetime.fromisoformat(ack["at"]), ack["by"],
+                                                         episode=ack.get("episode", ""))
                 self._save_if_changed(shard, original, state)
                 self._flush(shard, state, now)
                 current = self.store.load(shard) or lifecycle.empty()

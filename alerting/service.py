@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 
 from alerting.channels.factory import build_channels
-from alerting.control import ControlStore, silence_matches
+from alerting.control import ControlStore, FileControlStore, silence_matches
 from alerting.delivery import Deliverer, DeliveryResult, RetryPolicy
 from alerting.dispatcher import Dispatcher
+from alerting.errors import AlertingError
 from alerting.links import LinkSigner
 from alerting.metrics import AlertingMetrics, default_metrics
 from alerting.ratelimit import limiter_for
@@ -29,7 +30,7 @@ from alerting.rules import Rules, load_rules
 from alerting.state import MappingStore
 from streams.records import Surge
 
-__all__ = ["Alerter", "build_alerter", "load_rules", "control_path", "link_signer"]
+__all__ = ["Alerter", "build_alerter", "load_rules", "control_path", "control_store", "api_token", "link_signer"]
 
 
 class Alerter:
@@ -54,6 +55,25 @@ def control_path(settings) -> Path:
     return Path(settings.state_dir) / "alerting" / "control.json"
 
 
+def control_store(settings) -> ControlStore:
+    return FileControlStore(control_path(settings))
+
+
+def api_token(settings) -> str:
+    """The silences API token (Settings.alerts_api_token_file), registered as a secret; '' = closed."""
+    path = settings.alerts_api_token_file
+    if not path:
+        return ""
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise AlertingError(f"SHAOBING_ALERTS_API_TOKEN_FILE {path}: cannot read ({exc.strerror})") from None
+    if len(token) < 16:
+        raise AlertingError(f"SHAOBING_ALERTS_API_TOKEN_FILE {path}: the token must have at least 16 characters")
+    protect(token)
+    return token
+
+
 def link_signer(rules: Rules) -> LinkSigner:
     spec = rules.spec.links
     secret = spec.ack_secret
@@ -75,7 +95,7 @@ def build_alerter(rules: Rules, settings=None, *, client: httpx.AsyncClient | No
     metrics = metrics or default_metrics()
     channels = build_channels(rules.spec.channels)
     if control is None and settings is not None:
-        control = ControlStore(control_path(settings))
+        control = control_store(settings)
     deliverer = deliverer or Deliverer(client or httpx.AsyncClient(), metrics, policy=retry_policy(rules))
     per_minute = {c.name: c.per_minute for c in rules.spec.channels}
     limiters = {name: lim for name, ch in channels.items()

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     index_batch_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
                                    description="max NDJSON bytes per bulk request (under http.max_content_length)")
 
+    # --- alerting HTTP server (`shaobing alerts serve`): a file holding the bearer token that the
+    # silences API (/api/silences) requires; unset = the API is closed (links still work)
+    alerts_api_token_file: Path | None = None
+
     # --- processes
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")
     log_level: str = "INFO"

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from alerting.channels.factory import build_channel
-from alerting.control import ControlStore
+from alerting.control import FileControlStore
 from alerting.delivery import Deliverer, RetryPolicy
 from alerting.errors import AlertingError
 from alerting.metrics import AlertingMetrics
@@ -79,7 +79,7 @@ async def test_no_secret_leaks_anywhere(world, caplog):
     async with httpx.AsyncClient() as client:
         deliverer = Deliverer(client, metrics, policy=RetryPolicy(deadline_s=3), clock=clock, sleep=clock.sleep)
         alerter = Settled(build_alerter(rules, metrics=metrics, deliverer=deliverer,
-                                        control=ControlStore(tmp_path / "c.json")))
+                                        control=FileControlStore(tmp_path / "c.json")))
         results = await alerter.handle(surge(), table, now=clock())
         results += await alerter.tick(table, now=clock.advance(400))
     outcomes = {r.channel: r.ok for r in results}
