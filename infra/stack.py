@@ -26,14 +26,15 @@ class NodeStatus:
     detail: str
 
 
-def kafka_healthy(servers: str, timeout_s: float = 3.0) -> tuple[bool, str]:
-    """The broker answers a metadata request."""
+def kafka_healthy(servers: str, timeout_s: float = 3.0, options: dict | None = None) -> tuple[bool, str]:
+    """The broker answers a metadata request. `options`: TLS / SASL (shaobing.connections)."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
     try:
         admin = KafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=int(timeout_s * 1000),
-                                 bootstrap_timeout_ms=int(timeout_s * 1000), client_id="shaobing-stack")
+                                 bootstrap_timeout_ms=int(timeout_s * 1000), client_id="shaobing-stack",
+                                 **(options or {}))
     except (KafkaError, OSError, ValueError) as exc:
         return False, f"no metadata: {exc.__class__.__name__}"
     try:
@@ -74,9 +75,9 @@ def _wait_healthy(node: Node, proc, check, timeout_s: float) -> None:
                      f"Last log lines:\n{node.log_tail()}")
 
 
-def create_topics(servers: str, name_of=lambda name: name) -> list[str]:
+def create_topics(servers: str, name_of=lambda name: name, *, options: dict | None = None) -> list[str]:
     """Create every topic in streams.topics that is missing (names through `name_of`, for a
-    namespace). Returns the names created."""
+    namespace). Returns the names created. `options`: TLS / SASL (shaobing.connections)."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -84,7 +85,7 @@ def create_topics(servers: str, name_of=lambda name: name) -> list[str]:
     from streams.topics import ALL_TOPICS, topic_config
 
     try:
-        admin = KafkaAdminClient(bootstrap_servers=servers, client_id="shaobing-stack")
+        admin = KafkaAdminClient(bootstrap_servers=servers, client_id="shaobing-stack", **(options or {}))
     except KafkaError as exc:
         raise StackError(f"cannot reach Kafka at {servers} to create topics: {exc}") from exc
     try:
@@ -109,16 +110,17 @@ def create_topics(servers: str, name_of=lambda name: name) -> list[str]:
         admin.close()
 
 
-def apply_index_templates(url: str, alias_of=lambda name: name) -> list[str]:
+def apply_index_templates(url: str, alias_of=lambda name: name, options: dict | None = None) -> list[str]:
     from elasticsearch import ApiError, Elasticsearch, TransportError
 
     from indexer.templates import apply_templates
+    from shaobing.connections import redact_url, redact_urls
 
     try:
-        with Elasticsearch(url, request_timeout=30) as es:
+        with Elasticsearch(url, request_timeout=30, **(options or {})) as es:
             return apply_templates(es, alias_of)
     except (ApiError, TransportError) as exc:
-        raise StackError(f"applying the index templates to {url} failed: {exc}") from exc
+        raise StackError(f"applying the index templates to {redact_url(url)} failed: {redact_urls(str(exc))}") from None
 
 
 class Stack:
@@ -172,7 +174,7 @@ class Stack:
                     node.stop(timeout=20)
             raise
         self._provision(echo)
-        echo("stack up: Kafka " + self.settings.kafka_servers + ", Elasticsearch " + self.settings.elasticsearch_url)
+        echo("stack up: Kafka " + self.settings.kafka_servers + ", Elasticsearch " + self.settings.es_url_display)
         return False
 
     def _provision(self, echo) -> None:
@@ -187,10 +189,12 @@ class Stack:
 
 def provision(settings: Settings, echo=print) -> None:
     """Create the topics and indices of settings.namespace (idempotent); works on any cluster."""
-    created = create_topics(settings.kafka_servers, settings.topic)
+    from shaobing.connections import es_options, kafka_python_options
+
+    created = create_topics(settings.kafka_servers, settings.topic, options=kafka_python_options(settings))
     if created:
         echo("created topics: " + ", ".join(created))
-    indices = apply_index_templates(settings.elasticsearch_url, settings.alias)
+    indices = apply_index_templates(settings.elasticsearch_url, settings.alias, es_options(settings))
     if indices:
         echo("created indices: " + ", ".join(indices))
 

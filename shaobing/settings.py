@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,7 +24,17 @@ class Settings(BaseSettings):
 
     # --- where the services are (point these at existing clusters to skip the local stack)
     kafka_bootstrap: str = Field("", description="host:port[,host:port]; empty = the local stack")
-    es_url: str = Field("", description="http(s)://host:port; empty = the local stack")
+    es_url: str = Field("", repr=False, description="http(s)://host:port; empty = the local stack; "
+                        "may carry user:password@, which is never printed (shaobing.connections.redact_url)")
+
+    # --- securing the connections to your own clusters (shaobing.connections passes them on)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password_file: Path | None = Field(None, description="a file holding the SASL password")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle (PEM) that signed the brokers' certificates")
+    es_api_key_file: Path | None = Field(None, description="a file holding an Elasticsearch API key (base64 id:key)")
+    es_ca_certs: Path | None = Field(None, description="CA bundle (PEM) for an https:// Elasticsearch")
 
     # --- the local stack (`shaobing stack up`)
     cache_dir: Path = Field(default_factory=lambda: _default_root("cache"))
@@ -75,8 +86,24 @@ class Settings(BaseSettings):
     def _check_es_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} must start with http:// or https://")
+            from shaobing.connections import redact_url
+
+            raise ValueError(f"{redact_url(value)!r} must start with http:// or https://")
         return value
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL_") and not (self.kafka_sasl_username and self.kafka_sasl_password_file):
+            raise ValueError(f"kafka_security_protocol {self.kafka_security_protocol} needs "
+                             "SHAOBING_KAFKA_SASL_USERNAME and SHAOBING_KAFKA_SASL_PASSWORD_FILE")
+        return self
+
+    @property
+    def es_url_display(self) -> str:
+        """The Elasticsearch URL for messages: never its credentials."""
+        from shaobing.connections import redact_url
+
+        return redact_url(self.elasticsearch_url)
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> "Settings":

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import faust
 
+from shaobing.connections import faust_broker_credentials
 from shaobing.settings import Settings
 from streams import topics
 
@@ -52,6 +53,7 @@ def build_app(settings: Settings) -> Topology:
         producer_acks=-1,
         table_standby_replicas=0,
         stream_wait_empty=False,
+        broker_credentials=faust_broker_credentials(settings),     # TLS / SASL, None = PLAINTEXT
     )
 
     def table(name: str, spec: topics.TopicSpec) -> faust.types.TableT:

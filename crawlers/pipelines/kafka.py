@@ -3,7 +3,7 @@ with produced_at and sent to posts.raw keyed by post_id (acks=all, idempotent). 
 blocks, so every producer call runs in a thread. At close it flushes, then announces the posts
 the broker confirmed (stats.posts_delivered) so the spider can mark them seen.
 
-Reads KAFKA_SERVERS, KAFKA_TOPIC, KAFKA_API_VERSION ("3.9" or "auto"), KAFKA_LINGER_MS,
+Reads KAFKA_SERVERS, KAFKA_CLIENT_OPTIONS (TLS / SASL keyword arguments), KAFKA_TOPIC, KAFKA_API_VERSION ("3.9" or "auto"), KAFKA_LINGER_MS,
 KAFKA_FLUSH_TIMEOUT_S and KAFKA_PRODUCER_FACTORY (a callable(settings) -> producer; tests
 inject a fake). Without servers or a factory it switches itself off (NotConfigured).
 """
@@ -42,6 +42,7 @@ def make_producer(settings):
         linger_ms=settings.getint("KAFKA_LINGER_MS", 20),
         compression_type="gzip",
         max_block_ms=10_000,
+        **settings.getdict("KAFKA_CLIENT_OPTIONS"),     # TLS / SASL (shaobing.connections)
     )
 
 

@@ -65,6 +65,7 @@ def _serve(args, settings, rules) -> int:
 
 def run(args, settings) -> int:
     from alerting.errors import AlertingError
+    from alerting.escape import plain
     from alerting.rules import load_rules
     from alerting.rules_schema import parse_duration
     from alerting.service import control_store
@@ -81,10 +82,13 @@ def run(args, settings) -> int:
         elif args.silence_action == "add":
             s = control.add_silence(subject=args.subject, rule=args.rule, now=now, created_by=args.by, glob=args.glob,
                                     duration=timedelta(seconds=parse_duration(args.duration)), comment=args.comment)
-            print(f"静默 {s['id']}: {s['subject']} {s['rule'] or '(所有规则)'} 至 {s['ends_at']}")
+            print(f"静默 {s['id']}: {plain(s['subject'], 80)} {plain(s['rule'], 40) or '(所有规则)'} 至 {s['ends_at']}")
         elif args.silence_action == "list":
+            # subjects come from crawled text and comments from web forms: never raw to a terminal
             for s in control.active_silences(now):
-                print(f"{s['id']}  {s['subject']}  {s['rule'] or '*'}  至 {s['ends_at']}  {s['created_by']}  {s['comment']}")
+                subject = plain(s["subject"], 80) + ("（通配）" if s.get("glob") else "")
+                print(f"{s['id']}  {subject}  {plain(s['rule'], 40) or '*'}  至 {s['ends_at']}  "
+                      f"{plain(s['created_by'], 64)}  {plain(s['comment'], 200)}")
         else:
             if not control.expire_silence(args.id, now):
                 print(f"没有生效中的静默 {args.id}", file=sys.stderr)

@@ -17,6 +17,7 @@ def run(args, settings) -> int:
 
     from alerting.service import build_alerter, load_rules
     from indexer.sink import PostSink
+    from shaobing.connections import es_options
     from streams.agents import wire
     from streams.analysis import Resources
     from streams.app import build_app
@@ -31,7 +32,7 @@ def run(args, settings) -> int:
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
     print(f"METRICS_PORT={port}", flush=True)
     sink = PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
-                    max_bytes=settings.index_batch_bytes)
+                    max_bytes=settings.index_batch_bytes, es_options=es_options(settings))
     wire(topo, resources=resources, rules=rules, sink=sink,
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s)
