@@ -7,7 +7,8 @@
     # neither waits for a channel: results are the deliveries that finished since the last call
 
 `table` is any mutable mapping subject -> state dict (a Faust table in the worker, a dict in tests).
-Reads Settings.state_dir (silences and acks: <state_dir>/alerting/control.json) and, through
+Reads Settings.control_backend (silences and acks: the Kafka topic alerts.control, or
+<state_dir>/alerting/control.json), Settings.alerts_api_token_file and, through
 load_rules, Settings.rules_file.
 """
 from __future__ import annotations
@@ -56,7 +57,16 @@ def control_path(settings) -> Path:
 
 
 def control_store(settings) -> ControlStore:
-    return FileControlStore(control_path(settings))
+    """Settings.control_backend: "kafka" (the compacted alerts.control topic, shared by every
+    host) or "file" (<state_dir>/alerting/control.json, one host only)."""
+    if settings.control_backend == "file":
+        return FileControlStore(control_path(settings))
+    from alerting.control_kafka import KafkaControlStore
+    from shaobing.connections import kafka_python_options
+    from streams.topics import ALERT_CONTROL
+
+    return KafkaControlStore(settings.kafka_servers, settings.topic(ALERT_CONTROL.name),
+                             options=kafka_python_options(settings))
 
 
 def api_token(settings) -> str:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # --- alerting HTTP server (`shaobing alerts serve`): a file holding the bearer token that the
     # silences API (/api/silences) requires; unset = the API is closed (links still work)
     alerts_api_token_file: Path | None = None
+    # where silences and acks live: the compacted Kafka topic alerts.control, seen by every worker
+    # on every host ("kafka"), or a JSON file under state_dir for a single host without Kafka ("file")
+    control_backend: Literal["kafka", "file"] = "kafka"
 
     # --- processes
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")

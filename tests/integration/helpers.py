@@ -42,3 +42,16 @@ def settings_env(s: Settings) -> dict[str, str]:
         "SHAOBING_KAFKA_HEAP_MB": str(s.kafka_heap_mb),
         "SHAOBING_ES_HEAP_MB": str(s.es_heap_mb),
     }
+
+
+def topic_configs(servers: str, topic: str) -> dict[str, str]:
+    """The broker's config values for one topic (kafka-python 3 answers a nested dict)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    try:
+        resp = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        admin.close()
+    return {name: entry["value"] for name, entry in resp["topic"][topic].items()}

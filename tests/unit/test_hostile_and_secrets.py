@@ -115,6 +115,7 @@ def test_silence_list_does_not_print_terminal_escapes(tmp_path, monkeypatch, cap
     from alerting.service import control_path
 
     monkeypatch.setenv("SHAOBING_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("SHAOBING_CONTROL_BACKEND", "file")
     control = FileControlStore(control_path(load_settings()))
     control.add_silence(subject="\x1b]8;;https://evil.example\x07点我\x1b]8;;\x07", comment="\x1b[2J\x1b[31m清屏",
                         duration=timedelta(hours=1), now=datetime.now(timezone.utc))
