@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     es_port: int = Field(9200, ge=1, le=65535)
     es_transport_port: int = Field(9300, ge=1, le=65535)
     kafka_heap_mb: int = Field(512, ge=128, le=1024)
+    # brokers of the local stack (`stack up --brokers 3`): broker i listens on kafka_port + 2i and
+    # its controller on kafka_controller_port + 2i (9092/9093, 9094/9095, 9096/9097)
+    kafka_brokers: int = Field(1, ge=1, le=5)
+    # replication of the topics shaobing creates (stack up, provision, the worker's Faust topics):
+    # 0 = min(3, brokers in the cluster); min.insync.replicas 0 = 2 when replicated 3+ ways, else 1
+    kafka_replication_factor: int = Field(0, ge=0, le=7)
+    kafka_min_insync_replicas: int = Field(0, ge=0, le=7)
     es_heap_mb: int = Field(512, ge=256, le=1024)
     java_home: Path | None = None
     es_user: str = "shaobing-es"
@@ -111,11 +118,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _distinct_ports(self) -> "Settings":
         ports = {
-            "kafka_port": self.kafka_port,
-            "kafka_controller_port": self.kafka_controller_port,
             "es_port": self.es_port,
             "es_transport_port": self.es_transport_port,
         }
+        for i in range(self.kafka_brokers):
+            suffix = f" (broker {i + 1})" if i else ""
+            ports[f"kafka_port{suffix}"] = self.kafka_port + 2 * i
+            ports[f"kafka_controller_port{suffix}"] = self.kafka_controller_port + 2 * i
         seen: dict[int, str] = {}
         for name, port in ports.items():
             if port in seen:
@@ -125,7 +134,7 @@ class Settings(BaseSettings):
 
     @property
     def kafka_servers(self) -> str:
-        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+        return self.kafka_bootstrap or ",".join(f"127.0.0.1:{self.kafka_port + 2 * i}" for i in range(self.kafka_brokers))
 
     @property
     def elasticsearch_url(self) -> str:

@@ -47,7 +47,8 @@ def build_app(settings: Settings) -> Topology:
         store=settings.worker_store,
         datadir=str(datadir),
         web_enabled=False,
-        topic_replication_factor=1,
+        # the worker command resolves 0 (automatic) from the cluster's size before building the app
+        topic_replication_factor=settings.kafka_replication_factor or 1,
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,

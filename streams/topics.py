@@ -43,9 +43,24 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, 
 MAX_MESSAGE_BYTES = {"posts.raw": 8 * 1024 * 1024}
 
 
-def topic_config(spec: TopicSpec) -> dict[str, str]:
+def replication(brokers: int, replication_factor: int = 0, min_insync_replicas: int = 0) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of `brokers`; 0 = automatic:
+    min(3, brokers) copies, and 2 of them in sync when there are 3 or more (acks=all then
+    survives one broker down, and refuses a write only one broker has)."""
+    rf = replication_factor or max(1, min(3, brokers))
+    if rf > brokers:
+        raise ValueError(f"replication factor {rf} needs {rf} brokers; the cluster has {brokers}")
+    isr = min_insync_replicas or (2 if rf >= 3 else 1)
+    if isr > rf:
+        raise ValueError(f"min.insync.replicas {isr} is more than the replication factor {rf}")
+    return rf, isr
+
+
+def topic_config(spec: TopicSpec, min_insync_replicas: int | None = None) -> dict[str, str]:
     """Broker-side topic config applied at creation."""
     config = {"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy}
+    if min_insync_replicas:
+        config["min.insync.replicas"] = str(min_insync_replicas)
     if spec.name in MAX_MESSAGE_BYTES:
         config["max.message.bytes"] = str(MAX_MESSAGE_BYTES[spec.name])
     return config

@@ -24,6 +24,13 @@ def run(args, settings) -> int:
     from streams.metrics import StreamMetrics
 
     rules = load_rules(settings.rules_file)
+    if not settings.kafka_replication_factor:      # Faust's own topics replicated like ours
+        from infra.stack import cluster_brokers
+        from shaobing.connections import kafka_python_options
+        from streams.topics import replication
+
+        rf, _ = replication(cluster_brokers(settings.kafka_servers, kafka_python_options(settings)))
+        settings = settings.model_copy(update={"kafka_replication_factor": rf})
     topo = build_app(settings)
     resources = Resources.load(settings.watchlist_file, cache_dir=settings.cache_dir / "jieba")
     metrics = StreamMetrics()

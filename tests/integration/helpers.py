@@ -55,3 +55,16 @@ def topic_configs(servers: str, topic: str) -> dict[str, str]:
     finally:
         admin.close()
     return {name: entry["value"] for name, entry in resp["topic"][topic].items()}
+
+
+def free_port_range(n: int, tries: int = 200) -> int:
+    """The first of `n` consecutive free loopback ports (a private multi-broker cluster's ports)."""
+    import random
+
+    from infra.nodes import port_in_use
+
+    for _ in range(tries):
+        base = random.randrange(20_000, 40_000)
+        if not any(port_in_use(base + i) for i in range(n)):
+            return base
+    raise RuntimeError(f"no {n} consecutive free ports found")
