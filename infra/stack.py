@@ -214,8 +214,13 @@ class Stack:
     def down(self, echo=print) -> bool:
         """Stop both nodes and wait for them. Returns True if anything was running."""
         # every Kafka node that runs, also those of a bigger cluster than Settings.kafka_brokers says
+        # together: a broker stopped alone waits for a quorum the others' shutdown already broke
+        from concurrent.futures import ThreadPoolExecutor
+
         extra = [KafkaNode(self.settings, i) for i in range(len(self.kafka_nodes), 5)]
-        stopped = [node.name for node in (*self.kafka_nodes, *extra, self.es) if node.stop()]
+        nodes = [*self.kafka_nodes, *extra, self.es]
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            stopped = [node.name for node, ran in zip(nodes, pool.map(lambda n: n.stop(), nodes)) if ran]
         echo(("stopped " + ", ".join(stopped)) if stopped else "stack already down")
         return bool(stopped)
 
