@@ -11,13 +11,16 @@ posts and one surge -> crawler -> Kafka -> 2 workers -> Elasticsearch -> duty re
                come out of posts.dlq with a reason (matched by its unique key)
   worker_kill  kill -9 one of the two workers when the surge starts, restart it --restart-after
                seconds later; nothing lost, nothing indexed twice, the alert exactly once
+  channel_down the primary duty channel answers 503 or hangs past the attempt timeout from the
+               start for --outage seconds (and until the fallback has the alert); with
+               retry.deadline 20s each alert must reach the fallback once while it is down and
+               the primary once after it recovers
 NOT in this reduced form (say so in the JSON under "not_run"): killing one broker of three (the
 shared stack has one broker; see tests/integration/test_kafka_cluster.py for that fault on a
 private 3-broker cluster), freezing Elasticsearch (SIGSTOP would freeze every engineer's shared
-node), the primary channel failing for 10 minutes (tests/unit/test_delivery_background.py covers
-a dead channel in real time, not under this load).
+node); the channel outage is 150 s, not 10 minutes.
 
-Totals: posts_lost (ground-truth posts missing from the index), duplicate_docs (exact copies the
+Totals: posts_lost (posts online by the scenario's end missing from the index), duplicate_docs (exact copies the
 pipeline should have dropped but indexed), alerts_missing / alerts_duplicated (firing
 notifications per surge episode at the duty receiver, expected exactly one),
 bad_records_not_dead_lettered, workers_alive. The last line is one JSON object.
@@ -35,10 +38,12 @@ import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from infra.duty_receiver import DutyReceiver  # noqa: E402
 from shaobing.demo import Demo, DemoConfig  # noqa: E402
 from shaobing.processes import spawn_shaobing  # noqa: E402
 from shaobing.settings import load_settings  # noqa: E402
@@ -46,10 +51,41 @@ from streams.records import MAX_RAW_BYTES  # noqa: E402
 from streams.topics import POSTS_DLQ, POSTS_RAW  # noqa: E402
 
 CONFIG = DemoConfig(seed=23, history_s=900, surge_at_s=40, surge_span_s=60, tail_s=20, crawl_interval_s=3,
-                    workers=2, once=True, timeout_s=900)
+                    workers=2, once=True, timeout_s=900, fallback=True, retry_deadline="20s")
 NOT_RUN = {"broker_kill": "the shared stack has one broker (see tests/integration/test_kafka_cluster.py)",
            "es_freeze": "SIGSTOP would freeze the node every engineer shares",
-           "channel_down_10min": "not under load here (tests/unit/test_delivery_background.py, real time)"}
+           "channel_down_10min": "reduced to --outage seconds (default 150)"}
+
+
+@dataclass
+class FlakyReceiver(DutyReceiver):
+    """The primary duty channel, down while `down` is set: every other request hangs past the
+    sender's 10 s attempt timeout, the rest get HTTP 503."""
+
+    down: bool = True
+    refused: int = 0
+
+    def _accept(self, headers, body: bytes) -> int:
+        if self.down:
+            with self._lock:
+                self.refused += 1
+                hang = self.refused % 2 == 0
+            if hang:
+                time.sleep(12)
+            return 503
+        return super()._accept(headers, body)
+
+
+def recover_later(primary: FlakyReceiver, fallback: DutyReceiver, outage_s: float, started: float, out: dict) -> None:
+    """Bring the primary back once the fallback has the alert and the outage has lasted outage_s."""
+    while time.monotonic() - started < outage_s or not fallback.alerts():
+        if time.monotonic() - started > 900:
+            break
+        time.sleep(1)
+    primary.down = False
+    out["outage_s"] = round(time.monotonic() - started, 1)
+    out["fallback_before_recovery"] = len(fallback.alerts())
+    log(f"faults: primary channel back after {out['outage_s']}s ({primary.refused} requests refused)")
 
 
 def log(msg: str) -> None:
@@ -139,12 +175,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fuzz", type=int, default=2000, help="hostile raw records to inject (issue: 10000)")
     parser.add_argument("--restart-after", type=float, default=10.0, help="seconds before the killed worker restarts")
+    parser.add_argument("--outage", type=float, default=150.0, help="seconds the primary channel is down (issue: 600)")
     args = parser.parse_args()
     settings = load_settings(namespace=f"faults-{uuid.uuid4().hex[:8]}")
     demo = Demo(settings, CONFIG, echo=log)
+    demo.receiver = primary = FlakyReceiver(secret=demo.receiver.secret, on_alert=demo._on_alert)
     started = time.monotonic()
+    outage: dict = {}
     try:
         demo.start()
+        threading.Thread(target=recover_later, args=(primary, demo.fallback_receiver, args.outage, started, outage),
+                         daemon=True).start()
         records = fuzzed(args.fuzz, random.Random(5))
         injector = threading.Thread(target=inject, args=(settings, records), name="fuzz")
         injector.start()                          # while the posts and the surge flow
@@ -156,12 +197,18 @@ def main() -> int:
         log(f"faults: {len(records)} fuzzed records produced")
         summary = demo.run_until_finished()
         drained_after_kill_s = round(time.monotonic() - kill["killed_at"], 1)
-        truth = demo.scenario.ground_truth()
+        # what was online by the scenario's end: the demo crawled at least two full rounds after it
+        # (posts that appear later, during the drain, may or may not be crawled yet: not counted)
+        truth = demo.scenario.ground_truth(until_s=demo.scenario.params.end_s)
         ids = indexed_ids(settings)
         dlq = dead_letter_keys(settings)
         workers_alive = sum(1 for c in demo.children if c.name.startswith("worker") and c.alive())
-        firing = [a for a in demo.receiver.alerts() if a.get("status") == "firing"
-                  and a.get("labels", {}).get("subject") == truth.subject]
+        def of_subject(receiver) -> list[dict]:
+            return [a for a in receiver.alerts() if a.get("status") == "firing"
+                    and a.get("labels", {}).get("subject") == truth.subject]
+
+        firing = of_subject(primary)
+        fallback_firing = of_subject(demo.fallback_receiver)
     finally:
         demo.stop()
 
@@ -172,8 +219,10 @@ def main() -> int:
     # the scenario surges one subject once; each rule that fires for it (surge, negative_surge) is
     # one alert (one fingerprint) that must reach the duty receiver exactly once
     per_alert = Counter(a.get("fingerprint") for a in firing)
-    alerts_missing = 0 if per_alert else 1
-    alerts_duplicated = sum(n - 1 for n in per_alert.values())
+    per_fallback = Counter(a.get("fingerprint") for a in fallback_firing)
+    alerts_missing = len(set(per_fallback) - set(per_alert)) + (0 if per_alert or per_fallback else 1)
+    alerts_missing += len(set(per_alert) - set(per_fallback))      # the primary was down: the fallback must have it
+    alerts_duplicated = sum(n - 1 for n in per_alert.values()) + sum(n - 1 for n in per_fallback.values())
     missing = [k.decode() for k, _, _ in records if k.decode() not in dlq]
     reasons = Counter(dlq[k.decode()].split(":")[0][:40] for k, _, _ in records if k.decode() in dlq)
     not_dead_lettered_by_kind = Counter(kind for k, _, kind in records if k.decode() not in dlq)
@@ -192,6 +241,9 @@ def main() -> int:
                             "killed_at_scenario_s": kill["scenario_s"],
                             "restarted_after_s": kill["restarted_after_s"],
                             "drained_after_kill_s": drained_after_kill_s, "workers_alive": workers_alive},
+            "channel_down": {"primary_refused_requests": primary.refused, **outage,
+                             "alerts_on_fallback": dict(per_fallback), "alerts_on_primary_after_recovery": dict(per_alert),
+                             "expected": "each alert once on the fallback while down, once on the primary after"},
         },
         "not_run": NOT_RUN,
         "pipeline": {k: summary.get(k) for k in ("posts_crawled", "posts_indexed", "dead_letters", "surges",
