@@ -15,10 +15,11 @@ posts and one surge -> crawler -> Kafka -> 2 workers -> Elasticsearch -> duty re
                start for --outage seconds (and until the fallback has the alert); with
                retry.deadline 20s each alert must reach the fallback once while it is down and
                the primary once after it recovers
+  es_freeze    the pipeline writes to a private Elasticsearch node (spare ports, so the shared
+               one is untouched), frozen with SIGSTOP for --es-freeze seconds during the surge
 NOT in this reduced form (say so in the JSON under "not_run"): killing one broker of three (the
 shared stack has one broker; see tests/integration/test_kafka_cluster.py for that fault on a
-private 3-broker cluster), freezing Elasticsearch (SIGSTOP would freeze every engineer's shared
-node); the channel outage is 150 s, not 10 minutes.
+private 3-broker cluster); the channel outage is 150 s, not 10 minutes.
 
 Totals: posts_lost (posts online by the scenario's end missing from the index), duplicate_docs (exact copies the
 pipeline should have dropped but indexed), alerts_missing / alerts_duplicated (firing
@@ -53,7 +54,6 @@ from streams.topics import POSTS_DLQ, POSTS_RAW  # noqa: E402
 CONFIG = DemoConfig(seed=23, history_s=900, surge_at_s=40, surge_span_s=60, tail_s=20, crawl_interval_s=3,
                     workers=2, once=True, timeout_s=900, fallback=True, retry_deadline="20s")
 NOT_RUN = {"broker_kill": "the shared stack has one broker (see tests/integration/test_kafka_cluster.py)",
-           "es_freeze": "SIGSTOP would freeze the node every engineer shares",
            "channel_down_10min": "reduced to --outage seconds (default 150)"}
 
 
@@ -171,13 +171,53 @@ def kill_and_restart(demo: Demo, after_s: float) -> dict:
             "scenario_s": round(scenario_s)}
 
 
+def private_es(base, name: str):
+    """A throw-away Elasticsearch node on spare ports (so it can be frozen without freezing the
+    shared one); returns (settings pointing at it, the node)."""
+    from infra.nodes import ElasticsearchNode, find_java
+    from infra.stack import _wait_healthy, es_healthy
+
+    def free() -> int:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    es_port = free()
+    node_settings = load_settings(state_dir=base.state_dir / "faults" / name, es_port=es_port,
+                                  es_transport_port=free(), kafka_port=free(), kafka_controller_port=free())
+    node = ElasticsearchNode(node_settings)
+    proc = node.start(find_java(node_settings))
+    _wait_healthy(node, proc, lambda: es_healthy(f"http://127.0.0.1:{es_port}"), 300)
+    return f"http://127.0.0.1:{es_port}", node
+
+
+def freeze(node, seconds: float, out: dict) -> None:
+    pid = node.pid()
+    t0 = time.monotonic()
+    os.killpg(pid, signal.SIGSTOP)
+    log(f"faults: Elasticsearch frozen (SIGSTOP) for {seconds:.0f}s")
+    time.sleep(seconds)
+    os.killpg(pid, signal.SIGCONT)
+    out["frozen_s"] = round(time.monotonic() - t0, 1)
+    log("faults: Elasticsearch thawed (SIGCONT)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fuzz", type=int, default=2000, help="hostile raw records to inject (issue: 10000)")
     parser.add_argument("--restart-after", type=float, default=10.0, help="seconds before the killed worker restarts")
     parser.add_argument("--outage", type=float, default=150.0, help="seconds the primary channel is down (issue: 600)")
+    parser.add_argument("--es-freeze", type=float, default=60.0,
+                        help="seconds a private Elasticsearch node is frozen with SIGSTOP (0 = shared node, no freeze)")
     args = parser.parse_args()
-    settings = load_settings(namespace=f"faults-{uuid.uuid4().hex[:8]}")
+    namespace = f"faults-{uuid.uuid4().hex[:8]}"
+    settings = load_settings(namespace=namespace)
+    es_node, frozen = None, {}
+    if args.es_freeze > 0:
+        es_url, es_node = private_es(settings, namespace)
+        settings = load_settings(namespace=namespace, es_url=es_url)
     demo = Demo(settings, CONFIG, echo=log)
     demo.receiver = primary = FlakyReceiver(secret=demo.receiver.secret, on_alert=demo._on_alert)
     started = time.monotonic()
@@ -192,8 +232,14 @@ def main() -> int:
         while demo.scenario.now_s() < CONFIG.surge_at_s + 5:
             time.sleep(1)
             demo.check_children()
+        freezer = None
+        if es_node is not None:
+            freezer = threading.Thread(target=freeze, args=(es_node, args.es_freeze, frozen), daemon=True)
+            freezer.start()
         kill = kill_and_restart(demo, args.restart_after)
         injector.join()
+        if freezer is not None:
+            freezer.join()
         log(f"faults: {len(records)} fuzzed records produced")
         summary = demo.run_until_finished()
         drained_after_kill_s = round(time.monotonic() - kill["killed_at"], 1)
@@ -211,6 +257,11 @@ def main() -> int:
         fallback_firing = of_subject(demo.fallback_receiver)
     finally:
         demo.stop()
+        if es_node is not None:
+            es_node.stop(timeout=30)
+            import shutil
+
+            shutil.rmtree(es_node.settings.state_dir, ignore_errors=True)
 
     docs = set(ids)
     expected_docs = truth.keys - truth.verbatim_copies
@@ -241,6 +292,8 @@ def main() -> int:
                             "killed_at_scenario_s": kill["scenario_s"],
                             "restarted_after_s": kill["restarted_after_s"],
                             "drained_after_kill_s": drained_after_kill_s, "workers_alive": workers_alive},
+            "es_freeze": ({"frozen_s": frozen.get("frozen_s"), "posts_lost": posts_lost, "duplicate_docs": duplicate_docs,
+                           "alerts_missing": alerts_missing} if es_node is not None else "not run (--es-freeze 0)"),
             "channel_down": {"primary_refused_requests": primary.refused, **outage,
                              "alerts_on_fallback": dict(per_fallback), "alerts_on_primary_after_recovery": dict(per_alert),
                              "expected": "each alert once on the fallback while down, once on the primary after"},
