@@ -102,7 +102,7 @@ def test_minimum_count_and_silent_subject_becoming_busy():
 def test_a_one_bucket_blip_is_heavy_tail_noise_not_a_surge():
     blip = [2] * 150 + [60] + [2] * 20
     assert firing(feed(blip)[1]) == []
-    assert [i for i, _ in firing(feed(blip, SurgeParams(warmup_buckets=60, persist_buckets=1))[1])] == [150]
+    assert [i for i, _ in firing(feed(blip, SurgeParams(warmup_buckets=60, persist_buckets=1, young_factor=1.0))[1])] == [150]
     assert [i for i, _ in firing(feed([2] * 150 + [30, 30] + [2] * 20)[1])] == [151]
 
 
@@ -191,12 +191,12 @@ def test_signal_carries_first_publisher_samples_and_builds_a_surge_record():
     at = T0 + timedelta(minutes=150, seconds=5)
     produced = at + timedelta(seconds=1)
     sigs = []
-    for k in range(15):                      # 15 posts over two minutes
-        t = at + timedelta(seconds=8 * k)
+    for k in range(30):                      # 30 posts over two minutes
+        t = at + timedelta(seconds=4 * k)
         sample = SamplePost(post_id=f"p{k}", site="bbs.example", url=f"https://bbs.example/t/{k}",
                             title=f"帖子{k}", published_at=t)
         state, out = observe(state, t, False, sample, t + timedelta(seconds=1), params,
-                             produced_at=produced + timedelta(seconds=8 * k))
+                             produced_at=produced + timedelta(seconds=4 * k))
         sigs += out
     (sig,) = sigs
     assert sig.samples[0].post_id == "p0" and len(sig.samples) == 3
