@@ -24,8 +24,8 @@ def write_series(path, counts, start=datetime(2025, 3, 3), step=timedelta(minute
 def read_out(path):
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["timestamp", "is_alert"]
-    return rows[1:]
+    assert rows[0] == ["timestamp", "is_alert", "score"]
+    return [r[:2] for r in rows[1:]]
 
 
 def series(n, level=4.0, seed=1, surge_at=None, extra=40, length=10):
@@ -83,8 +83,8 @@ def test_mark_active_flags_the_whole_episode(tmp_path):
     ("2025-03-03 00:00:00,1\nyesterday,2\n", 2, "bad timestamp"),
     ("2025-03-03 00:00:00,1\n2025-03-03 00:00:00,2\n", 2, "is not after line 1"),
     ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,-3\n", 2, "count >= 0"),
-    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,1\n2025-03-03 00:02:00,1\n2025-03-03 00:02:30,1\n", 4,
-     "not a multiple"),
+    ("2025-03-03 00:01:00,1\n2025-03-03 00:02:00,1\n2025-03-03 00:01:30,1\n", 3, "is not after line 2"),
+    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,NaN\n", 2, "count >= 0"),
 ])
 def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line, what):
     src = tmp_path / "bad.csv"
@@ -92,6 +92,33 @@ def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line,
     assert main(["backtest", "--series", str(src), "--out", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert f"bad.csv:{line}:" in err and what in err
+
+
+def test_a_single_row_is_an_error_naming_the_file(tmp_path, capsys):
+    src = tmp_path / "one.csv"
+    src.write_text("timestamp,value\n2025-03-03 00:00:00,1\n", encoding="utf-8")
+    assert main(["backtest", "--series", str(src), "--out", str(tmp_path / "o.csv")]) == 2
+    assert "one.csv: need at least 2 data rows" in capsys.readouterr().err
+
+
+def test_gaps_and_off_grid_rows_are_handled_as_documented(tmp_path):
+    """A missing stretch counts as zero mentions, a row off the grid goes to its bucket: every
+    input row still gets exactly one output row, and the surge after the gap is found."""
+    counts = series(700, surge_at=600, extra=80)
+    start, step = datetime(2025, 3, 3), timedelta(minutes=1)
+    lines = ["timestamp,value"]
+    for i, c in enumerate(counts):
+        if 300 <= i < 330:                   # a 30-minute gap
+            continue
+        at = start + i * step + (timedelta(seconds=20) if i == 450 else timedelta(0))
+        lines.append(f"{at:%Y-%m-%d %H:%M:%S},{c}")
+    src, out = tmp_path / "gap.csv", tmp_path / "o.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    rows = read_out(out)
+    assert len(rows) == 670 and rows[420][0] == "2025-03-03 07:30:20"
+    alerts = [rows[i][0] for i, (_, flag) in enumerate(rows) if flag == "1"]
+    assert alerts and all(a >= "2025-03-03 10:00:00" for a in alerts)
 
 
 def test_rules_file_parameters_are_used(tmp_path):
