@@ -29,6 +29,7 @@ SPREAD_MEMORY_S = 3 * 86400
 SLOT_SPREAD_MEMORY_DAYS = 7
 CLIP = 3.0
 CLIP_IN_EPISODE = 1.0
+SPREAD_CLIP = 64.0                  # a deviation teaches the spread at most this x its square
 
 
 def stabilise(x: float) -> float:
@@ -102,7 +103,7 @@ def learn(model: dict, idx: int, count: float, negative: float, deviations: list
         model["week"][day] = step(model["week"][day], y - model["slow"] - model["day"][hour], week_rate)
     if count and not in_episode:
         model["neg"] += max(1 / model["n"], 0.01) * (negative / count - model["neg"])
-    if in_episode or model["n"] * bucket_s < 3600:      # learn spreads once the level settled
+    if model["n"] * bucket_s < 3600:      # learn spreads once the level settled
         return
     rate = max(1 / model["n"], 1 / max(48, SPREAD_MEMORY_S // bucket_s))
     model["spread1"] = math.sqrt(max(1.0, model["spread1"] ** 2 + rate * (
@@ -112,7 +113,7 @@ def learn(model: dict, idx: int, count: float, negative: float, deviations: list
     for k, d in enumerate(deviations):          # upward half only: drops and gaps make no one deaf
         up = 2 * max(0.0, d) ** 2
         s2 = model["s2"][k]
-        model["s2"][k] = s2 + rate * (min(up, 16 * max(1.0, s2)) - s2)
+        model["s2"][k] = s2 + rate * (min(up, SPREAD_CLIP * max(1.0, s2)) - s2)
         old = model["slot_s2"][k][hour]
-        model["slot_s2"][k][hour] = old + slot_rate * (min(up, 16 * max(1.0, old)) - old)
+        model["slot_s2"][k][hour] = old + slot_rate * (min(up, SPREAD_CLIP * max(1.0, old)) - old)
 
