@@ -15,7 +15,7 @@ For each window length the model also learns the subject's own spread of d = a(w
 a(usual window count), over all hours and per hour of day: a subject whose mornings are jumpy has
 a wide morning spread, so a burst every morning is not news. Only deviations above usual teach
 the spread (drops and gaps do not make the detector deaf). The spread never goes below 1, the
-Poisson noise itself. Updates are skipped while a surge episode is open.
+Poisson noise itself. Inside a surge episode updates are clipped much harder.
 """
 from __future__ import annotations
 
@@ -110,10 +110,11 @@ def learn(model: dict, idx: int, count: float, negative: float, deviations: list
         min(residual * residual, (4 * model["spread1"]) ** 2) - model["spread1"] ** 2)))
     model["slot_n"][hour] += 1
     slot_rate = max(1 / model["slot_n"][hour], 1 / (SLOT_SPREAD_MEMORY_DAYS * per_slot_day))
+    clip2 = 4.0 if in_episode else SPREAD_CLIP    # a surge teaches its own spread only a little
     for k, d in enumerate(deviations):          # upward half only: drops and gaps make no one deaf
         up = 2 * max(0.0, d) ** 2
         s2 = model["s2"][k]
-        model["s2"][k] = s2 + rate * (min(up, SPREAD_CLIP * max(1.0, s2)) - s2)
+        model["s2"][k] = s2 + rate * (min(up, clip2 * max(1.0, s2)) - s2)
         old = model["slot_s2"][k][hour]
-        model["slot_s2"][k][hour] = old + slot_rate * (min(up, SPREAD_CLIP * max(1.0, old)) - old)
+        model["slot_s2"][k][hour] = old + slot_rate * (min(up, clip2 * max(1.0, old)) - old)
 

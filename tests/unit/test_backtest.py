@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from alerting import backtest
+from alerting.rules import DEFAULT_RULES
 from shaobing.cli import main
 
 
@@ -37,14 +38,34 @@ def series(n, level=4.0, seed=1, surge_at=None, extra=40, length=10):
     return out
 
 
+def short_rules(tmp_path):
+    """The packaged surge rules with a 10-minute warm-up instead of a day (series here are short)."""
+    text = (DEFAULT_RULES.read_text(encoding="utf-8").replace("warmup_s: 86400", "warmup_s: 600")
+            .replace("new_subject_min_count: 200", "new_subject_min_count: null"))
+    assert "warmup_s: 600" in text
+    path = tmp_path / "short.yml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_new_subject_does_not_page_on_its_first_busy_hour(tmp_path):
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    write_series(src, [0] * 5 + [30] * 60 + series(300))     # busy from its first hour: not news
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert [f for _, f in read_out(out)].count("1") == 0
+    write_series(src, [0] * 5 + [30] * 60 + [400] * 10)        # unless it crosses the rules' absolute line
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert [f for _, f in read_out(out)].count("1") == 1
+
+
 def test_every_input_row_gets_a_flag_and_the_surge_is_found(tmp_path, capsys):
     src, out = tmp_path / "s.csv", tmp_path / "o.csv"
     write_series(src, series(600, surge_at=400))
-    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert main(["backtest", "--series", str(src), "--out", str(out), "--rules", short_rules(tmp_path)]) == 0
     rows = read_out(out)
     assert len(rows) == 600 and rows[0][0] == "2025-03-03 00:00:00"
     alerts = [i for i, (_, flag) in enumerate(rows) if flag == "1"]
-    assert len(alerts) == 1 and 400 <= alerts[0] <= 403
+    assert len(alerts) == 1 and 400 <= alerts[0] <= 404
     assert "告警 1 行" in capsys.readouterr().out
 
 
@@ -64,7 +85,7 @@ def test_causal_no_look_ahead(tmp_path):
 def test_any_regular_interval_and_iso_timestamps(tmp_path, step, fmt):
     src, out = tmp_path / "s.csv", tmp_path / "o.csv"
     write_series(src, series(300, level=20, surge_at=200, extra=200, length=12), step=step, fmt=fmt, header=False)
-    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert main(["backtest", "--series", str(src), "--out", str(out), "--rules", short_rules(tmp_path)]) == 0
     alerts = [i for i, (_, flag) in enumerate(read_out(out)) if flag == "1"]
     assert alerts and all(200 <= i <= 211 for i in alerts)
 
