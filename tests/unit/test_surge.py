@@ -203,6 +203,9 @@ def test_signal_carries_first_publisher_samples_and_builds_a_surge_record():
     assert sig.first_produced_at == produced
     surge = sig.to_surge("某县", detected_at=at + timedelta(seconds=120))
     assert surge.subject == "某县" and surge.count == sig.count and surge.samples[0].post_id == "p0"
+    # why it fired: how many usual spreads above this hour's usual count, and since when
+    assert surge.score == sig.score >= P.z and surge.baseline < sig.count / 3
+    assert surge.since is not None and surge.since <= at
 
 
 def test_params_from_mapping_converts_durations_and_rejects_unknown_fields():
