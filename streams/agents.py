@@ -127,7 +127,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             else:
                 sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
                 state, signals = surge.observe(state, m.published_at, m.sentiment_label == "negative", sample, now,
-                                               surge_params, produced_at=m.produced_at)
+                                               surge_params, produced_at=m.produced_at, post_id=m.post_id)
             topo.surge_state[m.subject] = state
             for signal in signals:
                 record = signal.to_surge(m.subject, now)

@@ -221,3 +221,33 @@ def test_a_young_subject_is_judged_more_strictly_until_its_daily_rhythm_is_known
     assert firing(feed(moderate, SurgeParams(warmup_buckets=60))[1]) == []  # default: first day is strict
     day = noisy(1440, 4, seed=15)
     assert firing(feed(day + moderate[200:], SurgeParams(warmup_buckets=60))[1])
+
+
+def test_a_redelivered_mention_is_counted_once_per_subject_and_bucket():
+    state, _ = feed([2] * 150)
+    at = T0 + timedelta(minutes=150, seconds=5)
+    for k in range(6):
+        state, _ = observe(state, at, k % 2 == 0, None, at, P, post_id=f"p{k}")
+    counted = state["counts"][-1][:2]
+    for k in range(6):                       # Kafka redelivers the whole batch after a rebalance
+        state, sigs = observe(state, at, k % 2 == 0, None, at + timedelta(seconds=30), P, post_id=f"p{k}")
+        assert sigs == []
+    assert state["counts"][-1][:2] == counted == [6, 3] and state["redelivered"] == 6
+    state, _ = observe(state, at, False, None, at, P, post_id="p-new")    # a new post still counts
+    assert state["counts"][-1][0] == 7
+
+
+def test_redelivery_memory_is_bounded_and_ages_out_with_the_buckets():
+    params = SurgeParams(warmup_buckets=60, young_factor=1.0, max_ids=50)
+    state = None
+    for minute in range(30):
+        at = T0 + timedelta(minutes=minute)
+        for k in range(20):
+            state, _ = observe(state, at, False, None, at, params, post_id=f"m{minute}-{k}")
+    assert sum(len(v) for v in state["ids"].values()) <= 50
+    assert all(int(b) > state["folded"] for b in state["ids"])    # past the grace period: forgotten
+    # a redelivery after the grace period is late anyway and is not counted
+    old = T0 + timedelta(minutes=5)
+    before = state["late"]
+    state, _ = observe(state, old, False, None, T0 + timedelta(minutes=30), params, post_id="m5-0")
+    assert state["late"] == before + 1
