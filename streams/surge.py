@@ -13,7 +13,7 @@ usual and resolves after `quiet` buckets that do not.
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
   counts   [[count, negative, usual], ...]; usual < 0 until the bucket is first judged
-  ids      {bucket index: [post ids counted there]} while the bucket is in the grace period
+  ids      {bucket index: {post id: 1}} for the posts counted there, while in the grace period
   born     first bucket this subject was seen in; done: last closed bucket evaluated
   model    streams.surge_model state; folded: last bucket folded into it
   episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from functools import cached_property
 from datetime import datetime, timezone
 
 from streams import surge_model as model_
@@ -71,7 +72,7 @@ class SurgeParams:
     def quiet(self) -> int:
         return self.quiet_buckets or self.window_buckets
 
-    @property
+    @cached_property
     def windows(self) -> tuple[int, ...]:
         return tuple(dict.fromkeys(k * self.window_buckets for k in SCALES))
 
@@ -201,10 +202,9 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
 def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str]:
     """The post ids not yet counted in bucket `idx`; records them. Ids are kept per bucket until
     the bucket is past its grace period (a redelivery after that is dropped as late anyway)."""
-    seen = state["ids"].setdefault(str(idx), [])
-    known = set(seen)
-    fresh = {i for i in post_ids if i not in known}
-    seen.extend(sorted(fresh))
+    seen = state["ids"].setdefault(str(idx), {})
+    fresh = {i for i in post_ids if i not in seen}
+    seen.update(dict.fromkeys(sorted(fresh), 1))
     total = sum(len(v) for v in state["ids"].values())
     while total > p.max_ids and len(state["ids"]) > 1:       # bounded memory: oldest bucket first
         oldest = min(state["ids"], key=int)
@@ -231,19 +231,47 @@ def _usual(state: dict, i: int, p: SurgeParams) -> float:
     return value
 
 
-def _windows(state: dict, end: int, p: SurgeParams) -> list[tuple[float, float, float, float]]:
-    """Per window length: (count, judged count, usual count, d on the stabilised scale)."""
+def _judge(count: float, top: list[float], k: int) -> float:
+    """The window count with its top k-1 buckets capped at the k-th largest (persistence)."""
+    if len(top) < k or k < 2:
+        return count
+    return count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
+
+
+def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> list[list]:
+    """Per window length ending at `end`: [count, usual, top k counts, buckets] over its buckets
+    <= upto."""
     out = []
-    k = p.persist_buckets
+    start, stored = state["start"], state["counts"]
     for length in p.windows:
         lo = max(end - length + 1, min(state["born"], end))    # nothing before the subject existed
-        counts = [_bucket(state, i)[0] for i in range(lo, end + 1)]
-        count = float(sum(counts))
-        judged = count
-        if len(counts) >= k > 1:
-            top = sorted(counts, reverse=True)[:k]
-            judged = count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
-        usual = sum(_usual(state, i, p) for i in range(lo, end + 1))
+        a, b = max(lo, start), min(upto, start + len(stored) - 1)
+        inside = stored[a - start: b - start + 1] if a <= b else []
+        counts = [c[0] for c in inside]
+        usual = sum(c[2] if c[2] >= 0 else _usual(state, a + j, p) for j, c in enumerate(inside))
+        usual += sum(_usual(state, i, p) for i in range(lo, upto + 1) if not a <= i <= b)
+        out.append([float(sum(counts)), usual, sorted(counts, reverse=True)[: p.persist_buckets], upto + 1 - lo])
+    return out
+
+
+def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list[tuple[float, float, float, float]]:
+    """Per window length: (count, judged count, usual count, d on the stabilised scale). For the
+    open bucket the closed part of each window is cached in the state (one mention costs O(1))."""
+    k = p.persist_buckets
+    if not open_:
+        parts = _parts(state, end, p, end)
+        x, now_usual = None, 0.0
+    else:
+        cached = state.get("open")
+        if not cached or cached[0] != end:
+            cached = state["open"] = [end, _parts(state, end, p, end - 1)]
+        parts, x, now_usual = cached[1], _bucket(state, end)[0], _usual(state, end, p)
+    out = []
+    for count, usual, top, n in parts:
+        if x is not None:
+            count, usual, n = count + x, usual + now_usual, n + 1
+            top = sorted(top + [x], reverse=True)[:k]
+        judged = _judge(count, top, k) if n >= k else count
         out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
     return out
 
@@ -285,7 +313,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
     """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
-    wins = _windows(state, end, p)
+    wins = _windows(state, end, p, open_=not closed and end > state["done"])
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     verdicts, score, scale = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
@@ -352,11 +380,18 @@ def _fold(state: dict, final: int, p: SurgeParams) -> None:
 def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
+        state["open"] = None                             # the cached closed part changed
         _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
     for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
         _evaluate(state, end, p, True, signals)
     state["done"] = max(state["done"], cur - 1)
-    _evaluate(state, cur, p, False, signals)
+    cached, x = state.get("open"), _bucket(state, cur)[0]
+    # the open bucket is re-judged when its count grew by 5 % (at least one) since it was last
+    # judged: a busy subject costs O(1) per mention, a quiet one is judged on every mention
+    if not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
+        _evaluate(state, cur, p, False, signals)
+        if state.get("open") and state["open"][0] == cur:
+            state["open"][2:] = [x]
     _fold(state, cur - _grace_buckets(p) - 1, p)
     keep = max(p.baseline_buckets, p.windows[-1]) + 2 * p.window_buckets + p.quiet + _grace_buckets(p) + 2
     drop = cur - keep + 1 - state["start"]

@@ -15,7 +15,7 @@ For each window length the model also learns the subject's own spread of d = a(w
 a(usual window count), over all hours and per hour of day: a subject whose mornings are jumpy has
 a wide morning spread, so a burst every morning is not news. Only deviations above usual teach
 the spread (drops and gaps do not make the detector deaf). The spread never goes below 1, the
-Poisson noise itself. Inside a surge episode updates are clipped much harder.
+Poisson noise itself. Inside a surge episode the level and the spread move only a little.
 """
 from __future__ import annotations
 
