@@ -13,8 +13,8 @@ becomes ~N(0, 1) whatever the level). On that scale the usual value of a bucket 
 
 For each window length the model also learns the subject's own spread of d = a(window count) -
 a(usual window count), over all hours and per hour of day: a subject whose mornings are jumpy has
-a wide morning spread, so a burst every morning is not news. Only deviations above usual teach
-the spread (drops and gaps do not make the detector deaf). The spread never goes below 1, the
+a wide morning spread, so a burst every morning is not news. A deviation below usual counts as
+at most one spread (drops and gaps do not make the detector deaf). The spread never goes below 1, the
 Poisson noise itself. Inside a surge episode the level and the spread move only a little.
 """
 from __future__ import annotations
@@ -111,9 +111,9 @@ def learn(model: dict, idx: int, count: float, negative: float, deviations: list
     model["slot_n"][hour] += 1
     slot_rate = max(1 / model["slot_n"][hour], 1 / (SLOT_SPREAD_MEMORY_DAYS * per_slot_day))
     clip2 = 4.0 if in_episode else SPREAD_CLIP    # a surge teaches its own spread only a little
-    for k, d in enumerate(deviations):          # upward half only: drops and gaps make no one deaf
-        up = 2 * max(0.0, d) ** 2
+    for k, d in enumerate(deviations):          # a drop or a gap counts as at most one spread down
         s2 = model["s2"][k]
+        up = max(d, -math.sqrt(max(1.0, s2))) ** 2
         model["s2"][k] = s2 + rate * (min(up, clip2 * max(1.0, s2)) - s2)
         old = model["slot_s2"][k][hour]
         model["slot_s2"][k][hour] = old + slot_rate * (min(up, clip2 * max(1.0, old)) - old)
