@@ -14,7 +14,7 @@ def register(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--series", type=Path, help="CSV of timestamp,value (counts per bucket, regular interval)")
     src.add_argument("--index", action="store_true", help="read mention counts for --subject from Elasticsearch")
-    p.add_argument("--out", type=Path, required=True, help="where to write timestamp,is_alert")
+    p.add_argument("--out", type=Path, required=True, help="where to write timestamp,is_alert,score")
     p.add_argument("--rules", type=Path, help="rules YAML (default: SHAOBING_RULES_FILE or the packaged rules)")
     p.add_argument("--mark", choices=["onset", "active"], default="onset",
                    help="1 where an alert is sent (onset, default) or while it stays open (active)")
