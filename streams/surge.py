@@ -30,7 +30,8 @@ from streams import surge_model as model_
 from streams.records import SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
-SCALES = (1, 3, 12)                  # window lengths judged, in multiples of window_buckets
+SCALES = (1, 3, 12)
+STATE_VERSION = 2                    # a state of another version (the old detector's) is relearned                  # window lengths judged, in multiples of window_buckets
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def _touch(state: dict, i: int) -> list:
 
 
 def _new_state(idx: int, p: SurgeParams) -> dict:
-    return {"v": 2, "start": idx, "counts": [], "ids": {}, "born": idx, "done": idx - 1,
+    return {"v": STATE_VERSION, "start": idx, "counts": [], "ids": {}, "born": idx, "done": idx - 1,
             "model": model_.new_model(len(p.windows)), "folded": idx - 1, "episodes": {}, "samples": [],
             "late": 0, "redelivered": 0, "score": 0.0}
 
@@ -178,7 +179,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     `post_ids` (one per mention) makes the count idempotent under redelivery."""
     cur = _index(now, params)
     idx = min(_index(event_time, params), cur)
-    state = state or _new_state(min(idx, cur), params)
+    state = state if state and state.get("v") == STATE_VERSION else _new_state(min(idx, cur), params)
     if is_late(state, event_time, now, params):
         state["late"] += count
         state, signals = tick(state, now, params)
@@ -214,7 +215,7 @@ def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[st
 
 def tick(state: dict | None, now: datetime, params: SurgeParams) -> tuple[dict, list[SurgeSignal]]:
     """Evaluate the buckets that closed since the last call (episodes resolve even with no events)."""
-    if not state:
+    if not state or state.get("v") != STATE_VERSION:      # none yet, or the old detector's: relearn
         return {}, []
     return _run(state, _index(now, params), params, touched=None)
 

@@ -251,3 +251,10 @@ def test_redelivery_memory_is_bounded_and_ages_out_with_the_buckets():
     before = state["late"]
     state, _ = observe(state, old, False, None, T0 + timedelta(minutes=30), params, post_id="m5-0")
     assert state["late"] == before + 1
+
+
+def test_a_state_of_the_old_detector_is_relearned_not_crashed_on():
+    old = {"v": 1, "start": 0, "counts": [], "born": 0, "done": -1, "profile": [None] * 24}
+    state, sigs = observe(old, T0, False, None, T0, P)
+    assert state["v"] == 2 and "model" in state and sigs == []
+    assert tick(old, T0, P) == ({}, [])
