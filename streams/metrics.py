@@ -14,7 +14,7 @@ OUTCOMES = {
     "alert": ("delivered", "suppressed", "failed"),
     "alert_history": ("written", "failed"),
 }
-DLQ_KINDS = ("empty", "size", "encoding", "json", "schema", "key", "index")
+DLQ_KINDS = ("empty", "size", "encoding", "json", "nesting", "schema", "key", "index")
 
 
 class StreamMetrics:

@@ -17,12 +17,20 @@ def run(args, settings) -> int:
 
     from alerting.service import build_alerter, load_rules
     from indexer.sink import PostSink
+    from shaobing.connections import es_options
     from streams.agents import wire
     from streams.analysis import Resources
     from streams.app import build_app
     from streams.metrics import StreamMetrics
 
     rules = load_rules(settings.rules_file)
+    if not settings.kafka_replication_factor:      # Faust's own topics replicated like ours
+        from infra.stack import cluster_brokers
+        from shaobing.connections import kafka_python_options
+        from streams.topics import replication
+
+        rf, _ = replication(cluster_brokers(settings.kafka_servers, kafka_python_options(settings)))
+        settings = settings.model_copy(update={"kafka_replication_factor": rf})
     topo = build_app(settings)
     resources = Resources.load(settings.watchlist_file, cache_dir=settings.cache_dir / "jieba")
     metrics = StreamMetrics()
@@ -30,7 +38,9 @@ def run(args, settings) -> int:
     port = server.server_address[1]
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
     print(f"METRICS_PORT={port}", flush=True)
-    wire(topo, resources=resources, rules=rules, sink=PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts")),
+    sink = PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
+                    max_bytes=settings.index_batch_bytes, es_options=es_options(settings))
+    wire(topo, resources=resources, rules=rules, sink=sink,
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days)
     worker = faust.Worker(topo.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
