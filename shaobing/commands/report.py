@@ -25,9 +25,14 @@ async def _build(settings, period):
     from console.duty import Duty
     from indexer.reports.gather import report_for
 
+    duty = Duty(settings)
+    try:
+        acks = duty.acks()
+    finally:
+        duty.close()
     es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
     try:
-        return await report_for(es, settings, period, Duty(settings).acks())
+        return await report_for(es, settings, period, acks)
     finally:
         await es.close()
 
@@ -39,8 +44,13 @@ def run(args, settings) -> int:
     from indexer.reports.render import RENDERERS
 
     period = report_period(args.period, day=args.date, until=args.until, now=datetime.now(timezone.utc))
+    from alerting.errors import AlertingError
+
     try:
         report = asyncio.run(_build(settings, period))
+    except AlertingError as exc:       # acks unreadable (Kafka down, topic missing): say so
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 1
     except (ApiError, TransportError) as exc:
         print(f"错误 / error: reading {settings.elasticsearch_url} failed: {exc}", file=sys.stderr)
         return 1

@@ -35,11 +35,12 @@ async def _loop(args, settings, rules) -> int:
 
         serve_metrics(settings.metrics_port if args.metrics_port is None else args.metrics_port)
         messages = report_messages_counter()
+    duty = Duty(settings)
     es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
     async with httpx.AsyncClient() as client:
         try:
             scheduler = ReportScheduler(es, settings, rules, build_channels(rules.spec.channels), client,
-                                        acks=Duty(settings).acks, messages=messages)
+                                        acks=duty.acks, messages=messages)
             while True:
                 try:
                     for rid in await scheduler.tick(datetime.now(timezone.utc)):
@@ -56,6 +57,7 @@ async def _loop(args, settings, rules) -> int:
                 await asyncio.sleep(args.every)
         finally:
             await es.close()
+            duty.close()
 
 
 def run(args, settings) -> int:
@@ -67,4 +69,8 @@ def run(args, settings) -> int:
     except (AlertingError, ValueError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(_loop(args, settings, rules))
+    try:
+        return asyncio.run(_loop(args, settings, rules))
+    except AlertingError as exc:       # acks unreadable (Kafka down, topic missing)
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 1

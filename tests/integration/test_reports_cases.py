@@ -120,6 +120,7 @@ def test_daily_report_numbers_sections_and_docx(ns, tmp_path, monkeypatch):
     assert "javascript" not in md and "<script>" not in md
 
     monkeypatch.setenv("SHAOBING_STATE_DIR", str(settings.state_dir))
+    monkeypatch.setenv("SHAOBING_CONTROL_BACKEND", settings.control_backend)
     out_md, out_docx = tmp_path / "r.md", tmp_path / "r.docx"
     for fmt, out in (("md", out_md), ("docx", out_docx)):
         assert main(["--namespace", settings.namespace, "report", "--period", "daily", "--date", DAY.isoformat(),
