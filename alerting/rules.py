@@ -119,6 +119,9 @@ def _check(path: Path, raw: dict, spec: RulesSpec) -> SurgeParams:
         for ch in event.extra_channels:
             if ch not in names:
                 raise _fail(path, f"major_events[{i}] ({event.name!r}).extra_channels", f"unknown channel {ch!r}")
+    for ch in spec.reports.channels:
+        if ch not in names:
+            raise _fail(path, "reports.channels", f"unknown channel {ch!r} (known: {', '.join(names)})")
     try:
         base = SurgeParams.from_mapping(spec.surge)
     except (TypeError, ValueError) as exc:

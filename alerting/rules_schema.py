@@ -124,6 +124,15 @@ class RetrySpec(_Spec):
     max_backoff: Duration = 30.0
 
 
+class ReportsSpec(_Spec):
+    """Scheduled 《舆情摘报》 (indexer/reports/schedule.py): daily at 08:00 Asia/Shanghai, shift
+    reports at 08:00 and 20:00 while a major event is on; Markdown to `channels`."""
+    daily: bool = True
+    shift_in_major_events: bool = True
+    channels: tuple[str, ...] = ()          # empty = the default route's channels
+    console_url: str = ""                   # the console's base URL, linked from the summary
+
+
 class RulesSpec(_Spec):
     version: Literal[1] = 1
     surge: dict = Field(default_factory=dict)
@@ -136,3 +145,4 @@ class RulesSpec(_Spec):
     links: LinksSpec = LinksSpec()
     retry: RetrySpec = RetrySpec()
     workers: int = Field(1, ge=1, le=64)     # workers sharing each robot: rate limits are split
+    reports: ReportsSpec = ReportsSpec()

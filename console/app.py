@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from elasticsearch import ApiError, TransportError
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -22,8 +23,9 @@ from fastapi.staticfiles import StaticFiles
 from console.auth import Principal, require
 from console.duty import Duty
 from console.params import BadParameter
-from console.routes import alerts, events, search, tokens
+from console.routes import alerts, cases, events, reports, search, tokens
 from console.store import ConsoleStore, StoreError
+from indexer.cases import CaseConflict
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -51,6 +53,7 @@ def create_app(settings, *, store: ConsoleStore | None = None, duty: Duty | None
         app.state.store = store or ConsoleStore(settings)
         app.state.duty = duty or Duty(settings)
         app.state.clock = clock
+        app.state.settings = settings
         try:
             yield
         finally:
@@ -88,6 +91,15 @@ def create_app(settings, *, store: ConsoleStore | None = None, duty: Duty | None
         log.warning("console request %s failed: %s", request.url.path, exc)
         return _error(503, "检索服务暂不可用 / Elasticsearch is not answering; try again")
 
+    @app.exception_handler(CaseConflict)
+    async def case_conflict(request: Request, exc: CaseConflict):
+        return JSONResponse({"error": str(exc), "case_id": exc.case_id}, status_code=409)
+
+    @app.exception_handler(ApiError)
+    @app.exception_handler(TransportError)
+    async def elasticsearch_error(request: Request, exc: Exception):
+        return await store_error(request, StoreError(f"elasticsearch: {exc.__class__.__name__}: {str(exc)[:300]}"))
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> dict:
         return {"status": "ok", "elasticsearch": await request.app.state.store.healthy()}
@@ -96,7 +108,7 @@ def create_app(settings, *, store: ConsoleStore | None = None, duty: Duty | None
     async def openapi(who: Principal = require("viewer")) -> dict:
         return app.openapi()
 
-    for module in (search, events, alerts, tokens):
+    for module in (search, events, alerts, tokens, cases, reports):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

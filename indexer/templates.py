@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-TEMPLATES = ("posts", "alerts", "console_tokens")   # console_tokens: the console's hashed API tokens
+TEMPLATES = ("posts", "alerts", "console_tokens", "cases", "reports")   # console_tokens: hashed API tokens; cases: 舆情档案; reports: archived 摘报
 
 
 def load_template(name: str) -> dict:

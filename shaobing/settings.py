@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     state_horizon_days: int = Field(14, ge=1, le=365, description="dedup and repost state expire after this; keep it longer than posts.raw retention")
     rules_file: Path | None = Field(None, description="alert rules YAML; empty = the packaged defaults")
     watchlist_file: Path | None = Field(None, description="watch-list YAML; empty = the packaged defaults")
+    report_unit: str = Field("舆情监测值班室", max_length=100, description="reporting unit (报送单位) printed on 《舆情摘报》")
     index_batch_size: int = Field(500, ge=1, le=10_000)
     index_batch_s: float = Field(0.5, gt=0)
     index_batch_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,

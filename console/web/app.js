@@ -315,6 +315,101 @@ $("token-form").addEventListener("submit", async (ev) => {
   showTokens();
 });
 
+// ---- reports, cases, hand-off (issue 11)
+function reportQuery() {
+  const form = new FormData($("report-form"));
+  return { period: form.get("period"), date: form.get("date") };
+}
+
+async function openReport(fmt) {
+  $("reports-error").textContent = "";
+  const q = reportQuery();
+  const params = new URLSearchParams({ format: fmt });
+  if (q.date) params.set("date", q.date);
+  try {
+    const resp = await api(`/api/v1/reports/${encodeURIComponent(q.period)}?${params}`);
+    if (fmt === "html") {
+      // a sandboxed frame: no script runs in it, whatever the (already escaped) report holds
+      $("report-frame").srcdoc = await resp.text();
+      return;
+    }
+    const blob = await resp.blob();
+    const name = (/filename="([^"]+)"/.exec(resp.headers.get("Content-Disposition") || "") || [])[1] || "report.docx";
+    const link = el("a", { href: URL.createObjectURL(blob), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (e) {
+    if (e.status !== 401) $("reports-error").textContent = `生成失败：${e.message}`;
+  }
+}
+
+async function showReports() {
+  show("reports");
+  const res = await getJson("/api/v1/reports");
+  $("report-archive").replaceChildren(...res.reports.map((r) => el("tr", {},
+    el("td", {}, fmtTime(r.period_end)), el("td", {}, r.title),
+    el("td", {}, r.delivered_at ? `${(r.channels || []).join("、")} ${fmtTime(r.delivered_at)}` : "未送达"),
+    el("td", {}, el("button", { type: "button", onclick: async () => {
+      const resp = await api(`/api/v1/reports/archive/${encodeURIComponent(r.report_id)}`);
+      $("report-frame").srcdoc = await resp.text();
+    } }, "打开")))));
+}
+
+$("report-form").addEventListener("submit", (ev) => { ev.preventDefault(); openReport("html"); });
+$("report-docx").addEventListener("click", () => openReport("docx"));
+
+async function showCases() {
+  show("cases");
+  const status = $("case-status").value;
+  const res = await getJson(`/api/v1/cases${status ? `?status=${encodeURIComponent(status)}` : ""}`);
+  $("cases").replaceChildren(...res.cases.map((c) => el("tr", {},
+    el("td", {}, el("a", { href: `#/case/${encodeURIComponent(c.case_id)}` }, c.case_id)), el("td", {}, c.title),
+    el("td", {}, c.status), el("td", {}, c.owner || "-"), el("td", {}, fmtTime(c.updated_at)))));
+}
+
+$("case-status").addEventListener("change", () => showCases());
+
+let caseVersion = null;
+async function showCase(caseId) {
+  show("case");
+  $("case-error").textContent = "";
+  const res = await getJson(`/api/v1/cases/${encodeURIComponent(caseId)}`);
+  const c = res.case;
+  caseVersion = res.version;
+  $("case-form").hidden = !me || me.role === "viewer";
+  $("case-form").dataset.caseId = c.case_id;
+  $("case-title").textContent = `${c.case_id} · ${c.title}`;
+  $("case-meta").textContent = `状态：${c.status} · 负责人：${c.owner || "-"} · 主题：${c.subjects.join("、")} · 立档：${fmtTime(c.created_at)}（${c.created_by}）`;
+  $("case-notes").replaceChildren(...c.notes.map((n) => el("li", {}, `${fmtTime(n.at)} ${n.by}：${n.text}`)));
+  $("case-posts").replaceChildren(...c.posts.map((p) => el("li", {}, postCard({ ...p, snippet: p.text }))));
+}
+
+$("case-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = new FormData($("case-form"));
+  const id = encodeURIComponent($("case-form").dataset.caseId);
+  const post = (path, body) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  try {
+    if (form.get("note")) caseVersion = (await (await post(`/api/v1/cases/${id}/notes`, { text: form.get("note"), version: caseVersion })).json()).version;
+    if (form.get("status")) await post(`/api/v1/cases/${id}/status`, { status: form.get("status"), version: caseVersion });
+    $("case-form").reset();
+    await showCase(decodeURIComponent(id));
+  } catch (e) {
+    if (e.status !== 401) $("case-error").textContent = e.status === 409 ? `${e.message}（已有他人修改，请刷新）` : `保存失败：${e.message}`;
+  }
+});
+
+async function showHandoff() {
+  show("handoff");
+  const h = await getJson("/api/v1/handoff");
+  $("handoff-cases").replaceChildren(...h.open_cases.map((c) => el("li", {},
+    el("a", { href: `#/case/${encodeURIComponent(c.case_id)}` }, c.case_id), ` [${c.status}] ${c.title} · ${c.owner || "未指派"}`)));
+  $("handoff-alerts").replaceChildren(...h.unacked_alerts.map((a) => el("li", {},
+    `${fmtTime(a.fired_at)} ${a.subject}（${a.rule}/${a.severity}）${a.count} 条 `,
+    el("a", { href: `#/event/${encodeURIComponent(a.alert_id)}` }, "查看事件"))));
+}
+
 // ---- routing
 async function route() {
   if (!sessionStorage.getItem(TOKEN_KEY)) { show("login"); return; }
@@ -325,6 +420,10 @@ async function route() {
     else if (view === "cluster" && arg) await showCluster(decodeURIComponent(arg));
     else if (view === "alerts") await showAlerts();
     else if (view === "tokens") await showTokens();
+    else if (view === "reports") await showReports();
+    else if (view === "cases") await showCases();
+    else if (view === "case" && arg) await showCase(decodeURIComponent(arg));
+    else if (view === "handoff") await showHandoff();
     else { show("search"); if (!$("hits").children.length) runSearch(false); }
   } catch (e) {
     if (e.status !== 401) { show("search"); $("search-error").textContent = `加载失败：${e.message}`; }

@@ -65,7 +65,8 @@ def fixture_surge(posts: list[EnrichedPost]) -> Surge:
 
 def fill_namespace(es_url: str, state_dir) -> tuple:
     """A fresh namespace with the fixture posts and alert; returns (settings, posts, alert_id)."""
-    settings = load_settings(namespace=f"it-console-{uuid.uuid4().hex[:8]}", state_dir=state_dir)
+    # acks and silences in <state_dir>/alerting/control.json: the namespace has no alerts.control topic
+    settings = load_settings(namespace=f"it-console-{uuid.uuid4().hex[:8]}", state_dir=state_dir, control_backend="file")
     apply_index_templates(es_url, settings.alias)
     posts = fixture_posts()
 
@@ -75,7 +76,8 @@ def fill_namespace(es_url: str, state_dir) -> tuple:
             rejected = await sink.write(posts, now=BASE + timedelta(hours=2))
             assert rejected == []
             doc_id, doc = alert_document(fixture_surge(posts), DEDUP_KEY, ["duty-webhook"], [], BASE + timedelta(hours=1))
-            assert await sink.write_alert(doc_id, doc)
+            sink.history.record_alert(doc_id, doc)      # the production path: written in the background
+            await sink.history.drain()
             return doc_id
         finally:
             await sink.close()
@@ -108,7 +110,8 @@ def start_console(settings, log_dir) -> tuple:
 
     port = free_port()
     child = spawn_shaobing("console", ["console", "--port", str(port)],
-                           {"SHAOBING_NAMESPACE": settings.namespace, "SHAOBING_STATE_DIR": str(settings.state_dir)},
+                           {"SHAOBING_NAMESPACE": settings.namespace, "SHAOBING_STATE_DIR": str(settings.state_dir),
+                            "SHAOBING_CONTROL_BACKEND": settings.control_backend},
                            log_dir)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
