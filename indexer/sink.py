@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 
 from elasticsearch import AsyncElasticsearch, ConnectionError as ESConnectionError, TransportError
 
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS, post_document
+from indexer.metrics import IndexerMetrics, error_label
 from streams.records import EnrichedPost
 
 log = logging.getLogger(__name__)
@@ -22,8 +24,9 @@ RETRYABLE_STATUS = {429, 502, 503, 504}
 
 class PostSink:
     def __init__(self, es_url: str, index: str = POSTS_ALIAS, max_backoff_s: float = 30.0,
-                 alerts_index: str = ALERTS_ALIAS):
+                 alerts_index: str = ALERTS_ALIAS, metrics: IndexerMetrics | None = None):
         self.es = AsyncElasticsearch(es_url, request_timeout=30)
+        self.metrics = metrics
         self.index = index
         self.alerts_index = alerts_index
         self.max_backoff_s = max_backoff_s
@@ -41,29 +44,45 @@ class PostSink:
             for post in pending.values():
                 operations.append({"index": {"_index": self.index, "_id": post.post_id}})
                 operations.append(post_document(post, now))
+            started = time.perf_counter()
             try:
                 resp = await self.es.bulk(operations=operations)
             except (ESConnectionError, TransportError) as exc:
+                self._count_request("error", started)
                 log.warning("bulk of %d posts failed (%s); retrying in %.1fs", len(pending), exc.__class__.__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
                 continue
+            self._count_request("ok", started)
             retry = {}
             for item in resp["items"]:
                 result = item["index"]
                 status, post_id = result.get("status", 500), result["_id"]
                 if status < 300:
+                    self._count_item("indexed")
                     continue
-                if status in RETRYABLE_STATUS or status >= 500:
+                error, retryable = result.get("error", {}), status in RETRYABLE_STATUS or status >= 500
+                self._count_item("retried" if retryable else "rejected", error.get("type"))
+                if retryable:
                     retry[post_id] = pending[post_id]
                 else:
-                    error = result.get("error", {})
                     rejected.append((pending[post_id], f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
             pending = retry
             if pending:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
         return rejected
+
+    def _count_request(self, outcome: str, started: float) -> None:
+        if self.metrics:
+            self.metrics.bulk_requests.labels(outcome).inc()
+            self.metrics.bulk_seconds.observe(time.perf_counter() - started)
+
+    def _count_item(self, outcome: str, error_type: object = None) -> None:
+        if self.metrics:
+            self.metrics.items.labels(outcome).inc()
+            if outcome != "indexed":
+                self.metrics.rejections.labels(error_label(error_type)).inc()
 
     async def write_alert(self, doc_id: str, document: dict, attempts: int = 3) -> bool:
         """Record an alert event in the history index. The alert itself has already gone out,

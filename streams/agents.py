@@ -106,6 +106,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 await dead_letter(latest[post.post_id][0], "index", InvalidRecord("index", reason))
             metrics.records.labels("index", "indexed").inc(len(latest) - len(rejected))
             metrics.records.labels("index", "failed").inc(len(rejected))
+            metrics.observe_indexed([post for _, post in latest.values()], clock(), rejected)
             metrics.latency.labels("index").observe(time.perf_counter() - started)
 
     @app.agent(topo.enriched, name="fan_out_mentions")

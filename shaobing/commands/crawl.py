@@ -23,12 +23,12 @@ def _crawl(args, settings) -> int:
         logging.getLogger("scrapy").setLevel(logging.WARNING)   # Scrapy's INFO is a page of stats per crawl
     metrics = watchdog = None
     if args.loop:
-        from prometheus_client import start_http_server
+        from shaobing.telemetry import serve_metrics
 
         port = settings.metrics_port if args.metrics_port is None else args.metrics_port
         try:
-            server, _thread = start_http_server(port, addr="127.0.0.1")
-            print(f"指标 / metrics: http://127.0.0.1:{server.server_port}/metrics", file=sys.stderr, flush=True)
+            bound = serve_metrics(settings, "crawler", port)
+            print(f"指标 / metrics: http://127.0.0.1:{bound}/metrics", file=sys.stderr, flush=True)
         except OSError as exc:
             print(f"警告 / warning: metrics port {port} unavailable ({exc.strerror}); pass --metrics-port",
                   file=sys.stderr)

@@ -12,25 +12,33 @@ def register(sub) -> None:
 
 
 def run(args, settings) -> int:
+    import dataclasses
+
     import faust
-    from prometheus_client import start_http_server
+    from prometheus_client import REGISTRY
 
     from alerting.service import build_alerter, load_rules
+    from indexer.metrics import IndexerMetrics
     from indexer.sink import PostSink
+    from shaobing.telemetry import serve_metrics
+    from streams.lag import start_lag_collector
     from streams.agents import wire
     from streams.analysis import Resources
     from streams.app import build_app
-    from streams.metrics import StreamMetrics
+    from streams.metrics import StreamMetrics, TableSizes
 
     rules = load_rules(settings.rules_file)
     topo = build_app(settings)
     resources = Resources.load(settings.watchlist_file, cache_dir=settings.cache_dir / "jieba")
     metrics = StreamMetrics()
-    server, _thread = start_http_server(settings.metrics_port, addr="127.0.0.1")
-    port = server.server_address[1]
+    port = serve_metrics(settings, "worker")
+    start_lag_collector(settings)
+    REGISTRY.register(TableSizes({f.name: getattr(topo, f.name) for f in dataclasses.fields(topo)
+                                  if isinstance(getattr(topo, f.name), faust.types.TableT)}))
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
     print(f"METRICS_PORT={port}", flush=True)
-    wire(topo, resources=resources, rules=rules, sink=PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts")),
+    wire(topo, resources=resources, rules=rules, sink=PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
+                                   metrics=IndexerMetrics()),
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s)
     worker = faust.Worker(topo.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
