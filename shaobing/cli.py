@@ -18,6 +18,8 @@ def _stack(args, settings) -> int:
     stack = Stack(settings)
     if args.action == "up":
         stack.up()
+        if args.with_prometheus:
+            stack.prometheus.up()
         return 0
     if args.action == "down":
         stack.down()
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     stack = sub.add_parser("stack", help="the local Kafka + Elasticsearch stack")
     stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument("--with-prometheus", action="store_true",
+                       help="with up: also run Prometheus on 127.0.0.1:SHAOBING_PROMETHEUS_PORT (the operators' view)")
     stack.set_defaults(func=_stack)
 
     # each module in shaobing/commands exposes register(subparsers) and sets its own func

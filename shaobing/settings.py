@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")
     log_level: str = "INFO"
 
+    # --- the operators' view (`shaobing stack up --with-prometheus`, `shaobing status`)
+    prometheus_port: int = Field(9490, ge=1, le=65535, description="the local Prometheus, on 127.0.0.1")
+    prometheus_bin: Path | None = Field(None, description="prometheus binary; empty = `prometheus` on PATH")
+    prometheus_url: str = Field("", description="an existing Prometheus for `shaobing status`; empty = the local one")
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:
@@ -79,6 +84,7 @@ class Settings(BaseSettings):
             "kafka_controller_port": self.kafka_controller_port,
             "es_port": self.es_port,
             "es_transport_port": self.es_transport_port,
+            "prometheus_port": self.prometheus_port,
         }
         seen: dict[int, str] = {}
         for name, port in ports.items():
@@ -100,6 +106,10 @@ class Settings(BaseSettings):
 
     def alias(self, name: str) -> str:
         return f"{self.namespace}-{name}" if self.namespace else name
+
+    @property
+    def prometheus_api(self) -> str:
+        return self.prometheus_url.rstrip("/") or f"http://127.0.0.1:{self.prometheus_port}"
 
     @property
     def faust_app_id(self) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 
-JOBS = ("worker", "crawler", "ops-receiver")
+JOBS = ("worker", "crawler", "ops-receiver", "prometheus")
 
 
 def package_version() -> str:
@@ -39,10 +39,10 @@ def targets_dir(settings) -> Path:
     return Path(settings.state_dir) / "prometheus" / "targets"
 
 
-def target_group(job: str, port: int, namespace: str, pid: int) -> list[dict]:
-    """The file_sd JSON for one process: one target with its labels."""
-    return [{"targets": [f"127.0.0.1:{port}"],
-             "labels": {"namespace": namespace or "default", "pid": str(pid)}}]
+def target_group(port: int, namespace: str) -> list[dict]:
+    """The file_sd JSON for one process: one target with its labels (the pid is in the file name
+    only: a label would start new series at every restart)."""
+    return [{"targets": [f"127.0.0.1:{port}"], "labels": {"namespace": namespace or "default"}}]
 
 
 def pid_alive(pid: int) -> bool:
@@ -75,7 +75,7 @@ def announce(directory: Path, job: str, port: int, namespace: str, pid: int | No
     prune_stale(directory)
     path = directory / f"{job}-{pid}.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(target_group(job, port, namespace, pid)), encoding="utf-8")
+    tmp.write_text(json.dumps(target_group(port, namespace)), encoding="utf-8")
     tmp.replace(path)
     return path
 

@@ -108,8 +108,8 @@ def test_build_info_names_the_process():
 def test_announce_writes_file_sd_json(tmp_path):
     path = announce(tmp_path, "worker", 4321, "", pid=123)
     assert path.name == "worker-123.json"
-    assert json.loads(path.read_text()) == target_group("worker", 4321, "", 123) == [
-        {"targets": ["127.0.0.1:4321"], "labels": {"namespace": "default", "pid": "123"}}]
+    assert json.loads(path.read_text()) == target_group(4321, "") == [
+        {"targets": ["127.0.0.1:4321"], "labels": {"namespace": "default"}}]
 
 
 def test_prune_removes_only_targets_of_dead_processes(tmp_path):
