@@ -1,0 +1,97 @@
+"""The real Prometheus scrapes a real `shaobing worker` found through file-based discovery, and
+the real ShaobingWorkerDown rule fires when the worker is killed. The rules are infra/prometheus's
+own, with every `for:` shortened and a 1s scrape/evaluation interval so the test takes seconds."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from infra.monitor import CONFIG_DIR, CONFIG_FILES, PrometheusNode
+from infra.stack import provision, reset_namespace
+from shaobing.processes import spawn_shaobing
+from shaobing.settings import load_settings
+from tests.integration.helpers import free_port, unique
+
+
+def fast_config(dest: Path) -> Path:
+    """infra/prometheus's files with 1s intervals and `for: 2s` on every alert rule."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in CONFIG_FILES:
+        data = yaml.safe_load((CONFIG_DIR / name).read_text(encoding="utf-8"))
+        if name == "prometheus.yml":
+            data["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
+            for job in data["scrape_configs"]:
+                for sd in job["file_sd_configs"]:
+                    sd["refresh_interval"] = "1s"
+        else:
+            for group in data["groups"]:
+                group["interval"] = "1s"
+                for rule in group["rules"]:
+                    if "for" in rule:
+                        rule["for"] = "2s"
+        (dest / name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return dest
+
+
+def query(url: str, promql: str) -> list[dict]:
+    resp = httpx.get(f"{url}/api/v1/query", params={"query": promql}, timeout=5)
+    resp.raise_for_status()
+    return resp.json()["data"]["result"]
+
+
+def firing(url: str, alertname: str) -> list[dict]:
+    resp = httpx.get(f"{url}/api/v1/alerts", timeout=5)
+    resp.raise_for_status()
+    return [a for a in resp.json()["data"]["alerts"] if a["labels"]["alertname"] == alertname and a["state"] == "firing"]
+
+
+def wait_for(what: str, check, timeout_s: float, log=lambda: ""):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not within {timeout_s:.0f}s\n{log()}")
+
+
+def test_worker_down_fires_when_the_scraped_worker_is_killed(live_stack, tmp_path):
+    ns = unique("it-prom")
+    settings = load_settings(namespace=ns, state_dir=live_stack.state_dir / "tests" / ns,
+                             prometheus_port=free_port())
+    provision(settings, echo=lambda _: None)
+    node = PrometheusNode(settings)
+    env = {"SHAOBING_NAMESPACE": ns, "SHAOBING_STATE_DIR": str(settings.state_dir), "SHAOBING_METRICS_PORT": "0"}
+    worker = None
+    try:
+        node.up(echo=lambda _: None, config_dir=fast_config(tmp_path / "config"))
+        url = node.url
+        worker = spawn_shaobing("worker", ["worker"], env, tmp_path / "logs")
+        port = worker.wait_for(r"METRICS_PORT=(\d+)", 180).group(1)
+        instance = f"127.0.0.1:{port}"
+        up = wait_for("the worker scraped", lambda: query(url, f'up{{job="shaobing-worker",namespace="{ns}"}} == 1'),
+                      60, worker.tail)
+        assert up[0]["metric"]["instance"] == instance
+        assert query(url, f'shaobing_build_info{{process="worker",namespace="{ns}"}}')
+        wait_for("the worker's consumer lag scraped",
+                 lambda: query(url, f'shaobing_stream_consumer_lag_records{{namespace="{ns}",topic="posts.raw"}}'),
+                 60, worker.tail)
+        assert firing(url, "ShaobingWorkerDown") == []
+
+        worker.proc.kill()          # SIGKILL: no clean exit, so its target file stays and the scrape fails
+        worker.proc.wait()
+        alerts = wait_for("ShaobingWorkerDown firing", lambda: [a for a in firing(url, "ShaobingWorkerDown")
+                                                                 if a["labels"].get("namespace") == ns], 60)
+        assert alerts[0]["labels"]["instance"] == instance
+        assert alerts[0]["labels"]["severity"] == "critical"
+        assert "worker" in alerts[0]["annotations"]["summary"]
+    finally:
+        if worker is not None:
+            worker.stop()
+        node.stop(timeout=20)
+        reset_namespace(settings, echo=lambda _: None)
+        shutil.rmtree(settings.state_dir, ignore_errors=True)
