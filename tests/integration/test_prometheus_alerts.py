@@ -3,7 +3,11 @@ the real ShaobingWorkerDown rule fires when the worker is killed. The rules are 
 own, with every `for:` shortened and a 1s scrape/evaluation interval so the test takes seconds."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +16,7 @@ import yaml
 
 from infra.monitor import CONFIG_DIR, CONFIG_FILES, PrometheusNode
 from infra.stack import provision, reset_namespace
+from shaobing.commands.status import announced as announced_instances
 from shaobing.processes import spawn_shaobing
 from shaobing.settings import load_settings
 from tests.integration.helpers import free_port, unique
@@ -49,6 +54,15 @@ def firing(url: str, alertname: str) -> list[dict]:
     return [a for a in resp.json()["data"]["alerts"] if a["labels"]["alertname"] == alertname and a["state"] == "firing"]
 
 
+def status(env: dict[str, str]) -> tuple[int, dict[str, dict]]:
+    """`shaobing status --json` as an operator runs it: exit code and checks by part."""
+    proc = subprocess.run([sys.executable, "-m", "shaobing.cli", "status", "--json"], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120)
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["exit_code"] == proc.returncode, proc.stderr
+    return proc.returncode, {c["part"]: c for c in out["checks"]}
+
+
 def wait_for(what: str, check, timeout_s: float, log=lambda: ""):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -65,7 +79,8 @@ def test_worker_down_fires_when_the_scraped_worker_is_killed(live_stack, tmp_pat
                              prometheus_port=free_port())
     provision(settings, echo=lambda _: None)
     node = PrometheusNode(settings)
-    env = {"SHAOBING_NAMESPACE": ns, "SHAOBING_STATE_DIR": str(settings.state_dir), "SHAOBING_METRICS_PORT": "0"}
+    env = {"SHAOBING_NAMESPACE": ns, "SHAOBING_STATE_DIR": str(settings.state_dir), "SHAOBING_METRICS_PORT": "0",
+           "SHAOBING_PROMETHEUS_PORT": str(settings.prometheus_port)}
     worker = None
     try:
         node.up(echo=lambda _: None, config_dir=fast_config(tmp_path / "config"))
@@ -81,6 +96,11 @@ def test_worker_down_fires_when_the_scraped_worker_is_killed(live_stack, tmp_pat
                  lambda: query(url, f'shaobing_stream_consumer_lag_records{{namespace="{ns}",topic="posts.raw"}}'),
                  60, worker.tail)
         assert firing(url, "ShaobingWorkerDown") == []
+        code, checks = status(env)
+        assert checks["workers"]["state"] == "ok" and instance in announced_instances(settings, "worker")
+        assert checks["kafka"]["state"] == checks["lag"]["state"] == "ok"
+        assert checks["prometheus"]["state"] in ("ok", "warn"), checks["prometheus"]
+        assert checks["crawler"]["state"] == "warn"            # none started in this test: a warning only
 
         worker.proc.kill()          # SIGKILL: no clean exit, so its target file stays and the scrape fails
         worker.proc.wait()
@@ -89,6 +109,10 @@ def test_worker_down_fires_when_the_scraped_worker_is_killed(live_stack, tmp_pat
         assert alerts[0]["labels"]["instance"] == instance
         assert alerts[0]["labels"]["severity"] == "critical"
         assert "worker" in alerts[0]["annotations"]["summary"]
+        code, checks = status(env)
+        assert code == 1
+        assert checks["workers"]["state"] == "fail" and instance in checks["workers"]["detail"]
+        assert checks["prometheus"]["state"] == "fail" and "ShaobingWorkerDown" in checks["prometheus"]["detail"]
     finally:
         if worker is not None:
             worker.stop()
