@@ -10,7 +10,7 @@ SB     := $(BIN)/shaobing
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test unit stack-up stack-down clean
+.PHONY: install prometheus-tools demo test unit stack-up stack-down clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shaobing needs Python 3.11+")'
@@ -18,7 +18,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) prometheus-tools
+
+# The operators' view and the rule tests need the real `prometheus` and `promtool`: Debian's
+# package (docs/operations.md compares it with a Go build). Ours runs on its own loopback port;
+# if apt started the distribution's service on :9090, it is stopped and disabled.
+prometheus-tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's prometheus package (prometheus + promtool)"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends prometheus >/dev/null || exit 1; \
+	  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then \
+	    $$sudo systemctl disable --now prometheus; \
+	  fi; \
+	fi
 
 stack-up: install
 	$(SB) stack up
