@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 LAG_WARN_S, LAG_FAIL_S = 60.0, 300.0            # ShaobingConsumerLagHigh fires at 300 s
 FRESHNESS_OBJECTIVE_S = 60.0                    # crawled -> indexed p99 (ShaobingFreshnessSlow)
@@ -99,6 +100,16 @@ def ago(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
+def local_time(iso: str | None) -> str:
+    """An ISO time from a document, shown in Asia/Shanghai; unreadable values as they are."""
+    from alerting.render import local
+
+    try:
+        return local(datetime.fromisoformat(iso), "%m-%d %H:%M:%S") + " (Asia/Shanghai)"
+    except (TypeError, ValueError):
+        return str(iso)
+
+
 def check_stack(r: Readings) -> list[Check]:
     out = [Check("kafka", "ok" if r.kafka[0] else "fail", r.kafka[1]),
            Check("elasticsearch", "ok" if r.elasticsearch[0] else "fail", r.elasticsearch[1])]
@@ -171,7 +182,7 @@ def check_alerts(r: Readings) -> list[Check]:
     else:
         channels = ",".join(a.get("channel") or []) or "-"
         state = "warn" if a.get("status") == "failed" else "ok"
-        out.append(Check("last alert", state, f"{a.get('fired_at', '?')} {a.get('rule')} {a.get('subject')} "
+        out.append(Check("last alert", state, f"{local_time(a.get('fired_at'))} {a.get('rule')} {a.get('subject')} "
                                               f"({a.get('status')}; channels {channels})"))
     n = r.dead_letters_1h
     if n is None:

@@ -91,3 +91,11 @@ def test_freshness_sums_workers_and_warns_over_the_objective():
     assert freshness_p99(workers, "crawled") == pytest.approx(60 + 60 * (19.8 - 10) / 10)
     assert states(healthy(workers=[Process("a", worker_samples(fast))]))["freshness"] == "ok"
     assert states(healthy(workers=workers))["freshness"] == "warn"
+
+
+def test_last_alert_is_shown_in_beijing_time():
+    alert = {"status": "firing", "channel": ["duty"], "rule": "surge", "subject": "化工厂",
+             "fired_at": "2026-11-29T23:43:57.2+00:00"}
+    [check] = [c for c in judge(healthy(last_alert=alert)) if c.part == "last alert"]
+    assert check.state == "ok"
+    assert check.detail == "11-30 07:43:57 (Asia/Shanghai) surge 化工厂 (firing; channels duty)"

@@ -91,3 +91,25 @@ def test_every_series_the_rules_read_is_exported_or_recorded():
         assert not missing, f"{rule.get('alert') or rule.get('record')} reads {missing}, which nothing exports"
     assert "shaobing_stream_consumer_lag_records" in exported    # the check itself sees our metrics
     assert names_in('rate(shaobing_x_total{a="shaobing_y"}[5m]) / shaobing:z') == {"shaobing_x_total", "shaobing:z"}
+
+
+def dashboard_queries() -> list[str]:
+    """Every PromQL expression of the Grafana dashboard (panel targets and template queries)."""
+    import json
+
+    dashboard = json.loads((CONFIG_DIR.parent / "dashboards" / "shaobing.json").read_text(encoding="utf-8"))
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    exprs += [v["query"] for v in dashboard["templating"]["list"] if v.get("type") == "query"]
+    return exprs
+
+
+def test_every_dashboard_query_names_a_series_the_code_exports_or_the_rules_record():
+    exported = exported_names()
+    recorded = {r["record"] for r in rules("recording.yml")}
+    queries = dashboard_queries()
+    assert len(queries) >= 15
+    for expr in queries:
+        names = names_in(expr)
+        assert names or set(re.findall(r"\b(up|time)\b", expr)), f"{expr!r} names no series"
+        missing = {n for n in names if n not in exported and n not in recorded}
+        assert not missing, f"dashboard query {expr!r} reads {missing}, which nothing exports"
