@@ -21,16 +21,21 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP) prometheus-tools
 
 # The operators' view and the rule tests need the real `prometheus` and `promtool`: Debian's
-# package (docs/operations.md compares it with a Go build). Ours runs on its own loopback port;
-# if apt started the distribution's service on :9090, it is stopped and disabled.
+# packages (docs/operations.md compares them with a Go build). Ours run on their own loopback
+# ports; if apt started the distribution's services (:9090, and :9093, Kafka's controller port),
+# they are stopped and disabled.
 prometheus-tools:
-	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then \
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 \
+	    || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "installing Debian's prometheus package (prometheus + promtool)"; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends prometheus >/dev/null || exit 1; \
-	  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then \
-	    $$sudo systemctl disable --now prometheus; \
-	  fi; \
+	  echo "installing Debian's prometheus and prometheus-alertmanager packages"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+	    --no-install-recommends prometheus prometheus-alertmanager >/dev/null || exit 1; \
+	  for svc in prometheus prometheus-alertmanager; do \
+	    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $$svc 2>/dev/null; then \
+	      $$sudo systemctl disable --now $$svc; \
+	    fi; \
+	  done; \
 	fi
 
 stack-up: install

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from infra import fetch
 from infra.errors import StackError
-from infra.monitor import PrometheusNode, prometheus_healthy
+from infra.monitor import AlertmanagerNode, PrometheusNode, ready
 from infra.nodes import ElasticsearchNode, KafkaNode, Node, find_java
 from shaobing.settings import Settings
 
@@ -128,6 +128,7 @@ class Stack:
         self.kafka = KafkaNode(settings)
         self.es = ElasticsearchNode(settings)
         self.prometheus = PrometheusNode(settings)
+        self.alertmanager = AlertmanagerNode(settings)
 
     def _checks(self):
         s = self.settings
@@ -140,9 +141,10 @@ class Stack:
             pid = node.pid()
             healthy, detail = checks[node.name]() if pid else (False, "not running")
             result.append(NodeStatus(node.name, pid, healthy, detail))
-        if pid := self.prometheus.pid():       # optional: listed only while it runs
-            healthy, detail = prometheus_healthy(self.prometheus.url)
-            result.append(NodeStatus(self.prometheus.name, pid, healthy, f"{detail}, {self.prometheus.url}"))
+        for node in (self.prometheus, self.alertmanager):     # optional: listed only while they run
+            if pid := node.pid():
+                healthy, detail = ready(node.url)
+                result.append(NodeStatus(node.name, pid, healthy, f"{detail}, {node.url}"))
         return result
 
     def up(self, echo=print) -> bool:
@@ -185,7 +187,8 @@ class Stack:
 
     def down(self, echo=print) -> bool:
         """Stop both nodes and wait for them. Returns True if anything was running."""
-        stopped = [node.name for node in (self.prometheus, self.kafka, self.es) if node.stop()]
+        stopped = [node.name for node in (self.alertmanager, self.prometheus, self.kafka, self.es)
+                   if node.stop()]
         echo(("stopped " + ", ".join(stopped)) if stopped else "stack already down")
         return bool(stopped)
 

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
 
     # --- the operators' view (`shaobing stack up --with-prometheus`, `shaobing status`)
     prometheus_port: int = Field(9490, ge=1, le=65535, description="the local Prometheus, on 127.0.0.1")
+    alertmanager_port: int = Field(9493, ge=1, le=65535, description="Alertmanager on 127.0.0.1 (9093 is Kafka's controller)")
     prometheus_bin: Path | None = Field(None, description="prometheus binary; empty = `prometheus` on PATH")
     prometheus_url: str = Field("", description="an existing Prometheus for `shaobing status`; empty = the local one")
 
@@ -85,6 +86,7 @@ class Settings(BaseSettings):
             "es_port": self.es_port,
             "es_transport_port": self.es_transport_port,
             "prometheus_port": self.prometheus_port,
+            "alertmanager_port": self.alertmanager_port,
         }
         seen: dict[int, str] = {}
         for name, port in ports.items():

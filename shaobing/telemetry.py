@@ -18,7 +18,7 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 
-JOBS = ("worker", "crawler", "ops-receiver", "prometheus")
+JOBS = ("worker", "crawler", "ops-receiver", "prometheus", "alertmanager")
 
 
 def package_version() -> str:

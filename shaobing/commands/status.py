@@ -108,14 +108,14 @@ def prometheus_alerts(url: str) -> list[dict]:
 
 
 def gather(settings):
-    from infra.monitor import prometheus_healthy
+    from infra.monitor import ready as prometheus_ready
     from infra.stack import es_healthy, kafka_healthy
     from shaobing.health import Readings
 
     now = time.time()
     readings = Readings(now=now, kafka=kafka_healthy(settings.kafka_servers),
                         elasticsearch=es_healthy(settings.elasticsearch_url))
-    ready, detail = prometheus_healthy(settings.prometheus_api)
+    ready, detail = prometheus_ready(settings.prometheus_api)
     if ready or settings.prometheus_url:
         readings.prometheus = (ready, f"{detail} at {settings.prometheus_api}")
         readings.prometheus_alerts = prometheus_alerts(settings.prometheus_api) if ready else []

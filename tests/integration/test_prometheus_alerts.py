@@ -8,50 +8,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-import httpx
-import yaml
-
-from infra.monitor import CONFIG_DIR, CONFIG_FILES, PrometheusNode
+from infra.monitor import PrometheusNode
 from infra.stack import provision, reset_namespace
 from shaobing.commands.status import announced as announced_instances
 from shaobing.processes import spawn_shaobing
 from shaobing.settings import load_settings
 from tests.integration.helpers import free_port, unique
-
-
-def fast_config(dest: Path) -> Path:
-    """infra/prometheus's files with 1s intervals and `for: 2s` on every alert rule."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in CONFIG_FILES:
-        data = yaml.safe_load((CONFIG_DIR / name).read_text(encoding="utf-8"))
-        if name == "prometheus.yml":
-            data["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
-            for job in data["scrape_configs"]:
-                for sd in job["file_sd_configs"]:
-                    sd["refresh_interval"] = "1s"
-        else:
-            for group in data["groups"]:
-                group["interval"] = "1s"
-                for rule in group["rules"]:
-                    if "for" in rule:
-                        rule["for"] = "2s"
-        (dest / name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return dest
-
-
-def query(url: str, promql: str) -> list[dict]:
-    resp = httpx.get(f"{url}/api/v1/query", params={"query": promql}, timeout=5)
-    resp.raise_for_status()
-    return resp.json()["data"]["result"]
-
-
-def firing(url: str, alertname: str) -> list[dict]:
-    resp = httpx.get(f"{url}/api/v1/alerts", timeout=5)
-    resp.raise_for_status()
-    return [a for a in resp.json()["data"]["alerts"] if a["labels"]["alertname"] == alertname and a["state"] == "firing"]
+from tests.integration.prometheus_helpers import fast_config, firing, query, wait_for
 
 
 def status(env: dict[str, str]) -> tuple[int, dict[str, dict]]:
@@ -61,16 +25,6 @@ def status(env: dict[str, str]) -> tuple[int, dict[str, dict]]:
     out = json.loads(proc.stdout.splitlines()[-1])
     assert out["exit_code"] == proc.returncode, proc.stderr
     return proc.returncode, {c["part"]: c for c in out["checks"]}
-
-
-def wait_for(what: str, check, timeout_s: float, log=lambda: ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not within {timeout_s:.0f}s\n{log()}")
 
 
 def test_worker_down_fires_when_the_scraped_worker_is_killed(live_stack, tmp_path):

@@ -113,3 +113,14 @@ def test_every_dashboard_query_names_a_series_the_code_exports_or_the_rules_reco
         assert names or set(re.findall(r"\b(up|time)\b", expr)), f"{expr!r} names no series"
         missing = {n for n in names if n not in exported and n not in recorded}
         assert not missing, f"dashboard query {expr!r} reads {missing}, which nothing exports"
+
+
+def test_alertmanager_config_passes_amtool_and_routes_to_the_ops_receiver():
+    amtool = find_tool(load_settings(), "amtool")
+    proc = subprocess.run([str(amtool), "check-config", str(CONFIG_DIR / "alertmanager.yml")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "SUCCESS" in proc.stdout, proc.stdout + proc.stderr
+    config = yaml.safe_load((CONFIG_DIR / "alertmanager.yml").read_text(encoding="utf-8"))
+    [receiver] = config["receivers"]
+    assert config["route"]["receiver"] == receiver["name"]
+    assert receiver["webhook_configs"][0]["url"] == "http://127.0.0.1:9097/alerts"   # ops-receiver's default
