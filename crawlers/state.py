@@ -8,9 +8,10 @@ seen posts whenever Kafka confirmed them. Used from the crawl's event-loop threa
 """
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
+
+from streams.textnorm import post_content_hash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS validators (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT);
@@ -20,7 +21,10 @@ CREATE TABLE IF NOT EXISTS seen (post_id TEXT PRIMARY KEY, fingerprint TEXT NOT 
 
 
 def fingerprint(title: str, text: str) -> str:
-    return hashlib.sha1(f"{title}\x00{text}".encode("utf-8")).hexdigest()[:16]
+    """The post's content hash, the one definition the worker and clustering use too. (A seen-set
+    written before this definition holds shorter SHA-1 prefixes: those posts are re-sent once, and
+    the worker's seen_posts table recognises the unchanged ones.)"""
+    return post_content_hash(title, text)
 
 
 class CrawlState:

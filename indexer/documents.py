@@ -9,32 +9,39 @@ POSTS_ALIAS = "posts"
 ALERTS_ALIAS = "alerts"
 
 
-def post_document(post: EnrichedPost, indexed_at: datetime) -> dict:
-    """The posts index document; `_id` is post_id so a replay overwrites instead of duplicating."""
+def post_document(post: EnrichedPost | dict, indexed_at: datetime) -> dict:
+    """The posts index document; `_id` is post_id so a replay overwrites instead of duplicating.
+
+    Takes the record or its JSON form as a dict (the index stage reads posts.enriched with
+    json.loads: the worker wrote and validated it, and a second pydantic pass per post is the
+    costliest step of that stage). Times in the dict form are ISO strings already.
+    """
+    p = post.model_dump(mode="json") if isinstance(post, EnrichedPost) else post
     return {
-        "post_id": post.post_id,
-        "site": post.site,
-        "source": post.source,
-        "kind": post.kind,
-        "url": post.url,
-        "author": post.author,
-        "title": post.title,
-        "text": post.text,
-        "tokens": " ".join(post.tokens),
-        "published_at": post.published_at.isoformat(),
-        "crawled_at": post.crawled_at.isoformat(),
+        "post_id": p["post_id"],
+        "site": p["site"],
+        "source": p["source"],
+        "kind": p["kind"],
+        "url": p["url"],
+        "author": p.get("author", ""),
+        "title": p.get("title", ""),
+        "text": p["text"],
+        "tokens": " ".join(p.get("tokens", ())),
+        "published_at": p["published_at"],
+        "crawled_at": p["crawled_at"],
+        "produced_at": p.get("produced_at"),
         "indexed_at": indexed_at.astimezone(timezone.utc).isoformat(),
-        "region": post.tags.get("region", ""),
-        "keywords": post.keywords,
-        "entities": {k: v for k, v in post.entities.items() if k in ("PER", "LOC", "ORG")},
-        "watch_terms": post.watch_terms,
-        "subjects": post.subjects,
-        "sentiment": post.sentiment,
-        "sentiment_label": post.sentiment_label,
-        "simhash": post.simhash,
-        "content_hash": post.content_hash,
-        "cluster_id": post.cluster_id,
-        "is_repost": post.is_repost,
+        "region": (p.get("tags") or {}).get("region", ""),
+        "keywords": p.get("keywords", []),
+        "entities": {k: v for k, v in (p.get("entities") or {}).items() if k in ("PER", "LOC", "ORG")},
+        "watch_terms": p.get("watch_terms", []),
+        "subjects": p.get("subjects", []),
+        "sentiment": p.get("sentiment", 0.5),
+        "sentiment_label": p.get("sentiment_label", "neutral"),
+        "simhash": p.get("simhash", ""),
+        "content_hash": p.get("content_hash", ""),
+        "cluster_id": p.get("cluster_id") or p["post_id"],
+        "is_repost": bool(p.get("is_repost", False)),
     }
 
 

@@ -36,27 +36,34 @@ class PostSink:
 
     async def write(self, posts: list[EnrichedPost], now: datetime) -> list[tuple[EnrichedPost, str]]:
         """Index every post; returns (post, reason) for each the node rejected permanently."""
-        pending = {p.post_id: p for p in posts}
-        rejected: list[tuple[EnrichedPost, str]] = []
+        by_id = {p.post_id: p for p in posts}
+        rejected = await self.write_documents({i: post_document(p, now) for i, p in by_id.items()}, {})
+        return [(by_id[i], reason) for i, reason in rejected]
+
+    async def write_documents(self, docs: dict[str, dict], updates: dict[str, dict]) -> list[tuple[str, str]]:
+        """Index whole documents and apply partial updates (a repost decision for a post indexed
+        earlier), by post_id; returns (post_id, reason) for each the node rejected permanently."""
+        pending = {**{i: ("index", d) for i, d in docs.items()}, **{i: ("update", f) for i, f in updates.items()}}
+        rejected: list[tuple[str, str]] = []
         backoff = 0.5
         while pending:
             operations = []
-            for post in pending.values():
-                operations.append({"index": {"_index": self.index, "_id": post.post_id}})
-                operations.append(post_document(post, now))
+            for post_id, (op, body) in pending.items():
+                operations.append({op: {"_index": self.index, "_id": post_id}})
+                operations.append(body if op == "index" else {"doc": body})
             started = time.perf_counter()
             try:
                 resp = await self.es.bulk(operations=operations)
             except (ESConnectionError, TransportError) as exc:
                 self._count_request("error", started)
-                log.warning("bulk of %d posts failed (%s); retrying in %.1fs", len(pending), exc.__class__.__name__, backoff)
+                log.warning("bulk of %d documents failed (%s); retrying in %.1fs", len(pending), exc.__class__.__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
                 continue
             self._count_request("ok", started)
             retry = {}
             for item in resp["items"]:
-                result = item["index"]
+                result = item.get("index") or item.get("update") or {}
                 status, post_id = result.get("status", 500), result["_id"]
                 if status < 300:
                     self._count_item("indexed")
@@ -66,7 +73,7 @@ class PostSink:
                 if retryable:
                     retry[post_id] = pending[post_id]
                 else:
-                    rejected.append((pending[post_id], f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
+                    rejected.append((post_id, f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
             pending = retry
             if pending:
                 await asyncio.sleep(backoff)

@@ -30,6 +30,8 @@ def apply_templates(es, alias_of=lambda name: name) -> list[str]:
                                       priority=body["priority"], meta=body["_meta"], template=body["template"])
         alias = alias_of(name)
         if es.indices.exists_alias(name=alias):
+            # fields added since the index was made (additive only: ES refuses a changed type)
+            es.indices.put_mapping(index=alias, properties=body["template"]["mappings"]["properties"])
             continue
         index = first_index(alias, name)
         if alias == name:

@@ -261,7 +261,8 @@ class Demo:
 
     def start_workers(self) -> None:
         for n in range(self.config.workers):
-            child = spawn_shaobing(f"worker-{n + 1}", ["worker"], self.env, self.workdir / "logs")
+            child = spawn_shaobing(f"worker-{n + 1}", ["worker"], {**self.env, "SHAOBING_WORKER_NAME": f"worker-{n + 1}"},
+                                   self.workdir / "logs")
             self.children.append(child)
             self.metrics_ports.append(int(child.wait_for(r"METRICS_PORT=(\d+)", 120).group(1)))
 

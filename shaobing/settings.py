@@ -44,11 +44,16 @@ class Settings(BaseSettings):
 
     # --- the stream worker
     app_id: str = Field("shaobing", description="Faust app id: consumer group and internal topic prefix")
-    worker_store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
+    worker_store: str = Field("rocksdb://", description="Faust table store: rocksdb:// (local, survives restarts) or memory://")
+    worker_name: str = Field("worker", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                             description="this worker's local state folder; unique per worker on one host")
+    worker_session_timeout_s: float = Field(10.0, ge=6, le=300, description="group session timeout: how soon a dead worker's partitions move")
+    worker_standby_replicas: int = Field(0, ge=0, le=3, description="Faust standby copies of each table partition on other workers")
+    state_horizon_days: int = Field(14, ge=1, le=365, description="dedup and repost state expire after this; keep it longer than posts.raw retention")
     rules_file: Path | None = Field(None, description="alert rules YAML; empty = the packaged defaults")
     watchlist_file: Path | None = Field(None, description="watch-list YAML; empty = the packaged defaults")
     index_batch_size: int = Field(500, ge=1, le=10_000)
-    index_batch_s: float = Field(1.0, gt=0)
+    index_batch_s: float = Field(0.5, gt=0)
 
     # --- processes
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")

@@ -1,42 +1,53 @@
-"""Thin Faust agents wiring the pure cores: validate -> dedup -> analyse -> cluster -> index /
-fan out -> surge -> alert. Each agent is a short loop; the logic lives in the cores."""
+"""Thin Faust agents wiring the pure cores: analyse -> (index, mentions, sequencer) -> cluster
+updates; mentions -> surges -> alerts. Each agent is a short loop over a batch; the logic lives in
+the cores. Batches are acknowledged only after everything they produced was acknowledged by the
+broker (at-least-once), and every sink is idempotent by post_id.
+"""
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import json
 import logging
+import pickle
 import time
+import weakref
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
+
+from faust.streams import _current_event
 
 from alerting.model import dedup_key
-from indexer.documents import alert_document
+from indexer.documents import alert_document, post_document
 from indexer.sink import PostSink
 from streams import surge
 from streams.analysis import Analysis, Resources, analyze
-from streams.app import Topology
-from streams.clustering import decide
+from streams.app import Topology, replay_log
+from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.errors import InvalidRecord
 from streams.metrics import StreamMetrics
-from streams.textnorm import content_hash
-from streams.records import DLQ_MAX_VALUE_BYTES, ALERT_TICK_KEY, AlertTick, DeadLetter, EnrichedPost, Mention, SamplePost, Surge
+from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, ClusterKey, ClusterUpdate, DeadLetter,
+                             EnrichedPost, Mention, SamplePost, Surge)
+from streams.textnorm import post_content_hash
 from streams.validate import parse_raw
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+DAY_S = 86400
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def enrich(post, a: Analysis) -> EnrichedPost:
-    # an exact duplicate has the same normalised title AND text: a copy re-titled 【转】... is a
-    # repost to cluster, not a re-crawl to drop
+def enrich(post, a: Analysis, content_hash: str) -> EnrichedPost:
     return EnrichedPost(**post.model_dump(), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
                         watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
                         sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}",
-                        content_hash=content_hash(f"{post.title}\n{post.text}"), cluster_id=post.post_id)
+                        content_hash=content_hash, cluster_id=post.post_id)
 
 
 def mentions_of(post: EnrichedPost) -> list[Mention]:
@@ -46,10 +57,28 @@ def mentions_of(post: EnrichedPost) -> list[Mention]:
             for s in post.subjects]
 
 
+def is_known(seen, content_hash: str, today: int, horizon_days: int) -> bool:
+    """seen_posts value [hash, day]: the same content delivered again within the horizon."""
+    return bool(seen) and seen[0] == content_hash and today - int(seen[1]) <= horizon_days
+
+
+@contextmanager
+def writing_for(event):
+    """Table writes inside a batch: Faust picks the changelog partition from the current event,
+    which take_events() does not set per event, so set it for the write."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
-         batch_s: float = 1.0) -> None:
+         batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
+         snapshot_every: int = 200_000) -> None:
     app = topo.app
+    clusters = ClusterState(horizon_days * DAY_S)
 
     async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
         metrics.dead_letters.labels(stage, exc.kind).inc()
@@ -60,91 +89,193 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                             value_bytes=len(value), value_sha256=hashlib.sha256(value).hexdigest(),
                             value_truncated=len(value) > DLQ_MAX_VALUE_BYTES, at=clock())
         log.warning("dead letter: %s[%d]@%d %s: %s", message.topic, message.partition, message.offset, exc.kind, exc.reason)
-        await topo.dlq.send(key=message.key, value=record.to_bytes())
+        await topo.dlq.send(key=message.key, value=record.to_bytes(), force=True)
 
-    @app.agent(topo.raw, name="validate_analyze")
-    async def validate_analyze(stream):
-        async for event in stream.events():
-            started = time.perf_counter()
-            try:
-                post = parse_raw(event.message.key, event.value)
-            except InvalidRecord as exc:
-                metrics.records.labels("validate", "dead_letter").inc()
-                await dead_letter(event.message, "validate", exc)
-                continue
-            metrics.records.labels("validate", "ok").inc()
-            if topo.seen_posts.get(post.post_id) is not None:      # exact re-crawl of a known post
-                metrics.records.labels("dedup", "duplicate").inc()
-                continue
-            enriched = enrich(post, analyze(post.title, post.text, resources))
-            await topo.analyzed.send(key=b"cluster", value=enriched.to_bytes())
-            topo.seen_posts[post.post_id] = enriched.content_hash
-            metrics.records.labels("dedup", "unique").inc()
+    @app.agent(topo.raw, name="analyze_posts")
+    async def analyze_posts(stream):
+        async for events in stream.take_events(batch_size, within=analyze_batch_s):
+            started, now = time.perf_counter(), clock()
+            today = int(now.timestamp() // DAY_S)
+            sent, keys = [], []
+            for event in events:
+                try:
+                    post = parse_raw(event.message.key, event.value)
+                except InvalidRecord as exc:
+                    metrics.records.labels("validate", "dead_letter").inc()
+                    await dead_letter(event.message, "validate", exc)
+                    continue
+                metrics.records.labels("validate", "ok").inc()
+                content_hash = post_content_hash(post.title, post.text)
+                seen = topo.seen_posts.get(post.post_id)
+                if is_known(seen, content_hash, today, horizon_days):     # exact re-crawl
+                    metrics.records.labels("dedup", "duplicate").inc()
+                    continue
+                a = analyze(post.title, post.text, resources)
+                enriched = enrich(post, a, content_hash)
+                sent.append(await topo.enriched.send(key=post.post_id.encode(), value=enriched.to_bytes(), force=True))
+                if seen is None:       # an edit re-indexes the post but is not a new mention
+                    for mention in mentions_of(enriched):
+                        sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
+                        metrics.records.labels("fanout", "mentions").inc()
+                keys.append((event, post.post_id, content_hash,
+                             ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash,
+                                        chars=len("".join(post.text.split())))))
+                metrics.records.labels("dedup", "unique" if seen is None else "edited").inc()
+            # every post is in posts.enriched before its cluster key, so a cluster update always
+            # lands in a partition after the post it updates
+            await asyncio.gather(*sent)
+            sent = []
+            for event, post_id, content_hash, key in keys:
+                sent.append(await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True))
+                with writing_for(event):
+                    topo.seen_posts[post_id] = [content_hash, today]
+            await asyncio.gather(*sent)
             metrics.latency.labels("validate").observe(time.perf_counter() - started)
+
+    snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"
+    snapshot_due = {"records": 0, "at": time.monotonic()}
+
+    async def save_snapshot() -> None:
+        data = dump_state(clusters)
+        tmp = snapshot_path.with_suffix(".tmp")
+        await asyncio.to_thread(tmp.write_bytes, data)
+        await asyncio.to_thread(tmp.replace, snapshot_path)
+        snapshot_due.update(records=0, at=time.monotonic())
+
+    def read_snapshot() -> ClusterState | None:
+        try:
+            return load_state(snapshot_path.read_bytes(), clusters.horizon_s) if snapshot_path.exists() else None
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as exc:
+            log.warning("repost state snapshot %s unreadable (%s); replaying the log instead", snapshot_path, exc)
+            return None
+
+    async def rebuild(message) -> None:
+        """Resume the sequencer's state at `message.offset`: this worker's own snapshot if it has
+        one, then the log from there (or from now - horizon) up to that offset."""
+        nonlocal clusters
+        started = time.perf_counter()
+        state = await asyncio.to_thread(read_snapshot)
+        if state is None or state.next_offset is None:
+            state = ClusterState(clusters.horizon_s)
+            start = None
+        else:
+            # a snapshot ahead of the resume point (a crash after it was written) is still right:
+            # re-applied posts are recognised as replays and keep their clusters
+            start = min(state.next_offset, message.offset)
+        since_ms = int((clock().timestamp() - state.horizon_s) * 1000)
+        def apply(value: bytes, ts: float, offset: int) -> None:
+            try:
+                state.apply(ClusterKey.from_bytes(value), ts, offset)
+            except ValueError:      # dead-lettered when it was live
+                state.next_offset = offset + 1
+
+        n = await replay_log(app, message.topic, message.partition, start, since_ms, message.offset, apply)
+        state.next_offset, clusters = message.offset, state
+        log.info("repost state resumed at %s@%d: %d records replayed in %.1fs, %d posts held", message.topic,
+                 message.offset, n, time.perf_counter() - started, len(clusters))
 
     @app.agent(topo.analyzed, name="cluster_reposts")
     async def cluster_reposts(stream):
-        async for value in stream:
-            post = EnrichedPost.from_bytes(value)
-            d = decide(post.post_id, post.content_hash, int(post.simhash or "0", 16), topo.content_index,
-                       topo.band_index, topo.cluster_of, text_chars=len("".join(post.text.split())))
-            metrics.records.labels("cluster", d.kind).inc()
-            if d.kind == "duplicate":
-                continue
-            out = post.model_copy(update={"cluster_id": d.cluster_id, "is_repost": d.cluster_id != post.post_id})
-            await topo.enriched.send(key=post.post_id.encode(), value=out.to_bytes())
+        try:
+            async for events in stream.take_events(2000, within=analyze_batch_s):
+                if clusters.next_offset != events[0].message.offset:
+                    await rebuild(events[0].message)
+                sent = []
+                for event in events:
+                    try:
+                        key = ClusterKey.from_bytes(event.value)
+                    except ValueError as exc:
+                        await dead_letter(event.message, "cluster", InvalidRecord("schema", f"bad cluster key: {exc}"))
+                        clusters.next_offset = event.message.offset + 1
+                        continue
+                    d = clusters.apply(key, event.message.timestamp, event.message.offset)
+                    metrics.records.labels("cluster", d.kind).inc()
+                    if d.cluster_id != key.post_id:
+                        update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id)
+                        sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
+                await asyncio.gather(*sent)
+                snapshot_due["records"] += len(events)
+                if snapshot_due["records"] >= snapshot_every or time.monotonic() - snapshot_due["at"] > 600:
+                    await save_snapshot()
+        finally:
+            if clusters.next_offset is not None:
+                await save_snapshot()
 
     @app.agent(topo.enriched, name="index_posts")
     async def index_posts(stream):
         async for batch in stream.take_events(batch_size, within=batch_s):
-            started = time.perf_counter()
-            parsed = [(e.message, EnrichedPost.from_bytes(e.value)) for e in batch]
-            # a replayed post may appear twice in one batch; the last copy wins, as it would in ES
-            latest = {post.post_id: (message, post) for message, post in parsed}
-            rejected = await sink.write([post for _, post in latest.values()], clock())
-            for post, reason in rejected:
-                await dead_letter(latest[post.post_id][0], "index", InvalidRecord("index", reason))
-            metrics.records.labels("index", "indexed").inc(len(latest) - len(rejected))
+            started, now = time.perf_counter(), clock()
+            docs, updates = {}, {}
+            for event in batch:
+                try:
+                    record = json.loads(event.value)
+                    post_id = record["post_id"]
+                    if record.get("record") == "cluster_update":
+                        fields = {"cluster_id": record["cluster_id"], "is_repost": record["is_repost"]}
+                        if post_id in docs:
+                            docs[post_id][1].update(fields)
+                        else:
+                            updates[post_id] = (event.message, fields)
+                    else:
+                        docs[post_id] = (event.message, post_document(record, now))
+                        updates.pop(post_id, None)     # the post again (an edit): its new decision follows
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    await dead_letter(event.message, "index", InvalidRecord("schema", f"bad enriched record: {exc!r}"))
+            rejected = await sink.write_documents({k: d for k, (_, d) in docs.items()},
+                                                  {k: f for k, (_, f) in updates.items()})
+            for post_id, reason in rejected:
+                message = (docs.get(post_id) or updates[post_id])[0]
+                await dead_letter(message, "index", InvalidRecord("index", reason))
+            metrics.records.labels("index", "indexed").inc(len(docs) + len(updates) - len(rejected))
             metrics.records.labels("index", "failed").inc(len(rejected))
-            metrics.observe_indexed([post for _, post in latest.values()], clock(), rejected)
+            metrics.observe_indexed([doc for _, doc in docs.values()], now, rejected)
             metrics.latency.labels("index").observe(time.perf_counter() - started)
-
-    @app.agent(topo.enriched, name="fan_out_mentions")
-    async def fan_out_mentions(stream):
-        async for value in stream:
-            for mention in mentions_of(EnrichedPost.from_bytes(value)):
-                await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes())
-                metrics.records.labels("fanout", "mentions").inc()
 
     @app.agent(topo.mentions, name="detect_surges")
     async def detect_surges(stream):
-        async for value in stream:
-            m = Mention.from_bytes(value)
+        async for events in stream.take_events(batch_size, within=analyze_batch_s):
             now = clock()
-            surge_params = rules.params_for(m.subject, now)     # major-event windows change them
-            state = topo.surge_state.get(m.subject)
-            if m.kind == "tick":
-                state, signals = surge.tick(state, now, surge_params)
-            else:
-                sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
-                state, signals = surge.observe(state, m.published_at, m.sentiment_label == "negative", sample, now,
-                                               surge_params, produced_at=m.produced_at)
-            topo.surge_state[m.subject] = state
-            for signal in signals:
-                record = signal.to_surge(m.subject, now)
-                metrics.records.labels("surge", "signal").inc()
-                await topo.surges.send(key=m.subject.encode(), value=record.to_bytes())
+            by_subject: dict[str, list] = {}
+            for event in events:
+                try:
+                    by_subject.setdefault(event.message.key.decode(), []).append((event, Mention.from_bytes(event.value)))
+                except ValueError as exc:
+                    await dead_letter(event.message, "surge", InvalidRecord("schema", f"bad mention: {exc}"))
+            sent = []
+            for subject, items in by_subject.items():
+                surge_params = rules.params_for(subject, now)     # major-event windows change them
+                state = topo.surge_state.get(subject)
+                before = json.dumps(state, sort_keys=True, default=str) if all(m.kind == "tick" for _, m in items) else None
+                signals = []
+                for _, m in items:
+                    if m.kind == "tick":
+                        state, found = surge.tick(state, now, surge_params)
+                    else:
+                        sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
+                        state, found = surge.observe(state, m.published_at, m.sentiment_label == "negative", sample, now,
+                                                     surge_params, produced_at=m.produced_at)
+                    signals.extend(found)
+                # a tick that changed nothing writes nothing (each write is a changelog record)
+                if before is None or json.dumps(state, sort_keys=True, default=str) != before:
+                    with writing_for(items[-1][0]):
+                        topo.surge_state[subject] = state
+                for signal in signals:
+                    metrics.records.labels("surge", "signal").inc()
+                    sent.append(await topo.surges.send(key=subject.encode(), value=signal.to_surge(subject, now).to_bytes(),
+                                                       force=True))
+            await asyncio.gather(*sent)
 
-    @app.timer(max(1.0, rules.surge.bucket_s / 2))
+    @app.timer(max(1.0, rules.surge.bucket_s / 2), on_leader=True)
     async def surge_ticks():
-        # tables can only be written inside a stream, so the timer asks the stream to evaluate
+        # tables can only be written inside a stream, so the timer asks the stream to evaluate;
+        # once per group (the leader), not once per worker
         now = clock()
         for subject in list(topo.surge_state.keys()):
             tick = Mention(kind="tick", subject=subject, post_id="", site="", url="", title="", published_at=now,
                            sentiment_label="neutral", is_repost=False, cluster_id="")
             await topo.mentions.send(key=subject.encode(), value=tick.to_bytes())
 
-    @app.timer(2.0)
+    @app.timer(2.0, on_leader=True)
     async def alert_ticks():
         await topo.surges.send(key=ALERT_TICK_KEY, value=AlertTick(at=clock()).to_bytes())
 

@@ -21,7 +21,7 @@ from streams.keywords import IdfTable, top_keywords
 from streams.sentiment import SentimentModel, label_of
 from streams.simhash import clear as simhash_clear
 from streams.simhash import hamming, simhash
-from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, content_digest, prepare,
+from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, post_digest, prepare,
                              fingerprint_skips, normalise)
 from streams.watchlist import WatchlistMatcher, load_subjects
 from streams.wordfacts import WordFacts
@@ -48,7 +48,7 @@ class Analysis:
     sentiment: float                   # probability of positive, 0..1
     sentiment_label: str               # "positive" | "neutral" | "negative"
     simhash: int                       # 64-bit
-    content_hash: str                  # hex digest of the normalised text
+    content_hash: str                  # textnorm.post_content_hash of title and text
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,5 +220,5 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
         sentiment=score,
         sentiment_label=label_of(score),
         simhash=simhash(_simhash_weights(cleaned, raw, resources, content_weights)),
-        content_hash=content_digest(body if body else normalise(title)),
+        content_hash=post_digest(normalise(title) if title else "", body),
     )

@@ -7,6 +7,7 @@ failing inside Faust's deserialiser.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faust
@@ -25,9 +26,6 @@ class Topology:
     surges: faust.TopicT
     dlq: faust.TopicT
     seen_posts: faust.types.TableT
-    content_index: faust.types.TableT
-    band_index: faust.types.TableT
-    cluster_of: faust.types.TableT
     surge_state: faust.types.TableT
     alert_state: faust.types.TableT
 
@@ -38,7 +36,8 @@ def _topic(app: faust.App, name: str, spec: topics.TopicSpec) -> faust.TopicT:
 
 
 def build_app(settings: Settings) -> Topology:
-    datadir = settings.state_dir / "worker" / settings.faust_app_id
+    # per worker: two workers on one host must not open the same local (RocksDB) table files
+    datadir = settings.state_dir / "worker" / settings.faust_app_id / settings.worker_name
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.faust_app_id,
@@ -50,8 +49,14 @@ def build_app(settings: Settings) -> Topology:
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        table_standby_replicas=0,
+        table_standby_replicas=settings.worker_standby_replicas,
         stream_wait_empty=False,
+        # a dead worker's partitions move after this long without heartbeats: it bounds how long
+        # the watch is blind after a kill -9 (docs/architecture.md, Restart)
+        broker_session_timeout=settings.worker_session_timeout_s,
+        broker_heartbeat_interval=max(1.0, settings.worker_session_timeout_s / 5),
+        producer_linger_ms=5,
+        broker_max_poll_records=2000,
     )
 
     def table(name: str, spec: topics.TopicSpec) -> faust.types.TableT:
@@ -68,9 +73,41 @@ def build_app(settings: Settings) -> Topology:
         surges=_topic(app, settings.topic(topics.SURGES.name), topics.SURGES),
         dlq=_topic(app, settings.topic(topics.POSTS_DLQ.name), topics.POSTS_DLQ),
         seen_posts=table("seen_posts", topics.POSTS_RAW),
-        content_index=table("content_index", topics.POSTS_ANALYZED),
-        band_index=table("band_index", topics.POSTS_ANALYZED),
-        cluster_of=table("cluster_of", topics.POSTS_ANALYZED),
         surge_state=table("surge_state", topics.MENTIONS),
         alert_state=table("alert_state", topics.SURGES),
     )
+
+
+async def replay_log(app: faust.App, topic: str, partition: int, start: int | None, since_ms: int,
+                     until_offset: int, apply: Callable[[bytes, float, int], object]) -> int:
+    """Feed `apply(value, timestamp_s, offset)` every record of one partition from offset `start`
+    (None: the first record at or after `since_ms`) up to, not including, `until_offset`; returns
+    how many. Its own consumer, no group: it reads, it never commits."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    servers = [f"{url.host}:{url.port}" for url in app.conf.broker]
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, group_id=None,
+                                max_partition_fetch_bytes=8 * 1024 * 1024)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        consumer.assign([tp])
+        if start is None:
+            found = (await consumer.offsets_for_times({tp: max(0, since_ms)})).get(tp)
+            start = found.offset if found is not None else until_offset
+        start = max(start, (await consumer.beginning_offsets([tp]))[tp])
+        n = 0
+        if start >= until_offset:
+            return 0
+        consumer.seek(tp, start)
+        while True:
+            batch = await consumer.getmany(tp, timeout_ms=1000, max_records=20_000)
+            for record in batch.get(tp, ()):
+                if record.offset >= until_offset:
+                    return n
+                apply(record.value, record.timestamp / 1000.0, record.offset)
+                n += 1
+                if record.offset == until_offset - 1:
+                    return n
+    finally:
+        await consumer.stop()

@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 OUTCOMES = {
     "validate": ("ok", "dead_letter"),
-    "dedup": ("unique", "duplicate"),
+    "dedup": ("unique", "edited", "duplicate"),
     "cluster": ("new", "repost", "duplicate", "replay"),
     "index": ("indexed", "failed"),
     "fanout": ("mentions",),
@@ -48,15 +48,17 @@ class StreamMetrics:
         for kind in DLQ_KINDS:
             self.dead_letters.labels("validate" if kind != "index" else "index", kind)
 
-    def observe_indexed(self, posts: Iterable, now: datetime, rejected: Iterable[tuple] = ()) -> None:
-        """Freshness of posts just written (the (post, reason) pairs Elasticsearch rejected are
-        left out); a publication time in the future counts as 0."""
-        refused = {post.post_id for post, _ in rejected}
-        for post in posts:
-            if post.post_id in refused:
+    def observe_indexed(self, documents: Iterable[Mapping], now: datetime, rejected: Iterable[tuple] = ()) -> None:
+        """Freshness of the posts index documents just written (ISO `published_at`/`crawled_at`);
+        the (post_id, reason) pairs Elasticsearch rejected are left out; a publication time in the
+        future counts as 0."""
+        refused = {post_id for post_id, _ in rejected}
+        for doc in documents:
+            if doc["post_id"] in refused:
                 continue
-            self.freshness.labels("published").observe(max(0.0, (now - post.published_at).total_seconds()))
-            self.freshness.labels("crawled").observe(max(0.0, (now - post.crawled_at).total_seconds()))
+            for since in FRESHNESS_SINCE:
+                at = datetime.fromisoformat(doc[f"{since}_at"])
+                self.freshness.labels(since).observe(max(0.0, (now - at).total_seconds()))
 
 
 class TableSizes:

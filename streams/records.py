@@ -77,6 +77,26 @@ class EnrichedPost(RawPost):
     is_repost: bool = False
 
 
+class ClusterKey(_Record):
+    """posts.analyzed — only what repost clustering needs (the full post goes straight to
+    posts.enriched). key = b"cluster": one partition, the sequencer's order."""
+
+    post_id: str
+    content_hash: str
+    simhash: str = ""              # 16 hex digits; "" for a text without tokens
+    chars: int = 0                 # non-space characters of the text (short posts are never clustered)
+
+
+class ClusterUpdate(_Record):
+    """posts.enriched, after the post itself — the sequencer's decision that a post already sent
+    in full is a repost (or a verbatim copy) of `cluster_id`, the first publisher (首发)."""
+
+    record: Literal["cluster_update"] = "cluster_update"
+    post_id: str
+    cluster_id: str
+    is_repost: bool = True
+
+
 class Mention(_Record):
     """mentions — one (post, subject) pair, re-keyed by subject.
 

