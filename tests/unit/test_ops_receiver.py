@@ -146,3 +146,15 @@ async def test_http_edge_checks_the_token_and_the_body():
         assert (await client.get("/-/healthy")).status == 200
     assert len(vendor.got) == 1
     assert metrics.operator_alerts.labels("invalid")._value.get() == 1
+
+
+def test_ops_receiver_forwards_to_the_named_channels_or_the_default_route(tmp_path):
+    from alerting.rules import load_rules
+    from shaobing.commands.ops_receiver import pick_channels
+    from shaobing.demo import DemoConfig, write_rules
+
+    rules = load_rules(write_rules(tmp_path / "rules.yml", "https://hooks.example/x", "s", DemoConfig()))
+    assert [c.name for c in pick_channels(rules, [])] == ["duty-webhook", "console"]
+    assert [c.name for c in pick_channels(rules, ["console"])] == ["console"]
+    with pytest.raises(ValueError, match=r"unknown channel\(s\) nope .*known: duty-webhook, console"):
+        pick_channels(rules, ["nope"])
