@@ -46,6 +46,7 @@ class Readings:
     lag: Mapping[str, tuple[int, float]] | None = None    # topic -> (records, seconds); None = unreadable
     dead_letters_1h: int | None = None
     last_alert: Mapping | None = None
+    freshness_5m: Mapping[str, float] | None = None      # since -> p99 over 5 min, from Prometheus
     notes: list[str] = field(default_factory=list)
 
 
@@ -166,11 +167,17 @@ def check_lag(r: Readings) -> Check:
 
 
 def check_freshness(r: Readings) -> Check:
-    crawled, published = freshness_p99(r.workers, "crawled"), freshness_p99(r.workers, "published")
+    """From Prometheus's last 5 minutes when it has them, else the workers' histograms since start."""
+    recent = {k: v for k, v in (r.freshness_5m or {}).items() if not math.isnan(v)}
+    if "crawled" in recent:
+        crawled, published, window = recent["crawled"], recent.get("published"), "last 5 min (Prometheus)"
+    else:
+        crawled, published = freshness_p99(r.workers, "crawled"), freshness_p99(r.workers, "published")
+        window = "since the workers started"
     if crawled is None:
         return Check("freshness", "ok", "nothing indexed since the workers started")
     detail = f"crawled→indexed p99 {crawled:.1f}s (objective {FRESHNESS_OBJECTIVE_S:.0f}s)" + (
-        f", published→indexed p99 {ago(published)}" if published is not None else "") + ", since the workers started"
+        f", published→indexed p99 {ago(published)}" if published is not None else "") + f", {window}"
     return Check("freshness", "warn" if crawled > FRESHNESS_OBJECTIVE_S else "ok", detail)
 
 

@@ -107,6 +107,19 @@ def prometheus_alerts(url: str) -> list[dict]:
     return [a for a in alerts if a.get("state") == "firing"]
 
 
+def freshness_5m(url: str, namespace: str) -> dict[str, float]:
+    """p99 freshness by `since` over the last 5 minutes, from the recording rule."""
+    import httpx
+
+    query = f'shaobing:index_freshness_seconds:p99_5m{{namespace="{namespace or "default"}"}}'
+    try:
+        resp = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5)
+        results = resp.json()["data"]["result"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return {}
+    return {r["metric"].get("since", ""): float(r["value"][1]) for r in results}
+
+
 def gather(settings):
     from infra.monitor import ready as prometheus_ready
     from infra.stack import es_healthy, kafka_healthy
@@ -118,7 +131,9 @@ def gather(settings):
     ready, detail = prometheus_ready(settings.prometheus_api)
     if ready or settings.prometheus_url:
         readings.prometheus = (ready, f"{detail} at {settings.prometheus_api}")
-        readings.prometheus_alerts = prometheus_alerts(settings.prometheus_api) if ready else []
+        if ready:
+            readings.prometheus_alerts = prometheus_alerts(settings.prometheus_api)
+            readings.freshness_5m = freshness_5m(settings.prometheus_api, settings.namespace)
     readings.workers = read_processes(settings, "worker")
     readings.crawlers = read_processes(settings, "crawler")
     if readings.kafka[0]:

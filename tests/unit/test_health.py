@@ -99,3 +99,14 @@ def test_last_alert_is_shown_in_beijing_time():
     [check] = [c for c in judge(healthy(last_alert=alert)) if c.part == "last alert"]
     assert check.state == "ok"
     assert check.detail == "11-30 07:43:57 (Asia/Shanghai) surge 化工厂 (firing; channels duty)"
+
+
+def test_freshness_prefers_prometheus_last_five_minutes_over_since_start():
+    slow_since_start = [Process("a", worker_samples({"60.0": 0, "120.0": 10, "+Inf": 10}))]
+    [check] = [c for c in judge(healthy(workers=slow_since_start, freshness_5m={"crawled": 3.0, "published": 90.0}))
+               if c.part == "freshness"]
+    assert check.state == "ok" and "3.0s" in check.detail and "last 5 min (Prometheus)" in check.detail
+    # no post in the window: Prometheus answers NaN, and the histograms since start are used
+    [check] = [c for c in judge(healthy(workers=slow_since_start, freshness_5m={"crawled": float("nan")}))
+               if c.part == "freshness"]
+    assert check.state == "warn" and "since the workers started" in check.detail
