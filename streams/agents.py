@@ -195,6 +195,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                         sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
                 await asyncio.gather(*sent)
                 snapshot_due["records"] += len(events)
+                metrics.repost_state_posts.set(len(clusters))
                 if snapshot_due["records"] >= snapshot_every or time.monotonic() - snapshot_due["at"] > 600:
                     await save_snapshot()
         finally:

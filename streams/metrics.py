@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 OUTCOMES = {
@@ -41,6 +41,9 @@ class StreamMetrics:
                                    ["since"], registry=registry, buckets=FRESHNESS_BUCKETS)
         for since in FRESHNESS_SINCE:
             self.freshness.labels(since)
+        self.repost_state_posts = Gauge("shaobing_stream_repost_state_posts",
+                                        "Posts held in the repost sequencer's in-memory state (within its horizon)",
+                                        registry=registry)
         for stage, outcomes in OUTCOMES.items():
             for outcome in outcomes:
                 self.records.labels(stage, outcome)
