@@ -28,6 +28,9 @@ prometheus-tools:
 	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 \
 	    || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  if [ -n "$$sudo" ] && ! command -v sudo >/dev/null 2>&1; then \
+	    echo "need root (or sudo) for: apt-get install prometheus prometheus-alertmanager" >&2; exit 1; \
+	  fi; \
 	  echo "installing Debian's prometheus and prometheus-alertmanager packages"; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
 	    --no-install-recommends prometheus prometheus-alertmanager >/dev/null || exit 1; \
