@@ -76,7 +76,7 @@ def writing_for(event):
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
-         snapshot_every: int = 200_000) -> None:
+         snapshot_every: int = 200_000, analyze_batch: int = 200) -> None:
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
 
@@ -93,7 +93,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
 
     @app.agent(topo.raw, name="analyze_posts")
     async def analyze_posts(stream):
-        async for events in stream.take_events(batch_size, within=analyze_batch_s):
+        async for events in stream.take_events(analyze_batch, within=analyze_batch_s):
             started, now = time.perf_counter(), clock()
             today = int(now.timestamp() // DAY_S)
             sent, keys = [], []
@@ -111,6 +111,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     metrics.records.labels("dedup", "duplicate").inc()
                     continue
                 a = analyze(post.title, post.text, resources)
+                await asyncio.sleep(0)     # CPU-bound: let indexing, alerting and heartbeats run between posts
                 enriched = enrich(post, a, content_hash)
                 sent.append(await topo.enriched.send(key=post.post_id.encode(), value=enriched.to_bytes(), force=True))
                 if seen is None:       # an edit re-indexes the post but is not a new mention

@@ -56,7 +56,12 @@ def build_app(settings: Settings) -> Topology:
         broker_session_timeout=settings.worker_session_timeout_s,
         broker_heartbeat_interval=max(1.0, settings.worker_session_timeout_s / 5),
         producer_linger_ms=5,
-        broker_max_poll_records=2000,
+        # Faust hands fetched records to each agent's queue and pauses a partition when its queue
+        # passes maxsize / 1.25; a fetch larger than the room left blocks the whole delivery loop
+        # (head-of-line: a posts.raw backlog would starve indexing and alerting). So the queues
+        # hold many fetches: 16384 / 1.25 leaves 3,277 of room for a fetch of at most 500.
+        broker_max_poll_records=500,
+        stream_buffer_maxsize=16384,
     )
 
     def table(name: str, spec: topics.TopicSpec) -> faust.types.TableT:
