@@ -6,6 +6,8 @@ than the wall clock. By default the producer is a null one (measures crawling, n
 `--kafka-topic T` to produce to the real broker from Settings.kafka_servers instead.
 
     .venv/bin/python bench/crawl_bench.py --history 14400 --rounds 4 --interval 1 --speed 60
+    .venv/bin/python bench/crawl_bench.py --source demo-discuz [--no-discuz-api]     # one kind
+    .venv/bin/python bench/crawl_bench.py --source demo-news-list
 """
 from __future__ import annotations
 
@@ -50,16 +52,20 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--interval", type=float, default=1.0)
     p.add_argument("--kafka-topic", default=None)
+    p.add_argument("--source", action="append", default=None, metavar="NAME",
+                   help="crawl only this source (repeatable; default: every enabled one)")
+    p.add_argument("--no-discuz-api", action="store_true", help="the demo's Discuz! forum without its mobile API")
     p.add_argument("--url", default=None, help="an already running demo web (`python -m infra.demo_web`); "
                    "default: one in a thread of this process, which shares the GIL with the crawl")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    scenario = Scenario(seed=args.seed, speed=args.speed, surge_at_s=120.0, history_s=args.history)
+    scenario = Scenario(seed=args.seed, speed=args.speed, surge_at_s=120.0, history_s=args.history,
+                        discuz_api=not args.no_discuz_api)
     url, stop = (args.url, lambda: None) if args.url else start_demo_web(scenario=scenario)
     rounds: list[dict] = []
     overrides = {"KAFKA_TOPIC": args.kafka_topic} if args.kafka_topic else None
     try:
-        run_crawl(load_settings(), None, once=False, interval_s=args.interval, base_url=url,
+        run_crawl(load_settings(), args.source, once=False, interval_s=args.interval, base_url=url,
                   state_dir=tempfile.mkdtemp(prefix="crawl-bench-"), max_rounds=args.rounds,
                   producer_factory=None if args.kafka_topic else NullProducer, overrides=overrides,
                   on_round=lambda s: rounds.append({k: v for k, v in s.items() if k != "sources"}))

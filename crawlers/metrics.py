@@ -9,7 +9,9 @@ import time
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-WATCHDOG_RULES = ("source_quiet", "source_extraction", "source_errors")
+from crawlers.watchdog import COUNT_RULES
+
+WATCHDOG_RULES = ("source_quiet", "source_extraction", "source_errors", *COUNT_RULES)
 
 
 class CrawlerMetrics:
@@ -17,7 +19,8 @@ class CrawlerMetrics:
         self.pages = Counter("shaobing_crawler_pages_total", "Pages requested, by outcome (fetched / not_modified).",
                              ["source", "outcome"], registry=registry)
         self.posts = Counter("shaobing_crawler_posts_total",
-                             "Posts by outcome: extracted from pages, new (acknowledged by Kafka), seen (skipped).",
+                             "Posts by outcome: extracted from pages, new (acknowledged by Kafka), seen (skipped), "
+                             "rejected (too large for Kafka: dead-lettered).",
                              ["source", "outcome"], registry=registry)
         self.fields_empty = Counter("shaobing_crawler_fields_empty_total",
                                     "Required fields that came out empty or unreadable.", ["source"], registry=registry)
@@ -48,7 +51,7 @@ class CrawlerMetrics:
             self.last_success.labels(name).set(started_unix)
             for outcome in ("fetched", "not_modified"):
                 self.pages.labels(name, outcome)
-            for outcome in ("extracted", "new", "seen"):
+            for outcome in ("extracted", "new", "seen", "rejected"):
                 self.posts.labels(name, outcome)
             self.fields_empty.labels(name)
             self.errors.labels(name)
@@ -65,6 +68,7 @@ class CrawlerMetrics:
             self.posts.labels(name, "extracted").inc(s["posts_extracted"])
             self.posts.labels(name, "new").inc(s["posts_new"])
             self.posts.labels(name, "seen").inc(s["posts_seen"])
+            self.posts.labels(name, "rejected").inc(s.get("posts_rejected", 0))
             self.fields_empty.labels(name).inc(s["fields_empty"])
             self.errors.labels(name).inc(s["errors"])
             if s["posts_new"]:

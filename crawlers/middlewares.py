@@ -2,6 +2,9 @@
 does not fit its bytes (crawlers.parsing.charset decides; counts `shaobing/charset_fixed`);
 BackoffRetryMiddleware is Scrapy's retry (5xx, 408, 429, timeouts; RETRY_TIMES) with an
 exponential pause before each retry, honouring Retry-After, so a struggling site is not hammered.
+VerificationWallMiddleware turns a verification page (安全验证, a slider, a captcha) or an HTTP
+403/429/567 answer into VerificationWall (counted as `pages_blocked`; the spider backs off: after
+WALL_CLOSE_AFTER of them it stops crawling that source for the round, and the watchdog reports it).
 Reads RETRY_* and RETRY_BACKOFF_BASE_S / RETRY_BACKOFF_MAX_S."""
 from __future__ import annotations
 
@@ -9,11 +12,40 @@ import asyncio
 import logging
 
 from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import TextResponse
 from w3lib.encoding import resolve_encoding
 
+from crawlers import stats as S
 from crawlers.parsing.charset import choose_encoding
+from crawlers.parsing.wall import wall_reason
+
+WALL_CLOSE_AFTER = 2
+
+
+class VerificationWall(IgnoreRequest):
+    """The site answered with a verification page or a blocking status instead of the page."""
+
+
+class VerificationWallMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        if request.url.endswith("/robots.txt"):      # Scrapy's robots middleware judges its own answers
+            return response
+        text = response.text[:20_000] if isinstance(response, TextResponse) and len(response.body) < 200_000 else ""
+        reason = wall_reason(response.status, text)
+        if reason is None:
+            return response
+        self.crawler.stats.inc_value(S.PAGES_BLOCKED)
+        log.warning("疑似被拦截（%s），退避 / verification wall or block, backing off: %s", reason, request.url[:200])
+        raise VerificationWall(reason)
 
 log = logging.getLogger(__name__)
 

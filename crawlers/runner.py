@@ -23,7 +23,7 @@ from crawlers.sources import load_sources
 from crawlers.spiders import SPIDERS
 from crawlers.state import CrawlState
 from crawlers.watchdog import Watchdog, to_surge
-from streams.topics import POSTS_RAW, SURGES
+from streams.topics import POSTS_DLQ, POSTS_RAW, SURGES
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,8 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
     selected = select_sources(sources, sources_file, base_url)
     namespaced = getattr(settings, "topic", None)
     if namespaced is not None:     # SHAOBING_NAMESPACE: produce to the namespace's posts.raw
-        overrides = {"KAFKA_TOPIC": namespaced(POSTS_RAW.name), **(overrides or {})}
+        overrides = {"KAFKA_TOPIC": namespaced(POSTS_RAW.name), "KAFKA_DLQ_TOPIC": namespaced(POSTS_DLQ.name),
+                     **(overrides or {})}
     state_dir = Path(state_dir) if state_dir else Path(settings.state_dir) / "crawl"
     from scrapy.utils.defer import deferred_from_coro
     from scrapy.utils.reactor import install_reactor

@@ -13,6 +13,11 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 2.0
 DOWNLOAD_TIMEOUT = 20
+# Scrapy's defaults are 1 GiB / 32 MiB: one hostile or broken page could fill the memory. A forum
+# or news page is well under 1 MiB; a response over the limit is cancelled (an error, counted),
+# one over the warning size is logged.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -34,6 +39,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.CharsetMiddleware": 580,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    # answers before the retry middleware does: a 429/403/567 or a verification page means back off, not retry
+    "crawlers.middlewares.VerificationWallMiddleware": 560,
+    # first of all: no request reaches a private, loopback or link-local address (SSRF)
+    "crawlers.guard.AddressGuardMiddleware": 50,
 }
 KAFKA_PRODUCER_FACTORY = "crawlers.pipelines.kafka.make_producer"
 KAFKA_API_VERSION = "3.9"

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import yaml
 from parsel import Selector
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawlers.errors import SourceConfigError
 
@@ -131,6 +131,7 @@ class Schedule(_Frozen):
 class Limits(_Frozen):
     max_list_pages: int = Field(5, ge=1, le=1000)
     max_thread_pages: int = Field(20, ge=1, le=1000)
+    max_articles: int = Field(50, ge=1, le=1000, description="news_list: article links followed per list page")
 
 
 class _Source(_Frozen):
@@ -145,7 +146,13 @@ class _Source(_Frozen):
     tags: dict[str, str] = Field(default_factory=dict)
 
     def with_base_url(self, base_url: str | None) -> "_Source":
-        return self if not base_url else self.model_copy(update={"base_url": base_url.rstrip("/")})
+        """The same source on another host (the demo web's port); a bare host keeps the source's path."""
+        if not base_url:
+            return self
+        base_url = base_url.rstrip("/")
+        if not urlsplit(base_url).path:
+            base_url += urlsplit(self.base_url).path.rstrip("/")
+        return self.model_copy(update={"base_url": base_url})
 
     @property
     def urls(self) -> list[str]:
@@ -172,7 +179,65 @@ class ApiSource(_Source):
     selectors: ApiSelectors
 
 
-Source = Annotated[Union[ForumSource, NewsSource, FeedSource, ApiSource], Field(discriminator="kind")]
+class _Recipe(_Source):
+    """A site software or page shape the crawler knows: a source entry is a few lines, and `site`
+    defaults to the source's name."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _site_is_name(cls, data):
+        if isinstance(data, dict) and "site" not in data and isinstance(data.get("name"), str):
+            data = {**data, "site": data["name"]}
+        return data
+
+
+class DiscuzSource(_Recipe):
+    """A Discuz! forum: `base_url` (where forum.php is) and the board ids (fid) to watch."""
+
+    kind: Literal["discuz"]
+    boards: list[int] = Field(min_length=1, max_length=200)
+    start_urls: list[str] = Field(default_factory=list)
+
+    @field_validator("boards")
+    @classmethod
+    def _positive(cls, value):
+        if any(b <= 0 for b in value):
+            raise ValueError("board ids (fid) are positive integers")
+        return value
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"{self.base_url}/forum.php?mod=forumdisplay&fid={fid}" for fid in self.boards]
+
+
+class NewsListSelectors(_Selectors):
+    """Per-site overrides for a news_list source; every one is optional."""
+
+    next_page: str = ""
+    published: str = ""
+    author: str = ""
+
+
+class NewsListSource(_Recipe):
+    """A news portal or government site: list page URLs; article links on them (same host, and
+    matching `article_pattern` when given) are read by generic extraction."""
+
+    kind: Literal["news_list"]
+    article_pattern: str = ""
+    selectors: NewsListSelectors = NewsListSelectors()
+
+    @field_validator("article_pattern")
+    @classmethod
+    def _compiles(cls, value):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression: {exc}") from None
+        return value
+
+
+Source = Annotated[Union[ForumSource, NewsSource, FeedSource, ApiSource, DiscuzSource, NewsListSource],
+                   Field(discriminator="kind")]
 
 
 class SourcesFile(_Frozen):
@@ -187,7 +252,7 @@ def _describe(path: Path, raw: dict, err: dict) -> str:
         entries = raw.get("sources") or []
         name = entries[i].get("name", "?") if i < len(entries) and isinstance(entries[i], dict) else "?"
         where = f"sources[{i}] ({name})"
-        loc = [p for p in loc[2:] if p not in ("forum", "news", "feed", "api")]   # drop the kind tag of the union
+        loc = [p for p in loc[2:] if p not in ("forum", "news", "feed", "api", "discuz", "news_list")]   # drop the kind tag of the union
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc = [*loc, "kind"]                  # the discriminator itself is what is wrong
     field = ".".join(str(p) for p in loc) or "entry"

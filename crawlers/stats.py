@@ -10,6 +10,11 @@ POSTS_SEEN = "shaobing/posts_seen"
 FIELDS_EMPTY = "shaobing/fields_empty"
 FIELDS_READ = "shaobing/fields_read"
 ERRORS = "shaobing/errors"
+FIELDS_TRUNCATED = "shaobing/fields_truncated"      # over the schema's length: cut, the post kept
+POSTS_REJECTED = "shaobing/posts_rejected"          # refused by Kafka as too large: dead-lettered instead
+PAGES_BLOCKED = "shaobing/pages_blocked"            # a verification wall or HTTP 403/429/567 (middlewares)
+LOGIN_REQUIRED = "shaobing/login_required"          # a board that needs a login (discuz)
+PAGES_CAPPED = "shaobing/pages_capped"              # thread pages left out by max_thread_pages
 
 # sent by the Kafka pipeline at close: post_ids={post_id: fingerprint} confirmed by the broker, failed=int
 posts_delivered = object()
@@ -22,6 +27,12 @@ SUMMARY_KEYS = {
     "posts_extracted": POSTS_EXTRACTED,
     "fields_empty": FIELDS_EMPTY,
     "fields_read": FIELDS_READ,
+    "fields_truncated": FIELDS_TRUNCATED,
+    "posts_rejected": POSTS_REJECTED,
+    "requests_blocked": "shaobing/requests_blocked",     # crawlers.guard: internal addresses
+    "pages_blocked": PAGES_BLOCKED,
+    "login_required": LOGIN_REQUIRED,
+    "pages_capped": PAGES_CAPPED,
 }
 
 

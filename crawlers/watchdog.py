@@ -6,6 +6,9 @@
 - source_extraction: the share of required fields that came out empty jumped above
   `empty_share` (a layout change: selectors still match the page, but not the content).
 - source_errors: `error_rounds` rounds in a row with errors and no page fetched.
+- source_rejected / source_blocked / source_login_required: the round had posts Kafka refused
+  as too large (dead-lettered), pages that were a verification wall or a 403/429/567 burst (the
+  crawl of that source backed off), or boards that need a login (nothing readable, not "empty").
 
 Each rule reports firing on the round it starts and resolved on the round it stops, so the
 alerting lifecycle sees one episode. Findings become `surges` records (`to_surge`) routed by
@@ -29,6 +32,14 @@ class WatchdogParams:
     empty_share: float = 0.3
     min_fields: int = 10               # fields read in a round before its empty share counts
     error_rounds: int = 3
+
+
+# rule -> (the summary count that makes it fire while above zero, what it says)
+COUNT_RULES = {
+    "source_rejected": ("posts_rejected", "{n} posts too large for Kafka, sent to the dead-letter topic"),
+    "source_blocked": ("pages_blocked", "{n} pages were a verification wall or HTTP 403/429/567: backed off"),
+    "source_login_required": ("login_required", "{n} boards need a login (not readable, not empty)"),
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,9 @@ class Watchdog:
                                            f"{share:.0%} of {read} required fields empty")
         checks["source_errors"] = (h.error_rounds >= self.params.error_rounds, h.error_rounds,
                                    self.params.error_rounds, f"{h.error_rounds} rounds in a row with only errors")
+        for rule, (key, text) in COUNT_RULES.items():
+            n = summary.get(key, 0)
+            checks[rule] = (n > 0, n, 0, text.format(n=n))
         changes = []
         for rule, (bad, value, threshold, detail) in checks.items():
             if bad and rule not in h.firing:
@@ -103,7 +117,7 @@ def _finite(value: float) -> float:
 def to_surge(finding: Finding, now: datetime, window_s: float = 300.0) -> Surge:
     """A finding as a `surges` record; subject `信息源:<name>` so operators' routes can match `信息源:*`."""
     return Surge(subject=f"信息源:{finding.source}", rule=finding.rule,
-                 severity="warning" if finding.rule != "source_errors" else "critical", status=finding.status,
+                 severity="critical" if finding.rule in ("source_errors", "source_blocked") else "warning", status=finding.status,
                  window_start=now - timedelta(seconds=window_s), window_end=now, count=int(round(finding.value * 100))
                  if finding.rule == "source_extraction" else int(finding.value),
                  baseline=_finite(finding.threshold * 100 if finding.rule == "source_extraction" else finding.threshold),

@@ -7,6 +7,8 @@ Adding an optional field is compatible; renaming or removing one needs a schema_
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -168,3 +170,13 @@ class DeadLetter(_Record):
     value_sha256: str = ""
     value_truncated: bool = False
     at: AwareDatetime
+
+    @classmethod
+    def of(cls, topic: str, partition: int, offset: int, stage: str, reason: str, key: bytes, value: bytes,
+           at: datetime) -> "DeadLetter":
+        """The dead letter of one record: its key and value (the value cut to DLQ_MAX_VALUE_BYTES)."""
+        return cls(topic=topic, partition=partition, offset=offset, stage=stage, reason=reason,
+                   key_b64=base64.b64encode(key[:1024]).decode(),
+                   value_b64=base64.b64encode(value[:DLQ_MAX_VALUE_BYTES]).decode(), value_bytes=len(value),
+                   value_sha256=hashlib.sha256(value).hexdigest(), value_truncated=len(value) > DLQ_MAX_VALUE_BYTES,
+                   at=at)

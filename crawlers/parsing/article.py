@@ -27,6 +27,8 @@ _DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat":
 _META_LINE = re.compile(r"^[\s\d:：/.\-年月日]*(?:[\u4e00-\u9fff]{0,3}(?:发布时间|时间|来源|稿源|出处|作者|特约记者|记者|通讯员|编辑|责任编辑)\s*[:：]?.*)?$")
 _TIME_IN_TEXT = re.compile(r"(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)(?:\s*|T)(\d{1,2}:\d{2}(?::\d{2})?)")
 _MAX_HTML = 5_000_000
+_META_HEAD = re.compile(r"^(.*?(?:来源|稿源|作者|记者|通讯员)\s*[:：]?\s*\S+(?:\s+(?:记者|通讯员|作者|编辑)\s*[:：]?\s*\S+)?)\s+(?=\S)")
+_META_HEAD_WINDOW = 240      # > the 80-character meta part plus the spaces around it
 # trafilatura's default minimum (250 characters) is a long article in Chinese, where a character
 # is a word: below it the main-text reading is thrown away for a whole-page one (title and meta
 # line included, paragraphs run together). 50 keeps short 通报/简讯 pieces on the main reading.
@@ -47,8 +49,9 @@ def _strip_head(text: str, title: str, author: str) -> str:
         lines.pop(0)
     if lines:       # a one-line fallback: the meta words sit between the title and the first sentence
         first = lines[0]
-        m = re.match(r"^(.*?(?:来源|稿源|作者|记者|通讯员)\s*[:：]?\s*\S+(?:\s+(?:记者|通讯员|作者|编辑)\s*[:：]?\s*\S+)?)\s+(?=\S)",
-                     first)
+        # the meta part is under 80 characters, so only the line's head is searched: on a long
+        # line without spaces the lazy prefix and \S+ would otherwise backtrack quadratically
+        m = _META_HEAD.match(first[:_META_HEAD_WINDOW])
         if m and _looks_meta(m.group(1)) and len(m.group(1)) < 80:
             lines[0] = first[m.end():]
     return "\n".join(lines).strip()
@@ -109,3 +112,13 @@ def extract_article(html: str, url: str) -> dict:
     except Exception:            # noqa: BLE001
         published = None
     return {"title": title, "text": text, "published": published, "author": author}
+
+
+def is_navigation(text: str, link_texts: list[str], share: float = 0.8) -> bool:
+    """True when the extracted text is mostly the page's own link texts (a channel or index page
+    read as if it were an article): `share` of its lines are link texts."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return True
+    links = {t.strip() for t in link_texts if t and t.strip()}
+    return sum(ln in links for ln in lines) >= share * len(lines)

@@ -3,7 +3,16 @@ with produced_at and sent to posts.raw keyed by post_id (acks=all, idempotent). 
 blocks, so every producer call runs in a thread. At close it flushes, then announces the posts
 the broker confirmed (stats.posts_delivered) so the spider can mark them seen.
 
-Reads KAFKA_SERVERS, KAFKA_TOPIC, KAFKA_API_VERSION ("3.9" or "auto"), KAFKA_LINGER_MS,
+A field longer than posts.raw's schema allows (an author over 256 characters, a title over
+1,000) is cut to fit, ending in "…" (counted as `fields_truncated`): the post is kept and the
+crawl stays clean. A record Kafka refuses as too large (MessageSizeTooLargeError, in send() or
+from a broker whose own limit is lower, then at close) is that record's problem only: it goes to the dead-letter topic with the
+reason (counted as `posts_rejected`, which the watchdog reports), is marked seen like a
+delivered post, and the crawl goes on. (A broker's refusal is fatal to kafka-python's idempotent
+producer: posts in flight with it fail, are not marked seen and are sent again next crawl; the
+dead letter goes through a new producer.) Any other send failure means the broker is unreachable.
+
+Reads KAFKA_SERVERS, KAFKA_TOPIC, KAFKA_DLQ_TOPIC, KAFKA_API_VERSION ("3.9" or "auto"), KAFKA_LINGER_MS,
 KAFKA_FLUSH_TIMEOUT_S and KAFKA_PRODUCER_FACTORY (a callable(settings) -> producer; tests
 inject a fake). Without servers or a factory it switches itself off (NotConfigured).
 """
@@ -14,7 +23,7 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, MessageSizeTooLargeError
 from pydantic import ValidationError
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.misc import load_object
@@ -22,8 +31,8 @@ from scrapy.utils.misc import load_object
 from crawlers import stats as S
 from crawlers.errors import ProduceError
 from crawlers.state import fingerprint
-from streams.records import RawPost
-from streams.topics import POSTS_RAW
+from streams.records import DeadLetter, RawPost
+from streams.topics import MAX_MESSAGE_BYTES, POSTS_DLQ, POSTS_RAW
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +51,33 @@ def make_producer(settings):
         linger_ms=settings.getint("KAFKA_LINGER_MS", 20),
         compression_type="gzip",
         max_block_ms=10_000,
+        # what posts.raw accepts: an oversized post reaches validation and its dead letter there
+        max_request_size=MAX_MESSAGE_BYTES[POSTS_RAW.name],
     )
+
+
+def _limits() -> dict[str, int]:
+    """The one-line fields' maximum lengths, from the posts.raw schema itself."""
+    out = {}
+    for name in ("title", "author"):
+        for rule in RawPost.model_fields[name].metadata:
+            if getattr(rule, "max_length", None):
+                out[name] = rule.max_length
+    return out
+
+
+_MAX_CHARS = _limits()
+
+
+def fit_to_schema(fields: dict) -> tuple[dict, int]:
+    """Fields cut to posts.raw's lengths, ending in "…"; returns them and how many were cut."""
+    cut = 0
+    for name, limit in _MAX_CHARS.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            fields = {**fields, name: value[: limit - 1] + "…"}
+            cut += 1
+    return fields, cut
 
 
 class KafkaPipeline:
@@ -55,12 +90,14 @@ class KafkaPipeline:
         self.settings = settings
         self.factory = load_object(factory) if isinstance(factory, str) else factory
         self.topic = settings.get("KAFKA_TOPIC") or POSTS_RAW.name
+        self.dlq_topic = settings.get("KAFKA_DLQ_TOPIC") or POSTS_DLQ.name
         self.producer = None
         self._lock = threading.Lock()
         self._delivered: dict[str, str] = {}
         self._sent = 0
         self._send_failures = 0
         self._broken = False
+        self._too_large: list[tuple] = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -70,16 +107,24 @@ class KafkaPipeline:
         self.producer = await asyncio.to_thread(self.factory, self.settings)
 
     async def process_item(self, item):
+        fields, cut = fit_to_schema(dict(item))
+        if cut:
+            self.crawler.stats.inc_value(S.FIELDS_TRUNCATED, cut)
         try:
-            post = RawPost(**dict(item))
+            post = RawPost(**fields)
         except ValidationError as exc:
             self.crawler.stats.inc_value(S.ERRORS)
             err = exc.errors()[0]
             raise DropItem(f"invalid post {item.get('post_id')!r}: {'.'.join(map(str, err['loc']))}: {err['msg']}")
-        fp = fingerprint(post.title, post.text)
+        # the item's own fields, as the seen filter will compare them on the next crawl
+        fp = fingerprint(item.get("title", ""), item.get("text", ""))
         value = post.model_copy(update={"produced_at": datetime.now(timezone.utc)}).to_bytes()
+        key = post.post_id.encode("utf-8")
         try:
-            future = await asyncio.to_thread(self._send, post.post_id.encode("utf-8"), value)
+            future = await asyncio.to_thread(self._send, key, value)
+        except MessageSizeTooLargeError as exc:
+            await self._dead_letter(post.post_id, fp, key, value, exc)
+            return item
         except (KafkaError, OSError, ValueError, ProduceError) as exc:
             self._broken = True
             self._send_failures += 1
@@ -87,21 +132,42 @@ class KafkaPipeline:
             return item
         self._sent += 1
         future.add_callback(self._on_ack, post.post_id, fp)
-        future.add_errback(self._on_error, post.post_id)
+        future.add_errback(self._on_error, post.post_id, fp, key, value)
         return item
 
-    def _send(self, key: bytes, value: bytes):
+    def _send(self, key: bytes, value: bytes, topic: str | None = None):
         # after one send timed out the broker is unreachable: fail the rest fast instead of each
         # waiting max_block_ms; undelivered posts are not marked seen, so the next crawl retries them
         if self._broken:
             raise ProduceError("an earlier send failed; not trying again in this crawl")
-        return self.producer.send(self.topic, key=key, value=value)
+        return self.producer.send(topic or self.topic, key=key, value=value)
 
     def _on_ack(self, post_id: str, fp: str, _metadata) -> None:       # kafka-python's sender thread
         with self._lock:
             self._delivered[post_id] = fp
 
-    def _on_error(self, post_id: str, exc: BaseException) -> None:     # kafka-python's sender thread
+    async def _dead_letter(self, post_id: str, fp: str, key: bytes, value: bytes, exc: BaseException) -> None:
+        """Too large for Kafka: the record goes to the dead-letter topic, with why, instead."""
+        self.crawler.stats.inc_value(S.POSTS_REJECTED)
+        reason = f"{exc.__class__.__name__}: {len(value)} bytes over the producer's or broker's limit"
+        letter = DeadLetter.of(self.topic, -1, -1, "crawl", reason, key, value, datetime.now(timezone.utc))
+        log.error("记录过大，已转死信 / record too large, dead-lettered: post_id=%s bytes=%d", post_id, len(value))
+        try:
+            future = await asyncio.to_thread(self._send, key, letter.to_bytes(), self.dlq_topic)
+        except (KafkaError, OSError, ValueError, ProduceError) as err:
+            self._send_failures += 1
+            log.error("死信发送失败 / dead letter not produced: post_id=%s error=%s", post_id, err.__class__.__name__)
+            return
+        self._sent += 1
+        future.add_callback(self._on_ack, post_id, fp)
+        future.add_errback(self._on_error, post_id, fp, None, None)
+
+    def _on_error(self, post_id: str, fp: str, key: bytes | None, value: bytes | None,
+                  exc: BaseException) -> None:     # kafka-python's sender thread
+        if isinstance(exc, MessageSizeTooLargeError) and value is not None:
+            with self._lock:         # the broker's own limit is lower: dead-lettered at close
+                self._too_large.append((post_id, fp, key, value, exc))
+            return
         log.error("Kafka 未确认 / not acknowledged: post_id=%s error=%s", post_id, exc.__class__.__name__)
 
     async def close_spider(self):
@@ -111,6 +177,20 @@ class KafkaPipeline:
                 await asyncio.to_thread(self.producer.flush, timeout)
             except KafkaError as exc:  # KafkaTimeoutError: what was not acknowledged is counted below
                 log.error("Kafka flush 超时 / flush failed: %s", exc.__class__.__name__)
+            with self._lock:
+                too_large, self._too_large = self._too_large, []
+            if too_large:
+                # a broker's refusal is fatal to an idempotent producer (its other batches are
+                # aborted, counted as failed and retried next crawl): the dead letters need a new one
+                await asyncio.to_thread(self.producer.close, 5)
+                self.producer, self._broken = await asyncio.to_thread(self.factory, self.settings), False
+                for post_id, fp, key, value, exc in too_large:
+                    self._sent -= 1              # replaced by its dead letter
+                    await self._dead_letter(post_id, fp, key, value, exc)
+                try:
+                    await asyncio.to_thread(self.producer.flush, timeout)
+                except KafkaError as exc:
+                    log.error("Kafka flush 超时 / flush failed: %s", exc.__class__.__name__)
             await asyncio.to_thread(self.producer.close, 5)
         with self._lock:
             delivered = dict(self._delivered)

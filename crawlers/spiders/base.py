@@ -12,10 +12,13 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from crawlers import stats as S
 from crawlers.errors import ParseError
+from crawlers.guard import BlockedAddress
+from crawlers.middlewares import WALL_CLOSE_AFTER, VerificationWall
 from crawlers.items import PostItem, post_id_for
 from crawlers.parsing.text import clean_line, clean_text
 from crawlers.parsing.times import parse_cn_time
@@ -57,6 +60,12 @@ class IncrementalSpider(scrapy.Spider):
         return True
 
     def on_error(self, failure) -> None:
+        if failure.check(BlockedAddress):     # counted by the guard; the crawl itself is fine
+            return
+        if failure.check(VerificationWall):   # counted by the middleware; enough of them: back off
+            if self.crawler.stats.get_value(S.PAGES_BLOCKED, 0) >= WALL_CLOSE_AFTER:
+                raise CloseSpider("blocked")
+            return
         self.crawler.stats.inc_value(S.ERRORS)
         log.warning("抓取失败 / fetch failed: source=%s url=%s error=%s", self.source.name,
                     failure.request.url, failure.value.__class__.__name__)
@@ -113,7 +122,8 @@ class IncrementalSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         errors = S.summary(self.crawler.stats.get_stats())["errors"]
-        clean = reason == "finished" and errors == 0 and self._failed == 0
+        blocked = self.crawler.stats.get_value(S.PAGES_BLOCKED, 0)
+        clean = reason == "finished" and errors == 0 and self._failed == 0 and not blocked
         self.state.commit(self._delivered, clean=clean)
         if not clean:
             log.warning("抓取未完全成功，下次全量重抓 / crawl not clean, validators not saved: source=%s "

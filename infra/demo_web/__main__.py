@@ -13,7 +13,7 @@ from infra.demo_web.server import serve
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m infra.demo_web", description="演示站点（论坛 + 新闻网）/ the demo web")
+    p = argparse.ArgumentParser(prog="python -m infra.demo_web", description="演示站点（论坛 + Discuz! 论坛 + 新闻网）/ the demo web")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="0 = pick a free port")
     p.add_argument("--seed", type=int, default=7)
@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layout-change-at", type=float, default=None,
                    help="scenario seconds after which article pages switch to a new layout (watchdog demo)")
     p.add_argument("--microblog", action="store_true", help="also serve the microblog JSON API (adds posts)")
+    p.add_argument("--no-discuz-api", action="store_true", help="the Discuz! forum (/bbs/) without its mobile API")
     p.add_argument("--start", type=datetime.fromisoformat, default=None,
                    help="scenario start, ISO 8601 with offset (default: now)")
     return p
@@ -30,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _main(args: argparse.Namespace) -> None:
     scenario = Scenario(seed=args.seed, start=args.start, speed=args.speed, surge_at_s=args.surge_at,
-                        history_s=args.history, layout_change_at_s=args.layout_change_at, microblog=args.microblog)
+                        history_s=args.history, layout_change_at_s=args.layout_change_at, microblog=args.microblog,
+                        discuz_api=not args.no_discuz_api)
     url, runner = await serve(scenario, args.host, args.port)
     # one JSON line first, so an orchestrator can read the URL when --port 0 was asked for
     print(json.dumps({"url": url, **scenario.status()}, ensure_ascii=False), flush=True)

@@ -10,6 +10,7 @@ from infra.demo_web import vocabulary as V
 FORUM_SITE = "demo-forum"
 NEWS_SITE = "demo-news"
 WEIBO_SITE = "demo-weibo"
+DISCUZ_SITE = "demo-discuz"
 # slug -> (board name, charset of the page); see pages.HEADER_CHARSET for the board whose server lies
 BOARDS = {"town": ("县城杂谈", "utf-8"), "qingshi": ("青石乡情", "gbk"), "help": ("民生求助", "gbk")}
 
@@ -53,6 +54,8 @@ class Params:
     layout_change_at_s: float | None = None   # from then on article pages use a new layout (watchdog demo)
     microblog: bool = False            # also a microblog (JSON API) site; off by default so the forum + news
                                        # demo and its ground truth stay as they were
+    discuz: bool = True                # also a Discuz! forum (infra/demo_web/discuz.py), on its own random stream
+    discuz_api: bool = True            # ... with its mobile API enabled (else HTML templates only)
 
     @property
     def end_s(self) -> float:
@@ -168,14 +171,21 @@ def generate(p: Params) -> list[DemoPost]:
         from infra.demo_web.microblog import statuses     # its own random stream: the rest stays the same
 
         drafts += statuses(p, [d for d in drafts if d.post.surge and d.post.kind == "article" and not d.repost_of])
-    drafts.sort(key=lambda d: d.post.at_s)
-    ids = {FORUM_SITE: 100000, NEWS_SITE: 500000, WEIBO_SITE: 880000000}
+    if p.discuz:
+        from infra.demo_web.discuz import threads
+
+        drafts += threads(p)
+    # nothing after the scenario's end (a surge repost could land there with a short tail): the
+    # demo and the e2e tier wait for the end, then expect no new posts
+    drafts = sorted((d for d in drafts if d.post.at_s < p.end_s), key=lambda d: d.post.at_s)
+    ids = {FORUM_SITE: 100000, NEWS_SITE: 500000, WEIBO_SITE: 880000000, DISCUZ_SITE: 3000}
+    pids = iter(range(900001, 10**9))      # Discuz: a reply's native id is its thread id and its post id (pid)
     for d in drafts:                       # auto-increment ids in publication order, like a real site
         ids[d.post.site] += 1
         nid = str(ids[d.post.site])
         d.post = replace(d.post, native_id=nid, thread_id=nid if d.post.kind == "thread" else "")
-        d.replies = [replace(r, native_id=f"{nid}-{r.floor}", thread_id=nid, board=d.post.board)
-                     for r in d.replies]
+        d.replies = [replace(r, native_id=f"{nid}-{next(pids) if r.site == DISCUZ_SITE else r.floor}", thread_id=nid,
+                             board=d.post.board) for r in d.replies]
     out: list[DemoPost] = []
     for d in drafts:
         out.append(replace(d.post, repost_of=d.repost_of.post.key) if d.repost_of else d.post)

@@ -12,7 +12,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from infra.demo_web import feeds, pages
+from infra.demo_web import discuz, feeds, pages
 from infra.demo_web.scenario import Scenario
 
 ROBOTS = "User-agent: *\nDisallow: /_scenario\nDisallow: /admin/\n"
@@ -99,6 +99,40 @@ async def _status_page(request):
     return _respond(request, lambda s, now: feeds.status_page(s, s.status(sid, now), now))
 
 
+def _int(request: web.Request, name: str, default: str | None = None) -> int:
+    value = request.query.get(name, default)
+    if value is None or not value.isdigit():
+        raise KeyError(name)
+    return int(value)
+
+
+async def _discuz(request):
+    """forum.php?mod=forumdisplay&fid=N&page=P | mod=viewthread&tid=N&page=P (Discuz! X3 URLs)."""
+    mod = request.query.get("mod")
+    if mod == "forumdisplay":
+        return _respond(request, lambda s, now: discuz.forumdisplay(s, request.query["fid"], _int(request, "page", "1"), now))
+    return _respond(request, lambda s, now: discuz.viewthread(
+        s, _discuz_thread(s, request.query["tid"], now), _int(request, "page", "1"), now))
+
+
+def _discuz_thread(s: Scenario, tid: str, now: float):
+    view = s.thread(tid, now)
+    if view.thread.site != discuz.DISCUZ_SITE:
+        raise KeyError(tid)
+    return view
+
+
+async def _discuz_api(request):
+    """api/mobile/index.php?version=4&module=forumdisplay|viewthread; 404 when the site has no API."""
+    scenario, module = request.app[SCENARIO], request.query.get("module")
+    if not scenario.params.discuz_api:
+        raise web.HTTPNotFound(text="404 Not Found")
+    if module == "forumdisplay":
+        return _respond(request, lambda s, now: discuz.api_forumdisplay(s, request.query["fid"], _int(request, "page", "1"), now))
+    return _respond(request, lambda s, now: discuz.api_viewthread(
+        s, _discuz_thread(s, request.query["tid"], now), _int(request, "page", "1"), now))
+
+
 async def _robots(request):
     return web.Response(text=ROBOTS, content_type="text/plain")
 
@@ -122,6 +156,8 @@ def build_app(scenario: Scenario) -> web.Application:
     app.router.add_get("/feed/news.xml", _feed)
     app.router.add_get("/api/statuses/public_timeline.json", _statuses)
     app.router.add_get("/weibo/status/{sid:\\d+}", _status_page)
+    app.router.add_get("/bbs/forum.php", _discuz)
+    app.router.add_get("/bbs/api/mobile/index.php", _discuz_api)
     app.router.add_get("/robots.txt", _robots)
     app.router.add_get("/_scenario", _scenario)
     return app

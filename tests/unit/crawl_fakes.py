@@ -1,4 +1,5 @@
-"""A fake kafka-python producer for crawler tests: records sends, acknowledges or fails them."""
+"""A fake kafka-python producer for crawler tests: records sends, acknowledges or fails them;
+and `serve_routes`, a small loopback aiohttp site (with an allow-all robots.txt) for crawl tests."""
 from __future__ import annotations
 
 from kafka.errors import KafkaTimeoutError
@@ -56,3 +57,22 @@ class FakeProducer:
 
     def close(self, timeout=None):
         self.closed = True
+
+
+async def serve_routes(routes: dict, robots_txt: str = "User-agent: *\n"):
+    """Serve {path: async handler} on 127.0.0.1 (any port); returns (base URL, runner to clean up)."""
+    from aiohttp import web
+
+    async def robots(request):
+        return web.Response(text=robots_txt)
+
+    app = web.Application()
+    app.router.add_get("/robots.txt", robots)
+    for path, handler in routes.items():
+        app.router.add_get(path, handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}", runner

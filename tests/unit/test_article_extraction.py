@@ -151,3 +151,19 @@ def test_a_source_without_title_body_published_is_valid(tmp_path):
     path = tmp_path / "sources.yml"
     path.write_text("sources:\n" + textwrap.dedent(body), encoding="utf-8")
     assert load_sources(path)["county-news"].selectors.generic
+
+
+def test_a_megabyte_line_without_spaces_is_read_in_linear_work():
+    from crawlers.parsing import article
+
+    # every 记者 is a place the meta pattern could start, and without spaces each try ran to the
+    # line's end (quadratic: minutes for 1 MB); it is only tried on the line's head now, so its
+    # work is bounded by the window, not the line
+    body = "记者很" * 333_334
+    assert len(body) > 1_000_000 > 1000 * article._META_HEAD_WINDOW
+    assert article._strip_head(body, "", "") == body
+    head = "来源：澄溪发布 " + body
+    assert article._strip_head(head, "", "") == body
+    page = f"<html><body><article><h1>标题</h1><p>来源：澄溪发布 {body}</p></article></body></html>"
+    found = extract_article(page, "http://news.example.cn/a/1.html")
+    assert found["text"].endswith("记者很" * 100) and "来源" not in found["text"][:20]

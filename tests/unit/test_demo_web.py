@@ -135,7 +135,7 @@ def test_conditional_requests_answer_304_until_the_page_changes(site):
 
 def test_threads_articles_robots_and_scenario_endpoint(site):
     url, clock, scenario = site
-    thread = next(p for p in scenario.visible() if p.kind == "thread")
+    thread = next(p for p in scenario.visible() if p.kind == "thread" and p.site == "demo-forum")
     status, _, body = _get(f"{url}/forum/thread/{thread.native_id}")
     assert status == 200 and f'data-tid="{thread.native_id}"' in body.decode(BOARDS[thread.board][1])
     assert _get(f"{url}/forum/thread/999999")[0] == 404

@@ -1,9 +1,11 @@
 """The crawler's Kafka pipeline with a fake producer: keys, payloads, delivery accounting."""
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timezone
 
 import pytest
+from kafka.errors import MessageSizeTooLargeError
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
@@ -14,8 +16,8 @@ from crawlers.pipelines.seen import SeenFilterPipeline
 from crawlers.sources import load_sources
 from crawlers.spiders import NewsSpider
 from crawlers.state import CrawlState, fingerprint
-from streams.records import RawPost
-from tests.unit.crawl_fakes import FakeProducer
+from streams.records import DeadLetter, RawPost
+from tests.unit.crawl_fakes import FakeFuture, FakeProducer
 
 T0 = datetime(2026, 5, 17, 0, 0, tzinfo=timezone.utc)
 
@@ -27,8 +29,8 @@ def item(n: int, **kw) -> PostItem:
     return PostItem(**{**fields, **kw})
 
 
-def crawler_with(factory, state: CrawlState | None = None):
-    crawler = get_crawler(NewsSpider, {"KAFKA_PRODUCER_FACTORY": factory})
+def crawler_with(factory, state: CrawlState | None = None, **settings):
+    crawler = get_crawler(NewsSpider, {"KAFKA_PRODUCER_FACTORY": factory, **settings})
     crawler.spider = NewsSpider.from_crawler(crawler, source=load_sources()["demo-news"], state=state or CrawlState())
     delivered = Delivered()
     crawler.signals.connect(delivered.receive, signal=S.posts_delivered)
@@ -126,3 +128,81 @@ def test_state_commits_validators_only_after_a_clean_crawl(tmp_path):
         "If-None-Match": 'W/"1"', "If-Modified-Since": "Sun, 17 May 2026 04:30:00 GMT"}
     assert reopened.counts() == {"validators": 1, "marks": 0, "seen": 1}
     reopened.close()
+
+
+async def test_overlong_author_and_title_are_truncated_and_the_crawl_stays_clean():
+    factory = FakeProducer.factory()
+    crawler, delivered = crawler_with(factory)
+    pipe = KafkaPipeline.from_crawler(crawler)
+    await pipe.open_spider()
+    await pipe.process_item(item(1, author="楼" * 400, title="题" * 1500))
+    await pipe.close_spider()
+    post = RawPost.from_bytes(factory.sent[0][2])
+    assert len(post.author) == 256 and post.author.endswith("…") and post.author.startswith("楼" * 255)
+    assert len(post.title) == 1000
+    assert delivered == [({"demo-news:1": fingerprint("题" * 1500, "正文1")}, 0)]
+    assert not crawler.stats.get_value(S.ERRORS) and crawler.stats.get_value(S.FIELDS_TRUNCATED) == 2
+
+
+class TooLargeProducer(FakeProducer):
+    """kafka-python refuses a record over max_request_size in send(), before any I/O."""
+
+    def send(self, topic, key=None, value=None):
+        if value is not None and b"HUGE" in value:
+            self.send_calls += 1
+            raise MessageSizeTooLargeError("The message is 9000000 bytes when serialized")
+        return super().send(topic, key, value)
+
+
+async def test_one_record_over_the_request_size_is_dead_lettered_and_the_crawl_goes_on():
+    factory = TooLargeProducer.factory()
+    crawler, delivered = crawler_with(factory, KAFKA_DLQ_TOPIC="ns.posts.dlq")
+    pipe = KafkaPipeline.from_crawler(crawler)
+    await pipe.open_spider()
+    await pipe.process_item(item(1))
+    await pipe.process_item(item(2, text="HUGE"))
+    await pipe.process_item(item(3))
+    await pipe.close_spider()
+    topics = [(t, k) for t, k, _ in factory.sent]
+    assert topics == [("posts.raw", b"demo-news:1"), ("ns.posts.dlq", b"demo-news:2"), ("posts.raw", b"demo-news:3")]
+    letter = DeadLetter.from_bytes(factory.sent[1][2])
+    assert letter.stage == "crawl" and "MessageSizeTooLarge" in letter.reason and letter.topic == "posts.raw"
+    assert RawPost.from_bytes(base64.b64decode(letter.value_b64)).post_id == "demo-news:2"
+    # the dead letter is its delivery: marked seen (not re-sent every round), the crawl is clean
+    assert set(delivered[0][0]) == {"demo-news:1", "demo-news:2", "demo-news:3"} and delivered[0][1] == 0
+    assert crawler.stats.get_value(S.POSTS_REJECTED) == 1 and not crawler.stats.get_value(S.ERRORS)
+    assert S.summary(crawler.stats.get_stats())["posts_rejected"] == 1
+
+
+def test_the_real_producer_accepts_what_posts_raw_accepts(monkeypatch):
+    import kafka
+
+    from streams.topics import MAX_MESSAGE_BYTES
+
+    captured = {}
+    monkeypatch.setattr(kafka, "KafkaProducer", lambda **kw: captured.update(kw))
+    make_producer(get_crawler(NewsSpider, {"KAFKA_SERVERS": "127.0.0.1:1"}).settings)
+    assert captured["max_request_size"] == MAX_MESSAGE_BYTES["posts.raw"]
+
+
+class BrokerRefusesProducer(FakeProducer):
+    """A broker whose message.max.bytes is lower than the producer's limit: the future fails."""
+
+    def send(self, topic, key=None, value=None):
+        if value is not None and b"HUGE" in value and topic == "posts.raw":
+            self.send_calls += 1
+            return FakeFuture(MessageSizeTooLargeError("broker: record too large"))
+        return super().send(topic, key, value)
+
+
+async def test_a_record_the_broker_refuses_as_too_large_is_dead_lettered_at_close():
+    factory = BrokerRefusesProducer.factory()
+    crawler, delivered = crawler_with(factory)
+    pipe = KafkaPipeline.from_crawler(crawler)
+    await pipe.open_spider()
+    await pipe.process_item(item(1, text="HUGE"))
+    await pipe.process_item(item(2))
+    await pipe.close_spider()
+    assert [(t, k) for t, k, _ in factory.sent] == [("posts.raw", b"demo-news:2"), ("posts.dlq", b"demo-news:1")]
+    assert set(delivered[0][0]) == {"demo-news:1", "demo-news:2"} and delivered[0][1] == 0
+    assert crawler.stats.get_value(S.POSTS_REJECTED) == 1

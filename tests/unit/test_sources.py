@@ -97,3 +97,54 @@ def test_schedule_is_faster_in_event_mode_and_overridable():
     assert due_in(forum) == forum.schedule.interval_s == 60
     assert due_in(forum, event_mode=True) == forum.schedule.event_interval_s == 15
     assert due_in(forum, interval_s=2.0, event_mode=True) == 2.0
+
+
+RECIPES = """
+  - name: songlin-bbs
+    kind: discuz
+    base_url: https://bbs.songlin.example.cn
+    boards: [2, 37]
+  - name: songlin-news
+    kind: news_list
+    base_url: http://www.songlin.example.gov.cn
+    start_urls: [/xwzx/zwdt/, /xwzx/tzgg/]
+"""
+
+
+def test_a_discuz_forum_and_a_news_site_are_a_few_lines_each(tmp_path):
+    sources = load_sources(write(tmp_path, RECIPES))
+    bbs, news = sources["songlin-bbs"], sources["songlin-news"]
+    assert (bbs.kind, bbs.site, bbs.boards, bbs.politeness.concurrency) == ("discuz", "songlin-bbs", [2, 37], 1)
+    assert bbs.urls == ["https://bbs.songlin.example.cn/forum.php?mod=forumdisplay&fid=2",
+                        "https://bbs.songlin.example.cn/forum.php?mod=forumdisplay&fid=37"]
+    assert (news.kind, news.site, news.urls[1]) == ("news_list", "songlin-news", "http://www.songlin.example.gov.cn/xwzx/tzgg/")
+    # the demo's --base-url replaces the host and keeps a Discuz! site's own path
+    assert load_sources()["demo-discuz"].with_base_url("http://127.0.0.1:9").base_url == "http://127.0.0.1:9/bbs"
+
+
+@pytest.mark.parametrize("change,field", [
+    ("boards: [2, 37]", "boards: []"), ("boards: [2, 37]", "boards: [0]"), ("boards: [2, 37]", "boards: [二]"),
+    ("start_urls: [/xwzx/zwdt/, /xwzx/tzgg/]", "start_urls: [/x]\n    article_pattern: '(unclosed'")])
+def test_recipe_errors_name_the_entry_and_field(tmp_path, change, field):
+    with pytest.raises(SourceConfigError) as err:
+        load_sources(write(tmp_path, RECIPES.replace(change, field)))
+    name = "article_pattern" if "article_pattern" in field else "boards"
+    assert f"({'songlin-news' if name == 'article_pattern' else 'songlin-bbs'}): {name}" in str(err.value)
+
+
+def test_sources_try_prints_what_a_source_would_give(capsys):
+    from infra.demo_web import Scenario, start_demo_web
+
+    scenario = Scenario(seed=7, history_s=1800.0)
+    url, stop = start_demo_web(port=0, scenario=scenario)
+    try:
+        assert main(["sources", "try", "demo-discuz", "--base-url", url]) == 0
+    finally:
+        stop()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("信息源 demo-discuz（discuz）") and "抽取" in out[0]
+    titles = {p.title for p in scenario.visible() if p.site == "demo-discuz" and p.kind == "thread"}
+    heads = [line for line in out if line.startswith("[主帖]")]
+    assert heads and all("作者 " in h and h.split("标题 ", 1)[1] in titles for h in heads)
+    assert any(line.startswith("[回帖 #") for line in out)
+    assert main(["sources", "try", "nope"]) == 2

@@ -101,3 +101,15 @@ async def test_layout_change_on_the_demo_web_fires_the_extraction_rule(tmp_path)
     assert Surge.from_bytes(value).rule == "source_extraction"
     assert registry.get_sample_value("shaobing_crawler_watchdog_firing",
                                      {"source": "demo-news", "rule": "source_extraction"}) == 1
+
+
+def test_rejected_blocked_and_login_rounds_fire_and_resolve():
+    wd = Watchdog()
+    fired = wd.observe("bbs", {**round_(new=1), "posts_rejected": 1, "pages_blocked": 3, "login_required": 2}, T0)
+    assert {(f.rule, f.status) for f in fired} == {("source_rejected", "firing"), ("source_blocked", "firing"),
+                                                   ("source_login_required", "firing")}
+    blocked = next(f for f in fired if f.rule == "source_blocked")
+    assert "verification" in blocked.detail and to_surge(blocked, T0).severity == "critical"
+    resolved = wd.observe("bbs", round_(new=1), T0 + timedelta(minutes=5))
+    assert {(f.rule, f.status) for f in resolved} == {("source_rejected", "resolved"), ("source_blocked", "resolved"),
+                                                      ("source_login_required", "resolved")}
