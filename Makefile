@@ -9,8 +9,12 @@ BIN    := $(VENV)/bin
 SB     := $(BIN)/shaobing
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# the console's front-end libraries (ECharts), installed from the npm lockfile (integrity-checked)
+NPM_STAMP := console/node_modules/.installed
+# browser tests run Debian's chromium headless (never a browser downloaded by playwright)
+BROWSER_PKGS := chromium fonts-wqy-microhei
 
-.PHONY: install prometheus-tools demo test unit stack-up stack-down clean
+.PHONY: install prometheus-tools demo test unit stack-up stack-down clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shaobing needs Python 3.11+")'
@@ -18,7 +22,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) prometheus-tools
+$(NPM_STAMP): console/package.json console/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ with npm (e.g. apt-get install -y npm) to build the console" >&2; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+install: $(STAMP) $(NPM_STAMP) prometheus-tools
+
+# chromium + a CJK font for the console's browser tests; installed when missing (CI runs as root)
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi wqy; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "the browser tests need: sudo apt-get install -y $(BROWSER_PKGS)" >&2; exit 1; fi; \
+	echo "installing $(BROWSER_PKGS) for the browser tests"; \
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $(BROWSER_PKGS) \
+	  || { apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $(BROWSER_PKGS); }
 
 # The operators' view and the rule tests need the real `prometheus` and `promtool`: Debian's
 # packages (docs/operations.md compares them with a Go build). Ours run on their own loopback
@@ -32,7 +49,7 @@ prometheus-tools:
 	    echo "need root (or sudo) for: apt-get install prometheus prometheus-alertmanager" >&2; exit 1; \
 	  fi; \
 	  echo "installing Debian's prometheus and prometheus-alertmanager packages"; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+	  $$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q \
 	    --no-install-recommends prometheus prometheus-alertmanager >/dev/null || exit 1; \
 	  for svc in prometheus prometheus-alertmanager; do \
 	    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $$svc 2>/dev/null; then \
@@ -53,7 +70,7 @@ demo: install
 unit: install
 	$(BIN)/pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-test: install
+test: install browser
 	@started=0; \
 	if ! $(SB) stack status >/dev/null 2>&1; then \
 	  $(SB) stack up || exit 1; started=1; \
@@ -62,4 +79,4 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache console/node_modules

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-TEMPLATES = ("posts", "alerts")
+TEMPLATES = ("posts", "alerts", "console_tokens")   # console_tokens: the console's hashed API tokens
 
 
 def load_template(name: str) -> dict:

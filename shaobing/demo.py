@@ -40,6 +40,7 @@ class DemoConfig:
     once: bool = False
     timeout_s: float = 600.0
     reset: bool = False             # delete the namespace's topics, indices and worker state first
+    console_port: int = 8080        # the analysts' console; another free port if this one is taken
     surge: dict = field(default_factory=lambda: {"bucket_s": 10, "window_s": 60, "baseline_s": 1800,
                                                  "min_count": 8, "ratio": 3.0, "grace_s": 60})
 
@@ -192,6 +193,7 @@ class Demo:
         self._stop_web = None
         self.scenario = None
         self.env: dict[str, str] = {}
+        self.console_url, self.console_token = "", ""
 
     # --- set-up
     def start(self) -> None:
@@ -225,6 +227,7 @@ class Demo:
                                       env, self.workdir / "logs")
         self.children.append(self.crawler)
         self.echo(f"worker ×{c.workers}, crawler started; logs in {self.workdir / 'logs'}")
+        self.start_console()
 
     def start_prometheus(self, stack) -> None:
         """The operators' view: Prometheus scrapes the demo's processes (they announce their
@@ -258,6 +261,18 @@ class Demo:
                 summary = self.summary(counts)
                 summary["error"] = f"timed out after {config.timeout_s:.0f}s"
                 return summary
+
+    def start_console(self) -> None:
+        """`shaobing console` on the demo's namespace, and an admin token to log in with."""
+        import asyncio
+
+        from console.store import create_token
+
+        port = _free_or_any(self.config.console_port)
+        self.children.append(spawn_shaobing("console", ["console", "--port", str(port)], self.env, self.workdir / "logs"))
+        token = asyncio.run(create_token(self.settings, "admin", "demo", created_by="demo"))
+        self.console_url, self.console_token = f"http://127.0.0.1:{port}/", token
+        self.echo(f"分析控制台 / analysts' console: {self.console_url}   登录令牌 / login token: {token}")
 
     def start_workers(self) -> None:
         for n in range(self.config.workers):
@@ -345,6 +360,19 @@ class Demo:
             "alert_latency_split": split,
             "ground_truth_unique": truth.total_unique, "namespace": self.settings.namespace,
         }
+
+
+def _free_or_any(port: int) -> int:
+    import socket
+
+    for candidate in (port, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free port for the console")
 
 
 def run_demo(settings: Settings, config: DemoConfig, echo: Callable[[str], None] = print) -> dict:

@@ -23,7 +23,7 @@ def run(args, settings) -> int:
 
     from indexer.console import SHANGHAI, render_hits
     from indexer.documents import POSTS_ALIAS
-    from indexer.queries import SearchRequest, build_search
+    from indexer.queries import SearchRequest, build_search, segment_query
 
     since = args.since
     if since is not None and since.tzinfo is None:
@@ -31,7 +31,7 @@ def run(args, settings) -> int:
     req = SearchRequest(text=args.text, sites=tuple(args.site), subjects=tuple(args.subject), sentiment=args.sentiment,
                         entity=args.entity, since=since.astimezone(timezone.utc) if since else None,
                         reposts=not args.no_reposts, size=args.size)
-    tokens = _segment(args.text)
+    tokens = segment_query(args.text)
     try:
         with Elasticsearch(settings.elasticsearch_url, request_timeout=15) as es:
             resp = es.search(index=settings.alias(POSTS_ALIAS), **build_search(req, tokens))
@@ -41,11 +41,3 @@ def run(args, settings) -> int:
     print(render_hits(resp.body, color=sys.stdout.isatty()))
     return 0
 
-
-def _segment(text: str) -> list[str]:
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return [t for t in jieba.lcut(text) if t.strip()]

@@ -237,3 +237,16 @@ def test_one_worker_gives_the_same_results_as_two(pipeline):
         return {k: (tuple(d["subjects"]), d["sentiment_label"], d["content_hash"]) for k, d in docs.items() if k in both}
 
     assert by_content(indexed(One)) == by_content(indexed(pipeline))
+
+
+def test_the_console_shows_the_alert_and_its_event(pipeline):
+    import httpx
+
+    headers = {"Authorization": f"Bearer {pipeline.console_token}"}
+    with httpx.Client(base_url=pipeline.console_url, headers=headers, timeout=30) as client:
+        assert client.get("/healthz").json()["elasticsearch"] is True
+        alerts = client.get("/api/v1/alerts", params={"status": "firing"}).json()["alerts"]
+        assert alerts, "the delivered alert is in the console's history"
+        event = client.get(f"/api/v1/alerts/{alerts[-1]['alert_id']}/event").json()
+        assert event["total"] >= E2E_CONFIG.surge["min_count"] and event["first"] and event["sites"]
+        assert httpx.get(f"{pipeline.console_url}api/v1/alerts").status_code == 401
