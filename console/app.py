@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from console.auth import Principal, require
 from console.duty import Duty
 from console.params import BadParameter
-from console.routes import alerts, events, search, tokens
+from console.routes import alerts, events, health, search, tokens
 from console.store import ConsoleStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def create_app(settings, *, store: ConsoleStore | None = None, duty: Duty | None
         app.state.store = store or ConsoleStore(settings)
         app.state.duty = duty or Duty(settings)
         app.state.clock = clock
+        app.state.settings = settings
         try:
             yield
         finally:
@@ -94,7 +95,7 @@ def create_app(settings, *, store: ConsoleStore | None = None, duty: Duty | None
     async def openapi(who: Principal = require("viewer")) -> dict:
         return app.openapi()
 
-    for module in (search, events, alerts, tokens):
+    for module in (search, events, alerts, tokens, health):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

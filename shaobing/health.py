@@ -208,11 +208,15 @@ def exit_code(checks: Sequence[Check]) -> int:
     return 1 if any(c.state == "fail" for c in checks) else 0
 
 
+def verdict(checks: Sequence[Check]) -> str:
+    """healthy, warnings or unhealthy: the worst state among the checks."""
+    return ("healthy", "warnings", "unhealthy")[max((ORDER[c.state] for c in checks), default=0)]
+
+
 def report(checks: Sequence[Check], header: str) -> str:
-    worst = max((ORDER[c.state] for c in checks), default=0)
-    verdict = {0: "healthy", 1: "healthy, with warnings", 2: "UNHEALTHY"}[worst]
+    words = {"healthy": "healthy", "warnings": "healthy, with warnings", "unhealthy": "UNHEALTHY"}
     lines = [header] + [f"{c.state.upper():<5} {c.part:<14} {c.detail}" for c in checks]
-    return "\n".join(lines + [f"verdict: {verdict}"])
+    return "\n".join(lines + [f"verdict: {words[verdict(checks)]}"])
 
 
 def as_json(checks: Sequence[Check]) -> list[dict]:

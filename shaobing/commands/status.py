@@ -107,17 +107,21 @@ def prometheus_alerts(url: str) -> list[dict]:
     return [a for a in alerts if a.get("state") == "firing"]
 
 
-def freshness_5m(url: str, namespace: str) -> dict[str, float]:
-    """p99 freshness by `since` over the last 5 minutes, from the recording rule."""
+def prometheus_query(url: str, query: str) -> list[dict]:
+    """An instant query's result vector; empty when Prometheus does not answer."""
     import httpx
 
-    query = f'shaobing:index_freshness_seconds:p99_5m{{namespace="{namespace or "default"}"}}'
     try:
         resp = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5)
-        results = resp.json()["data"]["result"]
+        return resp.json()["data"]["result"]
     except (httpx.HTTPError, ValueError, KeyError):
-        return {}
-    return {r["metric"].get("since", ""): float(r["value"][1]) for r in results}
+        return []
+
+
+def freshness_5m(url: str, namespace: str) -> dict[str, float]:
+    """p99 freshness by `since` over the last 5 minutes, from the recording rule."""
+    query = f'shaobing:index_freshness_seconds:p99_5m{{namespace="{namespace or "default"}"}}'
+    return {r["metric"].get("since", ""): float(r["value"][1]) for r in prometheus_query(url, query)}
 
 
 def gather(settings):
