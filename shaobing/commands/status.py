@@ -136,7 +136,10 @@ def gather(settings):
     if ready or settings.prometheus_url:
         readings.prometheus = (ready, f"{detail} at {settings.prometheus_api}")
         if ready:
-            readings.prometheus_alerts = prometheus_alerts(settings.prometheus_api)
+            # this namespace's alerts and those without one (ShaobingNoWorker); not other namespaces'
+            ns = settings.namespace or "default"
+            readings.prometheus_alerts = [a for a in prometheus_alerts(settings.prometheus_api)
+                                          if a["labels"].get("namespace", ns) == ns]
             readings.freshness_5m = freshness_5m(settings.prometheus_api, settings.namespace)
     readings.workers = read_processes(settings, "worker")
     readings.crawlers = read_processes(settings, "crawler")

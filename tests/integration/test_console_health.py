@@ -42,3 +42,39 @@ def test_the_page_links_the_health_view(console):
     page = client.get("/").text
     assert 'href="#/health"' in page and 'id="view-health"' in page
     assert "showHealth" in client.get("/static/app.js").text
+
+
+def test_health_view_in_the_browser(live_stack, tmp_path):
+    """Headless Debian chromium: the view lists every check as text, says what is broken, and
+    raises no script error (the fixtures and the login come from the console's browser tests)."""
+    from tests.integration.test_console_browser import CHROMIUM, CHROMIUM_ARGS, login
+
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("the browser tests need Debian's chromium: `make browser`", pytrace=False)
+    settings, _, _ = fill_namespace(live_stack.elasticsearch_url, tmp_path / "state")
+    token = make_token(settings, "viewer")
+    child, url = start_console(settings, tmp_path / "logs")
+    errors: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+                page.set_default_timeout(60_000)
+                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                login(page, url, token)
+                page.click("nav a[href='#/health']")
+                page.wait_for_selector("#health-checks tr >> nth=8")
+                rows = page.locator("#health-checks tr").all_inner_texts()
+                assert any(r.startswith("故障\tworkers") for r in rows), rows
+                assert any(r.startswith("正常\tkafka") for r in rows), rows
+                assert page.locator("#health-verdict").inner_text().startswith("存在故障")
+                page.screenshot(path=str(tmp_path / "health.png"), full_page=True)
+            finally:
+                browser.close()
+    finally:
+        child.stop()
+        drop_namespace(settings)
+    assert errors == []
