@@ -81,11 +81,15 @@ def expire(state: dict, now: datetime, routes: Mapping[str, Route]) -> dict:
     return state
 
 
-def acknowledge(state: dict, key: str, now: datetime, by: str = "") -> tuple[dict, bool]:
+def acknowledge(state: dict, key: str, now: datetime, by: str = "", episode: str = "") -> tuple[dict, bool]:
+    """`episode` (from a signed link: when the acknowledged episode started) must be the current
+    one; an ack without it (the CLI, by dedup key) acknowledges whatever episode is firing."""
     state = copy.deepcopy(state)
     entry = state["alerts"].get(key)
     if entry is None or entry["status"] != "firing" or entry["acked_at"] or now < _t(entry["started"]):
         return state, False             # an ack from before this episode began does not count
+    if episode and episode != entry["started"]:
+        return state, False             # a link from an earlier episode of the same alert
     entry.update(acked_at=now.isoformat(), acked_by=by[:64])
     return state, True
 

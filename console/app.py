@@ -56,6 +56,8 @@ def create_app(settings, *, store: ConsoleStore | None = None, duty: Duty | None
             yield
         finally:
             await app.state.store.close()
+            if duty is None:
+                app.state.duty.close()
 
     app = FastAPI(title="舆情哨兵 console API", version="1", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)

@@ -1,21 +1,26 @@
-"""The console's one call site into alerting's acknowledgements and silences: a thin adapter,
-so that moving them (control.json today, Kafka for issue 16) changes only this module.
-Reads Settings.state_dir (through alerting.service.control_path)."""
+"""The console's one call site into alerting's acknowledgements and silences: a thin adapter over
+alerting.service.control_store, so the console sees the same state as every worker (the compacted
+alerts.control topic, or control.json with SHAOBING_CONTROL_BACKEND=file).
+Reads Settings.control_backend, kafka servers and state_dir (through control_store)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from alerting.control import ControlStore
 from alerting.errors import AlertingError
 from alerting.rules_schema import parse_duration
-from alerting.service import control_path
+from alerting.service import control_store
 
 __all__ = ["Duty", "AlertingError"]
 
 
 class Duty:
     def __init__(self, settings):
-        self._control = ControlStore(control_path(settings))
+        self._control = control_store(settings)
+
+    def close(self) -> None:
+        close = getattr(self._control, "close", None)
+        if close is not None:
+            close()
 
     def acks(self) -> dict[str, dict]:
         """dedup key -> {subject, at, by} of every recent acknowledgement."""

@@ -111,6 +111,10 @@ def run_crawl(settings, sources: list[str] | None = None, *, once: bool = True, 
     if namespaced is not None:     # SHAOBING_NAMESPACE: produce to the namespace's posts.raw
         overrides = {"KAFKA_TOPIC": namespaced(POSTS_RAW.name), "KAFKA_DLQ_TOPIC": namespaced(POSTS_DLQ.name),
                      **(overrides or {})}
+    if getattr(settings, "kafka_security_protocol", None):     # TLS / SASL for the producer
+        from shaobing.connections import kafka_python_options
+
+        overrides = {"KAFKA_CLIENT_OPTIONS": kafka_python_options(settings), **(overrides or {})}
     state_dir = Path(state_dir) if state_dir else Path(settings.state_dir) / "crawl"
     from scrapy.utils.defer import deferred_from_coro
     from scrapy.utils.reactor import install_reactor

@@ -1,37 +1,70 @@
 """The bulk sink: writes enriched posts to Elasticsearch in batches, `_id = post_id`.
-The one module of the stream worker that talks to Elasticsearch. Reads Settings.elasticsearch_url.
+The one module of the stream worker that indexes posts. Reads Settings.elasticsearch_url,
+index_batch_bytes (through the caller).
 
-Node unreachable or overloaded (connection errors, 429, 5xx): wait and retry the batch with
-backoff, holding the stream (back-pressure), because the post is not lost in Kafka. A document
-the node rejects for itself (mapping error, 4xx): returned to the caller for the dead-letter topic.
+A batch is cut into bulk requests of at most `max_bytes` of NDJSON (and the caller's count), so
+a few large posts cannot push one request over the node's http.max_content_length. Every
+Elasticsearch failure is translated by indexer.errors: unreachable or overloaded (connection
+errors, whole-request or per-document 429 / 5xx) -> wait and retry with backoff, holding the
+stream (back-pressure; the posts are safe in Kafka); 413 -> split the request; a document the
+node refuses for itself (mapping error, other 4xx) -> returned for the dead-letter topic.
+Alert history goes through indexer.history, in the background, never on the alert path.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from datetime import datetime
 
-from elasticsearch import AsyncElasticsearch, ConnectionError as ESConnectionError, TransportError
+from elasticsearch import AsyncElasticsearch
 
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS, post_document
+from indexer.errors import ES_ERRORS, RETRY, RETRYABLE_STATUS, SPLIT, classify, describe
+from indexer.history import AlertHistory
 from indexer.metrics import IndexerMetrics, error_label
 from streams.records import EnrichedPost
 
 log = logging.getLogger(__name__)
-RETRYABLE_STATUS = {429, 502, 503, 504}
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def ndjson_pair(index: str, op: str, post_id: str, body: dict) -> bytes:
+    """One bulk action and its source: op "index" (a whole document) or "update" (partial fields)."""
+    action = {op: {"_index": index, "_id": post_id}}
+    source = body if op == "index" else {"doc": body}
+    return (json.dumps(action, ensure_ascii=False, separators=(",", ":")) + "\n"
+            + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def chunks_by_bytes(lines: list[tuple[str, bytes]], max_bytes: int) -> list[list[tuple[str, bytes]]]:
+    """Consecutive groups whose total size is at most max_bytes (a larger single line goes alone)."""
+    out: list[list[tuple[str, bytes]]] = []
+    size = 0
+    for item in lines:
+        if not out or size + len(item[1]) > max_bytes:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += len(item[1])
+    return out
 
 
 class PostSink:
     def __init__(self, es_url: str, index: str = POSTS_ALIAS, max_backoff_s: float = 30.0,
-                 alerts_index: str = ALERTS_ALIAS, metrics: IndexerMetrics | None = None):
-        self.es = AsyncElasticsearch(es_url, request_timeout=30)
-        self.metrics = metrics
+                 alerts_index: str = ALERTS_ALIAS, max_bytes: int = DEFAULT_MAX_BYTES, *, es=None,
+                 sleep=asyncio.sleep, es_options: dict | None = None, metrics: IndexerMetrics | None = None):
+        self.es = es if es is not None else AsyncElasticsearch(es_url, request_timeout=30, **(es_options or {}))
         self.index = index
-        self.alerts_index = alerts_index
+        self.metrics = metrics
         self.max_backoff_s = max_backoff_s
+        self.max_bytes = max_bytes
+        self.sleep = sleep
+        self.history = AlertHistory(self.es, alerts_index, max_backoff_s=max_backoff_s, sleep=sleep)
 
     async def close(self) -> None:
+        await self.history.close()
         await self.es.close()
 
     async def write(self, posts: list[EnrichedPost], now: datetime) -> list[tuple[EnrichedPost, str]]:
@@ -43,25 +76,40 @@ class PostSink:
     async def write_documents(self, docs: dict[str, dict], updates: dict[str, dict]) -> list[tuple[str, str]]:
         """Index whole documents and apply partial updates (a repost decision for a post indexed
         earlier), by post_id; returns (post_id, reason) for each the node rejected permanently."""
-        pending = {**{i: ("index", d) for i, d in docs.items()}, **{i: ("update", f) for i, f in updates.items()}}
+        lines = [(pid, ndjson_pair(self.index, "index", pid, d)) for pid, d in docs.items()]
+        lines += [(pid, ndjson_pair(self.index, "update", pid, f)) for pid, f in updates.items()]
         rejected: list[tuple[str, str]] = []
+        for chunk in chunks_by_bytes(lines, self.max_bytes):
+            await self._write_chunk(chunk, rejected)
+        return rejected
+
+    async def _write_chunk(self, chunk: list[tuple[str, bytes]], rejected: list) -> None:
         backoff = 0.5
-        while pending:
-            operations = []
-            for post_id, (op, body) in pending.items():
-                operations.append({op: {"_index": self.index, "_id": post_id}})
-                operations.append(body if op == "index" else {"doc": body})
+        while chunk:
             started = time.perf_counter()
             try:
-                resp = await self.es.bulk(operations=operations)
-            except (ESConnectionError, TransportError) as exc:
+                resp = await self.es.bulk(operations=b"".join(line for _, line in chunk))
+            except ES_ERRORS as exc:
                 self._count_request("error", started)
-                log.warning("bulk of %d documents failed (%s); retrying in %.1fs", len(pending), exc.__class__.__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff_s)
-                continue
+                action = classify(exc)
+                if action == RETRY:
+                    log.warning("bulk of %d documents failed (%s); retrying in %.1fs", len(chunk), describe(exc), backoff)
+                    await self.sleep(backoff)
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                    continue
+                if len(chunk) == 1:
+                    self._count_item("rejected")
+                    rejected.append((chunk[0][0], f"elasticsearch refused the document: {describe(exc)}"))
+                    return
+                if action == SPLIT:
+                    log.warning("bulk of %d documents too large (%s); splitting", len(chunk), describe(exc))
+                half = len(chunk) // 2
+                await self._write_chunk(chunk[:half], rejected)
+                await self._write_chunk(chunk[half:], rejected)
+                return
             self._count_request("ok", started)
-            retry = {}
+            retry = []
+            lines = dict(chunk)
             for item in resp["items"]:
                 result = item.get("index") or item.get("update") or {}
                 status, post_id = result.get("status", 500), result["_id"]
@@ -71,14 +119,13 @@ class PostSink:
                 error, retryable = result.get("error", {}), status in RETRYABLE_STATUS or status >= 500
                 self._count_item("retried" if retryable else "rejected", error.get("type"))
                 if retryable:
-                    retry[post_id] = pending[post_id]
+                    retry.append((post_id, lines[post_id]))
                 else:
                     rejected.append((post_id, f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
-            pending = retry
-            if pending:
-                await asyncio.sleep(backoff)
+            chunk = retry
+            if chunk:
+                await self.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
-        return rejected
 
     def _count_request(self, outcome: str, started: float) -> None:
         if self.metrics:
@@ -90,35 +137,3 @@ class PostSink:
             self.metrics.items.labels(outcome).inc()
             if outcome != "indexed":
                 self.metrics.rejections.labels(error_label(error_type)).inc()
-
-    async def write_alert(self, doc_id: str, document: dict, attempts: int = 3) -> bool:
-        """Record an alert event in the history index. The alert itself has already gone out,
-        so this never holds the stream for long: a few tries, then False for the caller to count."""
-        for attempt in range(attempts):
-            try:
-                await self.es.index(index=self.alerts_index, id=doc_id, document=document)
-                return True
-            except (ESConnectionError, TransportError) as exc:
-                log.warning("alert history write %s failed (%s), attempt %d", doc_id, exc.__class__.__name__, attempt + 1)
-                await asyncio.sleep(0.5 * 2 ** attempt)
-        return False
-
-    async def mark_alert_delivered(self, dedup_key: str, channels: set[str], at: datetime) -> bool:
-        """Add successful deliveries to the newest history entry of an alert (deliveries can
-        come later than the surge, after group_wait). Partial updates only: no scripts needed."""
-        try:
-            resp = await self.es.search(index=self.alerts_index, size=1, sort=[{"fired_at": "desc"}],
-                                        query={"term": {"dedup_key": dedup_key}}, source=False)
-            hits = resp["hits"]["hits"]
-            if not hits:
-                return False
-            doc_id = hits[0]["_id"]
-            src = (await self.es.get(index=self.alerts_index, id=doc_id))["_source"]   # real-time read
-            update = {"channel": sorted({*src.get("channel", []), *channels})}
-            if not src.get("delivered_at"):
-                update["delivered_at"] = at.isoformat()
-            await self.es.update(index=self.alerts_index, id=doc_id, doc=update)
-            return True
-        except (ESConnectionError, TransportError) as exc:
-            log.warning("alert history update for %s failed (%s)", dedup_key, exc.__class__.__name__)
-            return False

@@ -24,6 +24,7 @@ from pathlib import Path
 from infra import fetch, versions
 from infra.errors import StackError
 from shaobing.settings import Settings
+from streams.topics import replication
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -173,6 +174,13 @@ class Node:
         self._reap()
 
 
+def _formatted_id(data_dir: Path) -> str:
+    for line in (data_dir / "meta.properties").read_text().splitlines():
+        if line.startswith("cluster.id="):
+            return line.split("=", 1)[1].strip()
+    raise StackError(f"{data_dir / 'meta.properties'} has no cluster.id")
+
+
 def _signal_group(pid: int, sig: int) -> None:
     try:
         os.killpg(pid, sig)
@@ -193,39 +201,79 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
+def kafka_nodes(settings: Settings) -> list["KafkaNode"]:
+    """The local stack's Kafka nodes: Settings.kafka_brokers combined broker+controller nodes."""
+    return [KafkaNode(settings, i) for i in range(settings.kafka_brokers)]
+
+
 class KafkaNode(Node):
+    """Node `index` of a KRaft cluster of Settings.kafka_brokers combined broker+controller nodes
+    (a static controller quorum of all of them). Node 0 keeps the single-node names (`kafka`)."""
+
     marker = "kafka.Kafka"
 
-    def __init__(self, settings: Settings):
-        super().__init__("kafka", settings.kafka_port, settings)
+    def __init__(self, settings: Settings, index: int = 0):
+        self.index = index
+        self.controller_port = settings.kafka_controller_port + 2 * index
+        super().__init__("kafka" if index == 0 else f"kafka-{index + 1}", settings.kafka_port + 2 * index, settings)
 
     def ports(self) -> dict[str, int]:
-        return {"kafka port": self.settings.kafka_port, "kafka controller port": self.settings.kafka_controller_port}
+        return {"kafka port": self.port, "kafka controller port": self.controller_port}
+
+    @property
+    def cluster_file(self) -> Path:
+        return self.settings.state_dir / "run" / "kafka-cluster"
+
+    def _cluster_id(self) -> str:
+        """One id for every node of the cluster, with the size it was formatted for: a static
+        quorum cannot grow, so a stack formatted for 1 broker cannot be started as 3."""
+        n = self.settings.kafka_brokers
+        try:
+            cluster_id, size = self.cluster_file.read_text().split()
+        except (OSError, ValueError):
+            if (self.home / "data" / "meta.properties").exists():
+                cluster_id, size = _formatted_id(self.home / "data"), "1"
+            else:
+                cluster_id, size = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="), str(n)
+            self.cluster_file.parent.mkdir(parents=True, exist_ok=True)
+            self.cluster_file.write_text(f"{cluster_id} {size}\n")
+        if int(size) != n:
+            raise StackError(f"the local Kafka was formatted for {size} broker(s), not {n}: a KRaft quorum "
+                             f"cannot change size here. Use --brokers {size}, or another SHAOBING_STATE_DIR")
+        return cluster_id
 
     def _write_config(self) -> Path:
         conf = self.home / "config"
         conf.mkdir(parents=True, exist_ok=True)
         s = self.settings
+        n = s.kafka_brokers
+        rf, isr = replication(n, s.kafka_replication_factor, s.kafka_min_insync_replicas)
+        voters = ",".join(f"{i + 1}@127.0.0.1:{s.kafka_controller_port + 2 * i}" for i in range(n))
         props = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{s.kafka_controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port}",
+            "node.id": str(self.index + 1),
+            "controller.quorum.voters": voters,
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             "log.dirs": str(self.home / "data"),
             "num.partitions": "1",
-            "offsets.topic.replication.factor": "1",
+            # topics created without an explicit factor (auto-created ones) and internal topics
+            # are replicated like shaobing's own: min(3, brokers) copies, 2 in sync from 3 brokers
+            "default.replication.factor": str(rf),
+            "min.insync.replicas": str(isr),
+            "offsets.topic.replication.factor": str(rf),
             "offsets.topic.num.partitions": "6",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            "transaction.state.log.replication.factor": str(rf),
+            "transaction.state.log.min.isr": str(isr),
+            "share.coordinator.state.topic.replication.factor": str(rf),
+            "share.coordinator.state.topic.min.isr": str(isr),
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "true",
-            # fsync is left to the OS as in production Kafka; acks=all on one node means "in the log"
+            # fsync is left to the OS as in production Kafka: acks=all means "in the log of every
+            # in-sync replica" (on one node: in its log)
         }
         (conf / "server.properties").write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (conf / "log4j2.properties").write_text(
@@ -250,8 +298,8 @@ class KafkaNode(Node):
     def start(self, java: Path) -> subprocess.Popen:
         conf = self._write_config()
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        cluster_id = self._cluster_id()
         if not (self.home / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             cmd = self._java_cmd(java, "kafka.tools.StorageTool", "format", "-t", cluster_id,
                                  "-c", str(conf / "server.properties"), "--ignore-formatted", heap=False)
             proc = subprocess.run(cmd, capture_output=True, text=True)

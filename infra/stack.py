@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from infra import fetch
 from infra.errors import StackError
 from infra.monitor import AlertmanagerNode, PrometheusNode, ready
-from infra.nodes import ElasticsearchNode, KafkaNode, Node, find_java
+from infra.nodes import ElasticsearchNode, KafkaNode, Node, find_java, kafka_nodes
 from shaobing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,19 +27,22 @@ class NodeStatus:
     detail: str
 
 
-def kafka_healthy(servers: str, timeout_s: float = 3.0) -> tuple[bool, str]:
-    """The broker answers a metadata request."""
+def kafka_healthy(servers: str, timeout_s: float = 3.0, options: dict | None = None,
+                  brokers: int = 1) -> tuple[bool, str]:
+    """The broker answers a metadata request that lists at least `brokers` brokers.
+    `options`: TLS / SASL (shaobing.connections)."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
     try:
         admin = KafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=int(timeout_s * 1000),
-                                 bootstrap_timeout_ms=int(timeout_s * 1000), client_id="shaobing-stack")
+                                 bootstrap_timeout_ms=int(timeout_s * 1000), client_id="shaobing-stack",
+                                 **(options or {}))
     except (KafkaError, OSError, ValueError) as exc:
         return False, f"no metadata: {exc.__class__.__name__}"
     try:
-        brokers = admin.describe_cluster()["brokers"]
-        return bool(brokers), f"{len(brokers)} broker(s)"
+        found = admin.describe_cluster()["brokers"]
+        return len(found) >= max(1, brokers), f"{len(found)} broker(s)"
     except (KafkaError, OSError) as exc:
         return False, f"no metadata: {exc.__class__.__name__}"
     finally:
@@ -75,28 +78,34 @@ def _wait_healthy(node: Node, proc, check, timeout_s: float) -> None:
                      f"Last log lines:\n{node.log_tail()}")
 
 
-def create_topics(servers: str, name_of=lambda name: name) -> list[str]:
+def create_topics(servers: str, name_of=lambda name: name, *, options: dict | None = None,
+                  replication_factor: int = 0, min_insync_replicas: int = 0) -> list[str]:
     """Create every topic in streams.topics that is missing (names through `name_of`, for a
-    namespace). Returns the names created."""
+    namespace), replicated per streams.topics.replication (0 = automatic from the cluster's size).
+    Returns the names created. `options`: TLS / SASL (shaobing.connections)."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-    from streams.topics import ALL_TOPICS, topic_config
+    from streams.topics import ALL_TOPICS, replication, topic_config
 
     try:
-        admin = KafkaAdminClient(bootstrap_servers=servers, client_id="shaobing-stack")
+        admin = KafkaAdminClient(bootstrap_servers=servers, client_id="shaobing-stack", **(options or {}))
     except KafkaError as exc:
         raise StackError(f"cannot reach Kafka at {servers} to create topics: {exc}") from exc
     try:
         existing = set(admin.list_topics())
         wanted = {name_of(t.name): t for t in ALL_TOPICS}
+        try:
+            rf, isr = replication(len(admin.describe_cluster()["brokers"]), replication_factor, min_insync_replicas)
+        except ValueError as exc:
+            raise StackError(f"SHAOBING_KAFKA_REPLICATION_FACTOR / _MIN_INSYNC_REPLICAS: {exc}") from None
         created = []
         for name, spec in wanted.items():
             if name in existing:
                 continue
             try:
-                admin.create_topics([NewTopic(name, spec.partitions, 1, topic_configs=topic_config(spec))])
+                admin.create_topics([NewTopic(name, spec.partitions, rf, topic_configs=topic_config(spec, isr))])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass
@@ -110,34 +119,58 @@ def create_topics(servers: str, name_of=lambda name: name) -> list[str]:
         admin.close()
 
 
-def apply_index_templates(url: str, alias_of=lambda name: name) -> list[str]:
+def apply_index_templates(url: str, alias_of=lambda name: name, options: dict | None = None) -> list[str]:
     from elasticsearch import ApiError, Elasticsearch, TransportError
 
     from indexer.templates import apply_templates
+    from shaobing.connections import redact_url, redact_urls
 
     try:
-        with Elasticsearch(url, request_timeout=30) as es:
+        with Elasticsearch(url, request_timeout=30, **(options or {})) as es:
             return apply_templates(es, alias_of)
     except (ApiError, TransportError) as exc:
-        raise StackError(f"applying the index templates to {url} failed: {exc}") from exc
+        raise StackError(f"applying the index templates to {redact_url(url)} failed: {redact_urls(str(exc))}") from None
+
+
+def cluster_brokers(servers: str, options: dict | None = None) -> int:
+    """How many brokers the cluster has (the worker sizes its Faust topics' replication by it)."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=servers, client_id="shaobing-stack", **(options or {}))
+    except KafkaError as exc:
+        raise StackError(f"cannot reach Kafka at {servers}: {exc.__class__.__name__}") from exc
+    try:
+        return len(admin.describe_cluster()["brokers"])
+    finally:
+        admin.close()
 
 
 class Stack:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.kafka = KafkaNode(settings)
+        self.kafka_nodes = kafka_nodes(settings)
+        self.kafka = self.kafka_nodes[0]
         self.es = ElasticsearchNode(settings)
         self.prometheus = PrometheusNode(settings)
         self.alertmanager = AlertmanagerNode(settings)
 
+    @property
+    def nodes(self) -> list[Node]:
+        return [*self.kafka_nodes, self.es]
+
     def _checks(self):
         s = self.settings
-        return {self.kafka.name: lambda: kafka_healthy(s.kafka_servers), self.es.name: lambda: es_healthy(s.elasticsearch_url)}
+        n = s.kafka_brokers
+        checks = {node.name: (lambda port=node.port: kafka_healthy(f"127.0.0.1:{port}", brokers=n))
+                  for node in self.kafka_nodes}
+        return {**checks, self.es.name: lambda: es_healthy(s.elasticsearch_url)}
 
     def status(self) -> list[NodeStatus]:
         checks = self._checks()
         result = []
-        for node in (self.kafka, self.es):
+        for node in self.nodes:
             pid = node.pid()
             healthy, detail = checks[node.name]() if pid else (False, "not running")
             result.append(NodeStatus(node.name, pid, healthy, detail))
@@ -152,7 +185,7 @@ class Stack:
         if not self.settings.uses_local_stack:
             raise StackError("SHAOBING_KAFKA_BOOTSTRAP / SHAOBING_ES_URL point at external clusters; "
                              "`stack up` only manages the local stack. Unset them to use it.")
-        nodes = (self.kafka, self.es)
+        nodes = self.nodes
         running = {n.name: n.pid() for n in nodes}
         if all(running.values()) and all(s.healthy for s in self.status()):
             echo("stack already up: " + ", ".join(f"{n.name} (pid {running[n.name]})" for n in nodes))
@@ -179,7 +212,7 @@ class Stack:
                     node.stop(timeout=20)
             raise
         self._provision(echo)
-        echo("stack up: Kafka " + self.settings.kafka_servers + ", Elasticsearch " + self.settings.elasticsearch_url)
+        echo("stack up: Kafka " + self.settings.kafka_servers + ", Elasticsearch " + self.settings.es_url_display)
         return False
 
     def _provision(self, echo) -> None:
@@ -187,18 +220,29 @@ class Stack:
 
     def down(self, echo=print) -> bool:
         """Stop both nodes and wait for them. Returns True if anything was running."""
-        stopped = [node.name for node in (self.alertmanager, self.prometheus, self.kafka, self.es)
-                   if node.stop()]
+        # every Kafka node that runs, also those of a bigger cluster than Settings.kafka_brokers says
+        # together: a broker stopped alone waits for a quorum the others' shutdown already broke
+        from concurrent.futures import ThreadPoolExecutor
+
+        monitors = [node.name for node in (self.alertmanager, self.prometheus) if node.stop()]
+        extra = [KafkaNode(self.settings, i) for i in range(len(self.kafka_nodes), 5)]
+        nodes = [*self.kafka_nodes, *extra, self.es]
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            stopped = monitors + [node.name for node, ran in zip(nodes, pool.map(lambda n: n.stop(), nodes)) if ran]
         echo(("stopped " + ", ".join(stopped)) if stopped else "stack already down")
         return bool(stopped)
 
 
 def provision(settings: Settings, echo=print) -> None:
     """Create the topics and indices of settings.namespace (idempotent); works on any cluster."""
-    created = create_topics(settings.kafka_servers, settings.topic)
+    from shaobing.connections import es_options, kafka_python_options
+
+    created = create_topics(settings.kafka_servers, settings.topic, options=kafka_python_options(settings),
+                            replication_factor=settings.kafka_replication_factor,
+                            min_insync_replicas=settings.kafka_min_insync_replicas)
     if created:
         echo("created topics: " + ", ".join(created))
-    indices = apply_index_templates(settings.elasticsearch_url, settings.alias)
+    indices = apply_index_templates(settings.elasticsearch_url, settings.alias, es_options(settings))
     if indices:
         echo("created indices: " + ", ".join(indices))
 

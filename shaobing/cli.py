@@ -15,6 +15,12 @@ from shaobing.settings import SettingsError, load_settings
 def _stack(args, settings) -> int:
     from infra.stack import Stack
 
+    if args.brokers is not None:
+        try:
+            settings = load_settings(namespace=settings.namespace, kafka_brokers=args.brokers)
+        except SettingsError as exc:
+            print(f"错误 / error: {exc}", file=sys.stderr)
+            return 2
     stack = Stack(settings)
     if args.action == "up":
         stack.up()
@@ -41,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("action", choices=["up", "down", "status"])
     stack.add_argument("--with-prometheus", action="store_true",
                        help="with up: also run Prometheus on 127.0.0.1:SHAOBING_PROMETHEUS_PORT (the operators' view)")
+    stack.add_argument("--brokers", type=int, choices=range(1, 6), default=None, metavar="N",
+                       help="Kafka brokers on loopback (1-5; default SHAOBING_KAFKA_BROKERS or 1): 3 gives "
+                            "replication factor 3, min.insync.replicas 2")
     stack.set_defaults(func=_stack)
 
     # each module in shaobing/commands exposes register(subparsers) and sets its own func

@@ -41,11 +41,13 @@ class DemoConfig:
     timeout_s: float = 600.0
     reset: bool = False             # delete the namespace's topics, indices and worker state first
     console_port: int = 8080        # the analysts' console; another free port if this one is taken
+    fallback: bool = False          # a second receiver as the duty route's fallback (bench/faults.py)
+    retry_deadline: str = ""        # the rules file's retry.deadline, e.g. "20s"; empty = the default
     surge: dict = field(default_factory=lambda: {"bucket_s": 10, "window_s": 60, "baseline_s": 1800,
                                                  "min_count": 8, "ratio": 3.0, "grace_s": 60})
 
 
-def write_rules(path: Path, receiver_url: str, secret: str, config: DemoConfig) -> Path:
+def write_rules(path: Path, receiver_url: str, secret: str, config: DemoConfig, fallback_url: str = "") -> Path:
     rules = {
         "version": 1,
         "surge": config.surge,
@@ -55,6 +57,11 @@ def write_rules(path: Path, receiver_url: str, secret: str, config: DemoConfig) 
                           "group_interval": "1m", "repeat_interval": "4h"},
         "workers": config.workers,
     }
+    if fallback_url:
+        rules["channels"].append({"name": "duty-fallback", "type": "webhook", "url": fallback_url, "secret": secret})
+        rules["default_route"]["fallback"] = ["duty-fallback"]
+    if config.retry_deadline:
+        rules["retry"] = {"deadline": config.retry_deadline}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# written by `shaobing demo`\n" + yaml.safe_dump(rules, allow_unicode=True, sort_keys=False),
                     encoding="utf-8")
@@ -188,6 +195,7 @@ class Demo:
         self.workdir = settings.state_dir / "demo" / (settings.namespace or "default")
         self.children: list[Child] = []
         self.receiver = DutyReceiver(secret=secrets.token_hex(16), on_alert=self._on_alert)
+        self.fallback_receiver = DutyReceiver(secret=self.receiver.secret) if config.fallback else None
         self.crawled = 0
         self.metrics_ports: list[int] = []
         self._stop_web = None
@@ -214,7 +222,8 @@ class Demo:
                                  surge_span_s=c.surge_span_s, duration_s=c.surge_at_s + c.surge_span_s + c.tail_s)
         web_url, self._stop_web = start_demo_web(port=0, scenario=self.scenario)
         receiver_url = self.receiver.start()
-        rules = write_rules(self.workdir / "rules.yml", receiver_url, self.receiver.secret, c)
+        fallback_url = self.fallback_receiver.start() if self.fallback_receiver else ""
+        rules = write_rules(self.workdir / "rules.yml", receiver_url, self.receiver.secret, c, fallback_url)
         self.env = env = {"SHAOBING_NAMESPACE": self.settings.namespace, "SHAOBING_RULES_FILE": str(rules),
                           "SHAOBING_WATCHLIST_FILE": str(DEMO_WATCHLIST), "SHAOBING_METRICS_PORT": "0",
                           "SHAOBING_STATE_DIR": str(self.settings.state_dir),
@@ -291,6 +300,8 @@ class Demo:
         for child in reversed(self.children):
             child.stop()
         self.receiver.stop()
+        if self.fallback_receiver:
+            self.fallback_receiver.stop()
         if self._stop_web:
             self._stop_web()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,7 +24,17 @@ class Settings(BaseSettings):
 
     # --- where the services are (point these at existing clusters to skip the local stack)
     kafka_bootstrap: str = Field("", description="host:port[,host:port]; empty = the local stack")
-    es_url: str = Field("", description="http(s)://host:port; empty = the local stack")
+    es_url: str = Field("", repr=False, description="http(s)://host:port; empty = the local stack; "
+                        "may carry user:password@, which is never printed (shaobing.connections.redact_url)")
+
+    # --- securing the connections to your own clusters (shaobing.connections passes them on)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password_file: Path | None = Field(None, description="a file holding the SASL password")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle (PEM) that signed the brokers' certificates")
+    es_api_key_file: Path | None = Field(None, description="a file holding an Elasticsearch API key (base64 id:key)")
+    es_ca_certs: Path | None = Field(None, description="CA bundle (PEM) for an https:// Elasticsearch")
 
     # --- the local stack (`shaobing stack up`)
     cache_dir: Path = Field(default_factory=lambda: _default_root("cache"))
@@ -33,6 +44,13 @@ class Settings(BaseSettings):
     es_port: int = Field(9200, ge=1, le=65535)
     es_transport_port: int = Field(9300, ge=1, le=65535)
     kafka_heap_mb: int = Field(512, ge=128, le=1024)
+    # brokers of the local stack (`stack up --brokers 3`): broker i listens on kafka_port + 2i and
+    # its controller on kafka_controller_port + 2i (9092/9093, 9094/9095, 9096/9097)
+    kafka_brokers: int = Field(1, ge=1, le=5)
+    # replication of the topics shaobing creates (stack up, provision, the worker's Faust topics):
+    # 0 = min(3, brokers in the cluster); min.insync.replicas 0 = 2 when replicated 3+ ways, else 1
+    kafka_replication_factor: int = Field(0, ge=0, le=7)
+    kafka_min_insync_replicas: int = Field(0, ge=0, le=7)
     es_heap_mb: int = Field(512, ge=256, le=1024)
     java_home: Path | None = None
     es_user: str = "shaobing-es"
@@ -54,6 +72,15 @@ class Settings(BaseSettings):
     watchlist_file: Path | None = Field(None, description="watch-list YAML; empty = the packaged defaults")
     index_batch_size: int = Field(500, ge=1, le=10_000)
     index_batch_s: float = Field(0.5, gt=0)
+    index_batch_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
+                                   description="max NDJSON bytes per bulk request (under http.max_content_length)")
+
+    # --- alerting HTTP server (`shaobing alerts serve`): a file holding the bearer token that the
+    # silences API (/api/silences) requires; unset = the API is closed (links still work)
+    alerts_api_token_file: Path | None = None
+    # where silences and acks live: the compacted Kafka topic alerts.control, seen by every worker
+    # on every host ("kafka"), or a JSON file under state_dir for a single host without Kafka ("file")
+    control_backend: Literal["kafka", "file"] = "kafka"
 
     # --- processes
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")
@@ -80,19 +107,37 @@ class Settings(BaseSettings):
     def _check_es_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} must start with http:// or https://")
+            from shaobing.connections import redact_url
+
+            raise ValueError(f"{redact_url(value)!r} must start with http:// or https://")
         return value
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL_") and not (self.kafka_sasl_username and self.kafka_sasl_password_file):
+            raise ValueError(f"kafka_security_protocol {self.kafka_security_protocol} needs "
+                             "SHAOBING_KAFKA_SASL_USERNAME and SHAOBING_KAFKA_SASL_PASSWORD_FILE")
+        return self
+
+    @property
+    def es_url_display(self) -> str:
+        """The Elasticsearch URL for messages: never its credentials."""
+        from shaobing.connections import redact_url
+
+        return redact_url(self.elasticsearch_url)
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> "Settings":
         ports = {
-            "kafka_port": self.kafka_port,
-            "kafka_controller_port": self.kafka_controller_port,
             "es_port": self.es_port,
             "es_transport_port": self.es_transport_port,
             "prometheus_port": self.prometheus_port,
             "alertmanager_port": self.alertmanager_port,
         }
+        for i in range(self.kafka_brokers):
+            suffix = f" (broker {i + 1})" if i else ""
+            ports[f"kafka_port{suffix}"] = self.kafka_port + 2 * i
+            ports[f"kafka_controller_port{suffix}"] = self.kafka_controller_port + 2 * i
         seen: dict[int, str] = {}
         for name, port in ports.items():
             if port in seen:
@@ -102,7 +147,7 @@ class Settings(BaseSettings):
 
     @property
     def kafka_servers(self) -> str:
-        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+        return self.kafka_bootstrap or ",".join(f"127.0.0.1:{self.kafka_port + 2 * i}" for i in range(self.kafka_brokers))
 
     @property
     def elasticsearch_url(self) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import faust
 
+from shaobing.connections import faust_broker_credentials
 from shaobing.settings import Settings
 from streams import topics
 
@@ -45,7 +46,8 @@ def build_app(settings: Settings) -> Topology:
         store=settings.worker_store,
         datadir=str(datadir),
         web_enabled=False,
-        topic_replication_factor=1,
+        # the worker command resolves 0 (automatic) from the cluster's size before building the app
+        topic_replication_factor=settings.kafka_replication_factor or 1,
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
@@ -62,6 +64,7 @@ def build_app(settings: Settings) -> Topology:
         # hold many fetches: 16384 / 1.25 leaves 3,277 of room for a fetch of at most 500.
         broker_max_poll_records=500,
         stream_buffer_maxsize=16384,
+        broker_credentials=faust_broker_credentials(settings),     # TLS / SASL, None = PLAINTEXT
     )
 
     def table(name: str, spec: topics.TopicSpec) -> faust.types.TableT:

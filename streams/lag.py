@@ -1,6 +1,7 @@
 """Consumer lag of the worker group, per topic: records behind (log end minus committed offset)
-and seconds behind (age of the oldest record not yet committed). Reads Settings.kafka_servers,
-Settings.faust_app_id (the group) and Settings.namespace (topic names).
+and seconds behind (age of the oldest record not yet committed). Reads Settings.kafka_servers
+(and the TLS / SASL settings through shaobing.connections), Settings.faust_app_id (the group) and
+Settings.namespace (topic names).
 
 `lag_by_topic` and `seconds_behind` are pure; `LagReader` asks the broker (an admin client for
 offsets, a group-less consumer to read the timestamp of the first uncommitted record);
@@ -53,8 +54,8 @@ def seconds_behind(oldest_uncommitted_ms: Mapping[Partition, int], now_s: float)
 class LagReader:
     """Reads the group's lag from the broker. One admin client and one consumer, reused."""
 
-    def __init__(self, servers: str, group: str, topics: Mapping[str, str]):
-        self.servers, self.group = servers, group
+    def __init__(self, servers: str, group: str, topics: Mapping[str, str], options: Mapping | None = None):
+        self.servers, self.group, self.options = servers, group, dict(options or {})
         self.topics = dict(topics)          # broker topic name -> base name for the label
         self._admin = self._consumer = None
 
@@ -63,9 +64,9 @@ class LagReader:
         from kafka.admin import OffsetSpec
 
         if self._admin is None:
-            self._admin = KafkaAdminClient(bootstrap_servers=self.servers, client_id="shaobing-lag")
+            self._admin = KafkaAdminClient(bootstrap_servers=self.servers, client_id="shaobing-lag", **self.options)
             self._consumer = KafkaConsumer(bootstrap_servers=self.servers, enable_auto_commit=False,
-                                           client_id="shaobing-lag", consumer_timeout_ms=1000)
+                                           client_id="shaobing-lag", consumer_timeout_ms=1000, **self.options)
         parts = [TopicPartition(t, p) for t in self.topics
                  for p in (self._consumer.partitions_for_topic(t) or ())]
         ends_raw = self._admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in parts})
@@ -156,8 +157,10 @@ class LagCollector:
 def start_lag_collector(settings, registry=None, interval_s: float = 10.0) -> LagCollector:
     from prometheus_client import REGISTRY
 
+    from shaobing.connections import kafka_python_options
+
     reader = LagReader(settings.kafka_servers, settings.faust_app_id,
-                       {settings.topic(t.name): t.name for t in CONSUMED})
+                       {settings.topic(t.name): t.name for t in CONSUMED}, kafka_python_options(settings))
     collector = LagCollector(reader.read, [t.name for t in CONSUMED], interval_s=interval_s)
     (registry or REGISTRY).register(collector)
     return collector.start()

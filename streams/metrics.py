@@ -18,7 +18,7 @@ OUTCOMES = {
     "alert": ("delivered", "suppressed", "failed"),
     "alert_history": ("written", "failed"),
 }
-DLQ_KINDS = ("empty", "size", "encoding", "json", "schema", "key", "index")
+DLQ_KINDS = ("empty", "size", "encoding", "json", "nesting", "schema", "key", "index")
 # freshness objective of the alert rules (infra/prometheus/alerts.yml) is crawled -> indexed p99
 FRESHNESS_SINCE = ("published", "crawled")
 FRESHNESS_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)

@@ -12,6 +12,7 @@ class TopicSpec:
     # how long the broker keeps records; the raw and dead-letter topics are the replay source
     retention_ms: int
     description: str
+    cleanup_policy: str = "delete"     # "compact": the latest value per key is kept for ever
 
 
 _DAY_MS = 24 * 3600 * 1000
@@ -29,8 +30,14 @@ MENTIONS = TopicSpec("mentions", 3, 3 * _DAY_MS, "one record per (post, subject)
 # is evaluated by a timer over all subjects, which a single partition keeps consistent
 SURGES = TopicSpec("surges", 1, 30 * _DAY_MS, "surge and threshold events, key = subject; alert ticks")
 POSTS_DLQ = TopicSpec("posts.dlq", 1, 30 * _DAY_MS, "records that could not be processed, with the reason")
+# silences and acks (alerting.control_kafka): written by the CLI and the HTTP server, read whole by
+# every worker, so an ack or silence made anywhere is seen wherever `surges` is assigned.
+# Compacted: the latest value per key (silence:<id>, ack:<dedup key>; null = deleted) is kept.
+ALERT_CONTROL = TopicSpec("alerts.control", 1, -1, "silences and acknowledgements, key = silence:<id> | ack:<key>",
+                          cleanup_policy="compact")
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, MENTIONS, SURGES, POSTS_DLQ)
+ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, MENTIONS, SURGES, POSTS_DLQ,
+                                     ALERT_CONTROL)
 
 
 # posts.raw accepts records up to 8 MiB so an oversized post reaches validation and the
@@ -38,9 +45,24 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, 
 MAX_MESSAGE_BYTES = {"posts.raw": 8 * 1024 * 1024}
 
 
-def topic_config(spec: TopicSpec) -> dict[str, str]:
+def replication(brokers: int, replication_factor: int = 0, min_insync_replicas: int = 0) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of `brokers`; 0 = automatic:
+    min(3, brokers) copies, and 2 of them in sync when there are 3 or more (acks=all then
+    survives one broker down, and refuses a write only one broker has)."""
+    rf = replication_factor or max(1, min(3, brokers))
+    if rf > brokers:
+        raise ValueError(f"replication factor {rf} needs {rf} brokers; the cluster has {brokers}")
+    isr = min_insync_replicas or (2 if rf >= 3 else 1)
+    if isr > rf:
+        raise ValueError(f"min.insync.replicas {isr} is more than the replication factor {rf}")
+    return rf, isr
+
+
+def topic_config(spec: TopicSpec, min_insync_replicas: int | None = None) -> dict[str, str]:
     """Broker-side topic config applied at creation."""
-    config = {"retention.ms": str(spec.retention_ms), "cleanup.policy": "delete"}
+    config = {"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy}
+    if min_insync_replicas:
+        config["min.insync.replicas"] = str(min_insync_replicas)
     if spec.name in MAX_MESSAGE_BYTES:
         config["max.message.bytes"] = str(MAX_MESSAGE_BYTES[spec.name])
     return config

@@ -1,5 +1,9 @@
 """Pure validation of posts.raw records: bytes in, a RawPost out, or InvalidRecord with a
-reason that names the field. Reads no settings."""
+reason that names the field. Reads no settings.
+
+Hostile JSON is dead-lettered, never raised past this function: nesting deeper than the parser's
+recursion limit, integers longer than Python's digit limit, NaN/Infinity (not JSON) and lone
+surrogates (not encodable as UTF-8 when the post is produced again)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +12,10 @@ from pydantic import ValidationError
 
 from streams.errors import InvalidRecord
 from streams.records import MAX_RAW_BYTES, RawPost
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def parse_raw(key: bytes | None, value: bytes | None) -> RawPost:
@@ -20,9 +28,13 @@ def parse_raw(key: bytes | None, value: bytes | None) -> RawPost:
     except UnicodeDecodeError as exc:
         raise InvalidRecord("encoding", f"value is not valid UTF-8 at byte {exc.start}") from exc
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InvalidRecord("json", f"value is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise InvalidRecord("nesting", "value is nested too deeply to parse") from exc
+    except ValueError as exc:       # int digit limit, NaN / Infinity
+        raise InvalidRecord("json", f"value is not valid JSON: {str(exc)[:120]}") from exc
     if not isinstance(data, dict):
         raise InvalidRecord("schema", f"value is a JSON {type(data).__name__}, expected an object")
     try:

@@ -36,7 +36,8 @@ def _alert_entry(alert: Alert) -> dict:
         "shaobing": {
             "count": alert.count, "baseline": alert.baseline, "ratio": alert.ratio,
             "negative_share": alert.negative_share, "trend": list(alert.trend),
-            "samples": [s.model_dump(mode="json") for s in alert.samples],
+            # receivers render these: only http(s) URLs, percent-encoded (javascript: becomes "")
+            "samples": [{**s.model_dump(mode="json"), "url": escape.safe_url(s.url)} for s in alert.samples],
             "ack_url": escape.safe_url(alert.links.ack), "occurrence": alert.occurrence,
         },
     }

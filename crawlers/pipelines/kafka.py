@@ -12,7 +12,7 @@ delivered post, and the crawl goes on. (A broker's refusal is fatal to kafka-pyt
 producer: posts in flight with it fail, are not marked seen and are sent again next crawl; the
 dead letter goes through a new producer.) Any other send failure means the broker is unreachable.
 
-Reads KAFKA_SERVERS, KAFKA_TOPIC, KAFKA_DLQ_TOPIC, KAFKA_API_VERSION ("3.9" or "auto"), KAFKA_LINGER_MS,
+Reads KAFKA_SERVERS, KAFKA_CLIENT_OPTIONS (TLS / SASL keyword arguments), KAFKA_TOPIC, KAFKA_DLQ_TOPIC, KAFKA_API_VERSION ("3.9" or "auto"), KAFKA_LINGER_MS,
 KAFKA_FLUSH_TIMEOUT_S and KAFKA_PRODUCER_FACTORY (a callable(settings) -> producer; tests
 inject a fake). Without servers or a factory it switches itself off (NotConfigured).
 """
@@ -53,6 +53,7 @@ def make_producer(settings):
         max_block_ms=10_000,
         # what posts.raw accepts: an oversized post reaches validation and its dead letter there
         max_request_size=MAX_MESSAGE_BYTES[POSTS_RAW.name],
+        **settings.getdict("KAFKA_CLIENT_OPTIONS"),     # TLS / SASL (shaobing.connections)
     )
 
 

@@ -17,7 +17,8 @@ def register(sub) -> None:
     sil = act.add_parser("silence", help="静默 / silences")
     sil_act = sil.add_subparsers(dest="silence_action", required=True)
     add = sil_act.add_parser("add")
-    add.add_argument("--subject", required=True, help="subject or glob, e.g. 某县*")
+    add.add_argument("--subject", required=True, help="the subject, matched literally (e.g. [重点]化工厂)")
+    add.add_argument("--glob", action="store_true", help="match --subject as a glob pattern, e.g. 某县*")
     add.add_argument("--rule", default="", help="only this rule (surge, negative_surge, threshold)")
     add.add_argument("--for", dest="duration", default="2h", help="duration: 30m, 2h, 1d")
     add.add_argument("--comment", default="")
@@ -51,26 +52,26 @@ def _check(rules) -> int:
 def _serve(args, settings, rules) -> int:
     from aiohttp import web
 
-    from alerting.control import ControlStore
     from alerting.http import make_app
-    from alerting.service import control_path, link_signer
+    from alerting.service import api_token, control_store, link_signer
 
     signer = link_signer(rules)
-    app = make_app(ControlStore(control_path(settings)), signer, lambda: datetime.now(timezone.utc))
+    app = make_app(control_store(settings), signer, lambda: datetime.now(timezone.utc),
+                   api_token=api_token(settings))
     print(f"alerts: http://{args.host}:{args.port} (public links: {signer.public_url or '-'})", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 
 
 def run(args, settings) -> int:
-    from alerting.control import ControlStore
     from alerting.errors import AlertingError
+    from alerting.escape import plain
     from alerting.rules import load_rules
     from alerting.rules_schema import parse_duration
-    from alerting.service import control_path
+    from alerting.service import control_store
 
     now = datetime.now(timezone.utc)
-    control = ControlStore(control_path(settings))
+    control = control_store(settings)
     try:
         if args.action in ("check", "serve"):
             rules = load_rules(args.rules or settings.rules_file)
@@ -79,12 +80,15 @@ def run(args, settings) -> int:
             control.record_ack(key=args.key, subject=args.subject, now=now, by=args.by)
             print(f"已确认 {args.key}（{args.subject}）")
         elif args.silence_action == "add":
-            s = control.add_silence(subject=args.subject, rule=args.rule, now=now, created_by=args.by,
+            s = control.add_silence(subject=args.subject, rule=args.rule, now=now, created_by=args.by, glob=args.glob,
                                     duration=timedelta(seconds=parse_duration(args.duration)), comment=args.comment)
-            print(f"静默 {s['id']}: {s['subject']} {s['rule'] or '(所有规则)'} 至 {s['ends_at']}")
+            print(f"静默 {s['id']}: {plain(s['subject'], 80)} {plain(s['rule'], 40) or '(所有规则)'} 至 {s['ends_at']}")
         elif args.silence_action == "list":
+            # subjects come from crawled text and comments from web forms: never raw to a terminal
             for s in control.active_silences(now):
-                print(f"{s['id']}  {s['subject']}  {s['rule'] or '*'}  至 {s['ends_at']}  {s['created_by']}  {s['comment']}")
+                subject = plain(s["subject"], 80) + ("（通配）" if s.get("glob") else "")
+                print(f"{s['id']}  {subject}  {plain(s['rule'], 40) or '*'}  至 {s['ends_at']}  "
+                      f"{plain(s['created_by'], 64)}  {plain(s['comment'], 200)}")
         else:
             if not control.expire_silence(args.id, now):
                 print(f"没有生效中的静默 {args.id}", file=sys.stderr)

@@ -49,11 +49,13 @@ def _index_rows(args, settings):
     start = parse_time(args.since)
     end = parse_time(args.until) if args.until else datetime.now(timezone.utc)
     body = histogram_query(args.subject, start, end, args.interval)
+    from shaobing.connections import es_options
+
     try:
-        with Elasticsearch(settings.elasticsearch_url, request_timeout=60) as es:
+        with Elasticsearch(settings.elasticsearch_url, request_timeout=60, **es_options(settings)) as es:
             response = es.search(index=settings.alias("posts"), body=body)
     except (es_errors.ApiError, es_errors.TransportError) as exc:
-        raise ValueError(f"Elasticsearch {settings.elasticsearch_url}: {type(exc).__name__}") from None
+        raise ValueError(f"Elasticsearch {settings.es_url_display}: {type(exc).__name__}") from None
     return rows_from_histogram(dict(response))
 
 

@@ -49,7 +49,10 @@ def read_lag(settings, now: float):
 
     from streams.lag import CONSUMED, LagReader
 
-    reader = LagReader(settings.kafka_servers, settings.faust_app_id, {settings.topic(t.name): t.name for t in CONSUMED})
+    from shaobing.connections import kafka_python_options
+
+    reader = LagReader(settings.kafka_servers, settings.faust_app_id, {settings.topic(t.name): t.name for t in CONSUMED},
+                       kafka_python_options(settings))
     try:
         return {t: (lag.records, lag.seconds) for t, lag in reader.read(now).items()}
     except (KafkaError, OSError):
@@ -62,11 +65,12 @@ def dead_letters_since(settings, since_ms: int) -> int | None:
     from kafka import KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError
 
+    from shaobing.connections import kafka_python_options
     from streams.topics import POSTS_DLQ
 
     try:
         consumer = KafkaConsumer(bootstrap_servers=settings.kafka_servers, enable_auto_commit=False,
-                                 client_id="shaobing-status")
+                                 client_id="shaobing-status", **kafka_python_options(settings))
     except (KafkaError, OSError):
         return None
     try:
@@ -86,8 +90,10 @@ def dead_letters_since(settings, since_ms: int) -> int | None:
 def last_alert(settings) -> dict | None:
     from elasticsearch import ApiError, Elasticsearch, TransportError
 
+    from shaobing.connections import es_options
+
     try:
-        with Elasticsearch(settings.elasticsearch_url, request_timeout=10) as es:
+        with Elasticsearch(settings.elasticsearch_url, request_timeout=10, **es_options(settings)) as es:
             resp = es.search(index=settings.alias("alerts"), size=1, sort=[{"fired_at": "desc"}],
                              ignore_unavailable=True)
     except (ApiError, TransportError):
@@ -130,7 +136,9 @@ def gather(settings):
     from shaobing.health import Readings
 
     now = time.time()
-    readings = Readings(now=now, kafka=kafka_healthy(settings.kafka_servers),
+    from shaobing.connections import kafka_python_options
+
+    readings = Readings(now=now, kafka=kafka_healthy(settings.kafka_servers, options=kafka_python_options(settings)),
                         elasticsearch=es_healthy(settings.elasticsearch_url))
     ready, detail = prometheus_ready(settings.prometheus_api)
     if ready or settings.prometheus_url:

@@ -20,6 +20,7 @@ def run(args, settings) -> int:
     from alerting.service import build_alerter, load_rules
     from indexer.metrics import IndexerMetrics
     from indexer.sink import PostSink
+    from shaobing.connections import es_options
     from shaobing.telemetry import serve_metrics
     from streams.lag import start_lag_collector
     from streams.agents import wire
@@ -28,6 +29,13 @@ def run(args, settings) -> int:
     from streams.metrics import StreamMetrics, TableSizes
 
     rules = load_rules(settings.rules_file)
+    if not settings.kafka_replication_factor:      # Faust's own topics replicated like ours
+        from infra.stack import cluster_brokers
+        from shaobing.connections import kafka_python_options
+        from streams.topics import replication
+
+        rf, _ = replication(cluster_brokers(settings.kafka_servers, kafka_python_options(settings)))
+        settings = settings.model_copy(update={"kafka_replication_factor": rf})
     topo = build_app(settings)
     resources = Resources.load(settings.watchlist_file, cache_dir=settings.cache_dir / "jieba")
     metrics = StreamMetrics()
@@ -37,8 +45,9 @@ def run(args, settings) -> int:
                                   if isinstance(getattr(topo, f.name), faust.types.TableT)}))
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
     print(f"METRICS_PORT={port}", flush=True)
-    wire(topo, resources=resources, rules=rules, sink=PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
-                                   metrics=IndexerMetrics()),
+    sink = PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
+                    max_bytes=settings.index_batch_bytes, es_options=es_options(settings), metrics=IndexerMetrics())
+    wire(topo, resources=resources, rules=rules, sink=sink,
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days)
     worker = faust.Worker(topo.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)

@@ -28,3 +28,24 @@ def alert(**kw) -> Alert:
     links = AlertLinks(search="https://sb.example/search?q=%E6%9F%90", ack="https://sb.example/ack?k=1&sig=x",
                        silence="https://sb.example/silence?k=1&sig=y")
     return Alert.from_surge(surge(**kw), links=links)
+
+
+class Settled:
+    """Wraps a Dispatcher or an Alerter so each dispatch/handle/tick also waits for the deliveries
+    it started (in production they finish in the background and are recorded by a later call).
+    For tests of the lifecycle on a pinned clock, where waiting costs no real time."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def dispatch(self, surge, *, now):
+        return await self.inner.dispatch(surge, now=now) + await self.inner.settle()
+
+    async def tick(self, *args, now):
+        return await self.inner.tick(*args, now=now) + await self.inner.settle(*args)
+
+    async def handle(self, surge, table, *, now):
+        return await self.inner.handle(surge, table, now=now) + await self.inner.settle(table)

@@ -42,3 +42,29 @@ def settings_env(s: Settings) -> dict[str, str]:
         "SHAOBING_KAFKA_HEAP_MB": str(s.kafka_heap_mb),
         "SHAOBING_ES_HEAP_MB": str(s.es_heap_mb),
     }
+
+
+def topic_configs(servers: str, topic: str) -> dict[str, str]:
+    """The broker's config values for one topic (kafka-python 3 answers a nested dict)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    try:
+        resp = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        admin.close()
+    return {name: entry["value"] for name, entry in resp["topic"][topic].items()}
+
+
+def free_port_range(n: int, tries: int = 200) -> int:
+    """The first of `n` consecutive free loopback ports (a private multi-broker cluster's ports)."""
+    import random
+
+    from infra.nodes import port_in_use
+
+    for _ in range(tries):
+        base = random.randrange(20_000, 40_000)
+        if not any(port_in_use(base + i) for i in range(n)):
+            return base
+    raise RuntimeError(f"no {n} consecutive free ports found")

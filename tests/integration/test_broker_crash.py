@@ -63,6 +63,14 @@ async def test_acknowledged_messages_survive_sigkill(private_kafka):
     killer = None
     for i in range(N):
         if i == KILL_AT:
+            # on a busy machine the first acknowledgements can take a while: wait for some (the
+            # rest of the sends stay in flight across the kill, which is the point)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with lock:
+                    if acked:
+                        break
+                time.sleep(0.05)
             with lock:
                 assert len(acked) > 0, "nothing was acknowledged before the kill"
             killer = threading.Thread(target=crash_and_restart)

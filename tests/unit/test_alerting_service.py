@@ -9,12 +9,12 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from alerting.control import ControlStore
+from alerting.control import FileControlStore
 from alerting.delivery import Deliverer, RetryPolicy
 from alerting.metrics import AlertingMetrics
 from alerting.rules import load_rules
 from alerting.service import build_alerter, link_signer
-from tests.fakes.alerts import surge
+from tests.fakes.alerts import Settled, surge
 from tests.fakes.clock import FakeClock
 from tests.fakes.vendors import FakeDingTalk, FakeWeCom
 
@@ -69,12 +69,12 @@ async def env(clock, tmp_path):
         return load_rules(path)
 
     client = httpx.AsyncClient()
-    control = ControlStore(tmp_path / "control.json")
+    control = FileControlStore(tmp_path / "control.json")
 
     def alerter(rules):
         metrics = AlertingMetrics(CollectorRegistry())
         deliverer = Deliverer(client, metrics, policy=RetryPolicy(deadline_s=20), clock=clock, sleep=clock.sleep)
-        return build_alerter(rules, metrics=metrics, deliverer=deliverer, control=control)
+        return Settled(build_alerter(rules, metrics=metrics, deliverer=deliverer, control=control))
 
     yield make, alerter, ding, wecom, control
     await client.aclose()
@@ -148,7 +148,7 @@ async def test_silence_mutes_until_it_expires(env, clock):
     make, alerter, ding, _, control = env
     rules = make(RULES.replace("extra_channels: [wecom]", "extra_channels: []"))
     a, table = alerter(rules), {}
-    silence = control.add_silence(subject="某*", duration=timedelta(hours=1), now=clock(), created_by="值班长")
+    silence = control.add_silence(subject="某*", glob=True, duration=timedelta(hours=1), now=clock(), created_by="值班长")
     await a.handle(surge(), table, now=clock())
     await a.tick(table, now=clock.advance(300))
     assert ding.accepted == []
@@ -168,8 +168,8 @@ async def test_signed_ack_stops_repeats_and_escalation(env, clock):
     key = a.dispatcher.store.load("某县")["alerts"].popitem()[0]
     url = httpx.URL(signer.url("ack", key, "某县", clock()))
     q = url.params
-    assert signer.verify("ack", q["key"], q["subject"], q["exp"], q["sig"], clock())
-    assert not signer.verify("ack", q["key"], "某市", q["exp"], q["sig"], clock())
+    assert signer.verify("ack", dict(q), clock())
+    assert not signer.verify("ack", {**dict(q), "subject": "某市"}, clock())
     control.record_ack(key=key, subject="某县", now=clock.advance(60), by="李值班")
     for _ in range(5):
         await a.tick(table, now=clock.advance(300))       # past escalate_after (5 min)
@@ -203,3 +203,40 @@ async def test_quiet_hours_hold_warnings_but_not_critical(env, clock):
     assert ding.accepted == []
     await a.handle(surge(subject="某市", severity="critical", at=night()), table, now=night())
     assert len(ding.accepted) == 1
+
+
+async def test_last_episodes_ack_link_does_not_ack_a_new_episode(env, clock):
+    import re
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from alerting.http import make_app
+
+    make, alerter, ding, wecom, control = env
+    rules = make(RULES.replace("extra_channels: [wecom]", "extra_channels: []"))
+    a, table = alerter(rules), {}
+    http = TestClient(TestServer(make_app(control, link_signer(rules), clock)))
+    await http.start_server()
+
+    def ack_params(message: str) -> dict:
+        url = re.search(r"\((https://sb\.example/ack\?[^)]*)\)", message).group(1)
+        return dict(httpx.URL(url).params)
+
+    try:
+        await a.handle(surge(), table, now=clock())
+        old_link = ack_params(ding.accepted[0]["markdown"]["text"])
+        await a.handle(surge(status="resolved"), table, now=clock.advance(600))
+        await a.handle(surge(at=clock.advance(3600)), table, now=clock())           # a new episode
+        assert len(ding.accepted) == 3
+        assert (await http.post("/ack", data={**old_link, "by": "张"})).status == 200  # valid, but old
+        await a.tick(table, now=clock.advance(301))                                  # past escalate_after
+        assert len(wecom.accepted) == 1 and "升级" in wecom.accepted[0]["markdown"]["content"]
+
+        await a.handle(surge(status="resolved"), table, now=clock.advance(600))
+        await a.handle(surge(at=clock.advance(3600)), table, now=clock())            # a third episode
+        new_link = ack_params(ding.accepted[-1]["markdown"]["text"])
+        assert (await http.post("/ack", data={**new_link, "by": "张"})).status == 200
+        await a.tick(table, now=clock.advance(301))
+        assert len(wecom.accepted) == 1                                              # acked: no escalation
+    finally:
+        await http.close()

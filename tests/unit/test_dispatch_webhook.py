@@ -16,7 +16,7 @@ from alerting.dispatcher import Dispatcher
 from alerting.metrics import AlertingMetrics
 from alerting.routing import Route, Router, Timing
 from alerting.state import JsonFileStore, MappingStore
-from tests.fakes.alerts import surge
+from tests.fakes.alerts import Settled, surge
 from tests.fakes.clock import FakeClock
 
 SECRET = "whsec-0123456789"
@@ -47,7 +47,7 @@ def build(receiver, *, store=None, fallback=False, clock=None, deadline=60.0):
                             deliverer=Deliverer(client, metrics, policy=RetryPolicy(deadline_s=deadline),
                                                 clock=clock, sleep=clock.sleep),
                             metrics=metrics)
-    return dispatcher, metrics, clock, out
+    return Settled(dispatcher), metrics, clock, out
 
 
 async def test_surge_is_sent_once_signed_and_alertmanager_shaped():

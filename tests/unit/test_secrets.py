@@ -10,14 +10,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from alerting.channels.factory import build_channel
-from alerting.control import ControlStore
+from alerting.control import FileControlStore
 from alerting.delivery import Deliverer, RetryPolicy
 from alerting.errors import AlertingError
 from alerting.metrics import AlertingMetrics
 from alerting.rules import load_rules
 from alerting.rules_schema import ChannelSpec
 from alerting.service import build_alerter
-from tests.fakes.alerts import surge
+from tests.fakes.alerts import Settled, surge
 from tests.fakes.clock import FakeClock
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.vendors import FakeDingTalk, FakeFeishu, FakeWeCom
@@ -78,7 +78,8 @@ async def test_no_secret_leaks_anywhere(world, caplog):
     table = {}
     async with httpx.AsyncClient() as client:
         deliverer = Deliverer(client, metrics, policy=RetryPolicy(deadline_s=3), clock=clock, sleep=clock.sleep)
-        alerter = build_alerter(rules, metrics=metrics, deliverer=deliverer, control=ControlStore(tmp_path / "c.json"))
+        alerter = Settled(build_alerter(rules, metrics=metrics, deliverer=deliverer,
+                                        control=FileControlStore(tmp_path / "c.json")))
         results = await alerter.handle(surge(), table, now=clock())
         results += await alerter.tick(table, now=clock.advance(400))
     outcomes = {r.channel: r.ok for r in results}

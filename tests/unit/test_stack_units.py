@@ -64,3 +64,40 @@ def test_templates_are_versioned_and_strict():
         assert tpl["template"]["aliases"] == {name: {}}
         assert tpl["template"]["mappings"]["dynamic"] == "strict"
         assert first_index(name) == f"{name}-v{tpl['_meta']['template_version']}"
+
+
+def test_replication_follows_the_cluster_size_unless_set():
+    from streams.topics import replication
+
+    assert [replication(n) for n in (1, 2, 3, 5)] == [(1, 1), (2, 1), (3, 2), (3, 2)]
+    assert replication(5, 5, 3) == (5, 3)
+    with pytest.raises(ValueError, match="needs 3 brokers"):
+        replication(1, 3)
+    with pytest.raises(ValueError, match="more than the replication factor"):
+        replication(3, 2, 3)
+
+
+def test_a_three_broker_stack_is_one_kraft_quorum_on_loopback(tmp_path):
+    from infra.nodes import kafka_nodes
+
+    s = load_settings(state_dir=tmp_path, kafka_brokers=3)
+    assert s.kafka_servers == "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
+    nodes = kafka_nodes(s)
+    assert [(n.name, n.port, n.controller_port) for n in nodes] == [
+        ("kafka", 9092, 9093), ("kafka-2", 9094, 9095), ("kafka-3", 9096, 9097)]
+    props = [dict(line.split("=", 1) for line in (n._write_config() / "server.properties").read_text().splitlines())
+             for n in nodes]
+    assert [p["node.id"] for p in props] == ["1", "2", "3"]
+    assert {p["controller.quorum.voters"] for p in props} == {"1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097"}
+    assert all(p["default.replication.factor"] == "3" and p["min.insync.replicas"] == "2"
+               and p["offsets.topic.replication.factor"] == "3" for p in props)
+    assert len({n._cluster_id() for n in nodes}) == 1
+    with pytest.raises(StackError, match="formatted for 3"):
+        kafka_nodes(load_settings(state_dir=tmp_path))[0]._cluster_id()
+
+
+def test_broker_ports_may_not_collide():
+    from shaobing.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="kafka_controller_port"):
+        load_settings(kafka_brokers=2, kafka_port=9092, kafka_controller_port=9094)

@@ -98,3 +98,28 @@ def test_short_texts_are_never_clustered():
     assert decide("a", "h-short", 0xBEEF, idx.content, idx.bands, idx.cluster, text_chars=2).kind == "new"
     assert decide("b", "h-short", 0xBEEF, idx.content, idx.bands, idx.cluster, text_chars=2).kind == "new"
     assert idx.content == {} and idx.bands == {}
+
+
+def _with_extra(raw: bytes) -> bytes:
+    return json.dumps(_post()).encode()[:-1] + b', "extra": ' + raw + b"}"
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "fragment"),
+    [
+        (b"[" * 200_000, "nesting", "nested too deeply"),
+        (b'{"a": ' * 100_000, "nesting", "nested too deeply"),
+        (_with_extra(b"[" * 5_000 + b"]" * 5_000), "nesting", "nested too deeply"),
+        (_with_extra(b"9" * 5_000), "json", "digits"),
+        (_with_extra(b"NaN"), "json", "NaN"),
+        (_with_extra(b"-Infinity"), "json", "Infinity"),
+        (json.dumps(_post(text="a\ud800b")).encode(), "schema", "text"),
+    ],
+)
+def test_pathological_json_is_dead_lettered_not_raised(value, kind, fragment):
+    # RecursionError / ValueError escaping parse_raw would crash the agent, which then restarts
+    # on the same record for ever; each must become an InvalidRecord with a reason
+    with pytest.raises(InvalidRecord) as exc:
+        parse_raw(b"bbs:1", value)
+    assert exc.value.kind == kind
+    assert fragment in exc.value.reason

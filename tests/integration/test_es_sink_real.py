@@ -1,0 +1,57 @@
+"""PostSink against the real node: a batch of large posts goes out as several bulk requests, each
+within the byte bound, and every post is indexed exactly once (`_id = post_id`)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from indexer.sink import PostSink
+from indexer.templates import load_template
+from streams.records import EnrichedPost
+from tests.integration.helpers import unique
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+BOUND = 64 * 1024
+
+
+@pytest.fixture()
+def index(live_stack):
+    es = Elasticsearch(live_stack.elasticsearch_url, request_timeout=60)
+    name = unique("it-sink")
+    tpl = load_template("posts")["template"]
+    es.indices.create(index=name, settings=tpl["settings"], mappings=tpl["mappings"])
+    yield es, name
+    es.indices.delete(index=name)
+    es.close()
+
+
+def _post(i: int) -> EnrichedPost:
+    # ~12 KB of UTF-8 per post: 40 of them are ~480 KB, far over the 64 KB bound
+    return EnrichedPost(post_id=f"it:{i}", site="bbs", source="it", kind="forum", url=f"http://127.0.0.1/t/{i}",
+                        title=f"帖子{i}", text=f"编号{i}：" + "青石镇化工厂附近有刺鼻异味，" * 290,
+                        published_at=NOW, crawled_at=NOW)
+
+
+async def test_bulk_requests_stay_within_the_byte_bound(live_stack, index):
+    es, name = index
+    sink = PostSink(live_stack.elasticsearch_url, index=name, max_bytes=BOUND)
+    sizes: list[int] = []
+    real_bulk = sink.es.bulk
+
+    async def spy(**kw):                     # records each request body, then sends it for real
+        sizes.append(len(kw["operations"]))
+        return await real_bulk(**kw)
+
+    sink.es.bulk = spy
+    try:
+        posts = [_post(i) for i in range(40)]
+        assert await sink.write(posts, NOW) == []
+        assert await sink.write(posts[:5], NOW) == []          # a replay does not duplicate
+    finally:
+        await sink.close()
+    assert len(sizes) > 5 and max(sizes) <= BOUND
+    es.indices.refresh(index=name)
+    assert es.count(index=name)["count"] == 40
+    assert "青石镇" in es.get(index=name, id="it:7")["_source"]["text"]
