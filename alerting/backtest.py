@@ -2,7 +2,13 @@
 
 Pure apart from the caller's file handling: parse `timestamp,value` rows (ISO 8601 or
 `YYYY-MM-DD HH:MM:SS`; no zone = Asia/Shanghai), infer the regular interval, scale the rules file's
-surge parameters to it, and mark each row 0/1. Also the Elasticsearch date-histogram body for
+surge parameters to it, and mark each row 0/1 (and its score).
+
+Bad input is an error naming the file and line: a bad timestamp or value, a negative value, a
+timestamp not after the previous row (duplicate or unordered), fewer than two rows. Gaps are
+handled, not rejected: the interval is the median gap; a row belongs to the bucket holding its
+timestamp (rows off the grid are fine); buckets with no row count as zero mentions, as
+Elasticsearch's histogram reports them; rows that share a bucket add up. Also the Elasticsearch date-histogram body for
 `--index` and the reading of its answer. Reads no settings.
 """
 from __future__ import annotations
@@ -28,8 +34,8 @@ class Row:
     line: int
     raw: str             # the timestamp exactly as given, echoed in the output
     at: datetime
-    value: int
-    negative: int = 0
+    value: float
+    negative: float = 0
 
 
 def parse_time(text: str) -> datetime:
@@ -60,41 +66,39 @@ def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
             raise SeriesError(f"{name}:{number}: value must be a count >= 0, got {parts[1][:40]!r}")
         if rows and at <= rows[-1].at:
             raise SeriesError(f"{name}:{number}: timestamp {parts[0]!r} is not after line {rows[-1].line}")
-        rows.append(Row(number, parts[0], at, int(round(value))))
-    if not rows:
-        raise SeriesError(f"{name}: no data rows")
+        rows.append(Row(number, parts[0], at, value))
+    if len(rows) < 2:
+        raise SeriesError(f"{name}: need at least 2 data rows to infer the interval, got {len(rows)}")
     return rows
 
 
 def infer_interval(rows: list[Row], name: str = "series") -> int:
-    """The series' bucket size in seconds; every gap must be a whole multiple of it."""
+    """The series' bucket size in seconds: the median gap between rows (see the module doc for gaps)."""
     if len(rows) < 2:
-        return 60
-    gaps = [(b.at - a.at).total_seconds() for a, b in zip(rows, rows[1:])]
-    interval = median(gaps)
+        raise SeriesError(f"{name}: need at least 2 data rows to infer the interval, got {len(rows)}")
+    interval = median((b.at - a.at).total_seconds() for a, b in zip(rows, rows[1:]))
     if interval < 1 or interval != int(interval):
         raise SeriesError(f"{name}: cannot infer a whole-second interval (median gap {interval}s)")
-    for row, gap in zip(rows[1:], gaps):
-        if gap % interval:
-            raise SeriesError(f"{name}:{row.line}: gap of {gap:g}s is not a multiple of the {interval:g}s interval")
     return int(interval)
 
 
 def scaled_params(mapping: dict, interval: int) -> SurgeParams:
     """The rules file's surge parameters at another bucket size: durations keep their meaning,
     with at least one window bucket and a day's worth (or 24 buckets) of baseline."""
-    data = {k: v for k, v in mapping.items() if k not in ("bucket_s", "grace_s", "warmup_buckets")}
+    data = {k: v for k, v in mapping.items() if k not in ("bucket_s", "grace_s")}
     window_s = float(data.pop("window_s", 300))
     baseline_s = float(data.pop("baseline_s", 7200))
     data.setdefault("window_buckets", max(1, round(window_s / interval)))
     data.setdefault("baseline_buckets", max(MIN_BASELINE_BUCKETS, round(baseline_s / interval)))
-    warmup = max(2 * data["window_buckets"], 10)
-    return SurgeParams.from_mapping({**data, "bucket_s": interval, "grace_s": 0, "warmup_buckets": warmup})
+    if "warmup_s" not in data and "warmup_buckets" not in data:
+        data["warmup_buckets"] = max(2 * data["window_buckets"], 10)
+    return SurgeParams.from_mapping({**data, "bucket_s": interval, "grace_s": 0})
 
 
 def run(rows: list[Row], params: SurgeParams, mark: str = "onset",
-        progress: Callable[[int], None] | None = None) -> list[int]:
-    """0/1 per row: 1 where an alert would have been sent (`onset`) or while one is open (`active`)."""
+        progress: Callable[[int], None] | None = None, scores: list[float] | None = None) -> list[int]:
+    """0/1 per row: 1 where an alert would have been sent (`onset`) or while one is open (`active`).
+    `scores`, if given, receives each row's surge score (spreads above usual)."""
     state, flags = None, []
     step = params.bucket_s
     for i, row in enumerate(rows):
@@ -102,6 +106,8 @@ def run(rows: list[Row], params: SurgeParams, mark: str = "onset",
         state, signals = observe_many(state, row.at, row.value, row.negative, [], now, params)
         fired = any(s.status == "firing" for s in signals)
         flags.append(int(fired or (mark == "active" and bool(state["episodes"]))))
+        if scores is not None:
+            scores.append(state["score"])
         if progress and i % 1000 == 0:
             progress(i)
     return flags

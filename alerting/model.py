@@ -52,6 +52,8 @@ class Alert(BaseModel):
     occurrence: int = 1                     # how many episodes this dedup key has had
     notice: Literal["new", "repeat", "resolved", "escalation"] = "new"
     sent_at: AwareDatetime | None = None    # set just before rendering, to show the latency
+    score: float | None = None              # spreads above this hour's usual (the detector's why)
+    since: AwareDatetime | None = None      # when the surge episode started
 
     @classmethod
     def from_surge(cls, surge: Surge, *, links: AlertLinks | None = None, occurrence: int = 1) -> "Alert":
@@ -60,7 +62,8 @@ class Alert(BaseModel):
                    window_end=surge.window_end, count=surge.count, baseline=surge.baseline,
                    negative_share=surge.negative_share, samples=tuple(surge.samples),
                    detected_at=surge.detected_at, first_produced_at=surge.first_produced_at,
-                   trend=tuple(surge.trend), links=links or AlertLinks(), occurrence=occurrence)
+                   trend=tuple(surge.trend), links=links or AlertLinks(), occurrence=occurrence,
+                   score=surge.score, since=surge.since)
 
     @property
     def ratio(self) -> float | None:

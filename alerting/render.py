@@ -33,10 +33,27 @@ def headline(alert: Alert, esc: Callable[[str], str]) -> str:
     return f"{prefix}【舆情{alert.rule_zh}·{state}】{esc(alert.subject)}{again}"
 
 
+# (score, words): the detector's score is in units of the subject's usual spread above this
+# hour's usual count; under a normal approximation of that spread these are its upper quantiles
+_UNUSUAL = ((3.72, "历史同时段 99.99% 分位之上"), (3.09, "历史同时段 99.9% 分位之上"),
+            (2.33, "历史同时段 99% 分位之上"), (1.64, "历史同时段 95% 分位之上"))
+
+
+def why_line(alert: Alert) -> str | None:
+    """Why it fired, readable in five seconds: now vs usual for this hour, how unusual, since when."""
+    if alert.score is None or alert.rule not in ("surge", "negative_surge"):
+        return None
+    words = next((w for z, w in _UNUSUAL if alert.score >= z), "高于平时")
+    since = f"，自 {local(alert.since, '%H:%M')} 起" if alert.since else ""
+    return (f"为何告警：现在 {alert.count} 条 vs 历史同时段平时约 {alert.baseline:.1f} 条，"
+            f"{words}（超出常态波动 {alert.score:.1f} 倍）{since}")
+
+
 def fact_lines(alert: Alert, esc: Callable[[str], str]) -> list[str]:
     """The numbers an on-call person acts on; never truncated."""
     ratio = f"，约为平时的 {alert.ratio} 倍" if alert.ratio else "，此前几乎无声量"
-    lines = [
+    why = why_line(alert)
+    lines = ([why] if why else []) + [
         f"声量：{alert.window_minutes:g} 分钟内 {alert.count} 条，平时约 {alert.baseline:.1f} 条{ratio}",
         f"负面占比：{alert.negative_share:.0%}",
         f"时间窗：{local(alert.window_start)} – {local(alert.window_end, '%H:%M')}（北京时间）",

@@ -256,7 +256,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     else:
                         sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
                         state, found = surge.observe(state, m.published_at, m.sentiment_label == "negative", sample, now,
-                                                     surge_params, produced_at=m.produced_at)
+                                                     surge_params, produced_at=m.produced_at, post_id=m.post_id)
                     signals.extend(found)
                 # a tick that changed nothing writes nothing (each write is a changelog record)
                 if before is None or json.dumps(state, sort_keys=True, default=str) != before:

@@ -143,6 +143,10 @@ class Surge(_Record):
     trend: list[int] = Field(default_factory=list)   # bucket counts, oldest first, ending with the window
     detected_at: AwareDatetime
     first_produced_at: AwareDatetime | None = None
+    # why it fired: `baseline` is the usual count of the window at this hour; score = how many of
+    # the subject's usual spreads above it; since = when the episode started
+    score: float | None = None
+    since: AwareDatetime | None = None
 
 
 class AlertTick(_Record):

@@ -1,35 +1,49 @@
-"""Surge detection core: per-subject event-time bucket counts against the subject's own robust,
-time-of-day-aware baseline. Pure: no faust, Kafka or network import; the clock is passed in.
+"""Surge detection core: per-subject event-time bucket counts against what this subject usually
+does at this hour (streams.surge_model: variance-stabilised level, daily and weekly rhythm, the
+subject's own noisiness). Pure: no faust, Kafka or network import; the clock is passed in.
 Reads no settings; SurgeParams come from the rules file (alerting.rules) or the backtest command.
+
+The surge rule judges windows of 1, 3 and 12 times `window_buckets` ending at each bucket: a window
+fires when its count reaches `min_count`, `ratio` x its usual count, and `z` x the subject's usual
+spread above it (on the stabilised scale); a window's largest bucket is capped at its second largest
+(persistence: a one-bucket blip cannot carry it) and a one-bucket window needs `single_factor` x z.
+One alert per episode; the episode holds while the window length that fired stays `hold_z` above
+usual and resolves after `quiet` buckets that do not.
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
-  counts   [[count, negative, cap], ...]; cap >= 0 marks a bucket that belonged to a surge: it feeds
-           the baseline as min(count, cap), so a surge never lifts its own baseline
+  counts   [[count, negative, usual], ...]; usual < 0 until the bucket is first judged
+  ids      {bucket index: {post id: 1}} for the posts counted there, while in the grace period
   born     first bucket this subject was seen in; done: last closed bucket evaluated
-  profile  24 per-hour levels (EWMA over days) for the daily rhythm; folded: last bucket folded in
-  episodes {rule: {"since": idx, "quiet": n}}: one alert per episode, resolved after `quiet_buckets`
+  model    streams.surge_model state; folded: last bucket folded into it
+  episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from functools import cached_property
 from datetime import datetime, timezone
 
+from streams import surge_model as model_
 from streams.records import SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
+SCALES = (1, 3, 12)
+STATE_VERSION = 2                    # a state of another version (the old detector's) is relearned                  # window lengths judged, in multiples of window_buckets
 
 
 @dataclass(frozen=True)
 class SurgeParams:
     bucket_s: int = 60
-    window_buckets: int = 5          # the window compared with the baseline
-    baseline_buckets: int = 120      # history before the window that forms the baseline
-    min_count: int = 10              # mentions in the window below which nothing is a surge
-    ratio: float = 3.0               # window count must reach ratio x baseline ...
-    z: float = 5.0                   # ... and baseline + z x robust spread (tuned: docs/quality.md)
+    window_buckets: int = 5          # the shortest window judged (also 3x and 12x as long)
+    baseline_buckets: int = 120      # history kept besides the longest window (trend, late events)
+    min_count: int = 10              # mentions in a window below which nothing is a surge
+    ratio: float = 3.0               # window count must reach ratio x its usual count ...
+    z: float = 5.0                   # ... and z x the subject's usual spread above it
+    single_factor: float = 1.6       # a one-bucket window needs z x this (no persistence in it)
+    hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
     negative_share: float = 0.6      # negative_surge: share of negative mentions in the window
     negative_margin: float = 0.2     # ... and this far above the subject's own usual share
@@ -37,37 +51,42 @@ class SurgeParams:
     negative_ratio: float = 2.0
     threshold: int | None = None     # plain threshold rule on the window count (None = off)
     threshold_severity: str = "warning"
+    new_subject_min_count: int | None = None  # during warm-up the surge rule fires only at this
+                                     # window count (None: a subject in warm-up never surges)
     grace_s: int = 120               # late events within this are still counted
     quiet_buckets: int | None = None  # closed windows below the hold line that end an episode
-    resolve_ratio: float = 1.5
-    warmup_buckets: int = 0          # no alert until a subject has this much history
-    seasonal: bool = True
-    seasonal_alpha: float = 0.3      # weight of the latest day in the time-of-day profile
-    trim: float = 0.1                # share of the highest baseline buckets ignored (heavy tails)
-    persist_buckets: int = 2         # the rules judge the window with its top k-1 buckets capped at
-                                     # the k-th largest: a one-bucket blip cannot carry a surge
+    warmup_buckets: int = 0          # no relative alert until a subject has this much history
+    persist_buckets: int = 2         # a window is judged with its top k-1 buckets capped at the k-th
     max_samples: int = 3
-    young_factor: float = 1.5        # ratio and z are this much stricter until a day of history
-                                     # has taught the detector the subject's daily rhythm
+    young_factor: float = 2.0        # z is this much stricter until a day of history
+    max_ids: int = 5000              # post ids remembered per subject (redelivery), oldest dropped
 
     def __post_init__(self):
         if self.bucket_s <= 0 or self.window_buckets < 1 or self.baseline_buckets < 1:
             raise ValueError("bucket_s, window_buckets and baseline_buckets must be positive")
-        if not 0 <= self.trim < 0.5 or self.ratio < 1 or self.min_count < 1:
-            raise ValueError("need 0 <= trim < 0.5, ratio >= 1, min_count >= 1")
+        if self.ratio < 1 or self.min_count < 1 or self.z <= 0:
+            raise ValueError("need ratio >= 1, min_count >= 1, z > 0")
+        if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
+            raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
     @property
     def quiet(self) -> int:
         return self.quiet_buckets or self.window_buckets
 
+    @cached_property
+    def windows(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(k * self.window_buckets for k in SCALES))
+
     @classmethod
     def from_mapping(cls, data: dict) -> "SurgeParams":
-        """Build from a YAML mapping; `window_s`/`baseline_s` may replace the bucket counts."""
+        """Build from a YAML mapping; `window_s`/`baseline_s`/`quiet_s`/`warmup_s` may replace
+        the bucket counts."""
         data = dict(data)
         bucket_s = int(data.get("bucket_s", cls.bucket_s))
-        for name in ("window", "baseline"):
+        for name in ("window", "baseline", "quiet", "warmup"):
             if f"{name}_s" in data:
-                data[f"{name}_buckets"] = max(1, round(float(data.pop(f"{name}_s")) / bucket_s))
+                key = f"{name}_buckets"
+                data[key] = max(0 if name == "warmup" else 1, round(float(data.pop(f"{name}_s")) / bucket_s))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -83,18 +102,20 @@ class SurgeSignal:
     window_start: datetime
     window_end: datetime
     count: int
-    baseline: float
+    baseline: float                  # the usual count of this window at this hour
     negative_share: float
     samples: tuple[SamplePost, ...] = ()
     first_produced_at: datetime | None = None
     trend: tuple[int, ...] = ()      # bucket counts, oldest first, ending with the window
+    score: float = 0.0               # how many of the subject's usual spreads above usual
+    since: datetime | None = None    # when the episode started
 
     def to_surge(self, subject: str, detected_at: datetime) -> Surge:
         return Surge(subject=subject, rule=self.rule, severity=self.severity, status=self.status,
                      window_start=self.window_start, window_end=self.window_end, count=self.count,
                      baseline=self.baseline, negative_share=self.negative_share,
                      samples=list(self.samples), trend=list(self.trend), detected_at=detected_at,
-                     first_produced_at=self.first_produced_at)
+                     first_produced_at=self.first_produced_at, score=self.score, since=self.since)
 
 
 def _epoch(t: datetime) -> float:
@@ -127,15 +148,10 @@ def _touch(state: dict, i: int) -> list:
     return state["counts"][i - state["start"]]
 
 
-def _capped(b: list) -> tuple[float, float]:
-    if b[2] < 0 or b[0] <= b[2]:
-        return float(b[0]), float(b[1])
-    return float(b[2]), b[1] * b[2] / b[0]
-
-
-def _new_state(idx: int) -> dict:
-    return {"v": 1, "start": idx, "counts": [], "born": idx, "done": idx - 1, "profile": [None] * 24,
-            "folded": idx - 1, "episodes": {}, "samples": [], "late": 0}
+def _new_state(idx: int, p: SurgeParams) -> dict:
+    return {"v": STATE_VERSION, "start": idx, "counts": [], "ids": {}, "born": idx, "done": idx - 1,
+            "model": model_.new_model(len(p.windows)), "folded": idx - 1, "episodes": {}, "samples": [],
+            "late": 0, "redelivered": 0, "score": 0.0}
 
 
 def is_late(state: dict | None, event_time: datetime, now: datetime, params: SurgeParams) -> bool:
@@ -147,24 +163,36 @@ def is_late(state: dict | None, event_time: datetime, now: datetime, params: Sur
 
 
 def observe(state: dict | None, event_time: datetime, negative: bool, sample: SamplePost | None,
-            now: datetime, params: SurgeParams, *, produced_at: datetime | None = None
-            ) -> tuple[dict, list[SurgeSignal]]:
-    """Count one mention of the subject and return the new state plus any surge signals."""
+            now: datetime, params: SurgeParams, *, produced_at: datetime | None = None,
+            post_id: str | None = None) -> tuple[dict, list[SurgeSignal]]:
+    """Count one mention of the subject and return the new state plus any surge signals. With
+    `post_id`, a redelivered mention (same post, same bucket, within the grace period) counts once."""
     return observe_many(state, event_time, 1, int(negative), [sample] if sample else [], now, params,
-                        produced_at=produced_at)
+                        produced_at=produced_at, post_ids=[post_id] if post_id else None)
 
 
-def observe_many(state: dict | None, event_time: datetime, count: int, negative_count: int,
+def observe_many(state: dict | None, event_time: datetime, count: float, negative_count: float,
                  samples: list[SamplePost], now: datetime, params: SurgeParams, *,
-                 produced_at: datetime | None = None) -> tuple[dict, list[SurgeSignal]]:
-    """Count `count` mentions in one bucket at once (the backtest feeds per-bucket counts)."""
+                 produced_at: datetime | None = None, post_ids: list[str] | None = None
+                 ) -> tuple[dict, list[SurgeSignal]]:
+    """Count `count` mentions in one bucket at once (the backtest feeds per-bucket counts).
+    `post_ids` (one per mention) makes the count idempotent under redelivery."""
     cur = _index(now, params)
     idx = min(_index(event_time, params), cur)
-    state = state or _new_state(min(idx, cur))
+    state = state if state and state.get("v") == STATE_VERSION else _new_state(min(idx, cur), params)
     if is_late(state, event_time, now, params):
         state["late"] += count
         state, signals = tick(state, now, params)
         return state, signals
+    if post_ids is not None:
+        fresh = _fresh(state, idx, post_ids, params)
+        if len(fresh) < len(post_ids):
+            state["redelivered"] += len(post_ids) - len(fresh)
+            if not fresh:
+                return _run(state, cur, params, touched=None)
+            negative_count = negative_count * len(fresh) / len(post_ids)
+            count = len(fresh)
+            samples = [s for s in samples if s.post_id in fresh]
     bucket = _touch(state, idx)
     bucket[0] += count
     bucket[1] += negative_count
@@ -172,126 +200,145 @@ def observe_many(state: dict | None, event_time: datetime, count: int, negative_
     return _run(state, cur, params, touched=idx)
 
 
+def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str]:
+    """The post ids not yet counted in bucket `idx`; records them. Ids are kept per bucket until
+    the bucket is past its grace period (a redelivery after that is dropped as late anyway)."""
+    seen = state["ids"].setdefault(str(idx), {})
+    fresh = {i for i in post_ids if i not in seen}
+    seen.update(dict.fromkeys(sorted(fresh), 1))
+    total = sum(len(v) for v in state["ids"].values())
+    while total > p.max_ids and len(state["ids"]) > 1:       # bounded memory: oldest bucket first
+        oldest = min(state["ids"], key=int)
+        total -= len(state["ids"].pop(oldest))
+    return fresh
+
+
 def tick(state: dict | None, now: datetime, params: SurgeParams) -> tuple[dict, list[SurgeSignal]]:
     """Evaluate the buckets that closed since the last call (episodes resolve even with no events)."""
-    if not state:
+    if not state or state.get("v") != STATE_VERSION:      # none yet, or the old detector's: relearn
         return {}, []
     return _run(state, _index(now, params), params, touched=None)
 
 
 # --- evaluation --------------------------------------------------------------------------------
 
-def _slot(idx: int, p: SurgeParams) -> int | None:
-    if not p.seasonal or p.bucket_s > 3600:
-        return None
-    return (idx * p.bucket_s % 86400) // 3600
+def _usual(state: dict, i: int, p: SurgeParams) -> float:
+    b = _bucket(state, i)
+    if b[2] >= 0:
+        return b[2]
+    value = model_.usual(state["model"], i, p.bucket_s)
+    if state["start"] <= i < state["start"] + len(state["counts"]):
+        b[2] = round(value, 4)
+    return value
 
 
-def _fold_profile(state: dict, final: int, p: SurgeParams) -> None:
-    """Fold buckets past the grace period into the per-hour profile (capped values only): a plain
-    mean over a slot's first day, then an EWMA whose weights add up to seasonal_alpha per day."""
-    if _slot(final, p) is not None:
-        per_day = max(1, 3600 // p.bucket_s)
-        alpha = 1 - (1 - p.seasonal_alpha) ** (1 / per_day)
-        prof, seen = state["profile"], state.setdefault("profile_n", [0] * 24)
-        for i in range(max(state["folded"] + 1, final - 86400 // p.bucket_s + 1, state["born"]), final + 1):
-            x, slot = _capped(_bucket(state, i))[0], _slot(i, p)
-            seen[slot] += 1
-            old = prof[slot] if prof[slot] is not None else x
-            # one heavy-tailed bucket moves the profile only so far
-            prof[slot] = old + max(alpha, 1 / seen[slot]) * (min(x, 3 * old + 3) - old)
-    state["folded"] = max(state["folded"], final)
+def _judge(count: float, top: list[float], k: int) -> float:
+    """The window count with its top k-1 buckets capped at the k-th largest (persistence)."""
+    if len(top) < k or k < 2:
+        return count
+    return count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
 
 
-def _baseline(state: dict, end: int, p: SurgeParams) -> tuple[float, float, float, float]:
-    """(expected window count, robust spread of it, per-bucket level, usual negative share)."""
-    w = p.window_buckets
-    vals, negs = [], 0.0
-    # history before a subject was first seen counts as silence, but only one window of it: a
-    # subject busy from the moment the pipeline starts then adapts within minutes, while a subject
-    # that really was silent still surges against zero
-    first = max(end - w - p.baseline_buckets + 1, min(state["born"], end - w + 1) - w)
-    for i in range(first, end - w + 1):
-        count, neg = _capped(_bucket(state, i))
-        vals.append(count)
-        negs += neg
-    vals.sort()
-    kept = vals[: len(vals) - int(len(vals) * p.trim)]
-    level = sum(kept) / len(kept)
-    variance = sum((v - level) ** 2 for v in kept) / max(1, len(kept) - 1)
-    median = vals[len(vals) // 2]
-    mad = sorted(abs(v - median) for v in vals)[len(vals) // 2]
-    slot = _slot(end, p)
-    mature = (state["folded"] - state["born"] + 1) * p.bucket_s >= 86400
-    if mature and slot is not None and state["profile"][slot] is not None:
-        level = max(level, state["profile"][slot])
-    base = level * w
-    # per-bucket spread: the larger of the trimmed standard deviation (over-dispersed counts),
-    # the MAD (robust) and Poisson noise at the level
-    spread = max(math.sqrt(variance), 1.4826 * mad, math.sqrt(level), 1 / math.sqrt(w)) * math.sqrt(w)
-    total = sum(vals)
-    return base, spread, level, (negs / total if total else 0.0)
+def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> list[list]:
+    """Per window length ending at `end`: [count, usual, top k counts, buckets] over its buckets
+    <= upto."""
+    out = []
+    start, stored = state["start"], state["counts"]
+    for length in p.windows:
+        lo = max(end - length + 1, min(state["born"], end))    # nothing before the subject existed
+        a, b = max(lo, start), min(upto, start + len(stored) - 1)
+        inside = stored[a - start: b - start + 1] if a <= b else []
+        counts = [c[0] for c in inside]
+        usual = sum(c[2] if c[2] >= 0 else _usual(state, a + j, p) for j, c in enumerate(inside))
+        usual += sum(_usual(state, i, p) for i in range(lo, upto + 1) if not a <= i <= b)
+        out.append([float(sum(counts)), usual, sorted(counts, reverse=True)[: p.persist_buckets], upto + 1 - lo])
+    return out
 
 
-def _verdicts(count: int, judged: float, neg: int, base: float, spread: float, usual_share: float,
-              strict: float, p: SurgeParams) -> dict[str, tuple[bool, bool, str]]:
-    """rule -> (fires, holds, severity); `holds` is the lower line that keeps an episode open.
-    `judged` is the window count with its largest bucket(s) capped (persist_buckets)."""
+def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list[tuple[float, float, float, float]]:
+    """Per window length: (count, judged count, usual count, d on the stabilised scale). For the
+    open bucket the closed part of each window is cached in the state (one mention costs O(1))."""
+    k = p.persist_buckets
+    if not open_:
+        parts = _parts(state, end, p, end)
+        x, now_usual = None, 0.0
+    else:
+        cached = state.get("open")
+        if not cached or cached[0] != end:
+            cached = state["open"] = [end, _parts(state, end, p, end - 1)]
+        parts, x, now_usual = cached[1], _bucket(state, end)[0], _usual(state, end, p)
+    out = []
+    for count, usual, top, n in parts:
+        if x is not None:
+            count, usual, n = count + x, usual + now_usual, n + 1
+            top = sorted(top + [x], reverse=True)[:k]
+        judged = _judge(count, top, k) if n >= k else count
+        out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
+    return out
+
+
+def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
+              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int]:
+    """rule -> (fires, holds, severity), the score and the window length number that fired."""
+    model = state["model"]
+    scores, fired = [], None
+    episode = state["episodes"].get("surge")
+    last = state.get("last_episode", -10**12)
+    for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
+        z = d / model_.spread(model, n, end, p.bucket_s)
+        scores.append(z)
+        if end - length < last:        # a window that still holds the last episode cannot start one
+            continue
+        need = p.z * strict * (p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0)
+        if fired is None and judged >= p.min_count and judged >= p.ratio * usual and z >= need:
+            fired = n
+    warm = end - state["born"] >= p.warmup_buckets
+    count, usual = wins[0][0], wins[0][2]
+    if not warm:
+        fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
+    held = episode["scale"] if episode else 0
+    score = max(scores)
+    severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
     share = neg / count if count else 0.0
-    fires = (judged >= p.min_count and judged >= p.ratio * strict * base
-             and judged - base >= p.z * strict * spread)
-    severity = "critical" if count >= p.critical_ratio * max(base, p.min_count / 2) else "warning"
-    neg_line = max(p.negative_share, usual_share + p.negative_margin)
+    neg_line = max(p.negative_share, model["neg"] + p.negative_margin)
     out = {
-        "surge": (fires, count >= max(p.min_count / 2, p.resolve_ratio * base), severity),
-        "negative_surge": (neg >= p.negative_min_count and share >= neg_line
-                           and judged >= p.negative_ratio * base,
+        "surge": (fired is not None, scores[min(held, len(scores) - 1)] >= p.hold_z, severity),
+        "negative_surge": (warm and neg >= p.negative_min_count and share >= neg_line
+                           and wins[0][1] >= p.negative_ratio * usual,
                            neg >= p.negative_min_count / 2 and share >= 0.8 * neg_line, "critical"),
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out
-
-
-def _cap(state: dict, lo: int, hi: int, level: float, p: SurgeParams) -> None:
-    cap = round(max(level * p.ratio, p.min_count / p.window_buckets), 3)
-    for i in range(lo, hi + 1):
-        bucket = _touch(state, i)
-        if bucket[2] < 0:
-            bucket[2] = cap
+    return out, score, fired or 0
 
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
-    """Judge the window ending at bucket `end`; an open (partial) window may only start episodes."""
-    w = p.window_buckets
-    base, spread, level, usual = _baseline(state, end, p)
-    window = [_bucket(state, i) for i in range(end - w + 1, end + 1)]
-    count, neg = sum(b[0] for b in window), sum(b[1] for b in window)
-    k = min(p.persist_buckets, w)
-    top = sorted((b[0] for b in window), reverse=True)
-    judged = count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
-    warm = end - state["born"] >= p.warmup_buckets
+    """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
+    wins = _windows(state, end, p, open_=not closed and end > state["done"])
+    neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
+    young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
+    verdicts, score, scale = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    if closed:
+        state["score"] = round(score, 2)
     episodes = state["episodes"]
-    young = p.seasonal and p.bucket_s <= 3600 and (state["folded"] - state["born"] + 1) * p.bucket_s < 86400
-    verdicts = _verdicts(count, judged, neg, base, spread, usual, p.young_factor if young else 1.0, p)
+    count, usual = int(round(wins[0][0])), wins[0][2]
     for rule, (fires, holds, severity) in verdicts.items():
         episode = episodes.get(rule)
-        if episode is None and fires and warm:
-            episodes[rule] = {"since": end, "quiet": 0, "severity": severity}
-            signals.append(_signal(state, rule, severity, "firing", end, count, neg, base, p))
-            if rule in RELATIVE_RULES:
-                _cap(state, end - w + 1, end, level, p)
+        if episode is None and fires:
+            episodes[rule] = {"since": end, "quiet": 0, "severity": severity, "scale": scale}
+            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p))
         elif episode is not None and closed:
+            if rule == "surge":
+                state["last_episode"] = end
             episode["quiet"] = 0 if holds else episode["quiet"] + 1
             if episode["quiet"] >= p.quiet:
                 del episodes[rule]
-                signals.append(_signal(state, rule, episode["severity"], "resolved", end, count, neg, base, p))
-    if closed and any(rule in episodes for rule in RELATIVE_RULES):
-        _cap(state, end, end, level, p)
+                signals.append(_signal(state, rule, episode["severity"], "resolved", end, count, neg, usual,
+                                       score, episode["since"], p))
 
 
-def _signal(state: dict, rule: str, severity: str, status: str, end: int, count: int, neg: int,
-            base: float, p: SurgeParams) -> SurgeSignal:
+def _signal(state: dict, rule: str, severity: str, status: str, end: int, count: int, neg: float,
+            usual: float, score: float, since: int, p: SurgeParams) -> SurgeSignal:
     lo = end - p.window_buckets + 1
     inside = [s for s in state["samples"] if lo <= s[0] <= end]
     picked, seen = [], set()
@@ -300,10 +347,11 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
             seen.add(s[1]["post_id"])
             picked.append(SamplePost.model_validate(s[1]))
     produced = [datetime.fromisoformat(s[2]) for s in inside if s[2]]
-    trend = tuple(_bucket(state, i)[0] for i in range(end - 2 * p.window_buckets + 1, end + 1))
-    return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(base, 2),
+    trend = tuple(int(round(_bucket(state, i)[0])) for i in range(end - 2 * p.window_buckets + 1, end + 1))
+    return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
-                       min(produced) if produced else None, trend)
+                       min(produced) if produced else None, trend, round(score, 2),
+                       _at(since - p.window_buckets + 1, p))
 
 
 def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at: datetime | None,
@@ -317,16 +365,36 @@ def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at:
     state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
 
 
+def _fold(state: dict, final: int, p: SurgeParams) -> None:
+    """Teach the model every bucket past the grace period (at most two days of them at once)."""
+    first = max(state["folded"] + 1, final - 2 * 86400 // p.bucket_s, state["born"])
+    in_episode = "surge" in state["episodes"]
+    for i in range(first, final + 1):
+        wins = _windows(state, i, p)
+        b = _bucket(state, i)
+        model_.learn(state["model"], i, b[0], b[1], [w[3] for w in wins], p.bucket_s, in_episode)
+    state["folded"] = max(state["folded"], final)
+    for key in [k for k in state["ids"] if int(k) <= final]:
+        del state["ids"][key]
+
+
 def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
+        state["open"] = None                             # the cached closed part changed
         _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
-    for end in range(max(state["done"] + 1, cur - p.window_buckets - p.quiet - 1), cur):
+    for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
         _evaluate(state, end, p, True, signals)
     state["done"] = max(state["done"], cur - 1)
-    _evaluate(state, cur, p, False, signals)
-    _fold_profile(state, cur - _grace_buckets(p) - 1, p)
-    keep = p.baseline_buckets + 2 * p.window_buckets + p.quiet + _grace_buckets(p) + 2
+    cached, x = state.get("open"), _bucket(state, cur)[0]
+    # the open bucket is re-judged when its count grew by 5 % (at least one) since it was last
+    # judged: a busy subject costs O(1) per mention, a quiet one is judged on every mention
+    if not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
+        _evaluate(state, cur, p, False, signals)
+        if state.get("open") and state["open"][0] == cur:
+            state["open"][2:] = [x]
+    _fold(state, cur - _grace_buckets(p) - 1, p)
+    keep = max(p.baseline_buckets, p.windows[-1]) + 2 * p.window_buckets + p.quiet + _grace_buckets(p) + 2
     drop = cur - keep + 1 - state["start"]
     if drop > 0:
         del state["counts"][:drop]

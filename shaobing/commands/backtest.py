@@ -1,5 +1,5 @@
 """`shaobing backtest`: replay the surge detector over a count series (CSV) or over mention counts
-already in Elasticsearch, causally, and write `timestamp,is_alert` for every input row.
+already in Elasticsearch, causally, and write `timestamp,is_alert,score` for every input row.
 Reads Settings.rules_file (surge parameters) and, with --index, Settings.elasticsearch_url."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def register(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--series", type=Path, help="CSV of timestamp,value (counts per bucket, regular interval)")
     src.add_argument("--index", action="store_true", help="read mention counts for --subject from Elasticsearch")
-    p.add_argument("--out", type=Path, required=True, help="where to write timestamp,is_alert")
+    p.add_argument("--out", type=Path, required=True, help="where to write timestamp,is_alert,score")
     p.add_argument("--rules", type=Path, help="rules YAML (default: SHAOBING_RULES_FILE or the packaged rules)")
     p.add_argument("--mark", choices=["onset", "active"], default="onset",
                    help="1 where an alert is sent (onset, default) or while it stays open (active)")
@@ -78,14 +78,15 @@ def run(args, settings) -> int:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     show = _progress(len(rows), not args.no_progress and sys.stderr.isatty())
-    flags = backtest.run(rows, params, args.mark, show)
+    scores: list[float] = []
+    flags = backtest.run(rows, params, args.mark, show, scores)
     if show:
         show(len(rows))
         sys.stderr.write("\n")
     with args.out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["timestamp", "is_alert"])
-        writer.writerows((row.raw, flag) for row, flag in zip(rows, flags))
+        writer.writerow(["timestamp", "is_alert", "score"])
+        writer.writerows((row.raw, flag, score) for row, flag, score in zip(rows, flags, scores))
     print(f"{len(rows)} 行，间隔 {interval}s，窗口 {params.window_buckets} 桶，基线 {params.baseline_buckets} 桶；"
           f"告警 {sum(flags)} 行 -> {args.out}")
     return 0

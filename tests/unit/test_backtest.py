@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from alerting import backtest
+from alerting.rules import DEFAULT_RULES
 from shaobing.cli import main
 
 
@@ -24,8 +25,8 @@ def write_series(path, counts, start=datetime(2025, 3, 3), step=timedelta(minute
 def read_out(path):
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["timestamp", "is_alert"]
-    return rows[1:]
+    assert rows[0] == ["timestamp", "is_alert", "score"]
+    return [r[:2] for r in rows[1:]]
 
 
 def series(n, level=4.0, seed=1, surge_at=None, extra=40, length=10):
@@ -37,14 +38,34 @@ def series(n, level=4.0, seed=1, surge_at=None, extra=40, length=10):
     return out
 
 
+def short_rules(tmp_path):
+    """The packaged surge rules with a 10-minute warm-up instead of a day (series here are short)."""
+    text = (DEFAULT_RULES.read_text(encoding="utf-8").replace("warmup_s: 86400", "warmup_s: 600")
+            .replace("new_subject_min_count: 200", "new_subject_min_count: null"))
+    assert "warmup_s: 600" in text
+    path = tmp_path / "short.yml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_new_subject_does_not_page_on_its_first_busy_hour(tmp_path):
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    write_series(src, [0] * 5 + [30] * 60 + series(300))     # busy from its first hour: not news
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert [f for _, f in read_out(out)].count("1") == 0
+    write_series(src, [0] * 5 + [30] * 60 + [400] * 10)        # unless it crosses the rules' absolute line
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert [f for _, f in read_out(out)].count("1") == 1
+
+
 def test_every_input_row_gets_a_flag_and_the_surge_is_found(tmp_path, capsys):
     src, out = tmp_path / "s.csv", tmp_path / "o.csv"
     write_series(src, series(600, surge_at=400))
-    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert main(["backtest", "--series", str(src), "--out", str(out), "--rules", short_rules(tmp_path)]) == 0
     rows = read_out(out)
     assert len(rows) == 600 and rows[0][0] == "2025-03-03 00:00:00"
     alerts = [i for i, (_, flag) in enumerate(rows) if flag == "1"]
-    assert len(alerts) == 1 and 400 <= alerts[0] <= 403
+    assert len(alerts) == 1 and 400 <= alerts[0] <= 404
     assert "告警 1 行" in capsys.readouterr().out
 
 
@@ -64,7 +85,7 @@ def test_causal_no_look_ahead(tmp_path):
 def test_any_regular_interval_and_iso_timestamps(tmp_path, step, fmt):
     src, out = tmp_path / "s.csv", tmp_path / "o.csv"
     write_series(src, series(300, level=20, surge_at=200, extra=200, length=12), step=step, fmt=fmt, header=False)
-    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert main(["backtest", "--series", str(src), "--out", str(out), "--rules", short_rules(tmp_path)]) == 0
     alerts = [i for i, (_, flag) in enumerate(read_out(out)) if flag == "1"]
     assert alerts and all(200 <= i <= 211 for i in alerts)
 
@@ -83,8 +104,8 @@ def test_mark_active_flags_the_whole_episode(tmp_path):
     ("2025-03-03 00:00:00,1\nyesterday,2\n", 2, "bad timestamp"),
     ("2025-03-03 00:00:00,1\n2025-03-03 00:00:00,2\n", 2, "is not after line 1"),
     ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,-3\n", 2, "count >= 0"),
-    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,1\n2025-03-03 00:02:00,1\n2025-03-03 00:02:30,1\n", 4,
-     "not a multiple"),
+    ("2025-03-03 00:01:00,1\n2025-03-03 00:02:00,1\n2025-03-03 00:01:30,1\n", 3, "is not after line 2"),
+    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,NaN\n", 2, "count >= 0"),
 ])
 def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line, what):
     src = tmp_path / "bad.csv"
@@ -92,6 +113,33 @@ def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line,
     assert main(["backtest", "--series", str(src), "--out", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert f"bad.csv:{line}:" in err and what in err
+
+
+def test_a_single_row_is_an_error_naming_the_file(tmp_path, capsys):
+    src = tmp_path / "one.csv"
+    src.write_text("timestamp,value\n2025-03-03 00:00:00,1\n", encoding="utf-8")
+    assert main(["backtest", "--series", str(src), "--out", str(tmp_path / "o.csv")]) == 2
+    assert "one.csv: need at least 2 data rows" in capsys.readouterr().err
+
+
+def test_gaps_and_off_grid_rows_are_handled_as_documented(tmp_path):
+    """A missing stretch counts as zero mentions, a row off the grid goes to its bucket: every
+    input row still gets exactly one output row, and the surge after the gap is found."""
+    counts = series(700, surge_at=600, extra=80)
+    start, step = datetime(2025, 3, 3), timedelta(minutes=1)
+    lines = ["timestamp,value"]
+    for i, c in enumerate(counts):
+        if 300 <= i < 330:                   # a 30-minute gap
+            continue
+        at = start + i * step + (timedelta(seconds=20) if i == 450 else timedelta(0))
+        lines.append(f"{at:%Y-%m-%d %H:%M:%S},{c}")
+    src, out = tmp_path / "gap.csv", tmp_path / "o.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    rows = read_out(out)
+    assert len(rows) == 670 and rows[420][0] == "2025-03-03 07:30:20"
+    alerts = [rows[i][0] for i, (_, flag) in enumerate(rows) if flag == "1"]
+    assert alerts and all(a >= "2025-03-03 10:00:00" for a in alerts)
 
 
 def test_rules_file_parameters_are_used(tmp_path):

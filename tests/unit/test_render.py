@@ -58,3 +58,14 @@ def test_fit_drops_samples_before_cutting_bytes():
     full = render.markdown(a)
     fitted = render.fit(lambda n: render.markdown(a, samples=n), len(full.encode()) - 10)
     assert "样例帖子" in fitted and fitted.count("](https://bbs.example.cn/thread") == 2 and "去重键" in fitted
+
+
+def test_the_alert_says_why_it_fired_now_vs_usual_how_unusual_since_when():
+    a = alert().model_copy(update={"score": 3.5, "since": T0 - timedelta(minutes=10)})
+    since = render.local(T0 - timedelta(minutes=10), "%H:%M")
+    assert render.why_line(a) == (f"为何告警：现在 120 条 vs 历史同时段平时约 10.0 条，历史同时段 99.9% 分位之上"
+                                  f"（超出常态波动 3.5 倍），自 {since} 起")
+    assert render.text(a).index("为何告警") < render.text(a).index("声量：")
+    assert "99% 分位之上" in render.why_line(a.model_copy(update={"score": 2.5}))
+    assert render.why_line(alert()) is None                     # an old record without the fields
+    assert "为何告警" in render.markdown(a) and "为何告警" in render.html(a)

@@ -90,3 +90,17 @@ def test_quiet_hours_wrap_midnight(tmp_path):
 
 def test_packaged_default_rules_are_valid():
     assert load_rules().router(datetime.now(timezone.utc)).default.channels == ("console",)
+
+
+def test_new_subject_line_is_a_validated_surge_field(tmp_path):
+    rules = load(tmp_path, BASE.replace("ratio: 3}", "ratio: 3, new_subject_min_count: 150, warmup_s: 86400}"))
+    assert rules.surge.new_subject_min_count == 150 and rules.surge.warmup_buckets == 1440
+    with pytest.raises(RulesError, match=r"rules.yml: surge: new_subject_min_count must be >= 1"):
+        load(tmp_path, BASE.replace("ratio: 3}", "ratio: 3, new_subject_min_count: 0}"))
+    with pytest.raises(RulesError, match=r"subjects\[0\] \('某县'\).surge: .*new_subject_min_count"):
+        load(tmp_path, BASE.replace("surge: {threshold: 50}", "surge: {new_subject_min_count: -5}"))
+
+
+def test_packaged_rules_set_the_new_subject_line():
+    rules = load_rules()
+    assert rules.surge.new_subject_min_count and rules.surge.warmup_buckets * rules.surge.bucket_s >= 86400

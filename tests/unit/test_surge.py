@@ -102,7 +102,7 @@ def test_minimum_count_and_silent_subject_becoming_busy():
 def test_a_one_bucket_blip_is_heavy_tail_noise_not_a_surge():
     blip = [2] * 150 + [60] + [2] * 20
     assert firing(feed(blip)[1]) == []
-    assert [i for i, _ in firing(feed(blip, SurgeParams(warmup_buckets=60, persist_buckets=1))[1])] == [150]
+    assert [i for i, _ in firing(feed(blip, SurgeParams(warmup_buckets=60, persist_buckets=1, young_factor=1.0))[1])] == [150]
     assert [i for i, _ in firing(feed([2] * 150 + [30, 30] + [2] * 20)[1])] == [151]
 
 
@@ -191,18 +191,21 @@ def test_signal_carries_first_publisher_samples_and_builds_a_surge_record():
     at = T0 + timedelta(minutes=150, seconds=5)
     produced = at + timedelta(seconds=1)
     sigs = []
-    for k in range(15):                      # 15 posts over two minutes
-        t = at + timedelta(seconds=8 * k)
+    for k in range(30):                      # 30 posts over two minutes
+        t = at + timedelta(seconds=4 * k)
         sample = SamplePost(post_id=f"p{k}", site="bbs.example", url=f"https://bbs.example/t/{k}",
                             title=f"帖子{k}", published_at=t)
         state, out = observe(state, t, False, sample, t + timedelta(seconds=1), params,
-                             produced_at=produced + timedelta(seconds=8 * k))
+                             produced_at=produced + timedelta(seconds=4 * k))
         sigs += out
     (sig,) = sigs
     assert sig.samples[0].post_id == "p0" and len(sig.samples) == 3
     assert sig.first_produced_at == produced
     surge = sig.to_surge("某县", detected_at=at + timedelta(seconds=120))
     assert surge.subject == "某县" and surge.count == sig.count and surge.samples[0].post_id == "p0"
+    # why it fired: how many usual spreads above this hour's usual count, and since when
+    assert surge.score == sig.score >= P.z and surge.baseline < sig.count / 3
+    assert surge.since is not None and surge.since <= at
 
 
 def test_params_from_mapping_converts_durations_and_rejects_unknown_fields():
@@ -218,3 +221,40 @@ def test_a_young_subject_is_judged_more_strictly_until_its_daily_rhythm_is_known
     assert firing(feed(moderate, SurgeParams(warmup_buckets=60))[1]) == []  # default: first day is strict
     day = noisy(1440, 4, seed=15)
     assert firing(feed(day + moderate[200:], SurgeParams(warmup_buckets=60))[1])
+
+
+def test_a_redelivered_mention_is_counted_once_per_subject_and_bucket():
+    state, _ = feed([2] * 150)
+    at = T0 + timedelta(minutes=150, seconds=5)
+    for k in range(6):
+        state, _ = observe(state, at, k % 2 == 0, None, at, P, post_id=f"p{k}")
+    counted = state["counts"][-1][:2]
+    for k in range(6):                       # Kafka redelivers the whole batch after a rebalance
+        state, sigs = observe(state, at, k % 2 == 0, None, at + timedelta(seconds=30), P, post_id=f"p{k}")
+        assert sigs == []
+    assert state["counts"][-1][:2] == counted == [6, 3] and state["redelivered"] == 6
+    state, _ = observe(state, at, False, None, at, P, post_id="p-new")    # a new post still counts
+    assert state["counts"][-1][0] == 7
+
+
+def test_redelivery_memory_is_bounded_and_ages_out_with_the_buckets():
+    params = SurgeParams(warmup_buckets=60, young_factor=1.0, max_ids=50)
+    state = None
+    for minute in range(30):
+        at = T0 + timedelta(minutes=minute)
+        for k in range(20):
+            state, _ = observe(state, at, False, None, at, params, post_id=f"m{minute}-{k}")
+    assert sum(len(v) for v in state["ids"].values()) <= 50
+    assert all(int(b) > state["folded"] for b in state["ids"])    # past the grace period: forgotten
+    # a redelivery after the grace period is late anyway and is not counted
+    old = T0 + timedelta(minutes=5)
+    before = state["late"]
+    state, _ = observe(state, old, False, None, T0 + timedelta(minutes=30), params, post_id="m5-0")
+    assert state["late"] == before + 1
+
+
+def test_a_state_of_the_old_detector_is_relearned_not_crashed_on():
+    old = {"v": 1, "start": 0, "counts": [], "born": 0, "done": -1, "profile": [None] * 24}
+    state, sigs = observe(old, T0, False, None, T0, P)
+    assert state["v"] == 2 and "model" in state and sigs == []
+    assert tick(old, T0, P) == ({}, [])

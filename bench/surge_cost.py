@@ -1,0 +1,77 @@
+"""Detection cost per mention: `streams.surge.observe` as the detect_surges agent calls it (with a
+sample post and the post id), over generated mention streams, 60 s buckets, no Kafka or table I/O.
+
+    .venv/bin/python bench/surge_cost.py               # 20 subjects x 6 h at 1-20 mentions/min
+    .venv/bin/python bench/surge_cost.py busy          # 4 subjects x 1 h at 100-500 mentions/min
+
+Reports microseconds per mention (CPU time of this process: the shared machine's load does not
+count; wall clock alongside) including the per-bucket model updates and
+the episode logic; last line one JSON object.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from streams.records import SamplePost  # noqa: E402
+from streams.surge import SurgeParams, observe  # noqa: E402
+
+T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
+
+
+def stream(subjects: int, hours: int, seed: int = 1, per_min: tuple[float, float] = (1, 20)):
+    """(time, subject, post id, negative) in time order; a few subjects surge for 20 minutes."""
+    rng = random.Random(seed)
+    rates = [rng.uniform(*per_min) / 60 for _ in range(subjects)]          # per second
+    events = []
+    for s, rate in enumerate(rates):
+        t, n = 0.0, 0
+        while t < hours * 3600:
+            surge = 3 if s % 5 == 0 and hours / 2 * 3600 <= t < hours / 2 * 3600 + 1200 else 1
+            t += rng.expovariate(rate * surge)
+            events.append((t, f"subject-{s}", f"{s}-{n}", rng.random() < 0.2))
+            n += 1
+    events.sort()
+    return events
+
+
+def main() -> int:
+    params = SurgeParams()
+    busy = "busy" in sys.argv[1:]
+    events = stream(4, 1, per_min=(100, 500)) if busy else stream(20, 6)
+    if len(sys.argv) > 1 and sys.argv[-1].isdigit():
+        events = events[: int(sys.argv[-1])]
+    states: dict[str, dict | None] = {}
+    signals = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    for t, subject, post_id, negative in events:
+        at = T0 + timedelta(seconds=t)
+        sample = SamplePost(post_id=post_id, site="bbs.example", url=f"https://bbs.example/{post_id}",
+                            title="标题", published_at=at)
+        states[subject], out = observe(states.get(subject), at, negative, sample, at, params, post_id=post_id)
+        signals += len(out)
+    total, cpu = time.perf_counter() - started, time.process_time() - cpu
+    sample_cost = time.process_time()
+    for t, _, post_id, _ in events[:20000]:
+        SamplePost(post_id=post_id, site="bbs.example", url=f"https://bbs.example/{post_id}", title="标题",
+                   published_at=T0 + timedelta(seconds=t))
+    sample_us = (time.process_time() - sample_cost) / min(20000, len(events)) * 1e6
+    state_bytes = max(len(json.dumps(s)) for s in states.values())
+    print(f"{len(events)} mentions, {len(states)} subjects, {signals} signals: "
+          f"{cpu / len(events) * 1e6:.1f} µs CPU per mention, wall {total / len(events) * 1e6:.1f} µs "
+          f"(building the sample post, done by the agent: ~{sample_us:.1f} µs)")
+    print(json.dumps({"load": "busy" if busy else "quiet", "mentions": len(events), "subjects": len(states), "signals": signals,
+                      "us_per_mention": round(cpu / len(events) * 1e6, 2),
+                      "wall_us_per_mention": round(total / len(events) * 1e6, 2),
+                      "sample_build_us": round(sample_us, 2), "max_state_bytes": state_bytes}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
