@@ -14,7 +14,7 @@ NPM_STAMP := console/node_modules/.installed
 # browser tests run Debian's chromium headless (never a browser downloaded by playwright)
 BROWSER_PKGS := chromium fonts-wqy-microhei
 
-.PHONY: install demo test unit stack-up stack-down clean browser
+.PHONY: install prometheus-tools demo test unit stack-up stack-down clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shaobing needs Python 3.11+")'
@@ -27,7 +27,7 @@ $(NPM_STAMP): console/package.json console/package-lock.json
 	cd console && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPM_STAMP)
 
-install: $(STAMP) $(NPM_STAMP)
+install: $(STAMP) $(NPM_STAMP) prometheus-tools
 
 # chromium + a CJK font for the console's browser tests; installed when missing (CI runs as root)
 browser:
@@ -36,6 +36,27 @@ browser:
 	echo "installing $(BROWSER_PKGS) for the browser tests"; \
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $(BROWSER_PKGS) \
 	  || { apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $(BROWSER_PKGS); }
+
+# The operators' view and the rule tests need the real `prometheus` and `promtool`: Debian's
+# packages (docs/operations.md compares them with a Go build). Ours run on their own loopback
+# ports; if apt started the distribution's services (:9090, and :9093, Kafka's controller port),
+# they are stopped and disabled.
+prometheus-tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 \
+	    || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  if [ -n "$$sudo" ] && ! command -v sudo >/dev/null 2>&1; then \
+	    echo "need root (or sudo) for: apt-get install prometheus prometheus-alertmanager" >&2; exit 1; \
+	  fi; \
+	  echo "installing Debian's prometheus and prometheus-alertmanager packages"; \
+	  $$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+	    --no-install-recommends prometheus prometheus-alertmanager >/dev/null || exit 1; \
+	  for svc in prometheus prometheus-alertmanager; do \
+	    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $$svc 2>/dev/null; then \
+	      $$sudo systemctl disable --now $$svc; \
+	    fi; \
+	  done; \
+	fi
 
 stack-up: install
 	$(SB) stack up

@@ -38,6 +38,10 @@ class AlertingMetrics:
             "shaobing_alerting_escalations_total",
             "Alerts sent to a fallback channel (not acknowledged, or primary channel failed).",
             ["reason"], registry=registry)
+        self.operator_alerts = Counter(
+            "shaobing_alerting_operator_alerts_total",
+            "Operator alerts received from Alertmanager (shaobing ops-receiver), by status (or invalid).",
+            ["status"], registry=registry)
         self.firing = Gauge(
             "shaobing_alerting_alerts_firing", "Alerts currently firing in this worker's state.",
             registry=registry)

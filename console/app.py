@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from console.auth import Principal, require
 from console.duty import Duty
 from console.params import BadParameter
-from console.routes import alerts, cases, events, reports, search, tokens
+from console.routes import alerts, cases, events, health, reports, search, tokens
 from console.store import ConsoleStore, StoreError
 from indexer.cases import CaseConflict
 
@@ -108,7 +108,7 @@ def create_app(settings, *, store: ConsoleStore | None = None, duty: Duty | None
     async def openapi(who: Principal = require("viewer")) -> dict:
         return app.openapi()
 
-    for module in (search, events, alerts, tokens, cases, reports):
+    for module in (search, events, alerts, tokens, cases, reports, health):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -5,6 +5,8 @@ Filled from each crawl round's per-source summary, so the spiders stay free of m
 """
 from __future__ import annotations
 
+import time
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from crawlers.watchdog import COUNT_RULES
@@ -28,14 +30,25 @@ class CrawlerMetrics:
         self.last_new_post = Gauge("shaobing_crawler_last_new_post_timestamp_seconds",
                                    "Unix time of the last round that delivered a new post.", ["source"],
                                    registry=registry)
+        self.last_success = Gauge("shaobing_crawler_last_success_timestamp_seconds",
+                                  "Unix time of the last round in which the source answered without an error "
+                                  "(the crawler's start until then).",
+                                  ["source"], registry=registry)
+        self.rounds = Counter("shaobing_crawler_rounds_total", "Crawl rounds finished.", registry=registry)
+        self.last_round = Gauge("shaobing_crawler_last_round_timestamp_seconds",
+                                "Unix time the last crawl round finished.", registry=registry)
         self.round_duration = Histogram("shaobing_crawler_round_duration_seconds", "Wall time of one crawl round.",
                                         buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=registry)
         self.watchdog = Gauge("shaobing_crawler_watchdog_firing", "1 while a watchdog rule fires for a source.",
                               ["source", "rule"], registry=registry)
 
-    def init_sources(self, names: list[str]) -> None:
-        """Touch every label value so graphs show zeros from the start."""
+    def init_sources(self, names: list[str], started_unix: float | None = None) -> None:
+        """Touch every label value so graphs show zeros from the start. The last-success time
+        starts at the crawler's start, so a source that never answers is flagged once the alert
+        rule's silence has passed, not from the first second."""
+        started_unix = time.time() if started_unix is None else started_unix
         for name in names:
+            self.last_success.labels(name).set(started_unix)
             for outcome in ("fetched", "not_modified"):
                 self.pages.labels(name, outcome)
             for outcome in ("extracted", "new", "seen", "rejected"):
@@ -47,6 +60,8 @@ class CrawlerMetrics:
 
     def observe_round(self, summary: dict, now_unix: float) -> None:
         self.round_duration.observe(summary.get("elapsed_s", 0.0))
+        self.rounds.inc()
+        self.last_round.set(now_unix)
         for name, s in summary.get("sources", {}).items():
             self.pages.labels(name, "fetched").inc(s["pages_fetched"])
             self.pages.labels(name, "not_modified").inc(s["pages_not_modified"])
@@ -58,6 +73,8 @@ class CrawlerMetrics:
             self.errors.labels(name).inc(s["errors"])
             if s["posts_new"]:
                 self.last_new_post.labels(name).set(now_unix)
+            if not s["errors"] and s["pages_fetched"] + s["pages_not_modified"]:
+                self.last_success.labels(name).set(now_unix)
 
     def set_firing(self, source: str, rules: set[str]) -> None:
         for rule in WATCHDOG_RULES:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import datetime
 
 from elasticsearch import AsyncElasticsearch
@@ -22,6 +23,7 @@ from elasticsearch import AsyncElasticsearch
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS, post_document
 from indexer.errors import ES_ERRORS, RETRY, RETRYABLE_STATUS, SPLIT, classify, describe
 from indexer.history import AlertHistory
+from indexer.metrics import IndexerMetrics, error_label
 from streams.records import EnrichedPost
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,10 @@ def chunks_by_bytes(lines: list[tuple[str, bytes]], max_bytes: int) -> list[list
 class PostSink:
     def __init__(self, es_url: str, index: str = POSTS_ALIAS, max_backoff_s: float = 30.0,
                  alerts_index: str = ALERTS_ALIAS, max_bytes: int = DEFAULT_MAX_BYTES, *, es=None,
-                 sleep=asyncio.sleep, es_options: dict | None = None):
+                 sleep=asyncio.sleep, es_options: dict | None = None, metrics: IndexerMetrics | None = None):
         self.es = es if es is not None else AsyncElasticsearch(es_url, request_timeout=30, **(es_options or {}))
         self.index = index
+        self.metrics = metrics
         self.max_backoff_s = max_backoff_s
         self.max_bytes = max_bytes
         self.sleep = sleep
@@ -83,9 +86,11 @@ class PostSink:
     async def _write_chunk(self, chunk: list[tuple[str, bytes]], rejected: list) -> None:
         backoff = 0.5
         while chunk:
+            started = time.perf_counter()
             try:
                 resp = await self.es.bulk(operations=b"".join(line for _, line in chunk))
             except ES_ERRORS as exc:
+                self._count_request("error", started)
                 action = classify(exc)
                 if action == RETRY:
                     log.warning("bulk of %d documents failed (%s); retrying in %.1fs", len(chunk), describe(exc), backoff)
@@ -93,6 +98,7 @@ class PostSink:
                     backoff = min(backoff * 2, self.max_backoff_s)
                     continue
                 if len(chunk) == 1:
+                    self._count_item("rejected")
                     rejected.append((chunk[0][0], f"elasticsearch refused the document: {describe(exc)}"))
                     return
                 if action == SPLIT:
@@ -101,19 +107,33 @@ class PostSink:
                 await self._write_chunk(chunk[:half], rejected)
                 await self._write_chunk(chunk[half:], rejected)
                 return
+            self._count_request("ok", started)
             retry = []
             lines = dict(chunk)
             for item in resp["items"]:
                 result = item.get("index") or item.get("update") or {}
                 status, post_id = result.get("status", 500), result["_id"]
                 if status < 300:
+                    self._count_item("indexed")
                     continue
-                if status in RETRYABLE_STATUS or status >= 500:
+                error, retryable = result.get("error", {}), status in RETRYABLE_STATUS or status >= 500
+                self._count_item("retried" if retryable else "rejected", error.get("type"))
+                if retryable:
                     retry.append((post_id, lines[post_id]))
                 else:
-                    error = result.get("error", {})
                     rejected.append((post_id, f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
             chunk = retry
             if chunk:
                 await self.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
+
+    def _count_request(self, outcome: str, started: float) -> None:
+        if self.metrics:
+            self.metrics.bulk_requests.labels(outcome).inc()
+            self.metrics.bulk_seconds.observe(time.perf_counter() - started)
+
+    def _count_item(self, outcome: str, error_type: object = None) -> None:
+        if self.metrics:
+            self.metrics.items.labels(outcome).inc()
+            if outcome != "indexed":
+                self.metrics.rejections.labels(error_label(error_type)).inc()

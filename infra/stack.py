@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from infra import fetch
 from infra.errors import StackError
+from infra.monitor import AlertmanagerNode, PrometheusNode, ready
 from infra.nodes import ElasticsearchNode, KafkaNode, Node, find_java, kafka_nodes
 from shaobing.settings import Settings
 
@@ -152,6 +153,8 @@ class Stack:
         self.kafka_nodes = kafka_nodes(settings)
         self.kafka = self.kafka_nodes[0]
         self.es = ElasticsearchNode(settings)
+        self.prometheus = PrometheusNode(settings)
+        self.alertmanager = AlertmanagerNode(settings)
 
     @property
     def nodes(self) -> list[Node]:
@@ -171,6 +174,10 @@ class Stack:
             pid = node.pid()
             healthy, detail = checks[node.name]() if pid else (False, "not running")
             result.append(NodeStatus(node.name, pid, healthy, detail))
+        for node in (self.prometheus, self.alertmanager):     # optional: listed only while they run
+            if pid := node.pid():
+                healthy, detail = ready(node.url)
+                result.append(NodeStatus(node.name, pid, healthy, f"{detail}, {node.url}"))
         return result
 
     def up(self, echo=print) -> bool:
@@ -217,10 +224,11 @@ class Stack:
         # together: a broker stopped alone waits for a quorum the others' shutdown already broke
         from concurrent.futures import ThreadPoolExecutor
 
+        monitors = [node.name for node in (self.alertmanager, self.prometheus) if node.stop()]
         extra = [KafkaNode(self.settings, i) for i in range(len(self.kafka_nodes), 5)]
         nodes = [*self.kafka_nodes, *extra, self.es]
         with ThreadPoolExecutor(len(nodes)) as pool:
-            stopped = [node.name for node, ran in zip(nodes, pool.map(lambda n: n.stop(), nodes)) if ran]
+            stopped = monitors + [node.name for node, ran in zip(nodes, pool.map(lambda n: n.stop(), nodes)) if ran]
         echo(("stopped " + ", ".join(stopped)) if stopped else "stack already down")
         return bool(stopped)
 

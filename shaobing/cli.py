@@ -24,6 +24,8 @@ def _stack(args, settings) -> int:
     stack = Stack(settings)
     if args.action == "up":
         stack.up()
+        if args.with_prometheus:
+            stack.prometheus.up()
         return 0
     if args.action == "down":
         stack.down()
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     stack = sub.add_parser("stack", help="the local Kafka + Elasticsearch stack")
     stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument("--with-prometheus", action="store_true",
+                       help="with up: also run Prometheus on 127.0.0.1:SHAOBING_PROMETHEUS_PORT (the operators' view)")
     stack.add_argument("--brokers", type=int, choices=range(1, 6), default=None, metavar="N",
                        help="Kafka brokers on loopback (1-5; default SHAOBING_KAFKA_BROKERS or 1): 3 gives "
                             "replication factor 3, min.insync.replicas 2")

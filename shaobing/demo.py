@@ -210,7 +210,9 @@ class Demo:
         from infra.stack import Stack, provision, reset_namespace
 
         if self.settings.uses_local_stack:
-            Stack(self.settings).up(echo=self.echo)
+            stack = Stack(self.settings)
+            stack.up(echo=self.echo)
+            self.start_prometheus(stack)
         if self.config.reset:
             reset_namespace(self.settings, echo=self.echo)
             shutil.rmtree(self.workdir / "crawl", ignore_errors=True)
@@ -235,6 +237,16 @@ class Demo:
         self.children.append(self.crawler)
         self.echo(f"worker ×{c.workers}, crawler started; logs in {self.workdir / 'logs'}")
         self.start_console()
+
+    def start_prometheus(self, stack) -> None:
+        """The operators' view: Prometheus scrapes the demo's processes (they announce their
+        ports); without a prometheus binary the demo runs on and says how to get one."""
+        from infra.errors import StackError
+
+        try:
+            stack.prometheus.up(echo=self.echo)
+        except StackError as exc:
+            self.echo(f"运维视图未启动 / operators' view not started: {exc}")
 
     def run_until_finished(self) -> dict:
         """Show counters until the scenario is over and drained (--once) or forever (live)."""

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 = pick a free port")
     log_level: str = "INFO"
 
+    # --- the operators' view (`shaobing stack up --with-prometheus`, `shaobing status`)
+    prometheus_port: int = Field(9490, ge=1, le=65535, description="the local Prometheus, on 127.0.0.1")
+    alertmanager_port: int = Field(9493, ge=1, le=65535, description="Alertmanager on 127.0.0.1 (9093 is Kafka's controller)")
+    prometheus_bin: Path | None = Field(None, description="prometheus binary; empty = `prometheus` on PATH")
+    prometheus_url: str = Field("", description="an existing Prometheus for `shaobing status`; empty = the local one")
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:
@@ -126,6 +132,8 @@ class Settings(BaseSettings):
         ports = {
             "es_port": self.es_port,
             "es_transport_port": self.es_transport_port,
+            "prometheus_port": self.prometheus_port,
+            "alertmanager_port": self.alertmanager_port,
         }
         for i in range(self.kafka_brokers):
             suffix = f" (broker {i + 1})" if i else ""
@@ -151,6 +159,10 @@ class Settings(BaseSettings):
 
     def alias(self, name: str) -> str:
         return f"{self.namespace}-{name}" if self.namespace else name
+
+    @property
+    def prometheus_api(self) -> str:
+        return self.prometheus_url.rstrip("/") or f"http://127.0.0.1:{self.prometheus_port}"
 
     @property
     def faust_app_id(self) -> str:

@@ -197,6 +197,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                         sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
                 await asyncio.gather(*sent)
                 snapshot_due["records"] += len(events)
+                metrics.repost_state_posts.set(len(clusters))
                 if snapshot_due["records"] >= snapshot_every or time.monotonic() - snapshot_due["at"] > 600:
                     await save_snapshot()
         finally:
@@ -230,6 +231,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 await dead_letter(message, "index", InvalidRecord("index", reason))
             metrics.records.labels("index", "indexed").inc(len(docs) + len(updates) - len(rejected))
             metrics.records.labels("index", "failed").inc(len(rejected))
+            metrics.observe_indexed([doc for _, doc in docs.values()], now, rejected)
             metrics.latency.labels("index").observe(time.perf_counter() - started)
 
     @app.agent(topo.mentions, name="detect_surges")

@@ -2,7 +2,11 @@
 (stage, outcome, kind); never a post id, subject, keyword or URL."""
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
 
 OUTCOMES = {
     "validate": ("ok", "dead_letter"),
@@ -15,6 +19,9 @@ OUTCOMES = {
     "alert_history": ("written", "failed"),
 }
 DLQ_KINDS = ("empty", "size", "encoding", "json", "nesting", "schema", "key", "index")
+# freshness objective of the alert rules (infra/prometheus/alerts.yml) is crawled -> indexed p99
+FRESHNESS_SINCE = ("published", "crawled")
+FRESHNESS_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 
 
 class StreamMetrics:
@@ -29,9 +36,44 @@ class StreamMetrics:
         self.alert_latency = Histogram("shaobing_alert_latency_seconds",
                                        "From the first surge post produced to Kafka to the alert delivered",
                                        registry=registry, buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300))
+        self.freshness = Histogram("shaobing_index_freshness_seconds",
+                                   "From a post's publication (or its crawl) to its bulk write to Elasticsearch",
+                                   ["since"], registry=registry, buckets=FRESHNESS_BUCKETS)
+        for since in FRESHNESS_SINCE:
+            self.freshness.labels(since)
+        self.repost_state_posts = Gauge("shaobing_stream_repost_state_posts",
+                                        "Posts held in the repost sequencer's in-memory state (within its horizon)",
+                                        registry=registry)
         for stage, outcomes in OUTCOMES.items():
             for outcome in outcomes:
                 self.records.labels(stage, outcome)
             self.latency.labels(stage)
         for kind in DLQ_KINDS:
             self.dead_letters.labels("validate" if kind != "index" else "index", kind)
+
+    def observe_indexed(self, documents: Iterable[Mapping], now: datetime, rejected: Iterable[tuple] = ()) -> None:
+        """Freshness of the posts index documents just written (ISO `published_at`/`crawled_at`);
+        the (post_id, reason) pairs Elasticsearch rejected are left out; a publication time in the
+        future counts as 0."""
+        refused = {post_id for post_id, _ in rejected}
+        for doc in documents:
+            if doc["post_id"] in refused:
+                continue
+            for since in FRESHNESS_SINCE:
+                at = datetime.fromisoformat(doc[f"{since}_at"])
+                self.freshness.labels(since).observe(max(0.0, (now - at).total_seconds()))
+
+
+class TableSizes:
+    """A prometheus Collector: keys held in each Faust table of this worker, read at scrape time
+    (bounded state is a promise of docs/architecture.md; this shows whether it holds)."""
+
+    def __init__(self, tables: Mapping[str, object]):
+        self.tables = dict(tables)
+
+    def collect(self):
+        family = GaugeMetricFamily("shaobing_stream_table_keys", "Keys in each table of this worker (its partitions)",
+                                   labels=["table"])
+        for name, table in self.tables.items():
+            family.add_metric([name], len(table))
+        yield family

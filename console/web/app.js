@@ -292,6 +292,36 @@ async function dutyAction(path, body) {
 
 $("alert-status").addEventListener("change", () => showAlerts());
 
+// ---- pipeline health (operators): the checks of `shaobing status` and Prometheus's recorded rates
+const HEALTH_STATE = { ok: "正常", warn: "注意", fail: "故障", off: "未启用" };
+const HEALTH_VERDICT = { healthy: "运行正常", warnings: "运行正常（有需注意项）", unhealthy: "存在故障" };
+const HEALTH_SERIES = {
+  records_per_s: "各阶段处理速率（条/秒，5 分钟）", dead_letters_per_s: "死信速率（条/秒）",
+  lag_records: "消费积压（条）", lag_seconds: "消费延迟（秒）", freshness_p99_s: "入库时效 p99（秒）",
+  channel_failures_15m: "值班通道失败（15 分钟）", source_errors_15m: "信息源错误（15 分钟）",
+};
+
+async function showHealth() {
+  show("health");
+  $("health-error").textContent = "";
+  const h = await getJson("/api/v1/health");
+  $("health-verdict").textContent = `${HEALTH_VERDICT[h.verdict] || h.verdict}（命名空间 ${h.namespace}）`;
+  $("health-verdict").className = `verdict-${h.verdict}`;
+  $("health-checks").replaceChildren(...h.checks.map((c) => el("tr", { class: `health-${c.state}` },
+    el("td", {}, HEALTH_STATE[c.state] || c.state), el("td", {}, c.part), el("td", {}, c.detail))));
+  const blocks = [];
+  if (!h.prometheus) blocks.push(el("p", {}, "Prometheus 未运行：速率与趋势不可用（shaobing stack up --with-prometheus）。"));
+  else {
+    for (const [key, title] of Object.entries(HEALTH_SERIES)) {
+      const rows = (h.prometheus.series[key] || []).map((r) => el("tr", {},
+        el("td", {}, Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(" ")),
+        el("td", {}, r.value === null ? "–" : Number(r.value.toPrecision(3)))));
+      blocks.push(el("h3", {}, title), rows.length ? el("table", {}, el("tbody", {}, ...rows)) : el("p", {}, "无数据"));
+    }
+  }
+  $("health-series").replaceChildren(...blocks);
+}
+
 // ---- tokens (admin)
 async function showTokens() {
   show("tokens");
@@ -424,6 +454,7 @@ async function route() {
     else if (view === "cases") await showCases();
     else if (view === "case" && arg) await showCase(decodeURIComponent(arg));
     else if (view === "handoff") await showHandoff();
+    else if (view === "health") await showHealth();
     else { show("search"); if (!$("hits").children.length) runSearch(false); }
   } catch (e) {
     if (e.status !== 401) { show("search"); $("search-error").textContent = `加载失败：${e.message}`; }
@@ -436,6 +467,7 @@ setInterval(() => {
   if (!$("auto-refresh").checked || document.hidden || !me) return;
   if (!$("view-search").hidden && !nextCursorUsed) runSearch(false);
   else if (!$("view-alerts").hidden) showAlerts();
+  else if (!$("view-health").hidden) showHealth().catch((e) => { $("health-error").textContent = `加载失败：${e.message}`; });
 }, 10_000);
 
 window.addEventListener("hashchange", route);

@@ -23,9 +23,15 @@ def _crawl(args, settings) -> int:
         logging.getLogger("scrapy").setLevel(logging.WARNING)   # Scrapy's INFO is a page of stats per crawl
     metrics = watchdog = None
     if args.loop:
-        from shaobing.metrics_http import serve_metrics
+        from shaobing.telemetry import serve_metrics
 
-        serve_metrics(settings.metrics_port if args.metrics_port is None else args.metrics_port)
+        port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+        try:
+            bound = serve_metrics(settings, "crawler", port)
+            print(f"指标 / metrics: http://127.0.0.1:{bound}/metrics", file=sys.stderr, flush=True)
+        except OSError as exc:
+            print(f"警告 / warning: metrics port {port} unavailable ({exc.strerror}); pass --metrics-port",
+                  file=sys.stderr)
         metrics, watchdog = CrawlerMetrics(), Watchdog()
     try:
         event_mode = args.event_mode or event_windows(settings.rules_file)

@@ -31,9 +31,13 @@ async def _loop(args, settings, rules) -> int:
 
     messages = None
     if not args.once or args.metrics_port is not None:
-        from shaobing.metrics_http import serve_metrics
+        from shaobing.telemetry import serve_metrics
 
-        serve_metrics(settings.metrics_port if args.metrics_port is None else args.metrics_port)
+        port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+        try:
+            serve_metrics(settings, "report-scheduler", port)
+        except OSError as exc:
+            print(f"警告 / warning: metrics port {port} unavailable ({exc.strerror}); pass --metrics-port", file=sys.stderr)
         messages = report_messages_counter()
     duty = Duty(settings)
     es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)

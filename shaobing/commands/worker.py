@@ -12,16 +12,21 @@ def register(sub) -> None:
 
 
 def run(args, settings) -> int:
+    import dataclasses
+
     import faust
-    from prometheus_client import start_http_server
+    from prometheus_client import REGISTRY
 
     from alerting.service import build_alerter, load_rules
+    from indexer.metrics import IndexerMetrics
     from indexer.sink import PostSink
     from shaobing.connections import es_options
+    from shaobing.telemetry import serve_metrics
+    from streams.lag import start_lag_collector
     from streams.agents import wire
     from streams.analysis import Resources
     from streams.app import build_app
-    from streams.metrics import StreamMetrics
+    from streams.metrics import StreamMetrics, TableSizes
 
     rules = load_rules(settings.rules_file)
     if not settings.kafka_replication_factor:      # Faust's own topics replicated like ours
@@ -34,12 +39,14 @@ def run(args, settings) -> int:
     topo = build_app(settings)
     resources = Resources.load(settings.watchlist_file, cache_dir=settings.cache_dir / "jieba")
     metrics = StreamMetrics()
-    server, _thread = start_http_server(settings.metrics_port, addr="127.0.0.1")
-    port = server.server_address[1]
+    port = serve_metrics(settings, "worker")
+    start_lag_collector(settings)
+    REGISTRY.register(TableSizes({f.name: getattr(topo, f.name) for f in dataclasses.fields(topo)
+                                  if isinstance(getattr(topo, f.name), faust.types.TableT)}))
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
     print(f"METRICS_PORT={port}", flush=True)
     sink = PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
-                    max_bytes=settings.index_batch_bytes, es_options=es_options(settings))
+                    max_bytes=settings.index_batch_bytes, es_options=es_options(settings), metrics=IndexerMetrics())
     wire(topo, resources=resources, rules=rules, sink=sink,
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days)

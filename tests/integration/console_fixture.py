@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 
 from indexer.documents import alert_document
 from indexer.sink import PostSink
-from infra.stack import apply_index_templates
+from infra.stack import apply_index_templates, create_topics
 from shaobing.settings import load_settings
 from streams.records import EnrichedPost, SamplePost, Surge
 
@@ -68,6 +68,7 @@ def fill_namespace(es_url: str, state_dir) -> tuple:
     # acks and silences in <state_dir>/alerting/control.json: the namespace has no alerts.control topic
     settings = load_settings(namespace=f"it-console-{uuid.uuid4().hex[:8]}", state_dir=state_dir, control_backend="file")
     apply_index_templates(es_url, settings.alias)
+    create_topics(settings.kafka_servers, settings.topic)     # the console's duty actions use alerts.control
     posts = fixture_posts()
 
     async def write():
@@ -89,8 +90,10 @@ def fill_namespace(es_url: str, state_dir) -> tuple:
 
 
 def drop_namespace(settings) -> None:
-    with Elasticsearch(settings.elasticsearch_url, request_timeout=30) as es:
-        es.indices.delete(index=f"{settings.namespace}-*", ignore_unavailable=True, allow_no_indices=True)
+    """The namespace's topics, indices and worker state."""
+    from infra.stack import reset_namespace
+
+    reset_namespace(settings, echo=lambda _: None)
 
 
 def make_token(settings, role: str, name: str = "") -> str:
