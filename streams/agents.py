@@ -21,6 +21,7 @@ from streams.metrics import StreamMetrics
 from streams.textnorm import content_hash
 from streams.records import DLQ_MAX_VALUE_BYTES, ALERT_TICK_KEY, AlertTick, DeadLetter, EnrichedPost, Mention, SamplePost, Surge
 from streams.validate import parse_raw
+from streams.watch_schedule import WatchSchedule
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -50,6 +51,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0) -> None:
     app = topo.app
+    watch = WatchSchedule(resources, rules.watch_terms)   # rules-file watch terms, event windows included
 
     async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
         metrics.dead_letters.labels(stage, exc.kind).inc()
@@ -76,7 +78,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             if topo.seen_posts.get(post.post_id) is not None:      # exact re-crawl of a known post
                 metrics.records.labels("dedup", "duplicate").inc()
                 continue
-            enriched = enrich(post, analyze(post.title, post.text, resources))
+            enriched = enrich(post, analyze(post.title, post.text, watch.at(clock())))
             await topo.analyzed.send(key=b"cluster", value=enriched.to_bytes())
             topo.seen_posts[post.post_id] = enriched.content_hash
             metrics.records.labels("dedup", "unique").inc()
