@@ -36,7 +36,7 @@ def enrich(post, a: Analysis) -> EnrichedPost:
     # repost to cluster, not a re-crawl to drop
     return EnrichedPost(**post.model_dump(), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
                         watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
-                        sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}",
+                        sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}", sketch=a.sketch,
                         content_hash=content_hash(f"{post.title}\n{post.text}"), cluster_id=post.post_id)
 
 
@@ -89,7 +89,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         async for value in stream:
             post = EnrichedPost.from_bytes(value)
             d = decide(post.post_id, post.content_hash, int(post.simhash or "0", 16), topo.content_index,
-                       topo.band_index, topo.cluster_of, text_chars=len("".join(post.text.split())))
+                       topo.band_index, topo.cluster_of, text_chars=len("".join(post.text.split())), sketch=post.sketch)
             metrics.records.labels("cluster", d.kind).inc()
             if d.kind == "duplicate":
                 continue

@@ -52,6 +52,12 @@ def _default_model() -> Path:
     return RESOURCES / "sentiment.tsv.gz"
 
 
+def _default_lexicon() -> Path:
+    from streams.analysis import RESOURCES
+
+    return RESOURCES / "sentiment_lexicon.txt"
+
+
 def _train(args, settings) -> int:
     from streams import sentiment
 
@@ -62,14 +68,19 @@ def _train(args, settings) -> int:
         return 2
     from streams.analysis import default_segmenter
 
+    args.lexicon = _default_lexicon() if args.lexicon is None else args.lexicon
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
-    docs = [(label, segmenter.tokens("", text)) for label, text in rows]
+    docs = [(label, segmenter.segment("", text)[1]) for label, text in rows]   # punctuation ends negation
     sources = ", ".join(path.name for path in args.file)
     try:
         if args.trainer == "logistic":
-            model = sentiment.train_logistic(docs)
+            lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon.name else None
+            model = sentiment.train_logistic(docs, lexicon=lexicon)
         else:
             model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count)
+    except sentiment.SentimentModelError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"错误 / error: {sources}: {exc}", file=sys.stderr)
         return 2
@@ -95,7 +106,7 @@ def _eval(args, settings) -> int:
     from streams.analysis import default_segmenter
 
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
-    scores = [model.score(segmenter.tokens("", text)) for _, text in rows]
+    scores = [model.score(segmenter.segment("", text)[1]) for _, text in rows]
     report = sentiment.evaluate([label for label, _ in rows], scores)
     print(f"准确率 / accuracy {report['accuracy']:.4f} on {report['n']} posts ({args.model})")
     print(json.dumps(report, ensure_ascii=False, sort_keys=True))
@@ -110,6 +121,9 @@ def register(subparsers) -> None:
     train.add_argument("--out", type=Path, default=None, metavar="MODEL", help="default: the shipped model")
     train.add_argument("--trainer", choices=TRAINERS, default="logistic",
                        help="logistic (default; measured best across domains, docs/quality.md) or naive_bayes")
+    train.add_argument("--lexicon", type=Path, default=None, metavar="FILE",
+                       help="word<TAB>1|0 polarity words tied per polarity (logistic); default: the shipped "
+                            "lexicon; pass '' for none")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)
