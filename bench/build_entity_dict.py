@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("bio", type=Path)
     parser.add_argument("--out", type=Path, default=ENTITY_DICT)
     parser.add_argument("--tune", action="store_true")
-    parser.add_argument("--min-count", type=int, default=2)
+    parser.add_argument("--min-count", type=int, default=1)
     parser.add_argument("--min-share", type=float, default=0.6)
     args = parser.parse_args()
     sentences, _ = split(list(read_bio(args.bio)), args.tune)

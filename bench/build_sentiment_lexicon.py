@@ -1,7 +1,10 @@
-"""Build streams/resources/sentiment_lexicon.txt from the Chinese polarity lexicons cntext ships.
+"""Build a polarity lexicon (word<TAB>1|0) from the Chinese polarity lexicons cntext ships.
 
     .venv/bin/pip download cntext==2.2.1 --no-deps -d /tmp/cntext && unzip -q /tmp/cntext/*.whl -d /tmp/cntext
-    .venv/bin/python bench/build_sentiment_lexicon.py /tmp/cntext/cntext/io/data
+    .venv/bin/python bench/build_sentiment_lexicon.py /tmp/cntext/cntext/io/data --out /tmp/sentiment_lexicon.txt
+
+For `shaobing sentiment train --lexicon FILE` and bench/sentiment_transfer.py --lexicon FILE. Not
+shipped: tied lexicon features made cross-domain accuracy worse (docs/quality.md).
 
 cntext (MIT, PyPI) bundles three general-purpose polarity word lists as YAML: HowNet's
 sentiment vocabulary (知网情感分析用词语集, pos / neg), NTUSD (台湾大学简体中文情感词典,
@@ -23,7 +26,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.analysis import RESOURCES, default_segmenter  # noqa: E402
+from streams.analysis import default_segmenter  # noqa: E402
 from streams.textnorm import normalise  # noqa: E402
 
 SOURCES = {   # file -> (positive category, negative category)
@@ -38,7 +41,7 @@ HEADER = ("# Polarity words (1 positive, 0 negative): majority of HowNet, NTUSD 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="cntext's io/data folder")
-    parser.add_argument("--out", type=Path, default=RESOURCES / "sentiment_lexicon.txt")
+    parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     votes: dict[str, Counter] = {}
     for name, (pos, neg) in SOURCES.items():

@@ -19,7 +19,7 @@ import jieba
 from streams import entities as ent
 from streams.keywords import IdfTable, top_keywords
 from streams import dedup
-from streams.sentiment import NEGATED, NEGATION_SCOPE, SentimentModel, label_of
+from streams.sentiment import NEGATED, SentimentModel, label_of
 from streams.simhash import clear as simhash_clear
 from streams.simhash import hamming, simhash
 from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, content_digest, prepare,
@@ -220,7 +220,7 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
     content_words: list[str] = []
     sentiment_weights: dict[str, float] = {}
     entity_facts: list[tuple] = []
-    scope = 0                           # words still inside a negator's scope (sentiment.features)
+    scope, negation_scope = 0, resources.sentiment.negation_scope   # as sentiment.features() does
     for token in raw:   # one loop over the one segmentation feeds every derivation
         word, idf, keyword, stop, polarity, negated, negator, entity = memo(token) or compute(token)
         entity_facts.append(entity)
@@ -234,7 +234,7 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
             content_weights[word] = content_weights.get(word, 0.0) + idf
             content_words.append(word)
         if negator:
-            scope = NEGATION_SCOPE
+            scope = negation_scope
             if polarity is not None:
                 sentiment_weights[word] = polarity
         elif scope:

@@ -10,8 +10,8 @@
 
 The index maps key -> [[post_id, simhash_hex, sketch_hex], ...] ("0:1a2b" band keys, "s:9f00aa12"
 sketch keys), each list capped at MAX_PER_BAND, oldest out, so it can live in a Faust table.
-A candidate is a near duplicate when its SimHash is within k bits OR its sketch resemblance is
-at least MIN_RESEMBLANCE (both measured in docs/quality.md). Reads no settings.
+A candidate is a near duplicate when its SimHash is within k bits, OR its sketch resemblance is
+at least MIN_RESEMBLANCE and its SimHash within SKETCH_MAX_DISTANCE bits (measured in docs/quality.md). Reads no settings.
 """
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ MAX_PER_BAND = 64             # bounds one key's list; the oldest entries fall o
 SKETCH_SIZE = 16
 SKETCH_KEYS = 4
 MIN_RESEMBLANCE = 0.5
+# a sketch match must also be this close in SimHash: unrelated posts sit ~32 bits apart
+# (binomial, sd 4), reposts of short posts with a comment 5-15; it halves sketch false positives
+SKETCH_MAX_DISTANCE = 24
 _MASK = (1 << BAND_BITS) - 1
 _MASK32 = 0xFFFF_FFFF
 _HASHES: dict[str, int] = {}
@@ -101,9 +104,11 @@ def candidates(index: Mapping[str, list], simhash: int, signature: Sequence[int]
 
 
 def nearest(simhash: int, signature: Sequence[int], found: Sequence[Entry], k: int = DEFAULT_K,
-            min_resemblance: float = MIN_RESEMBLANCE, exclude: str | None = None) -> str | None:
+            min_resemblance: float = MIN_RESEMBLANCE, exclude: str | None = None,
+            max_distance: int = SKETCH_MAX_DISTANCE) -> str | None:
     """The closest candidate that is a near duplicate, or None: within k bits first (nearest, then
-    earliest), else the most resembling sketch at or above min_resemblance (earliest on a tie)."""
+    earliest), else the most resembling sketch at or above min_resemblance within max_distance bits
+    (earliest on a tie)."""
     best_id, best_rank = None, None
     for post_id, other_hash, other_sketch in found:
         if post_id == exclude:
@@ -111,6 +116,8 @@ def nearest(simhash: int, signature: Sequence[int], found: Sequence[Entry], k: i
         distance = hamming(simhash, other_hash) if simhash and other_hash else 64
         if distance <= k:
             rank = (0, distance)
+        elif distance > max_distance:
+            continue
         else:
             similar = resemblance(signature, other_sketch)
             if similar < min_resemblance:

@@ -32,9 +32,10 @@ _WORD = re.compile(r"\w")
 POSITIVE, NEGATIVE = 0.6, 0.4
 
 
-def features(tokens: Iterable[str]) -> list[str]:
+def features(tokens: Iterable[str], negation_scope: int = NEGATION_SCOPE) -> list[str]:
     """The model's features of one post's tokens in text order, punctuation included (it ends a
-    negation scope). analyze() computes the same in its one pass (tests/unit/test_sentiment.py)."""
+    negation scope; 0 turns negation off). analyze() computes the same in its one pass
+    (tests/unit/test_analysis.py)."""
     out: list[str] = []
     scope = 0
     for token in tokens:
@@ -44,7 +45,7 @@ def features(tokens: Iterable[str]) -> list[str]:
         word = token.lower()
         if word in NEGATORS:
             out.append(word)
-            scope = NEGATION_SCOPE
+            scope = negation_scope
         elif scope:
             out.append(NEGATED + word)
             scope -= 1
@@ -91,11 +92,16 @@ class SentimentModel:
     weights: dict[str, float]
     meta: dict = field(default_factory=dict)
 
+    @property
+    def negation_scope(self) -> int:
+        """Words a negator flips for this model; 0 for models trained before negation existed."""
+        return int(self.meta.get("negation_scope", 0))
+
     def score(self, tokens: Iterable[str]) -> float:
         """Probability that the post is positive from its tokens in order (punctuation included);
         0.5 when no feature is known to the model."""
         weights = self.weights
-        return self.score_weights([weights[f] for f in set(features(tokens)) if f in weights])
+        return self.score_weights([weights[f] for f in set(features(tokens, self.negation_scope)) if f in weights])
 
     def score_weights(self, known: Iterable[float]) -> float:
         """score() from the weights of a post's distinct known tokens (0.5 when there are none)."""
@@ -138,13 +144,13 @@ class SentimentModel:
 
 
 def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 1.0,
-                      min_count: int = 2) -> SentimentModel:
+                      min_count: int = 2, negation_scope: int = NEGATION_SCOPE) -> SentimentModel:
     """Binarised multinomial naive Bayes (each token counted once per post), Laplace smoothing."""
     counts = (Counter(), Counter())
     n_docs = [0, 0]
     for label, tokens in docs:
         n_docs[label] += 1
-        counts[label].update(set(features(tokens)))
+        counts[label].update(set(features(tokens, negation_scope)))
     if not all(n_docs):
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     vocab = [t for t in counts[0].keys() | counts[1].keys() if counts[0][t] + counts[1][t] >= min_count]
@@ -155,12 +161,12 @@ def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 
     }
     bias = math.log(n_docs[1] / n_docs[0])
     return SentimentModel(bias, weights, {"trainer": "naive_bayes", "alpha": alpha, "min_count": min_count,
-                                          "docs": sum(n_docs)})
+                                          "docs": sum(n_docs), "negation_scope": negation_scope})
 
 
 def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, rate: float = 0.2,
                    l2: float = 1e-5, min_count: int = 2, seed: int = 42,
-                   lexicon: Mapping[str, int] | None = None) -> SentimentModel:
+                   lexicon: Mapping[str, int] | None = None, negation_scope: int = NEGATION_SCOPE) -> SentimentModel:
     """Logistic regression on binary features(tokens), plain SGD with L2 and a decaying rate.
 
     With a lexicon, every distinct lexicon word in a post (plain or negated) also counts once
@@ -171,7 +177,7 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     tied = {1: "<+>", 0: "<->"}
 
     def row(tokens: Sequence[str]) -> list[str]:
-        distinct = sorted(set(features(tokens)))   # sorted: set order varies per process
+        distinct = sorted(set(features(tokens, negation_scope)))   # sorted: set order varies per process
         kept = [f for f in distinct if freq[f] >= min_count]
         for f in distinct:
             negated = f.startswith(NEGATED)
@@ -180,7 +186,7 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                 kept.append(NEGATED + tied[polarity] if negated else tied[polarity])
         return kept
 
-    freq = Counter(f for _, tokens in docs for f in set(features(tokens)))
+    freq = Counter(f for _, tokens in docs for f in set(features(tokens, negation_scope)))
     rows = [(label, row(tokens)) for label, tokens in docs]
     if len({label for label, _ in rows}) < 2:
         raise ValueError("training data needs both positive (1) and negative (0) posts")
@@ -207,7 +213,7 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
             weights[feature] = weights.get(feature, 0.0) + shared[key]
     weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4}
     meta = {"trainer": "logistic", "epochs": epochs, "rate": rate, "l2": l2, "min_count": min_count,
-            "docs": len(rows), "lexicon_words": len(lexicon)}
+            "docs": len(rows), "lexicon_words": len(lexicon), "negation_scope": negation_scope}
     return SentimentModel(bias, weights, meta)
 
 

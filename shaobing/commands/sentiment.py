@@ -52,12 +52,6 @@ def _default_model() -> Path:
     return RESOURCES / "sentiment.tsv.gz"
 
 
-def _default_lexicon() -> Path:
-    from streams.analysis import RESOURCES
-
-    return RESOURCES / "sentiment_lexicon.txt"
-
-
 def _train(args, settings) -> int:
     from streams import sentiment
 
@@ -68,16 +62,16 @@ def _train(args, settings) -> int:
         return 2
     from streams.analysis import default_segmenter
 
-    args.lexicon = _default_lexicon() if args.lexicon is None else args.lexicon
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
     docs = [(label, segmenter.segment("", text)[1]) for label, text in rows]   # punctuation ends negation
     sources = ", ".join(path.name for path in args.file)
     try:
         if args.trainer == "logistic":
-            lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon.name else None
-            model = sentiment.train_logistic(docs, lexicon=lexicon)
+            lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
+            model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope)
         else:
-            model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count)
+            model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
+                                                negation_scope=args.negation_scope)
     except sentiment.SentimentModelError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -122,8 +116,10 @@ def register(subparsers) -> None:
     train.add_argument("--trainer", choices=TRAINERS, default="logistic",
                        help="logistic (default; measured best across domains, docs/quality.md) or naive_bayes")
     train.add_argument("--lexicon", type=Path, default=None, metavar="FILE",
-                       help="word<TAB>1|0 polarity words tied per polarity (logistic); default: the shipped "
-                            "lexicon; pass '' for none")
+                       help="word<TAB>1|0 polarity words tied per polarity (logistic; default none: measured "
+                            "worse across domains, docs/quality.md)")
+    train.add_argument("--negation-scope", type=int, default=3, metavar="N",
+                       help="words after a negator (不, 没有...) that become negated features; 0: none")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)

@@ -96,3 +96,22 @@ def test_analyze_never_raises_on_arbitrary_unicode(resources):
         assert 0 <= a.simhash < 2**64 and 0.0 <= a.sentiment <= 1.0
         for token in a.tokens:
             token.encode("utf-8")
+
+
+def test_analyze_scores_sentiment_as_the_model_does_negation_included(resources):
+    from dataclasses import replace
+
+    from streams import sentiment
+    from streams.wordfacts import WordFacts
+
+    docs = [(1, "服务 很 好".split()), (0, "服务 不 好".split()), (1, "环境 满意".split()),
+            (0, "环境 没有 让 人 满意".split())] * 10
+    for scope in (0, sentiment.NEGATION_SCOPE):
+        model = sentiment.train_logistic(docs, negation_scope=scope)
+        words = WordFacts(resources.idf, resources.segmenter.tags, resources.stopwords, model.weights,
+                          resources.entities.compute)
+        local = replace(resources, sentiment=model, words=words)
+        for text in ("服务不好，环境满意", "环境没有让人满意。服务很好", "不 好", "好！不", ""):
+            expected = model.score(resources.segmenter.segment("", text)[1])
+            assert analyze("", text, local).sentiment == pytest.approx(expected)
+        assert ("¬满意" in model.weights) == bool(scope)   # the negated path is exercised
