@@ -1,7 +1,6 @@
 """Repost detection quality through the production path, `streams.clustering.decide`.
 
-    .venv/bin/python bench/eval_reposts.py /work/shared/data/weibo_senti_100k/dev.csv --n 3000 \
-        --background /work/shared/data/weibo_senti_100k/train.csv          # reported
+    .venv/bin/python bench/eval_reposts.py /work/shared/data/weibo_senti_100k/dev.csv --n 3000     # reported
     .venv/bin/python bench/eval_reposts.py /work/shared/data/weibo_senti_100k/train.csv --n 3000   # tuning
 
 Takes N real posts (at least --min-chars characters after clean-up) as originals, makes one

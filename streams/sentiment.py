@@ -3,7 +3,7 @@
 Features (`features()`): each word, lower-cased; a word within NEGATION_SCOPE words after a
 negator (不, 没有, 并非...) in the same clause becomes "¬word" instead. Both trainers produce the
 same shape, a bias plus one weight per distinct feature, so scoring is a dictionary sum and a
-sigmoid. The logistic trainer can tie lexicon words (streams/resources/sentiment_lexicon.txt) to
+sigmoid. The logistic trainer can tie lexicon words (`word<TAB>1|0`, bench/build_sentiment_lexicon.py) to
 one shared weight per polarity, which is folded into each word's weight when training ends: words
 the training text never showed still get their polarity. The model file is gzip'd UTF-8 text: a
 JSON header line, then `feature<TAB>weight` lines. snownlp's bundled classifier stays available
