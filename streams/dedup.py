@@ -16,6 +16,7 @@ at least MIN_RESEMBLANCE and its SimHash within SKETCH_MAX_DISTANCE bits (measur
 from __future__ import annotations
 
 import hashlib
+import struct
 from typing import Mapping, MutableMapping, Sequence
 
 from streams.simhash import hamming
@@ -58,12 +59,13 @@ def _word_hash(word: str) -> int:
 def sketch(words: Sequence[str]) -> tuple[int, ...]:
     """Bottom-k sketch of the bigrams of `words` (content words in text order; the word itself when
     there is only one), ascending. Stable across processes and hosts."""
-    cache = _HASHES
-    hashes = [cache.get(w) or _word_hash(w) for w in words]
+    known = _HASHES.get
+    hashes = [known(w) or _word_hash(w) for w in words]
     if len(hashes) < 2:
         return tuple(hashes)
-    features = {(a * 0x9E37_79B1 + b * 0x85EB_CA77) & _MASK32 for a, b in zip(hashes, hashes[1:])}
-    return tuple(sorted(features)[:SKETCH_SIZE])
+    features = sorted({(a * 0x9E37_79B1 + b * 0x85EB_CA77) & _MASK32 for a, b in zip(hashes, hashes[1:])})
+    del features[SKETCH_SIZE:]
+    return tuple(features)
 
 
 def sketch_keys(signature: Sequence[int]) -> list[str]:
@@ -71,7 +73,8 @@ def sketch_keys(signature: Sequence[int]) -> list[str]:
 
 
 def sketch_hex(signature: Sequence[int]) -> str:
-    return "".join(f"{h:08x}" for h in signature)
+    """8 hex digits per hash (one C call: this runs once per analysed post)."""
+    return struct.pack(f">{len(signature)}I", *signature).hex()
 
 
 def parse_sketch(text: str) -> tuple[int, ...]:
