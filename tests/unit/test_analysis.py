@@ -85,6 +85,17 @@ def test_near_duplicates_are_close_and_unrelated_posts_far(resources):
     assert hamming(a, b) <= 3 < hamming(a, c)
 
 
+def test_a_short_post_with_an_inserted_comment_keeps_a_resembling_sketch(resources):
+    from streams import dedup
+
+    base = "小区门口的垃圾三天没人清理，气味很大，物业电话一直打不通，希望街道管一管。"
+    commented = "小区门口的垃圾三天没人清理，太过分了！气味很大，物业电话一直打不通，希望街道管一管。"
+    other = "周末带孩子去公园看花展，人很多，天气也好，拍了不少照片，心情愉快。"
+    a, b, c = (dedup.parse_sketch(analyze("", t, resources).sketch) for t in (base, commented, other))
+    assert len(a) >= 8
+    assert dedup.resemblance(a, b) >= dedup.MIN_RESEMBLANCE > dedup.resemblance(a, c)
+
+
 def test_analyze_never_raises_on_arbitrary_unicode(resources):
     rng = random.Random(20240601)
     alphabet = [chr(c) for c in (*range(0x20, 0x7F), *range(0x4E00, 0x4E80), *range(0xD800, 0xD810),
