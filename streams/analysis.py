@@ -169,13 +169,14 @@ def forget_memos(resources: Resources) -> None:
     resources.words.clear()
     resources.entities.clear()
     simhash_clear()
+    dedup.clear()
 
 
 def _fingerprint_words(cleaned: str, raw: list[str], resources: Resources,
-                       words: list[str]) -> list[str]:
+                       words: list[str], distinct: int) -> list[str]:
     """The content words (no stop words) that identify a post, in text order; none if too few.
 
-    `words` has them for the whole post; they are recomputed only for a post with a repost
+    `words` has them for the whole post (`distinct` of them distinct); they are recomputed only for a post with a repost
     chain or decorations, which are left out. Fewer than MIN_FINGERPRINT_TOKENS distinct content
     words (a chain tail of "哈哈", a one-word post) give no fingerprint at all: such posts would
     all look alike.
@@ -198,7 +199,7 @@ def _fingerprint_words(cleaned: str, raw: list[str], resources: Resources,
             if len(set(kept)) >= MIN_FINGERPRINT_TOKENS:
                 return kept
         return []
-    return words if len(set(words)) >= MIN_FINGERPRINT_TOKENS else []
+    return words if distinct >= MIN_FINGERPRINT_TOKENS else []
 
 
 def _simhash_weights(words: list[str], resources: Resources) -> dict[str, float]:
@@ -245,7 +246,7 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
             sentiment_weights[word] = polarity
     subjects, terms = resources.watchlist.match(cleaned)
     score = resources.sentiment.score_weights(sentiment_weights.values())
-    fingerprint = _fingerprint_words(cleaned, raw, resources, content_words)
+    fingerprint = _fingerprint_words(cleaned, raw, resources, content_words, len(content_weights))
     weights = content_weights if fingerprint is content_words else _simhash_weights(fingerprint, resources)
     return Analysis(
         tokens=tokens,

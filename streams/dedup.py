@@ -56,6 +56,11 @@ def _word_hash(word: str) -> int:
     return value
 
 
+def clear() -> None:
+    """Forget the memoised word hashes (for benchmarks that must not reuse a warm cache)."""
+    _HASHES.clear()
+
+
 def sketch(words: Sequence[str]) -> tuple[int, ...]:
     """Bottom-k sketch of the bigrams of `words` (content words in text order; the word itself when
     there is only one), ascending. Stable across processes and hosts."""
