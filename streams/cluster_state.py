@@ -14,7 +14,7 @@ import pickle
 from collections import deque
 
 from streams.clustering import Decision, decide
-from streams.dedup import band_keys
+from streams.dedup import band_keys, parse_sketch, sketch_keys
 from streams.records import ClusterKey
 
 
@@ -24,7 +24,7 @@ class ClusterState:
         self.content_index: dict[str, str] = {}
         self.band_index: dict[str, list] = {}
         self.cluster_of: dict[str, str] = {}
-        self._ages: deque[tuple[float, str, str, int]] = deque()   # (ts, post_id, content_hash, simhash)
+        self._ages: deque[tuple[float, str, str, int, str]] = deque()   # (ts, post_id, content hash, simhash, sketch)
         self._live: dict[str, int] = {}          # post_id -> entries in _ages (an edit adds one)
         self.next_offset: int | None = None      # the log offset this state has applied up to
 
@@ -36,9 +36,9 @@ class ClusterState:
         self.expire(ts - self.horizon_s)
         simhash = int(key.simhash or "0", 16)
         decision = decide(key.post_id, key.content_hash, simhash, self.content_index, self.band_index,
-                          self.cluster_of, text_chars=key.chars)
+                          self.cluster_of, text_chars=key.chars, sketch=key.sketch)
         if decision.kind in ("new", "repost") and key.post_id in self.cluster_of:
-            self._ages.append((ts, key.post_id, key.content_hash, simhash))
+            self._ages.append((ts, key.post_id, key.content_hash, simhash, key.sketch))
             self._live[key.post_id] = self._live.get(key.post_id, 0) + 1
         if offset is not None:
             self.next_offset = offset + 1
@@ -48,13 +48,14 @@ class ClusterState:
         """Forget posts recorded before log time `before`; returns how many entries went."""
         gone = 0
         while self._ages and self._ages[0][0] < before:
-            _, post_id, content_hash, simhash = self._ages.popleft()
+            _, post_id, content_hash, simhash, sketch = self._ages.popleft()
             gone += 1
             if self.content_index.get(content_hash) == post_id:
                 del self.content_index[content_hash]
             hex_hash = f"{simhash:016x}"
-            for band in band_keys(simhash):
-                kept = [e for e in self.band_index.get(band, ()) if not (e[0] == post_id and e[1] == hex_hash)]
+            for band in (*band_keys(simhash), *sketch_keys(parse_sketch(sketch))):
+                kept = [e for e in self.band_index.get(band, ())
+                        if not (e[0] == post_id and e[1] == hex_hash and (len(e) < 3 or e[2] == sketch))]
                 if kept:
                     self.band_index[band] = kept
                 else:
@@ -68,7 +69,7 @@ class ClusterState:
         return gone
 
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2     # 2: age entries carry the sketch
 
 
 def dump_state(state: ClusterState) -> bytes:

@@ -1,22 +1,19 @@
 """Pure repost clustering: decides whether an analysed post is new, an exact duplicate, a
 near-duplicate repost (joins the first-seen post's cluster), or a replay of itself.
 
-State is two plain mappings the caller owns (Faust tables in the worker, dicts in tests):
+State is three plain mappings the caller owns (Faust tables in the worker, dicts in tests):
   content_index: content_hash -> post_id of the first post with that normalised content
-  band_index:    band key -> [[post_id, simhash_hex], ...] first-seen posts sharing that band
-A 64-bit SimHash split into 4 bands of 16 bits (streams.dedup): hashes within Hamming distance 3
-always share a band (pigeonhole); with k = 8 (measured best, docs/quality.md) a candidate further
-away is found when it shares a band, which is where the banded index trades recall for speed.
+  cluster_of:    post_id -> its cluster's root post_id
+  band_index:    near-duplicate index of streams.dedup (SimHash bands and bigram-sketch keys)
+The near-duplicate test is streams.dedup's, the one definition (measured in docs/quality.md).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, MutableMapping
 
-from streams.dedup import DEFAULT_K, band_keys
-from streams.simhash import hamming
+from streams import dedup
 
-MAX_PER_BAND = 64          # bounds state per band value; the oldest candidates fall out first
 # Texts shorter than this are never fingerprinted: "顶", "支持！" or "同问" under many threads are
 # separate voices, not re-crawls or reposts, and a 64-bit SimHash of a few tokens is noise.
 MIN_CLUSTER_CHARS = 20
@@ -29,10 +26,13 @@ class Decision:
 
 
 def decide(post_id: str, content_hash: str, simhash: int, content_index: MutableMapping,
-           band_index: MutableMapping, cluster_of: MutableMapping, k: int = DEFAULT_K,
-           text_chars: int = MIN_CLUSTER_CHARS) -> Decision:
+           band_index: MutableMapping, cluster_of: MutableMapping, k: int = dedup.DEFAULT_K,
+           text_chars: int = MIN_CLUSTER_CHARS, sketch: str = "",
+           min_resemblance: float = dedup.MIN_RESEMBLANCE,
+           max_distance: int = dedup.SKETCH_MAX_DISTANCE) -> Decision:
     """Classify one post and record it in the indexes.
 
+    `sketch` is the post's bigram sketch as hex (Analysis.sketch, EnrichedPost.sketch).
     Idempotent per post_id: delivering the same post again (a replay after a crash) returns
     "replay" with its original cluster, never "duplicate" of itself.
     """
@@ -45,18 +45,11 @@ def decide(post_id: str, content_hash: str, simhash: int, content_index: Mutable
         return Decision("duplicate", first)
     if content_hash:
         content_index[content_hash] = post_id
-
-    best: tuple[int, str] | None = None
-    keys = band_keys(simhash) if simhash else []
-    for key in keys:
-        for other_id, other_hex in band_index.get(key, ()):
-            distance = hamming(simhash, int(other_hex, 16))
-            if other_id != post_id and distance <= k and (best is None or distance < best[0]):
-                best = (distance, other_id)
-    root = cluster_of.get(best[1], best[1]) if best else post_id
+    signature = dedup.parse_sketch(sketch)
+    found = dedup.candidates(band_index, simhash, signature)
+    best = dedup.nearest(simhash, signature, found, k, min_resemblance, exclude=post_id, max_distance=max_distance)
+    root = cluster_of.get(best, best) if best else post_id
     cluster_of[post_id] = root
     # reposts are indexed too, so a repost of a repost still finds the cluster's root
-    entry = [post_id, f"{simhash:016x}"]
-    for key in keys:
-        band_index[key] = [*band_index.get(key, ()), entry][-MAX_PER_BAND:]
+    dedup.add(band_index, post_id, simhash, signature)
     return Decision("repost" if best else "new", root)

@@ -1,25 +1,45 @@
-"""Near-duplicate lookup: a banded SimHash index whose state is a plain mapping.
+"""Near-duplicate lookup, the one definition: two signatures per post in one index that is a plain mapping.
 
-The 64-bit SimHash is cut into BANDS bands of BAND_BITS bits; two hashes within Hamming
-distance BANDS - 1 agree exactly on at least one band (pigeonhole), so looking up a post's band
-keys finds every earlier post that close, and most within DEFAULT_K. The index maps band key -> [[post_id, hex], ...]
-so it can live in a Faust table keyed by band key (band keys are the partitioning key that makes
-candidates meet in one partition). Reads no settings.
+1. SimHash (64 bits) cut into BANDS bands of BAND_BITS bits; two hashes within Hamming distance
+   BANDS - 1 agree exactly on at least one band (pigeonhole), so a post's band keys find every
+   earlier post that close, and most within DEFAULT_K. SimHash is strong on long posts.
+2. A bottom-k sketch of the post's content-word bigrams (SKETCH_SIZE smallest 32-bit feature
+   hashes): the share of the union's bottom k that both sketches hold estimates the bigram
+   Jaccard resemblance. Short posts with a comment inserted move a SimHash by 5-10 bits, but
+   keep most of their bigrams. A post is indexed under its SKETCH_KEYS smallest hashes.
+
+The index maps key -> [[post_id, simhash_hex, sketch_hex], ...] ("0:1a2b" band keys, "s:9f00aa12"
+sketch keys), each list capped at MAX_PER_BAND, oldest out, so it can live in a Faust table.
+A candidate is a near duplicate when its SimHash is within k bits, OR its sketch resemblance is
+at least MIN_RESEMBLANCE and its SimHash within SKETCH_MAX_DISTANCE bits (measured in docs/quality.md). Reads no settings.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, MutableMapping
+import hashlib
+import struct
+from typing import Mapping, MutableMapping, Sequence
 
 from streams.simhash import hamming
 
 BANDS = 4
 BAND_BITS = 16
 # Bands guarantee k <= BANDS - 1 = 3; a repost of a short post with a comment inserted is often
-# 5-10 bits away, and most such pairs still share a band. Measured in docs/quality.md: k = 8
-# finds ~9 points more reposts than k = 3 for the same precision (unrelated posts sit ~32 apart).
+# 5-10 bits away, and most such pairs still share a band (docs/quality.md: k = 8 finds more
+# reposts than k = 3 at the same precision; unrelated posts sit ~32 bits apart).
 DEFAULT_K = 8
-MAX_PER_BAND = 64             # bounds one band value's list; the oldest entries fall out first
+MAX_PER_BAND = 64             # bounds one key's list; the oldest entries fall out first
+SKETCH_SIZE = 16
+SKETCH_KEYS = 4
+MIN_RESEMBLANCE = 0.5
+# a sketch match must also be this close in SimHash: unrelated posts sit ~32 bits apart
+# (binomial, sd 4), reposts of short posts with a comment 5-15; it halves sketch false positives
+SKETCH_MAX_DISTANCE = 24
 _MASK = (1 << BAND_BITS) - 1
+_MASK32 = 0xFFFF_FFFF
+_HASHES: dict[str, int] = {}
+_MAX_CACHE = 1 << 17
+
+Entry = tuple[str, int, tuple[int, ...]]    # post_id, simhash, sketch
 
 
 def band_keys(simhash: int) -> list[str]:
@@ -29,31 +49,98 @@ def band_keys(simhash: int) -> list[str]:
     return [f"{i}:{(simhash >> (i * BAND_BITS)) & _MASK:04x}" for i in range(BANDS)]
 
 
-def candidates(index: Mapping[str, list], simhash: int) -> list[tuple[str, int]]:
-    """Earlier posts sharing at least one band with `simhash`, oldest first, each once."""
-    seen: dict[str, int] = {}
-    for key in band_keys(simhash):
-        for post_id, hex_hash in index.get(key, ()):
-            seen.setdefault(post_id, int(hex_hash, 16))
-    return list(seen.items())
+def _word_hash(word: str) -> int:
+    if len(_HASHES) >= _MAX_CACHE:
+        _HASHES.clear()
+    value = _HASHES[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "little")
+    return value
 
 
-def match(simhash: int, candidates: Iterable[tuple[str, int]], k: int = DEFAULT_K) -> str | None:
-    """The candidate nearest to `simhash` within Hamming distance k (earliest on a tie), or None."""
-    if not simhash:
-        return None
-    best_id, best_distance = None, k + 1
-    for post_id, other in candidates:
-        distance = hamming(simhash, other)
-        if distance < best_distance:
-            best_id, best_distance = post_id, distance
+def clear() -> None:
+    """Forget the memoised word hashes (for benchmarks that must not reuse a warm cache)."""
+    _HASHES.clear()
+
+
+def sketch(words: Sequence[str]) -> tuple[int, ...]:
+    """Bottom-k sketch of the bigrams of `words` (content words in text order; the word itself when
+    there is only one), ascending. Stable across processes and hosts."""
+    known = _HASHES.get
+    hashes = [known(w) or _word_hash(w) for w in words]
+    if len(hashes) < 2:
+        return tuple(hashes)
+    features = sorted({(a * 0x9E37_79B1 + b * 0x85EB_CA77) & _MASK32 for a, b in zip(hashes, hashes[1:])})
+    del features[SKETCH_SIZE:]
+    return tuple(features)
+
+
+def sketch_keys(signature: Sequence[int]) -> list[str]:
+    return [f"s:{h:08x}" for h in signature[:SKETCH_KEYS]]
+
+
+def sketch_hex(signature: Sequence[int]) -> str:
+    """8 hex digits per hash (one C call: this runs once per analysed post)."""
+    return struct.pack(f">{len(signature)}I", *signature).hex()
+
+
+def parse_sketch(text: str) -> tuple[int, ...]:
+    """The sketch of sketch_hex(); an empty or malformed value is no sketch."""
+    if not text or len(text) % 8:
+        return ()
+    try:
+        return tuple(int(text[i:i + 8], 16) for i in range(0, len(text), 8))
+    except ValueError:
+        return ()
+
+
+def resemblance(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimated Jaccard resemblance of two sketches' feature sets (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    union = sorted(set(a) | set(b))[:SKETCH_SIZE]
+    both = set(a) & set(b)
+    return sum(h in both for h in union) / len(union)
+
+
+def candidates(index: Mapping[str, list], simhash: int, signature: Sequence[int] = ()) -> list[Entry]:
+    """Earlier posts sharing a band or a sketch key, oldest first, each once."""
+    seen: dict[str, Entry] = {}
+    for key in (*band_keys(simhash), *sketch_keys(signature)):
+        for entry in index.get(key, ()):
+            if entry[0] not in seen:
+                seen[entry[0]] = (entry[0], int(entry[1], 16), parse_sketch(entry[2]) if len(entry) > 2 else ())
+    return list(seen.values())
+
+
+def nearest(simhash: int, signature: Sequence[int], found: Sequence[Entry], k: int = DEFAULT_K,
+            min_resemblance: float = MIN_RESEMBLANCE, exclude: str | None = None,
+            max_distance: int = SKETCH_MAX_DISTANCE) -> str | None:
+    """The closest candidate that is a near duplicate, or None: within k bits first (nearest, then
+    earliest), else the most resembling sketch at or above min_resemblance within max_distance bits
+    (earliest on a tie)."""
+    best_id, best_rank = None, None
+    for post_id, other_hash, other_sketch in found:
+        if post_id == exclude:
+            continue
+        distance = hamming(simhash, other_hash) if simhash and other_hash else 64
+        if distance <= k:
+            rank = (0, distance)
+        elif distance > max_distance:
+            continue
+        else:
+            similar = resemblance(signature, other_sketch)
+            if similar < min_resemblance:
+                continue
+            rank = (1, -similar)
+        if best_rank is None or rank < best_rank:
+            best_id, best_rank = post_id, rank
     return best_id
 
 
-def add(index: MutableMapping[str, list], post_id: str, simhash: int, limit: int = MAX_PER_BAND) -> list[str]:
-    """Record a post under each of its band keys (idempotent per post_id); returns the keys."""
-    keys = band_keys(simhash)
-    entry = [post_id, f"{simhash:016x}"]
+def add(index: MutableMapping[str, list], post_id: str, simhash: int, signature: Sequence[int] = (),
+        limit: int = MAX_PER_BAND) -> list[str]:
+    """Record a post under each of its keys (idempotent per post_id); returns the keys."""
+    keys = [*band_keys(simhash), *sketch_keys(signature)]
+    entry = [post_id, f"{simhash:016x}", sketch_hex(signature)]
     for key in keys:
         entries = [e for e in index.get(key, ()) if e[0] != post_id]
         # assign a new list (not append in place) so a Faust table sees the change and logs it

@@ -74,6 +74,7 @@ class EnrichedPost(RawPost):
     sentiment: float = 0.5
     sentiment_label: SentimentLabel = "neutral"
     simhash: str = ""              # 16 hex digits
+    sketch: str = ""               # bigram bottom-k sketch, 8 hex digits per hash (streams.dedup)
     content_hash: str = ""
     cluster_id: str = ""           # post_id of the first-seen post of its repost cluster (首发)
     is_repost: bool = False
@@ -86,6 +87,7 @@ class ClusterKey(_Record):
     post_id: str
     content_hash: str
     simhash: str = ""              # 16 hex digits; "" for a text without tokens
+    sketch: str = ""               # bigram bottom-k sketch, hex (streams.dedup)
     chars: int = 0                 # non-space characters of the text (short posts are never clustered)
 
 

@@ -1,9 +1,13 @@
 """Sentiment of a post from its jieba tokens: a linear model (naive Bayes or logistic regression).
 
-Both trainers produce the same shape, a bias plus one weight per distinct token, so scoring is
-a dictionary sum and a sigmoid. The model file is gzip'd UTF-8 text: a JSON header line, then
-`token<TAB>weight` lines. snownlp's bundled classifier stays available as a baseline
-(`snownlp_score`). Reads no settings.
+Features (`features()`): each word, lower-cased; a word within NEGATION_SCOPE words after a
+negator (不, 没有, 并非...) in the same clause becomes "¬word" instead. Both trainers produce the
+same shape, a bias plus one weight per distinct feature, so scoring is a dictionary sum and a
+sigmoid. The logistic trainer can tie lexicon words (`word<TAB>1|0`, bench/build_sentiment_lexicon.py) to
+one shared weight per polarity, which is folded into each word's weight when training ends: words
+the training text never showed still get their polarity. The model file is gzip'd UTF-8 text: a
+JSON header line, then `feature<TAB>weight` lines. snownlp's bundled classifier stays available
+as a baseline (`snownlp_score`). Reads no settings.
 """
 from __future__ import annotations
 
@@ -11,14 +15,60 @@ import gzip
 import json
 import math
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 FORMAT = "shaobing-sentiment/1"
+NEGATED = "¬"
+NEGATION_SCOPE = 3      # words after a negator that it flips (a clause break ends it sooner)
+NEGATORS = frozenset({"不", "没", "没有", "无", "非", "未", "别", "勿", "莫", "甭", "不是", "不要", "不会", "不能",
+                      "不可", "不太", "不够", "不怎么", "不大", "不算", "并不", "并非", "从不", "从来不", "绝不",
+                      "毫不", "决不", "无法", "没法", "未必", "不必", "不用", "毫无", "绝非", "尚未", "还没", "还没有"})
+_WORD = re.compile(r"\w")
 # a post is positive at or above POSITIVE, negative at or below NEGATIVE, neutral in between
 POSITIVE, NEGATIVE = 0.6, 0.4
+
+
+def features(tokens: Iterable[str], negation_scope: int = NEGATION_SCOPE) -> list[str]:
+    """The model's features of one post's tokens in text order, punctuation included (it ends a
+    negation scope; 0 turns negation off). analyze() computes the same in its one pass
+    (tests/unit/test_analysis.py)."""
+    out: list[str] = []
+    scope = 0
+    for token in tokens:
+        if not _WORD.search(token):
+            scope = 0
+            continue
+        word = token.lower()
+        if word in NEGATORS:
+            out.append(word)
+            scope = negation_scope
+        elif scope:
+            out.append(NEGATED + word)
+            scope -= 1
+        else:
+            out.append(word)
+    return out
+
+
+def read_lexicon(path: str | Path) -> dict[str, int]:
+    """`word<TAB>1|0` lines (1 positive); # starts a comment. Errors name the file and line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SentimentModelError(f"{path}: cannot read the lexicon: {exc}") from exc
+    lexicon = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        word, sep, label = line.partition("\t")
+        if not sep or label not in ("0", "1") or not word:
+            raise SentimentModelError(f"{path}, line {number}: expected word<TAB>1 or word<TAB>0")
+        lexicon[word] = int(label)
+    return lexicon
 
 
 class SentimentModelError(ValueError):
@@ -42,10 +92,16 @@ class SentimentModel:
     weights: dict[str, float]
     meta: dict = field(default_factory=dict)
 
+    @property
+    def negation_scope(self) -> int:
+        """Words a negator flips for this model; 0 for models trained before negation existed."""
+        return int(self.meta.get("negation_scope", 0))
+
     def score(self, tokens: Iterable[str]) -> float:
-        """Probability that the post is positive; 0.5 when no token is known to the model."""
+        """Probability that the post is positive from its tokens in order (punctuation included);
+        0.5 when no feature is known to the model."""
         weights = self.weights
-        return self.score_weights([weights[t] for t in set(tokens) if t in weights])
+        return self.score_weights([weights[f] for f in set(features(tokens, self.negation_scope)) if f in weights])
 
     def score_weights(self, known: Iterable[float]) -> float:
         """score() from the weights of a post's distinct known tokens (0.5 when there are none)."""
@@ -88,13 +144,13 @@ class SentimentModel:
 
 
 def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 1.0,
-                      min_count: int = 2) -> SentimentModel:
+                      min_count: int = 2, negation_scope: int = NEGATION_SCOPE) -> SentimentModel:
     """Binarised multinomial naive Bayes (each token counted once per post), Laplace smoothing."""
     counts = (Counter(), Counter())
     n_docs = [0, 0]
     for label, tokens in docs:
         n_docs[label] += 1
-        counts[label].update(set(tokens))
+        counts[label].update(set(features(tokens, negation_scope)))
     if not all(n_docs):
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     vocab = [t for t in counts[0].keys() | counts[1].keys() if counts[0][t] + counts[1][t] >= min_count]
@@ -105,15 +161,33 @@ def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 
     }
     bias = math.log(n_docs[1] / n_docs[0])
     return SentimentModel(bias, weights, {"trainer": "naive_bayes", "alpha": alpha, "min_count": min_count,
-                                          "docs": sum(n_docs)})
+                                          "docs": sum(n_docs), "negation_scope": negation_scope})
 
 
 def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, rate: float = 0.2,
-                   l2: float = 1e-5, min_count: int = 2, seed: int = 42) -> SentimentModel:
-    """Logistic regression on binary token features, plain SGD with L2 and a decaying rate."""
-    freq = Counter(t for _, tokens in docs for t in set(tokens))
-    # sorted, not set order: string hashes vary per process, and float sums with them
-    rows = [(label, sorted(t for t in set(tokens) if freq[t] >= min_count)) for label, tokens in docs]
+                   l2: float = 1e-5, min_count: int = 2, seed: int = 42,
+                   lexicon: Mapping[str, int] | None = None, negation_scope: int = NEGATION_SCOPE) -> SentimentModel:
+    """Logistic regression on binary features(tokens), plain SGD with L2 and a decaying rate.
+
+    With a lexicon, every distinct lexicon word in a post (plain or negated) also counts once
+    towards a shared weight for its polarity; at the end that weight is added to each lexicon
+    word's own, so the model file needs no lexicon and unseen lexicon words score too.
+    """
+    lexicon = lexicon or {}
+    tied = {1: "<+>", 0: "<->"}
+
+    def row(tokens: Sequence[str]) -> list[str]:
+        distinct = sorted(set(features(tokens, negation_scope)))   # sorted: set order varies per process
+        kept = [f for f in distinct if freq[f] >= min_count]
+        for f in distinct:
+            negated = f.startswith(NEGATED)
+            polarity = lexicon.get(f[1:] if negated else f)
+            if polarity is not None:
+                kept.append(NEGATED + tied[polarity] if negated else tied[polarity])
+        return kept
+
+    freq = Counter(f for _, tokens in docs for f in set(features(tokens, negation_scope)))
+    rows = [(label, row(tokens)) for label, tokens in docs]
     if len({label for label, _ in rows}) < 2:
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     weights: dict[str, float] = {}
@@ -133,9 +207,14 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
             shrink = 1.0 - lr * l2
             for t in feats:
                 weights[t] = weights.get(t, 0.0) * shrink - lr * grad
+    shared = {key: weights.pop(key, 0.0) for key in (*tied.values(), *(NEGATED + v for v in tied.values()))}
+    for word, polarity in sorted(lexicon.items()):
+        for feature, key in ((word, tied[polarity]), (NEGATED + word, NEGATED + tied[polarity])):
+            weights[feature] = weights.get(feature, 0.0) + shared[key]
     weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4}
-    return SentimentModel(bias, weights, {"trainer": "logistic", "epochs": epochs, "rate": rate, "l2": l2,
-                                          "min_count": min_count, "docs": len(rows)})
+    meta = {"trainer": "logistic", "epochs": epochs, "rate": rate, "l2": l2, "min_count": min_count,
+            "docs": len(rows), "lexicon_words": len(lexicon), "negation_scope": negation_scope}
+    return SentimentModel(bias, weights, meta)
 
 
 def snownlp_score(tokens: Sequence[str]) -> float:

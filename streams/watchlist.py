@@ -13,8 +13,9 @@ Errors name the file, the subject and the field. Reads no settings.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import ahocorasick
 import yaml
@@ -88,6 +89,18 @@ def load_subjects(path: str | Path) -> tuple[Subject, ...]:
     except yaml.YAMLError as exc:
         raise WatchlistError(f"{path}: not valid YAML: {exc}") from exc
     return parse_subjects(data, str(path))
+
+
+def with_extra_terms(subjects: tuple[Subject, ...], extra: Mapping[str, Sequence[str]]) -> tuple[Subject, ...]:
+    """`subjects` with more terms: added to the subject of that name, else a new subject.
+
+    For the rules file's `watch:` terms (subjects and major-event windows); they are normalised
+    like every watch term, and empty ones are ignored.
+    """
+    added = {name: [t for t in map(_norm_term, terms) if t] for name, terms in extra.items()}
+    out = [replace(s, terms=tuple(dict.fromkeys((*s.terms, *added.pop(s.name, ()))))) for s in subjects]
+    out += [Subject(name, tuple(dict.fromkeys(terms))) for name, terms in added.items() if terms]
+    return tuple(out)
 
 
 class WatchlistMatcher:

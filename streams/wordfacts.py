@@ -1,7 +1,7 @@
 """What analyze() needs to know about each distinct jieba token, computed once and memoised.
 
 A stream sees the same words all day, so the per-token work (lower-casing, the IDF look-up,
-keyword candidacy, stop words, the sentiment weight, the entity facts) is done on a token's
+keyword candidacy, stop words, the sentiment weights, the entity facts) is done on a token's
 first sighting only.
 The memo is bounded and reset when full. Reads no settings.
 """
@@ -11,6 +11,7 @@ import re
 from typing import Callable, Mapping, NamedTuple
 
 from streams.keywords import IdfTable, is_candidate
+from streams.sentiment import NEGATED, NEGATORS
 
 _WORD = re.compile(r"\w")
 
@@ -21,6 +22,8 @@ class Facts(NamedTuple):
     keyword: bool               # may be a keyword
     stop: bool                  # left out of the SimHash
     sentiment: float | None     # the sentiment model's weight; None if the model does not know it
+    negated: float | None       # its weight inside a negation scope (streams.sentiment.features)
+    negator: bool               # opens a negation scope
     entity: tuple               # streams.entities.EntityTagger.compute(token)
 
 
@@ -39,9 +42,10 @@ class WordFacts:
             word = token.lower()
             stop = word in self.stopwords
             facts = Facts(word, self.idf.get(word), not stop and is_candidate(word, self.tags.get(word), self.stopwords),
-                          stop, self.sentiment_weights.get(word), self.entity_facts(token))
+                          stop, self.sentiment_weights.get(word), self.sentiment_weights.get(NEGATED + word),
+                          word in NEGATORS, self.entity_facts(token))
         else:
-            facts = Facts(None, 0.0, False, True, None, self.entity_facts(token))
+            facts = Facts(None, 0.0, False, True, None, None, False, self.entity_facts(token))
         if len(self.memo) >= self.MAX_MEMO:
             self.memo.clear()
         self.memo[token] = facts

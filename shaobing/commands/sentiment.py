@@ -63,13 +63,18 @@ def _train(args, settings) -> int:
     from streams.analysis import default_segmenter
 
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
-    docs = [(label, segmenter.tokens("", text)) for label, text in rows]
+    docs = [(label, segmenter.segment("", text)[1]) for label, text in rows]   # punctuation ends negation
     sources = ", ".join(path.name for path in args.file)
     try:
         if args.trainer == "logistic":
-            model = sentiment.train_logistic(docs)
+            lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
+            model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope)
         else:
-            model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count)
+            model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
+                                                negation_scope=args.negation_scope)
+    except sentiment.SentimentModelError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         print(f"错误 / error: {sources}: {exc}", file=sys.stderr)
         return 2
@@ -95,7 +100,7 @@ def _eval(args, settings) -> int:
     from streams.analysis import default_segmenter
 
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
-    scores = [model.score(segmenter.tokens("", text)) for _, text in rows]
+    scores = [model.score(segmenter.segment("", text)[1]) for _, text in rows]
     report = sentiment.evaluate([label for label, _ in rows], scores)
     print(f"准确率 / accuracy {report['accuracy']:.4f} on {report['n']} posts ({args.model})")
     print(json.dumps(report, ensure_ascii=False, sort_keys=True))
@@ -110,6 +115,11 @@ def register(subparsers) -> None:
     train.add_argument("--out", type=Path, default=None, metavar="MODEL", help="default: the shipped model")
     train.add_argument("--trainer", choices=TRAINERS, default="logistic",
                        help="logistic (default; measured best across domains, docs/quality.md) or naive_bayes")
+    train.add_argument("--lexicon", type=Path, default=None, metavar="FILE",
+                       help="word<TAB>1|0 polarity words tied per polarity (logistic; default none: measured "
+                            "worse across domains, docs/quality.md)")
+    train.add_argument("--negation-scope", type=int, default=3, metavar="N",
+                       help="words after a negator (不, 没有...) that become negated features; 0: none")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)

@@ -95,6 +95,17 @@ def test_near_duplicates_are_close_and_unrelated_posts_far(resources):
     assert hamming(a, b) <= 3 < hamming(a, c)
 
 
+def test_a_short_post_with_an_inserted_comment_keeps_a_resembling_sketch(resources):
+    from streams import dedup
+
+    base = "小区门口的垃圾三天没人清理，气味很大，物业电话一直打不通，希望街道管一管。"
+    commented = "小区门口的垃圾三天没人清理，太过分了！气味很大，物业电话一直打不通，希望街道管一管。"
+    other = "周末带孩子去公园看花展，人很多，天气也好，拍了不少照片，心情愉快。"
+    a, b, c = (dedup.parse_sketch(analyze("", t, resources).sketch) for t in (base, commented, other))
+    assert len(a) >= 8
+    assert dedup.resemblance(a, b) >= dedup.MIN_RESEMBLANCE > dedup.resemblance(a, c)
+
+
 def test_analyze_never_raises_on_arbitrary_unicode(resources):
     rng = random.Random(20240601)
     alphabet = [chr(c) for c in (*range(0x20, 0x7F), *range(0x4E00, 0x4E80), *range(0xD800, 0xD810),
@@ -106,3 +117,22 @@ def test_analyze_never_raises_on_arbitrary_unicode(resources):
         assert 0 <= a.simhash < 2**64 and 0.0 <= a.sentiment <= 1.0
         for token in a.tokens:
             token.encode("utf-8")
+
+
+def test_analyze_scores_sentiment_as_the_model_does_negation_included(resources):
+    from dataclasses import replace
+
+    from streams import sentiment
+    from streams.wordfacts import WordFacts
+
+    docs = [(1, "服务 很 好".split()), (0, "服务 不 好".split()), (1, "环境 满意".split()),
+            (0, "环境 没有 让 人 满意".split())] * 10
+    for scope in (0, sentiment.NEGATION_SCOPE):
+        model = sentiment.train_logistic(docs, negation_scope=scope)
+        words = WordFacts(resources.idf, resources.segmenter.tags, resources.stopwords, model.weights,
+                          resources.entities.compute)
+        local = replace(resources, sentiment=model, words=words)
+        for text in ("服务不好，环境满意", "环境没有让人满意。服务很好", "不 好", "好！不", ""):
+            expected = model.score(resources.segmenter.segment("", text)[1])
+            assert analyze("", text, local).sentiment == pytest.approx(expected)
+        assert ("¬满意" in model.weights) == bool(scope)   # the negated path is exercised

@@ -87,3 +87,15 @@ def test_a_snapshot_restores_the_state_and_refuses_another_horizon():
     restored.expire(5.0)          # the age queue came back too: expiry still works
     assert set(restored.cluster_of) == {"b", "c"}
     assert load_state(dump_state(s), 2 * DAY) is None
+
+
+def test_sketch_keys_expire_with_their_post():
+    from streams import dedup
+
+    words = "小区 门口 垃圾 三天 没人 清理 气味 很大 物业 电话 打不通 希望 街道 管管".split()
+    sketch = dedup.sketch_hex(dedup.sketch(words))
+    s = ClusterState(horizon_s=DAY)
+    s.apply(ClusterKey(post_id="a", content_hash="h1", simhash=f"{BASE:016x}", sketch=sketch, chars=40), 0.0)
+    assert any(k.startswith("s:") for k in s.band_index)
+    s.expire(1.0)
+    assert s.band_index == {} and len(s) == 0

@@ -1,4 +1,4 @@
-"""Banded SimHash index: band keys, candidate lookup, nearest match within k, plain-dict state."""
+"""Near-duplicate index: band keys, bigram sketches, candidate lookup, nearest match, plain-dict state."""
 from __future__ import annotations
 
 import json
@@ -29,12 +29,40 @@ def test_within_three_bits_always_shares_a_band():
         assert set(dedup.band_keys(BASE)) & set(dedup.band_keys(other))
 
 
-def test_match_returns_nearest_within_k_and_earliest_on_tie():
+def test_nearest_prefers_simhash_within_k_and_earliest_on_tie():
     near, nearer, tie = flip(BASE, 1, 20, 40), flip(BASE, 5), flip(BASE, 6)
-    assert dedup.match(BASE, [("a", near), ("b", nearer), ("c", tie)], k=3) == "b"
-    assert dedup.match(BASE, [("a", near)], k=2) is None
-    assert dedup.match(BASE, [], k=8) is None
-    assert dedup.match(0, [("a", 0)], k=8) is None
+    assert dedup.nearest(BASE, (), [("a", near, ()), ("b", nearer, ()), ("c", tie, ())], k=3) == "b"
+    assert dedup.nearest(BASE, (), [("a", near, ())], k=2) is None
+    assert dedup.nearest(BASE, (), [], k=8) is None
+    assert dedup.nearest(0, (), [("a", 0, ())], k=8) is None
+    assert dedup.nearest(BASE, (), [("a", BASE, ())], exclude="a") is None
+
+
+WORDS = "市区 一家 工厂 今天 下午 突然 冒出 浓烟 附近 居民 担心 空气 质量 希望 有关 部门 尽快 调查 公布 结果".split()
+
+
+def test_sketch_resemblance_survives_an_inserted_comment_and_separates_unrelated_text():
+    original = dedup.sketch(WORDS)
+    commented = dedup.sketch([*WORDS[:8], "太", "过分", *WORDS[8:]])
+    unrelated = dedup.sketch("周末 带 孩子 公园 看 花展 人 很多 天气 也 好 拍 了 不少 照片 心情 愉快".split())
+    assert len(original) == dedup.SKETCH_SIZE and list(original) == sorted(original)
+    assert dedup.resemblance(original, original) == 1.0
+    assert dedup.resemblance(original, commented) >= dedup.MIN_RESEMBLANCE
+    assert dedup.resemblance(original, unrelated) < 0.2
+    assert dedup.resemblance(original, ()) == 0.0
+    assert dedup.parse_sketch(dedup.sketch_hex(original)) == original
+    assert dedup.parse_sketch("xyz") == () == dedup.parse_sketch("")
+
+
+def test_sketch_finds_a_repost_whose_simhash_moved_too_far():
+    index: dict[str, list] = {}
+    original, commented = dedup.sketch(WORDS), dedup.sketch([*WORDS[:8], "太", "过分", *WORDS[8:]])
+    dedup.add(index, "p1", BASE, original)
+    moved = flip(BASE, *range(0, 64, 5))                    # 13 bits away, no band shared
+    found = dedup.candidates(index, moved, commented)
+    assert [post_id for post_id, _, _ in found] == ["p1"]
+    assert dedup.nearest(moved, commented, found) == "p1"
+    assert dedup.nearest(moved, (), found) is None             # without the sketch it is missed
 
 
 def test_index_is_plain_json_state_and_add_is_idempotent():
@@ -43,11 +71,11 @@ def test_index_is_plain_json_state_and_add_is_idempotent():
     dedup.add(index, "p1", BASE)                           # a replay must not duplicate entries
     dedup.add(index, "p2", flip(BASE, 0, 17, 33, 49))      # one bit in every band: no shared band
     assert json.loads(json.dumps(index)) == index
-    assert all(entries == [["p1", f"{BASE:016x}"]] for key, entries in index.items()
+    assert all(entries == [["p1", f"{BASE:016x}", ""]] for key, entries in index.items()
                if key in dedup.band_keys(BASE))
     found = dedup.candidates(index, flip(BASE, 2))
-    assert found == [("p1", BASE)]
-    assert dedup.match(flip(BASE, 2), found) == "p1"
+    assert found == [("p1", BASE, ())]
+    assert dedup.nearest(flip(BASE, 2), (), found) == "p1"
 
 
 def test_band_lists_are_bounded_oldest_out():

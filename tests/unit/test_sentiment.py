@@ -25,6 +25,34 @@ def test_linear_models_learn_opinion_words(train):
     assert model.weights["满意"] > 0 > model.weights["投诉"]
 
 
+def test_negation_scope_flips_the_next_words_of_its_clause_only():
+    tokens = ["服务", "不", "太", "热情", "周到", "，", "环境", "没有", "问题", " ", "好"]
+    assert sentiment.features(tokens) == ["服务", "不", "¬太", "¬热情", "¬周到", "环境", "没有", "¬问题", "好"]
+    assert sentiment.features(["不", "不", "好"]) == ["不", "不", "¬好"]    # a negator opens a fresh scope
+
+
+def test_negated_words_learn_their_own_weight():
+    docs = [(1, "服务 很 好".split()), (0, "服务 不 好".split()), (1, "环境 好".split()), (0, "环境 不 好".split())] * 10
+    model = sentiment.train_logistic(docs)
+    assert model.weights["好"] > 0 > model.weights["¬好"]
+    assert model.score("价格 不 好".split()) < 0.5 < model.score("价格 好".split())
+
+
+def test_lexicon_gives_unseen_words_their_polarity_and_folds_into_the_weights(tmp_path):
+    path = tmp_path / "lexicon.txt"
+    path.write_text("# test\n满意\t1\n投诉\t0\n惊艳\t1\n糟糕\t0\n", encoding="utf-8")
+    lexicon = sentiment.read_lexicon(path)
+    assert lexicon == {"满意": 1, "投诉": 0, "惊艳": 1, "糟糕": 0}
+    model = sentiment.train_logistic(DOCS, lexicon=lexicon)
+    assert model.score(["惊艳"]) > 0.5 > model.score(["糟糕"])          # never in the training posts
+    assert model.score(["不", "惊艳"]) < model.score(["惊艳"])
+    assert not any(f.strip("¬").startswith("<") for f in model.weights)   # no tied feature left over
+    assert model.meta["lexicon_words"] == 4
+    path.write_text("满意\t2\n", encoding="utf-8")
+    with pytest.raises(SentimentModelError, match="lexicon.txt, line 1"):
+        sentiment.read_lexicon(path)
+
+
 def test_training_needs_both_labels():
     with pytest.raises(ValueError, match="both"):
         sentiment.train_naive_bayes([(1, ["好"])] * 3)

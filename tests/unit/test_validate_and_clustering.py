@@ -123,3 +123,24 @@ def test_pathological_json_is_dead_lettered_not_raised(value, kind, fragment):
         parse_raw(b"bbs:1", value)
     assert exc.value.kind == kind
     assert fragment in exc.value.reason
+
+
+def test_a_bigram_sketch_clusters_a_short_repost_whose_simhash_moved_too_far():
+    from streams import dedup
+
+    words = "小区 门口 垃圾 三天 没人 清理 气味 很大 物业 电话 打不通 希望 街道 管管".split()
+    commented = [*words[:6], "大家", "看看", *words[6:]]
+    base, moved = 0x0F0F_1234_5678_9ABC, 0x0F0F_1234_5678_9ABC ^ 0x8421_8421_8421_8421   # 16 bits apart
+    for use_sketch, expected in ((True, "repost"), (False, "new")):
+        idx = Index()
+        decide("a", "h1", base, idx.content, idx.bands, idx.cluster,
+               sketch=dedup.sketch_hex(dedup.sketch(words)) if use_sketch else "")
+        d = decide("b", "h2", moved, idx.content, idx.bands, idx.cluster,
+                   sketch=dedup.sketch_hex(dedup.sketch(commented)) if use_sketch else "")
+        assert d.kind == expected and d.cluster_id == ("a" if use_sketch else "b")
+
+
+def test_state_written_before_sketches_existed_still_matches():
+    idx = Index()
+    idx.bands.update({key: [["old", "0f0f123456789abc"]] for key in band_keys(0x0F0F_1234_5678_9ABC)})
+    assert idx.decide("new", "h9", 0x0F0F_1234_5678_9ABD).cluster_id == "old"

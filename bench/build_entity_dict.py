@@ -1,0 +1,97 @@
+"""Learn streams/resources/entities_msra.txt from MSRA NER train: names to keep whole, and types.
+
+    .venv/bin/python bench/build_entity_dict.py /work/shared/data/msra_ner/train.bio            # shipped
+    .venv/bin/python bench/build_entity_dict.py /work/shared/data/msra_ner/train.bio --tune \\
+        --out /tmp/entities_tune.txt                                                           # tuning
+
+Pass 1 segments every sentence with the stream's segmenter (without a learned dictionary) and
+counts each gold entity string (PER / LOC / ORG) against all its occurrences in the text: a
+string of at least two characters that is that entity at least --min-count times and in at
+least --min-share of its occurrences becomes a word of that type (jieba then keeps it whole).
+Pass 2 segments again with those words and counts, for every token, how often it is exactly a
+gold entity of each type or none: a token seen --min-count times whose majority type (share >=
+--min-share) differs from what streams.entities would say gets a tag override (PER, LOC, ORG or
+O for none). The file holds words and types only, no sentence. With --tune the last 10 % of the
+sentences (seed 42) are left out, for `bench/eval_entities.py --entity-dict FILE --tune-split`.
+The last line is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import ahocorasick
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.eval_entities import read_bio, split  # noqa: E402
+from streams.analysis import ENTITY_DICT, default_segmenter  # noqa: E402
+from streams.entities import EntityTagger  # noqa: E402
+
+HEADER = ("# Learned from MSRA NER train (no licence stated; research data) by bench/build_entity_dict.py:\n"
+          "# entity names kept whole and tag overrides (PER / LOC / ORG, O = not an entity). Words only.\n")
+
+
+def tokens_of(segmenter, text: str) -> list[str]:
+    cleaned, raw = segmenter.segment("", text)
+    return raw if cleaned == text else segmenter.tokenizer.lcut(text, HMM=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bio", type=Path)
+    parser.add_argument("--out", type=Path, default=ENTITY_DICT)
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--min-count", type=int, default=1)
+    parser.add_argument("--min-share", type=float, default=0.6)
+    args = parser.parse_args()
+    sentences, _ = split(list(read_bio(args.bio)), args.tune)
+
+    as_entity: dict[str, Counter] = {}
+    for text, gold in sentences:
+        for a, b, kind in gold:
+            if b - a >= 2:
+                as_entity.setdefault(text[a:b], Counter())[kind] += 1
+    automaton = ahocorasick.Automaton()
+    for name in as_entity:
+        automaton.add_word(name, name)
+    automaton.make_automaton()
+    seen = Counter(name for text, _ in sentences for _, name in automaton.iter(text))
+    words = {}
+    for name, kinds in as_entity.items():
+        kind, count = kinds.most_common(1)[0]
+        if count >= args.min_count and count / seen[name] >= args.min_share:
+            words[name] = kind
+
+    learned = Path(args.out)
+    learned.write_text(HEADER + "".join(f"{w} {k}\n" for w, k in sorted(words.items())), encoding="utf-8")
+    segmenter = default_segmenter(entity_dict=learned)
+    tagger = EntityTagger(segmenter.tags)
+    per_token: dict[str, Counter] = {}
+    for text, gold in sentences:
+        spans = {(a, b): kind for a, b, kind in gold}
+        pos = 0
+        for token in tokens_of(segmenter, text):
+            per_token.setdefault(token, Counter())[spans.get((pos, pos + len(token)), "O")] += 1
+            pos += len(token)
+    overrides = {}
+    for token, kinds in per_token.items():
+        kind, count = kinds.most_common(1)[0]
+        if count < args.min_count or count / sum(kinds.values()) < args.min_share or not token.strip():
+            continue
+        current = tagger.compute(token)[1] or "O"
+        if kind != current and words.get(token) != kind:
+            overrides[token] = kind
+    entries = {**words, **overrides}
+    learned.write_text(HEADER + "".join(f"{w} {k}\n" for w, k in sorted(entries.items()) if " " not in w),
+                       encoding="utf-8")
+    print(json.dumps({"sentences": len(sentences), "words": len(words), "overrides": len(overrides),
+                      "by_type": Counter(entries.values()), "out": str(learned)}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
