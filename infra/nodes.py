@@ -84,6 +84,12 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+
+# Daemons outlive the Node object that started them (their own session, stopped via the pid
+# file): keep their Popen handles for the life of this process, so a handle is never garbage
+# collected while its daemon runs (Popen.__del__ warns "subprocess ... is still running").
+_LAUNCHED: list[subprocess.Popen] = []
+
 @dataclass
 class Node:
     """One local service: how to launch it, where its files live, and its pid file."""
@@ -135,6 +141,7 @@ class Node:
         out.close()
         self.pid_file.write_text(str(proc.pid))
         self._proc = proc
+        _LAUNCHED.append(proc)
         return proc
 
     def _reap(self) -> None:
