@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from alerting.channels.base import Channel
 from alerting.delivery import Deliverer, DeliveryResult
