@@ -46,7 +46,9 @@ def utcnow() -> datetime:
 
 
 def enrich(post, a: Analysis, content_hash: str) -> EnrichedPost:
-    return EnrichedPost(**post.model_dump(), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
+    # built without a second validation: the post was validated by parse_raw and the analysis
+    # fields are produced by our own code with these types
+    return EnrichedPost.model_construct(**dict(post), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
                         watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
                         sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}", sketch=a.sketch,
                         content_hash=content_hash, cluster_id=post.post_id)

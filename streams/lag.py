@@ -65,8 +65,13 @@ class LagReader:
 
         if self._admin is None:
             self._admin = KafkaAdminClient(bootstrap_servers=self.servers, client_id="shaobing-lag", **self.options)
+            # only the first record of each lagging partition is read: small fetches (the broker
+            # still returns a whole first batch), not 1 MB per partition parsed in Python every 10 s
+            # (4.5 % of a busy worker's samples with a backlog)
             self._consumer = KafkaConsumer(bootstrap_servers=self.servers, enable_auto_commit=False,
-                                           client_id="shaobing-lag", consumer_timeout_ms=1000, **self.options)
+                                           client_id="shaobing-lag", consumer_timeout_ms=1000,
+                                           max_partition_fetch_bytes=16 * 1024, fetch_max_bytes=256 * 1024,
+                                           **self.options)
         parts = [TopicPartition(t, p) for t in self.topics
                  for p in (self._consumer.partitions_for_topic(t) or ())]
         ends_raw = self._admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in parts})
