@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from elasticsearch import Elasticsearch  # noqa: E402
+from elasticsearch.helpers import scan  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402
 
 from shaobing.processes import spawn_shaobing  # noqa: E402
@@ -275,13 +276,16 @@ def latency(run: Run, records: list[dict], rate: float, seconds: float) -> dict:
         rec = {**rec, "post_id": f"lat:{i}", "produced_at": datetime.now(timezone.utc).isoformat()}
         run.producer.send(topic, key=rec["post_id"].encode(), value=json.dumps(rec, ensure_ascii=False).encode())
     run.producer.flush()
-    time.sleep(5)
     alias = run.settings.alias("posts")
-    run.es.indices.refresh(index=alias)
-    resp = run.es.search(index=alias, size=10_000, query={"prefix": {"post_id": "lat:"}},
-                         source=["produced_at", "indexed_at"], sort=["_doc"])
+    deadline = time.monotonic() + max(60.0, seconds * 2)      # every latency post, or this long
+    while time.monotonic() < deadline:
+        run.es.indices.refresh(index=alias)
+        if run.es.count(index=alias, query={"prefix": {"post_id": "lat:"}})["count"] >= n:
+            break
+        time.sleep(1)
     lags = []
-    for hit in resp["hits"]["hits"]:
+    for hit in scan(run.es, index=alias, query={"query": {"prefix": {"post_id": "lat:"}}},
+                    _source=["produced_at", "indexed_at"], size=5000):
         src = hit["_source"]
         if src.get("produced_at") and src.get("indexed_at"):
             lags.append((datetime.fromisoformat(src["indexed_at"]) - datetime.fromisoformat(src["produced_at"])).total_seconds())
@@ -381,8 +385,8 @@ def main(argv=None) -> int:
             res["worker_rss_mb_idle"] = round(idle_rss, 1)
             res["worker_rss_mb_after"] = round(run.rss_mb(), 1)
             res["state_posts"] = args.state_posts if workers == 1 else 0
-            rate = max(res["posts_per_s_best10s"], res["posts_per_s_overall"])
-            res.update(latency(run, records, max(10.0, rate / 2), args.latency_s))
+            # half the rate this worker count sustained over the whole burst (not its best 10 s)
+            res.update(latency(run, records, max(10.0, res["posts_per_s_overall"] / 2), args.latency_s))
             res.update(alert_latency(run))
             if not args.no_restart and workers == 1:
                 wait_count(run, unique + 1 + res.get("latency_posts", 0) + len(ALERT_SUBJECTS) * ALERT_THRESHOLD,
@@ -393,11 +397,12 @@ def main(argv=None) -> int:
             print(json.dumps({"workers": workers, **res}, ensure_ascii=False), flush=True)
         finally:
             run.stop()
-    best_w = max(results, key=lambda w: results[w]["posts_per_s_best10s"])
+    # the best sustained rate: a whole burst produced at once, first to last post indexed
+    best_w = max(results, key=lambda w: results[w]["posts_per_s_overall"])
     one = results.get(1) or results[best_w]
-    summary = {"posts_per_s": results[best_w]["posts_per_s_best10s"], "workers": best_w,
-               "posts_per_s_by_workers": {w: r["posts_per_s_best10s"] for w, r in results.items()},
-               "overall_posts_per_s_by_workers": {w: r["posts_per_s_overall"] for w, r in results.items()},
+    summary = {"posts_per_s": results[best_w]["posts_per_s_overall"], "workers": best_w,
+               "posts_per_s_by_workers": {w: r["posts_per_s_overall"] for w, r in results.items()},
+               "best10s_posts_per_s_by_workers": {w: r["posts_per_s_best10s"] for w, r in results.items()},
                "analyze_ms_per_post": round(floor_ms, 3),
                "sequencer_ceiling_posts_per_s": round(ceiling),
                "worker_cpu_ms_per_post": one["worker_cpu_ms_per_post"],
