@@ -23,7 +23,7 @@ from faust.streams import _current_event
 from alerting.model import dedup_key
 from indexer.documents import alert_document, post_document
 from indexer.sink import PostSink
-from streams import surge
+from streams import seen_purge, surge
 from streams.analysis import Analysis, Resources, analyze
 from streams.app import Topology, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
@@ -96,7 +96,8 @@ def writing_for(event):
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
-         snapshot_every: int = 200_000, analyze_batch: int = 200, commit_stall_s: float = 30.0) -> None:
+         snapshot_every: int = 200_000, analyze_batch: int = 200, commit_stall_s: float = 30.0,
+         purge_limit: int = 400) -> None:
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
     sink.history.on_done = lambda ok: metrics.records.labels("alert_history", "written" if ok else "failed").inc()
@@ -112,6 +113,27 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                             value_truncated=len(value) > DLQ_MAX_VALUE_BYTES, at=clock())
         log.warning("dead letter: %s[%d]@%d %s: %s", message.topic, message.partition, message.offset, exc.kind, exc.reason)
         await topo.dlq.send(key=message.key, value=record.to_bytes(), force=True)
+
+    seen_cursors: dict[int, bytes | None] = {}
+
+    def purge_seen(events, today: int) -> None:
+        """streams.seen_purge over the partitions this batch came from. RocksDB store only (the
+        memory store keeps nothing across restarts); `_dbs` / `_decode_key` are faust-streaming
+        0.15 store internals, pinned in constraints.txt."""
+        store = topo.seen_posts.data
+        dbs = getattr(store, "_dbs", None)
+        if not dbs:
+            return
+        for partition, event in {e.message.partition: e for e in events}.items():
+            db = dbs.get(partition)
+            if db is None:
+                continue
+            keys, seen_cursors[partition] = seen_purge.scan(
+                db, seen_cursors.get(partition), purge_limit, lambda v: seen_purge.expired(v, today, horizon_days))
+            with writing_for(event):      # the tombstone goes to this partition's changelog
+                for raw in keys:
+                    del topo.seen_posts[store._decode_key(raw)]
+            metrics.records.labels("dedup", "expired").inc(len(keys))
 
     @app.agent(topo.raw, name="analyze_posts")
     async def analyze_posts(stream):
@@ -153,6 +175,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 with writing_for(event):
                     topo.seen_posts[post_id] = [content_hash, today]
             await asyncio.gather(*sent)
+            purge_seen(events, today)
             metrics.latency.labels("validate").observe(time.perf_counter() - started)
 
     snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"

@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 OUTCOMES = {
     "validate": ("ok", "dead_letter"),
-    "dedup": ("unique", "edited", "duplicate"),
+    "dedup": ("unique", "edited", "duplicate", "expired"),
     "cluster": ("new", "repost", "duplicate", "replay"),
     "index": ("indexed", "failed"),
     "fanout": ("mentions",),
