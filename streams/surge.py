@@ -7,8 +7,13 @@ The surge rule judges windows of 1, 3 and 12 times `window_buckets` ending at ea
 fires when its count reaches `min_count`, `ratio` x its usual count, and `z` x the subject's usual
 spread above it (on the stabilised scale); a window's largest bucket is capped at its second largest
 (persistence: a one-bucket blip cannot carry it) and a one-bucket window needs `single_factor` x z.
-One alert per episode; the episode holds while the window length that fired stays `hold_z` above
-usual and resolves after `quiet` buckets that do not.
+The subject's own tail: a window fires only when its score also beats `tail_factor` x the
+subject's usual daily peak (the second-highest of its daily peak scores over the last `tail_days`
+days; buckets inside an episode or its refractory period do not count), so a burst that happens
+every day, however many spreads it is, is not news. One alert per episode; the episode holds while
+the window length that fired stays `hold_z` above usual and resolves after `quiet` buckets that do
+not; for `refractory` buckets after an alert a new episode needs `escalation` x the last
+episode's peak score (a second, much bigger wave).
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
@@ -17,6 +22,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   born     first bucket this subject was seen in; done: last closed bucket evaluated
   model    streams.surge_model state; folded: last bucket folded into it
   episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
+  onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
 """
 from __future__ import annotations
@@ -31,7 +37,7 @@ from streams.records import SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
 SCALES = (1, 3, 12)
-STATE_VERSION = 2                    # a state of another version (the old detector's) is relearned                  # window lengths judged, in multiples of window_buckets
+STATE_VERSION = 3                    # a state of another version (an older detector's) is relearned
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,11 @@ class SurgeParams:
     window_buckets: int = 5          # the shortest window judged (also 3x and 12x as long)
     baseline_buckets: int = 120      # history kept besides the longest window (trend, late events)
     min_count: int = 10              # mentions in a window below which nothing is a surge
-    ratio: float = 3.0               # window count must reach ratio x its usual count ...
-    z: float = 5.0                   # ... and z x the subject's usual spread above it
-    single_factor: float = 1.6       # a one-bucket window needs z x this (no persistence in it)
+    ratio: float = 1.5               # window count must reach ratio x its usual count ...
+    z: float = 3.0                   # ... and z x the subject's usual spread above it ...
+    tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
+    tail_days: int = 7               # daily peaks remembered; the usual one is the second highest
+    single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
     negative_share: float = 0.6      # negative_surge: share of negative mentions in the window
@@ -56,6 +64,8 @@ class SurgeParams:
     grace_s: int = 120               # late events within this are still counted
     quiet_buckets: int | None = None  # closed windows below the hold line that end an episode
     warmup_buckets: int = 0          # no relative alert until a subject has this much history
+    refractory_buckets: int = 0      # after a surge alert, a new one in this time needs ...
+    escalation: float = 2.0          # ... this x the alert's score (a second, bigger wave)
     persist_buckets: int = 2         # a window is judged with its top k-1 buckets capped at the k-th
     max_samples: int = 3
     young_factor: float = 2.0        # z is this much stricter until a day of history
@@ -66,6 +76,8 @@ class SurgeParams:
             raise ValueError("bucket_s, window_buckets and baseline_buckets must be positive")
         if self.ratio < 1 or self.min_count < 1 or self.z <= 0:
             raise ValueError("need ratio >= 1, min_count >= 1, z > 0")
+        if self.tail_factor < 0 or self.tail_days < 1 or self.escalation < 1:
+            raise ValueError("need tail_factor >= 0, tail_days >= 1, escalation >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
@@ -79,14 +91,15 @@ class SurgeParams:
 
     @classmethod
     def from_mapping(cls, data: dict) -> "SurgeParams":
-        """Build from a YAML mapping; `window_s`/`baseline_s`/`quiet_s`/`warmup_s` may replace
-        the bucket counts."""
+        """Build from a YAML mapping; `window_s`/`baseline_s`/`quiet_s`/`warmup_s`/`refractory_s`
+        may replace the bucket counts."""
         data = dict(data)
         bucket_s = int(data.get("bucket_s", cls.bucket_s))
-        for name in ("window", "baseline", "quiet", "warmup"):
+        for name in ("window", "baseline", "quiet", "warmup", "refractory"):
             if f"{name}_s" in data:
                 key = f"{name}_buckets"
-                data[key] = max(0 if name == "warmup" else 1, round(float(data.pop(f"{name}_s")) / bucket_s))
+                least = 0 if name in ("warmup", "refractory") else 1
+                data[key] = max(least, round(float(data.pop(f"{name}_s")) / bucket_s))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -151,7 +164,7 @@ def _touch(state: dict, i: int) -> list:
 def _new_state(idx: int, p: SurgeParams) -> dict:
     return {"v": STATE_VERSION, "start": idx, "counts": [], "ids": {}, "born": idx, "done": idx - 1,
             "model": model_.new_model(len(p.windows)), "folded": idx - 1, "episodes": {}, "samples": [],
-            "late": 0, "redelivered": 0, "score": 0.0}
+            "late": 0, "redelivered": 0, "score": 0.0, "onset": [-10**12, 0.0], "peaks": [0, None, []]}
 
 
 def is_late(state: dict | None, event_time: datetime, now: datetime, params: SurgeParams) -> bool:
@@ -277,11 +290,40 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     return out
 
 
+def usual_peak(state: dict) -> float:
+    """The subject's usual daily peak score: the second highest of the remembered days' peaks;
+    while fewer than two days are remembered, the highest score seen so far (today's included)."""
+    past = sorted(state["peaks"][2], reverse=True)
+    if len(past) > 1:
+        return past[1]
+    return max(past + [state["peaks"][1] or 0.0])
+
+
+def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> None:
+    """Roll the daily peaks over at each day of the subject's life; fold in a closed bucket's
+    best score (None: the bucket is in an episode or a refractory period and teaches nothing;
+    nor does the subject's first hour)."""
+    peaks = state["peaks"]
+    day = (end - state["born"]) * p.bucket_s // 86400
+    if day != peaks[0]:
+        if peaks[1] is not None:
+            peaks[2] = (peaks[2] + [peaks[1]])[-p.tail_days:]
+        peaks[0], peaks[1] = day, None
+    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
+    if best is not None and settled:       # before that the spreads are still a guess
+        peaks[1] = round(max(peaks[1] or 0.0, best), 3)
+
+
+def _in_refractory(state: dict, end: int, p: SurgeParams) -> bool:
+    return end - state["onset"][0] < p.refractory_buckets
+
+
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
-              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int]:
-    """rule -> (fires, holds, severity), the score and the window length number that fired."""
+              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float]:
+    """rule -> (fires, holds, severity), the score, the window length number that fired and the
+    best surge score (over the windows that pass min_count and ratio, one-bucket ones / single_factor)."""
     model = state["model"]
-    scores, fired = [], None
+    scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
@@ -289,13 +331,19 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         scores.append(z)
         if end - length < last:        # a window that still holds the last episode cannot start one
             continue
-        need = p.z * strict * (p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0)
-        if fired is None and judged >= p.min_count and judged >= p.ratio * usual and z >= need:
-            fired = n
+        if judged >= p.min_count and judged >= p.ratio * usual:
+            z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
+            if z > best:
+                fired, best = n, z
+    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state)):
+        fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
+    if fired is not None and _in_refractory(state, end, p) and (
+            not warm or best < p.escalation * state["onset"][1]):
+        fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
     severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
@@ -309,7 +357,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out, score, fired or 0
+    return out, score, fired or 0, best
 
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
@@ -317,15 +365,21 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
-    verdicts, score, scale = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    episodes = state["episodes"]
     if closed:
         state["score"] = round(score, 2)
-    episodes = state["episodes"]
+        quiet = not verdicts["surge"][0] and "surge" not in episodes and not _in_refractory(state, end, p)
+        _learn_peak(state, end, best if quiet else None, p)
+        if "surge" in episodes:            # escalation is measured against the episode's peak
+            state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
     for rule, (fires, holds, severity) in verdicts.items():
         episode = episodes.get(rule)
         if episode is None and fires:
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity, "scale": scale}
+            if rule == "surge":
+                state["onset"] = [end, round(best, 3)]
             signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p))
         elif episode is not None and closed:
             if rule == "surge":
