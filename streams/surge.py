@@ -432,18 +432,83 @@ def _fold(state: dict, final: int, p: SurgeParams) -> None:
         del state["ids"][key]
 
 
+def _judged_with(x: float, count: float, top: list[float], n: int, p: SurgeParams) -> float:
+    """The judged count of a window whose closed part is (count, top, n buckets) plus x now."""
+    k = p.persist_buckets
+    return _judge(count + x, sorted(top + [x], reverse=True)[:k], k) if n + 1 >= k else count + x
+
+
+def _least_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float:
+    """The smallest open-bucket count that brings a window's judged count to `at_least`."""
+    lo, hi = -1, math.ceil(max(1.0, at_least))
+    if _judged_with(hi * 64, count, top, buckets, p) < at_least:
+        return math.inf                                  # persistence: one bucket cannot carry it
+    while _judged_with(hi, count, top, buckets, p) < at_least:
+        hi *= 2
+    while hi - lo > 1:                                   # the judged count grows with x
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _judged_with(mid, count, top, buckets, p) < at_least else (lo, mid)
+    return hi - 1                                        # counts are not always whole (backtest)
+
+
+def _least_open_count(state: dict, cur: int, p: SurgeParams) -> tuple[float, float]:
+    """The smallest count of open bucket `cur` at which the surge or threshold rule could fire, and
+    the negative_surge rule (lower bounds: the refractory period and a young subject's strictness
+    are left out)."""
+    _windows(state, cur, p, open_=True)                 # builds the cached closed part
+    parts, now_usual = state["open"][1], _usual(state, cur, p)
+    count0, usual0, top0, buckets0 = parts[0]
+    need = p.threshold - count0 if p.threshold is not None else math.inf
+    if cur - state["born"] < p.warmup_buckets:
+        if p.new_subject_min_count is not None and "surge" not in state["episodes"]:
+            need = min(need, p.new_subject_min_count - count0)
+        return need, math.inf
+    need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
+    if "surge" in state["episodes"]:
+        return need, need_negative
+    line = max(p.z, p.tail_factor * usual_peak(state))
+    last = state.get("last_episode", -10**12)
+    for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
+        if cur - length < last:
+            continue
+        scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
+        target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
+        at_least = max(p.min_count, p.ratio * (usual + now_usual), (target / 2) ** 2 - 0.375)
+        need = min(need, _least_x(count, top, buckets, at_least, p))
+    return need, need_negative
+
+
+def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
+    """Whether open bucket `cur` at count x could fire a rule; the bounds are computed once per
+    bucket and model state (`need`), the negatives of its window alongside."""
+    if x <= 0:                     # an empty open bucket is judged once, as before a first mention
+        return True
+    key = [cur, state["done"], state["model"]["n"], state["onset"][0], "surge" in state["episodes"]]
+    need = state.get("need")
+    if not need or need[0] != key:
+        lo = cur - p.window_buckets + 1
+        negatives = sum(_bucket(state, i)[1] for i in range(lo, cur))
+        need = state["need"] = [key, *_least_open_count(state, cur, p), negatives]
+    if x >= need[1]:
+        return True
+    return x >= need[2] and need[3] + _bucket(state, cur)[1] >= p.negative_min_count
+
+
 def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
-        state["open"] = None                             # the cached closed part changed
+        state["open"] = state["need"] = None             # the cached closed part changed
         _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
     for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
         _evaluate(state, end, p, True, signals)
     state["done"] = max(state["done"], cur - 1)
     cached, x = state.get("open"), _bucket(state, cur)[0]
-    # the open bucket is re-judged when its count grew by 5 % (at least one) since it was last
-    # judged: a busy subject costs O(1) per mention, a quiet one is judged on every mention
-    if not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
+    # the open bucket is re-judged only once its count can fire a rule (a bound computed once per
+    # bucket), then when its count grew by 5 % (at least one) since it was last judged: counting a
+    # mention is O(1) until the subject is near its line
+    if not _may_fire(state, cur, x, p):
+        pass
+    elif not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
         _evaluate(state, cur, p, False, signals)
         if state.get("open") and state["open"][0] == cur:
             state["open"][2:] = [x]
