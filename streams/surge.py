@@ -254,17 +254,24 @@ def _judge(count: float, top: list[float], k: int) -> float:
 
 def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> list[list]:
     """Per window length ending at `end`: [count, usual, top k counts, buckets] over its buckets
-    <= upto."""
-    out = []
-    start, stored = state["start"], state["counts"]
+    <= upto. One backward pass serves all lengths (shortest first)."""
+    start, stored, k = state["start"], state["counts"], p.persist_buckets
+    out, count, usual, top, i = [], 0.0, 0.0, [], upto
     for length in p.windows:
         lo = max(end - length + 1, min(state["born"], end))    # nothing before the subject existed
-        a, b = max(lo, start), min(upto, start + len(stored) - 1)
-        inside = stored[a - start: b - start + 1] if a <= b else []
-        counts = [c[0] for c in inside]
-        usual = sum(c[2] if c[2] >= 0 else _usual(state, a + j, p) for j, c in enumerate(inside))
-        usual += sum(_usual(state, i, p) for i in range(lo, upto + 1) if not a <= i <= b)
-        out.append([float(sum(counts)), usual, sorted(counts, reverse=True)[: p.persist_buckets], upto + 1 - lo])
+        while i >= lo:
+            j = i - start
+            if 0 <= j < len(stored):
+                c = stored[j]
+                x = c[0]
+                usual += c[2] if c[2] >= 0 else _usual(state, i, p)
+                count += x
+                if len(top) < k or x > top[-1]:
+                    top = sorted(top + [x], reverse=True)[:k]
+            else:
+                usual += _usual(state, i, p)
+            i -= 1
+        out.append([float(count), usual, list(top), upto + 1 - lo])
     return out
 
 
@@ -421,6 +428,8 @@ def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at:
 
 def _fold(state: dict, final: int, p: SurgeParams) -> None:
     """Teach the model every bucket past the grace period (at most two days of them at once)."""
+    if final <= state["folded"]:
+        return
     first = max(state["folded"] + 1, final - 2 * 86400 // p.bucket_s, state["born"])
     in_episode = "surge" in state["episodes"]
     for i in range(first, final + 1):
