@@ -24,6 +24,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
+  devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
 """
 from __future__ import annotations
 
@@ -376,6 +377,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     episodes = state["episodes"]
     if closed:
         state["score"] = round(score, 2)
+        state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not _in_refractory(state, end, p)
         _learn_peak(state, end, best if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
@@ -432,11 +434,14 @@ def _fold(state: dict, final: int, p: SurgeParams) -> None:
         return
     first = max(state["folded"] + 1, final - 2 * 86400 // p.bucket_s, state["born"])
     in_episode = "surge" in state["episodes"]
+    devs = state.setdefault("devs", {})
     for i in range(first, final + 1):
-        wins = _windows(state, i, p)
+        d = devs.get(str(i)) or [w[3] for w in _windows(state, i, p)]
         b = _bucket(state, i)
-        model_.learn(state["model"], i, b[0], b[1], [w[3] for w in wins], p.bucket_s, in_episode)
+        model_.learn(state["model"], i, b[0], b[1], d, p.bucket_s, in_episode)
     state["folded"] = max(state["folded"], final)
+    for key in [k for k in devs if int(k) <= final]:
+        del devs[key]
     for key in [k for k in state["ids"] if int(k) <= final]:
         del state["ids"][key]
 
@@ -507,6 +512,8 @@ def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[di
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
         state["open"] = state["need"] = None             # the cached closed part changed
+        for key in [k for k in state.get("devs", {}) if int(k) >= touched]:
+            del state["devs"][key]                        # and so did the windows over it
         _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
     for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
         _evaluate(state, end, p, True, signals)
