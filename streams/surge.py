@@ -34,7 +34,7 @@ from functools import cached_property
 from datetime import datetime, timezone
 
 from streams import surge_model as model_
-from streams.records import SamplePost, Surge
+from streams.records import Mention, SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
 SCALES = (1, 3, 12)
@@ -212,6 +212,22 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     bucket[1] += negative_count
     _keep_samples(state, idx, samples, produced_at, cur, params)
     return _run(state, cur, params, touched=idx)
+
+
+def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime, params: SurgeParams
+                     ) -> tuple[dict | None, list[SurgeSignal]]:
+    """One subject's batch of `mentions` records as the detect_surges agent receives them: ticks
+    evaluate, mentions count once per post (a batch redelivered after a rebalance adds nothing)."""
+    signals: list[SurgeSignal] = []
+    for m in mentions:
+        if m.kind == "tick":
+            state, found = tick(state, now, params)
+        else:
+            sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
+            state, found = observe(state, m.published_at, m.sentiment_label == "negative", sample, now, params,
+                                   produced_at=m.produced_at, post_id=m.post_id)
+        signals.extend(found)
+    return state, signals
 
 
 def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str]:
