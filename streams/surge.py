@@ -123,13 +123,15 @@ class SurgeSignal:
     trend: tuple[int, ...] = ()      # bucket counts, oldest first, ending with the window
     score: float = 0.0               # how many of the subject's usual spreads above usual
     since: datetime | None = None    # when the episode started
+    peak: float = 0.0                # the subject's usual daily peak score, which this one beat
 
     def to_surge(self, subject: str, detected_at: datetime) -> Surge:
         return Surge(subject=subject, rule=self.rule, severity=self.severity, status=self.status,
                      window_start=self.window_start, window_end=self.window_end, count=self.count,
                      baseline=self.baseline, negative_share=self.negative_share,
                      samples=list(self.samples), trend=list(self.trend), detected_at=detected_at,
-                     first_produced_at=self.first_produced_at, score=self.score, since=self.since)
+                     first_produced_at=self.first_produced_at, score=self.score, since=self.since,
+                     peak=self.peak or None)
 
 
 def _epoch(t: datetime) -> float:
@@ -430,7 +432,7 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p))
+                       _at(since - p.window_buckets + 1, p), round(usual_peak(state), 2))
 
 
 def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at: datetime | None,
