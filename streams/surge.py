@@ -12,8 +12,9 @@ subject's usual daily peak (the second-highest of its daily peak scores over the
 days; buckets inside an episode or its refractory period do not count), so a burst that happens
 every day, however many spreads it is, is not news. One alert per episode; the episode holds while
 the window length that fired stays `hold_z` above usual and resolves after `quiet` buckets that do
-not; for `refractory` buckets after an alert a new episode needs `escalation` x the last
-episode's peak score (a second, much bigger wave).
+not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
+every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
+subject in warm-up pages at most once per `refractory`.
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
@@ -65,8 +66,8 @@ class SurgeParams:
     grace_s: int = 120               # late events within this are still counted
     quiet_buckets: int | None = None  # closed windows below the hold line that end an episode
     warmup_buckets: int = 0          # no relative alert until a subject has this much history
-    refractory_buckets: int = 0      # after a surge alert, a new one in this time needs ...
-    escalation: float = 2.0          # ... this x the alert's score (a second, bigger wave)
+    refractory_buckets: int = 0      # after a surge episode a new one needs `escalation` x its peak
+    escalation: float = 1.5          # score, a bar that halves every refractory_buckets
     persist_buckets: int = 2         # a window is judged with its top k-1 buckets capped at the k-th
     max_samples: int = 3
     young_factor: float = 2.0        # z is this much stricter until a day of history
@@ -344,6 +345,14 @@ def _in_refractory(state: dict, end: int, p: SurgeParams) -> bool:
     return end - state["onset"][0] < p.refractory_buckets
 
 
+def _escalation_bar(state: dict, end: int, p: SurgeParams) -> float:
+    """The score a new episode needs after the last one: `escalation` x its peak score, halving
+    every `refractory` buckets."""
+    if not p.refractory_buckets:
+        return 0.0
+    return p.escalation * state["onset"][1] * 0.5 ** ((end - state["onset"][0]) / p.refractory_buckets)
+
+
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
               ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float]:
     """rule -> (fires, holds, severity), the score, the window length number that fired and the
@@ -367,8 +376,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and _in_refractory(state, end, p) and (
-            not warm or best < p.escalation * state["onset"][1]):
+    if fired is not None and (_in_refractory(state, end, p) and not warm or best < _escalation_bar(state, end, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)

@@ -310,3 +310,9 @@ def test_refractory_period_holds_a_second_wave_unless_it_is_much_bigger():
         bigger[second + k] = 2000                             # far more than twice the first one's score
     fired = [i for i, _ in firing(feed(bigger, DAILY)[1], "surge")]
     assert [i for i in fired if second <= i <= second + 2]
+    later = noisy(6 * 288, 6, seed=22)                        # the bar halves every refractory period:
+    for at in (first, first + 2 * 288):                       # the same wave two days on pages again
+        for k in range(3):
+            later[at + k] = 80
+    fired = [i for i, _ in firing(feed(later, DAILY)[1], "surge")]
+    assert [i for i in fired if first <= i <= first + 2] and [i for i in fired if first + 576 <= i <= first + 578]
