@@ -443,13 +443,30 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
                        _at(since - p.window_buckets + 1, p), round(usual_peak(state), 2))
 
 
+def _sample_json(s: SamplePost) -> dict:
+    """`s.model_dump(mode="json")`, built directly (this runs once per mention)."""
+    at = s.published_at.isoformat()
+    return {"post_id": s.post_id, "site": s.site, "url": s.url, "title": s.title,
+            "published_at": at[:-6] + "Z" if at.endswith("+00:00") else at}
+
+
+def _sample_order(s: list) -> tuple:
+    return s[0], s[1]["published_at"]
+
+
 def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at: datetime | None,
                   cur: int, p: SurgeParams) -> None:
+    """The first and last max_samples posts of the last two windows (sorted by bucket, time)."""
     horizon = cur - 2 * p.window_buckets - _grace_buckets(p)
-    kept = [s for s in state["samples"] if s[0] >= horizon]
+    kept = state["samples"]
+    if kept and kept[0][0] < horizon:
+        kept = [s for s in kept if s[0] >= horizon]
     stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
-    kept += [[idx, s.model_dump(mode="json"), stamp] for s in samples]
-    kept.sort(key=lambda s: (s[0], s[1]["published_at"]))
+    new = [[idx, _sample_json(s), stamp] for s in samples]
+    if len(new) > 1 or (new and kept and _sample_order(new[0]) < _sample_order(kept[-1])):
+        kept = sorted(kept + new, key=_sample_order)     # out of time order (a late post, a batch)
+    else:
+        kept = kept + new
     k = p.max_samples
     state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
 
