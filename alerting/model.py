@@ -54,6 +54,7 @@ class Alert(BaseModel):
     sent_at: AwareDatetime | None = None    # set just before rendering, to show the latency
     score: float | None = None              # spreads above this hour's usual (the detector's why)
     since: AwareDatetime | None = None      # when the surge episode started
+    peak: float | None = None               # the subject's usual daily peak score that `score` beat
 
     @classmethod
     def from_surge(cls, surge: Surge, *, links: AlertLinks | None = None, occurrence: int = 1) -> "Alert":
@@ -63,7 +64,7 @@ class Alert(BaseModel):
                    negative_share=surge.negative_share, samples=tuple(surge.samples),
                    detected_at=surge.detected_at, first_produced_at=surge.first_produced_at,
                    trend=tuple(surge.trend), links=links or AlertLinks(), occurrence=occurrence,
-                   score=surge.score, since=surge.since)
+                   score=surge.score, since=surge.since, peak=surge.peak)
 
     @property
     def ratio(self) -> float | None:

@@ -31,7 +31,7 @@ from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, ClusterKey, ClusterUpdate, DeadLetter,
-                             EnrichedPost, Mention, SamplePost, Surge)
+                             EnrichedPost, Mention, Surge)
 from streams.textnorm import post_content_hash
 from streams.validate import parse_raw
 from streams.watch_schedule import WatchSchedule
@@ -293,15 +293,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 surge_params = rules.params_for(subject, now)     # major-event windows change them
                 state = topo.surge_state.get(subject)
                 before = json.dumps(state, sort_keys=True, default=str) if all(m.kind == "tick" for _, m in items) else None
-                signals = []
-                for _, m in items:
-                    if m.kind == "tick":
-                        state, found = surge.tick(state, now, surge_params)
-                    else:
-                        sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
-                        state, found = surge.observe(state, m.published_at, m.sentiment_label == "negative", sample, now,
-                                                     surge_params, produced_at=m.produced_at, post_id=m.post_id)
-                    signals.extend(found)
+                state, signals = surge.observe_mentions(state, [m for _, m in items], now, surge_params)
                 # a tick that changed nothing writes nothing (each write is a changelog record)
                 if before is None or json.dumps(state, sort_keys=True, default=str) != before:
                     with writing_for(items[-1][0]):

@@ -149,6 +149,7 @@ class Surge(_Record):
     # the subject's usual spreads above it; since = when the episode started
     score: float | None = None
     since: AwareDatetime | None = None
+    peak: float | None = None        # the subject's usual daily peak score (in spreads) that score beat
 
 
 class AlertTick(_Record):

@@ -7,8 +7,14 @@ The surge rule judges windows of 1, 3 and 12 times `window_buckets` ending at ea
 fires when its count reaches `min_count`, `ratio` x its usual count, and `z` x the subject's usual
 spread above it (on the stabilised scale); a window's largest bucket is capped at its second largest
 (persistence: a one-bucket blip cannot carry it) and a one-bucket window needs `single_factor` x z.
-One alert per episode; the episode holds while the window length that fired stays `hold_z` above
-usual and resolves after `quiet` buckets that do not.
+The subject's own tail: a window fires only when its score also beats `tail_factor` x the
+subject's usual daily peak (the second-highest of its daily peak scores over the last `tail_days`
+days; buckets inside an episode or its refractory period do not count), so a burst that happens
+every day, however many spreads it is, is not news. One alert per episode; the episode holds while
+the window length that fired stays `hold_z` above usual and resolves after `quiet` buckets that do
+not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
+every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
+subject in warm-up pages at most once per `refractory`.
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
@@ -17,7 +23,9 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   born     first bucket this subject was seen in; done: last closed bucket evaluated
   model    streams.surge_model state; folded: last bucket folded into it
   episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
+  onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
+  devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
 """
 from __future__ import annotations
 
@@ -27,11 +35,11 @@ from functools import cached_property
 from datetime import datetime, timezone
 
 from streams import surge_model as model_
-from streams.records import SamplePost, Surge
+from streams.records import Mention, SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
 SCALES = (1, 3, 12)
-STATE_VERSION = 2                    # a state of another version (the old detector's) is relearned                  # window lengths judged, in multiples of window_buckets
+STATE_VERSION = 3                    # a state of another version (an older detector's) is relearned
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,11 @@ class SurgeParams:
     window_buckets: int = 5          # the shortest window judged (also 3x and 12x as long)
     baseline_buckets: int = 120      # history kept besides the longest window (trend, late events)
     min_count: int = 10              # mentions in a window below which nothing is a surge
-    ratio: float = 3.0               # window count must reach ratio x its usual count ...
-    z: float = 5.0                   # ... and z x the subject's usual spread above it
-    single_factor: float = 1.6       # a one-bucket window needs z x this (no persistence in it)
+    ratio: float = 1.5               # window count must reach ratio x its usual count ...
+    z: float = 3.0                   # ... and z x the subject's usual spread above it ...
+    tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
+    tail_days: int = 7               # daily peaks remembered; the usual one is the second highest
+    single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
     negative_share: float = 0.6      # negative_surge: share of negative mentions in the window
@@ -56,6 +66,8 @@ class SurgeParams:
     grace_s: int = 120               # late events within this are still counted
     quiet_buckets: int | None = None  # closed windows below the hold line that end an episode
     warmup_buckets: int = 0          # no relative alert until a subject has this much history
+    refractory_buckets: int = 0      # after a surge episode a new one needs `escalation` x its peak
+    escalation: float = 1.5          # score, a bar that halves every refractory_buckets
     persist_buckets: int = 2         # a window is judged with its top k-1 buckets capped at the k-th
     max_samples: int = 3
     young_factor: float = 2.0        # z is this much stricter until a day of history
@@ -66,6 +78,8 @@ class SurgeParams:
             raise ValueError("bucket_s, window_buckets and baseline_buckets must be positive")
         if self.ratio < 1 or self.min_count < 1 or self.z <= 0:
             raise ValueError("need ratio >= 1, min_count >= 1, z > 0")
+        if self.tail_factor < 0 or self.tail_days < 1 or self.escalation < 1:
+            raise ValueError("need tail_factor >= 0, tail_days >= 1, escalation >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
@@ -79,14 +93,15 @@ class SurgeParams:
 
     @classmethod
     def from_mapping(cls, data: dict) -> "SurgeParams":
-        """Build from a YAML mapping; `window_s`/`baseline_s`/`quiet_s`/`warmup_s` may replace
-        the bucket counts."""
+        """Build from a YAML mapping; `window_s`/`baseline_s`/`quiet_s`/`warmup_s`/`refractory_s`
+        may replace the bucket counts."""
         data = dict(data)
         bucket_s = int(data.get("bucket_s", cls.bucket_s))
-        for name in ("window", "baseline", "quiet", "warmup"):
+        for name in ("window", "baseline", "quiet", "warmup", "refractory"):
             if f"{name}_s" in data:
                 key = f"{name}_buckets"
-                data[key] = max(0 if name == "warmup" else 1, round(float(data.pop(f"{name}_s")) / bucket_s))
+                least = 0 if name in ("warmup", "refractory") else 1
+                data[key] = max(least, round(float(data.pop(f"{name}_s")) / bucket_s))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -109,13 +124,15 @@ class SurgeSignal:
     trend: tuple[int, ...] = ()      # bucket counts, oldest first, ending with the window
     score: float = 0.0               # how many of the subject's usual spreads above usual
     since: datetime | None = None    # when the episode started
+    peak: float = 0.0                # the subject's usual daily peak score, which this one beat
 
     def to_surge(self, subject: str, detected_at: datetime) -> Surge:
         return Surge(subject=subject, rule=self.rule, severity=self.severity, status=self.status,
                      window_start=self.window_start, window_end=self.window_end, count=self.count,
                      baseline=self.baseline, negative_share=self.negative_share,
                      samples=list(self.samples), trend=list(self.trend), detected_at=detected_at,
-                     first_produced_at=self.first_produced_at, score=self.score, since=self.since)
+                     first_produced_at=self.first_produced_at, score=self.score, since=self.since,
+                     peak=self.peak or None)
 
 
 def _epoch(t: datetime) -> float:
@@ -151,7 +168,7 @@ def _touch(state: dict, i: int) -> list:
 def _new_state(idx: int, p: SurgeParams) -> dict:
     return {"v": STATE_VERSION, "start": idx, "counts": [], "ids": {}, "born": idx, "done": idx - 1,
             "model": model_.new_model(len(p.windows)), "folded": idx - 1, "episodes": {}, "samples": [],
-            "late": 0, "redelivered": 0, "score": 0.0}
+            "late": 0, "redelivered": 0, "score": 0.0, "onset": [-10**12, 0.0], "peaks": [0, None, []]}
 
 
 def is_late(state: dict | None, event_time: datetime, now: datetime, params: SurgeParams) -> bool:
@@ -200,6 +217,22 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     return _run(state, cur, params, touched=idx)
 
 
+def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime, params: SurgeParams
+                     ) -> tuple[dict | None, list[SurgeSignal]]:
+    """One subject's batch of `mentions` records as the detect_surges agent receives them: ticks
+    evaluate, mentions count once per post (a batch redelivered after a rebalance adds nothing)."""
+    signals: list[SurgeSignal] = []
+    for m in mentions:
+        if m.kind == "tick":
+            state, found = tick(state, now, params)
+        else:
+            sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
+            state, found = observe(state, m.published_at, m.sentiment_label == "negative", sample, now, params,
+                                   produced_at=m.produced_at, post_id=m.post_id)
+        signals.extend(found)
+    return state, signals
+
+
 def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str]:
     """The post ids not yet counted in bucket `idx`; records them. Ids are kept per bucket until
     the bucket is past its grace period (a redelivery after that is dropped as late anyway)."""
@@ -241,17 +274,24 @@ def _judge(count: float, top: list[float], k: int) -> float:
 
 def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> list[list]:
     """Per window length ending at `end`: [count, usual, top k counts, buckets] over its buckets
-    <= upto."""
-    out = []
-    start, stored = state["start"], state["counts"]
+    <= upto. One backward pass serves all lengths (shortest first)."""
+    start, stored, k = state["start"], state["counts"], p.persist_buckets
+    out, count, usual, top, i = [], 0.0, 0.0, [], upto
     for length in p.windows:
         lo = max(end - length + 1, min(state["born"], end))    # nothing before the subject existed
-        a, b = max(lo, start), min(upto, start + len(stored) - 1)
-        inside = stored[a - start: b - start + 1] if a <= b else []
-        counts = [c[0] for c in inside]
-        usual = sum(c[2] if c[2] >= 0 else _usual(state, a + j, p) for j, c in enumerate(inside))
-        usual += sum(_usual(state, i, p) for i in range(lo, upto + 1) if not a <= i <= b)
-        out.append([float(sum(counts)), usual, sorted(counts, reverse=True)[: p.persist_buckets], upto + 1 - lo])
+        while i >= lo:
+            j = i - start
+            if 0 <= j < len(stored):
+                c = stored[j]
+                x = c[0]
+                usual += c[2] if c[2] >= 0 else _usual(state, i, p)
+                count += x
+                if len(top) < k or x > top[-1]:
+                    top = sorted(top + [x], reverse=True)[:k]
+            else:
+                usual += _usual(state, i, p)
+            i -= 1
+        out.append([float(count), usual, list(top), upto + 1 - lo])
     return out
 
 
@@ -277,11 +317,48 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     return out
 
 
+def usual_peak(state: dict) -> float:
+    """The subject's usual daily peak score: the second highest of the remembered days' peaks;
+    while fewer than two days are remembered, the highest score seen so far (today's included)."""
+    past = sorted(state["peaks"][2], reverse=True)
+    if len(past) > 1:
+        return past[1]
+    return max(past + [state["peaks"][1] or 0.0])
+
+
+def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> None:
+    """Roll the daily peaks over at each day of the subject's life; fold in a closed bucket's
+    best score (None: the bucket is in an episode or a refractory period and teaches nothing;
+    nor does the subject's first hour)."""
+    peaks = state["peaks"]
+    day = (end - state["born"]) * p.bucket_s // 86400
+    if day != peaks[0]:
+        if peaks[1] is not None:
+            peaks[2] = (peaks[2] + [peaks[1]])[-p.tail_days:]
+        peaks[0], peaks[1] = day, None
+    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
+    if best is not None and settled:       # before that the spreads are still a guess
+        peaks[1] = round(max(peaks[1] or 0.0, best), 3)
+
+
+def _in_refractory(state: dict, end: int, p: SurgeParams) -> bool:
+    return end - state["onset"][0] < p.refractory_buckets
+
+
+def _escalation_bar(state: dict, end: int, p: SurgeParams) -> float:
+    """The score a new episode needs after the last one: `escalation` x its peak score, halving
+    every `refractory` buckets."""
+    if not p.refractory_buckets:
+        return 0.0
+    return p.escalation * state["onset"][1] * 0.5 ** ((end - state["onset"][0]) / p.refractory_buckets)
+
+
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
-              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int]:
-    """rule -> (fires, holds, severity), the score and the window length number that fired."""
+              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float]:
+    """rule -> (fires, holds, severity), the score, the window length number that fired and the
+    best surge score (over the windows that pass min_count and ratio, one-bucket ones / single_factor)."""
     model = state["model"]
-    scores, fired = [], None
+    scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
@@ -289,13 +366,18 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         scores.append(z)
         if end - length < last:        # a window that still holds the last episode cannot start one
             continue
-        need = p.z * strict * (p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0)
-        if fired is None and judged >= p.min_count and judged >= p.ratio * usual and z >= need:
-            fired = n
+        if judged >= p.min_count and judged >= p.ratio * usual:
+            z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
+            if z > best:
+                fired, best = n, z
+    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state)):
+        fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
+    if fired is not None and (_in_refractory(state, end, p) and not warm or best < _escalation_bar(state, end, p)):
+        fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
     severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
@@ -309,7 +391,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out, score, fired or 0
+    return out, score, fired or 0, best
 
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
@@ -317,15 +399,22 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
-    verdicts, score, scale = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    episodes = state["episodes"]
     if closed:
         state["score"] = round(score, 2)
-    episodes = state["episodes"]
+        state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
+        quiet = not verdicts["surge"][0] and "surge" not in episodes and not _in_refractory(state, end, p)
+        _learn_peak(state, end, best if quiet else None, p)
+        if "surge" in episodes:            # escalation is measured against the episode's peak
+            state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
     for rule, (fires, holds, severity) in verdicts.items():
         episode = episodes.get(rule)
         if episode is None and fires:
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity, "scale": scale}
+            if rule == "surge":
+                state["onset"] = [end, round(best, 3)]
             signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p))
         elif episode is not None and closed:
             if rule == "surge":
@@ -351,45 +440,134 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p))
+                       _at(since - p.window_buckets + 1, p), round(usual_peak(state), 2))
+
+
+def _sample_json(s: SamplePost) -> dict:
+    """`s.model_dump(mode="json")`, built directly (this runs once per mention)."""
+    at = s.published_at.isoformat()
+    return {"post_id": s.post_id, "site": s.site, "url": s.url, "title": s.title,
+            "published_at": at[:-6] + "Z" if at.endswith("+00:00") else at}
+
+
+def _sample_order(s: list) -> tuple:
+    return s[0], s[1]["published_at"]
 
 
 def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at: datetime | None,
                   cur: int, p: SurgeParams) -> None:
+    """The first and last max_samples posts of the last two windows (sorted by bucket, time)."""
     horizon = cur - 2 * p.window_buckets - _grace_buckets(p)
-    kept = [s for s in state["samples"] if s[0] >= horizon]
+    kept = state["samples"]
+    if kept and kept[0][0] < horizon:
+        kept = [s for s in kept if s[0] >= horizon]
     stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
-    kept += [[idx, s.model_dump(mode="json"), stamp] for s in samples]
-    kept.sort(key=lambda s: (s[0], s[1]["published_at"]))
+    new = [[idx, _sample_json(s), stamp] for s in samples]
+    if len(new) > 1 or (new and kept and _sample_order(new[0]) < _sample_order(kept[-1])):
+        kept = sorted(kept + new, key=_sample_order)     # out of time order (a late post, a batch)
+    else:
+        kept = kept + new
     k = p.max_samples
     state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
 
 
 def _fold(state: dict, final: int, p: SurgeParams) -> None:
     """Teach the model every bucket past the grace period (at most two days of them at once)."""
+    if final <= state["folded"]:
+        return
     first = max(state["folded"] + 1, final - 2 * 86400 // p.bucket_s, state["born"])
     in_episode = "surge" in state["episodes"]
+    devs = state.setdefault("devs", {})
     for i in range(first, final + 1):
-        wins = _windows(state, i, p)
+        d = devs.get(str(i)) or [w[3] for w in _windows(state, i, p)]
         b = _bucket(state, i)
-        model_.learn(state["model"], i, b[0], b[1], [w[3] for w in wins], p.bucket_s, in_episode)
+        model_.learn(state["model"], i, b[0], b[1], d, p.bucket_s, in_episode)
     state["folded"] = max(state["folded"], final)
+    for key in [k for k in devs if int(k) <= final]:
+        del devs[key]
     for key in [k for k in state["ids"] if int(k) <= final]:
         del state["ids"][key]
+
+
+def _judged_with(x: float, count: float, top: list[float], n: int, p: SurgeParams) -> float:
+    """The judged count of a window whose closed part is (count, top, n buckets) plus x now."""
+    k = p.persist_buckets
+    return _judge(count + x, sorted(top + [x], reverse=True)[:k], k) if n + 1 >= k else count + x
+
+
+def _least_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float:
+    """The smallest open-bucket count that brings a window's judged count to `at_least`."""
+    lo, hi = -1, math.ceil(max(1.0, at_least))
+    if _judged_with(hi * 64, count, top, buckets, p) < at_least:
+        return math.inf                                  # persistence: one bucket cannot carry it
+    while _judged_with(hi, count, top, buckets, p) < at_least:
+        hi *= 2
+    while hi - lo > 1:                                   # the judged count grows with x
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _judged_with(mid, count, top, buckets, p) < at_least else (lo, mid)
+    return hi - 1                                        # counts are not always whole (backtest)
+
+
+def _least_open_count(state: dict, cur: int, p: SurgeParams) -> tuple[float, float]:
+    """The smallest count of open bucket `cur` at which the surge or threshold rule could fire, and
+    the negative_surge rule (lower bounds: the refractory period and a young subject's strictness
+    are left out)."""
+    _windows(state, cur, p, open_=True)                 # builds the cached closed part
+    parts, now_usual = state["open"][1], _usual(state, cur, p)
+    count0, usual0, top0, buckets0 = parts[0]
+    need = p.threshold - count0 if p.threshold is not None else math.inf
+    if cur - state["born"] < p.warmup_buckets:
+        if p.new_subject_min_count is not None and "surge" not in state["episodes"]:
+            need = min(need, p.new_subject_min_count - count0)
+        return need, math.inf
+    need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
+    if "surge" in state["episodes"]:
+        return need, need_negative
+    line = max(p.z, p.tail_factor * usual_peak(state))
+    last = state.get("last_episode", -10**12)
+    for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
+        if cur - length < last:
+            continue
+        scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
+        target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
+        at_least = max(p.min_count, p.ratio * (usual + now_usual), (target / 2) ** 2 - 0.375)
+        need = min(need, _least_x(count, top, buckets, at_least, p))
+    return need, need_negative
+
+
+def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
+    """Whether open bucket `cur` at count x could fire a rule; the bounds are computed once per
+    bucket and model state (`need`), the negatives of its window alongside."""
+    if x <= 0:                     # an empty open bucket is judged once, as before a first mention
+        return True
+    key = [cur, state["done"], state["model"]["n"], state["onset"][0], "surge" in state["episodes"]]
+    need = state.get("need")
+    if not need or need[0] != key:
+        lo = cur - p.window_buckets + 1
+        negatives = sum(_bucket(state, i)[1] for i in range(lo, cur))
+        need = state["need"] = [key, *_least_open_count(state, cur, p), negatives]
+    if x >= need[1]:
+        return True
+    return x >= need[2] and need[3] + _bucket(state, cur)[1] >= p.negative_min_count
 
 
 def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
-        state["open"] = None                             # the cached closed part changed
+        state["open"] = state["need"] = None             # the cached closed part changed
+        for key in [k for k in state.get("devs", {}) if int(k) >= touched]:
+            del state["devs"][key]                        # and so did the windows over it
         _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
     for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
         _evaluate(state, end, p, True, signals)
     state["done"] = max(state["done"], cur - 1)
     cached, x = state.get("open"), _bucket(state, cur)[0]
-    # the open bucket is re-judged when its count grew by 5 % (at least one) since it was last
-    # judged: a busy subject costs O(1) per mention, a quiet one is judged on every mention
-    if not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
+    # the open bucket is re-judged only once its count can fire a rule (a bound computed once per
+    # bucket), then when its count grew by 5 % (at least one) since it was last judged: counting a
+    # mention is O(1) until the subject is near its line
+    if not _may_fire(state, cur, x, p):
+        pass
+    elif not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
         _evaluate(state, cur, p, False, signals)
         if state.get("open") and state["open"][0] == cur:
             state["open"][2:] = [x]

@@ -41,7 +41,7 @@ major_events:
   - name: 两会
     start: 2025-03-05 09:00
     end: 2025-03-11 18:00
-    surge: {{ratio: 2.0, min_count: 5}}
+    surge: {{ratio: 1.2, min_count: 5}}
     watch: [代表, 委员]
     extra_channels: [wecom]
     escalate_after: 5m
@@ -85,8 +85,8 @@ async def env(clock, tmp_path):
 async def test_major_event_window_adds_channels_and_lowers_thresholds(env, clock):
     make, alerter, ding, wecom, _ = env
     rules = make()
-    assert rules.params_for("某县", clock()).ratio == 2.0
-    assert rules.params_for("某县", clock() + timedelta(days=30)).ratio == 3.0
+    assert rules.params_for("某县", clock()).ratio == 1.2
+    assert rules.params_for("某县", clock() + timedelta(days=30)).ratio == 1.5          # the packaged default
     assert rules.watch_terms(clock())["重大活动:两会"] == ("代表", "委员")
     table = {}
     await alerter(rules).handle(surge(), table, now=clock())

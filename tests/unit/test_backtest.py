@@ -39,10 +39,12 @@ def series(n, level=4.0, seed=1, surge_at=None, extra=40, length=10):
 
 
 def short_rules(tmp_path):
-    """The packaged surge rules with a 10-minute warm-up instead of a day (series here are short)."""
-    text = (DEFAULT_RULES.read_text(encoding="utf-8").replace("warmup_s: 86400", "warmup_s: 600")
-            .replace("new_subject_min_count: 200", "new_subject_min_count: null"))
-    assert "warmup_s: 600" in text
+    """The packaged surge rules with a 30-minute warm-up instead of a day, for series of hours: with
+    no daily peaks to learn from, they judge at a fixed line (z 5, 3x usual) instead of the tail."""
+    text = (DEFAULT_RULES.read_text(encoding="utf-8").replace("warmup_s: 86400", "warmup_s: 1800")
+            .replace("new_subject_min_count: 1000", "new_subject_min_count: null")
+            .replace("  z: 3.0", "  z: 5.0\n  single_factor: 1.6").replace("ratio: 1.5", "ratio: 3.0"))
+    assert "warmup_s: 1800" in text and "new_subject_min_count: null" in text and "z: 5.0" in text
     path = tmp_path / "short.yml"
     path.write_text(text, encoding="utf-8")
     return str(path)
@@ -92,7 +94,7 @@ def test_any_regular_interval_and_iso_timestamps(tmp_path, step, fmt):
 
 def test_mark_active_flags_the_whole_episode(tmp_path):
     src, out = tmp_path / "s.csv", tmp_path / "o.csv"
-    write_series(src, series(600, surge_at=400, length=20))
+    write_series(src, series(600, surge_at=400, extra=250, length=20))   # a new subject: the absolute line
     main(["backtest", "--series", str(src), "--out", str(out), "--mark", "active"])
     flags = [int(f) for _, f in read_out(out)]
     assert sum(flags[400:420]) >= 15 and sum(flags[:400]) == 0
@@ -125,7 +127,7 @@ def test_a_single_row_is_an_error_naming_the_file(tmp_path, capsys):
 def test_gaps_and_off_grid_rows_are_handled_as_documented(tmp_path):
     """A missing stretch counts as zero mentions, a row off the grid goes to its bucket: every
     input row still gets exactly one output row, and the surge after the gap is found."""
-    counts = series(700, surge_at=600, extra=80)
+    counts = series(700, surge_at=600, extra=250)     # a new subject: the absolute line
     start, step = datetime(2025, 3, 3), timedelta(minutes=1)
     lines = ["timestamp,value"]
     for i, c in enumerate(counts):

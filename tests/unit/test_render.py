@@ -67,5 +67,7 @@ def test_the_alert_says_why_it_fired_now_vs_usual_how_unusual_since_when():
                                   f"（超出常态波动 3.5 倍），自 {since} 起")
     assert render.text(a).index("为何告警") < render.text(a).index("声量：")
     assert "99% 分位之上" in render.why_line(a.model_copy(update={"score": 2.5}))
+    # the detector's tail gate: the score beat the subject's own usual daily peak, and says so
+    assert "（超出常态波动 3.5 倍；近一周每日峰值通常约 2.1 倍）" in render.why_line(a.model_copy(update={"peak": 2.1}))
     assert render.why_line(alert()) is None                     # an old record without the fields
     assert "为何告警" in render.markdown(a) and "为何告警" in render.html(a)

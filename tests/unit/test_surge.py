@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,8 +14,11 @@ from streams.surge import SurgeParams, is_late, observe, observe_many, tick
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 # series here start mid-life and are shorter than a day: a warm-up keeps the first hour (no history
-# yet) from alerting, and young_factor=1 judges them like subjects whose daily rhythm is known
-P = SurgeParams(warmup_buckets=60, young_factor=1.0)
+# yet) from alerting, and young_factor=1 judges them like subjects whose daily rhythm is known. With
+# under a day of history there are no daily peaks for the tail gate to learn from, so these tests
+# judge at a fixed line (SUBDAY); the packaged line and the tail gate are tested further down.
+SUBDAY = {"z": 5.0, "ratio": 3.0, "single_factor": 1.6}
+P = SurgeParams(warmup_buckets=60, young_factor=1.0, **SUBDAY)
 
 
 def feed(counts, params=P, negatives=None, state=None, start=T0, roundtrip=False):
@@ -80,7 +84,8 @@ def test_heavy_tailed_history_does_not_inflate_baseline():
     rng = random.Random(7)
     history = [rng.choice([1, 2, 2, 3]) if rng.random() > 0.08 else 60 for _ in range(120)]
     quiet = [2] * 60
-    params = SurgeParams(quiet_buckets=2, warmup_buckets=60, young_factor=1.0)
+    # the baseline, not the subject's own tail, is under test: the tail gate is off (tail_factor 0)
+    params = SurgeParams(**SUBDAY, quiet_buckets=2, warmup_buckets=60, young_factor=1.0, tail_factor=0)
     _, sigs = feed(history + quiet + [12] * 5, params)
     late = [(i, s) for i, s in firing(sigs, "surge") if i >= 180]
     assert late and late[0][1].baseline < 20
@@ -102,7 +107,7 @@ def test_minimum_count_and_silent_subject_becoming_busy():
 def test_a_one_bucket_blip_is_heavy_tail_noise_not_a_surge():
     blip = [2] * 150 + [60] + [2] * 20
     assert firing(feed(blip)[1]) == []
-    assert [i for i, _ in firing(feed(blip, SurgeParams(warmup_buckets=60, persist_buckets=1, young_factor=1.0))[1])] == [150]
+    assert [i for i, _ in firing(feed(blip, SurgeParams(**SUBDAY, warmup_buckets=60, persist_buckets=1, young_factor=1.0))[1])] == [150]
     assert [i for i, _ in firing(feed([2] * 150 + [30, 30] + [2] * 20)[1])] == [151]
 
 
@@ -124,14 +129,14 @@ def test_negative_rule_respects_the_subjects_usual_share():
 
 
 def test_plain_threshold_rule():
-    params = SurgeParams(threshold=100, threshold_severity="critical", warmup_buckets=60, young_factor=1.0)
+    params = SurgeParams(**SUBDAY, threshold=100, threshold_severity="critical", warmup_buckets=60, young_factor=1.0)
     _, sigs = feed([30] * 150 + [40] * 3, params)
     thr = firing(sigs, "threshold")
     assert thr and thr[0][1].severity == "critical" and firing(sigs, "surge") == []
 
 
 def test_late_events_within_grace_count_and_older_are_dropped():
-    params = SurgeParams(grace_s=120, young_factor=1.0)
+    params = SurgeParams(**SUBDAY, grace_s=120, young_factor=1.0)
     state, _ = feed([2] * 150, params)
     now = T0 + timedelta(minutes=150, seconds=30)
     fresh = now - timedelta(seconds=90)      # previous bucket, within grace
@@ -150,7 +155,7 @@ def test_late_events_within_grace_count_and_older_are_dropped():
 
 @pytest.mark.parametrize("bucket_s,scale", [(10, 1), (60, 1), (3600, 20)])
 def test_works_at_any_bucket_size(bucket_s, scale):
-    params = SurgeParams(bucket_s=bucket_s, grace_s=bucket_s, warmup_buckets=60, young_factor=1.0)
+    params = SurgeParams(**SUBDAY, bucket_s=bucket_s, grace_s=bucket_s, warmup_buckets=60, young_factor=1.0)
     counts = [c * scale for c in noisy(150, 4, seed=9)] + [40 * scale] * 5
     _, sigs = feed(counts, params)
     assert [i for i, _ in firing(sigs, "surge")] in ([150], [151])
@@ -180,7 +185,7 @@ def test_daily_rhythm_is_not_a_surge_but_a_real_surge_is():
     counts = [max(0, round(rng.gauss(day[m % 1440], math.sqrt(day[m % 1440])))) for m in range(3 * 1440)]
     for m in range(2 * 1440 + 600, 2 * 1440 + 610):
         counts[m] += 30
-    _, sigs = feed(counts, SurgeParams(grace_s=60, warmup_buckets=60, young_factor=1.0))
+    _, sigs = feed(counts, SurgeParams(**SUBDAY, grace_s=60, warmup_buckets=60, young_factor=1.0))
     fired = [i for i, _ in firing(sigs) if i >= 1440]
     assert fired and all(2 * 1440 + 600 <= i <= 2 * 1440 + 605 for i in fired)
 
@@ -218,9 +223,9 @@ def test_params_from_mapping_converts_durations_and_rejects_unknown_fields():
 def test_a_young_subject_is_judged_more_strictly_until_its_daily_rhythm_is_known():
     moderate = noisy(200, 4, seed=14) + [16] * 5          # ~4x for 5 minutes
     assert firing(feed(moderate)[1])                                      # judged as a known subject
-    assert firing(feed(moderate, SurgeParams(warmup_buckets=60))[1]) == []  # default: first day is strict
+    assert firing(feed(moderate, SurgeParams(**SUBDAY, warmup_buckets=60))[1]) == []  # default: first day is strict
     day = noisy(1440, 4, seed=15)
-    assert firing(feed(day + moderate[200:], SurgeParams(warmup_buckets=60))[1])
+    assert firing(feed(day + moderate[200:], SurgeParams(**SUBDAY, warmup_buckets=60))[1])
 
 
 def test_a_redelivered_mention_is_counted_once_per_subject_and_bucket():
@@ -238,7 +243,7 @@ def test_a_redelivered_mention_is_counted_once_per_subject_and_bucket():
 
 
 def test_redelivery_memory_is_bounded_and_ages_out_with_the_buckets():
-    params = SurgeParams(warmup_buckets=60, young_factor=1.0, max_ids=50)
+    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0, max_ids=50)
     state = None
     for minute in range(30):
         at = T0 + timedelta(minutes=minute)
@@ -256,5 +261,58 @@ def test_redelivery_memory_is_bounded_and_ages_out_with_the_buckets():
 def test_a_state_of_the_old_detector_is_relearned_not_crashed_on():
     old = {"v": 1, "start": 0, "counts": [], "born": 0, "done": -1, "profile": [None] * 24}
     state, sigs = observe(old, T0, False, None, T0, P)
-    assert state["v"] == 2 and "model" in state and sigs == []
+    assert state["v"] == 3 and "model" in state and sigs == []
     assert tick(old, T0, P) == ({}, [])
+
+
+# --- the subject's own tail and the refractory period (multi-day series, 5-minute buckets) -----
+
+DAILY = SurgeParams(bucket_s=300, window_buckets=1, warmup_buckets=288, refractory_buckets=288)
+
+
+def daily_bursts(days, seed, burst=40, level=6):
+    """`days` days of noisy counts with a 15-minute burst of `burst` a bucket every day, at a
+    different hour each day (a bot, a daily digest that moves: not the hour's usual rhythm)."""
+    counts = noisy(days * 288, level, seed)
+    for d in range(days):
+        for k in range(3):
+            counts[d * 288 + (3 + 7 * d) % 24 * 12 + k] = burst
+    return counts
+
+
+def test_a_burst_that_happens_every_day_is_not_news():
+    counts = daily_bursts(6, seed=20)
+    gated = [i // 288 for i, _ in firing(feed(counts, DAILY)[1], "surge")]
+    ungated = [i // 288 for i, _ in firing(feed(counts, replace(DAILY, tail_factor=0, refractory_buckets=0))[1], "surge")]
+    assert sorted(set(ungated)) == [1, 2, 3, 4, 5]          # every day after the warm-up, without the tail
+    assert all(day <= 1 for day in gated)                    # with it, at most the first day it is seen
+
+
+def test_a_burst_well_above_the_usual_daily_peak_pages():
+    counts = daily_bursts(6, seed=21)
+    for k in range(3):
+        counts[5 * 288 + 15 * 12 + k] = 200                   # day 6, 15:00: five times the daily burst
+    fired = [i for i, _ in firing(feed(counts, DAILY)[1], "surge")]
+    assert 5 * 288 + 15 * 12 in fired or 5 * 288 + 15 * 12 + 1 in fired
+
+
+def test_refractory_period_holds_a_second_wave_unless_it_is_much_bigger():
+    base = noisy(4 * 288, 6, seed=22)
+    first, second = 3 * 288, 3 * 288 + 36                     # day 4, 3 hours apart
+    same = list(base)
+    for k in range(3):
+        same[first + k] = same[second + k] = 80
+    fired = [i for i, _ in firing(feed(same, DAILY)[1], "surge")]
+    assert first in fired or first + 1 in fired
+    assert not [i for i in fired if i >= second]              # the same size again: held
+    bigger = list(same)
+    for k in range(3):
+        bigger[second + k] = 2000                             # far more than twice the first one's score
+    fired = [i for i, _ in firing(feed(bigger, DAILY)[1], "surge")]
+    assert [i for i in fired if second <= i <= second + 2]
+    later = noisy(6 * 288, 6, seed=22)                        # the bar halves every refractory period:
+    for at in (first, first + 2 * 288):                       # the same wave two days on pages again
+        for k in range(3):
+            later[at + k] = 80
+    fired = [i for i, _ in firing(feed(later, DAILY)[1], "surge")]
+    assert [i for i in fired if first <= i <= first + 2] and [i for i in fired if first + 576 <= i <= first + 578]

@@ -1,0 +1,49 @@
+"""A deliberate redelivery, as close to the detect_surges agent as runs without Kafka: the agent's
+own batch step (`surge.observe_mentions`) on Mention records decoded from their wire bytes, with
+the subject's state going through JSON between workers as the table's changelog carries it."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from streams.records import Mention
+from streams.surge import SurgeParams, observe_mentions
+
+NOW = datetime(2025, 3, 3, 2, 0, 30, tzinfo=timezone.utc)
+
+
+def wire(post_id: str, at: datetime, negative: bool = False) -> bytes:
+    return Mention(subject="某县", post_id=post_id, site="bbs.example", url=f"https://bbs.example/{post_id}",
+                   title="标题", published_at=at, sentiment_label="negative" if negative else "neutral",
+                   is_repost=False, cluster_id=post_id).to_bytes()
+
+
+def changelog(state: dict) -> dict:
+    """What a worker that takes the partition over restores: the table value as stored."""
+    return json.loads(json.dumps(state))
+
+
+def batch(raw: list[bytes]) -> list[Mention]:
+    return [Mention.from_bytes(b) for b in raw]
+
+
+def test_a_batch_redelivered_after_a_rebalance_is_counted_once():
+    params = SurgeParams(warmup_buckets=0, threshold=6)
+    raw = [wire(f"p{i}", NOW - timedelta(seconds=25 - i), negative=i % 2 == 0) for i in range(4)]
+    # worker A counts the batch and writes the table, then loses the partition before committing
+    state, signals = observe_mentions(None, batch(raw), NOW, params)
+    assert signals == [] and state["counts"][-1][:2] == [4, 2]
+    # worker B restores the table from its changelog and is handed the same batch again, plus a new post
+    again = raw + [wire("p9", NOW - timedelta(seconds=5))]
+    state, signals = observe_mentions(changelog(state), batch(again), NOW + timedelta(seconds=3), params)
+    assert state["counts"][-1][:2] == [5, 2] and state["redelivered"] == 4
+    assert signals == []              # counted twice, 9 mentions would have crossed the threshold of 6
+
+
+def test_a_surge_redelivered_after_a_rebalance_pages_once():
+    params = SurgeParams(warmup_buckets=0, threshold=6)
+    raw = [wire(f"s{i}", NOW - timedelta(seconds=20 - i)) for i in range(8)]
+    state, first = observe_mentions(None, batch(raw), NOW, params)
+    assert [s.rule for s in first if s.status == "firing"] == ["threshold"] and first[0].count == 6
+    state, second = observe_mentions(changelog(state), batch(raw), NOW + timedelta(seconds=2), params)
+    assert [s for s in second if s.status == "firing"] == [] and state["counts"][-1][0] == 8
