@@ -21,6 +21,7 @@ from streams.keywords import IdfTable, top_keywords
 from streams import dedup
 from streams.sentiment import NEGATED, SentimentModel, label_of
 from streams.simhash import clear as simhash_clear
+from streams.segment import FastCut
 from streams.simhash import hamming, simhash
 from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, post_digest, prepare,
                              fingerprint_skips, normalise)
@@ -62,6 +63,7 @@ class Segmenter:
 
     tokenizer: jieba.Tokenizer
     tags: dict[str, str]               # word -> POS tag: ours, else newswire counts, else jieba's
+    cutter: FastCut                    # tokenizer.lcut(text, HMM=True), token for token, cheaper
 
     @classmethod
     def load(cls, cache_dir: str | Path | None = None, extra_words: Iterable[str] = (),
@@ -86,7 +88,7 @@ class Segmenter:
                 tokenizer.add_word(word)   # keep watch terms whole for keywords and SimHash
         # one merged dict: a ChainMap look-up costs several times a dict's, per token
         tags = {**jieba.posseg.dt.word_tag_tab, **ent.newswire_tags(), **tokenizer.user_word_tag_tab}
-        return cls(tokenizer, tags)
+        return cls(tokenizer, tags, FastCut(tokenizer))
 
     def segment(self, title: str, text: str, keep_emoticons: bool = False) -> tuple[str, list[str]]:
         """The one segmentation: (cleaned text, raw jieba tokens covering it exactly).
@@ -103,7 +105,7 @@ class Segmenter:
         emoticons = EMOTICON.findall(cleaned) if keep_emoticons else []
         if "[" in cleaned:
             cleaned = _SPACE.sub(" ", EMOTICON.sub(" ", cleaned)).strip()
-        raw = self.tokenizer.lcut(cleaned, HMM=True) if cleaned else []
+        raw = self.cutter.cut(cleaned) if cleaned else []
         return cleaned, raw + emoticons, body
 
     def tokens(self, title: str, text: str, keep_emoticons: bool = False) -> list[str]:
@@ -167,6 +169,7 @@ def read_user_dict(path: Path) -> list[tuple[str, str | None]]:
 def forget_memos(resources: Resources) -> None:
     """Drop every memoised per-token fact (for benchmarks that must not reuse a warm cache)."""
     resources.words.clear()
+    resources.segmenter.cutter.clear()
     resources.entities.clear()
     simhash_clear()
     dedup.clear()
@@ -211,8 +214,11 @@ def _simhash_weights(words: list[str], resources: Resources) -> dict[str, float]
     return weights
 
 
-def analyze(title: str, text: str, resources: Resources) -> Analysis:
-    """Everything shaobing derives from one post's text; never raises on any str input."""
+def analyze(title: str, text: str, resources: Resources, content_hash: str | None = None) -> Analysis:
+    """Everything shaobing derives from one post's text; never raises on any str input.
+
+    `content_hash`: the post's textnorm.post_content_hash when the caller has it already (the
+    worker computes it first, to skip exact re-crawls before analysing), so it is not hashed twice."""
     cleaned, raw, body = resources.segmenter.segment_post(title, text)
     memo, compute = resources.words.memo.get, resources.words.compute
     tokens: list[str] = []
@@ -258,5 +264,5 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
         sentiment_label=label_of(score),
         simhash=simhash({t: round(w) for t, w in weights.items()}) if fingerprint else 0,
         sketch=dedup.sketch_hex(dedup.sketch(fingerprint)),
-        content_hash=post_digest(normalise(title) if title else "", body),
+        content_hash=content_hash or post_digest(normalise(title) if title else "", body),
     )
