@@ -53,7 +53,7 @@ class Analysis:
     sentiment: float                   # probability of positive, 0..1
     sentiment_label: str               # "positive" | "neutral" | "negative"
     simhash: int                       # 64-bit
-    sketch: str                        # bigram bottom-k sketch, hex (streams.dedup)
+    sketch: str                        # character-trigram bottom-k sketch, hex (streams.dedup)
     content_hash: str                  # textnorm.post_content_hash of title and text
 
 
@@ -172,15 +172,16 @@ def forget_memos(resources: Resources) -> None:
     resources.segmenter.cutter.clear()
     resources.entities.clear()
     simhash_clear()
-    dedup.clear()
 
 
-def _fingerprint_words(cleaned: str, raw: list[str], resources: Resources,
-                       words: list[str], distinct: int) -> list[str]:
-    """The content words (no stop words) that identify a post, in text order; none if too few.
+def _fingerprint(cleaned: str, raw: list[str], resources: Resources,
+                 words: list[str], distinct: int) -> tuple[list[str], str]:
+    """(the content words, without stop words, that identify a post, in text order; the post's
+    text without decorations, for the character sketch). Nothing if too few words.
 
     `words` has them for the whole post (`distinct` of them distinct); they are recomputed only for a post with a repost
-    chain or decorations, which are left out. Fewer than MIN_FINGERPRINT_TOKENS distinct content
+    chain or decorations, which are left out. The text keeps the whole chain: a repost that
+    cuts or comments inside a chain's last link still shares most of its characters. Fewer than MIN_FINGERPRINT_TOKENS distinct content
     words (a chain tail of "哈哈", a one-word post) give no fingerprint at all: such posts would
     all look alike.
     """
@@ -200,9 +201,16 @@ def _fingerprint_words(cleaned: str, raw: list[str], resources: Resources,
                     if f.word is not None and not f.stop:
                         kept.append(f.word)
             if len(set(kept)) >= MIN_FINGERPRINT_TOKENS:
-                return kept
-        return []
-    return words if distinct >= MIN_FINGERPRINT_TOKENS else []
+                if not skips:
+                    return kept, cleaned
+                kept_text, at = [], 0
+                for a, b in skips:
+                    kept_text.append(cleaned[at:a])
+                    at = b
+                kept_text.append(cleaned[at:])
+                return kept, "".join(kept_text)
+        return [], ""
+    return (words, cleaned) if distinct >= MIN_FINGERPRINT_TOKENS else ([], "")
 
 
 def _simhash_weights(words: list[str], resources: Resources) -> dict[str, float]:
@@ -252,7 +260,7 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
             sentiment_weights[word] = polarity
     subjects, terms = resources.watchlist.match(cleaned)
     score = resources.sentiment.score_weights(sentiment_weights.values())
-    fingerprint = _fingerprint_words(cleaned, raw, resources, content_words, len(content_weights))
+    fingerprint, fingerprint_text = _fingerprint(cleaned, raw, resources, content_words, len(content_weights))
     weights = content_weights if fingerprint is content_words else _simhash_weights(fingerprint, resources)
     return Analysis(
         tokens=tokens,
@@ -263,6 +271,6 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
         sentiment=score,
         sentiment_label=label_of(score),
         simhash=simhash({t: round(w) for t, w in weights.items()}) if fingerprint else 0,
-        sketch=dedup.sketch_hex(dedup.sketch(fingerprint)),
+        sketch=dedup.sketch_hex(dedup.sketch(fingerprint_text)),
         content_hash=content_hash or post_digest(normalise(title) if title else "", body),
     )
