@@ -60,7 +60,7 @@ def sketch(text: str) -> tuple[int, ...]:
     """Bottom-k sketch of the character trigrams of `text` (word characters only, lower-cased,
     the first SKETCH_CHARS), ascending; () for a text without word characters. Pure arithmetic
     on code points: stable across processes and hosts."""
-    chars = _NON_WORD.sub("", text)[:SKETCH_CHARS].lower()
+    chars = _NON_WORD.sub("", text[: SKETCH_CHARS * 2])[:SKETCH_CHARS].lower()   # cut first: articles are long
     if len(chars) < 3:
         chars = chars.ljust(3, "\0") if chars else ""
     codes = list(map(ord, chars))
