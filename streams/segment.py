@@ -58,6 +58,7 @@ class FastCut:
 
     def _cut_block(self, sentence: str, out: list[str]) -> None:
         freq = self.tokenizer.FREQ
+        known = freq.get
         logp = self._logp
         n = len(sentence)
         # best[i] = (score of the best route from i, end of its first word); jieba's calc()
@@ -68,8 +69,10 @@ class FastCut:
             best, best_end = None, k
             i = k
             frag = sentence[k]
-            while i < n and frag in freq:
-                f = freq[frag]
+            while i < n:
+                f = known(frag)          # one look-up: jieba's `frag in FREQ` then FREQ[frag]
+                if f is None:
+                    break
                 if f:
                     lp = logp.get(f)
                     if lp is None:
