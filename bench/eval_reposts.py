@@ -14,7 +14,9 @@ at their cap), then the reposts and unrelated posts interleaved. A repost is fou
 puts it in its original's cluster; precision counts every repost or duplicate decision on the
 reposts and unrelated posts; "judged" precision does not count a match of an unrelated post to a
 post whose text it largely shares (exact character-trigram Jaccard >= JUDGE = 0.3: Weibo data is
-full of //@ chains of one root). Seeded: the same input gives the same numbers.
+full of //@ chains of one root). Because the sketch is itself built on character trigrams, a second
+judge independent of it is reported too: difflib's SequenceMatcher ratio of the two cleaned
+texts >= DIFF_JUDGE = 0.5 (longest matching blocks, not trigram sets). Seeded: the same input gives the same numbers.
 The last line is one JSON object.
 """
 from __future__ import annotations
@@ -122,6 +124,15 @@ def run(stream, k: int, min_resemblance: float, use_sketch: bool, max_distance: 
 
 
 JUDGE = 0.3
+DIFF_JUDGE = 0.5
+
+
+def diff_ratio(a: str, b: str) -> float:
+    """difflib's similarity of two cleaned texts (word characters only): the second judge."""
+    from difflib import SequenceMatcher
+
+    a, b = _NON_WORD.sub("", clean_for_analysis("", a)), _NON_WORD.sub("", clean_for_analysis("", b))
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def main() -> int:
@@ -183,15 +194,18 @@ def main() -> int:
         # same root): judged by exact trigram Jaccard of the two texts, >= JUDGE counts as right
         texts = {**{f"o{i}": t for i, t in enumerate(originals)}, **{f"b{i}": t for i, t in enumerate(rest)},
                  **dict(queries)}
-        in_data = 0
+        in_data = in_data_diff = 0
         for i in range(len(unrelated)):
             d = decisions[f"u{i}"]
             if d.kind in ("repost", "duplicate"):
                 wrong += 1
                 in_data += trigram_jaccard(unrelated[i], texts[d.cluster_id]) >= JUDGE
+                in_data_diff += diff_ratio(unrelated[i], texts[d.cluster_id]) >= DIFF_JUDGE
         full = sum(len(entries) >= dedup.MAX_PER_BAND for entries in band_index.values())
         judged = found + wrong - in_data
+        judged_diff = found + wrong - in_data_diff
         row = {"signatures": name, "k": k, "precision_judged": round(found / judged, 4) if judged else 1.0,
+               "precision_judged_difflib": round(found / judged_diff, 4) if judged_diff else 1.0,
                "matches_that_are_reposts_in_the_data": in_data, "min_resemblance": min_resemblance if use_sketch else None,
                "sketch_max_distance": max_distance if use_sketch else None,
                "recall": round(found / n, 4), "precision": round(found / (found + wrong), 4) if found + wrong else 1.0,
@@ -200,7 +214,8 @@ def main() -> int:
         rows.append(row)
         print(f"  {name:<17} k={k:<2} r>={min_resemblance if use_sketch else '-':<4} "
               f"d<={max_distance if use_sketch else '-':<3} recall {row['recall']:.4f}  "
-              f"precision {row['precision']:.4f} (judged {row['precision_judged']:.4f})  wrong {wrong:<3} "
+              f"precision {row['precision']:.4f} (judged {row['precision_judged']:.4f}, "
+              f"difflib {row['precision_judged_difflib']:.4f})  wrong {wrong:<3} "
               f"(of which reposts in the data {in_data:<3}) keys {len(band_index)} (at cap {full})")
         print("     recall by edit and length:", {e: f"{f / c:.3f} of {c}" for e, (c, f) in sorted(by_edit.items())})
     print(json.dumps({"n": n, "background": len(rest), "max_per_key": dedup.MAX_PER_BAND, "runs": rows},

@@ -154,7 +154,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 if is_known(seen, content_hash, today, horizon_days):     # exact re-crawl
                     metrics.records.labels("dedup", "duplicate").inc()
                     continue
-                a = analyze(post.title, post.text, watch.at(now))
+                a = analyze(post.title, post.text, watch.at(now), content_hash)
                 await asyncio.sleep(0)     # CPU-bound: let indexing, alerting and heartbeats run between posts
                 enriched = enrich(post, a, content_hash)
                 sent.append(await topo.enriched.send(key=post.post_id.encode(), value=enriched.to_bytes(), force=True))

@@ -21,6 +21,7 @@ from streams.keywords import IdfTable, top_keywords
 from streams import dedup
 from streams.sentiment import NEGATED, SentimentModel, label_of
 from streams.simhash import clear as simhash_clear
+from streams.segment import FastCut
 from streams.simhash import hamming, simhash
 from streams.textnorm import (EMOTICON, MAX_ANALYSIS_CHARS, post_digest, prepare,
                              fingerprint_skips, normalise)
@@ -52,7 +53,7 @@ class Analysis:
     sentiment: float                   # probability of positive, 0..1
     sentiment_label: str               # "positive" | "neutral" | "negative"
     simhash: int                       # 64-bit
-    sketch: str                        # bigram bottom-k sketch, hex (streams.dedup)
+    sketch: str                        # character-trigram bottom-k sketch, hex (streams.dedup)
     content_hash: str                  # textnorm.post_content_hash of title and text
 
 
@@ -62,6 +63,7 @@ class Segmenter:
 
     tokenizer: jieba.Tokenizer
     tags: dict[str, str]               # word -> POS tag: ours, else newswire counts, else jieba's
+    cutter: FastCut                    # tokenizer.lcut(text, HMM=True), token for token, cheaper
 
     @classmethod
     def load(cls, cache_dir: str | Path | None = None, extra_words: Iterable[str] = (),
@@ -86,7 +88,7 @@ class Segmenter:
                 tokenizer.add_word(word)   # keep watch terms whole for keywords and SimHash
         # one merged dict: a ChainMap look-up costs several times a dict's, per token
         tags = {**jieba.posseg.dt.word_tag_tab, **ent.newswire_tags(), **tokenizer.user_word_tag_tab}
-        return cls(tokenizer, tags)
+        return cls(tokenizer, tags, FastCut(tokenizer))
 
     def segment(self, title: str, text: str, keep_emoticons: bool = False) -> tuple[str, list[str]]:
         """The one segmentation: (cleaned text, raw jieba tokens covering it exactly).
@@ -103,7 +105,7 @@ class Segmenter:
         emoticons = EMOTICON.findall(cleaned) if keep_emoticons else []
         if "[" in cleaned:
             cleaned = _SPACE.sub(" ", EMOTICON.sub(" ", cleaned)).strip()
-        raw = self.tokenizer.lcut(cleaned, HMM=True) if cleaned else []
+        raw = self.cutter.cut(cleaned) if cleaned else []
         return cleaned, raw + emoticons, body
 
     def tokens(self, title: str, text: str, keep_emoticons: bool = False) -> list[str]:
@@ -167,17 +169,19 @@ def read_user_dict(path: Path) -> list[tuple[str, str | None]]:
 def forget_memos(resources: Resources) -> None:
     """Drop every memoised per-token fact (for benchmarks that must not reuse a warm cache)."""
     resources.words.clear()
+    resources.segmenter.cutter.clear()
     resources.entities.clear()
     simhash_clear()
-    dedup.clear()
 
 
-def _fingerprint_words(cleaned: str, raw: list[str], resources: Resources,
-                       words: list[str], distinct: int) -> list[str]:
-    """The content words (no stop words) that identify a post, in text order; none if too few.
+def _fingerprint(cleaned: str, raw: list[str], resources: Resources,
+                 words: list[str], distinct: int) -> tuple[list[str], str]:
+    """(the content words, without stop words, that identify a post, in text order; the post's
+    text without decorations, for the character sketch). Nothing if too few words.
 
     `words` has them for the whole post (`distinct` of them distinct); they are recomputed only for a post with a repost
-    chain or decorations, which are left out. Fewer than MIN_FINGERPRINT_TOKENS distinct content
+    chain or decorations, which are left out. The text keeps the whole chain: a repost that
+    cuts or comments inside a chain's last link still shares most of its characters. Fewer than MIN_FINGERPRINT_TOKENS distinct content
     words (a chain tail of "哈哈", a one-word post) give no fingerprint at all: such posts would
     all look alike.
     """
@@ -197,9 +201,16 @@ def _fingerprint_words(cleaned: str, raw: list[str], resources: Resources,
                     if f.word is not None and not f.stop:
                         kept.append(f.word)
             if len(set(kept)) >= MIN_FINGERPRINT_TOKENS:
-                return kept
-        return []
-    return words if distinct >= MIN_FINGERPRINT_TOKENS else []
+                if not skips:
+                    return kept, cleaned
+                kept_text, at = [], 0
+                for a, b in skips:
+                    kept_text.append(cleaned[at:a])
+                    at = b
+                kept_text.append(cleaned[at:])
+                return kept, "".join(kept_text)
+        return [], ""
+    return (words, cleaned) if distinct >= MIN_FINGERPRINT_TOKENS else ([], "")
 
 
 def _simhash_weights(words: list[str], resources: Resources) -> dict[str, float]:
@@ -211,8 +222,11 @@ def _simhash_weights(words: list[str], resources: Resources) -> dict[str, float]
     return weights
 
 
-def analyze(title: str, text: str, resources: Resources) -> Analysis:
-    """Everything shaobing derives from one post's text; never raises on any str input."""
+def analyze(title: str, text: str, resources: Resources, content_hash: str | None = None) -> Analysis:
+    """Everything shaobing derives from one post's text; never raises on any str input.
+
+    `content_hash`: the post's textnorm.post_content_hash when the caller has it already (the
+    worker computes it first, to skip exact re-crawls before analysing), so it is not hashed twice."""
     cleaned, raw, body = resources.segmenter.segment_post(title, text)
     memo, compute = resources.words.memo.get, resources.words.compute
     tokens: list[str] = []
@@ -246,7 +260,7 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
             sentiment_weights[word] = polarity
     subjects, terms = resources.watchlist.match(cleaned)
     score = resources.sentiment.score_weights(sentiment_weights.values())
-    fingerprint = _fingerprint_words(cleaned, raw, resources, content_words, len(content_weights))
+    fingerprint, fingerprint_text = _fingerprint(cleaned, raw, resources, content_words, len(content_weights))
     weights = content_weights if fingerprint is content_words else _simhash_weights(fingerprint, resources)
     return Analysis(
         tokens=tokens,
@@ -257,6 +271,6 @@ def analyze(title: str, text: str, resources: Resources) -> Analysis:
         sentiment=score,
         sentiment_label=label_of(score),
         simhash=simhash({t: round(w) for t, w in weights.items()}) if fingerprint else 0,
-        sketch=dedup.sketch_hex(dedup.sketch(fingerprint)),
-        content_hash=post_digest(normalise(title) if title else "", body),
+        sketch=dedup.sketch_hex(dedup.sketch(fingerprint_text)),
+        content_hash=content_hash or post_digest(normalise(title) if title else "", body),
     )

@@ -3,19 +3,23 @@
 1. SimHash (64 bits) cut into BANDS bands of BAND_BITS bits; two hashes within Hamming distance
    BANDS - 1 agree exactly on at least one band (pigeonhole), so a post's band keys find every
    earlier post that close, and most within DEFAULT_K. SimHash is strong on long posts.
-2. A bottom-k sketch of the post's content-word bigrams (SKETCH_SIZE smallest 32-bit feature
-   hashes): the share of the union's bottom k that both sketches hold estimates the bigram
-   Jaccard resemblance. Short posts with a comment inserted move a SimHash by 5-10 bits, but
-   keep most of their bigrams. A post is indexed under its SKETCH_KEYS smallest hashes.
+2. A bottom-k sketch of the character trigrams of the post's identifying text (SKETCH_SIZE
+   smallest 32-bit feature hashes; word characters only, lower-cased, the first SKETCH_CHARS):
+   the share of the union's bottom k that both sketches hold estimates the trigram Jaccard
+   resemblance. Short posts with a comment inserted move a SimHash by 5-10 bits and change
+   their segmentation around the comment, but keep most of their character trigrams. A post
+   is indexed under its SKETCH_KEYS smallest hashes.
 
 The index maps key -> [[post_id, simhash_hex, sketch_hex], ...] ("0:1a2b" band keys, "s:9f00aa12"
 sketch keys), each list capped at MAX_PER_BAND, oldest out, so it can live in a Faust table.
 A candidate is a near duplicate when its SimHash is within k bits, OR its sketch resemblance is
-at least MIN_RESEMBLANCE and its SimHash within SKETCH_MAX_DISTANCE bits (measured in docs/quality.md). Reads no settings.
+at least MIN_RESEMBLANCE (and its SimHash within SKETCH_MAX_DISTANCE bits, off by default; measured in
+docs/quality.md). Reads no settings.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from typing import Mapping, MutableMapping, Sequence
 
@@ -29,15 +33,18 @@ BAND_BITS = 16
 DEFAULT_K = 8
 MAX_PER_BAND = 64             # bounds one key's list; the oldest entries fall out first
 SKETCH_SIZE = 16
+SKETCH_CHARS = 256            # trigrams of the first this many word characters: long posts have SimHash
 SKETCH_KEYS = 4
 MIN_RESEMBLANCE = 0.5
-# a sketch match must also be this close in SimHash: unrelated posts sit ~32 bits apart
-# (binomial, sd 4), reposts of short posts with a comment 5-15; it halves sketch false positives
-SKETCH_MAX_DISTANCE = 24
+# a sketch match may also be required to be this close in SimHash (unrelated posts sit ~32 bits
+# apart, sd 4); with character-trigram sketches the guard cost recall and bought no precision on
+# the tuning run (docs/quality.md), so it is off: 64 bits is any distance
+SKETCH_MAX_DISTANCE = 64
 _MASK = (1 << BAND_BITS) - 1
 _MASK32 = 0xFFFF_FFFF
-_HASHES: dict[str, int] = {}
-_MAX_CACHE = 1 << 17
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E37_79B9_7F4A_7C15     # Fibonacci hashing: the top 32 bits of x * golden mod 2**64
+_NON_WORD = re.compile(r"[\W_]+")
 
 Entry = tuple[str, int, tuple[int, ...]]    # post_id, simhash, sketch
 
@@ -49,26 +56,17 @@ def band_keys(simhash: int) -> list[str]:
     return [f"{i}:{(simhash >> (i * BAND_BITS)) & _MASK:04x}" for i in range(BANDS)]
 
 
-def _word_hash(word: str) -> int:
-    if len(_HASHES) >= _MAX_CACHE:
-        _HASHES.clear()
-    value = _HASHES[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "little")
-    return value
-
-
-def clear() -> None:
-    """Forget the memoised word hashes (for benchmarks that must not reuse a warm cache)."""
-    _HASHES.clear()
-
-
-def sketch(words: Sequence[str]) -> tuple[int, ...]:
-    """Bottom-k sketch of the bigrams of `words` (content words in text order; the word itself when
-    there is only one), ascending. Stable across processes and hosts."""
-    known = _HASHES.get
-    hashes = [known(w) or _word_hash(w) for w in words]
-    if len(hashes) < 2:
-        return tuple(hashes)
-    features = sorted({(a * 0x9E37_79B1 + b * 0x85EB_CA77) & _MASK32 for a, b in zip(hashes, hashes[1:])})
+def sketch(text: str) -> tuple[int, ...]:
+    """Bottom-k sketch of the character trigrams of `text` (word characters only, lower-cased,
+    the first SKETCH_CHARS), ascending; () for a text without word characters. Pure arithmetic
+    on code points: stable across processes and hosts."""
+    chars = _NON_WORD.sub("", text[: SKETCH_CHARS * 2])[:SKETCH_CHARS].lower()   # cut first: articles are long
+    if len(chars) < 3:
+        chars = chars.ljust(3, "\0") if chars else ""
+    codes = list(map(ord, chars))
+    # three code points (< 2**21 each) packed into one integer, then mixed
+    features = sorted({((a << 42 | b << 21 | c) * _GOLDEN & _MASK64) >> 32
+                       for a, b, c in zip(codes, codes[1:], codes[2:])})
     del features[SKETCH_SIZE:]
     return tuple(features)
 

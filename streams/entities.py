@@ -30,6 +30,13 @@ ORG_SUFFIXES = ("委员会", "派出所", "检察院", "法院", "医院", "学�
                 "公司", "集团", "银行", "政府", "协会", "研究所", "研究院", "中心", "办公室", "工作组",
                 "支队", "大队", "中队", "分局", "总局", "电视台", "报社", "日报", "出版社", "工厂", "厂",
                 "局", "委", "办", "院", "厅", "署", "部", "所", "站", "队", "社", "会", "党", "军", "团")
+# a place, up to MAX_FILLER name-like tokens, then a token ending like these is one organisation:
+# 西安+索乔+海辰+汽车+用品+有限公司, 马来西亚+阿多曼+公司, 北京+王府+饭店, 新疆+监狱
+_NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "研究院", "研究中心", "联合会", "委员会", "协会",
+                "大学", "学院", "中学", "小学", "医院", "银行", "饭店", "酒店", "宾馆", "总厂", "工厂", "厂",
+                "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队")
+_FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b"))
+MAX_FILLER = 3
 # single-character heads that make "中国"+"队", "市"+"委" one organisation
 _SHORT_HEADS = frozenset("队委办局院厅部社")
 # multi-character abbreviations (tag j) ending like these are organisations: 足协, 北大, 十五大
@@ -170,7 +177,39 @@ class EntityTagger:
             elif kind is not None:
                 spans.append((start, end, kind))
         spans.extend(pending)
+        if spans and any(kind == "LOC" for _, _, kind in spans):
+            spans = self._named_units(tokens, known, spans)
         return spans
+
+    def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
+                     spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Place + up to MAX_FILLER name-like tokens + a unit head -> one organisation (the
+        place, any spans inside, and the head's own span are replaced)."""
+        starts: list[int] = []
+        pos = 0
+        for token in tokens:
+            starts.append(pos)
+            pos += len(token)
+        loc_ending = {end: start for start, end, kind in spans if kind == "LOC"}
+        merged: list[tuple[int, int]] = []
+        for i, token in enumerate(tokens):
+            if not token.endswith(_NAMED_HEADS) or i == 0:
+                continue
+            j, filler = i - 1, 0
+            while j >= 0 and filler <= MAX_FILLER:
+                if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
+                    merged.append((loc_ending[starts[j + 1]], starts[i] + len(token)))
+                    break
+                t = tokens[j]
+                tag, kind = (known[j] if known else self.facts(t))[:2]
+                if kind == "LOC" or tag not in _FILLER_TAGS or not _all_cjk(t) or len(t) > 4:
+                    break
+                filler += 1
+                j -= 1
+        if not merged:
+            return spans
+        kept = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in merged)]
+        return sorted(kept + [(a, b, "ORG") for a, b in merged])
 
 
 def entity_spans(raw_tokens: Sequence[str], tags: Mapping[str, str]) -> list[tuple[int, int, str]]:

@@ -106,6 +106,16 @@ def test_a_short_post_with_an_inserted_comment_keeps_a_resembling_sketch(resourc
     assert dedup.resemblance(a, b) >= dedup.MIN_RESEMBLANCE > dedup.resemblance(a, c)
 
 
+def test_a_repost_that_cuts_or_comments_inside_a_chain_keeps_a_resembling_sketch(resources):
+    from streams import dedup
+
+    chain = "这家店的服务真的很差，等了一个小时还没上菜 //@吃货小王: 同感，上次也是这样，再也不去了 //@本地美食:转发微博"
+    reposts = ("顶！" + chain[:-8] + "…全文", chain.replace("同感，", "同感，大家看看！"))
+    a = dedup.parse_sketch(analyze("", chain, resources).sketch)
+    for repost in reposts:
+        assert dedup.resemblance(a, dedup.parse_sketch(analyze("", repost, resources).sketch)) >= dedup.MIN_RESEMBLANCE
+
+
 def test_analyze_never_raises_on_arbitrary_unicode(resources):
     rng = random.Random(20240601)
     alphabet = [chr(c) for c in (*range(0x20, 0x7F), *range(0x4E00, 0x4E80), *range(0xD800, 0xD810),

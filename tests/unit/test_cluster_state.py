@@ -93,7 +93,7 @@ def test_sketch_keys_expire_with_their_post():
     from streams import dedup
 
     words = "小区 门口 垃圾 三天 没人 清理 气味 很大 物业 电话 打不通 希望 街道 管管".split()
-    sketch = dedup.sketch_hex(dedup.sketch(words))
+    sketch = dedup.sketch_hex(dedup.sketch("".join(words)))
     s = ClusterState(horizon_s=DAY)
     s.apply(ClusterKey(post_id="a", content_hash="h1", simhash=f"{BASE:016x}", sketch=sketch, chars=40), 0.0)
     assert any(k.startswith("s:") for k in s.band_index)

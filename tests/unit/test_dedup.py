@@ -1,4 +1,4 @@
-"""Near-duplicate index: band keys, bigram sketches, candidate lookup, nearest match, plain-dict state."""
+"""Near-duplicate index: band keys, character-trigram sketches, candidate lookup, nearest match, plain-dict state."""
 from __future__ import annotations
 
 import json
@@ -42,9 +42,9 @@ WORDS = "市区 一家 工厂 今天 下午 突然 冒出 浓烟 附近 居民 �
 
 
 def test_sketch_resemblance_survives_an_inserted_comment_and_separates_unrelated_text():
-    original = dedup.sketch(WORDS)
-    commented = dedup.sketch([*WORDS[:8], "太", "过分", *WORDS[8:]])
-    unrelated = dedup.sketch("周末 带 孩子 公园 看 花展 人 很多 天气 也 好 拍 了 不少 照片 心情 愉快".split())
+    original = dedup.sketch("".join(WORDS))
+    commented = dedup.sketch("".join([*WORDS[:8], "太", "过分", *WORDS[8:]]))
+    unrelated = dedup.sketch("周末带孩子去公园看花展，人很多，天气也好，拍了不少照片，心情愉快")
     assert len(original) == dedup.SKETCH_SIZE and list(original) == sorted(original)
     assert dedup.resemblance(original, original) == 1.0
     assert dedup.resemblance(original, commented) >= dedup.MIN_RESEMBLANCE
@@ -54,9 +54,17 @@ def test_sketch_resemblance_survives_an_inserted_comment_and_separates_unrelated
     assert dedup.parse_sketch("xyz") == () == dedup.parse_sketch("")
 
 
+def test_sketch_reads_word_characters_only_and_is_stable():
+    assert dedup.sketch("市区一家工厂，冒出浓烟！") == dedup.sketch("市区 一家工厂 冒出浓烟")
+    assert dedup.sketch("ABC工厂") == dedup.sketch("abc工厂")
+    assert dedup.sketch("，。！") == () and len(dedup.sketch("厂")) == 1
+    # pure arithmetic on code points: the same value in every process (no hash() seed)
+    assert dedup.sketch_hex(dedup.sketch("市区一家工厂")) == "2c6f6822387abbec58f8430b834ed026"
+
+
 def test_sketch_finds_a_repost_whose_simhash_moved_too_far():
     index: dict[str, list] = {}
-    original, commented = dedup.sketch(WORDS), dedup.sketch([*WORDS[:8], "太", "过分", *WORDS[8:]])
+    original, commented = dedup.sketch("".join(WORDS)), dedup.sketch("".join([*WORDS[:8], "太", "过分", *WORDS[8:]]))
     dedup.add(index, "p1", BASE, original)
     moved = flip(BASE, *range(0, 64, 5))                    # 13 bits away, no band shared
     found = dedup.candidates(index, moved, commented)

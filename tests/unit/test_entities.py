@@ -8,7 +8,9 @@ from streams.entities import EntityTagger, group_entities, token_type
 # a tiny tag table written for these tests (the real one merges ours, newswire and jieba's)
 TAGS = {"北京市": "ns", "公安局": "nt", "新华社": "nt", "中国": "ns", "美": "j", "日": "j", "足协": "j",
         "江": "nr", "泽民": "nr", "顾客": "n", "县": "zg", "人民医院": "nt", "城市": "n", "十大": "j",
-        "中": "j", "关系": "n", "指出": "v", "记者": "n", "在": "p", "回应": "v", "通报": "v", "说": "v"}
+        "中": "j", "关系": "n", "指出": "v", "记者": "n", "在": "p", "回应": "v", "通报": "v", "说": "v",
+        "西安": "ns", "汽车": "n", "用品": "n", "有限公司": "n", "新疆": "ns", "监狱": "n", "举行": "v",
+        "会议": "n", "公司": "n", "的": "uj"}
 
 
 def spans(tokens: list[str]) -> list[tuple[str, str]]:
@@ -23,6 +25,16 @@ def test_dictionary_tags_give_types():
 def test_place_run_before_a_unit_is_one_organisation():
     assert spans(["北京市", "公安局", "通报"]) == [("北京市公安局", "ORG")]
     assert spans(["中国", "足协", "回应"]) == [("中国足协", "ORG")]
+
+
+def test_place_then_a_few_name_words_then_a_unit_head_is_one_organisation():
+    # 海辰 is unknown to the table (jieba's HMM finds such names)
+    assert spans(["西安", "海辰", "汽车", "用品", "有限公司", "回应"]) == [("西安海辰汽车用品有限公司", "ORG")]
+    assert spans(["新疆", "监狱", "通报"]) == [("新疆监狱", "ORG")]
+    # a verb, a particle or too many words in between: the place stays a place
+    assert spans(["西安", "举行", "会议", "公司"]) == [("西安", "LOC")]
+    assert spans(["西安", "的", "公司"]) == [("西安", "LOC")]
+    assert spans(["西安", "索乔", "海辰", "汽车", "用品", "公司"]) == [("西安", "LOC")]
 
 
 def test_unknown_tokens_are_typed_by_suffix_and_surname():

@@ -125,7 +125,7 @@ def test_pathological_json_is_dead_lettered_not_raised(value, kind, fragment):
     assert fragment in exc.value.reason
 
 
-def test_a_bigram_sketch_clusters_a_short_repost_whose_simhash_moved_too_far():
+def test_a_sketch_clusters_a_short_repost_whose_simhash_moved_too_far():
     from streams import dedup
 
     words = "小区 门口 垃圾 三天 没人 清理 气味 很大 物业 电话 打不通 希望 街道 管管".split()
@@ -134,9 +134,9 @@ def test_a_bigram_sketch_clusters_a_short_repost_whose_simhash_moved_too_far():
     for use_sketch, expected in ((True, "repost"), (False, "new")):
         idx = Index()
         decide("a", "h1", base, idx.content, idx.bands, idx.cluster,
-               sketch=dedup.sketch_hex(dedup.sketch(words)) if use_sketch else "")
+               sketch=dedup.sketch_hex(dedup.sketch("".join(words))) if use_sketch else "")
         d = decide("b", "h2", moved, idx.content, idx.bands, idx.cluster,
-                   sketch=dedup.sketch_hex(dedup.sketch(commented)) if use_sketch else "")
+                   sketch=dedup.sketch_hex(dedup.sketch("".join(commented))) if use_sketch else "")
         assert d.kind == expected and d.cluster_id == ("a" if use_sketch else "b")
 
 

@@ -1,0 +1,72 @@
+"""streams.segment.FastCut gives jieba's accurate-mode tokens exactly, on fixtures written for these tests."""
+from __future__ import annotations
+
+import random
+
+import jieba
+import pytest
+
+from streams.analysis import Resources, analyze, forget_memos
+from streams.segment import FastCut
+from streams.textnorm import post_digest
+
+TEXTS = (
+    "某县化工厂昨夜发生爆炸，造成三人死亡。北京市公安局民警王小明在河北省石家庄市调查。",
+    "今天和欧阳娜娜去吃了火锅，味道一般般吧，服务员态度还行 😂😂 下次不来了",
+    "iPhone15 Pro Max 售价 9999元，比去年涨了12.5%！！！  降价了吗？",
+    "转发微博//@小兔子乖乖: 太离谱了吧这也 #某地暴雨# http x.cn/abc",
+    "酒店位置很好，离地铁站近；但是房间隔音差，空调噪音大，早餐品种少。",
+    "  前后有空格\t和制表符\r\n换行  ",
+    "的的的的的的",
+    "A-B_C.d&e+f#g%h",
+    "",
+    "。，、；：？！",
+    "张三丰李四王五赵六钱七孙八在长江大桥上看风景，心情美美哒",
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> jieba.Tokenizer:
+    tok = jieba.Tokenizer()
+    tok.add_word("石家庄市")
+    return tok
+
+
+def test_same_tokens_as_jieba_lcut(tokenizer):
+    cut = FastCut(tokenizer)
+    for text in TEXTS:
+        assert cut.cut(text) == tokenizer.lcut(text, HMM=True), text
+
+
+def test_same_tokens_on_shuffled_text_and_from_the_hmm_memo(tokenizer):
+    chars = list("".join(TEXTS))
+    rng = random.Random(7)
+    cut = FastCut(tokenizer)
+    samples = []
+    for _ in range(200):
+        rng.shuffle(chars)
+        samples.append("".join(chars[: rng.randint(1, 80)]))
+    for text in samples + samples:     # the second round answers unknown runs from the memo
+        assert cut.cut(text) == tokenizer.lcut(text, HMM=True), text
+    assert cut.hmm, "unknown runs were memoised"
+    cut.clear()
+    assert not cut.hmm
+
+
+def test_a_word_added_later_changes_the_scores_as_in_jieba():
+    tok = jieba.Tokenizer()
+    cut = FastCut(tok)
+    text = "小兔子乖乖把门开开快点开开我要进来"
+    assert cut.cut(text) == tok.lcut(text, HMM=True)
+    tok.add_word("门开开", freq=10**7)     # total changes: every cached log probability is stale
+    assert cut.cut(text) == tok.lcut(text, HMM=True)
+    assert "门开开" in cut.cut(text)
+
+
+def test_analyze_takes_the_callers_content_hash():
+    resources = Resources.load()
+    forget_memos(resources)
+    own = analyze("", "酒店位置很好，离地铁站近，早餐品种少", resources)
+    assert own.content_hash == post_digest("", "酒店位置很好,离地铁站近,早餐品种少")
+    given = analyze("", "酒店位置很好，离地铁站近，早餐品种少", resources, content_hash="ab" * 16)
+    assert given.content_hash == "ab" * 16 and given.tokens == own.tokens
