@@ -42,7 +42,8 @@ def decide(post_id: str, content_hash: str, simhash: int, content_index: Mutable
     if first is not None:
         if first == post_id:
             return Decision("replay", cluster_of.get(post_id, post_id))
-        return Decision("duplicate", first)
+        # a verbatim copy joins the cluster of the post it copies, which may itself be a repost
+        return Decision("duplicate", cluster_of.get(first, first))
     if content_hash:
         content_index[content_hash] = post_id
     signature = dedup.parse_sketch(sketch)

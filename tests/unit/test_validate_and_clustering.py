@@ -79,6 +79,16 @@ def test_repost_of_a_repost_joins_the_root_cluster():
     assert (chained.kind, chained.cluster_id) == ("repost", "root")
 
 
+def test_a_verbatim_copy_of_a_repost_joins_the_root_cluster():
+    # seen in an e2e run: a copy of a post that was itself a repost got the repost's id as 首发
+    idx = Index()
+    base = 0x1111_2222_3333_4444
+    idx.decide("root", "h1", base)
+    assert idx.decide("r1", "h2", base ^ 0b111).cluster_id == "root"
+    copy = idx.decide("copy-of-r1", "h2", base ^ 0b111)
+    assert (copy.kind, copy.cluster_id) == ("duplicate", "root")
+
+
 def test_replaying_the_same_post_is_idempotent():
     idx = Index()
     idx.decide("a", "h1", 0xAAAA)
