@@ -27,6 +27,7 @@ from streams import surge
 from streams.analysis import Analysis, Resources, analyze
 from streams.app import Topology, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
+from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, ClusterKey, ClusterUpdate, DeadLetter,
@@ -63,6 +64,22 @@ def is_known(seen, content_hash: str, today: int, horizon_days: int) -> bool:
     return bool(seen) and seen[0] == content_hash and today - int(seen[1]) <= horizon_days
 
 
+def uncommitted_heads(consumer) -> dict:
+    """partition -> (committed offset, lowest acked offset above it) from the Faust consumer's
+    ack bookkeeping (faust-streaming 0.15 internals: `_acked`, `_committed_offset`, `_gap`; pinned
+    in constraints.txt). Offsets Faust recorded as gaps in the log count as acked, as they do in
+    its own commit."""
+    heads = {}
+    for tp, acked in list(consumer._acked.items()):
+        committed = consumer._committed_offset.get(tp)
+        lowest = min(acked) if acked else None
+        gaps = consumer._gap.get(tp)
+        if committed is not None and gaps and gaps.overlaps(committed):
+            lowest = committed
+        heads[tp] = (committed, lowest)
+    return heads
+
+
 @contextmanager
 def writing_for(event):
     """Table writes inside a batch: Faust picks the changelog partition from the current event,
@@ -77,7 +94,7 @@ def writing_for(event):
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
-         snapshot_every: int = 200_000, analyze_batch: int = 200) -> None:
+         snapshot_every: int = 200_000, analyze_batch: int = 200, commit_stall_s: float = 30.0) -> None:
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
     sink.history.on_done = lambda ok: metrics.records.labels("alert_history", "written" if ok else "failed").inc()
@@ -279,6 +296,18 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             tick = Mention(kind="tick", subject=subject, post_id="", site="", url="", title="", published_at=now,
                            sentiment_label="neutral", is_repost=False, cluster_id="")
             await topo.mentions.send(key=subject.encode(), value=tick.to_bytes())
+
+    commits = CommitWatch(stall_s=commit_stall_s)
+
+    @app.timer(max(1.0, commit_stall_s / 3))
+    async def watch_commits():
+        # every worker, for its own partitions (streams.commit_watch)
+        consumer = app.consumer
+        for tp, offset in commits.check(uncommitted_heads(consumer), time.monotonic()):
+            log.warning("%s[%d]: commit stuck at %d behind a hole in the acks for %.0fs; reading it again from there",
+                        tp.topic, tp.partition, offset, commit_stall_s)
+            metrics.commit_reseeks.inc()
+            await consumer.seek(tp, offset)
 
     @app.timer(2.0, on_leader=True)
     async def alert_ticks():

@@ -44,6 +44,9 @@ class StreamMetrics:
         self.repost_state_posts = Gauge("shaobing_stream_repost_state_posts",
                                         "Posts held in the repost sequencer's in-memory state (within its horizon)",
                                         registry=registry)
+        self.commit_reseeks = Counter("shaobing_stream_commit_reseeks_total",
+                                      "Partitions sought back to their committed offset because a hole in the acks "
+                                      "stopped the commit (streams.commit_watch)", registry=registry)
         for stage, outcomes in OUTCOMES.items():
             for outcome in outcomes:
                 self.records.labels(stage, outcome)

@@ -51,5 +51,9 @@ def run(args, settings) -> int:
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days)
     worker = faust.Worker(topo.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    # no terminal spinner: Faust adds a spinner log handler at DEBUG and lowers the root logger
+    # to DEBUG for it, so every debug call in aiokafka and Faust built a log record (about 6 % of
+    # a busy worker's time) only for the handlers to drop it; and it wrote cursor escapes to logs
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0
