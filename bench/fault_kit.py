@@ -105,6 +105,13 @@ class FlakyReceiver(DutyReceiver):
         return super()._accept(headers, body)
 
 
+def notifications(receiver: DutyReceiver) -> list[list[dict]]:
+    """The firing alerts of each notification a receiver accepted, in arrival order."""
+    with receiver._lock:
+        items = list(receiver.received)
+    return [[a for a in r.payload.get("alerts", []) if a.get("status") == "firing"] for r in items]
+
+
 def arrivals(receiver: DutyReceiver) -> list[tuple[datetime, dict]]:
     """(arrival time, alert) of every firing alert a receiver accepted."""
     with receiver._lock:
@@ -199,13 +206,15 @@ def firing_surges(settings: Settings) -> dict[tuple[str, str], datetime]:
     return out
 
 
-def indexed_ids(settings: Settings) -> list[str]:
+def indexed_docs(settings: Settings) -> list[tuple[str, str, bool]]:
+    """(post id, cluster_id, is_repost) of every document behind the namespace's posts alias."""
     from elasticsearch import Elasticsearch, helpers
 
     with Elasticsearch(settings.elasticsearch_url, request_timeout=60) as es:
         es.indices.refresh(index=settings.alias("posts"))
-        return [hit["_id"] for hit in helpers.scan(es, index=settings.alias("posts"), query={"query": {"match_all": {}}},
-                                                   _source=False)]
+        return [(hit["_id"], hit["_source"].get("cluster_id", ""), bool(hit["_source"].get("is_repost")))
+                for hit in helpers.scan(es, index=settings.alias("posts"), query={"query": {"match_all": {}}},
+                                        _source=["cluster_id", "is_repost"])]
 
 
 def send_canary(settings: Settings, subject: str) -> datetime:
