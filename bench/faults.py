@@ -301,6 +301,8 @@ def run(settings, stack: PrivateStack, args) -> dict:
         "relisted_in_group_updates": alerts["relisted_in_group_updates"],
         "detected_to_fallback_s": alerts["detected_to_fallback_s"],
         "canary_to_fallback_s": canary_delay, "retry_budget_s": RETRY_BUDGET_S,
+        "canary_on_fallback_before_recovery": bool(canary_at and "recovered_at" in outage
+                                                   and min(canary_at) < outage["recovered_at"]),
         "alerts_delayed_over_budget": int(canary_delay is None or canary_delay > RETRY_BUDGET_S),
         "primary_caught_up_after_s": (round(max(primary_times).timestamp() - outage["recovered_at"].timestamp(), 1)
                                       if primary_times and "recovered_at" in outage else None)}
