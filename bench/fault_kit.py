@@ -164,8 +164,11 @@ def read_to_end(settings: Settings, topic: str):
     growing, like surges with its alert ticks, end too)."""
     from kafka import KafkaConsumer, TopicPartition
 
+    # check_crcs off: kafka-python checks CRC32C in pure Python (minutes for the ~150 MB of dead
+    # letters 10,000 fuzzed records make); the brokers checked every batch when it was produced
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_servers, enable_auto_commit=False, group_id=None,
-                             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024)
+                             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024,
+                             check_crcs=False)
     try:
         name = settings.topic(topic)
         tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
@@ -191,18 +194,20 @@ def dead_letters(settings: Settings) -> dict[str, str]:
     return out
 
 
-def firing_surges(settings: Settings) -> dict[tuple[str, str], datetime]:
-    """(subject, rule) -> detected_at of its first firing surge in the namespace's surges topic."""
+def surge_episodes(settings: Settings) -> dict[tuple[str, str], tuple[datetime, datetime | None]]:
+    """(subject, rule) -> (first firing, first resolution after it) from the namespace's surges topic."""
     from streams.records import ALERT_TICK_KEY
 
-    out: dict[tuple[str, str], datetime] = {}
+    out: dict[tuple[str, str], tuple[datetime, datetime | None]] = {}
     for msg in read_to_end(settings, SURGES.name):
         if msg.key == ALERT_TICK_KEY:
             continue
         surge = Surge.from_bytes(msg.value)
-        if surge.status == "firing":
-            key = (surge.subject, surge.rule)
-            out[key] = min(out.get(key, surge.detected_at), surge.detected_at)
+        key = (surge.subject, surge.rule)
+        if surge.status == "firing" and key not in out:
+            out[key] = (surge.detected_at, None)
+        elif surge.status == "resolved" and key in out and out[key][1] is None:
+            out[key] = (out[key][0], surge.detected_at)
     return out
 
 

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerting.delivery import RetryPolicy  # noqa: E402
 from bench.fault_kit import (FlakyReceiver, LagMonitor, PrivateStack, arrivals, dead_letters, fuzzed, notifications,  # noqa: E402
-                             firing_surges, freeze, in_sync_after, indexed_docs, inject, say, send_canary)
+                             surge_episodes, freeze, in_sync_after, indexed_docs, inject, say, send_canary)
 from shaobing.demo import Demo, DemoConfig  # noqa: E402
 from shaobing.processes import spawn_shaobing  # noqa: E402
 from shaobing.settings import load_settings  # noqa: E402
@@ -145,7 +145,8 @@ def window(fault: dict, keys: set[str], at: dict[str, float]) -> set[str]:
 
 
 def alert_accounting(settings, primary, fallback, recovered_at) -> dict:
-    surges = firing_surges(settings)                     # (subject, rule) -> first detected_at
+    episodes = surge_episodes(settings)                  # (subject, rule) -> (fired, resolved)
+    surges = {k: fired for k, (fired, _) in episodes.items()}
     prim, fb = arrivals(primary), arrivals(fallback)
 
     def key(a):
@@ -158,7 +159,11 @@ def alert_accounting(settings, primary, fallback, recovered_at) -> dict:
     # escalation was due for every alert detected while the primary was down with its budget to
     # spare (an alert that joins a group already notified waits for the group's next flush)
     due = {k for k, at in surges.items() if at + timedelta(seconds=GROUP_INTERVAL_S + RETRY_BUDGET_S) < recovered_at}
-    missing_primary = sorted(set(surges) - on_primary)
+    # the primary, once back, gets every alert still firing at its group's next flush; one that
+    # resolved while it was down was never notified there, so nothing (not a resolve) is due
+    settle = recovered_at + timedelta(seconds=GROUP_INTERVAL_S + RETRY_BUDGET_S)
+    resolved_during_outage = {k for k, (_, resolved) in episodes.items() if resolved and resolved < settle}
+    missing_primary = sorted(set(surges) - on_primary - resolved_during_outage)
     missing_fallback = sorted(due - set(first_on_fallback))
     dup, relisted = 0, 0
     for receiver in (primary, fallback):
@@ -178,6 +183,7 @@ def alert_accounting(settings, primary, fallback, recovered_at) -> dict:
             "missing_on_fallback": missing_fallback, "missing": len(missing_primary) + len(missing_fallback),
             "duplicated": dup, "relisted_in_group_updates": relisted, "sent_primary": len(prim), "sent_fallback": len(fb),
             "detected_to_fallback_s": late,
+            "resolved_before_primary_back": [f"{s}/{r}" for s, r in sorted(resolved_during_outage)],
             "detected_before_recovery_s": {f"{s}/{r}": round((recovered_at - at).total_seconds(), 1)
                                            for (s, r), at in surges.items()}}
 
@@ -187,7 +193,7 @@ def wait_for_primary(settings, primary: FlakyReceiver, timeout_s: float) -> None
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         got = {(a["labels"].get("subject"), a["labels"].get("alertname")) for _, a in arrivals(primary)}
-        if set(firing_surges(settings)) <= got:
+        if {k for k, (_, resolved) in surge_episodes(settings).items() if resolved is None} <= got:
             return
         time.sleep(5)
 
@@ -300,6 +306,7 @@ def run(settings, stack: PrivateStack, args) -> dict:
         "missing_on_fallback": alerts["missing_on_fallback"], "alerts_duplicated": alerts["duplicated"],
         "relisted_in_group_updates": alerts["relisted_in_group_updates"],
         "detected_to_fallback_s": alerts["detected_to_fallback_s"],
+        "resolved_before_primary_back": alerts["resolved_before_primary_back"],
         "canary_to_fallback_s": canary_delay, "retry_budget_s": RETRY_BUDGET_S,
         "canary_on_fallback_before_recovery": bool(canary_at and "recovered_at" in outage
                                                    and min(canary_at) < outage["recovered_at"]),
