@@ -31,8 +31,9 @@ def test_reduced_fault_suite_loses_nothing_duplicates_nothing_and_dead_letters_e
     faults = result["faults"]
     assert set(faults) == {"fuzz", "worker_kill", "broker_kill", "es_freeze", "channel_down"}, context
     for name in ("worker_kill", "broker_kill", "es_freeze"):
-        assert faults[name]["posts_in_window"] > 0 and faults[name]["posts_lost"] == 0, (name, context)
-        assert faults[name]["workers_alive"] == 2, (name, context)
+        assert faults[name]["posts_lost"] == 0 and faults[name]["workers_alive"] == 2, (name, context)
+    # posts were flowing while the worker and the broker were down (the freeze is too short to say)
+    assert faults["worker_kill"]["posts_in_window"] > 0 and faults["broker_kill"]["posts_in_window"] > 0, context
     # the broker really was killed and came back: every replica in sync again
     assert faults["broker_kill"]["down_s"] >= 10 and faults["broker_kill"]["replicas_in_sync_after_s"] is not None
     assert faults["fuzz"]["dead_letters"] == faults["fuzz"]["injected"] == 500, context
