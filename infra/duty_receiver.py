@@ -25,6 +25,7 @@ class DutyReceiver:
     on_alert: Callable[[Received], None] | None = None
     received: list[Received] = field(default_factory=list)
     rejected: int = 0
+    sender_gone: int = 0
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,10 +36,13 @@ class DutyReceiver:
             def do_POST(self):  # noqa: N802 - http.server naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 status = receiver._accept(self.headers, body)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"ok": %s}' % (b"true" if status == 200 else b"false"))
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b'{"ok": %s}' % (b"true" if status == 200 else b"false"))
+                except (BrokenPipeError, ConnectionResetError):
+                    receiver.sender_gone += 1        # the sender timed out before the answer (faults bench)
 
             def log_message(self, *args):
                 pass

@@ -208,6 +208,15 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id as Kafka makes them: never starting with "-", which kafka-storage
+    would read as an option ("-t -abc..." failed one start in 64)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def kafka_nodes(settings: Settings) -> list["KafkaNode"]:
     """The local stack's Kafka nodes: Settings.kafka_brokers combined broker+controller nodes."""
     return [KafkaNode(settings, i) for i in range(settings.kafka_brokers)]
@@ -241,7 +250,7 @@ class KafkaNode(Node):
             if (self.home / "data" / "meta.properties").exists():
                 cluster_id, size = _formatted_id(self.home / "data"), "1"
             else:
-                cluster_id, size = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="), str(n)
+                cluster_id, size = new_cluster_id(), str(n)
             self.cluster_file.parent.mkdir(parents=True, exist_ok=True)
             self.cluster_file.write_text(f"{cluster_id} {size}\n")
         if int(size) != n:
