@@ -13,12 +13,15 @@ Alert history goes through indexer.history, in the background, never on the aler
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
+import orjson
 from elasticsearch import AsyncElasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS, post_document
 from indexer.errors import ES_ERRORS, RETRY, RETRYABLE_STATUS, SPLIT, classify, describe
@@ -28,14 +31,19 @@ from streams.records import EnrichedPost
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+# what the sink reads of a bulk answer: a fifth of its bytes to parse for 1,000 posts
+BULK_FILTER = "errors,items.*._id,items.*.status,items.*.error.type,items.*.error.reason"
+# the client parses answers with orjson too (the export's pages of 2,000 hits, bulk answers)
+ES_SERIALIZERS = {"application/json": OrjsonSerializer()}
 
 
 def ndjson_pair(index: str, op: str, post_id: str, body: dict) -> bytes:
-    """One bulk action and its source: op "index" (a whole document) or "update" (partial fields)."""
+    """One bulk action and its source: op "index" (a whole document) or "update" (partial fields).
+    UTF-8 as is (orjson never escapes non-ASCII); a value JSON cannot hold (a lone surrogate,
+    an int over 64 bits, a non-string key) raises orjson.JSONEncodeError, a TypeError."""
     action = {op: {"_index": index, "_id": post_id}}
     source = body if op == "index" else {"doc": body}
-    return (json.dumps(action, ensure_ascii=False, separators=(",", ":")) + "\n"
-            + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return orjson.dumps(action) + b"\n" + orjson.dumps(source) + b"\n"
 
 
 def chunks_by_bytes(lines: list[tuple[str, bytes]], max_bytes: int) -> list[list[tuple[str, bytes]]]:
@@ -55,7 +63,8 @@ class PostSink:
     def __init__(self, es_url: str, index: str = POSTS_ALIAS, max_backoff_s: float = 30.0,
                  alerts_index: str = ALERTS_ALIAS, max_bytes: int = DEFAULT_MAX_BYTES, *, es=None,
                  sleep=asyncio.sleep, es_options: dict | None = None, metrics: IndexerMetrics | None = None):
-        self.es = es if es is not None else AsyncElasticsearch(es_url, request_timeout=30, **(es_options or {}))
+        self.es = es if es is not None else AsyncElasticsearch(es_url, request_timeout=30, serializers=ES_SERIALIZERS,
+                                                               **(es_options or {}))
         self.index = index
         self.metrics = metrics
         self.max_backoff_s = max_backoff_s
@@ -83,12 +92,28 @@ class PostSink:
             await self._write_chunk(chunk, rejected)
         return rejected
 
+    @asynccontextmanager
+    async def backfill(self) -> AsyncIterator[None]:
+        """A bulk load into the index (a replay or a reindex, not the live stream): no periodic
+        refresh while it runs, so the node writes few large segments instead of one a second;
+        the index's own refresh interval is put back and the index refreshed at the end, even on
+        error. Posts written meanwhile are durable (translog) but not searchable until then."""
+        current = await self.es.indices.get_settings(index=self.index, name="index.refresh_interval")
+        previous = {name: body["settings"].get("index", {}).get("refresh_interval") for name, body in current.body.items()}
+        await self.es.indices.put_settings(index=self.index, settings={"index": {"refresh_interval": "-1"}})
+        try:
+            yield
+        finally:
+            for name, interval in previous.items():     # None: back to the node's default
+                await self.es.indices.put_settings(index=name, settings={"index": {"refresh_interval": interval}})
+            await self.es.indices.refresh(index=self.index)
+
     async def _write_chunk(self, chunk: list[tuple[str, bytes]], rejected: list) -> None:
         backoff = 0.5
         while chunk:
             started = time.perf_counter()
             try:
-                resp = await self.es.bulk(operations=b"".join(line for _, line in chunk))
+                resp = await self.es.bulk(operations=b"".join(line for _, line in chunk), filter_path=BULK_FILTER)
             except ES_ERRORS as exc:
                 self._count_request("error", started)
                 action = classify(exc)

@@ -16,6 +16,22 @@ def first_index(alias: str, name: str | None = None) -> str:
     return f"{alias}-v{load_template(name or alias)['_meta']['template_version']}"
 
 
+def missing_properties(wanted: dict, existing: dict) -> dict:
+    """The mapping properties of `wanted` that `existing` lacks (inside objects too). A field
+    whose parameters changed between template versions (doc_values, index, norms ...) is left
+    as the index has it: Elasticsearch refuses to change those on an existing index."""
+    out = {}
+    for name, spec in wanted.items():
+        have = existing.get(name)
+        if have is None:
+            out[name] = spec
+        elif "properties" in spec:
+            inner = missing_properties(spec["properties"], have.get("properties", {}))
+            if inner:
+                out[name] = {**{k: v for k, v in spec.items() if k != "properties"}, "properties": inner}
+    return out
+
+
 def apply_templates(es, alias_of=lambda name: name) -> list[str]:
     """PUT every template and create its first index behind its alias if the alias is missing.
 
@@ -30,8 +46,11 @@ def apply_templates(es, alias_of=lambda name: name) -> list[str]:
                                       priority=body["priority"], meta=body["_meta"], template=body["template"])
         alias = alias_of(name)
         if es.indices.exists_alias(name=alias):
-            # fields added since the index was made (additive only: ES refuses a changed type)
-            es.indices.put_mapping(index=alias, properties=body["template"]["mappings"]["properties"])
+            wanted = body["template"]["mappings"]["properties"]
+            for index, current in es.indices.get_mapping(index=alias).items():
+                added = missing_properties(wanted, current["mappings"].get("properties", {}))
+                if added:
+                    es.indices.put_mapping(index=index, properties=added)
             continue
         index = first_index(alias, name)
         if alias == name:

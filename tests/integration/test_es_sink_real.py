@@ -55,3 +55,41 @@ async def test_bulk_requests_stay_within_the_byte_bound(live_stack, index):
     es.indices.refresh(index=name)
     assert es.count(index=name)["count"] == 40
     assert "青石镇" in es.get(index=name, id="it:7")["_source"]["text"]
+
+
+def _refresh_interval(es, name: str):
+    return es.indices.get_settings(index=name)[name]["settings"]["index"].get("refresh_interval")
+
+
+async def test_a_backfill_pauses_refresh_and_puts_it_back(live_stack, index):
+    es, name = index
+    sink = PostSink(live_stack.elasticsearch_url, index=name)
+    try:
+        async with sink.backfill():
+            assert _refresh_interval(es, name) == "-1"
+            assert await sink.write([_post(i) for i in range(3)], NOW) == []
+        assert _refresh_interval(es, name) == load_template("posts")["template"]["settings"]["refresh_interval"]
+        assert es.count(index=name)["count"] == 3            # refreshed on the way out
+        with pytest.raises(RuntimeError):
+            async with sink.backfill():
+                raise RuntimeError("the load failed")
+        assert _refresh_interval(es, name) == "1s"
+    finally:
+        await sink.close()
+
+
+async def test_a_refused_document_is_returned_with_the_nodes_reason(live_stack, index):
+    """The sink asks the node for a filtered bulk answer: the refusal's type and reason still
+    reach the dead-letter topic, and the other documents of the request are indexed."""
+    es, name = index
+    sink = PostSink(live_stack.elasticsearch_url, index=name)
+    good = {"post_id": "it:ok", "site": "bbs", "source": "it", "kind": "forum", "url": "http://127.0.0.1/t/ok",
+            "text": "青石镇", "published_at": NOW.isoformat(), "crawled_at": NOW.isoformat()}
+    try:
+        rejected = await sink.write_documents({"it:ok": good, "it:bad": {**good, "post_id": "it:bad", "unmapped": 1}}, {})
+    finally:
+        await sink.close()
+    assert [pid for pid, _ in rejected] == ["it:bad"]
+    assert "strict_dynamic_mapping_exception" in rejected[0][1] and "unmapped" in rejected[0][1]
+    es.indices.refresh(index=name)
+    assert es.count(index=name)["count"] == 1

@@ -40,8 +40,9 @@ class FakeES:
         self.bodies: list[bytes] = []
         self.indexed: list[tuple] = []
 
-    async def bulk(self, *, operations: bytes):
+    async def bulk(self, *, operations: bytes, filter_path: str | None = None):
         self.bodies.append(operations)
+        self.filter_path = filter_path
         step = self.script.pop(0) if self.script else None
         if step is not None:
             raise step

@@ -112,3 +112,14 @@ def test_a_new_kafka_cluster_id_never_starts_with_a_dash(monkeypatch):
     ids = iter([uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x10" + bytes(15))])
     monkeypatch.setattr(nodes.uuid, "uuid4", lambda: next(ids))
     assert not nodes.new_cluster_id().startswith("-")
+
+
+def test_only_missing_fields_are_put_on_an_existing_index():
+    from indexer.templates import missing_properties
+
+    wanted = {"url": {"type": "keyword", "index": False}, "region": {"type": "keyword"},
+              "entities": {"properties": {"PER": {"type": "keyword"}, "LOC": {"type": "keyword"}}}}
+    existing = {"url": {"type": "keyword"}, "entities": {"properties": {"PER": {"type": "keyword"}}}}
+    assert missing_properties(wanted, existing) == {"region": {"type": "keyword"},
+                                                    "entities": {"properties": {"LOC": {"type": "keyword"}}}}
+    assert missing_properties(wanted, wanted) == {}
