@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS
+from indexer.sink import ES_SERIALIZERS
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class StoreError(Exception):
 
 class ConsoleStore:
     def __init__(self, settings, es: AsyncElasticsearch | None = None):
-        self.es = es or AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
+        self.es = es or AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30, serializers=ES_SERIALIZERS)
         self.posts = settings.alias(POSTS_ALIAS)
         self.alerts = settings.alias(ALERTS_ALIAS)
         self.tokens = settings.alias(TOKENS_ALIAS)
