@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import os
@@ -112,10 +113,11 @@ def make_posts(texts: list[str], analyses: list, n: int, seed: int = 42):
         }
 
 
-async def bulk(settings, posts, n: int, batch: int, in_flight: int) -> float:
+async def bulk(settings, posts, n: int, batch: int, in_flight: int, backfill: bool = True) -> float:
     """Write every post through PostSink.write_documents (post_document per post, as the
     worker's index stage does), `in_flight` batches at a time, as a backfill (PostSink.backfill:
-    no periodic refresh until the end; the final refresh is timed too); returns seconds."""
+    no periodic refresh until the end; the final refresh is timed too) unless `backfill` is
+    False (the live stream's 1 s refresh); returns seconds."""
     sink = PostSink(settings.elasticsearch_url, index=settings.alias("posts"))
     sem = asyncio.Semaphore(in_flight)
     rejected = 0
@@ -129,7 +131,7 @@ async def bulk(settings, posts, n: int, batch: int, in_flight: int) -> float:
     started = time.perf_counter()
     tasks, chunk = [], []
     try:
-        async with sink.backfill():
+        async with sink.backfill() if backfill else contextlib.nullcontext():
             for post in posts:
                 chunk.append(post)
                 if len(chunk) == batch:
@@ -248,6 +250,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--in-flight", type=int, default=3)
+    parser.add_argument("--live", action="store_true", help="bulk with the live 1 s refresh, not as a backfill")
     parser.add_argument("--export-rows", type=int, default=100_000, help="rows of each timed export (0: skip exports)")
     args = parser.parse_args()
 
@@ -261,7 +264,8 @@ def main() -> int:
     try:
         heap_before = es.nodes.stats(metric="jvm")["nodes"]
         node_cpu, client_cpu = node_cpu_s(es), time.process_time()
-        bulk_s = asyncio.run(bulk(settings, make_posts(texts, analyses, args.docs), args.docs, args.batch, args.in_flight))
+        bulk_s = asyncio.run(bulk(settings, make_posts(texts, analyses, args.docs), args.docs, args.batch, args.in_flight,
+                                not args.live))
         node_cpu, client_cpu = node_cpu_s(es) - node_cpu, time.process_time() - client_cpu
         print(f"indexed {args.docs} posts in {bulk_s:.1f}s (CPU: bench {client_cpu:.1f}s, node {node_cpu:.1f}s)",
               file=sys.stderr, flush=True)
@@ -281,7 +285,7 @@ def main() -> int:
                for name, v in ms.items() for q in ("p50", "p95")},
             "index_mb": round(store_bytes / 2**20, 1),
             "index_mb_per_million": round(store_bytes / 2**20 / count * 1_000_000, 1),
-            "bulk_docs_per_s": round(args.docs / bulk_s),
+            "bulk_docs_per_s": round(args.docs / bulk_s), "bulk_backfill": not args.live,
             "bulk_bench_cpu_us_per_doc": round(client_cpu / args.docs * 1e6),
             "bulk_node_cpu_us_per_doc": round(node_cpu / args.docs * 1e6),
             "heap_used_mb": round(jvm["heap_used_in_bytes"] / 2**20), "heap_max_mb": round(jvm["heap_max_in_bytes"] / 2**20),
