@@ -14,7 +14,7 @@ from elasticsearch import ApiError, ConnectionError as ESConnectionError, Connec
 
 from indexer.errors import REJECT, RETRY, SPLIT, classify
 from indexer.history import AlertHistory
-from indexer.sink import PostSink, chunks_by_bytes
+from indexer.sink import BULK_FILTER, PostSink, chunks_by_bytes, ndjson_pair
 from streams.records import EnrichedPost
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
@@ -151,3 +151,21 @@ async def test_alert_history_backlog_is_bounded_and_counted():
     await history.drain()
     assert [kw["id"] for kw in es.indexed] == ["a0", "a3", "a4"] and done.count(True) == 3
     await history.close()
+
+
+def test_ndjson_pairs_are_compact_utf8_and_updates_are_partial():
+    line = ndjson_pair("posts", "index", "bbs:1", {"text": "青石镇 \"异味\"", "n": 1})
+    assert line == '{"index":{"_index":"posts","_id":"bbs:1"}}\n{"text":"青石镇 \\"异味\\"","n":1}\n'.encode()
+    action, source = (json.loads(x) for x in ndjson_pair("posts", "update", "bbs:1", {"is_repost": True}).splitlines())
+    assert action == {"update": {"_index": "posts", "_id": "bbs:1"}} and source == {"doc": {"is_repost": True}}
+    with pytest.raises(TypeError):                   # never produced by the worker: validation drops them
+        ndjson_pair("posts", "index", "bbs:2", {"text": "a\ud800b"})
+
+
+async def test_bulk_answers_are_filtered_to_what_the_sink_reads():
+    es = FakeES()
+    s, _ = sink(es)
+    assert await s.write([post(1)], NOW) == []
+    assert es.filter_path == BULK_FILTER
+    assert set(BULK_FILTER.split(",")) >= {"errors", "items.*._id", "items.*.status", "items.*.error.type",
+                                           "items.*.error.reason"}
