@@ -238,6 +238,18 @@ def node_cpu_s(es) -> float:
     return sum(n["process"]["cpu"]["total_in_millis"] for n in es.nodes.stats(metric="process")["nodes"].values()) / 1000
 
 
+def settled_store_bytes(es, index: str, timeout_s: float = 300.0) -> tuple[int, float]:
+    """The index's size once its merges are done (a merge's new files sit beside the segments
+    it replaces until it ends), and the seconds waited for that."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        stats = es.indices.stats(index=index, metric="merge,store")["_all"]["primaries"]
+        if stats["merges"]["current"] == 0:
+            return stats["store"]["size_in_bytes"], time.perf_counter() - started
+        time.sleep(1)
+    raise RuntimeError(f"merges of {index} still running after {timeout_s:.0f}s")
+
+
 def p95(values: list[float]) -> float:
     return round(statistics.quantiles(values, n=20)[-1], 1)
 
@@ -273,6 +285,7 @@ def main() -> int:
         es.indices.refresh(index=index)
         count = es.count(index=index)["count"]
         store_bytes = es.indices.stats(index=index, metric="store")["_all"]["primaries"]["store"]["size_in_bytes"]
+        settled_bytes, merge_wait_s = settled_store_bytes(es, index)
         ms = asyncio.run(time_queries(settings, analyst_queries(analyses, args.queries)))
         jvm = next(iter(es.nodes.stats(metric="jvm")["nodes"].values()))["jvm"]["mem"]
         rows = min(args.export_rows, count)
@@ -285,6 +298,7 @@ def main() -> int:
                for name, v in ms.items() for q in ("p50", "p95")},
             "index_mb": round(store_bytes / 2**20, 1),
             "index_mb_per_million": round(store_bytes / 2**20 / count * 1_000_000, 1),
+            "index_mb_settled": round(settled_bytes / 2**20, 1), "merge_wait_s": round(merge_wait_s, 1),
             "bulk_docs_per_s": round(args.docs / bulk_s), "bulk_backfill": not args.live,
             "bulk_bench_cpu_us_per_doc": round(client_cpu / args.docs * 1e6),
             "bulk_node_cpu_us_per_doc": round(node_cpu / args.docs * 1e6),
