@@ -2,7 +2,7 @@
 bulk sink (indexer.documents.post_document + indexer.sink.PostSink.write_documents, the worker's
 index stage), then time the console's typical queries, warm.
 
-    nice -n 10 .venv/bin/python bench/search.py            # 1,000,000 posts; 30 min on a busy 2-core box
+    nice -n 10 .venv/bin/python bench/search.py            # 1,000,000 posts; 7 min at load 3-4, 30 at 16-26
     .venv/bin/python bench/search.py --docs 50000          # a quick look
 
 Texts: weibo_senti_100k/train.csv (development data, never committed). To stay affordable on a
@@ -18,6 +18,8 @@ page (phrase, jieba tokens, highlight, time or relevance sort, filters as the pa
 the trend + facets pair the page asks for with each search (timed together, back to back), the
 spread sort, and the whole page as the browser sends it (search, trend and facets at once: `page`);
 then an export of the newest 100,000 posts as CSV and as XLSX, streamed as the route streams it.
+The bulk runs as a backfill (PostSink.backfill: refresh off until the end; --live keeps the
+live 1 s refresh) and reports the CPU per post of the bench and of the Elasticsearch node.
 Everything runs in a namespace of its own, whose indices are deleted at the end.
 Goals: search p95 <= 100 ms, trend + facets p95 <= 300 ms, bulk >= 5,000 docs/s.
 The last line is one JSON object.
