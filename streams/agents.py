@@ -1,5 +1,5 @@
-"""Thin Faust agents wiring the pure cores: analyse -> (index, mentions, sequencer) -> cluster
-updates; mentions -> surges -> alerts. Each agent is a short loop over a batch; the logic lives in
+"""Thin Faust agents wiring the pure cores: analyse and index (or spill to posts.enriched when
+Elasticsearch is unwell) -> (mentions, sequencer) -> cluster updates; mentions -> surges -> alerts. Each agent is a short loop over a batch; the logic lives in
 the cores. Batches are acknowledged only after everything they produced was acknowledged by the
 broker (at-least-once), and every sink is idempotent by post_id.
 """
@@ -29,6 +29,7 @@ from streams.app import Topology, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
+from streams.inline_index import SPILLED, InlineIndex
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, ClusterKey, ClusterUpdate, DeadLetter,
                              EnrichedPost, Mention, Surge)
@@ -97,11 +98,13 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
          snapshot_every: int = 200_000, analyze_batch: int = 200, commit_stall_s: float = 30.0,
-         purge_limit: int = 400) -> None:
+         purge_limit: int = 400, inline_timeout_s: float = 10.0, inline_pause_s: float = 30.0) -> None:
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
     sink.history.on_done = lambda ok: metrics.records.labels("alert_history", "written" if ok else "failed").inc()
     watch = WatchSchedule(resources, rules.watch_terms)   # rules-file watch terms, event windows included
+    inline = InlineIndex(lambda docs: sink.write_documents(docs, {}), timeout_s=inline_timeout_s,
+                         pause_s=inline_pause_s)
 
     async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
         metrics.dead_letters.labels(stage, exc.kind).inc()
@@ -135,12 +138,35 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     del topo.seen_posts[store._decode_key(raw)]
             metrics.records.labels("dedup", "expired").inc(len(keys))
 
+    async def spill(post_ids: list[str], posts: dict) -> None:
+        sent = [await topo.enriched.send(key=pid.encode(), value=posts[pid][1].to_bytes(), force=True)
+                for pid in post_ids]
+        await asyncio.gather(*sent)
+        metrics.records.labels("index", "spilled").inc(len(sent))
+
+    async def index_batch(posts: dict, now) -> set[str]:
+        """Index the batch's posts (post_id -> (raw event, enriched)) inline, or spill them to
+        posts.enriched (streams.inline_index); returns the ids Elasticsearch refused, which were
+        dead-lettered with their raw record."""
+        started = time.perf_counter()
+        docs = {pid: post_document(enriched, now) for pid, (_, enriched) in posts.items()}
+        how, rejected = await inline(docs, lambda ids: spill(ids, posts))
+        if how == SPILLED:
+            return set()
+        for post_id, reason in rejected:
+            await dead_letter(posts[post_id][0].message, "index", InvalidRecord("index", reason))
+        metrics.records.labels("index", "indexed").inc(len(docs) - len(rejected))
+        metrics.records.labels("index", "failed").inc(len(rejected))
+        metrics.observe_indexed(docs.values(), now, rejected)
+        metrics.latency.labels("index").observe(time.perf_counter() - started)
+        return {post_id for post_id, _ in rejected}
+
     @app.agent(topo.raw, name="analyze_posts")
     async def analyze_posts(stream):
         async for events in stream.take_events(analyze_batch, within=analyze_batch_s):
             started, now = time.perf_counter(), clock()
             today = int(now.timestamp() // DAY_S)
-            sent, keys = [], []
+            sent, keys, posts = [], [], {}
             for event in events:
                 try:
                     post = parse_raw(event.message.key, event.value)
@@ -155,9 +181,9 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     metrics.records.labels("dedup", "duplicate").inc()
                     continue
                 a = analyze(post.title, post.text, watch.at(now), content_hash)
-                await asyncio.sleep(0)     # CPU-bound: let indexing, alerting and heartbeats run between posts
+                await asyncio.sleep(0)     # CPU-bound: let alerting, clustering and heartbeats run between posts
                 enriched = enrich(post, a, content_hash)
-                sent.append(await topo.enriched.send(key=post.post_id.encode(), value=enriched.to_bytes(), force=True))
+                posts[post.post_id] = (event, enriched)     # the same post twice in a batch: the last version
                 if seen is None:       # an edit re-indexes the post but is not a new mention
                     for mention in mentions_of(enriched):
                         sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
@@ -166,17 +192,19 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                              ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
                                         chars=len("".join(post.text.split())))))
                 metrics.records.labels("dedup", "unique" if seen is None else "edited").inc()
-            # every post is in posts.enriched before its cluster key, so a cluster update always
-            # lands in a partition after the post it updates
+            metrics.latency.labels("validate").observe(time.perf_counter() - started)
+            # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
+            # update always finds the post it updates
             await asyncio.gather(*sent)
+            refused = await index_batch(posts, now)
             sent = []
             for event, post_id, content_hash, key in keys:
-                sent.append(await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True))
+                if post_id not in refused:     # dead-lettered: no cluster decision to follow
+                    sent.append(await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True))
                 with writing_for(event):
                     topo.seen_posts[post_id] = [content_hash, today]
             await asyncio.gather(*sent)
             purge_seen(events, today)
-            metrics.latency.labels("validate").observe(time.perf_counter() - started)
 
     snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"
     snapshot_due = {"records": 0, "at": time.monotonic()}
@@ -250,6 +278,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
 
     @app.agent(topo.enriched, name="index_posts")
     async def index_posts(stream):
+        # posts the analyze stage spilled, and the sequencer's cluster updates
         async for batch in stream.take_events(batch_size, within=batch_s):
             started, now = time.perf_counter(), clock()
             docs, updates = {}, {}
