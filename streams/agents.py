@@ -46,13 +46,20 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def enrich(post, a: Analysis, content_hash: str) -> EnrichedPost:
+def version_of(message) -> int | None:
+    """The version of the post a posts.raw record carries: its Kafka timestamp in ms (a re-crawl
+    is produced later than the crawl it edits); None when the record has none."""
+    ts = message.timestamp
+    return int(round(ts * 1000)) if ts and ts > 0 else None
+
+
+def enrich(post, a: Analysis, content_hash: str, version: int | None = None) -> EnrichedPost:
     # built without a second validation: the post was validated by parse_raw and the analysis
     # fields are produced by our own code with these types
     return EnrichedPost.model_construct(**dict(post), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
                         watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
                         sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}", sketch=a.sketch,
-                        content_hash=content_hash, cluster_id=post.post_id)
+                        content_hash=content_hash, cluster_id=post.post_id, version=version)
 
 
 def mentions_of(post: EnrichedPost) -> list[Mention]:
@@ -103,8 +110,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     clusters = ClusterState(horizon_days * DAY_S)
     sink.history.on_done = lambda ok: metrics.records.labels("alert_history", "written" if ok else "failed").inc()
     watch = WatchSchedule(resources, rules.watch_terms)   # rules-file watch terms, event windows included
-    inline = InlineIndex(lambda docs: sink.write_documents(docs, {}), timeout_s=inline_timeout_s,
-                         pause_s=inline_pause_s)
+    inline = InlineIndex(timeout_s=inline_timeout_s, pause_s=inline_pause_s)
 
     async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
         metrics.dead_letters.labels(stage, exc.kind).inc()
@@ -138,9 +144,9 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     del topo.seen_posts[store._decode_key(raw)]
             metrics.records.labels("dedup", "expired").inc(len(keys))
 
-    async def spill(post_ids: list[str], posts: dict) -> None:
-        sent = [await topo.enriched.send(key=pid.encode(), value=posts[pid][1].to_bytes(), force=True)
-                for pid in post_ids]
+    async def spill(posts: dict) -> None:
+        sent = [await topo.enriched.send(key=pid.encode(), value=enriched.to_bytes(), force=True)
+                for pid, (_, enriched) in posts.items()]
         await asyncio.gather(*sent)
         metrics.records.labels("index", "spilled").inc(len(sent))
 
@@ -148,9 +154,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         """Index the batch's posts (post_id -> (raw event, enriched)) inline, or spill them to
         posts.enriched (streams.inline_index); returns the ids Elasticsearch refused, which were
         dead-lettered with their raw record."""
+        if not posts:
+            return set()
         started = time.perf_counter()
         docs = {pid: post_document(enriched, now) for pid, (_, enriched) in posts.items()}
-        how, rejected = await inline(docs, lambda ids: spill(ids, posts))
+        versions = {pid: enriched.version for pid, (_, enriched) in posts.items() if enriched.version is not None}
+        how, rejected = await inline(lambda: sink.write_documents(docs, {}, versions), lambda: spill(posts))
         if how == SPILLED:
             return set()
         for post_id, reason in rejected:
@@ -182,7 +191,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     continue
                 a = analyze(post.title, post.text, watch.at(now), content_hash)
                 await asyncio.sleep(0)     # CPU-bound: let alerting, clustering and heartbeats run between posts
-                enriched = enrich(post, a, content_hash)
+                enriched = enrich(post, a, content_hash, version_of(event.message))
                 posts[post.post_id] = (event, enriched)     # the same post twice in a batch: the last version
                 if seen is None:       # an edit re-indexes the post but is not a new mention
                     for mention in mentions_of(enriched):
@@ -281,7 +290,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         # posts the analyze stage spilled, and the sequencer's cluster updates
         async for batch in stream.take_events(batch_size, within=batch_s):
             started, now = time.perf_counter(), clock()
-            docs, updates = {}, {}
+            docs, updates, versions = {}, {}, {}
             for event in batch:
                 try:
                     record = json.loads(event.value)
@@ -295,10 +304,14 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     else:
                         docs[post_id] = (event.message, post_document(record, now))
                         updates.pop(post_id, None)     # the post again (an edit): its new decision follows
+                        if record.get("version") is not None:
+                            versions[post_id] = int(record["version"])
+                        else:
+                            versions.pop(post_id, None)
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     await dead_letter(event.message, "index", InvalidRecord("schema", f"bad enriched record: {exc!r}"))
             rejected = await sink.write_documents({k: d for k, (_, d) in docs.items()},
-                                                  {k: f for k, (_, f) in updates.items()})
+                                                  {k: f for k, (_, f) in updates.items()}, versions)
             for post_id, reason in rejected:
                 message = (docs.get(post_id) or updates[post_id])[0]
                 await dead_letter(message, "index", InvalidRecord("index", reason))

@@ -17,33 +17,31 @@ from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[dict[str, dict]], Awaitable[list[tuple[str, str]]]]
-Spill = Callable[[list[str]], Awaitable[None]]
+Write = Callable[[], Awaitable[list[tuple[str, str]]]]
+Spill = Callable[[], Awaitable[None]]
 
 INLINE, SPILLED = "inline", "spilled"
 
 
 class InlineIndex:
-    def __init__(self, write: Write, *, timeout_s: float = 10.0, pause_s: float = 30.0,
+    def __init__(self, *, timeout_s: float = 10.0, pause_s: float = 30.0,
                  clock: Callable[[], float] = time.monotonic):
-        self.write = write
         self.timeout_s, self.pause_s, self.clock = timeout_s, pause_s, clock
         self.spill_until = float("-inf")
 
-    async def __call__(self, docs: dict[str, dict], spill: Spill) -> tuple[str, list[tuple[str, str]]]:
-        """("inline", rejected (post_id, reason) pairs), or ("spilled", []) once `spill(post_ids)`
-        has put every post of `docs` in posts.enriched."""
-        if not docs:
-            return INLINE, []
+    async def __call__(self, write: Write, spill: Spill) -> tuple[str, list[tuple[str, str]]]:
+        """Run `write()` (returns the (post_id, reason) pairs the node rejected) within the
+        timeout: ("inline", rejected); or `spill()` (puts the batch in posts.enriched):
+        ("spilled", [])."""
         if self.clock() < self.spill_until:
-            await spill(list(docs))
+            await spill()
             return SPILLED, []
         try:
-            rejected = await asyncio.wait_for(self.write(docs), self.timeout_s)
+            rejected = await asyncio.wait_for(write(), self.timeout_s)
         except asyncio.TimeoutError:
             self.spill_until = self.clock() + self.pause_s
-            log.warning("indexing %d posts took over %.0fs; spilling batches to posts.enriched for %.0fs",
-                        len(docs), self.timeout_s, self.pause_s)
-            await spill(list(docs))
+            log.warning("indexing took over %.0fs; spilling batches to posts.enriched for %.0fs",
+                        self.timeout_s, self.pause_s)
+            await spill()
             return SPILLED, []
         return INLINE, rejected

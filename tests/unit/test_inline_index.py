@@ -13,59 +13,46 @@ class Clock:
         return self.t
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
 def test_a_healthy_node_indexes_inline_and_returns_its_rejections():
-    written, spilled = [], []
+    spilled = []
 
-    async def write(docs):
-        written.append(dict(docs))
+    async def write():
         return [("b", "elasticsearch 400: mapper_parsing_exception: bad")]
 
-    async def spill(ids):
-        spilled.append(ids)
+    async def spill():
+        spilled.append(True)
 
-    how, rejected = run(InlineIndex(write, timeout_s=1)({"a": {}, "b": {}}, spill))
+    how, rejected = asyncio.run(InlineIndex(timeout_s=1)(write, spill))
     assert (how, rejected) == (INLINE, [("b", "elasticsearch 400: mapper_parsing_exception: bad")])
-    assert written == [{"a": {}, "b": {}}] and spilled == []
+    assert spilled == []
 
 
 def test_a_slow_node_spills_the_batch_then_the_next_ones_without_trying_until_the_pause_ends():
     clock, calls, spilled = Clock(), [], []
     slow = {"on": True}
 
-    async def write(docs):
-        calls.append(list(docs))
-        if slow["on"]:
-            await asyncio.sleep(5)
-        return []
+    def batch(name):
+        async def write():
+            calls.append(name)
+            if slow["on"]:
+                await asyncio.sleep(5)
+            return []
 
-    async def spill(ids):
-        spilled.append(ids)
+        async def spill():
+            spilled.append(name)
+        return write, spill
 
-    index = InlineIndex(write, timeout_s=0.05, pause_s=30, clock=clock)
+    index = InlineIndex(timeout_s=0.05, pause_s=30, clock=clock)
 
     async def scenario():
-        out = [await index({"a": {}}, spill)]
+        out = [await index(*batch("a"))]
         clock.t += 29
-        out.append(await index({"b": {}}, spill))       # inside the pause: not tried
+        out.append(await index(*batch("b")))       # inside the pause: not tried
         clock.t += 2
         slow["on"] = False
-        out.append(await index({"c": {}}, spill))       # the probe finds the node well again
+        out.append(await index(*batch("c")))       # the probe finds the node well again
         return out
 
-    assert run(scenario()) == [(SPILLED, []), (SPILLED, []), (INLINE, [])]
-    assert calls == [["a"], ["c"]]
-    assert spilled == [["a"], ["b"]]
-
-
-def test_an_empty_batch_writes_nothing():
-    async def write(docs):
-        raise AssertionError("no write for an empty batch")
-
-    async def spill(ids):
-        raise AssertionError("no spill for an empty batch")
-
-    assert run(InlineIndex(write)({}, spill)) == (INLINE, [])
+    assert asyncio.run(scenario()) == [(SPILLED, []), (SPILLED, []), (INLINE, [])]
+    assert calls == ["a", "c"]
+    assert spilled == ["a", "b"]
