@@ -91,6 +91,17 @@ class SurgeParams:
     def windows(self) -> tuple[int, ...]:
         return tuple(dict.fromkeys(k * self.window_buckets for k in SCALES))
 
+    @cached_property
+    def grace_buckets(self) -> int:
+        return math.ceil(self.grace_s / self.bucket_s)
+
+    @cached_property
+    def kept_buckets(self) -> int:
+        """Closed buckets the state keeps: the longest window or the baseline, plus what the
+        trend, the episode end and late events need."""
+        return (max(self.baseline_buckets, self.windows[-1]) + 2 * self.window_buckets + self.quiet
+                + self.grace_buckets + 2)
+
     @classmethod
     def from_mapping(cls, data: dict) -> "SurgeParams":
         """Build from a YAML mapping; `window_s`/`baseline_s`/`quiet_s`/`warmup_s`/`refractory_s`
@@ -147,10 +158,6 @@ def _at(idx: int, p: SurgeParams) -> datetime:
     return datetime.fromtimestamp(idx * p.bucket_s, timezone.utc)
 
 
-def _grace_buckets(p: SurgeParams) -> int:
-    return math.ceil(p.grace_s / p.bucket_s)
-
-
 def _bucket(state: dict, i: int) -> list:
     j = i - state["start"]
     return state["counts"][j] if 0 <= j < len(state["counts"]) else [0, 0, -1]
@@ -194,27 +201,29 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
                  ) -> tuple[dict, list[SurgeSignal]]:
     """Count `count` mentions in one bucket at once (the backtest feeds per-bucket counts).
     `post_ids` (one per mention) makes the count idempotent under redelivery."""
-    cur = _index(now, params)
-    idx = min(_index(event_time, params), cur)
-    state = state if state and state.get("v") == STATE_VERSION else _new_state(min(idx, cur), params)
-    if is_late(state, event_time, now, params):
+    p = params
+    now_s = _epoch(now)
+    cur = math.floor(now_s / p.bucket_s)
+    raw = math.floor(_epoch(event_time) / p.bucket_s)
+    idx = min(raw, cur)
+    state = state if state and state.get("v") == STATE_VERSION else _new_state(idx, p)
+    if (raw + 1) * p.bucket_s + p.grace_s < now_s or raw < state["start"]:     # is_late, inlined
         state["late"] += count
-        state, signals = tick(state, now, params)
-        return state, signals
+        return _run(state, cur, p, touched=None)
     if post_ids is not None:
-        fresh = _fresh(state, idx, post_ids, params)
+        fresh = _fresh(state, idx, post_ids, p)
         if len(fresh) < len(post_ids):
             state["redelivered"] += len(post_ids) - len(fresh)
             if not fresh:
-                return _run(state, cur, params, touched=None)
+                return _run(state, cur, p, touched=None)
             negative_count = negative_count * len(fresh) / len(post_ids)
             count = len(fresh)
             samples = [s for s in samples if s.post_id in fresh]
     bucket = _touch(state, idx)
     bucket[0] += count
     bucket[1] += negative_count
-    _keep_samples(state, idx, samples, produced_at, cur, params)
-    return _run(state, cur, params, touched=idx)
+    _keep_samples(state, idx, samples, produced_at, cur, p)
+    return _run(state, cur, p, touched=idx)
 
 
 def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime, params: SurgeParams
@@ -233,16 +242,26 @@ def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime,
     return state, signals
 
 
-def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str]:
+def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str] | tuple[str, ...]:
     """The post ids not yet counted in bucket `idx`; records them. Ids are kept per bucket until
     the bucket is past its grace period (a redelivery after that is dropped as late anyway)."""
-    seen = state["ids"].setdefault(str(idx), {})
-    fresh = {i for i in post_ids if i not in seen}
-    seen.update(dict.fromkeys(sorted(fresh), 1))
-    total = sum(len(v) for v in state["ids"].values())
-    while total > p.max_ids and len(state["ids"]) > 1:       # bounded memory: oldest bucket first
-        oldest = min(state["ids"], key=int)
-        total -= len(state["ids"].pop(oldest))
+    ids = state["ids"]
+    seen = ids.get(str(idx))
+    if seen is None:
+        seen = ids[str(idx)] = {}
+    if len(post_ids) == 1:                   # one mention (the agent's path): no set to build
+        if post_ids[0] in seen:
+            return ()
+        seen[post_ids[0]] = 1
+        fresh: set[str] | tuple[str, ...] = (post_ids[0],)
+    else:
+        fresh = {i for i in post_ids if i not in seen}
+        seen.update(dict.fromkeys(sorted(fresh), 1))
+    if len(ids) > 1:
+        total = sum(len(v) for v in ids.values())
+        while total > p.max_ids and len(ids) > 1:       # bounded memory: oldest bucket first
+            oldest = min(ids, key=int)
+            total -= len(ids.pop(oldest))
     return fresh
 
 
@@ -272,45 +291,54 @@ def _judge(count: float, top: list[float], k: int) -> float:
     return count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
 
 
-def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> list[list]:
+def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> tuple[list[list], bool]:
     """Per window length ending at `end`: [count, usual, top k counts, buckets] over its buckets
-    <= upto. One backward pass serves all lengths (shortest first)."""
+    <= upto (one backward pass serves all lengths, shortest first), and whether every bucket was
+    stored (a bucket past the stored ones has a usual count that moves with the model)."""
     start, stored, k = state["start"], state["counts"], p.persist_buckets
-    out, count, usual, top, i = [], 0.0, 0.0, [], upto
+    size, born = len(stored), state["born"]
+    out, count, usual, top, i, full = [], 0.0, 0.0, [], upto, True
     for length in p.windows:
-        lo = max(end - length + 1, min(state["born"], end))    # nothing before the subject existed
+        lo = max(end - length + 1, min(born, end))    # nothing before the subject existed
         while i >= lo:
             j = i - start
-            if 0 <= j < len(stored):
+            if 0 <= j < size:
                 c = stored[j]
                 x = c[0]
                 usual += c[2] if c[2] >= 0 else _usual(state, i, p)
                 count += x
                 if len(top) < k or x > top[-1]:
-                    top = sorted(top + [x], reverse=True)[:k]
+                    top.append(x)
+                    top.sort(reverse=True)
+                    del top[k:]
             else:
                 usual += _usual(state, i, p)
+                full = False
             i -= 1
         out.append([float(count), usual, list(top), upto + 1 - lo])
-    return out
+    return out, full
 
 
 def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list[tuple[float, float, float, float]]:
-    """Per window length: (count, judged count, usual count, d on the stabilised scale). For the
-    open bucket the closed part of each window is cached in the state (one mention costs O(1))."""
+    """Per window length: (count, judged count, usual count, d on the stabilised scale): the
+    closed part of each window (buckets before `end`) plus bucket `end`. The closed part is cached
+    in the state while `end` is the open bucket (one mention costs O(1)) and reused when it closes."""
     k = p.persist_buckets
-    if not open_:
-        parts = _parts(state, end, p, end)
-        x, now_usual = None, 0.0
+    cached = state.get("open")
+    if cached and cached[0] == end and (open_ or state.get("open_full")):
+        parts = cached[1]
     else:
-        cached = state.get("open")
-        if not cached or cached[0] != end:
-            cached = state["open"] = [end, _parts(state, end, p, end - 1)]
-        parts, x, now_usual = cached[1], _bucket(state, end)[0], _usual(state, end, p)
+        parts, full = _parts(state, end, p, end - 1)
+        if open_:
+            state["open"], state["open_full"] = [end, parts], full
+    j = end - state["start"]
+    stored = 0 <= j < len(state["counts"])
+    x = state["counts"][j][0] if stored else 0
+    now_usual = _usual(state, end, p)
     out = []
     for count, usual, top, n in parts:
-        if x is not None:
-            count, usual, n = count + x, usual + now_usual, n + 1
+        count, usual, n = count + x, usual + now_usual, n + 1
+        if open_ or stored:                 # a closed bucket past the stored ones is not a count
             top = sorted(top + [x], reverse=True)[:k]
         judged = _judge(count, top, k) if n >= k else count
         out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
@@ -457,17 +485,22 @@ def _sample_order(s: list) -> tuple:
 def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at: datetime | None,
                   cur: int, p: SurgeParams) -> None:
     """The first and last max_samples posts of the last two windows (sorted by bucket, time)."""
-    horizon = cur - 2 * p.window_buckets - _grace_buckets(p)
+    horizon = cur - 2 * p.window_buckets - p.grace_buckets
     kept = state["samples"]
     if kept and kept[0][0] < horizon:
-        kept = [s for s in kept if s[0] >= horizon]
+        kept = state["samples"] = [s for s in kept if s[0] >= horizon]
+    if not samples:
+        return
     stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
     new = [[idx, _sample_json(s), stamp] for s in samples]
-    if len(new) > 1 or (new and kept and _sample_order(new[0]) < _sample_order(kept[-1])):
-        kept = sorted(kept + new, key=_sample_order)     # out of time order (a late post, a batch)
-    else:
-        kept = kept + new
     k = p.max_samples
+    if len(new) == 1 and not (kept and _sample_order(new[0]) < _sample_order(kept[-1])):
+        kept.append(new[0])                  # in time order (the usual case): drop the middle one
+        if len(kept) > 2 * k:
+            del kept[k: len(kept) - k]
+        return
+    if new:
+        kept = sorted(kept + new, key=_sample_order)     # out of time order (a late post, a batch)
     state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
 
 
@@ -537,18 +570,20 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams) -> tuple[float, flo
 
 def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
     """Whether open bucket `cur` at count x could fire a rule; the bounds are computed once per
-    bucket and model state (`need`), the negatives of its window alongside."""
+    bucket and model state (`need`: the key, the two bounds, the negatives of its window so far)."""
     if x <= 0:                     # an empty open bucket is judged once, as before a first mention
         return True
-    key = [cur, state["done"], state["model"]["n"], state["onset"][0], "surge" in state["episodes"]]
     need = state.get("need")
-    if not need or need[0] != key:
+    in_episode = "surge" in state["episodes"]
+    if (not need or need[0] != cur or need[1] != state["done"] or need[2] != state["model"]["n"]
+            or need[3] != state["onset"][0] or need[4] != in_episode):
         lo = cur - p.window_buckets + 1
         negatives = sum(_bucket(state, i)[1] for i in range(lo, cur))
-        need = state["need"] = [key, *_least_open_count(state, cur, p), negatives]
-    if x >= need[1]:
+        need = state["need"] = [cur, state["done"], state["model"]["n"], state["onset"][0], in_episode,
+                                *_least_open_count(state, cur, p), negatives]
+    if x >= need[5]:
         return True
-    return x >= need[2] and need[3] + _bucket(state, cur)[1] >= p.negative_min_count
+    return x >= need[6] and need[7] + _bucket(state, cur)[1] >= p.negative_min_count
 
 
 def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
@@ -558,9 +593,10 @@ def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[di
         for key in [k for k in state.get("devs", {}) if int(k) >= touched]:
             del state["devs"][key]                        # and so did the windows over it
         _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
-    for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
-        _evaluate(state, end, p, True, signals)
-    state["done"] = max(state["done"], cur - 1)
+    if state["done"] < cur - 1:
+        for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
+            _evaluate(state, end, p, True, signals)
+        state["done"] = cur - 1
     cached, x = state.get("open"), _bucket(state, cur)[0]
     # the open bucket is re-judged only once its count can fire a rule (a bound computed once per
     # bucket), then when its count grew by 5 % (at least one) since it was last judged: counting a
@@ -571,9 +607,9 @@ def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[di
         _evaluate(state, cur, p, False, signals)
         if state.get("open") and state["open"][0] == cur:
             state["open"][2:] = [x]
-    _fold(state, cur - _grace_buckets(p) - 1, p)
-    keep = max(p.baseline_buckets, p.windows[-1]) + 2 * p.window_buckets + p.quiet + _grace_buckets(p) + 2
-    drop = cur - keep + 1 - state["start"]
+    if cur - p.grace_buckets - 1 > state["folded"]:
+        _fold(state, cur - p.grace_buckets - 1, p)
+    drop = cur - p.kept_buckets + 1 - state["start"]
     if drop > 0:
         del state["counts"][:drop]
         state["start"] += drop

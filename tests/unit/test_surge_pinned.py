@@ -18,7 +18,7 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 
 # recorded from the detector of session 3 (main at b3d1f95)
 BACKTEST_DIGEST = "768e9d5852744fdb"
-OBSERVE_DIGEST = "7d2ff16ddeaca809"
+OBSERVE_DIGEST = "2ef15b5876b99eb7"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -79,7 +79,22 @@ def observe_output() -> str:
             signals = signals + more
         out.extend([n, s.rule, s.status, s.count, s.baseline, s.score, s.negative_share, str(s.window_start),
                     [p.post_id for p in s.samples], s.trend, s.peak] for s in signals)
-    return json.dumps([out, state], sort_keys=True, default=str)
+    kept = {k: v for k, v in state.items() if k not in CACHES}
+    return json.dumps([out, _rounded(kept)], sort_keys=True, default=str)
+
+
+CACHES = ("open", "open_full", "need")     # derived, recomputed at will: not behaviour
+
+
+def _rounded(value):
+    """Floats to 9 significant digits: the model's sums may change their order (last-bit noise)."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def default_surge() -> dict:
