@@ -83,7 +83,7 @@ def observe_output() -> str:
     return json.dumps([out, _rounded(kept)], sort_keys=True, default=str)
 
 
-CACHES = ("open", "open_full", "need")     # derived, recomputed at will: not behaviour
+CACHES = ("open", "open_full", "need", "free")     # derived, recomputed at will: not behaviour
 
 
 def _rounded(value):
