@@ -56,10 +56,6 @@ class SurgeParams:
     z: float = 3.0                   # ... and z x the subject's usual spread above it ...
     tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
     tail_days: int = 7               # daily peaks remembered; the usual one is the second highest
-    tail_smooth: int = 1             # the tail gate judges the mean best score of this many buckets
-    tail_backdate: bool = False      # a bucket teaches the daily peak a longest window later, unless
-                                     # an episode started since (a surge's own rise is not the usual)
-    tail_skip_first_day: bool = False  # the first day (a model still learning) teaches no peak
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -372,25 +368,14 @@ def usual_peak(state: dict) -> float:
 def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> None:
     """Roll the daily peaks over at each day of the subject's life; fold in a closed bucket's
     best score (None: the bucket is in an episode or a refractory period and teaches nothing;
-    nor does the subject's first hour, nor with tail_skip_first_day its first day). With
-    tail_backdate the bucket is folded in a longest window later, and not at all if an episode
-    started since (the buckets of a surge's rise were the surge, not the subject's usual)."""
-    if p.tail_backdate:
-        pending = state.setdefault("pending", [])
-        pending.append([end, best])
-        if len(pending) <= p.windows[-1]:
-            return
-        end, best = pending.pop(0)
-        if state["onset"][0] >= end:
-            best = None
+    nor does the subject's first hour)."""
     peaks = state["peaks"]
     day = (end - state["born"]) * p.bucket_s // 86400
     if day != peaks[0]:
         if peaks[1] is not None:
             peaks[2] = (peaks[2] + [peaks[1]])[-p.tail_days:]
         peaks[0], peaks[1] = day, None
-    settled = (end - state["born"]) * p.bucket_s >= (86400 if p.tail_skip_first_day else 3600)
-    settled = settled and end - state["born"] >= p.windows[-1]
+    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
     if best is not None and settled:       # before that the spreads are still a guess
         peaks[1] = round(max(peaks[1] or 0.0, best), 3)
 
@@ -424,8 +409,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    smooth = _smoothed(state, best, p)
-    if fired is not None and (best < p.z * strict or smooth < p.tail_factor * usual_peak(state)):
+    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
@@ -446,31 +430,20 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out, score, fired or 0, best, smooth
-
-
-def _smoothed(state: dict, best: float, p: SurgeParams) -> float:
-    """The mean best score of this bucket and the tail_smooth - 1 closed ones before it (a short
-    spike is diluted, a sustained rise is not: the tail gate's persistence)."""
-    if p.tail_smooth <= 1:
-        return best
-    recent = state.get("recent", [])
-    return (sum(recent) + best) / p.tail_smooth
+    return out, score, fired or 0, best
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
     """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
-    verdicts, score, scale, best, smooth = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
     episodes = state["episodes"]
     if closed:
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not _in_refractory(state, end, p)
-        _learn_peak(state, end, smooth if quiet else None, p)
-        if p.tail_smooth > 1:
-            state["recent"] = (state.get("recent", []) + [round(best, 3)])[-(p.tail_smooth - 1):]
+        _learn_peak(state, end, best if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
@@ -624,8 +597,6 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     if "surge" in state["episodes"]:
         return need, need_negative
     line = max(p.z, p.tail_factor * usual_peak(state))
-    if p.tail_smooth > 1:                  # the best score this bucket needs for the smoothed gate
-        line = max(p.z, p.tail_smooth * p.tail_factor * usual_peak(state) - sum(state.get("recent", [])))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
