@@ -56,7 +56,6 @@ class SurgeParams:
     z: float = 3.0                   # ... and z x the subject's usual spread above it ...
     tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
     tail_days: int = 7               # daily peaks remembered; the usual one is the second highest
-    tail_rank: int = 2               # ... or this highest
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -357,12 +356,12 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     return out
 
 
-def usual_peak(state: dict, rank: int = 2) -> float:
+def usual_peak(state: dict) -> float:
     """The subject's usual daily peak score: the second highest of the remembered days' peaks;
     while fewer than two days are remembered, the highest score seen so far (today's included)."""
     past = sorted(state["peaks"][2], reverse=True)
-    if len(past) >= max(2, rank):
-        return past[rank - 1]
+    if len(past) > 1:
+        return past[1]
     return max(past + [state["peaks"][1] or 0.0])
 
 
@@ -410,7 +409,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state, p.tail_rank)):
+    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
@@ -479,7 +478,7 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p), round(usual_peak(state, p.tail_rank), 2))
+                       _at(since - p.window_buckets + 1, p), round(usual_peak(state), 2))
 
 
 def _sample_json(s: Sample) -> dict:
@@ -597,7 +596,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
     if "surge" in state["episodes"]:
         return need, need_negative
-    line = max(p.z, p.tail_factor * usual_peak(state, p.tail_rank))
+    line = max(p.z, p.tail_factor * usual_peak(state))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
