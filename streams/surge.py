@@ -184,10 +184,11 @@ def _new_state(idx: int, p: SurgeParams) -> dict:
 
 def is_late(state: dict | None, event_time: datetime, now: datetime, params: SurgeParams) -> bool:
     """True when an event is past the grace period and would not be counted."""
-    idx = _index(event_time, params)
-    if (idx + 1) * params.bucket_s + params.grace_s < _epoch(now):
-        return True
-    return bool(state) and idx < state["start"]
+    return _late(state, _index(event_time, params), _epoch(now), params)
+
+
+def _late(state: dict | None, idx: int, now_s: float, p: SurgeParams) -> bool:
+    return (idx + 1) * p.bucket_s + p.grace_s < now_s or (bool(state) and idx < state["start"])
 
 
 def observe(state: dict | None, event_time: datetime, negative: bool, sample: Sample | None,
@@ -211,7 +212,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     raw = math.floor(_epoch(event_time) / p.bucket_s)
     idx = min(raw, cur)
     state = state if state and state.get("v") == STATE_VERSION else _new_state(idx, p)
-    if (raw + 1) * p.bucket_s + p.grace_s < now_s or raw < state["start"]:     # is_late, inlined
+    if _late(state, raw, now_s, p):
         state["late"] += count
         return _run(state, cur, p, touched=None)
     if post_ids is not None:
