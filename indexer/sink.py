@@ -42,8 +42,8 @@ def ndjson_pair(index: str, op: str, post_id: str, body: dict, version: int | No
         meta.update(version=version, version_type="external_gte")
     elif op == "update":
         meta["retry_on_conflict"] = 3
-    action = {op: meta}
     source = body if op == "index" else {"doc": body}
+    action = {op: meta}
     return (json.dumps(action, ensure_ascii=False, separators=(",", ":")) + "\n"
             + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
@@ -84,20 +84,49 @@ class PostSink:
         return [(by_id[i], reason) for i, reason in rejected]
 
     async def write_documents(self, docs: dict[str, dict], updates: dict[str, dict],
-                              versions: dict[str, int] | None = None) -> list[tuple[str, str]]:
-        """Index whole documents and apply partial updates (a repost decision for a post indexed
-        earlier), by post_id; returns (post_id, reason) for each the node rejected permanently.
-        A document older than the version already indexed (`versions`, see ndjson_pair) is
-        skipped and counted as superseded."""
-        versions = versions or {}
+                              versions: dict[str, int] | None = None, guards: dict[str, str] | None = None,
+                              superseded: list[str] | None = None) -> list[tuple[str, str]]:
+        """Index whole documents, then apply partial updates (a repost decision for a post indexed
+        earlier; a post may have both, in that order), by post_id; returns (post_id, reason) for
+        each the node rejected permanently. A document older than the version already indexed
+        (`versions`, see ndjson_pair) is skipped, counted and its id added to `superseded`; an
+        update with a `guards` content hash is dropped (and added to `superseded`) when the indexed
+        document holds another version of the post (checked just before the write: an edit
+        indexed in between is not seen; the node here has no scripting to check it in place)."""
+        versions, superseded = versions or {}, superseded if superseded is not None else []
+        guards = {pid: h for pid, h in (guards or {}).items() if pid in updates}
+        stale = {pid for pid, h in guards.items() if pid in docs and docs[pid].get("content_hash") != h}
+        stale |= await self._stale_updates({pid: h for pid, h in guards.items() if pid not in docs})
+        for pid in stale:
+            self._count_item("superseded")
+            superseded.append(pid)
         lines = [(pid, ndjson_pair(self.index, "index", pid, d, versions.get(pid))) for pid, d in docs.items()]
-        lines += [(pid, ndjson_pair(self.index, "update", pid, f)) for pid, f in updates.items()]
+        lines += [(pid, ndjson_pair(self.index, "update", pid, f)) for pid, f in updates.items() if pid not in stale]
         rejected: list[tuple[str, str]] = []
         for chunk in chunks_by_bytes(lines, self.max_bytes):
-            await self._write_chunk(chunk, rejected)
+            await self._write_chunk(chunk, rejected, superseded)
         return rejected
 
-    async def _write_chunk(self, chunk: list[tuple[str, bytes]], rejected: list) -> None:
+    async def _stale_updates(self, guards: dict[str, str]) -> set[str]:
+        """The ids whose indexed document holds another content hash than the guard (a missing
+        document is not stale: its update fails and is dead-lettered as before)."""
+        backoff = 0.5
+        while guards:
+            try:
+                resp = await self.es.mget(index=self.index, ids=list(guards), source=["content_hash"])
+            except ES_ERRORS as exc:
+                if classify(exc) != RETRY:
+                    log.warning("checking %d repost decisions failed (%s); applying them unchecked", len(guards), describe(exc))
+                    return set()
+                log.warning("checking %d repost decisions failed (%s); retrying in %.1fs", len(guards), describe(exc), backoff)
+                await self.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            return {d["_id"] for d in resp["docs"]
+                    if d.get("found") and d.get("_source", {}).get("content_hash") != guards[d["_id"]]}
+        return set()
+
+    async def _write_chunk(self, chunk: list[tuple[str, bytes]], rejected: list, superseded: list) -> None:
         backoff = 0.5
         while chunk:
             started = time.perf_counter()
@@ -118,26 +147,26 @@ class PostSink:
                 if action == SPLIT:
                     log.warning("bulk of %d documents too large (%s); splitting", len(chunk), describe(exc))
                 half = len(chunk) // 2
-                await self._write_chunk(chunk[:half], rejected)
-                await self._write_chunk(chunk[half:], rejected)
+                await self._write_chunk(chunk[:half], rejected, superseded)
+                await self._write_chunk(chunk[half:], rejected, superseded)
                 return
             self._count_request("ok", started)
             retry = []
-            lines = dict(chunk)
-            for item in resp["items"]:
+            for (post_id, line), item in zip(chunk, resp["items"]):     # answers come in request order
                 result = item.get("index") or item.get("update") or {}
-                status, post_id = result.get("status", 500), result["_id"]
+                status = result.get("status", 500)
                 if status < 300:
                     self._count_item("indexed")
                     continue
                 error = result.get("error", {})
                 if status == 409 and "index" in item and error.get("type") == "version_conflict_engine_exception":
                     self._count_item("superseded")      # a newer version of the post is indexed
+                    superseded.append(post_id)
                     continue
                 retryable = status in RETRYABLE_STATUS or status >= 500
                 self._count_item("retried" if retryable else "rejected", error.get("type"))
                 if retryable:
-                    retry.append((post_id, lines[post_id]))
+                    retry.append((post_id, line))
                 else:
                     rejected.append((post_id, f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
             chunk = retry

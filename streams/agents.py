@@ -152,23 +152,26 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
 
     async def index_batch(posts: dict, now) -> set[str]:
         """Index the batch's posts (post_id -> (raw event, enriched)) inline, or spill them to
-        posts.enriched (streams.inline_index); returns the ids Elasticsearch refused, which were
-        dead-lettered with their raw record."""
+        posts.enriched (streams.inline_index); returns the ids not indexed: refused by
+        Elasticsearch (dead-lettered with their raw record) or older than the version indexed."""
         if not posts:
             return set()
         started = time.perf_counter()
         docs = {pid: post_document(enriched, now) for pid, (_, enriched) in posts.items()}
         versions = {pid: enriched.version for pid, (_, enriched) in posts.items() if enriched.version is not None}
-        how, rejected = await inline(lambda: sink.write_documents(docs, {}, versions), lambda: spill(posts))
+        superseded: list[str] = []
+        how, rejected = await inline(lambda: sink.write_documents(docs, {}, versions, superseded=superseded),
+                                     lambda: spill(posts))
         if how == SPILLED:
             return set()
         for post_id, reason in rejected:
             await dead_letter(posts[post_id][0].message, "index", InvalidRecord("index", reason))
-        metrics.records.labels("index", "indexed").inc(len(docs) - len(rejected))
+        metrics.records.labels("index", "indexed").inc(len(docs) - len(rejected) - len(superseded))
         metrics.records.labels("index", "failed").inc(len(rejected))
-        metrics.observe_indexed(docs.values(), now, rejected)
+        metrics.records.labels("index", "superseded").inc(len(superseded))
+        metrics.observe_indexed(docs.values(), now, [*rejected, *((pid, "superseded") for pid in superseded)])
         metrics.latency.labels("index").observe(time.perf_counter() - started)
-        return {post_id for post_id, _ in rejected}
+        return {post_id for post_id, _ in rejected} | set(superseded)
 
     @app.agent(topo.raw, name="analyze_posts")
     async def analyze_posts(stream):
@@ -205,14 +208,16 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
             # update always finds the post it updates
             await asyncio.gather(*sent)
-            refused = await index_batch(posts, now)
-            sent = []
-            for event, post_id, content_hash, key in keys:
-                if post_id not in refused:     # dead-lettered: no cluster decision to follow
-                    sent.append(await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True))
+            not_indexed = await index_batch(posts, now)
+            # the last version of each post indexed: its cluster key, then (once the keys are
+            # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
+            last = {post_id: item for item in keys for post_id in [item[1]] if post_id not in not_indexed}
+            sent = [await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True)
+                    for _, _, _, key in last.values()]
+            await asyncio.gather(*sent)
+            for event, post_id, content_hash, _ in last.values():
                 with writing_for(event):
                     topo.seen_posts[post_id] = [content_hash, today]
-            await asyncio.gather(*sent)
             purge_seen(events, today)
 
     snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"
@@ -274,7 +279,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     d = clusters.apply(key, event.message.timestamp, event.message.offset)
                     metrics.records.labels("cluster", d.kind).inc()
                     if d.cluster_id != key.post_id:
-                        update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id)
+                        update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id, content_hash=key.content_hash)
                         sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
                 await asyncio.gather(*sent)
                 snapshot_due["records"] += len(events)
@@ -290,17 +295,20 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         # posts the analyze stage spilled, and the sequencer's cluster updates
         async for batch in stream.take_events(batch_size, within=batch_s):
             started, now = time.perf_counter(), clock()
-            docs, updates, versions = {}, {}, {}
+            docs, updates, versions, guards = {}, {}, {}, {}
             for event in batch:
                 try:
                     record = json.loads(event.value)
                     post_id = record["post_id"]
                     if record.get("record") == "cluster_update":
-                        fields = {"cluster_id": record["cluster_id"], "is_repost": record["is_repost"]}
-                        if post_id in docs:
-                            docs[post_id][1].update(fields)
+                        # applied after the document even when both are in this batch (not merged
+                        # into it): the update raises the document's version past a late replay's
+                        updates[post_id] = (event.message, {"cluster_id": record["cluster_id"],
+                                                            "is_repost": record["is_repost"]})
+                        if record.get("content_hash"):
+                            guards[post_id] = record["content_hash"]
                         else:
-                            updates[post_id] = (event.message, fields)
+                            guards.pop(post_id, None)
                     else:
                         docs[post_id] = (event.message, post_document(record, now))
                         updates.pop(post_id, None)     # the post again (an edit): its new decision follows
@@ -311,7 +319,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     await dead_letter(event.message, "index", InvalidRecord("schema", f"bad enriched record: {exc!r}"))
             rejected = await sink.write_documents({k: d for k, (_, d) in docs.items()},
-                                                  {k: f for k, (_, f) in updates.items()}, versions)
+                                                  {k: f for k, (_, f) in updates.items()}, versions, guards)
             for post_id, reason in rejected:
                 message = (docs.get(post_id) or updates[post_id])[0]
                 await dead_letter(message, "index", InvalidRecord("index", reason))

@@ -100,6 +100,7 @@ class ClusterUpdate(_Record):
     post_id: str
     cluster_id: str
     is_repost: bool = True
+    content_hash: str = ""         # the version decided on: the update changes no other version ("" = any)
 
 
 class Mention(_Record):

@@ -48,8 +48,8 @@ class FakeES:
         if self.max_body is not None and len(operations) > self.max_body:
             raise api_error(413)
         lines = operations.decode().splitlines()
-        ids = [json.loads(line)["index"]["_id"] for line in lines[::2]]
-        return {"errors": False, "items": [{"index": {"_id": i, "status": 201}} for i in ids]}
+        actions = [next(iter(json.loads(line).items())) for line in lines[::2]]
+        return {"errors": False, "items": [{op: {"_id": meta["_id"], "status": 201}} for op, meta in actions]}
 
     async def index(self, **kw):
         step = self.script.pop(0) if self.script else None
@@ -170,5 +170,32 @@ async def test_a_superseded_version_is_neither_rejected_nor_retried():
 
     es = Conflict()
     s, slept = sink(es)
-    assert await s.write_documents({"bbs:1": {"post_id": "bbs:1"}}, {}, {"bbs:1": 4}) == []
-    assert len(es.bodies) == 1 and slept == []
+    superseded: list[str] = []
+    assert await s.write_documents({"bbs:1": {"post_id": "bbs:1"}}, {}, {"bbs:1": 4}, superseded=superseded) == []
+    assert len(es.bodies) == 1 and slept == [] and superseded == ["bbs:1"]
+
+
+async def test_a_conflict_on_an_update_is_a_refusal_not_a_superseded_version():
+    class Conflict(FakeES):
+        async def bulk(self, *, operations: bytes):
+            self.bodies.append(operations)
+            return {"errors": True, "items": [{"update": {"_id": "bbs:1", "status": 409, "error": {
+                "type": "version_conflict_engine_exception", "reason": "retries exhausted"}}}]}
+
+    superseded: list[str] = []
+    s, _ = sink(Conflict())
+    rejected = await s.write_documents({}, {"bbs:1": {"is_repost": True}}, superseded=superseded)
+    assert [pid for pid, _ in rejected] == ["bbs:1"] and superseded == []
+
+
+async def test_a_decision_for_another_version_than_the_document_beside_it_is_dropped():
+    es = FakeES()
+    s, _ = sink(es)
+    superseded: list[str] = []
+    docs = {"bbs:1": {"post_id": "bbs:1", "content_hash": "h2"}, "bbs:2": {"post_id": "bbs:2", "content_hash": "h9"}}
+    updates = {"bbs:1": {"is_repost": True}, "bbs:2": {"is_repost": True}}
+    assert await s.write_documents(docs, updates, guards={"bbs:1": "h1", "bbs:2": "h9"}, superseded=superseded) == []
+    body = es.bodies[0].decode().splitlines()
+    assert superseded == ["bbs:1"]
+    assert [json.loads(line) for line in body[::2]][-1] == {"update": {"_index": "posts", "_id": "bbs:2", "retry_on_conflict": 3}}
+    assert len(body) == 6
