@@ -130,6 +130,12 @@ def test_a_frozen_node_spills_batches_and_loses_nothing(live_stack, tmp_path):
         proxy.frozen.clear()
 
         after = produce(range(60, 80))
+        # an edit of a post that is still waiting in posts.enriched: whichever write reaches the
+        # node last, the index ends with the edit (the newest version wins)
+        edited = _post(25)
+        edited["text"] = "第25条帖子（已编辑）：城关镇道路施工今天结束"
+        producer.send(raw, key=edited["post_id"].encode(), value=json.dumps(edited, ensure_ascii=False).encode())
+        producer.flush(30)
         want = before | during | after
         deadline = time.monotonic() + 120
         found: set[str] = set()
@@ -141,6 +147,12 @@ def test_a_frozen_node_spills_batches_and_loses_nothing(live_stack, tmp_path):
             time.sleep(1)
         assert found == want, (sorted(want - found), worker.tail())
         assert resp["hits"]["total"]["value"] == len(want)
+        deadline = time.monotonic() + 60
+        while "已编辑" not in es.get(index=settings.alias("posts"), id="spill:25")["_source"]["text"]:
+            assert time.monotonic() < deadline, worker.tail()
+            time.sleep(1)
+        time.sleep(3)      # the spilled first version, if it is written after the edit, must not win
+        assert "已编辑" in es.get(index=settings.alias("posts"), id="spill:25")["_source"]["text"]
         assert worker.alive()
         producer.close()
     finally:
