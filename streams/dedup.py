@@ -12,8 +12,9 @@
 
 The index maps key -> [[post_id, simhash_hex, sketch_hex], ...] ("0:1a2b" band keys, "s:9f00aa12"
 sketch keys), each list capped at MAX_PER_BAND, oldest out, so it can live in a Faust table.
-A candidate is a near duplicate when its SimHash is within k bits, OR its sketch resemblance is
-at least MIN_RESEMBLANCE (and its SimHash within SKETCH_MAX_DISTANCE bits, off by default; measured in
+A candidate is a near duplicate when its SimHash is within k bits (and, when both posts have a
+sketch, their resemblance is at least MIN_CONFIRM), OR its sketch resemblance is at least
+MIN_RESEMBLANCE (and its SimHash within SKETCH_MAX_DISTANCE bits, off by default; measured in
 docs/quality.md). Reads no settings.
 """
 from __future__ import annotations
