@@ -30,9 +30,19 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 
-def ndjson_pair(index: str, op: str, post_id: str, body: dict) -> bytes:
-    """One bulk action and its source: op "index" (a whole document) or "update" (partial fields)."""
-    action = {op: {"_index": index, "_id": post_id}}
+def ndjson_pair(index: str, op: str, post_id: str, body: dict, version: int | None = None) -> bytes:
+    """One bulk action and its source: op "index" (a whole document) or "update" (partial fields).
+
+    A whole document may carry the version of the post it was made from (its posts.raw record's
+    timestamp in ms): the node then keeps whichever version is newest, so an older version
+    written late (a batch spilled to posts.enriched, a replay) never overwrites an edit. An
+    update retries on a concurrent write of the same document."""
+    meta: dict = {"_index": index, "_id": post_id}
+    if op == "index" and version is not None:
+        meta.update(version=version, version_type="external_gte")
+    elif op == "update":
+        meta["retry_on_conflict"] = 3
+    action = {op: meta}
     source = body if op == "index" else {"doc": body}
     return (json.dumps(action, ensure_ascii=False, separators=(",", ":")) + "\n"
             + json.dumps(source, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -73,10 +83,14 @@ class PostSink:
         rejected = await self.write_documents({i: post_document(p, now) for i, p in by_id.items()}, {})
         return [(by_id[i], reason) for i, reason in rejected]
 
-    async def write_documents(self, docs: dict[str, dict], updates: dict[str, dict]) -> list[tuple[str, str]]:
+    async def write_documents(self, docs: dict[str, dict], updates: dict[str, dict],
+                              versions: dict[str, int] | None = None) -> list[tuple[str, str]]:
         """Index whole documents and apply partial updates (a repost decision for a post indexed
-        earlier), by post_id; returns (post_id, reason) for each the node rejected permanently."""
-        lines = [(pid, ndjson_pair(self.index, "index", pid, d)) for pid, d in docs.items()]
+        earlier), by post_id; returns (post_id, reason) for each the node rejected permanently.
+        A document older than the version already indexed (`versions`, see ndjson_pair) is
+        skipped and counted as superseded."""
+        versions = versions or {}
+        lines = [(pid, ndjson_pair(self.index, "index", pid, d, versions.get(pid))) for pid, d in docs.items()]
         lines += [(pid, ndjson_pair(self.index, "update", pid, f)) for pid, f in updates.items()]
         rejected: list[tuple[str, str]] = []
         for chunk in chunks_by_bytes(lines, self.max_bytes):
@@ -116,7 +130,11 @@ class PostSink:
                 if status < 300:
                     self._count_item("indexed")
                     continue
-                error, retryable = result.get("error", {}), status in RETRYABLE_STATUS or status >= 500
+                error = result.get("error", {})
+                if status == 409 and "index" in item and error.get("type") == "version_conflict_engine_exception":
+                    self._count_item("superseded")      # a newer version of the post is indexed
+                    continue
+                retryable = status in RETRYABLE_STATUS or status >= 500
                 self._count_item("retried" if retryable else "rejected", error.get("type"))
                 if retryable:
                     retry.append((post_id, lines[post_id]))
@@ -135,5 +153,5 @@ class PostSink:
     def _count_item(self, outcome: str, error_type: object = None) -> None:
         if self.metrics:
             self.metrics.items.labels(outcome).inc()
-            if outcome != "indexed":
+            if outcome not in ("indexed", "superseded"):
                 self.metrics.rejections.labels(error_label(error_type)).inc()

@@ -55,3 +55,24 @@ async def test_bulk_requests_stay_within_the_byte_bound(live_stack, index):
     es.indices.refresh(index=name)
     assert es.count(index=name)["count"] == 40
     assert "青石镇" in es.get(index=name, id="it:7")["_source"]["text"]
+
+
+async def test_the_newest_version_of_a_post_wins_whatever_order_the_writes_come_in(live_stack, index):
+    es, name = index
+    sink = PostSink(live_stack.elasticsearch_url, index=name)
+    doc = lambda text: {"post_id": "it:v", "text": text, "cluster_id": "it:v", "is_repost": False}   # noqa: E731
+    try:
+        assert await sink.write_documents({"it:v": doc("第二版")}, {}, {"it:v": 2000}) == []
+        # the first version arrives late (spilled, or replayed): skipped, not rejected
+        assert await sink.write_documents({"it:v": doc("第一版")}, {}, {"it:v": 1000}) == []
+        assert es.get(index=name, id="it:v")["_source"]["text"] == "第二版"
+        # a repost decision, then a replay of the same version: the decision stays
+        assert await sink.write_documents({}, {"it:v": {"cluster_id": "it:root", "is_repost": True}}) == []
+        assert await sink.write_documents({"it:v": doc("第二版")}, {}, {"it:v": 2000}) == []
+        assert es.get(index=name, id="it:v")["_source"]["cluster_id"] == "it:root"
+        # an edit (a later version) replaces the document
+        assert await sink.write_documents({"it:v": doc("第三版")}, {}, {"it:v": 3000}) == []
+        got = es.get(index=name, id="it:v")["_source"]
+        assert (got["text"], got["cluster_id"]) == ("第三版", "it:v")
+    finally:
+        await sink.close()

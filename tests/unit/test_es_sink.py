@@ -150,3 +150,25 @@ async def test_alert_history_backlog_is_bounded_and_counted():
     await history.drain()
     assert [kw["id"] for kw in es.indexed] == ["a0", "a3", "a4"] and done.count(True) == 3
     await history.close()
+
+
+def test_a_versioned_document_and_an_update_carry_their_bulk_options():
+    from indexer.sink import ndjson_pair
+    action = json.loads(ndjson_pair("posts", "index", "a", {"x": 1}, 1700000000123).splitlines()[0])
+    assert action == {"index": {"_index": "posts", "_id": "a", "version": 1700000000123, "version_type": "external_gte"}}
+    assert json.loads(ndjson_pair("posts", "index", "a", {"x": 1}).splitlines()[0]) == {"index": {"_index": "posts", "_id": "a"}}
+    update = json.loads(ndjson_pair("posts", "update", "a", {"x": 1}, 5).splitlines()[0])
+    assert update == {"update": {"_index": "posts", "_id": "a", "retry_on_conflict": 3}}
+
+
+async def test_a_superseded_version_is_neither_rejected_nor_retried():
+    class Conflict(FakeES):
+        async def bulk(self, *, operations: bytes):
+            self.bodies.append(operations)
+            return {"errors": True, "items": [{"index": {"_id": "bbs:1", "status": 409, "error": {
+                "type": "version_conflict_engine_exception", "reason": "current version [5] is higher"}}}]}
+
+    es = Conflict()
+    s, slept = sink(es)
+    assert await s.write_documents({"bbs:1": {"post_id": "bbs:1"}}, {}, {"bbs:1": 4}) == []
+    assert len(es.bodies) == 1 and slept == []
