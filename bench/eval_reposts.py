@@ -110,7 +110,8 @@ def trigram_jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x | y else 0.0
 
 
-def run(stream, k: int, min_resemblance: float, use_sketch: bool, max_distance: int = dedup.SKETCH_MAX_DISTANCE):
+def run(stream, k: int, min_resemblance: float, use_sketch: bool, max_distance: int = dedup.SKETCH_MAX_DISTANCE,
+        min_confirm: float = dedup.MIN_CONFIRM):
     """decide() over (post_id, signature) in order; returns each post's decision and the index."""
     content_index: dict = {}
     band_index: dict = {}
@@ -119,7 +120,8 @@ def run(stream, k: int, min_resemblance: float, use_sketch: bool, max_distance: 
     for post_id, (content_hash, simhash, sketch, chars) in stream:
         decisions[post_id] = decide(post_id, content_hash, simhash, content_index, band_index, cluster_of, k=k,
                                     text_chars=chars, sketch=sketch if use_sketch else "",
-                                    min_resemblance=min_resemblance, max_distance=max_distance)
+                                    min_resemblance=min_resemblance, max_distance=max_distance,
+                                    min_confirm=min_confirm if use_sketch else 0.0)
     return decisions, band_index, cluster_of
 
 
@@ -172,13 +174,16 @@ def main() -> int:
             args.cache.write_text(json.dumps(stream), encoding="utf-8")
 
     n = len(originals)
-    configs = [("simhash only", k, 1.0, False, 64) for k in (3, 8, 12)]
-    configs += [("simhash + sketch", dedup.DEFAULT_K, r, True, d) for d in (64, 28, 24, 20) for r in (0.4, 0.5, 0.6)]
+    configs = [("simhash only", k, 1.0, False, 64, 0.0) for k in (3, 8, 12)]
+    configs += [("simhash + sketch", dedup.DEFAULT_K, r, True, d, 0.0) for d in (64, 28, 24, 20) for r in (0.4, 0.5, 0.6)]
+    # a SimHash match confirmed by the sketch (resemblance >= c), the sketch settings shipped
+    configs += [("simhash + sketch", dedup.DEFAULT_K, dedup.MIN_RESEMBLANCE, True, dedup.SKETCH_MAX_DISTANCE, c)
+                for c in (0.05, 0.1, 0.15, 0.2, 0.25)]
     rows = []
     print(f"{n} originals, {n} reposts, {len(unrelated)} unrelated posts, {len(rest)} background posts "
           f"(min {args.min_chars} chars); decide() with k and min_resemblance:")
-    for name, k, min_resemblance, use_sketch, max_distance in configs:
-        decisions, band_index, cluster_of = run(stream, k, min_resemblance, use_sketch, max_distance)
+    for name, k, min_resemblance, use_sketch, max_distance, min_confirm in configs:
+        decisions, band_index, cluster_of = run(stream, k, min_resemblance, use_sketch, max_distance, min_confirm)
         found = wrong = 0
         by_edit: dict[str, list[int]] = {}
         for i in range(n):
@@ -208,12 +213,14 @@ def main() -> int:
                "precision_judged_difflib": round(found / judged_diff, 4) if judged_diff else 1.0,
                "matches_that_are_reposts_in_the_data": in_data, "min_resemblance": min_resemblance if use_sketch else None,
                "sketch_max_distance": max_distance if use_sketch else None,
+               "min_confirm": min_confirm if use_sketch else None,
                "recall": round(found / n, 4), "precision": round(found / (found + wrong), 4) if found + wrong else 1.0,
                "wrong_matches": wrong, "index_keys": len(band_index), "keys_at_cap": full,
                "recall_by_edit_and_length": {e: round(f / c, 4) for e, (c, f) in sorted(by_edit.items())}}
         rows.append(row)
         print(f"  {name:<17} k={k:<2} r>={min_resemblance if use_sketch else '-':<4} "
-              f"d<={max_distance if use_sketch else '-':<3} recall {row['recall']:.4f}  "
+              f"d<={max_distance if use_sketch else '-':<3} c>={min_confirm if use_sketch else '-':<4} "
+              f"recall {row['recall']:.4f}  "
               f"precision {row['precision']:.4f} (judged {row['precision_judged']:.4f}, "
               f"difflib {row['precision_judged_difflib']:.4f})  wrong {wrong:<3} "
               f"(of which reposts in the data {in_data:<3}) keys {len(band_index)} (at cap {full})")

@@ -7,7 +7,7 @@ import re
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
-ITEM_OUTCOMES = ("indexed", "retried", "rejected")
+ITEM_OUTCOMES = ("indexed", "retried", "rejected", "superseded")
 
 
 class IndexerMetrics:

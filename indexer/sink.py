@@ -37,12 +37,22 @@ BULK_FILTER = "errors,items.*._id,items.*.status,items.*.error.type,items.*.erro
 ES_SERIALIZERS = {"application/json": OrjsonSerializer()}
 
 
-def ndjson_pair(index: str, op: str, post_id: str, body: dict) -> bytes:
+def ndjson_pair(index: str, op: str, post_id: str, body: dict, version: int | None = None) -> bytes:
     """One bulk action and its source: op "index" (a whole document) or "update" (partial fields).
-    UTF-8 as is (orjson never escapes non-ASCII); a value JSON cannot hold (a lone surrogate,
-    an int over 64 bits, a non-string key) raises orjson.JSONEncodeError, a TypeError."""
-    action = {op: {"_index": index, "_id": post_id}}
+
+    A whole document may carry the version of the post it was made from (its posts.raw record's
+    timestamp in ms): the node then keeps whichever version is newest, so an older version
+    written late (a batch spilled to posts.enriched, a replay) never overwrites an edit. An
+    update retries on a concurrent write of the same document. UTF-8 as is (orjson never escapes
+    non-ASCII); a value JSON cannot hold (a lone surrogate, an int over 64 bits, a non-string
+    key) raises orjson.JSONEncodeError, a TypeError."""
+    meta: dict = {"_index": index, "_id": post_id}
+    if op == "index" and version is not None:
+        meta.update(version=version, version_type="external_gte")
+    elif op == "update":
+        meta["retry_on_conflict"] = 3
     source = body if op == "index" else {"doc": body}
+    action = {op: meta}
     return orjson.dumps(action) + b"\n" + orjson.dumps(source) + b"\n"
 
 
@@ -82,14 +92,28 @@ class PostSink:
         rejected = await self.write_documents({i: post_document(p, now) for i, p in by_id.items()}, {})
         return [(by_id[i], reason) for i, reason in rejected]
 
-    async def write_documents(self, docs: dict[str, dict], updates: dict[str, dict]) -> list[tuple[str, str]]:
-        """Index whole documents and apply partial updates (a repost decision for a post indexed
-        earlier), by post_id; returns (post_id, reason) for each the node rejected permanently."""
-        lines = [(pid, ndjson_pair(self.index, "index", pid, d)) for pid, d in docs.items()]
-        lines += [(pid, ndjson_pair(self.index, "update", pid, f)) for pid, f in updates.items()]
+    async def write_documents(self, docs: dict[str, dict], updates: dict[str, dict],
+                              versions: dict[str, int] | None = None, guards: dict[str, str] | None = None,
+                              superseded: list[str] | None = None) -> list[tuple[str, str]]:
+        """Index whole documents, then apply partial updates (a repost decision for a post indexed
+        earlier; a post may have both, in that order), by post_id; returns (post_id, reason) for
+        each the node rejected permanently. A document older than the version already indexed
+        (`versions`, see ndjson_pair) is skipped, counted and its id added to `superseded`; an
+        update with a `guards` content hash is dropped (and added to `superseded`) when the indexed
+        document holds another version of the post (checked just before the write: an edit
+        indexed in between is not seen; the node here has no scripting to check it in place)."""
+        versions, superseded = versions or {}, superseded if superseded is not None else []
+        guards = {pid: h for pid, h in (guards or {}).items() if pid in updates}
+        stale = {pid for pid, h in guards.items() if pid in docs and docs[pid].get("content_hash") != h}
+        stale |= await self._stale_updates({pid: h for pid, h in guards.items() if pid not in docs})
+        for pid in stale:
+            self._count_item("superseded")
+            superseded.append(pid)
+        lines = [(pid, ndjson_pair(self.index, "index", pid, d, versions.get(pid))) for pid, d in docs.items()]
+        lines += [(pid, ndjson_pair(self.index, "update", pid, f)) for pid, f in updates.items() if pid not in stale]
         rejected: list[tuple[str, str]] = []
         for chunk in chunks_by_bytes(lines, self.max_bytes):
-            await self._write_chunk(chunk, rejected)
+            await self._write_chunk(chunk, rejected, superseded)
         return rejected
 
     @asynccontextmanager
@@ -108,7 +132,26 @@ class PostSink:
                 await self.es.indices.put_settings(index=name, settings={"index": {"refresh_interval": interval}})
             await self.es.indices.refresh(index=self.index)
 
-    async def _write_chunk(self, chunk: list[tuple[str, bytes]], rejected: list) -> None:
+    async def _stale_updates(self, guards: dict[str, str]) -> set[str]:
+        """The ids whose indexed document holds another content hash than the guard (a missing
+        document is not stale: its update fails and is dead-lettered as before)."""
+        backoff = 0.5
+        while guards:
+            try:
+                resp = await self.es.mget(index=self.index, ids=list(guards), source=["content_hash"])
+            except ES_ERRORS as exc:
+                if classify(exc) != RETRY:
+                    log.warning("checking %d repost decisions failed (%s); applying them unchecked", len(guards), describe(exc))
+                    return set()
+                log.warning("checking %d repost decisions failed (%s); retrying in %.1fs", len(guards), describe(exc), backoff)
+                await self.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            return {d["_id"] for d in resp["docs"]
+                    if d.get("found") and d.get("_source", {}).get("content_hash") != guards[d["_id"]]}
+        return set()
+
+    async def _write_chunk(self, chunk: list[tuple[str, bytes]], rejected: list, superseded: list) -> None:
         backoff = 0.5
         while chunk:
             started = time.perf_counter()
@@ -129,22 +172,26 @@ class PostSink:
                 if action == SPLIT:
                     log.warning("bulk of %d documents too large (%s); splitting", len(chunk), describe(exc))
                 half = len(chunk) // 2
-                await self._write_chunk(chunk[:half], rejected)
-                await self._write_chunk(chunk[half:], rejected)
+                await self._write_chunk(chunk[:half], rejected, superseded)
+                await self._write_chunk(chunk[half:], rejected, superseded)
                 return
             self._count_request("ok", started)
             retry = []
-            lines = dict(chunk)
-            for item in resp["items"]:
+            for (post_id, line), item in zip(chunk, resp["items"]):     # answers come in request order
                 result = item.get("index") or item.get("update") or {}
-                status, post_id = result.get("status", 500), result["_id"]
+                status = result.get("status", 500)
                 if status < 300:
                     self._count_item("indexed")
                     continue
-                error, retryable = result.get("error", {}), status in RETRYABLE_STATUS or status >= 500
+                error = result.get("error", {})
+                if status == 409 and "index" in item and error.get("type") == "version_conflict_engine_exception":
+                    self._count_item("superseded")      # a newer version of the post is indexed
+                    superseded.append(post_id)
+                    continue
+                retryable = status in RETRYABLE_STATUS or status >= 500
                 self._count_item("retried" if retryable else "rejected", error.get("type"))
                 if retryable:
-                    retry.append((post_id, lines[post_id]))
+                    retry.append((post_id, line))
                 else:
                     rejected.append((post_id, f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
             chunk = retry
@@ -160,5 +207,5 @@ class PostSink:
     def _count_item(self, outcome: str, error_type: object = None) -> None:
         if self.metrics:
             self.metrics.items.labels(outcome).inc()
-            if outcome != "indexed":
+            if outcome not in ("indexed", "superseded"):
                 self.metrics.rejections.labels(error_label(error_type)).inc()

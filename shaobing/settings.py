@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     index_batch_s: float = Field(0.5, gt=0)
     index_batch_bytes: int = Field(5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
                                    description="max NDJSON bytes per bulk request (under http.max_content_length)")
+    index_inline_timeout_s: float = Field(10.0, gt=0, le=300, description="the analyze stage indexes its batch "
+                                          "itself; a write slower than this spills the batch to posts.enriched")
+    index_spill_pause_s: float = Field(30.0, ge=0, le=3600, description="after a slow write, batches are "
+                                       "spilled without trying for this long, then one probes the node again")
 
     # --- alerting HTTP server (`shaobing alerts serve`): a file holding the bearer token that the
     # silences API (/api/silences) requires; unset = the API is closed (links still work)

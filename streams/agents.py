@@ -1,5 +1,5 @@
-"""Thin Faust agents wiring the pure cores: analyse -> (index, mentions, sequencer) -> cluster
-updates; mentions -> surges -> alerts. Each agent is a short loop over a batch; the logic lives in
+"""Thin Faust agents wiring the pure cores: analyse and index (or spill to posts.enriched when
+Elasticsearch is unwell) -> (mentions, sequencer) -> cluster updates; mentions -> surges -> alerts. Each agent is a short loop over a batch; the logic lives in
 the cores. Batches are acknowledged only after everything they produced was acknowledged by the
 broker (at-least-once), and every sink is idempotent by post_id.
 """
@@ -29,6 +29,7 @@ from streams.app import Topology, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
+from streams.inline_index import SPILLED, InlineIndex
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, ClusterKey, ClusterUpdate, DeadLetter,
                              EnrichedPost, Mention, Surge)
@@ -45,13 +46,20 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def enrich(post, a: Analysis, content_hash: str) -> EnrichedPost:
+def version_of(message) -> int | None:
+    """The version of the post a posts.raw record carries: its Kafka timestamp in ms (a re-crawl
+    is produced later than the crawl it edits); None when the record has none."""
+    ts = message.timestamp
+    return int(round(ts * 1000)) if ts and ts > 0 else None
+
+
+def enrich(post, a: Analysis, content_hash: str, version: int | None = None) -> EnrichedPost:
     # built without a second validation: the post was validated by parse_raw and the analysis
     # fields are produced by our own code with these types
     return EnrichedPost.model_construct(**dict(post), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
                         watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
                         sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}", sketch=a.sketch,
-                        content_hash=content_hash, cluster_id=post.post_id)
+                        content_hash=content_hash, cluster_id=post.post_id, version=version)
 
 
 def mentions_of(post: EnrichedPost) -> list[Mention]:
@@ -97,11 +105,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
          snapshot_every: int = 200_000, analyze_batch: int = 200, commit_stall_s: float = 30.0,
-         purge_limit: int = 400) -> None:
+         purge_limit: int = 400, inline_timeout_s: float = 10.0, inline_pause_s: float = 30.0) -> None:
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
     sink.history.on_done = lambda ok: metrics.records.labels("alert_history", "written" if ok else "failed").inc()
     watch = WatchSchedule(resources, rules.watch_terms)   # rules-file watch terms, event windows included
+    inline = InlineIndex(timeout_s=inline_timeout_s, pause_s=inline_pause_s)
 
     async def dead_letter(message, stage: str, exc: InvalidRecord) -> None:
         metrics.dead_letters.labels(stage, exc.kind).inc()
@@ -135,12 +144,41 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     del topo.seen_posts[store._decode_key(raw)]
             metrics.records.labels("dedup", "expired").inc(len(keys))
 
+    async def spill(posts: dict) -> None:
+        sent = [await topo.enriched.send(key=pid.encode(), value=enriched.to_bytes(), force=True)
+                for pid, (_, enriched) in posts.items()]
+        await asyncio.gather(*sent)
+        metrics.records.labels("index", "spilled").inc(len(sent))
+
+    async def index_batch(posts: dict, now) -> set[str]:
+        """Index the batch's posts (post_id -> (raw event, enriched)) inline, or spill them to
+        posts.enriched (streams.inline_index); returns the ids not indexed: refused by
+        Elasticsearch (dead-lettered with their raw record) or older than the version indexed."""
+        if not posts:
+            return set()
+        started = time.perf_counter()
+        docs = {pid: post_document(enriched, now) for pid, (_, enriched) in posts.items()}
+        versions = {pid: enriched.version for pid, (_, enriched) in posts.items() if enriched.version is not None}
+        superseded: list[str] = []
+        how, rejected = await inline(lambda: sink.write_documents(docs, {}, versions, superseded=superseded),
+                                     lambda: spill(posts))
+        if how == SPILLED:
+            return set()
+        for post_id, reason in rejected:
+            await dead_letter(posts[post_id][0].message, "index", InvalidRecord("index", reason))
+        metrics.records.labels("index", "indexed").inc(len(docs) - len(rejected) - len(superseded))
+        metrics.records.labels("index", "failed").inc(len(rejected))
+        metrics.records.labels("index", "superseded").inc(len(superseded))
+        metrics.observe_indexed(docs.values(), now, [*rejected, *((pid, "superseded") for pid in superseded)])
+        metrics.latency.labels("index").observe(time.perf_counter() - started)
+        return {post_id for post_id, _ in rejected} | set(superseded)
+
     @app.agent(topo.raw, name="analyze_posts")
     async def analyze_posts(stream):
         async for events in stream.take_events(analyze_batch, within=analyze_batch_s):
             started, now = time.perf_counter(), clock()
             today = int(now.timestamp() // DAY_S)
-            sent, keys = [], []
+            sent, keys, posts = [], [], {}
             for event in events:
                 try:
                     post = parse_raw(event.message.key, event.value)
@@ -155,9 +193,9 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     metrics.records.labels("dedup", "duplicate").inc()
                     continue
                 a = analyze(post.title, post.text, watch.at(now), content_hash)
-                await asyncio.sleep(0)     # CPU-bound: let indexing, alerting and heartbeats run between posts
-                enriched = enrich(post, a, content_hash)
-                sent.append(await topo.enriched.send(key=post.post_id.encode(), value=enriched.to_bytes(), force=True))
+                await asyncio.sleep(0)     # CPU-bound: let alerting, clustering and heartbeats run between posts
+                enriched = enrich(post, a, content_hash, version_of(event.message))
+                posts[post.post_id] = (event, enriched)     # the same post twice in a batch: the last version
                 if seen is None:       # an edit re-indexes the post but is not a new mention
                     for mention in mentions_of(enriched):
                         sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
@@ -166,17 +204,21 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                              ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
                                         chars=len("".join(post.text.split())))))
                 metrics.records.labels("dedup", "unique" if seen is None else "edited").inc()
-            # every post is in posts.enriched before its cluster key, so a cluster update always
-            # lands in a partition after the post it updates
+            metrics.latency.labels("validate").observe(time.perf_counter() - started)
+            # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
+            # update always finds the post it updates
             await asyncio.gather(*sent)
-            sent = []
-            for event, post_id, content_hash, key in keys:
-                sent.append(await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True))
+            not_indexed = await index_batch(posts, now)
+            # the last version of each post indexed: its cluster key, then (once the keys are
+            # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
+            last = {post_id: item for item in keys for post_id in [item[1]] if post_id not in not_indexed}
+            sent = [await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True)
+                    for _, _, _, key in last.values()]
+            await asyncio.gather(*sent)
+            for event, post_id, content_hash, _ in last.values():
                 with writing_for(event):
                     topo.seen_posts[post_id] = [content_hash, today]
-            await asyncio.gather(*sent)
             purge_seen(events, today)
-            metrics.latency.labels("validate").observe(time.perf_counter() - started)
 
     snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"
     snapshot_due = {"records": 0, "at": time.monotonic()}
@@ -237,7 +279,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     d = clusters.apply(key, event.message.timestamp, event.message.offset)
                     metrics.records.labels("cluster", d.kind).inc()
                     if d.cluster_id != key.post_id:
-                        update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id)
+                        update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id, content_hash=key.content_hash)
                         sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
                 await asyncio.gather(*sent)
                 snapshot_due["records"] += len(events)
@@ -250,26 +292,34 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
 
     @app.agent(topo.enriched, name="index_posts")
     async def index_posts(stream):
+        # posts the analyze stage spilled, and the sequencer's cluster updates
         async for batch in stream.take_events(batch_size, within=batch_s):
             started, now = time.perf_counter(), clock()
-            docs, updates = {}, {}
+            docs, updates, versions, guards = {}, {}, {}, {}
             for event in batch:
                 try:
                     record = json.loads(event.value)
                     post_id = record["post_id"]
                     if record.get("record") == "cluster_update":
-                        fields = {"cluster_id": record["cluster_id"], "is_repost": record["is_repost"]}
-                        if post_id in docs:
-                            docs[post_id][1].update(fields)
+                        # applied after the document even when both are in this batch (not merged
+                        # into it): the update raises the document's version past a late replay's
+                        updates[post_id] = (event.message, {"cluster_id": record["cluster_id"],
+                                                            "is_repost": record["is_repost"]})
+                        if record.get("content_hash"):
+                            guards[post_id] = record["content_hash"]
                         else:
-                            updates[post_id] = (event.message, fields)
+                            guards.pop(post_id, None)
                     else:
                         docs[post_id] = (event.message, post_document(record, now))
                         updates.pop(post_id, None)     # the post again (an edit): its new decision follows
+                        if record.get("version") is not None:
+                            versions[post_id] = int(record["version"])
+                        else:
+                            versions.pop(post_id, None)
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     await dead_letter(event.message, "index", InvalidRecord("schema", f"bad enriched record: {exc!r}"))
             rejected = await sink.write_documents({k: d for k, (_, d) in docs.items()},
-                                                  {k: f for k, (_, f) in updates.items()})
+                                                  {k: f for k, (_, f) in updates.items()}, versions, guards)
             for post_id, reason in rejected:
                 message = (docs.get(post_id) or updates[post_id])[0]
                 await dead_letter(message, "index", InvalidRecord("index", reason))

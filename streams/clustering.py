@@ -29,7 +29,7 @@ def decide(post_id: str, content_hash: str, simhash: int, content_index: Mutable
            band_index: MutableMapping, cluster_of: MutableMapping, k: int = dedup.DEFAULT_K,
            text_chars: int = MIN_CLUSTER_CHARS, sketch: str = "",
            min_resemblance: float = dedup.MIN_RESEMBLANCE,
-           max_distance: int = dedup.SKETCH_MAX_DISTANCE) -> Decision:
+           max_distance: int = dedup.SKETCH_MAX_DISTANCE, min_confirm: float = dedup.MIN_CONFIRM) -> Decision:
     """Classify one post and record it in the indexes.
 
     `sketch` is the post's bigram sketch as hex (Analysis.sketch, EnrichedPost.sketch).
@@ -48,7 +48,8 @@ def decide(post_id: str, content_hash: str, simhash: int, content_index: Mutable
         content_index[content_hash] = post_id
     signature = dedup.parse_sketch(sketch)
     found = dedup.candidates(band_index, simhash, signature)
-    best = dedup.nearest(simhash, signature, found, k, min_resemblance, exclude=post_id, max_distance=max_distance)
+    best = dedup.nearest(simhash, signature, found, k, min_resemblance, exclude=post_id, max_distance=max_distance,
+                         min_confirm=min_confirm)
     root = cluster_of.get(best, best) if best else post_id
     cluster_of[post_id] = root
     # reposts are indexed too, so a repost of a repost still finds the cluster's root

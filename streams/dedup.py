@@ -12,12 +12,14 @@
 
 The index maps key -> [[post_id, simhash_hex, sketch_hex], ...] ("0:1a2b" band keys, "s:9f00aa12"
 sketch keys), each list capped at MAX_PER_BAND, oldest out, so it can live in a Faust table.
-A candidate is a near duplicate when its SimHash is within k bits, OR its sketch resemblance is
-at least MIN_RESEMBLANCE (and its SimHash within SKETCH_MAX_DISTANCE bits, off by default; measured in
+A candidate is a near duplicate when its SimHash is within k bits (and, when both posts have a
+sketch, their resemblance is at least MIN_CONFIRM), OR its sketch resemblance is at least
+MIN_RESEMBLANCE (and its SimHash within SKETCH_MAX_DISTANCE bits, off by default; measured in
 docs/quality.md). Reads no settings.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import struct
@@ -40,6 +42,10 @@ MIN_RESEMBLANCE = 0.5
 # apart, sd 4); with character-trigram sketches the guard cost recall and bought no precision on
 # the tuning run (docs/quality.md), so it is off: 64 bits is any distance
 SKETCH_MAX_DISTANCE = 64
+# a SimHash match whose whole-post sketch resembles less than this is not one: the SimHash reads a
+# //@ chain's last link only, and a few-token last link ("嘤嘤嘤", "[哈哈]") collides across unrelated
+# chains (chosen on the tuning run, docs/quality.md, session 4); 0 accepts every SimHash match
+MIN_CONFIRM = 0.2
 _MASK = (1 << BAND_BITS) - 1
 _MASK32 = 0xFFFF_FFFF
 _MASK64 = (1 << 64) - 1
@@ -80,8 +86,10 @@ def sketch_hex(signature: Sequence[int]) -> str:
     return struct.pack(f">{len(signature)}I", *signature).hex()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_sketch(text: str) -> tuple[int, ...]:
-    """The sketch of sketch_hex(); an empty or malformed value is no sketch."""
+    """The sketch of sketch_hex(); an empty or malformed value is no sketch. Cached: the
+    sequencer parses the same stored entries for every post that shares one of their keys."""
     if not text or len(text) % 8:
         return ()
     try:
@@ -111,16 +119,17 @@ def candidates(index: Mapping[str, list], simhash: int, signature: Sequence[int]
 
 def nearest(simhash: int, signature: Sequence[int], found: Sequence[Entry], k: int = DEFAULT_K,
             min_resemblance: float = MIN_RESEMBLANCE, exclude: str | None = None,
-            max_distance: int = SKETCH_MAX_DISTANCE) -> str | None:
+            max_distance: int = SKETCH_MAX_DISTANCE, min_confirm: float = MIN_CONFIRM) -> str | None:
     """The closest candidate that is a near duplicate, or None: within k bits first (nearest, then
-    earliest), else the most resembling sketch at or above min_resemblance within max_distance bits
-    (earliest on a tie)."""
+    earliest) unless both sketches are known and resemble less than min_confirm, else the most
+    resembling sketch at or above min_resemblance within max_distance bits (earliest on a tie)."""
     best_id, best_rank = None, None
     for post_id, other_hash, other_sketch in found:
         if post_id == exclude:
             continue
         distance = hamming(simhash, other_hash) if simhash and other_hash else 64
-        if distance <= k:
+        if distance <= k and (not signature or not other_sketch
+                              or resemblance(signature, other_sketch) >= min_confirm):
             rank = (0, distance)
         elif distance > max_distance:
             continue

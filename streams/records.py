@@ -78,6 +78,7 @@ class EnrichedPost(RawPost):
     content_hash: str = ""
     cluster_id: str = ""           # post_id of the first-seen post of its repost cluster (首发)
     is_repost: bool = False
+    version: int | None = None     # the posts.raw record's timestamp in ms: the newest version wins in the index
 
 
 class ClusterKey(_Record):
@@ -99,6 +100,7 @@ class ClusterUpdate(_Record):
     post_id: str
     cluster_id: str
     is_repost: bool = True
+    content_hash: str = ""         # the version decided on: the update changes no other version ("" = any)
 
 
 class Mention(_Record):

@@ -26,6 +26,9 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
+  open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
+           smallest counts at which it could fire without and with the learned spreads); derived
+           from the rest and rebuilt whenever their key (bucket, done, model update, episode) moves
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from streams import surge_model as model_
 from streams.records import Mention, SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
+Sample = SamplePost | Mention        # a sample post: anything with SamplePost's fields
 SCALES = (1, 3, 12)
 STATE_VERSION = 3                    # a state of another version (an older detector's) is relearned
 
@@ -90,6 +94,17 @@ class SurgeParams:
     @cached_property
     def windows(self) -> tuple[int, ...]:
         return tuple(dict.fromkeys(k * self.window_buckets for k in SCALES))
+
+    @cached_property
+    def grace_buckets(self) -> int:
+        return math.ceil(self.grace_s / self.bucket_s)
+
+    @cached_property
+    def kept_buckets(self) -> int:
+        """Closed buckets the state keeps: the longest window or the baseline, plus what the
+        trend, the episode end and late events need."""
+        return (max(self.baseline_buckets, self.windows[-1]) + 2 * self.window_buckets + self.quiet
+                + self.grace_buckets + 2)
 
     @classmethod
     def from_mapping(cls, data: dict) -> "SurgeParams":
@@ -147,10 +162,6 @@ def _at(idx: int, p: SurgeParams) -> datetime:
     return datetime.fromtimestamp(idx * p.bucket_s, timezone.utc)
 
 
-def _grace_buckets(p: SurgeParams) -> int:
-    return math.ceil(p.grace_s / p.bucket_s)
-
-
 def _bucket(state: dict, i: int) -> list:
     j = i - state["start"]
     return state["counts"][j] if 0 <= j < len(state["counts"]) else [0, 0, -1]
@@ -173,13 +184,14 @@ def _new_state(idx: int, p: SurgeParams) -> dict:
 
 def is_late(state: dict | None, event_time: datetime, now: datetime, params: SurgeParams) -> bool:
     """True when an event is past the grace period and would not be counted."""
-    idx = _index(event_time, params)
-    if (idx + 1) * params.bucket_s + params.grace_s < _epoch(now):
-        return True
-    return bool(state) and idx < state["start"]
+    return _late(state, _index(event_time, params), _epoch(now), params)
 
 
-def observe(state: dict | None, event_time: datetime, negative: bool, sample: SamplePost | None,
+def _late(state: dict | None, idx: int, now_s: float, p: SurgeParams) -> bool:
+    return (idx + 1) * p.bucket_s + p.grace_s < now_s or (bool(state) and idx < state["start"])
+
+
+def observe(state: dict | None, event_time: datetime, negative: bool, sample: Sample | None,
             now: datetime, params: SurgeParams, *, produced_at: datetime | None = None,
             post_id: str | None = None) -> tuple[dict, list[SurgeSignal]]:
     """Count one mention of the subject and return the new state plus any surge signals. With
@@ -189,32 +201,34 @@ def observe(state: dict | None, event_time: datetime, negative: bool, sample: Sa
 
 
 def observe_many(state: dict | None, event_time: datetime, count: float, negative_count: float,
-                 samples: list[SamplePost], now: datetime, params: SurgeParams, *,
+                 samples: list[Sample], now: datetime, params: SurgeParams, *,
                  produced_at: datetime | None = None, post_ids: list[str] | None = None
                  ) -> tuple[dict, list[SurgeSignal]]:
     """Count `count` mentions in one bucket at once (the backtest feeds per-bucket counts).
     `post_ids` (one per mention) makes the count idempotent under redelivery."""
-    cur = _index(now, params)
-    idx = min(_index(event_time, params), cur)
-    state = state if state and state.get("v") == STATE_VERSION else _new_state(min(idx, cur), params)
-    if is_late(state, event_time, now, params):
+    p = params
+    now_s = _epoch(now)
+    cur = math.floor(now_s / p.bucket_s)
+    raw = math.floor(_epoch(event_time) / p.bucket_s)
+    idx = min(raw, cur)
+    state = state if state and state.get("v") == STATE_VERSION else _new_state(idx, p)
+    if _late(state, raw, now_s, p):
         state["late"] += count
-        state, signals = tick(state, now, params)
-        return state, signals
+        return _run(state, cur, p, touched=None)
     if post_ids is not None:
-        fresh = _fresh(state, idx, post_ids, params)
+        fresh = _fresh(state, idx, post_ids, p)
         if len(fresh) < len(post_ids):
             state["redelivered"] += len(post_ids) - len(fresh)
             if not fresh:
-                return _run(state, cur, params, touched=None)
+                return _run(state, cur, p, touched=None)
             negative_count = negative_count * len(fresh) / len(post_ids)
             count = len(fresh)
             samples = [s for s in samples if s.post_id in fresh]
     bucket = _touch(state, idx)
     bucket[0] += count
     bucket[1] += negative_count
-    _keep_samples(state, idx, samples, produced_at, cur, params)
-    return _run(state, cur, params, touched=idx)
+    _keep_samples(state, idx, samples, produced_at, cur, p)
+    return _run(state, cur, p, touched=idx)
 
 
 def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime, params: SurgeParams
@@ -226,23 +240,33 @@ def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime,
         if m.kind == "tick":
             state, found = tick(state, now, params)
         else:
-            sample = SamplePost(post_id=m.post_id, site=m.site, url=m.url, title=m.title, published_at=m.published_at)
-            state, found = observe(state, m.published_at, m.sentiment_label == "negative", sample, now, params,
+            # the mention is its own sample: it has a SamplePost's fields (no copy per mention)
+            state, found = observe(state, m.published_at, m.sentiment_label == "negative", m, now, params,
                                    produced_at=m.produced_at, post_id=m.post_id)
         signals.extend(found)
     return state, signals
 
 
-def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str]:
+def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str] | tuple[str, ...]:
     """The post ids not yet counted in bucket `idx`; records them. Ids are kept per bucket until
     the bucket is past its grace period (a redelivery after that is dropped as late anyway)."""
-    seen = state["ids"].setdefault(str(idx), {})
-    fresh = {i for i in post_ids if i not in seen}
-    seen.update(dict.fromkeys(sorted(fresh), 1))
-    total = sum(len(v) for v in state["ids"].values())
-    while total > p.max_ids and len(state["ids"]) > 1:       # bounded memory: oldest bucket first
-        oldest = min(state["ids"], key=int)
-        total -= len(state["ids"].pop(oldest))
+    ids = state["ids"]
+    seen = ids.get(str(idx))
+    if seen is None:
+        seen = ids[str(idx)] = {}
+    if len(post_ids) == 1:                   # one mention (the agent's path): no set to build
+        if post_ids[0] in seen:
+            return ()
+        seen[post_ids[0]] = 1
+        fresh: set[str] | tuple[str, ...] = (post_ids[0],)
+    else:
+        fresh = {i for i in post_ids if i not in seen}
+        seen.update(dict.fromkeys(sorted(fresh), 1))
+    if len(ids) > 1:
+        total = sum(map(len, ids.values()))
+        while total > p.max_ids and len(ids) > 1:       # bounded memory: oldest bucket first
+            oldest = min(ids, key=int)
+            total -= len(ids.pop(oldest))
     return fresh
 
 
@@ -272,45 +296,61 @@ def _judge(count: float, top: list[float], k: int) -> float:
     return count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
 
 
-def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> list[list]:
+def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> tuple[list[list], bool]:
     """Per window length ending at `end`: [count, usual, top k counts, buckets] over its buckets
-    <= upto. One backward pass serves all lengths (shortest first)."""
+    <= upto (one backward pass serves all lengths, shortest first), and whether every bucket was
+    stored (a bucket past the stored ones has a usual count that moves with the model)."""
     start, stored, k = state["start"], state["counts"], p.persist_buckets
-    out, count, usual, top, i = [], 0.0, 0.0, [], upto
+    last = start + len(stored) - 1
+    out, count, usual, top, i, full = [], 0.0, 0.0, [], upto, True
     for length in p.windows:
         lo = max(end - length + 1, min(state["born"], end))    # nothing before the subject existed
-        while i >= lo:
-            j = i - start
-            if 0 <= j < len(stored):
-                c = stored[j]
-                x = c[0]
-                usual += c[2] if c[2] >= 0 else _usual(state, i, p)
-                count += x
-                if len(top) < k or x > top[-1]:
-                    top = sorted(top + [x], reverse=True)[:k]
-            else:
-                usual += _usual(state, i, p)
+        while i >= lo and (i > last or i < start):            # not stored: the model's guess
+            usual += _usual(state, i, p)
+            full = False
             i -= 1
+        if i >= lo:                                            # stored buckets i .. max(lo, start)
+            low = max(lo, start)
+            floor = top[-1] if len(top) >= k else -math.inf       # what enters the top k
+            for j in range(i - start, low - start - 1, -1):
+                c = stored[j]
+                x, u = c[0], c[2]
+                usual += u if u >= 0 else _usual(state, start + j, p)
+                count += x
+                if x > floor:
+                    top.append(x)
+                    top.sort(reverse=True)
+                    del top[k:]
+                    floor = top[-1] if len(top) >= k else -math.inf
+            i = low - 1
+            while i >= lo:                                     # before the first stored bucket
+                usual += _usual(state, i, p)
+                full = False
+                i -= 1
         out.append([float(count), usual, list(top), upto + 1 - lo])
-    return out
+    return out, full
 
 
 def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list[tuple[float, float, float, float]]:
-    """Per window length: (count, judged count, usual count, d on the stabilised scale). For the
-    open bucket the closed part of each window is cached in the state (one mention costs O(1))."""
+    """Per window length: (count, judged count, usual count, d on the stabilised scale): the
+    closed part of each window (buckets before `end`) plus bucket `end`. The closed part is cached
+    in the state while `end` is the open bucket (one mention costs O(1)) and reused when it closes."""
     k = p.persist_buckets
-    if not open_:
-        parts = _parts(state, end, p, end)
-        x, now_usual = None, 0.0
+    cached = state.get("open")
+    if cached and cached[0] == end and (open_ or state.get("open_full")):
+        parts = cached[1]
     else:
-        cached = state.get("open")
-        if not cached or cached[0] != end:
-            cached = state["open"] = [end, _parts(state, end, p, end - 1)]
-        parts, x, now_usual = cached[1], _bucket(state, end)[0], _usual(state, end, p)
+        parts, full = _parts(state, end, p, end - 1)
+        if open_:
+            state["open"], state["open_full"] = [end, parts], full
+    j = end - state["start"]
+    stored = 0 <= j < len(state["counts"])
+    x = state["counts"][j][0] if stored else 0
+    now_usual = _usual(state, end, p)
     out = []
     for count, usual, top, n in parts:
-        if x is not None:
-            count, usual, n = count + x, usual + now_usual, n + 1
+        count, usual, n = count + x, usual + now_usual, n + 1
+        if open_ or stored:                 # a closed bucket past the stored ones is not a count
             top = sorted(top + [x], reverse=True)[:k]
         judged = _judge(count, top, k) if n >= k else count
         out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
@@ -393,7 +433,6 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
     return out, score, fired or 0, best
 
-
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
     """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
@@ -443,7 +482,7 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
                        _at(since - p.window_buckets + 1, p), round(usual_peak(state), 2))
 
 
-def _sample_json(s: SamplePost) -> dict:
+def _sample_json(s: Sample) -> dict:
     """`s.model_dump(mode="json")`, built directly (this runs once per mention)."""
     at = s.published_at.isoformat()
     return {"post_id": s.post_id, "site": s.site, "url": s.url, "title": s.title,
@@ -454,20 +493,29 @@ def _sample_order(s: list) -> tuple:
     return s[0], s[1]["published_at"]
 
 
-def _keep_samples(state: dict, idx: int, samples: list[SamplePost], produced_at: datetime | None,
+def _keep_samples(state: dict, idx: int, samples: list[Sample], produced_at: datetime | None,
                   cur: int, p: SurgeParams) -> None:
     """The first and last max_samples posts of the last two windows (sorted by bucket, time)."""
-    horizon = cur - 2 * p.window_buckets - _grace_buckets(p)
+    horizon = cur - 2 * p.window_buckets - p.grace_buckets
     kept = state["samples"]
     if kept and kept[0][0] < horizon:
-        kept = [s for s in kept if s[0] >= horizon]
+        kept = state["samples"] = [s for s in kept if s[0] >= horizon]
+    if not samples:
+        return
     stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
-    new = [[idx, _sample_json(s), stamp] for s in samples]
-    if len(new) > 1 or (new and kept and _sample_order(new[0]) < _sample_order(kept[-1])):
-        kept = sorted(kept + new, key=_sample_order)     # out of time order (a late post, a batch)
-    else:
-        kept = kept + new
     k = p.max_samples
+    if len(samples) == 1:
+        new = [idx, _sample_json(samples[0]), stamp]
+        if not kept or kept[-1][0] < idx or (kept[-1][0] == idx
+                                              and kept[-1][1]["published_at"] <= new[1]["published_at"]):
+            kept.append(new)                 # in time order (the usual case): drop the middle one
+            if len(kept) > 2 * k:
+                del kept[k: len(kept) - k]
+            return
+        news = [new]
+    else:
+        news = [[idx, _sample_json(s), stamp] for s in samples]
+    kept = sorted(kept + news, key=_sample_order)        # out of time order (a late post, a batch)
     state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
 
 
@@ -495,24 +543,50 @@ def _judged_with(x: float, count: float, top: list[float], n: int, p: SurgeParam
     return _judge(count + x, sorted(top + [x], reverse=True)[:k], k) if n + 1 >= k else count + x
 
 
+def _guess_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float | None:
+    """Where the judged count reaches `at_least` when at most the top two buckets count
+    (persistence 1 or 2): a closed form, exact up to rounding; None for a deeper persistence."""
+    if p.persist_buckets > 2:
+        return None
+    if p.persist_buckets < 2 or buckets + 1 < 2 or not top:
+        return at_least - count                              # judged = count + x
+    if len(top) == 1 or at_least > count + 2 * top[1] - top[0]:
+        return (at_least - count + top[0]) / 2               # x between the 2nd and the 1st: count + 2x - t1
+    return at_least - count + top[0] - top[1]                # x at most the 2nd: count + x - t1 + t2
+
+
 def _least_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float:
-    """The smallest open-bucket count that brings a window's judged count to `at_least`."""
+    """The smallest open-bucket count that brings a window's judged count to `at_least` (minus one:
+    counts are not always whole in the backtest), found from the closed form and checked."""
     lo, hi = -1, math.ceil(max(1.0, at_least))
     if _judged_with(hi * 64, count, top, buckets, p) < at_least:
         return math.inf                                  # persistence: one bucket cannot carry it
+    guess = _guess_x(count, top, buckets, at_least, p)
+    if guess is not None and guess < hi * 64:
+        x = max(0, math.ceil(guess))
+        for _ in range(4):                               # the smallest x >= 0 that reaches the line
+            if _judged_with(x, count, top, buckets, p) < at_least:
+                x += 1
+            elif x > 0 and _judged_with(x - 1, count, top, buckets, p) >= at_least:
+                x -= 1
+            else:
+                return x - 1
     while _judged_with(hi, count, top, buckets, p) < at_least:
         hi *= 2
     while hi - lo > 1:                                   # the judged count grows with x
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if _judged_with(mid, count, top, buckets, p) < at_least else (lo, mid)
-    return hi - 1                                        # counts are not always whole (backtest)
+    return hi - 1
 
 
-def _least_open_count(state: dict, cur: int, p: SurgeParams) -> tuple[float, float]:
+def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = True) -> tuple[float, float]:
     """The smallest count of open bucket `cur` at which the surge or threshold rule could fire, and
     the negative_surge rule (lower bounds: the refractory period and a young subject's strictness
-    are left out)."""
-    _windows(state, cur, p, open_=True)                 # builds the cached closed part
+    are left out; with spreads=False also the z line, so the bound holds whatever the model learns)."""
+    cached = state.get("open")
+    if not cached or cached[0] != cur:                  # the cached closed part, as _windows builds it
+        parts, full = _parts(state, cur, p, cur - 1)
+        state["open"], state["open_full"] = [cur, parts], full
     parts, now_usual = state["open"][1], _usual(state, cur, p)
     count0, usual0, top0, buckets0 = parts[0]
     need = p.threshold - count0 if p.threshold is not None else math.inf
@@ -528,39 +602,52 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams) -> tuple[float, flo
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
             continue
-        scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
-        target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
-        at_least = max(p.min_count, p.ratio * (usual + now_usual), (target / 2) ** 2 - 0.375)
+        at_least = max(p.min_count, p.ratio * (usual + now_usual))
+        if spreads:
+            scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
+            target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
+            at_least = max(at_least, (target / 2) ** 2 - 0.375)
         need = min(need, _least_x(count, top, buckets, at_least, p))
     return need, need_negative
 
 
 def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
-    """Whether open bucket `cur` at count x could fire a rule; the bounds are computed once per
-    bucket and model state (`need`), the negatives of its window alongside."""
+    """Whether open bucket `cur` at count x could fire a rule. Two bounds, each computed once per
+    bucket: `free` leaves the learned spreads out (it survives the model's update at the bucket's
+    start) and carries the negative rule's bound and the negatives of the window so far; `need`
+    adds the spreads and is computed only for counts past `free`."""
     if x <= 0:                     # an empty open bucket is judged once, as before a first mention
         return True
-    key = [cur, state["done"], state["model"]["n"], state["onset"][0], "surge" in state["episodes"]]
-    need = state.get("need")
-    if not need or need[0] != key:
-        lo = cur - p.window_buckets + 1
-        negatives = sum(_bucket(state, i)[1] for i in range(lo, cur))
-        need = state["need"] = [key, *_least_open_count(state, cur, p), negatives]
-    if x >= need[1]:
+    in_episode = "surge" in state["episodes"]
+    free = state.get("free")
+    if (not free or free[0] != cur or free[1] != state["done"] or free[2] != state["onset"][0]
+            or free[3] != in_episode):
+        negatives = sum(_bucket(state, i)[1] for i in range(cur - p.window_buckets + 1, cur))
+        free = state["free"] = [cur, state["done"], state["onset"][0], in_episode,
+                                *_least_open_count(state, cur, p, spreads=False), negatives]
+    if x >= free[5] and free[6] + _bucket(state, cur)[1] >= p.negative_min_count:
         return True
-    return x >= need[2] and need[3] + _bucket(state, cur)[1] >= p.negative_min_count
+    if x < free[4]:
+        return False
+    need = state.get("need")
+    if (not need or need[0] != cur or need[1] != state["done"] or need[2] != state["model"]["n"]
+            or need[3] != state["onset"][0] or need[4] != in_episode):
+        need = state["need"] = [cur, state["done"], state["model"]["n"], state["onset"][0], in_episode,
+                                _least_open_count(state, cur, p)[0]]
+    return x >= need[5]
 
 
 def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
-        state["open"] = state["need"] = None             # the cached closed part changed
+        state["open"] = state["need"] = state["free"] = None     # the cached closed part changed
         for key in [k for k in state.get("devs", {}) if int(k) >= touched]:
             del state["devs"][key]                        # and so did the windows over it
         _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
-    for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
-        _evaluate(state, end, p, True, signals)
-    state["done"] = max(state["done"], cur - 1)
+    if state["done"] < cur - 1:
+        for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
+            _evaluate(state, end, p, True, signals)
+        state["done"] = cur - 1
     cached, x = state.get("open"), _bucket(state, cur)[0]
     # the open bucket is re-judged only once its count can fire a rule (a bound computed once per
     # bucket), then when its count grew by 5 % (at least one) since it was last judged: counting a
@@ -571,9 +658,9 @@ def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[di
         _evaluate(state, cur, p, False, signals)
         if state.get("open") and state["open"][0] == cur:
             state["open"][2:] = [x]
-    _fold(state, cur - _grace_buckets(p) - 1, p)
-    keep = max(p.baseline_buckets, p.windows[-1]) + 2 * p.window_buckets + p.quiet + _grace_buckets(p) + 2
-    drop = cur - keep + 1 - state["start"]
+    if cur - p.grace_buckets - 1 > state["folded"]:
+        _fold(state, cur - p.grace_buckets - 1, p)
+    drop = cur - p.kept_buckets + 1 - state["start"]
     if drop > 0:
         del state["counts"][:drop]
         state["start"] += drop

@@ -51,7 +51,8 @@ def run(args, settings) -> int:
                     max_bytes=settings.index_batch_bytes, es_options=es_options(settings), metrics=IndexerMetrics())
     wire(topo, resources=resources, rules=rules, sink=sink,
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
-         batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days)
+         batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days,
+         inline_timeout_s=settings.index_inline_timeout_s, inline_pause_s=settings.index_spill_pause_s)
     # Garbage collection: the text models and Faust leave ~200,000 long-lived objects, and every
     # full collection walked all of them (~280 ms; 16 times in a 10,000-post burst, 11 % of the
     # worker's CPU, 17 % with the young generations). Freeze what start-up built, and collect

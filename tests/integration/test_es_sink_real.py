@@ -57,6 +57,58 @@ async def test_bulk_requests_stay_within_the_byte_bound(live_stack, index):
     assert "青石镇" in es.get(index=name, id="it:7")["_source"]["text"]
 
 
+async def test_the_newest_version_of_a_post_wins_whatever_order_the_writes_come_in(live_stack, index):
+    es, name = index
+    sink = PostSink(live_stack.elasticsearch_url, index=name)
+    doc = lambda text: {"post_id": "it:v", "text": text, "cluster_id": "it:v", "is_repost": False}   # noqa: E731
+    try:
+        assert await sink.write_documents({"it:v": doc("第二版")}, {}, {"it:v": 2000}) == []
+        # the first version arrives late (spilled, or replayed): skipped, not rejected
+        assert await sink.write_documents({"it:v": doc("第一版")}, {}, {"it:v": 1000}) == []
+        assert es.get(index=name, id="it:v")["_source"]["text"] == "第二版"
+        # a repost decision, then a replay of the same version: the decision stays
+        assert await sink.write_documents({}, {"it:v": {"cluster_id": "it:root", "is_repost": True}}) == []
+        assert await sink.write_documents({"it:v": doc("第二版")}, {}, {"it:v": 2000}) == []
+        assert es.get(index=name, id="it:v")["_source"]["cluster_id"] == "it:root"
+        # an edit (a later version) replaces the document
+        assert await sink.write_documents({"it:v": doc("第三版")}, {}, {"it:v": 3000}) == []
+        got = es.get(index=name, id="it:v")["_source"]
+        assert (got["text"], got["cluster_id"]) == ("第三版", "it:v")
+    finally:
+        await sink.close()
+
+
+async def test_a_repost_decision_changes_only_the_version_it_was_made_for(live_stack, index):
+    es, name = index
+    sink = PostSink(live_stack.elasticsearch_url, index=name)
+    doc = lambda text, h: {"post_id": "it:g", "text": text, "content_hash": h, "cluster_id": "it:g",   # noqa: E731
+                           "is_repost": False}
+    decision = {"cluster_id": "it:root", "is_repost": True}
+    try:
+        # the first version and its decision in one request: the update follows the document
+        assert await sink.write_documents({"it:g": doc("第一版", "h1")}, {"it:g": decision}, {"it:g": 1000},
+                                          {"it:g": "h1"}) == []
+        assert es.get(index=name, id="it:g")["_source"]["cluster_id"] == "it:root"
+        # a late copy of the same version (a cancelled request the node ran after all) is older
+        # than the decided document now, so it cannot undo the decision
+        superseded: list[str] = []
+        assert await sink.write_documents({"it:g": doc("第一版", "h1")}, {}, {"it:g": 1000},
+                                          superseded=superseded) == []
+        assert superseded == ["it:g"] and es.get(index=name, id="it:g")["_source"]["is_repost"] is True
+        # an edit, then the old version's decision arriving late: it changes nothing
+        assert await sink.write_documents({"it:g": doc("第二版", "h2")}, {}, {"it:g": 5000}) == []
+        superseded = []
+        assert await sink.write_documents({}, {"it:g": decision}, guards={"it:g": "h1"}, superseded=superseded) == []
+        assert superseded == ["it:g"]
+        got = es.get(index=name, id="it:g")["_source"]
+        assert (got["text"], got["cluster_id"], got["is_repost"]) == ("第二版", "it:g", False)
+        # the edit's own decision applies
+        assert await sink.write_documents({}, {"it:g": decision}, guards={"it:g": "h2"}) == []
+        assert es.get(index=name, id="it:g")["_source"]["cluster_id"] == "it:root"
+    finally:
+        await sink.close()
+
+
 def _refresh_interval(es, name: str):
     return es.indices.get_settings(index=name)[name]["settings"]["index"].get("refresh_interval")
 

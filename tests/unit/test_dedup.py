@@ -73,6 +73,21 @@ def test_sketch_finds_a_repost_whose_simhash_moved_too_far():
     assert dedup.nearest(moved, (), found) is None             # without the sketch it is missed
 
 
+def test_a_simhash_match_needs_the_sketch_to_agree_when_both_have_one():
+    # the SimHash reads a chain's last link: two chains ending in the same short link collide,
+    # while their whole texts (the sketch) share nothing
+    post = dedup.sketch("".join(WORDS))
+    commented = dedup.sketch("".join([*WORDS[:8], "太", "过分", *WORDS[8:]]))
+    unrelated = dedup.sketch("周末带孩子去公园看花展，人很多，天气也好，拍了不少照片，心情愉快")
+    close = flip(BASE, 3)
+    assert dedup.resemblance(post, unrelated) < dedup.MIN_CONFIRM <= dedup.resemblance(post, commented)
+    assert dedup.nearest(BASE, post, [("a", close, unrelated)]) is None
+    assert dedup.nearest(BASE, post, [("a", close, unrelated)], min_confirm=0.0) == "a"   # the check off
+    assert dedup.nearest(BASE, post, [("a", close, unrelated), ("b", flip(BASE, 5, 6), commented)]) == "b"
+    assert dedup.nearest(BASE, (), [("a", close, unrelated)]) == "a"        # no sketch: the SimHash decides
+    assert dedup.nearest(BASE, post, [("a", close, ())]) == "a"
+
+
 def test_index_is_plain_json_state_and_add_is_idempotent():
     index: dict[str, list] = {}
     dedup.add(index, "p1", BASE)

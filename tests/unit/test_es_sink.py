@@ -49,8 +49,8 @@ class FakeES:
         if self.max_body is not None and len(operations) > self.max_body:
             raise api_error(413)
         lines = operations.decode().splitlines()
-        ids = [json.loads(line)["index"]["_id"] for line in lines[::2]]
-        return {"errors": False, "items": [{"index": {"_id": i, "status": 201}} for i in ids]}
+        actions = [next(iter(json.loads(line).items())) for line in lines[::2]]
+        return {"errors": False, "items": [{op: {"_id": meta["_id"], "status": 201}} for op, meta in actions]}
 
     async def index(self, **kw):
         step = self.script.pop(0) if self.script else None
@@ -157,7 +157,8 @@ def test_ndjson_pairs_are_compact_utf8_and_updates_are_partial():
     line = ndjson_pair("posts", "index", "bbs:1", {"text": "青石镇 \"异味\"", "n": 1})
     assert line == '{"index":{"_index":"posts","_id":"bbs:1"}}\n{"text":"青石镇 \\"异味\\"","n":1}\n'.encode()
     action, source = (json.loads(x) for x in ndjson_pair("posts", "update", "bbs:1", {"is_repost": True}).splitlines())
-    assert action == {"update": {"_index": "posts", "_id": "bbs:1"}} and source == {"doc": {"is_repost": True}}
+    assert action == {"update": {"_index": "posts", "_id": "bbs:1", "retry_on_conflict": 3}}
+    assert source == {"doc": {"is_repost": True}}
     with pytest.raises(TypeError):                   # never produced by the worker: validation drops them
         ndjson_pair("posts", "index", "bbs:2", {"text": "a\ud800b"})
 
@@ -169,3 +170,52 @@ async def test_bulk_answers_are_filtered_to_what_the_sink_reads():
     assert es.filter_path == BULK_FILTER
     assert set(BULK_FILTER.split(",")) >= {"errors", "items.*._id", "items.*.status", "items.*.error.type",
                                            "items.*.error.reason"}
+
+
+def test_a_versioned_document_and_an_update_carry_their_bulk_options():
+    from indexer.sink import ndjson_pair
+    action = json.loads(ndjson_pair("posts", "index", "a", {"x": 1}, 1700000000123).splitlines()[0])
+    assert action == {"index": {"_index": "posts", "_id": "a", "version": 1700000000123, "version_type": "external_gte"}}
+    assert json.loads(ndjson_pair("posts", "index", "a", {"x": 1}).splitlines()[0]) == {"index": {"_index": "posts", "_id": "a"}}
+    update = json.loads(ndjson_pair("posts", "update", "a", {"x": 1}, 5).splitlines()[0])
+    assert update == {"update": {"_index": "posts", "_id": "a", "retry_on_conflict": 3}}
+
+
+async def test_a_superseded_version_is_neither_rejected_nor_retried():
+    class Conflict(FakeES):
+        async def bulk(self, *, operations: bytes, filter_path: str | None = None):
+            self.bodies.append(operations)
+            return {"errors": True, "items": [{"index": {"_id": "bbs:1", "status": 409, "error": {
+                "type": "version_conflict_engine_exception", "reason": "current version [5] is higher"}}}]}
+
+    es = Conflict()
+    s, slept = sink(es)
+    superseded: list[str] = []
+    assert await s.write_documents({"bbs:1": {"post_id": "bbs:1"}}, {}, {"bbs:1": 4}, superseded=superseded) == []
+    assert len(es.bodies) == 1 and slept == [] and superseded == ["bbs:1"]
+
+
+async def test_a_conflict_on_an_update_is_a_refusal_not_a_superseded_version():
+    class Conflict(FakeES):
+        async def bulk(self, *, operations: bytes, filter_path: str | None = None):
+            self.bodies.append(operations)
+            return {"errors": True, "items": [{"update": {"_id": "bbs:1", "status": 409, "error": {
+                "type": "version_conflict_engine_exception", "reason": "retries exhausted"}}}]}
+
+    superseded: list[str] = []
+    s, _ = sink(Conflict())
+    rejected = await s.write_documents({}, {"bbs:1": {"is_repost": True}}, superseded=superseded)
+    assert [pid for pid, _ in rejected] == ["bbs:1"] and superseded == []
+
+
+async def test_a_decision_for_another_version_than_the_document_beside_it_is_dropped():
+    es = FakeES()
+    s, _ = sink(es)
+    superseded: list[str] = []
+    docs = {"bbs:1": {"post_id": "bbs:1", "content_hash": "h2"}, "bbs:2": {"post_id": "bbs:2", "content_hash": "h9"}}
+    updates = {"bbs:1": {"is_repost": True}, "bbs:2": {"is_repost": True}}
+    assert await s.write_documents(docs, updates, guards={"bbs:1": "h1", "bbs:2": "h9"}, superseded=superseded) == []
+    body = es.bodies[0].decode().splitlines()
+    assert superseded == ["bbs:1"]
+    assert [json.loads(line) for line in body[::2]][-1] == {"update": {"_index": "posts", "_id": "bbs:2", "retry_on_conflict": 3}}
+    assert len(body) == 6

@@ -53,6 +53,19 @@ def test_lexicon_gives_unseen_words_their_polarity_and_folds_into_the_weights(tm
         sentiment.read_lexicon(path)
 
 
+def test_averaged_sgd_is_the_mean_of_the_weights_at_each_epoch_end():
+    # the same seed and decaying rate: training for k epochs without averaging stops where epoch k ended
+    ends = [sentiment.train_logistic(DOCS, epochs=k, average=False) for k in (1, 2, 3)]
+    averaged = sentiment.train_logistic(DOCS, epochs=3)
+    assert averaged.meta["average"] is True and ends[0].meta["average"] is False
+    assert averaged.bias == pytest.approx(sum(m.bias for m in ends) / 3)
+    for word in ("满意", "点赞", "投诉", "恶劣", "服务"):
+        assert averaged.weights[word] == pytest.approx(sum(m.weights[word] for m in ends) / 3)
+    assert averaged.weights["满意"] != pytest.approx(ends[-1].weights["满意"])   # not just the last epoch
+    one = sentiment.train_logistic(DOCS, epochs=1)
+    assert one.weights == sentiment.train_logistic(DOCS, epochs=1, average=False).weights
+
+
 def test_training_needs_both_labels():
     with pytest.raises(ValueError, match="both"):
         sentiment.train_naive_bayes([(1, ["好"])] * 3)

@@ -47,3 +47,14 @@ def test_a_surge_redelivered_after_a_rebalance_pages_once():
     assert [s.rule for s in first if s.status == "firing"] == ["threshold"] and first[0].count == 6
     state, second = observe_mentions(changelog(state), batch(raw), NOW + timedelta(seconds=2), params)
     assert [s for s in second if s.status == "firing"] == [] and state["counts"][-1][0] == 8
+
+
+def test_the_mention_is_its_own_sample_and_the_signal_carries_its_fields():
+    params = SurgeParams(warmup_buckets=0, threshold=3)
+    raw = [wire(f"m{i}", NOW - timedelta(seconds=20 - i)) for i in range(3)]
+    _, signals = observe_mentions(None, batch(raw), NOW, params)
+    samples = [s for s in signals if s.status == "firing"][0].samples
+    assert [s.post_id for s in samples] == ["m0", "m2", "m1"]        # the first publisher, then the latest
+    assert samples[0].url == "https://bbs.example/m0" and samples[0].title == "标题"
+    assert samples[0].published_at == NOW - timedelta(seconds=20)
+    assert type(samples[0]).__name__ == "SamplePost"                  # what the surges record carries

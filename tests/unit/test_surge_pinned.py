@@ -1,0 +1,115 @@
+"""Pins the surge detector's exact output on fixed generated series: a speed-up must not change a
+decision, a score or a signal. The digests were recorded from the detector before the change
+being checked; a deliberate change of behaviour re-records them and says so in its commit."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+from alerting import backtest
+from alerting.rules import DEFAULT_RULES, load_rules
+from streams.records import SamplePost
+from streams.surge import SurgeParams, observe, tick
+
+T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
+
+# recorded from the detector of session 3 (main at b3d1f95)
+BACKTEST_DIGEST = "768e9d5852744fdb"
+OBSERVE_DIGEST = "2ef15b5876b99eb7"
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def generated_counts(seed: int = 7, days: int = 4) -> list[float]:
+    """Per-minute counts: a daily rhythm, a level shift on day 3, four surges, one-minute blips."""
+    rng = random.Random(seed)
+    out = []
+    for m in range(days * 1440):
+        hour = (m % 1440) / 60
+        lam = 3.0 * (0.3 + math.exp(-((hour - 10) / 3) ** 2) + 1.2 * math.exp(-((hour - 20) / 2.5) ** 2))
+        lam *= 1.6 if m >= 2 * 1440 + 600 else 1.0
+        for start, factor in ((1700, 4.0), (2950, 6.0), (3400, 3.0), (4100, 10.0), (5000, 5.0)):
+            lam *= factor if start <= m < start + 40 else 1.0
+        count = _poisson(rng, lam)
+        if rng.random() < 0.004:
+            count += rng.randint(10, 40)
+        out.append(count + (0.5 if m % 97 == 0 else 0.0))       # some non-whole values (backtest)
+    return out
+
+
+def backtest_output() -> str:
+    counts = generated_counts()
+    rows = [backtest.Row(i + 2, "", T0 + timedelta(minutes=i), c, c * 0.2 if i % 3 else 0)
+            for i, c in enumerate(counts)]
+    params = backtest.scaled_params(dict(load_rules(None).spec.surge), 60)
+    scores: list[float] = []
+    flags = backtest.run(rows, params, scores=scores)
+    active = backtest.run(rows, params, mark="active")
+    return json.dumps([flags, scores, active])
+
+
+def observe_output() -> str:
+    """The detect_surges path: one mention at a time with post ids (some redelivered, some late)."""
+    params = SurgeParams(**{**default_surge(), "grace_s": 120})
+    rng = random.Random(3)
+    state, out, t, n = None, [], 0.0, 0
+    while t < 2 * 86400:
+        hour = (t % 86400) / 3600
+        rate = 0.15 * (1 + math.exp(-((hour - 14) / 3) ** 2)) * (5 if 100000 <= t < 101800 or 150000 <= t < 151200 else 1)
+        t += rng.expovariate(rate)
+        at = T0 + timedelta(seconds=t)
+        event = at - timedelta(seconds=rng.choice([0, 0, 0, 5, 90, 400]))
+        post_id = f"p{n - 1 if rng.random() < 0.05 and n else n}"
+        n += 1
+        sample = SamplePost(post_id=post_id, site="s", url=f"https://s/{post_id}", title="t", published_at=event)
+        state, signals = observe(state, event, rng.random() < 0.3, sample, at, params, post_id=post_id,
+                                 produced_at=at)
+        if n % 50 == 0:
+            state, more = tick(state, at + timedelta(seconds=30), params)
+            signals = signals + more
+        out.extend([n, s.rule, s.status, s.count, s.baseline, s.score, s.negative_share, str(s.window_start),
+                    [p.post_id for p in s.samples], s.trend, s.peak] for s in signals)
+    kept = {k: v for k, v in state.items() if k not in CACHES}
+    return json.dumps([out, _rounded(kept)], sort_keys=True, default=str)
+
+
+CACHES = ("open", "open_full", "need", "free")     # derived, recomputed at will: not behaviour
+
+
+def _rounded(value):
+    """Floats to 9 significant digits: the model's sums may change their order (last-bit noise)."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def default_surge() -> dict:
+    params = SurgeParams.from_mapping(dict(load_rules(None).spec.surge))
+    return {f: getattr(params, f) for f in params.__dataclass_fields__}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_backtest_output_is_pinned():
+    assert DEFAULT_RULES.is_file()
+    assert _digest(backtest_output()) == BACKTEST_DIGEST
+
+
+def test_observe_output_is_pinned():
+    assert _digest(observe_output()) == OBSERVE_DIGEST
