@@ -64,6 +64,19 @@ class FakeES:
         pass
 
 
+class Conflict(FakeES):
+    """Answers every bulk with a version conflict on one `op` ("index" or "update") of bbs:1."""
+
+    def __init__(self, op: str):
+        super().__init__()
+        self.op = op
+
+    async def bulk(self, *, operations: bytes, filter_path: str | None = None):
+        self.bodies.append(operations)
+        return {"errors": True, "items": [{self.op: {"_id": "bbs:1", "status": 409, "error": {
+            "type": "version_conflict_engine_exception", "reason": "version conflict"}}}]}
+
+
 def sink(es, **kw) -> tuple[PostSink, list[float]]:
     slept: list[float] = []
 
@@ -182,13 +195,7 @@ def test_a_versioned_document_and_an_update_carry_their_bulk_options():
 
 
 async def test_a_superseded_version_is_neither_rejected_nor_retried():
-    class Conflict(FakeES):
-        async def bulk(self, *, operations: bytes, filter_path: str | None = None):
-            self.bodies.append(operations)
-            return {"errors": True, "items": [{"index": {"_id": "bbs:1", "status": 409, "error": {
-                "type": "version_conflict_engine_exception", "reason": "current version [5] is higher"}}}]}
-
-    es = Conflict()
+    es = Conflict("index")
     s, slept = sink(es)
     superseded: list[str] = []
     assert await s.write_documents({"bbs:1": {"post_id": "bbs:1"}}, {}, {"bbs:1": 4}, superseded=superseded) == []
@@ -196,14 +203,8 @@ async def test_a_superseded_version_is_neither_rejected_nor_retried():
 
 
 async def test_a_conflict_on_an_update_is_a_refusal_not_a_superseded_version():
-    class Conflict(FakeES):
-        async def bulk(self, *, operations: bytes, filter_path: str | None = None):
-            self.bodies.append(operations)
-            return {"errors": True, "items": [{"update": {"_id": "bbs:1", "status": 409, "error": {
-                "type": "version_conflict_engine_exception", "reason": "retries exhausted"}}}]}
-
     superseded: list[str] = []
-    s, _ = sink(Conflict())
+    s, _ = sink(Conflict("update"))
     rejected = await s.write_documents({}, {"bbs:1": {"is_repost": True}}, superseded=superseded)
     assert [pid for pid, _ in rejected] == ["bbs:1"] and superseded == []
 
