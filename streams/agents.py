@@ -1,6 +1,6 @@
 """Thin Faust agents wiring the pure cores: analyse and index (or spill to posts.enriched when
-Elasticsearch is unwell) -> (mentions, sequencer) -> cluster updates; mentions -> surges -> alerts. Each agent is a short loop over a batch; the logic lives in
-the cores. Batches are acknowledged only after everything they produced was acknowledged by the
+Elasticsearch is unwell) -> (mentions, sequencer) -> cluster updates; mentions -> surges ->
+alerts. Each agent is a short loop over a batch; the logic lives in the cores. Batches are acknowledged only after everything they produced was acknowledged by the
 broker (at-least-once), and every sink is idempotent by post_id.
 """
 from __future__ import annotations
@@ -211,7 +211,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             not_indexed = await index_batch(posts, now)
             # the last version of each post indexed: its cluster key, then (once the keys are
             # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
-            last = {post_id: item for item in keys for post_id in [item[1]] if post_id not in not_indexed}
+            last = {item[1]: item for item in keys if item[1] not in not_indexed}
             sent = [await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True)
                     for _, _, _, key in last.values()]
             await asyncio.gather(*sent)
@@ -295,7 +295,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         # posts the analyze stage spilled, and the sequencer's cluster updates
         async for batch in stream.take_events(batch_size, within=batch_s):
             started, now = time.perf_counter(), clock()
-            docs, updates, versions, guards = {}, {}, {}, {}
+            docs, updates = {}, {}     # post_id -> (message, document, version) / (message, fields, guard)
             for event in batch:
                 try:
                     record = json.loads(event.value)
@@ -304,28 +304,24 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                         # applied after the document even when both are in this batch (not merged
                         # into it): the update raises the document's version past a late replay's
                         updates[post_id] = (event.message, {"cluster_id": record["cluster_id"],
-                                                            "is_repost": record["is_repost"]})
-                        if record.get("content_hash"):
-                            guards[post_id] = record["content_hash"]
-                        else:
-                            guards.pop(post_id, None)
+                                                            "is_repost": record["is_repost"]}, record.get("content_hash"))
                     else:
-                        docs[post_id] = (event.message, post_document(record, now))
+                        version = record.get("version")
+                        docs[post_id] = (event.message, post_document(record, now),
+                                         int(version) if version is not None else None)
                         updates.pop(post_id, None)     # the post again (an edit): its new decision follows
-                        if record.get("version") is not None:
-                            versions[post_id] = int(record["version"])
-                        else:
-                            versions.pop(post_id, None)
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     await dead_letter(event.message, "index", InvalidRecord("schema", f"bad enriched record: {exc!r}"))
-            rejected = await sink.write_documents({k: d for k, (_, d) in docs.items()},
-                                                  {k: f for k, (_, f) in updates.items()}, versions, guards)
+            rejected = await sink.write_documents({k: d for k, (_, d, _) in docs.items()},
+                                                  {k: f for k, (_, f, _) in updates.items()},
+                                                  {k: v for k, (_, _, v) in docs.items() if v is not None},
+                                                  {k: g for k, (_, _, g) in updates.items() if g})
             for post_id, reason in rejected:
                 message = (docs.get(post_id) or updates[post_id])[0]
                 await dead_letter(message, "index", InvalidRecord("index", reason))
             metrics.records.labels("index", "indexed").inc(len(docs) + len(updates) - len(rejected))
             metrics.records.labels("index", "failed").inc(len(rejected))
-            metrics.observe_indexed([doc for _, doc in docs.values()], now, rejected)
+            metrics.observe_indexed([doc for _, doc, _ in docs.values()], now, rejected)
             metrics.latency.labels("index").observe(time.perf_counter() - started)
 
     @app.agent(topo.mentions, name="detect_surges")
