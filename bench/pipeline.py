@@ -34,10 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from elasticsearch import Elasticsearch  # noqa: E402
 from elasticsearch.helpers import scan  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402
 
+from shaobing.connections import es_client  # noqa: E402
 from shaobing.processes import spawn_shaobing  # noqa: E402
 from shaobing.settings import load_settings  # noqa: E402
 from streams.topics import POSTS_RAW  # noqa: E402
@@ -125,7 +125,7 @@ class Run:
                     "SHAOBING_STATE_DIR": str(self.settings.state_dir), "SHAOBING_LOG_LEVEL": "WARNING",
                     "SHAOBING_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap, "SHAOBING_ES_URL": self.settings.es_url}
         self.children = []
-        self.es = Elasticsearch(self.settings.elasticsearch_url, request_timeout=60)
+        self.es = es_client(self.settings, request_timeout=60)
         self.producer = KafkaProducer(bootstrap_servers=self.settings.kafka_servers, acks="all", linger_ms=20,
                                       batch_size=256 * 1024, max_request_size=8 * 1024 * 1024)
         from infra.stack import provision
