@@ -1,0 +1,37 @@
+"""plan_migration: where `shaobing index migrate` starts, and the clear refusals."""
+from __future__ import annotations
+
+import pytest
+
+from indexer.migrate import COPY, DONE, SWAPPED, MigrationError, Plan, plan_migration
+
+
+def test_a_fresh_migration_copies_from_the_index_behind_the_alias():
+    assert plan_migration("ns-posts", ["ns-posts-v1"], "ns-posts-v2", None) == Plan("ns-posts-v1", "ns-posts-v2", COPY)
+
+
+def test_an_interrupted_copy_resumes_from_its_recorded_state():
+    state = {"source": "ns-posts-v1", "phase": COPY, "after": ["s:9"], "copied": 9, "start_seq_no": [41]}
+    assert plan_migration("ns-posts", ["ns-posts-v1"], "ns-posts-v2", state) == \
+        Plan("ns-posts-v1", "ns-posts-v2", COPY, state)
+
+
+@pytest.mark.parametrize("phase", [SWAPPED, DONE])
+def test_after_the_swap_the_old_index_comes_from_the_state(phase):
+    state = {"source": "ns-posts-v1", "phase": phase, "start_seq_no": [41]}
+    assert plan_migration("ns-posts", ["ns-posts-v2"], "ns-posts-v2", state) == \
+        Plan("ns-posts-v1", "ns-posts-v2", phase, state)
+
+
+@pytest.mark.parametrize("indices, state, message", [
+    ([], None, "alias 'ns-posts' does not exist"),
+    (["ns-posts-v1", "ns-posts-old"], None, "names several indices"),
+    (["ns-posts-v2"], {}, "already names ns-posts-v2"),                        # made by provision: nothing to do
+    (["ns-posts-v2"], None, "already names ns-posts-v2"),
+    (["ns-posts-v3"], None, "newer than this release's ns-posts-v2"),
+    (["ns-posts-v1"], {}, "index ns-posts-v2 exists and is not a migration of ns-posts-v1"),
+    (["ns-posts-v1"], {"source": "ns-posts-other", "phase": COPY}, "is not a migration of ns-posts-v1"),
+])
+def test_bad_states_are_refused_with_a_reason(indices, state, message):
+    with pytest.raises(MigrationError, match=message):
+        plan_migration("ns-posts", indices, "ns-posts-v2", state)
