@@ -108,6 +108,7 @@ class PostsMigration:
             if not state:
                 state = await self._create_target(plan)
             await self._copy_all(plan, state, counts)
+            await self._catch_up(plan, state, counts, until_quiet=False)   # most of it, before the swap
             await self.es.indices.update_aliases(actions=[
                 {"remove": {"index": plan.source, "alias": self.alias}},
                 {"add": {"index": plan.target, "alias": self.alias}}])
@@ -115,7 +116,7 @@ class PostsMigration:
             await self._save(plan.target, state)
             self.echo(f"alias {self.alias} -> {plan.target} (was {plan.source})")
         if state["phase"] == SWAPPED:
-            await self._catch_up(plan, state, counts)
+            await self._catch_up(plan, state, counts, until_quiet=True)
             state["phase"] = DONE
             await self._save(plan.target, state)
         if await self._exists(plan.source):
@@ -176,11 +177,13 @@ class PostsMigration:
         await self._save(plan.target, state)
         self.echo(f"copied {state['copied']:,} / {total:,}")
 
-    async def _catch_up(self, plan: Plan, state: dict, counts: dict) -> None:
-        """Copy again what the old index received since the start (the live worker wrote there
-        until the swap; its bulk requests in flight may land just after it), until a pass finds
-        nothing new. An older copy never replaces a newer version written to the target."""
-        seen = state["start_seq_no"]
+    async def _catch_up(self, plan: Plan, state: dict, counts: dict, *, until_quiet: bool) -> None:
+        """Copy again what the old index received since the start or the last catch-up (the live
+        worker writes there until the swap; its bulk requests in flight may land just after it):
+        one pass before the swap, so that the window in which the new index lacks a post the
+        worker updates is short; after it, passes until one finds nothing new. An older copy
+        never replaces a newer version written to the target meanwhile."""
+        seen = state.get("caught_up_to") or state["start_seq_no"]
         while True:
             await self.es.indices.refresh(index=plan.source)
             now = await self._max_seq_nos(plan.source)
@@ -192,8 +195,11 @@ class PostsMigration:
                 async for hits in pages_of_hits:
                     await self._write(hits, counts)
                     n += len(hits)
-            self.echo(f"caught up {n:,} posts written to {plan.source} during the copy")
-            seen = now
+            self.echo(f"caught up {n:,} posts written to {plan.source} meanwhile")
+            seen = state["caught_up_to"] = now
+            await self._save(plan.target, state)
+            if not until_quiet:
+                break
         await self.es.indices.refresh(index=plan.target)
 
     async def _pages(self, index: str, query: dict, after: list | None):
