@@ -50,6 +50,9 @@ def _version_of(index: str) -> int | None:
 def plan_migration(alias: str, alias_indices: list[str], target: str, target_state: dict | None) -> Plan:
     """What to do, from the indices behind the alias and the target's recorded state (None: no
     target index; {}: a target made by something else than a migration). Pure."""
+    state = target_state or {}
+    if state.get("phase") == COPY and sorted(alias_indices) == sorted([state.get("source"), target]):
+        alias_indices = [state["source"]]     # stopped as the template put the new index in the alias
     if not alias_indices:
         raise MigrationError(f"alias {alias!r} does not exist: nothing to migrate "
                              "(`shaobing stack up` creates it with the current mapping)")
@@ -57,10 +60,11 @@ def plan_migration(alias: str, alias_indices: list[str], target: str, target_sta
         raise MigrationError(f"alias {alias!r} names several indices ({', '.join(sorted(alias_indices))}); "
                              "leave it one index before migrating")
     (current,) = alias_indices
-    state = target_state or {}
     if current == target:
-        if state.get("phase") in (SWAPPED, DONE):
-            return Plan(state["source"], target, state["phase"], state)
+        if state.get("phase") in (COPY, SWAPPED):     # COPY: stopped just after the swap
+            return Plan(state["source"], target, SWAPPED, {**state, "phase": SWAPPED})
+        if state.get("phase") == DONE:
+            return Plan(state["source"], target, DONE, state)
         raise MigrationError(f"alias {alias!r} already names {target}, the current mapping: nothing to migrate")
     have, want = _version_of(current), _version_of(target)
     if have is not None and want is not None and have > want:
@@ -105,7 +109,9 @@ class PostsMigration:
                                      + (", kept: --delete-old deletes it)" if kept else ", since deleted)")
                                      + ": nothing to migrate")
         if plan.phase == COPY:
-            if not state:
+            if state:
+                await self._out_of_alias(plan.target)
+            else:
                 state = await self._create_target(plan)
             await self._copy_all(plan, state, counts)
             await self._catch_up(plan, state, counts, until_quiet=False)   # most of it, before the swap
@@ -142,10 +148,13 @@ class PostsMigration:
         tpl = self.template["template"]
         mappings = {**tpl["mappings"], "_meta": {**tpl["mappings"].get("_meta", {}), "migration": state}}
         await self.es.indices.create(index=plan.target, settings=tpl["settings"], mappings=mappings)
-        if (await self.es.indices.exists_alias(name=self.alias, index=plan.target)).body:
-            await self.es.indices.update_aliases(actions=[{"remove": {"index": plan.target, "alias": self.alias}}])
+        await self._out_of_alias(plan.target)
         self.echo(f"created {plan.target} from template version {self.template['_meta']['template_version']}")
         return state
+
+    async def _out_of_alias(self, index: str) -> None:
+        if (await self.es.indices.exists_alias(name=self.alias, index=index)).body:
+            await self.es.indices.update_aliases(actions=[{"remove": {"index": index, "alias": self.alias}}])
 
     async def _save(self, target: str, state: dict) -> None:
         meta = {**self.template["template"]["mappings"].get("_meta", {}), "migration": state}

@@ -35,3 +35,15 @@ def test_after_the_swap_the_old_index_comes_from_the_state(phase):
 def test_bad_states_are_refused_with_a_reason(indices, state, message):
     with pytest.raises(MigrationError, match=message):
         plan_migration("ns-posts", indices, "ns-posts-v2", state)
+
+
+def test_stopped_after_the_swap_before_saving_it_goes_on_with_the_catch_up():
+    state = {"source": "ns-posts-v1", "phase": COPY, "after": ["s:9"], "start_seq_no": [41]}
+    assert plan_migration("ns-posts", ["ns-posts-v2"], "ns-posts-v2", state) == \
+        Plan("ns-posts-v1", "ns-posts-v2", SWAPPED, {**state, "phase": SWAPPED})
+
+
+def test_stopped_while_the_template_had_put_the_new_index_in_the_alias_it_resumes_the_copy():
+    state = {"source": "ns-posts-v1", "phase": COPY, "after": None, "start_seq_no": [41]}
+    assert plan_migration("ns-posts", ["ns-posts-v2", "ns-posts-v1"], "ns-posts-v2", state) == \
+        Plan("ns-posts-v1", "ns-posts-v2", COPY, state)
