@@ -47,3 +47,20 @@ def test_stopped_while_the_template_had_put_the_new_index_in_the_alias_it_resume
     state = {"source": "ns-posts-v1", "phase": COPY, "after": None, "start_seq_no": [41]}
     assert plan_migration("ns-posts", ["ns-posts-v2", "ns-posts-v1"], "ns-posts-v2", state) == \
         Plan("ns-posts-v1", "ns-posts-v2", COPY, state)
+
+
+def test_a_post_the_new_index_refuses_stops_the_copy_with_its_id_and_reason():
+    import asyncio
+
+    from indexer.migrate import PostsMigration
+
+    class RefusingSink:
+        async def write_documents(self, docs, updates, versions, superseded):
+            assert versions == {"s:1": 7, "s:2": 9}         # each document keeps its own version
+            return [("s:2", "elasticsearch 400: mapper_parsing_exception: bad date")]
+
+    hits = [{"_id": "s:1", "_version": 7, "_source": {"post_id": "s:1"}},
+            {"_id": "s:2", "_version": 9, "_source": {"post_id": "s:2"}}]
+    migration = PostsMigration(es=None, sink=RefusingSink(), alias="ns-posts", template={})
+    with pytest.raises(MigrationError, match=r"1 posts refused by the new index \(s:2: elasticsearch 400: mapper_parsing"):
+        asyncio.run(migration._write(hits, {"copied": 0, "superseded": 0}))
