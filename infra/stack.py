@@ -49,9 +49,9 @@ def kafka_healthy(servers: str, timeout_s: float = 3.0, options: dict | None = N
         admin.close()
 
 
-def es_healthy(url: str, timeout_s: float = 3.0, options: dict | None = None) -> tuple[bool, str]:
+def es_healthy(url: str, timeout_s: float = 3.0, options: dict | None = None, transport=None) -> tuple[bool, str]:
     """Cluster health is yellow or green. `options`: shaobing.connections.es_options (API key,
-    CA bundle), so a secured node is asked as the other clients ask it."""
+    CA bundle), so a secured node is asked as the other clients ask it; `transport`: tests'."""
     import ssl
 
     import httpx
@@ -60,8 +60,8 @@ def es_healthy(url: str, timeout_s: float = 3.0, options: dict | None = None) ->
     headers = {"Authorization": f"ApiKey {options['api_key']}"} if options.get("api_key") else {}
     verify = ssl.create_default_context(cafile=options["ca_certs"]) if options.get("ca_certs") else True
     try:
-        resp = httpx.get(f"{url}/_cluster/health", params={"timeout": f"{int(timeout_s)}s"}, timeout=timeout_s + 2,
-                         headers=headers, verify=verify)
+        with httpx.Client(headers=headers, verify=verify, transport=transport, timeout=timeout_s + 2) as client:
+            resp = client.get(f"{url}/_cluster/health", params={"timeout": f"{int(timeout_s)}s"})
         status = resp.json().get("status", "?") if resp.status_code == 200 else f"HTTP {resp.status_code}"
     except (httpx.HTTPError, ValueError) as exc:
         return False, f"unreachable: {exc.__class__.__name__}"

@@ -73,3 +73,21 @@ def test_console_store_and_sink_reach_a_secured_node_like_the_worker(secured):
 def test_an_unsecured_node_gets_no_credentials(tmp_path):
     with es_client(load_settings(state_dir=tmp_path)) as es:
         assert "authorization" not in es._headers
+
+
+def test_the_health_check_asks_a_secured_node_with_the_api_key(secured):
+    import httpx
+
+    from infra.stack import es_healthy
+
+    seen = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json={"status": "green"}) if seen[-1] == "ApiKey aWQ6a2V5" else httpx.Response(401)
+
+    transport = httpx.MockTransport(node)
+    assert es_healthy(secured.elasticsearch_url, options=es_options(secured), transport=transport) == \
+        (True, "cluster health green")
+    assert es_healthy(secured.elasticsearch_url, transport=transport) == (False, "cluster health HTTP 401")
+    assert seen == ["ApiKey aWQ6a2V5", None]
