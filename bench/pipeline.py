@@ -13,20 +13,26 @@ and edited re-crawls (same id, changed text). Phases per worker count:
            from each document's indexed_at;
   restart  SIGTERM then a new worker; kill -9 then a new worker; seconds from the new process
            starting until a probe post produced meanwhile is indexed.
-RSS of each worker is sampled at the end of the burst and projected linearly to 1,000,000 posts of
-state (the run holds `--posts`, not a million). Last line: one JSON object.
+  state    (1 worker, --state-posts, default 1,000,000) synthetic cluster keys put in the
+           sequencer's log before the worker starts; the worker decides them as a backlog and the
+           bench waits until its repost state holds them all (`state_load_s`) before the burst, so
+           the RSS read after the burst (`worker_rss_mb_1m`) and the restarts are with that state.
+Last line: one JSON object.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import contextlib
 import os
 import random
+import re
 import signal
 import statistics
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -137,9 +143,20 @@ class Run:
     def start_worker(self):
         name = f"worker-{len(self.children) + 1}"
         child = spawn_shaobing(name, ["worker"], {**self.env, "SHAOBING_WORKER_NAME": name}, self.workdir / "logs")
-        child.wait_for(r"METRICS_PORT=(\d+)", 180)
+        child.metrics_port = int(child.wait_for(r"METRICS_PORT=(\d+)", 180).group(1))
         self.children.append(child)
         return child
+
+    def repost_state_posts(self) -> int:
+        """Posts held by the repost sequencer's state (the live workers' gauge, summed)."""
+        total = 0
+        for child in self.children:
+            if child.proc.poll() is None:
+                with contextlib.suppress(OSError, ValueError):
+                    text = urllib.request.urlopen(f"http://127.0.0.1:{child.metrics_port}/metrics", timeout=5).read().decode()
+                    match = re.search(r"^shaobing_stream_repost_state_posts\S* ([0-9.e+]+)$", text, re.M)
+                    total += int(float(match.group(1))) if match else 0
+        return total
 
     def produce(self, records: list[dict]) -> None:
         topic = self.settings.topic(POSTS_RAW.name)
@@ -192,6 +209,18 @@ def fill_repost_state(run: Run, n: int) -> float:
                            simhash=f"{rng.getrandbits(64):016x}", chars=120) for i in range(first, min(n, first + 200))]
         run.producer.send(topic, key=b"cluster", value=ClusterKeys(keys=keys).to_bytes())
     run.producer.flush()
+    return round(time.monotonic() - started, 1)
+
+
+def wait_state(run: Run, n: int, timeout_s: float) -> float:
+    """Wait until the sequencer holds the n synthetic posts (it decides them as a backlog when the
+    first worker starts); seconds waited. The burst then runs against a full state, and the RSS
+    read after it is the RSS with that state."""
+    started = time.monotonic()
+    while run.repost_state_posts() < n:
+        if time.monotonic() - started > timeout_s:
+            raise SystemExit(f"the sequencer held {run.repost_state_posts()} of {n} posts after {timeout_s:.0f} s")
+        time.sleep(2)
     return round(time.monotonic() - started, 1)
 
 
@@ -382,8 +411,10 @@ def main(argv=None) -> int:
             run.produce([probe_record("probe:warmup")])
             if not wait_indexed(run, "probe:warmup", 600):
                 raise SystemExit(f"no post indexed 180 s after the workers started; logs in {run.workdir / 'logs'}")
+            state_s = wait_state(run, args.state_posts, args.timeout_s) if workers == 1 and args.state_posts else None
             idle_rss = run.rss_mb()
             res = burst(run, records, unique, 1, args.timeout_s)
+            res["state_load_s"] = state_s
             res["worker_rss_mb_idle"] = round(idle_rss, 1)
             res["worker_rss_mb_after"] = round(run.rss_mb(), 1)
             res["state_posts"] = args.state_posts if workers == 1 else 0

@@ -29,6 +29,7 @@ from streams.app import Topology, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
+from streams.forked_write import ForkedWriter, write_atomically
 from streams.inline_index import SPILLED, InlineIndex
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
@@ -225,11 +226,21 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"
     snapshot_due = {"records": 0, "at": time.monotonic()}
 
-    async def save_snapshot() -> None:
-        data = dump_state(clusters)
-        tmp = snapshot_path.with_suffix(".tmp")
-        await asyncio.to_thread(tmp.write_bytes, data)
-        await asyncio.to_thread(tmp.replace, snapshot_path)
+    def snapshot_written(code: int) -> None:
+        if code:
+            log.warning("writing the repost state snapshot %s failed (exit %d); the next one is due in %d posts",
+                        snapshot_path, code, snapshot_every)
+
+    # pickling 1M posts of state takes seconds holding the GIL: a forked child writes it
+    snapshots = ForkedWriter(snapshot_path, on_done=snapshot_written)
+
+    async def save_snapshot(final: bool = False) -> None:
+        if final:      # shutdown: a child still writing finishes first, then this one, in place
+            await snapshots.wait()
+            data = dump_state(clusters)
+            await asyncio.to_thread(write_atomically, snapshot_path, data)
+        elif not snapshots.start(lambda: dump_state(clusters)):
+            return     # one is still being written: the next batch asks again
         snapshot_due.update(records=0, at=time.monotonic())
 
     def read_snapshot() -> ClusterState | None:
@@ -299,7 +310,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     await save_snapshot()
         finally:
             if clusters.next_offset is not None:
-                await save_snapshot()
+                await save_snapshot(final=True)
 
     @app.agent(topo.enriched, name="index_posts")
     async def index_posts(stream):
