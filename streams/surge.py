@@ -56,9 +56,6 @@ class SurgeParams:
     z: float = 3.0                   # ... and z x the subject's usual spread above it ...
     tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
     tail_days: int = 7               # daily peaks remembered; the usual one is the second highest
-    tail_return_days: float = 0.0    # > 0: the gate is instead the peak this subject reaches once in
-                                     # this many days (a Gumbel fit of the remembered daily peaks)
-    tail_fit: str = "gumbel"         # EXPERIMENT: gumbel | loggumbel
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -360,27 +357,10 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     return out
 
 
-FIT_DAYS = 4
-
-
-def return_level(past: list[float], days: float, log: bool) -> float:
-    """The daily peak reached once in `days` days, from a Gumbel fit (method of moments)."""
-    xs = [math.log(max(1.0, x)) for x in past] if log else past
-    m = sum(xs) / len(xs)
-    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
-    beta = math.sqrt(6.0) / math.pi * s
-    level = m - 0.5772 * beta - beta * math.log(-math.log(1.0 - 1.0 / days))
-    return math.exp(level) if log else level
-
-
-def usual_peak(state: dict, p: "SurgeParams | None" = None) -> float:
+def usual_peak(state: dict) -> float:
     """The subject's usual daily peak score: the second highest of the remembered days' peaks;
     while fewer than two days are remembered, the highest score seen so far (today's included)."""
     past = sorted(state["peaks"][2], reverse=True)
-    if p is not None and p.tail_return_days > 0 and p.tail_fit == "rank" and len(past) > 1:
-        return past[max(1, math.ceil(len(past) / p.tail_return_days) - 1)]
-    if p is not None and p.tail_return_days > 0 and len(past) >= FIT_DAYS:
-        return return_level(past, p.tail_return_days, p.tail_fit == "loggumbel")
     if len(past) > 1:
         return past[1]
     return max(past + [state["peaks"][1] or 0.0])
@@ -430,7 +410,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state, p)):
+    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
@@ -499,7 +479,7 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p), round(usual_peak(state, p), 2))
+                       _at(since - p.window_buckets + 1, p), round(usual_peak(state), 2))
 
 
 def _sample_json(s: Sample) -> dict:
@@ -617,7 +597,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
     if "surge" in state["episodes"]:
         return need, need_negative
-    line = max(p.z, p.tail_factor * usual_peak(state, p))
+    line = max(p.z, p.tail_factor * usual_peak(state))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
