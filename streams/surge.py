@@ -56,8 +56,6 @@ class SurgeParams:
     z: float = 3.0                   # ... and z x the subject's usual spread above it ...
     tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
     tail_days: int = 7               # daily peaks remembered; the usual one is the second highest
-    al_k: float = 0.0                # EXPERIMENT: likelihood gate, best >= mean + al_k sd of quiet bucket scores
-    al_days: float = 30.0
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -379,13 +377,6 @@ def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> No
             peaks[2] = (peaks[2] + [peaks[1]])[-p.tail_days:]
         peaks[0], peaks[1] = day, None
     settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
-    if best is not None and settled and p.al_k:
-        al = state.setdefault("al", [0.0, 0.0, 0])
-        al[2] += 1
-        rate = max(1 / al[2], p.bucket_s / (p.al_days * 86400))
-        delta = best - al[0]
-        al[0] += rate * delta
-        al[1] = (1 - rate) * (al[1] + rate * delta * delta)
     if best is not None and settled:       # before that the spreads are still a guess
         peaks[1] = round(max(peaks[1] or 0.0, best), 3)
 
@@ -419,9 +410,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    al = state.get("al")
-    al_line = al[0] + p.al_k * math.sqrt(al[1]) if p.al_k and al and al[2] * p.bucket_s >= 86400 else 0.0
-    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state), al_line):
+    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
