@@ -4,6 +4,7 @@
     .venv/bin/python bench/surge_eval.py --test            # the default rules on test seeds 2000..
     .venv/bin/python bench/surge_eval.py --write DIR       # one series + labels as CSV for `shaobing backtest`
     .venv/bin/python bench/surge_eval.py                   # --test on both regimes; last line JSON
+    .venv/bin/python bench/surge_eval.py --regime tweet    # the 47-day tweet-like regime (5-min buckets)
 
 Each series is one subject, 60 s buckets, 7 days, starting on a Monday (Asia/Shanghai):
 per-subject level log-uniform in 0.05..20 mentions/min; a two-peak daily rhythm (morning and
@@ -12,6 +13,14 @@ counts (heavy-tailed, variance lam + lam^2/3) plus rare Pareto one-minute blips 
 are NOT surges; about one labelled surge per 1.5 days after the first day: step, ramp or decaying
 spike, 10-120 min, peak 2x-15x the level at its start. The detector is the production one, run
 causally through `alerting.backtest.run` (the code behind `shaobing backtest`).
+
+Tweet-like regime (`--regime tweet`): long, bursty histories like a microblog subject's mention
+counts: 5-minute buckets, 47 days; level log-uniform in 5..150 mentions per 5 min, the same rhythm,
++-25 % day-to-day drift and one level shift (x0.6..1.6) somewhere after day 10; gamma-Poisson counts
+(shape 5); about 1.5 unlabelled chatter bursts a day (1-6 buckets, decaying) whose height is
+heavy-tailed (Pareto, alpha 1.5: most are +50 %..+2x, one in a hundred is 10x or more), which are
+NOT surges; about one labelled surge per two weeks (a news story: 1-8 hours, ramp or decay, peak
+3x-20x the level at its start). Its first two days are not scored (the daily rhythm is learned).
 
 Low-volume regime (`--regime low`): a county subject with 0.5-5 mentions per HOUR (same rhythm,
 gamma-Poisson, rare 2-6-mention one-minute blips that are not surges); about one surge per 1.5 days
@@ -116,33 +125,85 @@ def generate(seed: int, days: int = 7, regime: str = "normal") -> tuple[list[int
     return counts, sorted(surges)
 
 
-def score(flags: list[int], surges, days: int) -> dict:
-    onsets = [i for i, f in enumerate(flags) if f and i >= DAY]
+TWEET_STEP, TWEET_DAYS = 5, 47          # minutes per bucket, days per series
+
+
+def generate_tweet(seed: int) -> tuple[list[int], list[tuple[int, int, float, int]]]:
+    """The tweet-like regime, in 5-minute buckets (see the docstring); same output as `generate`."""
+    rng = random.Random(seed)
+    per_day = DAY // TWEET_STEP
+    n = TWEET_DAYS * per_day
+    base = math.exp(rng.uniform(math.log(5), math.log(150)))
+    drift = [math.exp(rng.gauss(0, 0.25)) for _ in range(TWEET_DAYS)]
+    shift_at, shift = rng.randrange(10 * per_day, n), rng.uniform(0.6, 1.6)
+    expected = [base * _rhythm(b * TWEET_STEP) / _MEAN_RHYTHM * (0.85 if (b // per_day) % 7 >= 5 else 1.0)
+                * drift[b // per_day] * (shift if b >= shift_at else 1.0) for b in range(n)]
+    extra = [0.0] * n
+    for _ in range(round(1.5 * TWEET_DAYS)):                 # chatter: heavy-tailed, not labelled
+        start, length = rng.randrange(n), rng.randint(1, 6)
+        height = expected[start] * (0.5 + (1 - rng.random()) ** (-1 / 1.5) - 1)
+        for u in range(min(length, n - start)):
+            extra[start + u] += height * 0.6 ** u
+    surges: list[tuple[int, int, float, int]] = []
+    for _ in range(round((TWEET_DAYS - 2) / 14)):
+        for _attempt in range(20):
+            start, length = rng.randrange(2 * per_day, n - 100), rng.randint(12, 96)
+            if all(start > e + per_day or start + length + per_day < s for s, e, *_ in surges):
+                break
+        else:
+            continue
+        peak = math.exp(rng.uniform(math.log(3), math.log(20)))
+        ramp = rng.choice([1, 3, 12])
+        height = (peak - 1) * expected[start]
+        added = usual = 0.0
+        visible = None
+        for u in range(length):
+            f = min(1.0, (u + 1) / ramp) * 0.5 ** (max(0, u - ramp) / max(1, length / 3))
+            extra[start + u] += height * f
+            added, usual = added + height * f, usual + expected[start + u]
+            if visible is None and added >= max(5.0, 3 * math.sqrt(usual)):
+                visible = start + u
+        surges.append((start, start + length, peak, start + length - 1 if visible is None else visible))
+    counts = []
+    for b in range(n):
+        lam = expected[b] + extra[b]
+        counts.append(_poisson(rng, rng.gammavariate(5, lam / 5) if lam > 0 else 0.0))
+    return counts, sorted(surges)
+
+
+def score(flags: list[int], surges, days: int, step: int = 1) -> dict:
+    """`step`: minutes per bucket (flags and surges are in buckets); the first day (two for the
+    tweet-like regime) is not scored."""
+    skip = DAY // step * (2 if step > 1 else 1)
+    late_ok, aftermath = max(1, LATE_OK // step), AFTERMATH // step
+    onsets = [i for i, f in enumerate(flags) if f and i >= skip]
     hits, delays, visible, dupes = 0, [], [], 0
     claimed = set()
     for s, e, _, v in surges:
-        inside = [i for i in onsets if s <= i < e + LATE_OK]
+        inside = [i for i in onsets if s <= i < e + late_ok]
         if inside:
             hits += 1
-            delays.append(inside[0] - s + 1)       # minutes from the first surge minute to the alert
+            delays.append((inside[0] - s + 1) * step)   # minutes from the first surge minute to the alert
             visible.append(max(1, inside[0] - v + 1))
-        near = [i for i in onsets if s <= i < e + AFTERMATH]
+        near = [i for i in onsets if s <= i < e + aftermath]
         dupes += max(0, len(near) - 1)
         claimed.update(near)
     false = [i for i in onsets if i not in claimed]
-    first_day = sum(1 for i, f in enumerate(flags[:DAY]) if f)      # no daily profile yet; not scored above
+    first_day = sum(1 for i, f in enumerate(flags[:skip]) if f)     # no daily profile yet; not scored above
     return {"surges": len(surges), "hits": hits, "delays": delays, "visible": visible, "false": len(false), "dupes": dupes,
-            "days": days - 1, "first_day": first_day, "series": 1}
+            "days": days - skip * step // DAY, "first_day": first_day, "series": 1}
 
 
 def evaluate(mapping: dict, seeds, days: int = 7, by_size: bool = False, regime: str = "normal") -> dict:
-    params = scaled_params(mapping, 60)
+    step = TWEET_STEP if regime == "tweet" else 1
+    days = TWEET_DAYS if regime == "tweet" else days
+    params = scaled_params(mapping, 60 * step)
     total = {"surges": 0, "hits": 0, "delays": [], "visible": [], "false": 0, "dupes": 0, "days": 0, "first_day": 0, "series": 0}
     sizes: dict[str, list[int]] = {"2-3x": [0, 0], "3-6x": [0, 0], "6-15x": [0, 0]}
     for seed in seeds:
-        counts, surges = generate(seed, days, regime)
-        rows = [Row(m + 1, "", START + timedelta(minutes=m), c) for m, c in enumerate(counts)]
-        result = score(run(rows, params), surges, days)
+        counts, surges = generate_tweet(seed) if regime == "tweet" else generate(seed, days, regime)
+        rows = [Row(m + 1, "", START + timedelta(minutes=m * step), c) for m, c in enumerate(counts)]
+        result = score(run(rows, params), surges, days, step)
         for key in total:
             total[key] += result[key]
         for s, e, peak, _ in surges:
@@ -190,7 +251,8 @@ def main() -> int:
     parser.add_argument("--series", type=int, default=40, help="subjects (series) per run")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--rules", type=Path, help="rules YAML whose surge section is evaluated")
-    parser.add_argument("--regime", choices=["normal", "low", "both"], default="both")
+    parser.add_argument("--regime", choices=["normal", "low", "tweet", "both"], default="both",
+                        help="both = normal and low (the tweet-like regime runs only when named)")
     parser.add_argument("--write", type=Path, help="write test seed 2000 as series.csv + labels.csv here")
     args = parser.parse_args()
     if not (args.tune or args.test or args.write):
@@ -199,10 +261,12 @@ def main() -> int:
     base = dict(load_rules(args.rules).spec.surge)
     if args.write:
         args.write.mkdir(parents=True, exist_ok=True)
-        counts, surges = generate(2000, regime=regimes[0])
+        tweet = regimes[0] == "tweet"
+        counts, surges = generate_tweet(2000) if tweet else generate(2000, regime=regimes[0])
+        step = TWEET_STEP if tweet else 1
         with (args.write / "series.csv").open("w", newline="") as fh:
             csv.writer(fh).writerows([("timestamp", "value")] + [
-                ((START + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M:%S"), c) for m, c in enumerate(counts)])
+                ((START + timedelta(minutes=m * step)).strftime("%Y-%m-%d %H:%M:%S"), c) for m, c in enumerate(counts)])
         with (args.write / "labels.csv").open("w", newline="") as fh:
             csv.writer(fh).writerows([("start_row", "end_row", "peak", "visible_row")]
                                      + [(s, e, f"{p:.1f}", v) for s, e, p, v in surges])

@@ -10,7 +10,9 @@ spread above it (on the stabilised scale); a window's largest bucket is capped a
 The subject's own tail: a window fires only when its score also beats `tail_factor` x the
 subject's usual daily peak (the second-highest of its daily peak scores over the last `tail_days`
 days; buckets inside an episode or its refractory period do not count), so a burst that happens
-every day, however many spreads it is, is not news. One alert per episode; the episode holds while
+every day, however many spreads it is, is not news; and `tail_memory_factor` x the second-highest
+daily peak of the last `tail_memory_days` (a month: a burst this subject has every other week is
+not news either). One alert per episode; the episode holds while
 the window length that fired stays `hold_z` above usual and resolves after `quiet` buckets that do
 not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
 every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
@@ -55,7 +57,9 @@ class SurgeParams:
     ratio: float = 1.5               # window count must reach ratio x its usual count ...
     z: float = 3.0                   # ... and z x the subject's usual spread above it ...
     tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
-    tail_days: int = 7               # daily peaks remembered; the usual one is the second highest
+    tail_days: int = 7               # the usual daily peak: the second highest of this many days' ...
+    tail_memory_days: int = 30       # daily peaks remembered; the window must also beat
+    tail_memory_factor: float = 1.0  # ... this x the second highest of all of them
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -84,6 +88,8 @@ class SurgeParams:
             raise ValueError("need ratio >= 1, min_count >= 1, z > 0")
         if self.tail_factor < 0 or self.tail_days < 1 or self.escalation < 1:
             raise ValueError("need tail_factor >= 0, tail_days >= 1, escalation >= 1")
+        if self.tail_memory_factor < 0 or self.tail_memory_days < 1:
+            raise ValueError("need tail_memory_factor >= 0, tail_memory_days >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
@@ -357,13 +363,24 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     return out
 
 
-def usual_peak(state: dict) -> float:
-    """The subject's usual daily peak score: the second highest of the remembered days' peaks;
-    while fewer than two days are remembered, the highest score seen so far (today's included)."""
-    past = sorted(state["peaks"][2], reverse=True)
+def usual_peak(state: dict, days: int | None = None) -> float:
+    """The subject's usual daily peak score: the second highest of the last `days` remembered days'
+    peaks (all of them: None); while fewer than two days are remembered, the highest score seen so
+    far (today's included)."""
+    remembered = state["peaks"][2]
+    past = sorted(remembered[-days:] if days else remembered, reverse=True)
     if len(past) > 1:
         return past[1]
     return max(past + [state["peaks"][1] or 0.0])
+
+
+def tail_line(state: dict, p: SurgeParams) -> float:
+    """The score a window must beat besides z: `tail_factor` x the usual daily peak of the last
+    `tail_days`, and `tail_memory_factor` x that of the whole memory (`tail_memory_days`)."""
+    line = p.tail_factor * usual_peak(state, p.tail_days)
+    if len(state["peaks"][2]) > p.tail_days:
+        line = max(line, p.tail_memory_factor * usual_peak(state, p.tail_memory_days))
+    return line
 
 
 def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> None:
@@ -374,7 +391,7 @@ def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> No
     day = (end - state["born"]) * p.bucket_s // 86400
     if day != peaks[0]:
         if peaks[1] is not None:
-            peaks[2] = (peaks[2] + [peaks[1]])[-p.tail_days:]
+            peaks[2] = (peaks[2] + [peaks[1]])[-max(p.tail_days, p.tail_memory_days):]
         peaks[0], peaks[1] = day, None
     settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
     if best is not None and settled:       # before that the spreads are still a guess
@@ -410,7 +427,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(p.z * strict, p.tail_factor * usual_peak(state)):
+    if fired is not None and best < max(p.z * strict, tail_line(state, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
@@ -479,7 +496,7 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p), round(usual_peak(state), 2))
+                       _at(since - p.window_buckets + 1, p), round(usual_peak(state, p.tail_days), 2))
 
 
 def _sample_json(s: Sample) -> dict:
@@ -597,7 +614,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
     if "surge" in state["episodes"]:
         return need, need_negative
-    line = max(p.z, p.tail_factor * usual_peak(state))
+    line = max(p.z, tail_line(state, p))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:

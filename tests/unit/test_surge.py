@@ -296,6 +296,22 @@ def test_a_burst_well_above_the_usual_daily_peak_pages():
     assert 5 * 288 + 15 * 12 in fired or 5 * 288 + 15 * 12 + 1 in fired
 
 
+def test_a_burst_this_subject_has_every_other_week_is_not_news():
+    state, _ = feed(noisy(9 * 288, 6, seed=23), DAILY)
+    assert len(state["peaks"][2]) == 8 and not state["episodes"]
+    # its remembered daily peaks: a quiet last week, and two days ten and twelve days ago as high as
+    # the burst below (the memory gate: the second highest of a month's peaks)
+    state["peaks"][2] = [20.0, 1.0, 20.0] + state["peaks"][2][-7:]
+    counts = noisy(288, 6, seed=24)
+    for k in range(3):
+        counts[150 + k] = 40
+    later = T0 + timedelta(days=9)
+    week_only = replace(DAILY, tail_memory_days=7)           # remembers a week: the burst is news
+    fired = [i for i, _ in firing(feed(counts, week_only, state=json.loads(json.dumps(state)), start=later)[1], "surge")]
+    assert fired and 150 <= fired[0] <= 152
+    assert firing(feed(counts, DAILY, state=state, start=later)[1], "surge") == []
+
+
 def test_refractory_period_holds_a_second_wave_unless_it_is_much_bigger():
     base = noisy(4 * 288, 6, seed=22)
     first, second = 3 * 288, 3 * 288 + 36                     # day 4, 3 hours apart
