@@ -186,3 +186,23 @@ def test_cli_eval_rejects_a_malformed_file(tmp_path, capsys):
     bad = write_csv(tmp_path / "bad.csv", "label,text\n1,好\nx,坏\n")
     assert main(["sentiment", "eval", str(bad)]) == 2
     assert "bad.csv, line 3" in capsys.readouterr().err
+
+
+def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, capsys):
+    from shaobing.cli import main
+
+    half = len(POSITIVE) // 2
+    first = write_csv(tmp_path / "a.csv", "\n".join(["label,text"] + [f"1,{p.replace(' ', '')}" for p in POSITIVE[:half]]
+                                                    + [f"0,{n.replace(' ', '')}" for n in NEGATIVE[:half]]) + "\n")
+    second = write_csv(tmp_path / "b.csv", "\n".join(["label,text"] + [f"1,{p.replace(' ', '')}" for p in POSITIVE[half:]]
+                                                     + [f"0,{n.replace(' ', '')}" for n in NEGATIVE[half:]]) + "\n")
+    model = tmp_path / "model.tsv.gz"
+    files = [str(first), str(second), "--out", str(model)]
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--fold", "a.csv=0.5"]) == 0
+    meta = SentimentModel.load(model).meta
+    assert meta["domains"] == {"a.csv": 20, "b.csv": 20} and meta["fold"] == {"a.csv": 0.5}
+    capsys.readouterr()
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--fold", "c.csv=1"]) == 2
+    assert "--fold 'c.csv=1'" in capsys.readouterr().err
+    assert main(["sentiment", "train", *files, "--fold", "a.csv=1"]) == 2
+    assert "--fold needs --domain-per-file" in capsys.readouterr().err
