@@ -213,9 +213,11 @@ def surge_episodes(settings: Settings) -> dict[tuple[str, str], tuple[datetime, 
 
 def indexed_docs(settings: Settings) -> list[tuple[str, str, bool]]:
     """(post id, cluster_id, is_repost) of every document behind the namespace's posts alias."""
-    from elasticsearch import Elasticsearch, helpers
+    from elasticsearch import helpers
 
-    with Elasticsearch(settings.elasticsearch_url, request_timeout=60) as es:
+    from shaobing.connections import es_client
+
+    with es_client(settings, request_timeout=60) as es:
         es.indices.refresh(index=settings.alias("posts"))
         return [(hit["_id"], hit["_source"].get("cluster_id", ""), bool(hit["_source"].get("is_repost")))
                 for hit in helpers.scan(es, index=settings.alias("posts"), query={"query": {"match_all": {}}},

@@ -34,10 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from elasticsearch import Elasticsearch  # noqa: E402
 from elasticsearch.helpers import scan  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402
 
+from shaobing.connections import es_client  # noqa: E402
 from shaobing.processes import spawn_shaobing  # noqa: E402
 from shaobing.settings import load_settings  # noqa: E402
 from streams.topics import POSTS_RAW  # noqa: E402
@@ -125,7 +125,7 @@ class Run:
                     "SHAOBING_STATE_DIR": str(self.settings.state_dir), "SHAOBING_LOG_LEVEL": "WARNING",
                     "SHAOBING_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap, "SHAOBING_ES_URL": self.settings.es_url}
         self.children = []
-        self.es = Elasticsearch(self.settings.elasticsearch_url, request_timeout=60)
+        self.es = es_client(self.settings, request_timeout=60)
         self.producer = KafkaProducer(bootstrap_servers=self.settings.kafka_servers, acks="all", linger_ms=20,
                                       batch_size=256 * 1024, max_request_size=8 * 1024 * 1024)
         from infra.stack import provision
@@ -183,14 +183,14 @@ def fill_repost_state(run: Run, n: int) -> float:
     """Put n synthetic posts into the sequencer's log (posts.analyzed) before any worker runs, so
     the workers start with n posts of repost state: what a month of real traffic leaves there.
     (seen_posts lives in RocksDB on disk and is not filled: its size does not reach memory.)"""
-    from streams.records import ClusterKey
+    from streams.records import ClusterKey, ClusterKeys
     from streams.topics import POSTS_ANALYZED
 
     rng, topic, started = random.Random(11), run.settings.topic(POSTS_ANALYZED.name), time.monotonic()
-    for i in range(n):
-        key = ClusterKey(post_id=f"state:{i}", content_hash=f"{rng.getrandbits(128):032x}",
-                         simhash=f"{rng.getrandbits(64):016x}", chars=120)
-        run.producer.send(topic, key=b"cluster", value=key.to_bytes())
+    for first in range(0, n, 200):      # one record per 200 keys, as analyze batches of 200 write them
+        keys = [ClusterKey(post_id=f"state:{i}", content_hash=f"{rng.getrandbits(128):032x}",
+                           simhash=f"{rng.getrandbits(64):016x}", chars=120) for i in range(first, min(n, first + 200))]
+        run.producer.send(topic, key=b"cluster", value=ClusterKeys(keys=keys).to_bytes())
     run.producer.flush()
     return round(time.monotonic() - started, 1)
 
@@ -221,21 +221,23 @@ def analyze_ms(records: list[dict], n: int = 2000) -> float:
 
 
 def sequencer_ceiling(n: int = 200_000) -> float:
-    """Posts/s the one-partition sequencer can decide, in this process: ClusterKey parse + decision
-    over n posts (10 % near copies), the work it does per record besides Faust's own overhead."""
+    """Posts/s the one-partition sequencer can decide, in this process: parse of ClusterKeys records
+    of 200 keys + decision over n posts (10 % near copies), its work besides Faust's own overhead."""
     from streams.cluster_state import ClusterState
-    from streams.records import ClusterKey
+    from streams.records import ClusterKey, ClusterKeys, cluster_keys_from_bytes
 
     rng = random.Random(5)
-    values, hashes = [], []
+    keys, hashes = [], []
     for i in range(n):
         simhash = rng.choice(hashes) ^ (1 << rng.randrange(64)) if hashes and rng.random() < 0.1 else rng.getrandbits(64)
         hashes.append(simhash)
-        values.append(ClusterKey(post_id=f"s:{i}", content_hash=f"{rng.getrandbits(128):032x}",
-                                 simhash=f"{simhash:016x}", chars=100).to_bytes())
+        keys.append(ClusterKey(post_id=f"s:{i}", content_hash=f"{rng.getrandbits(128):032x}",
+                               simhash=f"{simhash:016x}", chars=100))
+    values = [ClusterKeys(keys=keys[i:i + 200]).to_bytes() for i in range(0, n, 200)]
     state, started = ClusterState(14 * 86400), time.process_time()
-    for i, value in enumerate(values):
-        state.apply(ClusterKey.from_bytes(value), i * 0.01, i)
+    for offset, value in enumerate(values):
+        for j, key in enumerate(cluster_keys_from_bytes(value)):
+            state.apply(key, (offset * 200 + j) * 0.01, offset)
     return n / (time.process_time() - started)
 
 

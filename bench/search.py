@@ -42,8 +42,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from elasticsearch import Elasticsearch  # noqa: E402
-
 from console import params as P  # noqa: E402
 from console.store import ConsoleStore  # noqa: E402
 from indexer.analytics import build_facets, build_spread, build_trend  # noqa: E402
@@ -51,6 +49,7 @@ from indexer.queries import build_search, segment_query  # noqa: E402
 from indexer.documents import post_document  # noqa: E402
 from indexer.sink import PostSink  # noqa: E402
 from infra.stack import apply_index_templates  # noqa: E402
+from shaobing.connections import es_client, es_options  # noqa: E402
 from shaobing.settings import load_settings  # noqa: E402
 
 # ../shared/data beside the clone (as the issue names it), else the workplace's copy
@@ -120,7 +119,7 @@ async def bulk(settings, posts, n: int, batch: int, in_flight: int, backfill: bo
     worker's index stage does), `in_flight` batches at a time, as a backfill (PostSink.backfill:
     no periodic refresh until the end; the final refresh is timed too) unless `backfill` is
     False (the live stream's 1 s refresh); returns seconds."""
-    sink = PostSink(settings.elasticsearch_url, index=settings.alias("posts"))
+    sink = PostSink(settings.elasticsearch_url, index=settings.alias("posts"), es_options=es_options(settings))
     sem = asyncio.Semaphore(in_flight)
     rejected = 0
 
@@ -273,8 +272,8 @@ def main() -> int:
     t0 = time.perf_counter()
     analyses = analyse(texts)
     print(f"analysed {len(texts)} texts in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
-    apply_index_templates(settings.elasticsearch_url, settings.alias)
-    es = Elasticsearch(settings.elasticsearch_url, request_timeout=300)
+    apply_index_templates(settings.elasticsearch_url, settings.alias, es_options(settings))
+    es = es_client(settings, request_timeout=300)
     try:
         heap_before = es.nodes.stats(metric="jvm")["nodes"]
         node_cpu, client_cpu = node_cpu_s(es), time.process_time()

@@ -1,5 +1,6 @@
 """The console's one Elasticsearch edge: searches on the namespace's posts and alerts indices,
-the export scan, and the token index. Reads Settings.elasticsearch_url and the namespace (aliases).
+the export scan, and the token index. Reads Settings.elasticsearch_url, its connection options (shaobing.connections) and the
+namespace (aliases).
 Elasticsearch errors are translated once, here, into StoreError."""
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, Transport
 
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS
 from indexer.sink import ES_SERIALIZERS
+from shaobing.connections import async_es_client
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ class StoreError(Exception):
 
 class ConsoleStore:
     def __init__(self, settings, es: AsyncElasticsearch | None = None):
-        self.es = es or AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30, serializers=ES_SERIALIZERS)
+        self.es = es or async_es_client(settings, serializers=ES_SERIALIZERS)
         self.posts = settings.alias(POSTS_ALIAS)
         self.alerts = settings.alias(ALERTS_ALIAS)
         self.tokens = settings.alias(TOKENS_ALIAS)

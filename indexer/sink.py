@@ -20,13 +20,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 import orjson
-from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
 from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS, post_document
 from indexer.errors import ES_ERRORS, RETRY, RETRYABLE_STATUS, SPLIT, classify, describe
 from indexer.history import AlertHistory
 from indexer.metrics import IndexerMetrics, error_label
+from shaobing.connections import elasticsearch_client
 from streams.records import EnrichedPost
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,8 @@ class PostSink:
     def __init__(self, es_url: str, index: str = POSTS_ALIAS, max_backoff_s: float = 30.0,
                  alerts_index: str = ALERTS_ALIAS, max_bytes: int = DEFAULT_MAX_BYTES, *, es=None,
                  sleep=asyncio.sleep, es_options: dict | None = None, metrics: IndexerMetrics | None = None):
-        self.es = es if es is not None else AsyncElasticsearch(es_url, request_timeout=30, serializers=ES_SERIALIZERS,
-                                                               **(es_options or {}))
+        self.es = es if es is not None else elasticsearch_client(es_url, es_options, asynchronous=True,
+                                                                 serializers=ES_SERIALIZERS)
         self.index = index
         self.metrics = metrics
         self.max_backoff_s = max_backoff_s

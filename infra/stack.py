@@ -49,12 +49,19 @@ def kafka_healthy(servers: str, timeout_s: float = 3.0, options: dict | None = N
         admin.close()
 
 
-def es_healthy(url: str, timeout_s: float = 3.0) -> tuple[bool, str]:
-    """Cluster health is yellow or green."""
+def es_healthy(url: str, timeout_s: float = 3.0, options: dict | None = None, transport=None) -> tuple[bool, str]:
+    """Cluster health is yellow or green. `options`: shaobing.connections.es_options (API key,
+    CA bundle), so a secured node is asked as the other clients ask it; `transport`: tests'."""
+    import ssl
+
     import httpx
 
+    options = options or {}
+    headers = {"Authorization": f"ApiKey {options['api_key']}"} if options.get("api_key") else {}
+    verify = ssl.create_default_context(cafile=options["ca_certs"]) if options.get("ca_certs") else True
     try:
-        resp = httpx.get(f"{url}/_cluster/health", params={"timeout": f"{int(timeout_s)}s"}, timeout=timeout_s + 2)
+        with httpx.Client(headers=headers, verify=verify, transport=transport, timeout=timeout_s + 2) as client:
+            resp = client.get(f"{url}/_cluster/health", params={"timeout": f"{int(timeout_s)}s"})
         status = resp.json().get("status", "?") if resp.status_code == 200 else f"HTTP {resp.status_code}"
     except (httpx.HTTPError, ValueError) as exc:
         return False, f"unreachable: {exc.__class__.__name__}"
@@ -120,13 +127,13 @@ def create_topics(servers: str, name_of=lambda name: name, *, options: dict | No
 
 
 def apply_index_templates(url: str, alias_of=lambda name: name, options: dict | None = None) -> list[str]:
-    from elasticsearch import ApiError, Elasticsearch, TransportError
+    from elasticsearch import ApiError, TransportError
 
     from indexer.templates import apply_templates
-    from shaobing.connections import redact_url, redact_urls
+    from shaobing.connections import elasticsearch_client, redact_url, redact_urls
 
     try:
-        with Elasticsearch(url, request_timeout=30, **(options or {})) as es:
+        with elasticsearch_client(url, options) as es:
             return apply_templates(es, alias_of)
     except (ApiError, TransportError) as exc:
         raise StackError(f"applying the index templates to {redact_url(url)} failed: {redact_urls(str(exc))}") from None
@@ -252,8 +259,9 @@ def reset_namespace(settings: Settings, echo=print) -> None:
     a demo can start from empty. Refuses the default namespace: that is where real data lives."""
     import shutil
 
-    from elasticsearch import Elasticsearch
     from kafka import KafkaAdminClient
+
+    from shaobing.connections import es_client
 
     ns = settings.namespace
     if not ns:
@@ -271,7 +279,7 @@ def reset_namespace(settings: Settings, echo=print) -> None:
             admin.delete_groups([settings.faust_app_id])
     finally:
         admin.close()
-    with Elasticsearch(settings.elasticsearch_url, request_timeout=30) as es:
+    with es_client(settings) as es:
         es.indices.delete(index=f"{ns}-*", ignore_unavailable=True, allow_no_indices=True)
     shutil.rmtree(settings.state_dir / "worker" / settings.faust_app_id, ignore_errors=True)
     echo(f"reset namespace {ns!r}: {len(doomed)} topics and its indices deleted")

@@ -91,3 +91,25 @@ def es_options(settings) -> dict:
     if settings.es_ca_certs:
         opts["ca_certs"] = str(settings.es_ca_certs)
     return opts
+
+
+def elasticsearch_client(url: str, options: dict | None = None, *, asynchronous: bool = False,
+                         request_timeout: float = 30, **extra):
+    """The one constructor of the project's Elasticsearch clients (sync or asyncio): the URL,
+    the connection options of es_options() (API key, CA bundle) and the caller's extras
+    (serializers ...). Every client goes through here, so a secured node is reached the same way
+    by the worker, the console, the CLI and the benches (tests/unit/test_es_clients.py checks)."""
+    from elasticsearch import AsyncElasticsearch, Elasticsearch
+
+    cls = AsyncElasticsearch if asynchronous else Elasticsearch
+    return cls(url, request_timeout=request_timeout, **(options or {}), **extra)
+
+
+def es_client(settings, **kwargs):
+    """A synchronous client for settings.elasticsearch_url with the settings' options."""
+    return elasticsearch_client(settings.elasticsearch_url, es_options(settings), **kwargs)
+
+
+def async_es_client(settings, **kwargs):
+    """An asyncio client for settings.elasticsearch_url with the settings' options."""
+    return elasticsearch_client(settings.elasticsearch_url, es_options(settings), asynchronous=True, **kwargs)

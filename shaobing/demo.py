@@ -132,9 +132,9 @@ def pipeline_lag(settings: Settings) -> int | None:
 
 
 def es_stats(settings: Settings) -> dict[str, int]:
-    from elasticsearch import Elasticsearch
+    from shaobing.connections import es_client
 
-    with Elasticsearch(settings.elasticsearch_url, request_timeout=30) as es:
+    with es_client(settings) as es:
         alias = settings.alias("posts")
         es.indices.refresh(index=alias)
         return {"docs": es.count(index=alias)["count"],
@@ -163,9 +163,9 @@ def first_detection(settings: Settings, subject: str) -> datetime | None:
 
 
 def first_indexed(settings: Settings, post_ids: frozenset[str]) -> datetime | None:
-    from elasticsearch import Elasticsearch
+    from shaobing.connections import es_client
 
-    with Elasticsearch(settings.elasticsearch_url, request_timeout=30) as es:
+    with es_client(settings) as es:
         resp = es.search(index=settings.alias("posts"), size=1, sort=[{"indexed_at": "asc"}],
                          query={"ids": {"values": sorted(post_ids)}}, source=["indexed_at"])
     hits = resp["hits"]["hits"]

@@ -31,8 +31,8 @@ from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
 from streams.inline_index import SPILLED, InlineIndex
 from streams.metrics import StreamMetrics
-from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, AlertTick, ClusterKey, ClusterUpdate, DeadLetter,
-                             EnrichedPost, Mention, Surge)
+from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
+                             ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_from_bytes)
 from streams.textnorm import post_content_hash
 from streams.validate import parse_raw
 from streams.watch_schedule import WatchSchedule
@@ -212,8 +212,10 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             # the last version of each post indexed: its cluster key, then (once the keys are
             # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
             last = {item[1]: item for item in keys if item[1] not in not_indexed}
-            sent = [await topo.analyzed.send(key=b"cluster", value=key.to_bytes(), force=True)
-                    for _, _, _, key in last.values()]
+            ordered = [key for _, _, _, key in last.values()]
+            sent = [await topo.analyzed.send(key=b"cluster", value=ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes(),
+                                             force=True)
+                    for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
             await asyncio.gather(*sent)
             for event, post_id, content_hash, _ in last.values():
                 with writing_for(event):
@@ -253,9 +255,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         since_ms = int((clock().timestamp() - state.horizon_s) * 1000)
         def apply(value: bytes, ts: float, offset: int) -> None:
             try:
-                state.apply(ClusterKey.from_bytes(value), ts, offset)
+                keys = cluster_keys_from_bytes(value)
             except ValueError:      # dead-lettered when it was live
                 state.next_offset = offset + 1
+                return
+            for key in keys:
+                state.apply(key, ts, offset)
 
         n = await replay_log(app, message.topic, message.partition, start, since_ms, message.offset, apply)
         state.next_offset, clusters = message.offset, state
@@ -265,24 +270,30 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     @app.agent(topo.analyzed, name="cluster_reposts")
     async def cluster_reposts(stream):
         try:
-            async for events in stream.take_events(2000, within=analyze_batch_s):
+            # a record holds one analyze batch's keys (ClusterKeys): a take of 20 is up to ~5,000 posts
+            async for events in stream.take_events(20, within=analyze_batch_s):
                 if clusters.next_offset != events[0].message.offset:
                     await rebuild(events[0].message)
-                sent = []
+                updates, decided = [], 0
                 for event in events:
                     try:
-                        key = ClusterKey.from_bytes(event.value)
+                        keys = cluster_keys_from_bytes(event.value)
                     except ValueError as exc:
-                        await dead_letter(event.message, "cluster", InvalidRecord("schema", f"bad cluster key: {exc}"))
+                        await dead_letter(event.message, "cluster", InvalidRecord("schema", f"bad cluster keys: {exc}"))
                         clusters.next_offset = event.message.offset + 1
                         continue
-                    d = clusters.apply(key, event.message.timestamp, event.message.offset)
-                    metrics.records.labels("cluster", d.kind).inc()
-                    if d.cluster_id != key.post_id:
-                        update = ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id, content_hash=key.content_hash)
-                        sent.append(await topo.enriched.send(key=key.post_id.encode(), value=update.to_bytes(), force=True))
+                    # a record is applied whole, with no await inside: the state never holds half of one
+                    for key in keys:
+                        d = clusters.apply(key, event.message.timestamp, event.message.offset)
+                        metrics.records.labels("cluster", d.kind).inc()
+                        if d.cluster_id != key.post_id:
+                            updates.append(ClusterUpdate(post_id=key.post_id, cluster_id=d.cluster_id,
+                                                         content_hash=key.content_hash))
+                    decided += len(keys)
+                    await asyncio.sleep(0)
+                sent = [await topo.enriched.send(key=u.post_id.encode(), value=u.to_bytes(), force=True) for u in updates]
                 await asyncio.gather(*sent)
-                snapshot_due["records"] += len(events)
+                snapshot_due["records"] += decided
                 metrics.repost_state_posts.set(len(clusters))
                 if snapshot_due["records"] >= snapshot_every or time.monotonic() - snapshot_due["at"] > 600:
                     await save_snapshot()

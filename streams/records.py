@@ -92,6 +92,26 @@ class ClusterKey(_Record):
     chars: int = 0                 # non-space characters of the text (short posts are never clustered)
 
 
+class ClusterKeys(_Record):
+    """posts.analyzed — the cluster keys of one analyze batch, in the batch's order: one record
+    per batch, not per post (a produce and a Faust event per post were most of the sequencer's
+    cost). A lone ClusterKey record, as workers wrote before, still reads: cluster_keys_from_bytes."""
+
+    record: Literal["cluster_keys"] = "cluster_keys"
+    keys: list[ClusterKey]
+
+
+MAX_CLUSTER_KEYS = 256     # per ClusterKeys record (~700 bytes a key: far below the 1 MB message limit)
+
+
+def cluster_keys_from_bytes(data: bytes) -> list[ClusterKey]:
+    """The keys of one posts.analyzed record: a ClusterKeys batch, or one ClusterKey (older
+    workers). ValueError (pydantic's ValidationError) names the field of a bad record."""
+    if b'"cluster_keys"' in data[:64]:
+        return ClusterKeys.from_bytes(data).keys
+    return [ClusterKey.from_bytes(data)]
+
+
 class ClusterUpdate(_Record):
     """posts.enriched, after the post itself — the sequencer's decision that a post already sent
     in full is a repost (or a verbatim copy) of `cluster_id`, the first publisher (首发)."""

@@ -39,7 +39,6 @@ def _progress(total: int, enabled: bool):
 
 
 def _index_rows(args, settings):
-    from elasticsearch import Elasticsearch
     from elasticsearch import exceptions as es_errors
 
     from alerting.backtest import histogram_query, parse_time, rows_from_histogram
@@ -49,10 +48,10 @@ def _index_rows(args, settings):
     start = parse_time(args.since)
     end = parse_time(args.until) if args.until else datetime.now(timezone.utc)
     body = histogram_query(args.subject, start, end, args.interval)
-    from shaobing.connections import es_options
+    from shaobing.connections import es_client
 
     try:
-        with Elasticsearch(settings.elasticsearch_url, request_timeout=60, **es_options(settings)) as es:
+        with es_client(settings, request_timeout=60) as es:
             response = es.search(index=settings.alias("posts"), body=body)
     except (es_errors.ApiError, es_errors.TransportError) as exc:
         raise ValueError(f"Elasticsearch {settings.es_url_display}: {type(exc).__name__}") from None

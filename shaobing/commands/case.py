@@ -56,13 +56,12 @@ def _show(case: dict) -> str:
 
 
 async def _run(args, settings) -> int:
-    from elasticsearch import AsyncElasticsearch
-
     from alerting.escape import plain
     from indexer.cases import CASES_ALIAS, CaseStore, add_note, set_status
     from indexer.documents import ALERTS_ALIAS, POSTS_ALIAS
+    from shaobing.connections import async_es_client
 
-    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
+    es = async_es_client(settings)
     store = CaseStore(es, cases=settings.alias(CASES_ALIAS), posts=settings.alias(POSTS_ALIAS),
                       alerts=settings.alias(ALERTS_ALIAS))
     by, now = args.by or getpass.getuser(), datetime.now(timezone.utc)

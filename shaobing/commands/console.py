@@ -51,9 +51,10 @@ async def _tokens(args, settings) -> int:
 def run(args, settings) -> int:
     from console.store import StoreError
     from infra.stack import apply_index_templates
+    from shaobing.connections import es_options
 
     try:
-        apply_index_templates(settings.elasticsearch_url, settings.alias)   # the tokens index, idempotent
+        apply_index_templates(settings.elasticsearch_url, settings.alias, es_options(settings))   # the tokens index, idempotent
         if args.action == "token":
             return asyncio.run(_tokens(args, settings))
     except StoreError as exc:

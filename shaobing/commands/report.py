@@ -20,17 +20,16 @@ def register(sub) -> None:
 
 
 async def _build(settings, period):
-    from elasticsearch import AsyncElasticsearch
-
     from console.duty import Duty
     from indexer.reports.gather import report_for
+    from shaobing.connections import async_es_client
 
     duty = Duty(settings)
     try:
         acks = duty.acks()
     finally:
         duty.close()
-    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
+    es = async_es_client(settings)
     try:
         return await report_for(es, settings, period, acks)
     finally:

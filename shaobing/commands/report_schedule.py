@@ -23,11 +23,12 @@ def register(sub) -> None:
 
 async def _loop(args, settings, rules) -> int:
     import httpx
-    from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+    from elasticsearch import ApiError, TransportError
 
     from alerting.channels.factory import build_channels
     from console.duty import Duty
     from indexer.reports.scheduler import MissingArchive, ReportScheduler, report_messages_counter
+    from shaobing.connections import async_es_client
 
     messages = None
     if not args.once or args.metrics_port is not None:
@@ -40,7 +41,7 @@ async def _loop(args, settings, rules) -> int:
             print(f"警告 / warning: metrics port {port} unavailable ({exc.strerror}); pass --metrics-port", file=sys.stderr)
         messages = report_messages_counter()
     duty = Duty(settings)
-    es = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=30)
+    es = async_es_client(settings)
     async with httpx.AsyncClient() as client:
         try:
             scheduler = ReportScheduler(es, settings, rules, build_channels(rules.spec.channels), client,

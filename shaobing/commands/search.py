@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 
 def run(args, settings) -> int:
-    from elasticsearch import ApiError, Elasticsearch, TransportError
+    from elasticsearch import ApiError, TransportError
 
     from indexer.console import SHANGHAI, render_hits
     from indexer.documents import POSTS_ALIAS
@@ -31,11 +31,11 @@ def run(args, settings) -> int:
     req = SearchRequest(text=args.text, sites=tuple(args.site), subjects=tuple(args.subject), sentiment=args.sentiment,
                         entity=args.entity, since=since.astimezone(timezone.utc) if since else None,
                         reposts=not args.no_reposts, size=args.size)
-    from shaobing.connections import es_options, redact_urls
+    from shaobing.connections import es_client, redact_urls
 
     tokens = segment_query(args.text)
     try:
-        with Elasticsearch(settings.elasticsearch_url, request_timeout=15, **es_options(settings)) as es:
+        with es_client(settings, request_timeout=15) as es:
             resp = es.search(index=settings.alias(POSTS_ALIAS), **build_search(req, tokens))
     except (ApiError, TransportError) as exc:
         print(f"错误 / error: search at {settings.es_url_display} failed: {redact_urls(str(exc))}", file=sys.stderr)

@@ -88,12 +88,12 @@ def dead_letters_since(settings, since_ms: int) -> int | None:
 
 
 def last_alert(settings) -> dict | None:
-    from elasticsearch import ApiError, Elasticsearch, TransportError
+    from elasticsearch import ApiError, TransportError
 
-    from shaobing.connections import es_options
+    from shaobing.connections import es_client
 
     try:
-        with Elasticsearch(settings.elasticsearch_url, request_timeout=10, **es_options(settings)) as es:
+        with es_client(settings, request_timeout=10) as es:
             resp = es.search(index=settings.alias("alerts"), size=1, sort=[{"fired_at": "desc"}],
                              ignore_unavailable=True)
     except (ApiError, TransportError):
@@ -136,10 +136,10 @@ def gather(settings):
     from shaobing.health import Readings
 
     now = time.time()
-    from shaobing.connections import kafka_python_options
+    from shaobing.connections import es_options, kafka_python_options
 
     readings = Readings(now=now, kafka=kafka_healthy(settings.kafka_servers, options=kafka_python_options(settings)),
-                        elasticsearch=es_healthy(settings.elasticsearch_url))
+                        elasticsearch=es_healthy(settings.elasticsearch_url, options=es_options(settings)))
     ready, detail = prometheus_ready(settings.prometheus_api)
     if ready or settings.prometheus_url:
         readings.prometheus = (ready, f"{detail} at {settings.prometheus_api}")

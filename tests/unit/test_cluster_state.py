@@ -99,3 +99,29 @@ def test_sketch_keys_expire_with_their_post():
     assert any(k.startswith("s:") for k in s.band_index)
     s.expire(1.0)
     assert s.band_index == {} and len(s) == 0
+
+
+def test_cluster_keys_record_reads_batches_and_older_single_key_records():
+    from streams.records import ClusterKeys, cluster_keys_from_bytes
+
+    batch = [key("a", "h1", BASE), key("b", "h1", BASE), key("c", "h2", BASE ^ 0b101)]
+    assert cluster_keys_from_bytes(ClusterKeys(keys=batch).to_bytes()) == batch
+    # a record an older worker wrote (one ClusterKey) is still a list of one
+    assert cluster_keys_from_bytes(batch[2].to_bytes()) == [batch[2]]
+    # decisions over a batch record are the decisions over its keys one by one
+    one, many = ClusterState(horizon_s=DAY), ClusterState(horizon_s=DAY)
+    singles = [one.apply(k, 5.0, 7).kind for k in batch]
+    batched = [many.apply(k, 5.0, 7).kind for k in cluster_keys_from_bytes(ClusterKeys(keys=batch).to_bytes())]
+    assert singles == batched == ["new", "duplicate", "repost"] and many.next_offset == 8
+
+
+def test_bad_cluster_keys_record_names_the_field():
+    import pytest
+
+    from streams.records import cluster_keys_from_bytes
+
+    bad = b'{"record":"cluster_keys","keys":[{"post_id":"a","content_hash":"h"},{"content_hash":"h2"}]}'
+    with pytest.raises(ValueError, match=r"keys\.1\.post_id"):
+        cluster_keys_from_bytes(bad)
+    with pytest.raises(ValueError, match="post_id"):
+        cluster_keys_from_bytes(b'{"content_hash":"h"}')
