@@ -29,7 +29,8 @@ NEGATED = "¬"
 NEGATION_SCOPE = 3      # words after a negator that it flips (a clause break ends it sooner)
 NEGATORS = frozenset({"不", "没", "没有", "无", "非", "未", "别", "勿", "莫", "甭", "不是", "不要", "不会", "不能",
                       "不可", "不太", "不够", "不怎么", "不大", "不算", "并不", "并非", "从不", "从来不", "绝不",
-                      "毫不", "决不", "无法", "没法", "未必", "不必", "不用", "毫无", "绝非", "尚未", "还没", "还没有"})
+                      "毫不", "决不", "无法", "没法", "未必", "不必", "不用", "毫无", "绝非", "尚未", "还没", "还没有",
+                      "没什么", "没啥", "没多少", "没多大", "没怎么"})   # the last five: session 5 (jieba keeps them whole)
 # cues (features(cues=True)): the contrast words after which a post's verdict comes, and degree adverbs
 CONTRAST = frozenset({"但", "但是", "不过", "可是", "然而", "就是", "只是", "可惜", "遗憾的是", "无奈"})
 AFTER_CONTRAST = "›"

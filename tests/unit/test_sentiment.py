@@ -29,6 +29,7 @@ def test_negation_scope_flips_the_next_words_of_its_clause_only():
     tokens = ["服务", "不", "太", "热情", "周到", "，", "环境", "没有", "问题", " ", "好"]
     assert sentiment.features(tokens) == ["服务", "不", "¬太", "¬热情", "¬周到", "环境", "没有", "¬问题", "好"]
     assert sentiment.features(["不", "不", "好"]) == ["不", "不", "¬好"]    # a negator opens a fresh scope
+    assert sentiment.features(["没什么", "问题"]) == ["没什么", "¬问题"]      # jieba keeps 没什么 whole
 
 
 def test_cues_mark_the_words_after_a_contrast_and_after_a_degree_adverb():
