@@ -37,11 +37,13 @@ def domain_of(text: str) -> str:
     return next((name for name, pattern in DOMAINS.items() if pattern.search(text)), "other")
 
 
-OLD_SGD = {"rate": 0.2, "average": False}   # the trainer's settings before session 4
+OLD_SGD = {"rate": 0.2, "average": False, "cues": False}   # the trainer's settings before session 4
+NO_CUES = {"cues": False}   # before session 5
 RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3); other keys go to train_logistic
     "tokens (shipped before)": {"negation": False, "lexicon": False, "weibo": 1, **OLD_SGD},
     "tokens + negation, rate 0.2, last epoch": {"negation": True, "lexicon": False, "weibo": 1, **OLD_SGD},
-    "tokens + negation": {"negation": True, "lexicon": False, "weibo": 1},
+    "tokens + negation": {"negation": True, "lexicon": False, "weibo": 1, **NO_CUES},
+    "tokens + negation + cues": {"negation": True, "lexicon": False, "weibo": 1},
     "tokens + lexicon": {"negation": False, "lexicon": True, "weibo": 1, **OLD_SGD},
     "tokens + negation + lexicon": {"negation": True, "lexicon": True, "weibo": 1, **OLD_SGD},
     "tokens + negation + lexicon, 1/3 of Weibo": {"negation": True, "lexicon": True, "weibo": 3, **OLD_SGD},
@@ -65,7 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weibo", type=Path, help="folder with train.csv and dev.csv")
     parser.add_argument("--tune", action="store_true")
-    parser.add_argument("--recipes", nargs="*", default=["tokens + negation, rate 0.2, last epoch", "tokens + negation"])
+    parser.add_argument("--recipes", nargs="*", default=["tokens + negation", "tokens + negation + cues"])
     parser.add_argument("--domains", nargs="*", default=list(DOMAINS))
     parser.add_argument("--lexicon", type=Path, help="word<TAB>1|0 file for the lexicon recipes")
     parser.add_argument("--seed", type=int, default=42)

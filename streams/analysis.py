@@ -19,7 +19,7 @@ import jieba
 from streams import entities as ent
 from streams.keywords import IdfTable, top_keywords
 from streams import dedup
-from streams.sentiment import NEGATED, SentimentModel, label_of
+from streams.sentiment import AFTER_CONTRAST, DEGREE_SCOPE, NEGATED, SentimentModel, label_of
 from streams.simhash import clear as simhash_clear
 from streams.segment import FastCut
 from streams.simhash import hamming, simhash
@@ -236,11 +236,13 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
     sentiment_weights: dict[str, float] = {}
     entity_facts: list[tuple] = []
     scope, negation_scope = 0, resources.sentiment.negation_scope   # as sentiment.features() does
+    cues = resources.sentiment.cues
+    after_contrast, degree, degree_left = False, "", 0
     for token in raw:   # one loop over the one segmentation feeds every derivation
-        word, idf, keyword, stop, polarity, negated, negator, entity = memo(token) or compute(token)
+        word, idf, keyword, stop, polarity, negated, negator, entity, cue, marked = memo(token) or compute(token)
         entity_facts.append(entity)
         if word is None:
-            scope = 0
+            scope = degree_left = 0
             continue
         tokens.append(word)
         if keyword:
@@ -248,16 +250,29 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
         if not stop:
             content_weights[word] = content_weights.get(word, 0.0) + idf
             content_words.append(word)
+        in_scope = False
         if negator:
             scope = negation_scope
             if polarity is not None:
                 sentiment_weights[word] = polarity
         elif scope:
             scope -= 1
+            in_scope = True
             if negated is not None:
                 sentiment_weights[NEGATED + word] = negated
         elif polarity is not None:
             sentiment_weights[word] = polarity
+        if cues and (cue or degree_left or after_contrast):
+            feature = NEGATED + word if in_scope else word
+            after_contrast = after_contrast or cue == AFTER_CONTRAST
+            if marked and after_contrast and AFTER_CONTRAST + feature in marked:
+                sentiment_weights[AFTER_CONTRAST + feature] = marked[AFTER_CONTRAST + feature]
+            if cue and cue != AFTER_CONTRAST:
+                degree, degree_left = cue, DEGREE_SCOPE
+            elif degree_left:
+                degree_left -= 1
+                if marked and degree + feature in marked:
+                    sentiment_weights[degree + feature] = marked[degree + feature]
     subjects, terms = resources.watchlist.match(cleaned)
     score = resources.sentiment.score_weights(sentiment_weights.values())
     fingerprint, fingerprint_text = _fingerprint(cleaned, raw, resources, content_words, len(content_weights))

@@ -1,7 +1,10 @@
 """Sentiment of a post from its jieba tokens: a linear model (naive Bayes or logistic regression).
 
 Features (`features()`): each word, lower-cased; a word within NEGATION_SCOPE words after a
-negator (不, 没有, 并非...) in the same clause becomes "¬word" instead. Both trainers produce the
+negator (不, 没有, 并非...) in the same clause becomes "¬word" instead. With cues (models trained
+since session 5 of issue 13), a word also gives "›word" anywhere after a contrast word (但是, 不过,
+可惜...: the part that carries a review's verdict) and "↑word" / "↓word" within DEGREE_SCOPE words
+after a strong / weak degree adverb (非常, 太 / 有点, 稍微) in the same clause. Both trainers produce the
 same shape, a bias plus one weight per distinct feature, so scoring is a dictionary sum and a
 sigmoid. The logistic trainer can tie lexicon words (`word<TAB>1|0`, bench/build_sentiment_lexicon.py) to
 one shared weight per polarity, which is folded into each word's weight when training ends: words
@@ -26,31 +29,55 @@ NEGATED = "¬"
 NEGATION_SCOPE = 3      # words after a negator that it flips (a clause break ends it sooner)
 NEGATORS = frozenset({"不", "没", "没有", "无", "非", "未", "别", "勿", "莫", "甭", "不是", "不要", "不会", "不能",
                       "不可", "不太", "不够", "不怎么", "不大", "不算", "并不", "并非", "从不", "从来不", "绝不",
-                      "毫不", "决不", "无法", "没法", "未必", "不必", "不用", "毫无", "绝非", "尚未", "还没", "还没有"})
+                      "毫不", "决不", "无法", "没法", "未必", "不必", "不用", "毫无", "绝非", "尚未", "还没", "还没有",
+                      "没什么", "没啥", "没多少", "没多大", "没怎么"})   # the last five: session 5 (jieba keeps them whole)
+# cues (features(cues=True)): the contrast words after which a post's verdict comes, and degree adverbs
+CONTRAST = frozenset({"但", "但是", "不过", "可是", "然而", "就是", "只是", "可惜", "遗憾的是", "无奈"})
+AFTER_CONTRAST = "›"
+DEGREE = {**dict.fromkeys(("很", "非常", "太", "特别", "十分", "超", "超级", "挺", "真", "真是", "极", "极其", "相当",
+                           "最", "蛮", "好好", "格外", "尤其", "实在", "太过", "过于", "巨"), "↑"),
+          **dict.fromkeys(("有点", "有些", "稍微", "稍", "略", "略微", "比较", "还", "还算", "还是", "一点",
+                           "有点儿"), "↓")}
+DEGREE_SCOPE = 2        # words after a degree adverb that it marks (a clause break ends it sooner)
+CUE_MARKS = (AFTER_CONTRAST, "↑", "↓")
 _WORD = re.compile(r"\w")
 # a post is positive at or above POSITIVE, negative at or below NEGATIVE, neutral in between
 POSITIVE, NEGATIVE = 0.6, 0.4
 
 
-def features(tokens: Iterable[str], negation_scope: int = NEGATION_SCOPE) -> list[str]:
+def features(tokens: Iterable[str], negation_scope: int = NEGATION_SCOPE, cues: bool = False) -> list[str]:
     """The model's features of one post's tokens in text order, punctuation included (it ends a
-    negation scope; 0 turns negation off). analyze() computes the same in its one pass
+    negation scope and a degree adverb's; 0 turns negation off). cues adds the contrast and degree
+    features (module docstring). analyze() computes the same in its one pass
     (tests/unit/test_analysis.py)."""
     out: list[str] = []
     scope = 0
+    after_contrast, degree, degree_left = False, "", 0
     for token in tokens:
         if not _WORD.search(token):
-            scope = 0
+            scope = degree_left = 0
             continue
         word = token.lower()
         if word in NEGATORS:
-            out.append(word)
+            feature = word
             scope = negation_scope
         elif scope:
-            out.append(NEGATED + word)
+            feature = NEGATED + word
             scope -= 1
         else:
-            out.append(word)
+            feature = word
+        out.append(feature)
+        if not cues:
+            continue
+        after_contrast = after_contrast or word in CONTRAST
+        if after_contrast:
+            out.append(AFTER_CONTRAST + feature)
+        mark = DEGREE.get(word)
+        if mark:
+            degree, degree_left = mark, DEGREE_SCOPE
+        elif degree_left:
+            out.append(degree + feature)
+            degree_left -= 1
     return out
 
 
@@ -97,11 +124,16 @@ class SentimentModel:
         """Words a negator flips for this model; 0 for models trained before negation existed."""
         return int(self.meta.get("negation_scope", 0))
 
+    @property
+    def cues(self) -> bool:
+        """Whether the model has contrast and degree features (False for models trained before them)."""
+        return bool(self.meta.get("cues", False))
+
     def score(self, tokens: Iterable[str]) -> float:
         """Probability that the post is positive from its tokens in order (punctuation included);
         0.5 when no feature is known to the model."""
         weights = self.weights
-        return self.score_weights([weights[f] for f in set(features(tokens, self.negation_scope)) if f in weights])
+        return self.score_weights([weights[f] for f in set(features(tokens, self.negation_scope, self.cues)) if f in weights])
 
     def score_weights(self, known: Iterable[float]) -> float:
         """score() from the weights of a post's distinct known tokens (0.5 when there are none)."""
@@ -144,13 +176,13 @@ class SentimentModel:
 
 
 def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 1.0,
-                      min_count: int = 2, negation_scope: int = NEGATION_SCOPE) -> SentimentModel:
+                      min_count: int = 2, negation_scope: int = NEGATION_SCOPE, cues: bool = True) -> SentimentModel:
     """Binarised multinomial naive Bayes (each token counted once per post), Laplace smoothing."""
     counts = (Counter(), Counter())
     n_docs = [0, 0]
     for label, tokens in docs:
         n_docs[label] += 1
-        counts[label].update(set(features(tokens, negation_scope)))
+        counts[label].update(set(features(tokens, negation_scope, cues)))
     if not all(n_docs):
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     vocab = [t for t in counts[0].keys() | counts[1].keys() if counts[0][t] + counts[1][t] >= min_count]
@@ -161,28 +193,40 @@ def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 
     }
     bias = math.log(n_docs[1] / n_docs[0])
     return SentimentModel(bias, weights, {"trainer": "naive_bayes", "alpha": alpha, "min_count": min_count,
-                                          "docs": sum(n_docs), "negation_scope": negation_scope})
+                                          "docs": sum(n_docs), "negation_scope": negation_scope, "cues": cues})
 
 
 def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, rate: float = 0.05,
                    l2: float = 1e-5, min_count: int = 2, seed: int = 42,
                    lexicon: Mapping[str, int] | None = None, negation_scope: int = NEGATION_SCOPE,
-                   average: bool = True) -> SentimentModel:
+                   average: bool = True, cues: bool = True, domains: Sequence[str] | None = None,
+                   fold: Mapping[str, float] | None = None) -> SentimentModel:
     """Logistic regression on binary features(tokens), SGD with L2 and a decaying rate.
 
     average: the model is the mean of the weights at the end of each epoch (the last epoch's
     alone when False); with the smaller rate it transfers better to domains absent from the
-    training text (docs/quality.md, session 4).
+    training text (docs/quality.md, session 4). cues: contrast and degree features (features()).
 
     With a lexicon, every distinct lexicon word in a post (plain or negated) also counts once
     towards a shared weight for its polarity; at the end that weight is added to each lexicon
     word's own, so the model file needs no lexicon and unseen lexicon words score too.
+
+    domains: one name per doc (say, the file it came from). Every feature (and the bias) then also
+    learns a weight of its own per domain (feature augmentation, Daume III 2007): the shared
+    weight keeps what holds across the domains, a domain's own weight what holds only there. The
+    model keeps the shared weights plus fold[name] times each named domain's own weights (the
+    other domains' are dropped), so it is one weight per feature as before.
     """
     lexicon = lexicon or {}
+    fold = dict(fold or {})
+    if domains is not None and len(domains) != len(docs):
+        raise ValueError(f"{len(domains)} domain names for {len(docs)} posts")
+    if domains is not None and set(fold) - set(domains):
+        raise ValueError(f"fold names domains without posts: {sorted(set(fold) - set(domains))}")
     tied = {1: "<+>", 0: "<->"}
 
     def row(tokens: Sequence[str]) -> list[str]:
-        distinct = sorted(set(features(tokens, negation_scope)))   # sorted: set order varies per process
+        distinct = sorted(set(features(tokens, negation_scope, cues)))   # sorted: set order varies per process
         kept = [f for f in distinct if freq[f] >= min_count]
         for f in distinct:
             negated = f.startswith(NEGATED)
@@ -191,8 +235,11 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                 kept.append(NEGATED + tied[polarity] if negated else tied[polarity])
         return kept
 
-    freq = Counter(f for _, tokens in docs for f in set(features(tokens, negation_scope)))
+    freq = Counter(f for _, tokens in docs for f in set(features(tokens, negation_scope, cues)))
     rows = [(label, row(tokens)) for label, tokens in docs]
+    if domains is not None:   # DOMAIN<TAB>feature: no feature holds a tab (the segmenter splits at whitespace)
+        rows = [(label, [*feats, *(f"{name}\t{f}" for f in feats), f"{name}\t"])
+                for (label, feats), name in zip(rows, domains)]
     if len({label for label, _ in rows}) < 2:
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     weights: dict[str, float] = {}
@@ -220,13 +267,25 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                 summed[t] = summed.get(t, 0.0) + w
     if average and epochs:
         bias, weights = summed_bias / epochs, {t: w / epochs for t, w in summed.items()}
+    if domains is not None:
+        common = {t: w for t, w in weights.items() if "\t" not in t}
+        for t, w in sorted(weights.items()):
+            name, tab, feature = t.partition("\t")
+            if tab and name in fold:
+                if feature:
+                    common[feature] = common.get(feature, 0.0) + fold[name] * w
+                else:
+                    bias += fold[name] * w
+        weights = common
     shared = {key: weights.pop(key, 0.0) for key in (*tied.values(), *(NEGATED + v for v in tied.values()))}
     for word, polarity in sorted(lexicon.items()):
         for feature, key in ((word, tied[polarity]), (NEGATED + word, NEGATED + tied[polarity])):
             weights[feature] = weights.get(feature, 0.0) + shared[key]
     weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4}
     meta = {"trainer": "logistic", "epochs": epochs, "rate": rate, "l2": l2, "min_count": min_count, "average": average,
-            "docs": len(rows), "lexicon_words": len(lexicon), "negation_scope": negation_scope}
+            "docs": len(rows), "lexicon_words": len(lexicon), "negation_scope": negation_scope, "cues": cues}
+    if domains is not None:
+        meta.update(domains=dict(sorted(Counter(domains).items())), fold=fold)
     return SentimentModel(bias, weights, meta)
 
 

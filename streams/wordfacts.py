@@ -11,7 +11,7 @@ import re
 from typing import Callable, Mapping, NamedTuple
 
 from streams.keywords import IdfTable, is_candidate
-from streams.sentiment import NEGATED, NEGATORS
+from streams.sentiment import AFTER_CONTRAST, CONTRAST, CUE_MARKS, DEGREE, NEGATED, NEGATORS
 
 _WORD = re.compile(r"\w")
 
@@ -25,6 +25,8 @@ class Facts(NamedTuple):
     negated: float | None       # its weight inside a negation scope (streams.sentiment.features)
     negator: bool               # opens a negation scope
     entity: tuple               # streams.entities.EntityTagger.compute(token)
+    cue: str                    # "›" a contrast word, "↑" / "↓" a degree adverb, "" neither
+    marked: dict | None         # the model's weights of this word's cue features ("›¬好": w), if any
 
 
 class WordFacts:
@@ -43,13 +45,19 @@ class WordFacts:
             stop = word in self.stopwords
             facts = Facts(word, self.idf.get(word), not stop and is_candidate(word, self.tags.get(word), self.stopwords),
                           stop, self.sentiment_weights.get(word), self.sentiment_weights.get(NEGATED + word),
-                          word in NEGATORS, self.entity_facts(token))
+                          word in NEGATORS, self.entity_facts(token),
+                          AFTER_CONTRAST if word in CONTRAST else DEGREE.get(word, ""), self._marked(word))
         else:
-            facts = Facts(None, 0.0, False, True, None, None, False, self.entity_facts(token))
+            facts = Facts(None, 0.0, False, True, None, None, False, self.entity_facts(token), "", None)
         if len(self.memo) >= self.MAX_MEMO:
             self.memo.clear()
         self.memo[token] = facts
         return facts
+
+    def _marked(self, word: str) -> dict | None:
+        weights = self.sentiment_weights
+        found = {key: weights[key] for mark in CUE_MARKS for key in (mark + word, mark + NEGATED + word) if key in weights}
+        return found or None
 
     def clear(self) -> None:
         self.memo.clear()

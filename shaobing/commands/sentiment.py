@@ -56,10 +56,16 @@ def _train(args, settings) -> int:
     from streams import sentiment
 
     try:
-        rows = [row for path in args.file for row in read_labelled(path)]
+        per_file = [read_labelled(path) for path in args.file]
+        fold = _fold(args.fold, args.file)
+        if (args.fold or args.domain_per_file) and not (args.domain_per_file and args.trainer == "logistic"):
+            raise LabelledFileError("--fold needs --domain-per-file, and --domain-per-file the logistic trainer")
     except LabelledFileError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
+    rows = [row for rows in per_file for row in rows]
+    # --domain-per-file: each file is a domain, named by its file name
+    domains = [path.name for path, rows in zip(args.file, per_file) for _ in rows] if args.domain_per_file else None
     from streams.analysis import default_segmenter
 
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
@@ -68,7 +74,8 @@ def _train(args, settings) -> int:
     try:
         if args.trainer == "logistic":
             lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
-            model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope)
+            model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope,
+                                             domains=domains, fold=fold)
         else:
             model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
                                                 negation_scope=args.negation_scope)
@@ -85,6 +92,22 @@ def _train(args, settings) -> int:
     print(f"已训练 {len(docs)} 条，词表 {len(model.weights)} / trained on {len(docs)} posts, "
           f"{len(model.weights)} features -> {args.out}")
     return 0
+
+
+def _fold(specs: list[str], files: list[Path]) -> dict[str, float]:
+    """--fold NAME=FACTOR options as {file name: factor}; NAME must be one of the training files' names."""
+    names = {path.name for path in files}
+    fold = {}
+    for spec in specs:
+        name, sep, factor = spec.rpartition("=")
+        try:
+            value = float(factor)
+        except ValueError:
+            sep = ""
+        if not sep or name not in names:
+            raise LabelledFileError(f"--fold {spec!r}: expected FILE_NAME=FACTOR with one of {sorted(names)}")
+        fold[name] = value
+    return fold
 
 
 def _eval(args, settings) -> int:
@@ -120,6 +143,10 @@ def register(subparsers) -> None:
                             "worse across domains, docs/quality.md)")
     train.add_argument("--negation-scope", type=int, default=3, metavar="N",
                        help="words after a negator (不, 没有...) that become negated features; 0: none")
+    train.add_argument("--domain-per-file", action="store_true",
+                       help="each FILE is a domain: keep the weights shared across them (logistic; docs/quality.md)")
+    train.add_argument("--fold", action="append", default=[], metavar="FILE_NAME=FACTOR",
+                       help="with --domain-per-file: add FACTOR x that file's own weights to the shared ones")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)

@@ -129,20 +129,25 @@ def test_analyze_never_raises_on_arbitrary_unicode(resources):
             token.encode("utf-8")
 
 
-def test_analyze_scores_sentiment_as_the_model_does_negation_included(resources):
+def test_analyze_scores_sentiment_as_the_model_does_negation_and_cues_included(resources):
     from dataclasses import replace
 
     from streams import sentiment
     from streams.wordfacts import WordFacts
 
     docs = [(1, "服务 很 好".split()), (0, "服务 不 好".split()), (1, "环境 满意".split()),
-            (0, "环境 没有 让 人 满意".split())] * 10
-    for scope in (0, sentiment.NEGATION_SCOPE):
-        model = sentiment.train_logistic(docs, negation_scope=scope)
+            (0, "环境 没有 让 人 满意".split()), (0, "环境 满意 但是 服务 有点 差".split()),
+            (1, "虽然 贵 不过 非常 满意".split()), (0, "可惜 不 太 干净".split())] * 10
+    texts = ("服务不好，环境满意", "环境没有让人满意。服务很好", "不 好", "好！不", "", "环境满意，但是服务有点差",
+             "虽然贵，不过非常满意！", "可惜不很干净", "很，好", "但是不太好", "有点非常差", "就是很不满意")
+    for scope, cues in ((0, False), (sentiment.NEGATION_SCOPE, False), (0, True), (sentiment.NEGATION_SCOPE, True)):
+        model = sentiment.train_logistic(docs, negation_scope=scope, cues=cues)
         words = WordFacts(resources.idf, resources.segmenter.tags, resources.stopwords, model.weights,
                           resources.entities.compute)
         local = replace(resources, sentiment=model, words=words)
-        for text in ("服务不好，环境满意", "环境没有让人满意。服务很好", "不 好", "好！不", ""):
+        for text in texts:
             expected = model.score(resources.segmenter.segment("", text)[1])
             assert analyze("", text, local).sentiment == pytest.approx(expected)
         assert ("¬满意" in model.weights) == bool(scope)   # the negated path is exercised
+        assert ("›差" in model.weights and "↓差" in model.weights and "↑满意" in model.weights) == cues
+        assert ("›¬干净" in model.weights) == (cues and bool(scope))

@@ -29,6 +29,42 @@ def test_negation_scope_flips_the_next_words_of_its_clause_only():
     tokens = ["服务", "不", "太", "热情", "周到", "，", "环境", "没有", "问题", " ", "好"]
     assert sentiment.features(tokens) == ["服务", "不", "¬太", "¬热情", "¬周到", "环境", "没有", "¬问题", "好"]
     assert sentiment.features(["不", "不", "好"]) == ["不", "不", "¬好"]    # a negator opens a fresh scope
+    assert sentiment.features(["没什么", "问题"]) == ["没什么", "¬问题"]      # jieba keeps 没什么 whole
+
+
+def test_cues_mark_the_words_after_a_contrast_and_after_a_degree_adverb():
+    tokens = ["房间", "很", "大", "，", "但是", "有点", "不", "干净", "。", "服务", "好"]
+    assert sentiment.features(tokens) == ["房间", "很", "大", "但是", "有点", "不", "¬干净", "服务", "好"]
+    assert sentiment.features(tokens, cues=True) == [
+        "房间", "很", "大", "↑大", "但是", "›但是", "有点", "›有点", "不", "›不", "↓不", "¬干净", "›¬干净", "↓¬干净",
+        "服务", "›服务", "好", "›好"]          # a degree adverb marks 2 words of its clause; a contrast, the rest
+    assert not sentiment.CONTRAST & sentiment.DEGREE.keys()   # analyze() keeps one cue per word
+
+
+def test_a_model_records_its_cues_and_models_without_them_score_as_before():
+    with_cues, without = sentiment.train_logistic(DOCS), sentiment.train_logistic(DOCS, cues=False)
+    assert with_cues.cues and not without.cues
+    assert not any(f[0] in sentiment.CUE_MARKS for f in without.weights)
+    assert without.score(["服务", "很", "好"]) == SentimentModel(without.bias, without.weights).score(["服务", "很", "好"])
+    assert any(f.startswith("↑") for f in with_cues.weights)
+
+
+def test_domains_keep_what_holds_across_them_and_fold_only_the_named_domains_own_weights():
+    # 声音 is positive in music reviews and negative in laptop reviews; 满意 / 投诉 hold in both
+    music = [(1, "满意 声音".split()), (0, "投诉 安静".split())] * 20
+    laptop = [(1, "满意 安静".split()), (0, "投诉 声音".split())] * 20
+    domains = ["music"] * len(music) + ["laptop"] * len(laptop)
+    shared = sentiment.train_logistic(music + laptop, domains=domains, cues=False)
+    assert abs(shared.weights.get("声音", 0.0)) < 0.2 * shared.weights["满意"]
+    assert shared.meta["domains"] == {"laptop": 40, "music": 40} and shared.meta["fold"] == {}
+    assert not any("\t" in f for f in shared.weights)
+    for_music = sentiment.train_logistic(music + laptop, domains=domains, fold={"music": 1.0}, cues=False)
+    assert for_music.weights["声音"] > 0.25 * for_music.weights["满意"] > 0
+    assert for_music.weights["满意"] > shared.weights["满意"]
+    with pytest.raises(ValueError, match="1 domain names for 80 posts"):
+        sentiment.train_logistic(music + laptop, domains=["music"])
+    with pytest.raises(ValueError, match="weibo"):
+        sentiment.train_logistic(music + laptop, domains=domains, fold={"weibo": 1.0})
 
 
 def test_negated_words_learn_their_own_weight():
@@ -151,3 +187,23 @@ def test_cli_eval_rejects_a_malformed_file(tmp_path, capsys):
     bad = write_csv(tmp_path / "bad.csv", "label,text\n1,好\nx,坏\n")
     assert main(["sentiment", "eval", str(bad)]) == 2
     assert "bad.csv, line 3" in capsys.readouterr().err
+
+
+def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, capsys):
+    from shaobing.cli import main
+
+    half = len(POSITIVE) // 2
+    first = write_csv(tmp_path / "a.csv", "\n".join(["label,text"] + [f"1,{p.replace(' ', '')}" for p in POSITIVE[:half]]
+                                                    + [f"0,{n.replace(' ', '')}" for n in NEGATIVE[:half]]) + "\n")
+    second = write_csv(tmp_path / "b.csv", "\n".join(["label,text"] + [f"1,{p.replace(' ', '')}" for p in POSITIVE[half:]]
+                                                     + [f"0,{n.replace(' ', '')}" for n in NEGATIVE[half:]]) + "\n")
+    model = tmp_path / "model.tsv.gz"
+    files = [str(first), str(second), "--out", str(model)]
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--fold", "a.csv=0.5"]) == 0
+    meta = SentimentModel.load(model).meta
+    assert meta["domains"] == {"a.csv": 20, "b.csv": 20} and meta["fold"] == {"a.csv": 0.5}
+    capsys.readouterr()
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--fold", "c.csv=1"]) == 2
+    assert "--fold 'c.csv=1'" in capsys.readouterr().err
+    assert main(["sentiment", "train", *files, "--fold", "a.csv=1"]) == 2
+    assert "--fold needs --domain-per-file" in capsys.readouterr().err
