@@ -178,13 +178,23 @@ class Run:
         return total / 2**20
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the live workers so far."""
+        """User + system CPU seconds of the live workers so far, with their ended children's
+        (the forked snapshot writers)."""
         total = 0
         for child in self.children:
             if child.proc.poll() is None:
                 fields = Path(f"/proc/{child.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
+                total += sum(int(f) for f in fields[11:15])
         return total / os.sysconf("SC_CLK_TCK")
+
+    def writing_snapshot(self) -> bool:
+        """Whether a worker has a child process (a forked snapshot writer) running."""
+        for child in self.children:
+            with contextlib.suppress(OSError):
+                for task in Path(f"/proc/{child.proc.pid}/task").iterdir():
+                    if (task / "children").read_text().strip():
+                        return True
+        return False
 
     def stop(self) -> None:
         for child in self.children:
@@ -217,7 +227,7 @@ def wait_state(run: Run, n: int, timeout_s: float) -> float:
     first worker starts); seconds waited. The burst then runs against a full state, and the RSS
     read after it is the RSS with that state."""
     started = time.monotonic()
-    while run.repost_state_posts() < n:
+    while run.repost_state_posts() < n or run.writing_snapshot():     # and the snapshot it set off, written
         if time.monotonic() - started > timeout_s:
             raise SystemExit(f"the sequencer held {run.repost_state_posts()} of {n} posts after {timeout_s:.0f} s")
         time.sleep(2)

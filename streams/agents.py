@@ -31,7 +31,7 @@ from streams.app import Topology, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
-from streams.forked_write import ForkedWriter, write_atomically
+from streams.forked_write import FORK_FAILED, ForkedWriter, write_atomically
 from streams.inline_index import SPILLED, InlineIndex
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
@@ -229,7 +229,10 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     snapshot_due = {"records": 0, "at": time.monotonic()}
 
     def snapshot_written(code: int) -> None:
-        if code:
+        if code == FORK_FAILED:
+            log.warning("could not fork to write the repost state snapshot %s; the next one is due in %d posts",
+                        snapshot_path, snapshot_every)
+        elif code:
             log.warning("writing the repost state snapshot %s failed (exit %d); the next one is due in %d posts",
                         snapshot_path, code, snapshot_every)
 
@@ -248,6 +251,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     def read_snapshot() -> ClusterState | None:
         # 1M posts of state are millions of new containers: the collections they set off doubled
         # the read (8.2 s -> 3.9 s without them, measured alone, the worker's gc thresholds)
+        collecting = gc.isenabled()
         gc.disable()
         try:
             return load_state(snapshot_path.read_bytes(), clusters.horizon_s) if snapshot_path.exists() else None
@@ -255,7 +259,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             log.warning("repost state snapshot %s unreadable (%s); replaying the log instead", snapshot_path, exc)
             return None
         finally:
-            gc.enable()
+            if collecting:
+                gc.enable()
 
     async def rebuild(message) -> None:
         """Resume the sequencer's state at `message.offset`: this worker's own snapshot if it has

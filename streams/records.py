@@ -107,7 +107,7 @@ MAX_CLUSTER_KEYS = 256     # per ClusterKeys record (~700 bytes a key: far below
 def cluster_keys_from_bytes(data: bytes) -> list[ClusterKey]:
     """The keys of one posts.analyzed record: a ClusterKeys batch, or one ClusterKey (older
     workers). ValueError (pydantic's ValidationError) names the field of a bad record."""
-    if b'"cluster_keys"' in data[:64]:
+    if data.startswith(b'{"record":"cluster_keys"'):      # as ClusterKeys.to_bytes writes it
         return ClusterKeys.from_bytes(data).keys
     return [ClusterKey.from_bytes(data)]
 
