@@ -96,7 +96,11 @@ def test_search_filter_trend_hostile_text_and_export(page, site, tmp_path):
         page.click("#export-xlsx")
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
-    rows = [[c.value for c in row] for row in load_workbook(path, read_only=True).active.iter_rows()]
+    book = load_workbook(path, read_only=True)     # read-only keeps the file open until close()
+    try:
+        rows = [[c.value for c in row] for row in book.active.iter_rows()]
+    finally:
+        book.close()
     assert rows[0][0] == "发布时间" and len(rows) == 2
     assert rows[1][3].startswith("'=HYPERLINK")                          # the formula stays text
 
