@@ -274,9 +274,10 @@ def reset_namespace(settings: Settings, echo=print) -> None:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and set(doomed) & set(admin.list_topics()):
                 time.sleep(0.5)
-        groups = [g for g in admin.list_groups() if _group_id(g) == settings.faust_app_id]
+        ours = {settings.faust_app_id, settings.analyze_group_id}
+        groups = sorted({_group_id(g) for g in admin.list_groups()} & ours)
         if groups:
-            admin.delete_groups([settings.faust_app_id])
+            admin.delete_groups(groups)
     finally:
         admin.close()
     with es_client(settings) as es:

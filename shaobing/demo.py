@@ -110,7 +110,7 @@ def stage_counts(samples: list[dict[str, float]]) -> dict[str, int]:
 
 
 def pipeline_lag(settings: Settings) -> int | None:
-    """Records not yet committed by the worker group on the post-carrying topics; None before
+    """Records not yet committed by the worker groups on the post-carrying topics; None before
     the group has committed on all of them. Zero means the pipeline has drained."""
     from kafka import KafkaAdminClient
     from kafka.admin import OffsetSpec
@@ -120,8 +120,10 @@ def pipeline_lag(settings: Settings) -> int | None:
     names = {settings.topic(t.name) for t in (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, MENTIONS)}
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers, client_id="shaobing-demo")
     try:
-        committed = admin.list_group_offsets(settings.faust_app_id).get(settings.faust_app_id, {})
-        committed = {tp: om.offset for tp, om in committed.items() if tp.topic in names}
+        committed = {}
+        for group in (settings.faust_app_id, settings.analyze_group_id):     # posts.raw: the analyze stage's group
+            offsets = admin.list_group_offsets(group).get(group, {})
+            committed.update({tp: om.offset for tp, om in offsets.items() if tp.topic in names})
         if {tp.topic for tp in committed} != names:
             return None
         latest = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in committed})

@@ -173,6 +173,12 @@ class Settings(BaseSettings):
         return f"{self.app_id}-{self.namespace}" if self.namespace else self.app_id
 
     @property
+    def analyze_group_id(self) -> str:
+        """The consumer group of the analyze stage (streams.raw_stage), which reads posts.raw
+        outside the Faust app's group."""
+        return f"{self.faust_app_id}-analyze"
+
+    @property
     def uses_local_stack(self) -> bool:
         return not self.kafka_bootstrap and not self.es_url
 

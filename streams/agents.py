@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from faust.streams import _current_event
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from alerting.model import dedup_key
 from indexer.documents import alert_document, post_document
@@ -33,9 +34,11 @@ from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
 from streams.forked_write import FORK_FAILED, ForkedWriter, write_atomically
 from streams.inline_index import SPILLED, InlineIndex
+from streams.raw_stage import RawStage
 from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
                              ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_from_bytes)
+from streams.seen_store import SeenStore, encode_key, encode_value
 from streams.textnorm import post_content_hash
 from streams.validate import parse_raw
 from streams.watch_schedule import WatchSchedule
@@ -49,11 +52,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def version_of(message) -> int | None:
+def version_of(timestamp_ms: int | None) -> int | None:
     """The version of the post a posts.raw record carries: its Kafka timestamp in ms (a re-crawl
     is produced later than the crawl it edits); None when the record has none."""
-    ts = message.timestamp
-    return int(round(ts * 1000)) if ts and ts > 0 else None
+    return int(timestamp_ms) if timestamp_ms and timestamp_ms > 0 else None
 
 
 def enrich(post, a: Analysis, content_hash: str, version: int | None = None) -> EnrichedPost:
@@ -126,25 +128,25 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         log.warning("dead letter: %s[%d]@%d %s: %s", message.topic, message.partition, message.offset, exc.kind, exc.reason)
         await topo.dlq.send(key=message.key, value=record.to_bytes(), force=True)
 
+    seen = SeenStore(Path(app.conf.datadir) / "seen")
     seen_cursors: dict[int, bytes | None] = {}
 
-    def purge_seen(events, today: int) -> None:
-        """streams.seen_purge over the partitions this batch came from. RocksDB store only (the
-        memory store keeps nothing across restarts); `_dbs` / `_decode_key` are faust-streaming
-        0.15 store internals, pinned in constraints.txt."""
-        store = topo.seen_posts.data
-        dbs = getattr(store, "_dbs", None)
-        if not dbs:
+    async def write_seen(partition: int, items: list[tuple[bytes, bytes | None]]) -> None:
+        """seen_posts entries (None = a tombstone) of one posts.raw partition: to its changelog
+        partition, then, once acknowledged, to the local store with the offset reached."""
+        if not items:
             return
-        for partition, event in {e.message.partition: e for e in events}.items():
-            db = dbs.get(partition)
-            if db is None:
-                continue
+        sent = [await app.producer.send(topo.seen_changelog, key, value, partition, None, None) for key, value in items]
+        acked = await asyncio.gather(*sent)
+        seen.partition(partition).written(items, max(r.offset for r in acked))
+
+    async def purge_seen(partitions, today: int) -> None:
+        """streams.seen_purge over the partitions this batch came from, a slice each time."""
+        for partition in partitions:
             keys, seen_cursors[partition] = seen_purge.scan(
-                db, seen_cursors.get(partition), purge_limit, lambda v: seen_purge.expired(v, today, horizon_days))
-            with writing_for(event):      # the tombstone goes to this partition's changelog
-                for raw in keys:
-                    del topo.seen_posts[store._decode_key(raw)]
+                seen.partition(partition).db, seen_cursors.get(partition), purge_limit,
+                lambda v: seen_purge.expired(v, today, horizon_days))
+            await write_seen(partition, [(key, None) for key in keys])
             metrics.records.labels("dedup", "expired").inc(len(keys))
 
     async def spill(posts: dict) -> None:
@@ -168,7 +170,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         if how == SPILLED:
             return set()
         for post_id, reason in rejected:
-            await dead_letter(posts[post_id][0].message, "index", InvalidRecord("index", reason))
+            await dead_letter(posts[post_id][0], "index", InvalidRecord("index", reason))
         metrics.records.labels("index", "indexed").inc(len(docs) - len(rejected) - len(superseded))
         metrics.records.labels("index", "failed").inc(len(rejected))
         metrics.records.labels("index", "superseded").inc(len(superseded))
@@ -176,54 +178,64 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         metrics.latency.labels("index").observe(time.perf_counter() - started)
         return {post_id for post_id, _ in rejected} | set(superseded)
 
-    @app.agent(topo.raw, name="analyze_posts")
-    async def analyze_posts(stream):
-        async for events in stream.take_events(analyze_batch, within=analyze_batch_s):
-            started, now = time.perf_counter(), clock()
-            today = int(now.timestamp() // DAY_S)
-            sent, keys, posts = [], [], {}
-            for event in events:
-                try:
-                    post = parse_raw(event.message.key, event.value)
-                except InvalidRecord as exc:
-                    metrics.records.labels("validate", "dead_letter").inc()
-                    await dead_letter(event.message, "validate", exc)
-                    continue
-                metrics.records.labels("validate", "ok").inc()
-                content_hash = post_content_hash(post.title, post.text)
-                seen = topo.seen_posts.get(post.post_id)
-                if is_known(seen, content_hash, today, horizon_days):     # exact re-crawl
-                    metrics.records.labels("dedup", "duplicate").inc()
-                    continue
-                a = analyze(post.title, post.text, watch.at(now), content_hash)
-                await asyncio.sleep(0)     # CPU-bound: let alerting, clustering and heartbeats run between posts
-                enriched = enrich(post, a, content_hash, version_of(event.message))
-                posts[post.post_id] = (event, enriched)     # the same post twice in a batch: the last version
-                if seen is None:       # an edit re-indexes the post but is not a new mention
-                    for mention in mentions_of(enriched):
-                        sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
-                        metrics.records.labels("fanout", "mentions").inc()
-                keys.append((event, post.post_id, content_hash,
-                             ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
-                                        chars=len("".join(post.text.split())))))
-                metrics.records.labels("dedup", "unique" if seen is None else "edited").inc()
-            metrics.latency.labels("validate").observe(time.perf_counter() - started)
-            # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
-            # update always finds the post it updates
-            await asyncio.gather(*sent)
-            not_indexed = await index_batch(posts, now)
-            # the last version of each post indexed: its cluster key, then (once the keys are
-            # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
-            last = {item[1]: item for item in keys if item[1] not in not_indexed}
-            ordered = [key for _, _, _, key in last.values()]
-            sent = [await topo.analyzed.send(key=b"cluster", value=ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes(),
-                                             force=True)
-                    for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
-            await asyncio.gather(*sent)
-            for event, post_id, content_hash, _ in last.values():
-                with writing_for(event):
-                    topo.seen_posts[post_id] = [content_hash, today]
-            purge_seen(events, today)
+    async def analyze_records(records: list) -> None:
+        """One batch of posts.raw records (streams.raw_stage): validate, drop exact re-crawls,
+        analyse, send mentions, index (or spill), then the batch's cluster keys, then its
+        seen_posts entries; the stage commits the offsets after this returns."""
+        started, now = time.perf_counter(), clock()
+        today = int(now.timestamp() // DAY_S)
+        sent, keys, posts = [], [], {}
+        for record in records:
+            try:
+                post = parse_raw(record.key, record.value)
+            except InvalidRecord as exc:
+                metrics.records.labels("validate", "dead_letter").inc()
+                await dead_letter(record, "validate", exc)
+                continue
+            metrics.records.labels("validate", "ok").inc()
+            content_hash = post_content_hash(post.title, post.text)
+            known = seen.partition(record.partition).get(post.post_id)
+            if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
+                metrics.records.labels("dedup", "duplicate").inc()
+                continue
+            a = analyze(post.title, post.text, watch.at(now), content_hash)
+            await asyncio.sleep(0)     # CPU-bound: let alerting, clustering and heartbeats run between posts
+            enriched = enrich(post, a, content_hash, version_of(record.timestamp))
+            posts[post.post_id] = (record, enriched)     # the same post twice in a batch: the last version
+            if known is None:       # an edit re-indexes the post but is not a new mention
+                for mention in mentions_of(enriched):
+                    sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
+                    metrics.records.labels("fanout", "mentions").inc()
+            keys.append((record, post.post_id, content_hash,
+                         ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
+                                    chars=len("".join(post.text.split())))))
+            metrics.records.labels("dedup", "unique" if known is None else "edited").inc()
+        metrics.latency.labels("validate").observe(time.perf_counter() - started)
+        # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
+        # update always finds the post it updates
+        await asyncio.gather(*sent)
+        not_indexed = await index_batch(posts, now)
+        # the last version of each post indexed: its cluster key, then (once the keys are
+        # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
+        last = {item[1]: item for item in keys if item[1] not in not_indexed}
+        ordered = [key for _, _, _, key in last.values()]
+        sent = [await topo.analyzed.send(key=b"cluster", value=ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes(),
+                                         force=True)
+                for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
+        await asyncio.gather(*sent)
+        entries: dict[int, list] = {}
+        for record, post_id, content_hash, _ in last.values():
+            entries.setdefault(record.partition, []).append((encode_key(post_id), encode_value(content_hash, today)))
+        await asyncio.gather(*(write_seen(p, items) for p, items in entries.items()))
+        await purge_seen(sorted({record.partition for record in records}), today)
+
+    stage = RawStage(servers=[f"{url.host}:{url.port}" for url in app.conf.broker], topic=topo.raw.get_topic_name(),
+                     changelog=topo.seen_changelog, group_id=topo.analyze_group, store=seen, process=analyze_records,
+                     partitions=topo.raw.partitions, auth=credentials_to_aiokafka_auth(app.conf.broker_credentials),
+                     max_records=analyze_batch, wait_s=analyze_batch_s,
+                     session_timeout_s=app.conf.broker_session_timeout, declare=topo.declare_raw)
+    app.service(stage)
+    topo.seen = seen
 
     snapshot_path = Path(app.conf.datadir) / "cluster_state.pickle"
     snapshot_due = {"records": 0, "at": time.monotonic()}

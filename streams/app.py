@@ -26,9 +26,20 @@ class Topology:
     mentions: faust.TopicT
     surges: faust.TopicT
     dlq: faust.TopicT
-    seen_posts: faust.types.TableT
     surge_state: faust.types.TableT
     alert_state: faust.types.TableT
+    # the analyze stage (streams.raw_stage): its consumer group and its seen_posts changelog
+    analyze_group: str = ""
+    seen_changelog: str = ""
+    seen: object = None        # streams.seen_store.SeenStore, set by streams.agents.wire
+
+    async def declare_raw(self) -> None:
+        """Create posts.raw and the seen_posts changelog if missing (Faust declares the topics
+        its agents read; these two are read outside them)."""
+        await self.raw.maybe_declare()
+        changelog = self.app.topic(self.seen_changelog, key_type=bytes, value_type=bytes, partitions=self.raw.partitions,
+                                   compacting=True, deleting=False)
+        await changelog.maybe_declare()
 
 
 def _topic(app: faust.App, name: str, spec: topics.TopicSpec) -> faust.TopicT:
@@ -83,9 +94,11 @@ def build_app(settings: Settings) -> Topology:
         mentions=_topic(app, settings.topic(topics.MENTIONS.name), topics.MENTIONS),
         surges=_topic(app, settings.topic(topics.SURGES.name), topics.SURGES),
         dlq=_topic(app, settings.topic(topics.POSTS_DLQ.name), topics.POSTS_DLQ),
-        seen_posts=table("seen_posts", topics.POSTS_RAW),
         surge_state=table("surge_state", topics.MENTIONS),
         alert_state=table("alert_state", topics.SURGES),
+        analyze_group=settings.analyze_group_id,
+        # the name Faust gave the table's changelog: an upgraded worker restores it as it is
+        seen_changelog=f"{settings.faust_app_id}-seen_posts-changelog",
     )
 
 

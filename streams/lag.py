@@ -1,6 +1,6 @@
 """Consumer lag of the worker group, per topic: records behind (log end minus committed offset)
 and seconds behind (age of the oldest record not yet committed). Reads Settings.kafka_servers
-(and the TLS / SASL settings through shaobing.connections), Settings.faust_app_id (the group) and
+(and the TLS / SASL settings through shaobing.connections), Settings.faust_app_id and analyze_group_id (the groups) and
 Settings.namespace (topic names).
 
 `lag_by_topic` and `seconds_behind` are pure; `LagReader` asks the broker (an admin client for
@@ -54,9 +54,11 @@ def seconds_behind(oldest_uncommitted_ms: Mapping[Partition, int], now_s: float)
 class LagReader:
     """Reads the group's lag from the broker. One admin client and one consumer, reused."""
 
-    def __init__(self, servers: str, group: str, topics: Mapping[str, str], options: Mapping | None = None):
+    def __init__(self, servers: str, group: str, topics: Mapping[str, str], options: Mapping | None = None,
+                 groups: Mapping[str, str] | None = None):
         self.servers, self.group, self.options = servers, group, dict(options or {})
         self.topics = dict(topics)          # broker topic name -> base name for the label
+        self.groups = {t: (groups or {}).get(t, group) for t in self.topics}      # broker topic name -> its group
         self._admin = self._consumer = None
 
     def read(self, now_s: float) -> dict[str, TopicLag]:
@@ -76,9 +78,11 @@ class LagReader:
                  for p in (self._consumer.partitions_for_topic(t) or ())]
         ends_raw = self._admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in parts})
         ends = {(tp.topic, tp.partition): getattr(v, "offset", v) for tp, v in ends_raw.items()}
-        group = self._admin.list_group_offsets(self.group).get(self.group, {})
-        committed = {(tp.topic, tp.partition): om.offset for tp, om in group.items()
-                     if tp.topic in self.topics and om.offset >= 0}
+        committed = {}
+        for group in sorted(set(self.groups.values())):
+            offsets = self._admin.list_group_offsets(group).get(group, {})
+            committed.update({(tp.topic, tp.partition): om.offset for tp, om in offsets.items()
+                              if self.groups.get(tp.topic) == group and om.offset >= 0})
         records = lag_by_topic(committed, ends)
         waiting = {tp: committed.get(tp, 0) for tp, end in ends.items() if end > committed.get(tp, 0)}
         seconds = seconds_behind(self._oldest_timestamps(waiting), now_s)
@@ -159,13 +163,18 @@ class LagCollector:
                                   "Lag readings that failed (broker unreachable or slow).", value=self.errors)
 
 
+def worker_lag_reader(settings) -> LagReader:
+    """The worker's lag: posts.raw as read by the analyze stage's group, the rest by the Faust app's."""
+    from shaobing.connections import kafka_python_options
+
+    return LagReader(settings.kafka_servers, settings.faust_app_id, {settings.topic(t.name): t.name for t in CONSUMED},
+                     kafka_python_options(settings), groups={settings.topic(POSTS_RAW.name): settings.analyze_group_id})
+
+
 def start_lag_collector(settings, registry=None, interval_s: float = 10.0) -> LagCollector:
     from prometheus_client import REGISTRY
 
-    from shaobing.connections import kafka_python_options
-
-    reader = LagReader(settings.kafka_servers, settings.faust_app_id,
-                       {settings.topic(t.name): t.name for t in CONSUMED}, kafka_python_options(settings))
+    reader = worker_lag_reader(settings)
     collector = LagCollector(reader.read, [t.name for t in CONSUMED], interval_s=interval_s)
     (registry or REGISTRY).register(collector)
     return collector.start()

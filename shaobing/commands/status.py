@@ -47,12 +47,9 @@ def read_processes(settings, job: str):
 def read_lag(settings, now: float):
     from kafka.errors import KafkaError
 
-    from streams.lag import CONSUMED, LagReader
+    from streams.lag import worker_lag_reader
 
-    from shaobing.connections import kafka_python_options
-
-    reader = LagReader(settings.kafka_servers, settings.faust_app_id, {settings.topic(t.name): t.name for t in CONSUMED},
-                       kafka_python_options(settings))
+    reader = worker_lag_reader(settings)
     try:
         return {t: (lag.records, lag.seconds) for t, lag in reader.read(now).items()}
     except (KafkaError, OSError):

@@ -43,8 +43,6 @@ def run(args, settings) -> int:
     metrics = StreamMetrics()
     port = serve_metrics(settings, "worker")
     start_lag_collector(settings)
-    REGISTRY.register(TableSizes({f.name: getattr(topo, f.name) for f in dataclasses.fields(topo)
-                                  if isinstance(getattr(topo, f.name), faust.types.TableT)}))
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)
     print(f"METRICS_PORT={port}", flush=True)
     sink = PostSink(settings.elasticsearch_url, settings.alias("posts"), alerts_index=settings.alias("alerts"),
@@ -53,6 +51,8 @@ def run(args, settings) -> int:
          alerter=build_alerter(rules, settings), metrics=metrics, batch_size=settings.index_batch_size,
          batch_s=settings.index_batch_s, horizon_days=settings.state_horizon_days,
          inline_timeout_s=settings.index_inline_timeout_s, inline_pause_s=settings.index_spill_pause_s)
+    REGISTRY.register(TableSizes({"seen_posts": topo.seen, **{f.name: getattr(topo, f.name) for f in dataclasses.fields(topo)
+                                                              if isinstance(getattr(topo, f.name), faust.types.TableT)}}))
     # Garbage collection: the text models and Faust leave ~200,000 long-lived objects, and every
     # full collection walked all of them (~280 ms; 16 times in a 10,000-post burst, 11 % of the
     # worker's CPU, 17 % with the young generations). Freeze what start-up built, and collect

@@ -197,7 +197,7 @@ def test_replaying_posts_raw_from_offset_zero_changes_nothing(pipeline):
     try:
         topic = pipeline.settings.topic(POSTS_RAW.name)
         specs = {TopicPartition(topic, p): OffsetSpec.EARLIEST for p in range(POSTS_RAW.partitions)}
-        result = admin.reset_group_offsets(pipeline.settings.faust_app_id, specs)
+        result = admin.reset_group_offsets(pipeline.settings.analyze_group_id, specs)
         assert all(r["error"] is None or r["error"].errno == 0 for r in result.values()), result
     finally:
         admin.close()

@@ -10,7 +10,7 @@ from kafka.structs import OffsetAndMetadata
 from infra.stack import provision, reset_namespace
 from shaobing.commands.status import dead_letters_since
 from shaobing.settings import load_settings
-from streams.lag import CONSUMED, LagReader
+from streams.lag import CONSUMED, worker_lag_reader
 from streams.topics import POSTS_DLQ, POSTS_RAW
 from tests.integration.helpers import unique
 
@@ -30,14 +30,13 @@ def test_lag_counts_uncommitted_records_and_the_age_of_the_oldest(live_stack):
             producer.send(dlq, key=b"k", value=b"{}", timestamp_ms=now_ms - 60_000)
         producer.flush(30)
         producer.close()
-        # the worker group has consumed the first two records of partition 0 and nothing else
-        group = KafkaConsumer(bootstrap_servers=settings.kafka_servers, group_id=settings.faust_app_id,
+        # the analyze stage's group has consumed the first two records of partition 0 and nothing else
+        group = KafkaConsumer(bootstrap_servers=settings.kafka_servers, group_id=settings.analyze_group_id,
                               enable_auto_commit=False)
         group.commit({TopicPartition(raw, 0): OffsetAndMetadata(2, "", -1)})
         group.close()
 
-        reader = LagReader(settings.kafka_servers, settings.faust_app_id,
-                           {settings.topic(t.name): t.name for t in CONSUMED})
+        reader = worker_lag_reader(settings)
         try:
             lag = reader.read(now_ms / 1000)
         finally:
