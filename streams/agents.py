@@ -140,9 +140,17 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         acked = await asyncio.gather(*sent)
         seen.partition(partition).written(items, max(r.offset for r in acked))
 
+    swept_at: dict[int, float] = {}
+
     async def purge_seen(partitions, today: int) -> None:
-        """streams.seen_purge over the partitions this batch came from, a slice each time."""
+        """streams.seen_purge over the partitions this batch came from, a slice each, at most
+        every 2 s per partition: 200 entries a second walk a partition of a million in under
+        1.5 h, far faster than entries expire (the horizon is days), and a busy stream of batches
+        no longer pays a scan per batch."""
         for partition in partitions:
+            if time.monotonic() - swept_at.get(partition, -1e9) < 2.0:
+                continue
+            swept_at[partition] = time.monotonic()
             keys, seen_cursors[partition] = seen_purge.scan(
                 seen.partition(partition).db, seen_cursors.get(partition), purge_limit,
                 lambda v: seen_purge.expired(v, today, horizon_days))

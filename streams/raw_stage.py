@@ -73,31 +73,41 @@ class RawStage(Service):
         from aiokafka.errors import KafkaError
 
         while not self.should_stop:
-            batch = await self.consumer.getmany(timeout_ms=int(self.wait_s * 1000), max_records=self.max_records)
-            if not batch:
-                continue
             try:
-                for tp in batch:
-                    if tp.partition not in self.current:
-                        await self.catch_up(tp.partition)
-                records = [record for tp in sorted(batch, key=lambda t: t.partition) for record in batch[tp]]
-                await self.process(records)
-            except asyncio.CancelledError:
-                raise
-            except Exception:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
-                log.exception("analyze batch of %d records failed; reading it again in %.0fs",
-                              sum(len(r) for r in batch.values()), self.retry_s)
-                for tp, recs in batch.items():
-                    self.consumer.seek(tp, recs[0].offset)
+                batch = await self.consumer.getmany(timeout_ms=int(self.wait_s * 1000), max_records=self.max_records)
+            except KafkaError as exc:      # the client retries most faults itself; what reaches here waits
+                log.warning("posts.raw not read (%s: %s); trying again in %.0fs", exc.__class__.__name__, exc, self.retry_s)
                 await self.sleep(self.retry_s)
                 continue
-            try:
-                await self.consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
-            except KafkaError as exc:
-                # a rebalance took the partitions meanwhile: their next owner reads the batch again,
-                # and its seen_posts entries (written above) make that a no-op for the posts indexed
-                log.warning("analyze batch not committed (%s); its partitions' next owner reads it again",
-                            exc.__class__.__name__)
+            if batch:
+                await self._handle(batch)
+
+    async def _handle(self, batch: dict) -> None:
+        from aiokafka.errors import KafkaError
+
+        try:
+            for tp in batch:
+                if tp.partition not in self.current:
+                    await self.catch_up(tp.partition)
+            await self.process([record for tp in sorted(batch, key=lambda t: t.partition) for record in batch[tp]])
+        except asyncio.CancelledError:
+            raise
+        except Exception:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
+            log.exception("analyze batch of %d records failed; reading it again in %.0fs",
+                          sum(len(r) for r in batch.values()), self.retry_s)
+            assigned = self.consumer.assignment()
+            for tp, recs in batch.items():
+                if tp in assigned:        # a partition revoked meanwhile is its next owner's to read
+                    self.consumer.seek(tp, recs[0].offset)
+            await self.sleep(self.retry_s)
+            return
+        try:
+            await self.consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
+        except KafkaError as exc:
+            # a rebalance took the partitions meanwhile: their next owner reads the batch again,
+            # and the seen_posts entries written above make that a no-op for the posts indexed
+            log.warning("analyze batch not committed (%s); its partitions' next owner reads it again",
+                        exc.__class__.__name__)
 
     async def catch_up(self, partition: int) -> int:
         """Apply the seen_posts changelog partition from where this worker's store stands to its

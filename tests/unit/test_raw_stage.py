@@ -1,0 +1,85 @@
+"""The analyze stage's batch handling (streams.raw_stage.RawStage._handle) with a stand-in
+consumer: offsets are committed only after the batch was processed, a failed batch is read again
+from its first record, and a commit refused by a rebalance does not stop the stage."""
+from __future__ import annotations
+
+import asyncio
+from collections import namedtuple
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.errors import CommitFailedError
+
+from streams.raw_stage import RawStage
+
+Record = namedtuple("Record", "topic partition offset key value timestamp")
+
+
+class FakeConsumer:
+    def __init__(self, assigned, commit_error=None):
+        self.assigned, self.commit_error = set(assigned), commit_error
+        self.commits, self.seeks = [], []
+
+    def assignment(self):
+        return set(self.assigned)
+
+    def seek(self, tp, offset):
+        self.seeks.append((tp, offset))
+
+    async def commit(self, offsets):
+        if self.commit_error:
+            raise self.commit_error
+        self.commits.append(offsets)
+
+
+def _stage(process, consumer) -> RawStage:
+    stage = RawStage(servers=["127.0.0.1:1"], topic="posts.raw", changelog="c", group_id="g", store=None,
+                     process=process, partitions=2, retry_s=0)
+    stage.consumer = consumer
+    stage.current = {0, 1}          # caught up already: no changelog read here
+    return stage
+
+
+TP0, TP1 = TopicPartition("posts.raw", 0), TopicPartition("posts.raw", 1)
+BATCH = {TP1: [Record("posts.raw", 1, o, b"k", b"v", 1) for o in (7, 8)],
+         TP0: [Record("posts.raw", 0, o, b"k", b"v", 1) for o in (3, 4, 5)]}
+
+
+def test_a_processed_batch_is_committed_past_its_last_record():
+    seen = []
+
+    async def process(records):
+        seen.append([(r.partition, r.offset) for r in records])
+
+    consumer = FakeConsumer({TP0, TP1})
+    asyncio.run(_stage(process, consumer)._handle(BATCH))
+    assert seen == [[(0, 3), (0, 4), (0, 5), (1, 7), (1, 8)]]
+    assert consumer.commits == [{TP0: 6, TP1: 9}] and consumer.seeks == []
+
+
+def test_a_failed_batch_is_not_committed_and_is_read_again_from_its_first_record(caplog):
+    async def process(records):
+        raise RuntimeError("node gone")
+
+    consumer = FakeConsumer({TP0})            # partition 1 was revoked meanwhile
+    asyncio.run(_stage(process, consumer)._handle(BATCH))
+    assert consumer.commits == []
+    assert consumer.seeks == [(TP0, 3)]
+    assert "analyze batch of 5 records failed" in caplog.text
+
+
+def test_a_commit_refused_by_a_rebalance_is_logged_and_the_stage_goes_on(caplog):
+    async def process(records):
+        return None
+
+    consumer = FakeConsumer({TP0, TP1}, commit_error=CommitFailedError("rebalanced"))
+    asyncio.run(_stage(process, consumer)._handle(BATCH))
+    assert "not committed (CommitFailedError)" in caplog.text
+
+
+def test_cancellation_is_not_swallowed():
+    async def process(records):
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(_stage(process, FakeConsumer({TP0, TP1}))._handle(BATCH))
