@@ -46,6 +46,8 @@ from streams.watch_schedule import WatchSchedule
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 DAY_S = 86400
+# the analyze loop gives the event loop a turn after this much CPU (an await per post cost more)
+YIELD_EVERY_S = 0.005
 
 
 def utcnow() -> datetime:
@@ -192,7 +194,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         seen_posts entries; the stage commits the offsets after this returns."""
         started, now = time.perf_counter(), clock()
         today = int(now.timestamp() // DAY_S)
-        sent, keys, posts = [], [], {}
+        sent, keys, posts, counts = [], [], {}, Counter()
+        yielded = started
         for record in records:
             try:
                 post = parse_raw(record.key, record.value)
@@ -200,24 +203,29 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 metrics.records.labels("validate", "dead_letter").inc()
                 await dead_letter(record, "validate", exc)
                 continue
-            metrics.records.labels("validate", "ok").inc()
+            counts["validate", "ok"] += 1
             content_hash = post_content_hash(post.title, post.text)
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
-                metrics.records.labels("dedup", "duplicate").inc()
+                counts["dedup", "duplicate"] += 1
                 continue
             a = analyze(post.title, post.text, watch.at(now), content_hash)
-            await asyncio.sleep(0)     # CPU-bound: let alerting, clustering and heartbeats run between posts
+            if time.perf_counter() - yielded > YIELD_EVERY_S:
+                # CPU-bound: let alerting, clustering and heartbeats run every few milliseconds
+                await asyncio.sleep(0)
+                yielded = time.perf_counter()
             enriched = enrich(post, a, content_hash, version_of(record.timestamp))
             posts[post.post_id] = (record, enriched)     # the same post twice in a batch: the last version
             if known is None:       # an edit re-indexes the post but is not a new mention
                 for mention in mentions_of(enriched):
                     sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
-                    metrics.records.labels("fanout", "mentions").inc()
+                    counts["fanout", "mentions"] += 1
             keys.append((record, post.post_id, content_hash,
                          ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
                                     chars=len("".join(post.text.split())))))
-            metrics.records.labels("dedup", "unique" if known is None else "edited").inc()
+            counts["dedup", "unique" if known is None else "edited"] += 1
+        for (stage_name, outcome), n in counts.items():
+            metrics.records.labels(stage_name, outcome).inc(n)
         metrics.latency.labels("validate").observe(time.perf_counter() - started)
         # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
         # update always finds the post it updates
