@@ -120,10 +120,11 @@ def pipeline_lag(settings: Settings) -> int | None:
     names = {settings.topic(t.name) for t in (POSTS_RAW, POSTS_ANALYZED, POSTS_ENRICHED, MENTIONS)}
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers, client_id="shaobing-demo")
     try:
-        committed = {}
+        raw, committed = settings.topic(POSTS_RAW.name), {}
         for group in (settings.faust_app_id, settings.analyze_group_id):     # posts.raw: the analyze stage's group
             offsets = admin.list_group_offsets(group).get(group, {})
-            committed.update({tp: om.offset for tp, om in offsets.items() if tp.topic in names})
+            committed.update({tp: om.offset for tp, om in offsets.items()
+                              if tp.topic in names and (tp.topic == raw) == (group == settings.analyze_group_id)})
         if {tp.topic for tp in committed} != names:
             return None
         latest = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in committed})

@@ -140,7 +140,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             return
         sent = [await app.producer.send(topo.seen_changelog, key, value, partition, None, None) for key, value in items]
         acked = await asyncio.gather(*sent)
-        seen.partition(partition).written(items, max(r.offset for r in acked))
+        if not seen.partition(partition).written(items, [r.offset for r in acked]):
+            stage.current.discard(partition)      # another writer's records in between: read them first
 
     swept_at: dict[int, float] = {}
 
@@ -245,11 +246,15 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         await asyncio.gather(*(write_seen(p, items) for p, items in entries.items()))
         await purge_seen(sorted({record.partition for record in records}), today)
 
-    stage = RawStage(servers=[f"{url.host}:{url.port}" for url in app.conf.broker], topic=topo.raw.get_topic_name(),
+    async def poison(record, exc: BaseException) -> None:
+        await dead_letter(record, "analyze", InvalidRecord("processing", f"cannot be processed: {exc.__class__.__name__}: {exc}"[:500]))
+
+    stage = RawStage(servers=[f"{url.host}:{url.port or 9092}" for url in app.conf.broker], topic=topo.raw.get_topic_name(),
                      changelog=topo.seen_changelog, group_id=topo.analyze_group, store=seen, process=analyze_records,
-                     partitions=topo.raw.partitions, auth=credentials_to_aiokafka_auth(app.conf.broker_credentials),
-                     max_records=analyze_batch, wait_s=analyze_batch_s,
-                     session_timeout_s=app.conf.broker_session_timeout, declare=topo.declare_raw)
+                     poison=poison, auth=credentials_to_aiokafka_auth(app.conf.broker_credentials),
+                     max_records=analyze_batch, wait_s=analyze_batch_s, session_timeout_s=app.conf.broker_session_timeout,
+                     fallback_group=app.conf.id, declare=topo.declare_raw,
+                     on_retry=lambda cause: metrics.batch_retries.labels(cause).inc())
     app.service(stage)
     topo.seen = seen
 

@@ -18,7 +18,7 @@ OUTCOMES = {
     "alert": ("delivered", "suppressed", "failed"),
     "alert_history": ("written", "failed"),
 }
-DLQ_KINDS = ("empty", "size", "encoding", "json", "nesting", "schema", "key", "index")
+DLQ_KINDS = ("empty", "size", "encoding", "json", "nesting", "schema", "key", "index", "processing")
 # freshness objective of the alert rules (infra/prometheus/alerts.yml) is crawled -> indexed p99
 FRESHNESS_SINCE = ("published", "crawled")
 FRESHNESS_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
@@ -47,12 +47,18 @@ class StreamMetrics:
         self.commit_reseeks = Counter("shaobing_stream_commit_reseeks_total",
                                       "Partitions sought back to their committed offset because a hole in the acks "
                                       "stopped the commit (streams.commit_watch)", registry=registry)
+        self.batch_retries = Counter("shaobing_stream_batch_retries_total",
+                                     "posts.raw batches the analyze stage read again after a failure, by cause "
+                                     "(kafka: the broker; error: anything else, dead-lettered record by record "
+                                     "after 3 attempts)", ["cause"], registry=registry)
+        for cause in ("kafka", "error"):
+            self.batch_retries.labels(cause)
         for stage, outcomes in OUTCOMES.items():
             for outcome in outcomes:
                 self.records.labels(stage, outcome)
             self.latency.labels(stage)
         for kind in DLQ_KINDS:
-            self.dead_letters.labels("validate" if kind != "index" else "index", kind)
+            self.dead_letters.labels({"index": "index", "processing": "analyze"}.get(kind, "validate"), kind)
 
     def observe_indexed(self, documents: Iterable[Mapping], now: datetime, rejected: Iterable[tuple] = ()) -> None:
         """Freshness of the posts index documents just written (ISO `published_at`/`crawled_at`);
@@ -68,7 +74,7 @@ class StreamMetrics:
 
 
 class TableSizes:
-    """A prometheus Collector: keys held in each Faust table of this worker, read at scrape time
+    """A prometheus Collector: keys held in each table of this worker, read at scrape time
     (bounded state is a promise of docs/architecture.md; this shows whether it holds)."""
 
     def __init__(self, tables: Mapping[str, object]):

@@ -8,9 +8,18 @@ process: `getmany` batches, one callback per batch (streams.agents.wire's analyz
 committed after the batch's every output was acknowledged (at-least-once, as before), and the
 `seen_posts` entries kept in streams.seen_store.
 
-A partition newly assigned to this worker is caught up from the seen_posts changelog before its
-first batch (other workers may have written it since this worker last held it). The rest of the
-pipeline (sequencer, index, surges, alerts) stays on Faust agents.
+Rebalances: aiokafka runs the group protocol in its own task, so a rebalance can start while a
+batch is being processed; the revocation callback waits for that batch to be committed (bounded)
+before the partitions move, so two workers never process one partition at once. A partition
+newly assigned is caught up from the seen_posts changelog before its first batch. On the first
+start of the group (an upgrade from the worker that read posts.raw in the Faust app's group), a
+partition without a committed offset starts where the Faust group stopped, not at the log's
+beginning.
+
+Failures: a Kafka error (broker down, produce refused) retries the batch with backoff, for ever:
+the posts are safe in the log. Any other exception is a record the code cannot handle: after
+`isolate_after` attempts the batch is processed one record at a time and the records that still
+fail go to the dead-letter topic, so one poison record cannot stall its partition.
 """
 from __future__ import annotations
 
@@ -19,7 +28,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from aiokafka import ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from mode import Service
 
 from streams.seen_store import SeenStore
@@ -27,26 +37,36 @@ from streams.seen_store import SeenStore
 log = logging.getLogger(__name__)
 
 Process = Callable[[list], Awaitable[None]]
+Poison = Callable[[object, BaseException], Awaitable[None]]
+# a catch-up fetch that brings nothing this many times in a row ends the catch-up: the records
+# left before the end offset were compacted away
+EMPTY_FETCHES = 3
 
 
 class RawStage(Service):
     def __init__(self, *, servers: list[str], topic: str, changelog: str, group_id: str, store: SeenStore,
-                 process: Process, partitions: int, auth: Mapping | None = None, max_records: int = 200,
-                 wait_s: float = 0.2, session_timeout_s: float = 10.0, retry_s: float = 1.0,
-                 declare: Callable[[], Awaitable[None]] | None = None, **kwargs):
+                 process: Process, poison: Poison | None = None, auth: Mapping | None = None,
+                 max_records: int = 200, wait_s: float = 0.2, session_timeout_s: float = 10.0,
+                 retry_s: float = 1.0, max_retry_s: float = 30.0, isolate_after: int = 3,
+                 revoke_wait_s: float = 60.0, fallback_group: str | None = None,
+                 declare: Callable[[], Awaitable[None]] | None = None, on_retry: Callable[[str], None] | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.servers, self.topic, self.changelog, self.group_id = servers, topic, changelog, group_id
-        self.store, self.process, self.partitions = store, process, partitions
+        self.store, self.process, self.poison = store, process, poison
         self.auth = dict(auth or {})
-        self.max_records, self.wait_s, self.retry_s = max_records, wait_s, retry_s
-        self.session_timeout_s = session_timeout_s
-        self.declare = declare
+        self.max_records, self.wait_s = max_records, wait_s
+        self.retry_s, self.max_retry_s, self.isolate_after = retry_s, max_retry_s, isolate_after
+        self.session_timeout_s, self.revoke_wait_s = session_timeout_s, revoke_wait_s
+        self.fallback_group, self.declare, self.on_retry = fallback_group, declare, on_retry
         self.current: set[int] = set()       # partitions caught up since they were last assigned
+        self.busy = asyncio.Lock()           # held while a batch is processed and committed
+        self.closing = False
+        self.failures: dict[tuple, int] = {}   # a failing batch (its first offsets) -> attempts so far
         self.consumer = self.reader = None
+        self._fallback_offsets: dict | None = None
 
     async def on_start(self) -> None:
-        from aiokafka import AIOKafkaConsumer
-
         if self.declare is not None:
             await self.declare()
         session_ms = int(self.session_timeout_s * 1000)
@@ -54,25 +74,34 @@ class RawStage(Service):
             bootstrap_servers=self.servers, group_id=self.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=self.max_records, session_timeout_ms=session_ms,
             heartbeat_interval_ms=max(1000, session_ms // 5), max_partition_fetch_bytes=8 * 1024 * 1024,
-            **self.auth)
+            # a new host catches a partition's seen_posts up before its first batch: minutes at most
+            max_poll_interval_ms=600_000, **self.auth)
         # group-less: reads the seen_posts changelog, never commits
         self.reader = AIOKafkaConsumer(bootstrap_servers=self.servers, group_id=None, enable_auto_commit=False,
-                                       max_partition_fetch_bytes=8 * 1024 * 1024, **self.auth)
+                                       auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024,
+                                       **self.auth)
         await self.consumer.start()
         await self.reader.start()
         self.consumer.subscribe([self.topic], listener=_Listener(self))
 
     async def on_stop(self) -> None:
+        self.closing = True
+        try:       # the batch in flight finishes (and commits) first
+            await asyncio.wait_for(self.busy.acquire(), self.revoke_wait_s)
+            held = True
+        except asyncio.TimeoutError:
+            log.warning("analyze batch still running after %.0fs at shutdown; it will be read again", self.revoke_wait_s)
+            held = False
         for client in (self.consumer, self.reader):
             if client is not None:
                 await client.stop()       # the group member leaves: its partitions move at once
         self.store.close()
+        if held:
+            self.busy.release()
 
     @Service.task
     async def _consume(self) -> None:
-        from aiokafka.errors import KafkaError
-
-        while not self.should_stop:
+        while not self.should_stop and not self.closing:
             try:
                 batch = await self.consumer.getmany(timeout_ms=int(self.wait_s * 1000), max_records=self.max_records)
             except KafkaError as exc:      # the client retries most faults itself; what reaches here waits
@@ -80,34 +109,84 @@ class RawStage(Service):
                 await self.sleep(self.retry_s)
                 continue
             if batch:
-                await self._handle(batch)
+                async with self.busy:
+                    if not self.closing:
+                        await self._handle(batch)
 
     async def _handle(self, batch: dict) -> None:
-        from aiokafka.errors import KafkaError
-
         try:
-            for tp in batch:
-                if tp.partition not in self.current:
-                    await self.catch_up(tp.partition)
-            await self.process([record for tp in sorted(batch, key=lambda t: t.partition) for record in batch[tp]])
-        except asyncio.CancelledError:
-            raise
-        except Exception:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
-            log.exception("analyze batch of %d records failed; reading it again in %.0fs",
-                          sum(len(r) for r in batch.values()), self.retry_s)
-            assigned = self.consumer.assignment()
-            for tp, recs in batch.items():
-                if tp in assigned:        # a partition revoked meanwhile is its next owner's to read
-                    self.consumer.seek(tp, recs[0].offset)
+            for tp in [tp for tp in batch if tp.partition not in self.current]:
+                await self.catch_up(tp.partition)
+                start = await self.fallback_start(tp)
+                if start is not None and start > batch[tp][0].offset:     # before where the old group stopped
+                    batch[tp] = [r for r in batch[tp] if r.offset >= start]
+                    if not batch[tp]:
+                        del batch[tp]
+                        self.consumer.seek(tp, start)
+        except KafkaError as exc:
+            log.warning("seen_posts not caught up (%s: %s); reading the batch again in %.0fs",
+                        exc.__class__.__name__, exc, self.retry_s)
+            self._read_again(batch)
             await self.sleep(self.retry_s)
             return
+        if not batch:
+            return
+        records = [record for tp in sorted(batch, key=lambda t: t.partition) for record in batch[tp]]
+        key = tuple(sorted((tp.partition, recs[0].offset) for tp, recs in batch.items()))
+        attempts = self.failures.get(key, 0)
         try:
-            await self.consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batch.items()})
+            if attempts >= self.isolate_after and self.poison is not None:
+                await self._one_by_one(records)
+            else:
+                await self.process(records)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
+            transient = isinstance(exc, KafkaError) or isinstance(exc.__cause__, KafkaError)
+            self.failures = {key: attempts + (0 if transient else 1)}
+            wait = min(self.max_retry_s, self.retry_s * 2 ** min(attempts, 5))
+            log.error("analyze batch of %d records failed (%s: %s; attempt %d); reading it again in %.0fs",
+                      len(records), exc.__class__.__name__, exc, attempts + 1, wait,
+                      exc_info=not transient)
+            if self.on_retry is not None:
+                self.on_retry("kafka" if transient else "error")
+            self._read_again(batch)
+            await self.sleep(wait)
+            return
+        self.failures.pop(key, None)
+        assigned = self.consumer.assignment()
+        offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if tp in assigned}
+        try:
+            if offsets:
+                await self.consumer.commit(offsets)
         except KafkaError as exc:
-            # a rebalance took the partitions meanwhile: their next owner reads the batch again,
-            # and the seen_posts entries written above make that a no-op for the posts indexed
+            # the group moved on without us (a session timeout): the partitions' next owner reads
+            # the batch again, and the seen_posts entries written above make that a no-op
             log.warning("analyze batch not committed (%s); its partitions' next owner reads it again",
                         exc.__class__.__name__)
+
+    def _read_again(self, batch: dict) -> None:
+        assigned = self.consumer.assignment()
+        for tp, recs in batch.items():
+            if tp in assigned:        # a partition revoked meanwhile is its next owner's to read
+                self.consumer.seek(tp, recs[0].offset)
+
+    async def _one_by_one(self, records: list) -> None:
+        """A batch that failed `isolate_after` times: each record alone; one that still fails
+        (not a Kafka error: that retries) is dead-lettered with the error."""
+        for record in records:
+            try:
+                await self.process([record])
+            except asyncio.CancelledError:
+                raise
+            except KafkaError:
+                raise
+            except Exception as exc:      # noqa: BLE001 - this record cannot be processed: dead-letter it
+                if isinstance(exc.__cause__, KafkaError):
+                    raise
+                log.error("posts.raw[%d]@%d cannot be processed (%s); dead-lettered", record.partition, record.offset,
+                          exc.__class__.__name__, exc_info=True)
+                await self.poison(record, exc)
 
     async def catch_up(self, partition: int) -> int:
         """Apply the seen_posts changelog partition from where this worker's store stands to its
@@ -122,16 +201,15 @@ class RawStage(Service):
             log.warning("seen_posts store for partition %d is ahead of its changelog (%d > %d); rebuilding it",
                         partition, part.next_offset, end)
             part.reset()
-        n, start = 0, max(part.next_offset, begin)
+        n, start, empty = 0, max(part.next_offset, begin), 0
         if start < end:
             self.reader.seek(tp, start)
-            while True:
-                fetched = await self.reader.getmany(tp, timeout_ms=1000, max_records=20_000)
-                for record in fetched.get(tp, ()):
+            while await self.reader.position(tp) < end and empty < EMPTY_FETCHES:
+                fetched = (await self.reader.getmany(tp, timeout_ms=1000, max_records=20_000)).get(tp, ())
+                empty = 0 if fetched else empty + 1
+                for record in fetched:
                     part.apply(record.key, record.value, record.offset)
                     n += 1
-                if await self.reader.position(tp) >= end:
-                    break
         part.next_offset = max(part.next_offset, end)
         part.mark()
         self.reader.assign([])
@@ -140,15 +218,46 @@ class RawStage(Service):
                  time.perf_counter() - started)
         return n
 
+    async def fallback_start(self, tp) -> int | None:
+        """Where a partition this group never committed starts: the fallback group's committed
+        offset (the Faust app's group, which read posts.raw before this stage existed); None
+        when this group has committed it or the fallback group never did. Asked on the first
+        batch after an assignment (a seek from the rebalance callback lost to the fetch already
+        under way)."""
+        if not self.fallback_group or await self.consumer.committed(tp) is not None:
+            return None
+        if self._fallback_offsets is None:
+            from aiokafka.admin import AIOKafkaAdminClient
+
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.servers, **self.auth)
+            await admin.start()
+            try:
+                found = await admin.list_consumer_group_offsets(self.fallback_group)
+            finally:
+                await admin.close()
+            self._fallback_offsets = {t: m.offset for t, m in found.items() if m.offset >= 0}
+        offset = self._fallback_offsets.get(tp)
+        if offset is not None:
+            log.info("%s[%d]: no offset committed by %s; starting at %d, where %s stopped", tp.topic, tp.partition,
+                     self.group_id, offset, self.fallback_group)
+        return offset
+
 
 class _Listener(ConsumerRebalanceListener):
-    """aiokafka rebalance callbacks: a partition assigned (again) is caught up before its first
-    batch. Nothing to flush on revocation: each batch is committed before the next getmany."""
+    """aiokafka rebalance callbacks, awaited by its group task before the group moves on."""
 
     def __init__(self, stage: RawStage):
         self.stage = stage
 
     async def on_partitions_revoked(self, revoked) -> None:
+        # the batch in flight is committed before its partitions move (bounded: past the wait,
+        # its next owner reads it again, as after a crash)
+        try:
+            await asyncio.wait_for(self.stage.busy.acquire(), self.stage.revoke_wait_s)
+        except asyncio.TimeoutError:
+            log.warning("analyze batch still running after %.0fs; its partitions move anyway", self.stage.revoke_wait_s)
+        else:
+            self.stage.busy.release()
         self.stage.current.difference_update(tp.partition for tp in revoked)
 
     async def on_partitions_assigned(self, assigned) -> None:

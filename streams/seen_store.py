@@ -67,9 +67,11 @@ class SeenPartition:
             self.db.put(key, value)
         self.next_offset = offset + 1
 
-    def written(self, items: Iterable[tuple[bytes, bytes | None]], last_offset: int | None) -> None:
-        """Entries this worker wrote to the changelog (None = a tombstone), acknowledged up to
-        `last_offset`: stored, with the offset to resume from."""
+    def written(self, items: Iterable[tuple[bytes, bytes | None]], offsets: Iterable[int]) -> bool:
+        """Entries this worker wrote to the changelog (None = a tombstone), acknowledged at
+        `offsets`: stored. The offset to resume from moves past them only when they directly
+        follow it; otherwise another writer's records lie in between (a partition that moved while
+        a batch was in flight) and False says the partition must be caught up again."""
         import rocksdict
 
         batch = rocksdict.WriteBatch(raw_mode=True)
@@ -78,10 +80,13 @@ class SeenPartition:
                 batch.delete(key)
             else:
                 batch.put(key, value)
-        if last_offset is not None and last_offset + 1 > self.next_offset:
-            self.next_offset = last_offset + 1
+        offsets = sorted(offsets)
+        follows = bool(offsets) and offsets[0] == self.next_offset and offsets[-1] - offsets[0] + 1 == len(offsets)
+        if follows:
+            self.next_offset = offsets[-1] + 1
         batch.put(OFFSET_KEY, str(self.next_offset).encode())
         self.db.write(batch)
+        return follows or not offsets
 
     def mark(self) -> None:
         self.db.put(OFFSET_KEY, str(self.next_offset).encode())
@@ -93,9 +98,12 @@ class SeenPartition:
         self.__init__(self.path)
 
     def keys_estimate(self) -> int:
+        """RocksDB's estimate of the entries held (the offset record left out)."""
+        import rocksdict
+
         try:
-            return int(self.db.property_int_value("rocksdb.estimate-num-keys") or 0)
-        except (AttributeError, ValueError, TypeError):
+            return max(0, int(self.db.property_int_value("rocksdb.estimate-num-keys") or 0) - 1)
+        except (rocksdict.DbClosedError, AttributeError, ValueError, TypeError):
             return 0
 
     def close(self) -> None:
@@ -110,17 +118,25 @@ class SeenStore:
     def __init__(self, directory: Path):
         self.directory = directory
         self.partitions: dict[int, SeenPartition] = {}
+        self.closed = False
 
     def partition(self, number: int) -> SeenPartition:
         part = self.partitions.get(number)
         if part is None:
+            if self.closed:
+                raise RuntimeError(f"seen_posts store {self.directory} is closed")
             part = self.partitions[number] = SeenPartition(self.directory / f"seen_posts-{number}.db")
         return part
 
     def __len__(self) -> int:
-        return sum(p.keys_estimate() for p in self.partitions.values())
+        # read by the metrics thread while the event loop works: a copy, and a closed store is 0
+        total = 0
+        for part in list(self.partitions.values()):
+            total += part.keys_estimate()
+        return total
 
     def close(self) -> None:
-        for part in self.partitions.values():
+        self.closed = True
+        for part in list(self.partitions.values()):
             part.close()
         self.partitions.clear()

@@ -20,7 +20,7 @@ def _stage(settings, store, changelog) -> RawStage:
         raise AssertionError("no batch is processed here")
 
     return RawStage(servers=[settings.kafka_servers], topic=settings.topic("posts.raw"), changelog=changelog,
-                    group_id=settings.analyze_group_id, store=store, process=process, partitions=2)
+                    group_id=settings.analyze_group_id, store=store, process=process)
 
 
 def test_catch_up_applies_what_other_workers_wrote_and_remembers_where_it_stopped(live_stack, tmp_path):
@@ -64,9 +64,13 @@ def test_catch_up_applies_what_other_workers_wrote_and_remembers_where_it_stoppe
             part = reopened.partition(0)
             assert part.next_offset == 5 and part.get("p2") == ["h2-edited", 102]
             assert part.db.get(OFFSET_KEY) == b"5"
-            # this worker's own writes, acknowledged at changelog offset 7, move the offset on
-            part.written([(encode_key("p3"), encode_value("h3", 103)), (encode_key("帖子-1"), None)], 7)
-            assert part.next_offset == 8 and part.get("p3") == ["h3", 103] and part.get("帖子-1") is None
+            # this worker's own writes, acknowledged right after the offset it holds, move it on
+            assert part.written([(encode_key("p3"), encode_value("h3", 103)), (encode_key("帖子-1"), None)], [5, 6])
+            assert part.next_offset == 7 and part.get("p3") == ["h3", 103] and part.get("帖子-1") is None
+            # acknowledged past a gap (another worker wrote in between): stored, but the offset
+            # stays, so the records in the gap are read at the next catch-up
+            assert not part.written([(encode_key("p4"), encode_value("h4", 104))], [9])
+            assert part.next_offset == 7 and part.get("p4") == ["h4", 104]
         finally:
             reopened.close()
 
@@ -91,6 +95,53 @@ def test_catch_up_applies_what_other_workers_wrote_and_remembers_where_it_stoppe
 
     try:
         asyncio.run(scenario())
+    finally:
+        producer.close()
+        admin.close()
+        reset_namespace(settings, echo=lambda _: None)
+
+
+def test_a_new_analyze_group_starts_where_the_faust_group_stopped(live_stack, tmp_path):
+    """Upgrading from the worker that read posts.raw in the Faust app's group: the analyze group
+    has no offsets yet, so it starts where the old group committed, not at the log's beginning."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    settings = load_settings(namespace=unique("it-upgrade"))
+    raw, changelog = settings.topic("posts.raw"), f"{settings.faust_app_id}-seen_posts-changelog"
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers)
+    admin.create_topics([NewTopic(raw, 2, 1), NewTopic(changelog, 2, 1, topic_configs={"cleanup.policy": "compact"})])
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_servers, acks="all")
+    for p in (0, 1):
+        for i in range(5):
+            producer.send(raw, key=f"p{p}-{i}".encode(), value=b"{}", partition=p)
+    producer.flush(30)
+    old = KafkaConsumer(bootstrap_servers=settings.kafka_servers, group_id=settings.faust_app_id, enable_auto_commit=False)
+    old.commit({TopicPartition(raw, 0): OffsetAndMetadata(3, "", -1)})     # partition 1: never committed
+    old.close()
+
+    async def scenario():
+        got = []
+
+        async def process(records):
+            got.extend((r.partition, r.offset) for r in records)
+
+        stage = RawStage(servers=[settings.kafka_servers], topic=raw, changelog=changelog,
+                         group_id=settings.analyze_group_id, store=SeenStore(tmp_path / "seen"), process=process,
+                         fallback_group=settings.faust_app_id)
+        await stage.start()
+        try:
+            for _ in range(300):
+                if len(got) >= 7:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await stage.stop()
+        return got
+
+    try:
+        got = asyncio.run(scenario())
+        assert sorted(got) == [(0, 3), (0, 4)] + [(1, i) for i in range(5)]
     finally:
         producer.close()
         admin.close()

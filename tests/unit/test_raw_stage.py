@@ -1,6 +1,7 @@
 """The analyze stage's batch handling (streams.raw_stage.RawStage._handle) with a stand-in
 consumer: offsets are committed only after the batch was processed, a failed batch is read again
-from its first record, and a commit refused by a rebalance does not stop the stage."""
+from its first record, a record that keeps failing is dead-lettered on its own after three
+attempts while a Kafka failure is retried for ever, and a refused commit does not stop the stage."""
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,7 @@ from collections import namedtuple
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, KafkaTimeoutError
 
 from streams.raw_stage import RawStage
 
@@ -32,9 +33,12 @@ class FakeConsumer:
         self.commits.append(offsets)
 
 
-def _stage(process, consumer) -> RawStage:
+def _stage(process, consumer, poisoned=None) -> RawStage:
+    async def poison(record, exc):
+        poisoned.append((record.partition, record.offset, str(exc)))
+
     stage = RawStage(servers=["127.0.0.1:1"], topic="posts.raw", changelog="c", group_id="g", store=None,
-                     process=process, partitions=2, retry_s=0)
+                     process=process, poison=poison, retry_s=0, max_retry_s=0)
     stage.consumer = consumer
     stage.current = {0, 1}          # caught up already: no changelog read here
     return stage
@@ -65,7 +69,56 @@ def test_a_failed_batch_is_not_committed_and_is_read_again_from_its_first_record
     asyncio.run(_stage(process, consumer)._handle(BATCH))
     assert consumer.commits == []
     assert consumer.seeks == [(TP0, 3)]
-    assert "analyze batch of 5 records failed" in caplog.text
+    assert "analyze batch of 5 records failed (RuntimeError: node gone; attempt 1)" in caplog.text
+
+
+def test_a_poison_record_is_dead_lettered_alone_after_three_attempts_and_the_rest_go_on():
+    processed, poisoned = [], []
+
+    async def process(records):
+        if any(r.offset == 4 for r in records):
+            raise ValueError("cannot handle this one")
+        processed.extend((r.partition, r.offset) for r in records)
+
+    consumer = FakeConsumer({TP0, TP1})
+    stage = _stage(process, consumer, poisoned)
+
+    async def run():
+        for _ in range(4):
+            await stage._handle(BATCH)
+
+    asyncio.run(run())
+    assert sorted(consumer.seeks) == sorted([(TP0, 3), (TP1, 7)] * 3)       # three attempts read it again
+    assert poisoned == [(0, 4, "cannot handle this one")]
+    assert processed == [(0, 3), (0, 5), (1, 7), (1, 8)]
+    assert consumer.commits == [{TP0: 6, TP1: 9}] and stage.failures == {}
+
+
+def test_a_kafka_failure_is_retried_without_dead_lettering_anything():
+    poisoned, calls = [], []
+
+    async def process(records):
+        calls.append(len(records))
+        raise KafkaTimeoutError()
+
+    consumer = FakeConsumer({TP0, TP1})
+    stage = _stage(process, consumer, poisoned)
+
+    async def run():
+        for _ in range(6):
+            await stage._handle(BATCH)
+
+    asyncio.run(run())
+    assert calls == [5] * 6 and poisoned == [] and consumer.commits == []
+
+
+def test_only_partitions_still_assigned_are_committed():
+    async def process(records):
+        return None
+
+    consumer = FakeConsumer({TP1})
+    asyncio.run(_stage(process, consumer)._handle(BATCH))
+    assert consumer.commits == [{TP1: 9}]
 
 
 def test_a_commit_refused_by_a_rebalance_is_logged_and_the_stage_goes_on(caplog):
