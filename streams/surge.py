@@ -242,15 +242,52 @@ def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime,
     """One subject's batch of `mentions` records as the detect_surges agent receives them: ticks
     evaluate, mentions count once per post (a batch redelivered after a rebalance adds nothing)."""
     signals: list[SurgeSignal] = []
+    now_s = _epoch(now)
     for m in mentions:
         if m.kind == "tick":
             state, found = tick(state, now, params)
+        elif state and _count_quietly(state, m, now_s, params):
+            continue
         else:
             # the mention is its own sample: it has a SamplePost's fields (no copy per mention)
             state, found = observe(state, m.published_at, m.sentiment_label == "negative", m, now, params,
                                    produced_at=m.produced_at, post_id=m.post_id)
         signals.extend(found)
     return state, signals
+
+
+def _count_quietly(state: dict, m: Mention, now_s: float, p: SurgeParams) -> bool:
+    """Count mention `m` in the open bucket of a live subject when nothing else can happen: what
+    `observe` does in the common case, minus the steps that would do nothing (no bucket to close,
+    fold or trim; no redelivery; the cached bound says the open bucket cannot fire yet). False, with
+    the state untouched, when `observe` must take it (or when the count reaches the bound)."""
+    cur = math.floor(now_s / p.bucket_s)
+    free = state.get("free")
+    if not free or free[0] != cur or state.get("v") != STATE_VERSION:
+        return False
+    done, start, at = state["done"], state["start"], m.published_at
+    if (done != cur - 1 or free[1] != done or free[2] != state["onset"][0] or not m.post_id
+            or free[3] != ("surge" in state["episodes"]) or cur - p.grace_buckets - 1 > state["folded"]
+            or cur - p.kept_buckets + 1 > start or not 0 <= cur - start < len(state["counts"])
+            or math.floor((at.timestamp() if at.tzinfo else _epoch(at)) / p.bucket_s) != cur):
+        return False
+    ids = state["ids"]
+    seen = ids.get(str(cur))
+    bucket = state["counts"][cur - start]
+    x = bucket[0] + 1
+    if seen is None or m.post_id in seen or (x >= free[5] and free[6] + bucket[1] + 1 >= p.negative_min_count):
+        return False
+    if x >= free[4]:                     # past the spread-free bound: the spread-aware one decides
+        need = state.get("need")
+        if (not need or need[0] != cur or need[1] != done or need[2] != state["model"]["n"]
+                or need[3] != free[2] or need[4] != free[3] or x >= need[5]):
+            return False
+    seen[m.post_id] = 1
+    _bound_ids(ids, p)
+    bucket[0] += 1
+    bucket[1] += int(m.sentiment_label == "negative")
+    _keep_one(state, cur, m, m.produced_at, cur, p)
+    return True
 
 
 def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str] | tuple[str, ...]:
@@ -268,12 +305,16 @@ def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[st
     else:
         fresh = {i for i in post_ids if i not in seen}
         seen.update(dict.fromkeys(sorted(fresh), 1))
+    _bound_ids(ids, p)
+    return fresh
+
+
+def _bound_ids(ids: dict, p: SurgeParams) -> None:
     if len(ids) > 1:
         total = sum(map(len, ids.values()))
         while total > p.max_ids and len(ids) > 1:       # bounded memory: oldest bucket first
             oldest = min(ids, key=int)
             total -= len(ids.pop(oldest))
-    return fresh
 
 
 def tick(state: dict | None, now: datetime, params: SurgeParams) -> tuple[dict, list[SurgeSignal]]:
@@ -513,25 +554,41 @@ def _sample_order(s: list) -> tuple:
 def _keep_samples(state: dict, idx: int, samples: list[Sample], produced_at: datetime | None,
                   cur: int, p: SurgeParams) -> None:
     """The first and last max_samples posts of the last two windows (sorted by bucket, time)."""
+    if len(samples) == 1:
+        _keep_one(state, idx, samples[0], produced_at, cur, p)
+        return
+    kept = _recent_samples(state, cur, p)
+    if not samples:
+        return
+    stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
+    _merge_samples(state, kept, [[idx, _sample_json(s), stamp] for s in samples], p)
+
+
+def _recent_samples(state: dict, cur: int, p: SurgeParams) -> list:
+    """The kept samples, those past the last two windows (and the grace period) dropped."""
     horizon = cur - 2 * p.window_buckets - p.grace_buckets
     kept = state["samples"]
     if kept and kept[0][0] < horizon:
         kept = state["samples"] = [s for s in kept if s[0] >= horizon]
-    if not samples:
+    return kept
+
+
+def _keep_one(state: dict, idx: int, sample: Sample, produced_at: datetime | None, cur: int,
+              p: SurgeParams) -> None:
+    """`_keep_samples` for one sample (the agent's path, once per mention)."""
+    kept = _recent_samples(state, cur, p)
+    new = [idx, _sample_json(sample), produced_at.astimezone(timezone.utc).isoformat() if produced_at else None]
+    if not kept or kept[-1][0] < idx or (kept[-1][0] == idx
+                                          and kept[-1][1]["published_at"] <= new[1]["published_at"]):
+        kept.append(new)                 # in time order (the usual case): drop the middle one
+        if len(kept) > 2 * p.max_samples:
+            del kept[p.max_samples: len(kept) - p.max_samples]
         return
-    stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
+    _merge_samples(state, kept, [new], p)
+
+
+def _merge_samples(state: dict, kept: list, news: list, p: SurgeParams) -> None:
     k = p.max_samples
-    if len(samples) == 1:
-        new = [idx, _sample_json(samples[0]), stamp]
-        if not kept or kept[-1][0] < idx or (kept[-1][0] == idx
-                                              and kept[-1][1]["published_at"] <= new[1]["published_at"]):
-            kept.append(new)                 # in time order (the usual case): drop the middle one
-            if len(kept) > 2 * k:
-                del kept[k: len(kept) - k]
-            return
-        news = [new]
-    else:
-        news = [[idx, _sample_json(s), stamp] for s in samples]
     kept = sorted(kept + news, key=_sample_order)        # out of time order (a late post, a batch)
     state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
 
