@@ -39,7 +39,9 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from datetime import datetime, timezone
 
+from streams import surge_gates as gates
 from streams import surge_model as model_
+from streams import surge_samples as samples_
 from streams.records import Mention, SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
@@ -233,7 +235,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     bucket = _touch(state, idx)
     bucket[0] += count
     bucket[1] += negative_count
-    _keep_samples(state, idx, samples, produced_at, cur, p)
+    samples_.keep_samples(state, idx, samples, produced_at, cur, p)
     return _run(state, cur, p, touched=idx)
 
 
@@ -286,7 +288,7 @@ def _count_quietly(state: dict, m: Mention, now_s: float, p: SurgeParams) -> boo
     _bound_ids(ids, p)
     bucket[0] += 1
     bucket[1] += int(m.sentiment_label == "negative")
-    _keep_one(state, cur, m, m.produced_at, cur, p)
+    samples_.keep_one(state, cur, m, m.produced_at, cur, p)
     return True
 
 
@@ -404,53 +406,6 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     return out
 
 
-def usual_peak(state: dict, days: int | None = None) -> float:
-    """The subject's usual daily peak score: the second highest of the last `days` remembered days'
-    peaks (all of them: None); while fewer than two days are remembered, the highest score seen so
-    far (today's included)."""
-    remembered = state["peaks"][2]
-    past = sorted(remembered[-days:] if days else remembered, reverse=True)
-    if len(past) > 1:
-        return past[1]
-    return max(past + [state["peaks"][1] or 0.0])
-
-
-def tail_line(state: dict, p: SurgeParams) -> float:
-    """The score a window must beat besides z: `tail_factor` x the usual daily peak of the last
-    `tail_days`, and `tail_memory_factor` x that of the whole memory (`tail_memory_days`)."""
-    line = p.tail_factor * usual_peak(state, p.tail_days)
-    if len(state["peaks"][2]) > p.tail_days:
-        line = max(line, p.tail_memory_factor * usual_peak(state, p.tail_memory_days))
-    return line
-
-
-def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> None:
-    """Roll the daily peaks over at each day of the subject's life; fold in a closed bucket's
-    best score (None: the bucket is in an episode or a refractory period and teaches nothing;
-    nor does the subject's first hour)."""
-    peaks = state["peaks"]
-    day = (end - state["born"]) * p.bucket_s // 86400
-    if day != peaks[0]:
-        if peaks[1] is not None:
-            peaks[2] = (peaks[2] + [peaks[1]])[-max(p.tail_days, p.tail_memory_days):]
-        peaks[0], peaks[1] = day, None
-    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
-    if best is not None and settled:       # before that the spreads are still a guess
-        peaks[1] = round(max(peaks[1] or 0.0, best), 3)
-
-
-def _in_refractory(state: dict, end: int, p: SurgeParams) -> bool:
-    return end - state["onset"][0] < p.refractory_buckets
-
-
-def _escalation_bar(state: dict, end: int, p: SurgeParams) -> float:
-    """The score a new episode needs after the last one: `escalation` x its peak score, halving
-    every `refractory` buckets."""
-    if not p.refractory_buckets:
-        return 0.0
-    return p.escalation * state["onset"][1] * 0.5 ** ((end - state["onset"][0]) / p.refractory_buckets)
-
-
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
               ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float]:
     """rule -> (fires, holds, severity), the score, the window length number that fired and the
@@ -468,13 +423,13 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(p.z * strict, tail_line(state, p)):
+    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and (_in_refractory(state, end, p) and not warm or best < _escalation_bar(state, end, p)):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < gates.escalation_bar(state, end, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
@@ -501,8 +456,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     if closed:
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
-        quiet = not verdicts["surge"][0] and "surge" not in episodes and not _in_refractory(state, end, p)
-        _learn_peak(state, end, best if quiet else None, p)
+        quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
+        gates.learn_peak(state, end, best if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
@@ -537,60 +492,7 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p), round(usual_peak(state, p.tail_days), 2))
-
-
-def _sample_json(s: Sample) -> dict:
-    """`s.model_dump(mode="json")`, built directly (this runs once per mention)."""
-    at = s.published_at.isoformat()
-    return {"post_id": s.post_id, "site": s.site, "url": s.url, "title": s.title,
-            "published_at": at[:-6] + "Z" if at.endswith("+00:00") else at}
-
-
-def _sample_order(s: list) -> tuple:
-    return s[0], s[1]["published_at"]
-
-
-def _keep_samples(state: dict, idx: int, samples: list[Sample], produced_at: datetime | None,
-                  cur: int, p: SurgeParams) -> None:
-    """The first and last max_samples posts of the last two windows (sorted by bucket, time)."""
-    if len(samples) == 1:
-        _keep_one(state, idx, samples[0], produced_at, cur, p)
-        return
-    kept = _recent_samples(state, cur, p)
-    if not samples:
-        return
-    stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
-    _merge_samples(state, kept, [[idx, _sample_json(s), stamp] for s in samples], p)
-
-
-def _recent_samples(state: dict, cur: int, p: SurgeParams) -> list:
-    """The kept samples, those past the last two windows (and the grace period) dropped."""
-    horizon = cur - 2 * p.window_buckets - p.grace_buckets
-    kept = state["samples"]
-    if kept and kept[0][0] < horizon:
-        kept = state["samples"] = [s for s in kept if s[0] >= horizon]
-    return kept
-
-
-def _keep_one(state: dict, idx: int, sample: Sample, produced_at: datetime | None, cur: int,
-              p: SurgeParams) -> None:
-    """`_keep_samples` for one sample (the agent's path, once per mention)."""
-    kept = _recent_samples(state, cur, p)
-    new = [idx, _sample_json(sample), produced_at.astimezone(timezone.utc).isoformat() if produced_at else None]
-    if not kept or kept[-1][0] < idx or (kept[-1][0] == idx
-                                          and kept[-1][1]["published_at"] <= new[1]["published_at"]):
-        kept.append(new)                 # in time order (the usual case): drop the middle one
-        if len(kept) > 2 * p.max_samples:
-            del kept[p.max_samples: len(kept) - p.max_samples]
-        return
-    _merge_samples(state, kept, [new], p)
-
-
-def _merge_samples(state: dict, kept: list, news: list, p: SurgeParams) -> None:
-    k = p.max_samples
-    kept = sorted(kept + news, key=_sample_order)        # out of time order (a late post, a batch)
-    state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
+                       _at(since - p.window_buckets + 1, p), round(gates.usual_peak(state, p.tail_days), 2))
 
 
 def _fold(state: dict, final: int, p: SurgeParams) -> None:
@@ -671,7 +573,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
     if "surge" in state["episodes"]:
         return need, need_negative
-    line = max(p.z, tail_line(state, p))
+    line = max(p.z, gates.tail_line(state, p))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
