@@ -62,6 +62,8 @@ class SurgeParams:
     tail_days: int = 7               # the usual daily peak: the second highest of this many days' ...
     tail_memory_days: int = 30       # daily peaks remembered; the window must also beat
     tail_memory_factor: float = 1.0  # ... this x the second highest of all of them
+    record_factor: float = 0.0       # a bucket above this x the subject's highest bucket of the last
+    record_days: int = 7             # record_days days fires too, whatever the spreads (0: off)
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -92,6 +94,8 @@ class SurgeParams:
             raise ValueError("need tail_factor >= 0, tail_days >= 1, escalation >= 1")
         if self.tail_memory_factor < 0 or self.tail_memory_days < 1:
             raise ValueError("need tail_memory_factor >= 0, tail_memory_days >= 1")
+        if not (self.record_factor == 0 or self.record_factor >= 1) or self.record_days < 1:
+            raise ValueError("need record_factor 0 (off) or >= 1, record_days >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
@@ -433,6 +437,9 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
+    record = gates.record_line(state, p) if warm and fired is None and episode is None else None
+    if record is not None and _bucket(state, end)[0] > record:
+        fired, best = 0, max(best, score)     # a record bucket: no spread, daily peak or refractory bar
     severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
     share = neg / count if count else 0.0
     neg_line = max(p.negative_share, model["neg"] + p.negative_margin)
@@ -458,6 +465,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
         gates.learn_peak(state, end, best if quiet else None, p)
+        if p.record_factor:
+            gates.learn_record(state, end, _bucket(state, end)[0], p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
@@ -573,6 +582,9 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
     if "surge" in state["episodes"]:
         return need, need_negative
+    record = gates.record_line(state, p)
+    if record is not None:                               # the record gate fires past it
+        need = min(need, math.floor(record))
     line = max(p.z, gates.tail_line(state, p))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):

@@ -1,5 +1,5 @@
 """The surge rule's gates on a subject's own history (streams.surge): its usual daily peak score
-(the tail gate), the refractory bar after an episode, and its record bucket. Pure, plain-JSON state;
+(the tail gate), the refractory bar after an episode, and its record bucket (the record gate). Pure, plain-JSON state;
 `p` is a streams.surge.SurgeParams."""
 from __future__ import annotations
 
@@ -49,3 +49,25 @@ def escalation_bar(state: dict, end: int, p) -> float:
     if not p.refractory_buckets:
         return 0.0
     return p.escalation * state["onset"][1] * 0.5 ** ((end - state["onset"][0]) / p.refractory_buckets)
+
+
+def record_line(state: dict, p) -> float | None:
+    """The bucket count that beats this subject's record: `record_factor` x its highest bucket of
+    the last `record_days` days (today's so far included); None while the gate is off or fewer
+    than two past days are remembered. Distribution-free: no spread, no count scale, so a
+    one-bucket jump of a quiet subject to twice anything it had all week pages."""
+    rec = state.get("records")
+    if not p.record_factor or not rec or len(rec[2]) < 2:
+        return None
+    return p.record_factor * max(rec[2][-p.record_days:] + [rec[1]])
+
+
+def learn_record(state: dict, end: int, count: float, p) -> None:
+    """Roll the daily highest bucket over at each day of the subject's life; fold in a closed
+    bucket's count (every bucket, in an episode or not: a surge is a record to beat next time)."""
+    day = (end - state["born"]) * p.bucket_s // 86400
+    rec = state.setdefault("records", [day, 0.0, []])
+    if rec[0] != day:
+        rec[2] = (rec[2] + [rec[1]])[-p.record_days:]
+        rec[0], rec[1] = day, 0.0
+    rec[1] = max(rec[1], count)
