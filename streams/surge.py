@@ -152,6 +152,8 @@ class SurgeSignal:
     score: float = 0.0               # how many of the subject's usual spreads above usual
     since: datetime | None = None    # when the episode started
     peak: float = 0.0                # the subject's usual daily peak score, which this one beat
+    record: float = 0.0              # the recent highest bucket this one's bucket more than doubled
+                                     # (record_factor x it: the record gate), 0 when it did not
 
     def to_surge(self, subject: str, detected_at: datetime) -> Surge:
         return Surge(subject=subject, rule=self.rule, severity=self.severity, status=self.status,
@@ -159,7 +161,7 @@ class SurgeSignal:
                      baseline=self.baseline, negative_share=self.negative_share,
                      samples=list(self.samples), trend=list(self.trend), detected_at=detected_at,
                      first_produced_at=self.first_produced_at, score=self.score, since=self.since,
-                     peak=self.peak or None)
+                     peak=self.peak or None, record=self.record or None)
 
 
 def _epoch(t: datetime) -> float:
@@ -459,6 +461,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    record = gates.record_line(state, p)                       # before this bucket teaches it
+    beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
     episodes = state["episodes"]
     if closed:
         state["score"] = round(score, 2)
@@ -476,7 +480,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity, "scale": scale}
             if rule == "surge":
                 state["onset"] = [end, round(best, 3)]
-            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p))
+            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p,
+                                   record=beaten if rule == "surge" else 0.0))
         elif episode is not None and closed:
             if rule == "surge":
                 state["last_episode"] = end
@@ -488,7 +493,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
 
 
 def _signal(state: dict, rule: str, severity: str, status: str, end: int, count: int, neg: float,
-            usual: float, score: float, since: int, p: SurgeParams) -> SurgeSignal:
+            usual: float, score: float, since: int, p: SurgeParams, record: float = 0.0) -> SurgeSignal:
     lo = end - p.window_buckets + 1
     inside = [s for s in state["samples"] if lo <= s[0] <= end]
     picked, seen = [], set()
@@ -501,7 +506,8 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p), round(gates.usual_peak(state, p.tail_days), 2))
+                       _at(since - p.window_buckets + 1, p), round(gates.usual_peak(state, p.tail_days), 2),
+                       round(record, 2))
 
 
 def _fold(state: dict, final: int, p: SurgeParams) -> None:

@@ -46,6 +46,19 @@ def test_a_one_bucket_jump_past_twice_the_weeks_record_pages():
     assert feed(counts, replace(P, record_factor=0))[1] == []      # persistence alone holds it
 
 
+def test_the_record_signal_says_which_record_it_beat():
+    counts = noisy(3 * 288, 6, seed=1)
+    record = max(counts[:3 * 288 - 10])
+    counts[3 * 288 - 10] = 2 * record + 1
+    state, step = None, timedelta(seconds=P.bucket_s)
+    fired = []
+    for i, n in enumerate(counts):
+        state, sigs = observe_many(state, T0 + i * step, n, 0, [], T0 + (i + 1) * step, P)
+        fired += [s for s in sigs if s.status == "firing"]
+    assert [s.record for s in fired] == [record]
+    assert fired[0].to_surge("s", T0).record == record
+
+
 def test_a_jump_below_twice_the_record_does_not_page():
     counts = noisy(3 * 288, 6, seed=2)
     counts[3 * 288 - 10] = int(1.8 * max(counts[:3 * 288 - 10]))
