@@ -12,7 +12,9 @@ subject's usual daily peak (the second-highest of its daily peak scores over the
 days; buckets inside an episode or its refractory period do not count), so a burst that happens
 every day, however many spreads it is, is not news; and `tail_memory_factor` x the second-highest
 daily peak of the last `tail_memory_days` (a month: a burst this subject has every other week is
-not news either). One alert per episode; the episode holds while
+not news either). The record gate (streams.surge_gates): a bucket whose count is above
+`record_factor` x the subject's highest bucket of the last `record_days` days fires whatever the
+spreads, persistence, daily peaks or refractory bar say. One alert per episode; the episode holds while
 the window length that fired stays `hold_z` above usual and resolves after `quiet` buckets that do
 not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
 every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
@@ -26,6 +28,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   model    streams.surge_model state; folded: last bucket folded into it
   episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
+  records  [day, today's highest bucket, [past days' highest]] (the record gate; only when it is on)
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
@@ -39,6 +42,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from datetime import datetime, timezone
 
+from streams import surge_bounds as bounds
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
@@ -344,13 +348,6 @@ def _usual(state: dict, i: int, p: SurgeParams) -> float:
     return value
 
 
-def _judge(count: float, top: list[float], k: int) -> float:
-    """The window count with its top k-1 buckets capped at the k-th largest (persistence)."""
-    if len(top) < k or k < 2:
-        return count
-    return count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
-
-
 def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> tuple[list[list], bool]:
     """Per window length ending at `end`: [count, usual, top k counts, buckets] over its buckets
     <= upto (one backward pass serves all lengths, shortest first), and whether every bucket was
@@ -407,7 +404,7 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
         count, usual, n = count + x, usual + now_usual, n + 1
         if open_ or stored:                 # a closed bucket past the stored ones is not a count
             top = sorted(top + [x], reverse=True)[:k]
-        judged = _judge(count, top, k) if n >= k else count
+        judged = bounds.judge(count, top, k) if n >= k else count
         out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
     return out
 
@@ -528,48 +525,6 @@ def _fold(state: dict, final: int, p: SurgeParams) -> None:
         del state["ids"][key]
 
 
-def _judged_with(x: float, count: float, top: list[float], n: int, p: SurgeParams) -> float:
-    """The judged count of a window whose closed part is (count, top, n buckets) plus x now."""
-    k = p.persist_buckets
-    return _judge(count + x, sorted(top + [x], reverse=True)[:k], k) if n + 1 >= k else count + x
-
-
-def _guess_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float | None:
-    """Where the judged count reaches `at_least` when at most the top two buckets count
-    (persistence 1 or 2): a closed form, exact up to rounding; None for a deeper persistence."""
-    if p.persist_buckets > 2:
-        return None
-    if p.persist_buckets < 2 or buckets + 1 < 2 or not top:
-        return at_least - count                              # judged = count + x
-    if len(top) == 1 or at_least > count + 2 * top[1] - top[0]:
-        return (at_least - count + top[0]) / 2               # x between the 2nd and the 1st: count + 2x - t1
-    return at_least - count + top[0] - top[1]                # x at most the 2nd: count + x - t1 + t2
-
-
-def _least_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float:
-    """The smallest open-bucket count that brings a window's judged count to `at_least` (minus one:
-    counts are not always whole in the backtest), found from the closed form and checked."""
-    lo, hi = -1, math.ceil(max(1.0, at_least))
-    if _judged_with(hi * 64, count, top, buckets, p) < at_least:
-        return math.inf                                  # persistence: one bucket cannot carry it
-    guess = _guess_x(count, top, buckets, at_least, p)
-    if guess is not None and guess < hi * 64:
-        x = max(0, math.ceil(guess))
-        for _ in range(4):                               # the smallest x >= 0 that reaches the line
-            if _judged_with(x, count, top, buckets, p) < at_least:
-                x += 1
-            elif x > 0 and _judged_with(x - 1, count, top, buckets, p) >= at_least:
-                x -= 1
-            else:
-                return x - 1
-    while _judged_with(hi, count, top, buckets, p) < at_least:
-        hi *= 2
-    while hi - lo > 1:                                   # the judged count grows with x
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if _judged_with(mid, count, top, buckets, p) < at_least else (lo, mid)
-    return hi - 1
-
-
 def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = True) -> tuple[float, float]:
     """The smallest count of open bucket `cur` at which the surge or threshold rule could fire, and
     the negative_surge rule (lower bounds: the refractory period and a young subject's strictness
@@ -585,7 +540,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
         if p.new_subject_min_count is not None and "surge" not in state["episodes"]:
             need = min(need, p.new_subject_min_count - count0)
         return need, math.inf
-    need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
+    need_negative = bounds.least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
     if "surge" in state["episodes"]:
         return need, need_negative
     record = gates.record_line(state, p)
@@ -601,7 +556,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
             at_least = max(at_least, (target / 2) ** 2 - 0.375)
-        need = min(need, _least_x(count, top, buckets, at_least, p))
+        need = min(need, bounds.least_x(count, top, buckets, at_least, p))
     return need, need_negative
 
 
