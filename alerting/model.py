@@ -55,6 +55,7 @@ class Alert(BaseModel):
     score: float | None = None              # spreads above this hour's usual (the detector's why)
     since: AwareDatetime | None = None      # when the surge episode started
     peak: float | None = None               # the subject's usual daily peak score that `score` beat
+    record: float | None = None             # the recent highest bucket this one beat (record gate)
 
     @classmethod
     def from_surge(cls, surge: Surge, *, links: AlertLinks | None = None, occurrence: int = 1) -> "Alert":
@@ -64,7 +65,8 @@ class Alert(BaseModel):
                    negative_share=surge.negative_share, samples=tuple(surge.samples),
                    detected_at=surge.detected_at, first_produced_at=surge.first_produced_at,
                    trend=tuple(surge.trend), links=links or AlertLinks(), occurrence=occurrence,
-                   score=surge.score, since=surge.since, peak=surge.peak)
+                   score=surge.score, since=surge.since, peak=surge.peak,
+                   record=surge.record)
 
     @property
     def ratio(self) -> float | None:

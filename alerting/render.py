@@ -46,6 +46,8 @@ def why_line(alert: Alert) -> str | None:
     words = next((w for z, w in _UNUSUAL if alert.score >= z), "高于平时")
     since = f"，自 {local(alert.since, '%H:%M')} 起" if alert.since else ""
     peak = f"；近一周每日峰值通常约 {alert.peak:.1f} 倍" if alert.peak else ""
+    if alert.record:                     # the record gate: a bucket past its recent highest, whatever the spread
+        peak = f"；单个时段条数创近期新高，此前单时段最高约 {alert.record:g} 条"
     return (f"为何告警：现在 {alert.count} 条 vs 历史同时段平时约 {alert.baseline:.1f} 条，"
             f"{words}（超出常态波动 {alert.score:.1f} 倍{peak}）{since}")
 

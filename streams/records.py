@@ -172,6 +172,8 @@ class Surge(_Record):
     score: float | None = None
     since: AwareDatetime | None = None
     peak: float | None = None        # the subject's usual daily peak score (in spreads) that score beat
+    record: float | None = None      # the subject's recent highest bucket that this bucket more than
+                                     # doubled (the record gate), None when it did not
 
 
 class AlertTick(_Record):

@@ -12,7 +12,9 @@ subject's usual daily peak (the second-highest of its daily peak scores over the
 days; buckets inside an episode or its refractory period do not count), so a burst that happens
 every day, however many spreads it is, is not news; and `tail_memory_factor` x the second-highest
 daily peak of the last `tail_memory_days` (a month: a burst this subject has every other week is
-not news either). One alert per episode; the episode holds while
+not news either). The record gate (streams.surge_gates): a bucket whose count is above
+`record_factor` x the subject's highest bucket of the last `record_days` days fires whatever the
+spreads, persistence, daily peaks or refractory bar say. One alert per episode; the episode holds while
 the window length that fired stays `hold_z` above usual and resolves after `quiet` buckets that do
 not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
 every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
@@ -26,6 +28,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   model    streams.surge_model state; folded: last bucket folded into it
   episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
+  records  [day, today's highest bucket, [past days' highest]] (the record gate; only when it is on)
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
@@ -39,7 +42,10 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from datetime import datetime, timezone
 
+from streams import surge_bounds as bounds
+from streams import surge_gates as gates
 from streams import surge_model as model_
+from streams import surge_samples as samples_
 from streams.records import Mention, SamplePost, Surge
 
 RELATIVE_RULES = ("surge", "negative_surge")
@@ -60,6 +66,8 @@ class SurgeParams:
     tail_days: int = 7               # the usual daily peak: the second highest of this many days' ...
     tail_memory_days: int = 30       # daily peaks remembered; the window must also beat
     tail_memory_factor: float = 1.0  # ... this x the second highest of all of them
+    record_factor: float = 0.0       # a bucket above this x the subject's highest bucket of the last
+    record_days: int = 7             # record_days days fires too, whatever the spreads (0: off)
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -90,6 +98,8 @@ class SurgeParams:
             raise ValueError("need tail_factor >= 0, tail_days >= 1, escalation >= 1")
         if self.tail_memory_factor < 0 or self.tail_memory_days < 1:
             raise ValueError("need tail_memory_factor >= 0, tail_memory_days >= 1")
+        if not (self.record_factor == 0 or self.record_factor >= 1) or self.record_days < 1:
+            raise ValueError("need record_factor 0 (off) or >= 1, record_days >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
@@ -146,6 +156,8 @@ class SurgeSignal:
     score: float = 0.0               # how many of the subject's usual spreads above usual
     since: datetime | None = None    # when the episode started
     peak: float = 0.0                # the subject's usual daily peak score, which this one beat
+    record: float = 0.0              # the recent highest bucket this one's bucket more than doubled
+                                     # (record_factor x it: the record gate), 0 when it did not
 
     def to_surge(self, subject: str, detected_at: datetime) -> Surge:
         return Surge(subject=subject, rule=self.rule, severity=self.severity, status=self.status,
@@ -153,7 +165,7 @@ class SurgeSignal:
                      baseline=self.baseline, negative_share=self.negative_share,
                      samples=list(self.samples), trend=list(self.trend), detected_at=detected_at,
                      first_produced_at=self.first_produced_at, score=self.score, since=self.since,
-                     peak=self.peak or None)
+                     peak=self.peak or None, record=self.record or None)
 
 
 def _epoch(t: datetime) -> float:
@@ -233,7 +245,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     bucket = _touch(state, idx)
     bucket[0] += count
     bucket[1] += negative_count
-    _keep_samples(state, idx, samples, produced_at, cur, p)
+    samples_.keep_samples(state, idx, samples, produced_at, cur, p)
     return _run(state, cur, p, touched=idx)
 
 
@@ -242,15 +254,52 @@ def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime,
     """One subject's batch of `mentions` records as the detect_surges agent receives them: ticks
     evaluate, mentions count once per post (a batch redelivered after a rebalance adds nothing)."""
     signals: list[SurgeSignal] = []
+    now_s = _epoch(now)
     for m in mentions:
         if m.kind == "tick":
             state, found = tick(state, now, params)
+        elif state and _count_quietly(state, m, now_s, params):
+            continue
         else:
             # the mention is its own sample: it has a SamplePost's fields (no copy per mention)
             state, found = observe(state, m.published_at, m.sentiment_label == "negative", m, now, params,
                                    produced_at=m.produced_at, post_id=m.post_id)
         signals.extend(found)
     return state, signals
+
+
+def _count_quietly(state: dict, m: Mention, now_s: float, p: SurgeParams) -> bool:
+    """Count mention `m` in the open bucket of a live subject when nothing else can happen: what
+    `observe` does in the common case, minus the steps that would do nothing (no bucket to close,
+    fold or trim; no redelivery; the cached bound says the open bucket cannot fire yet). False, with
+    the state untouched, when `observe` must take it (or when the count reaches the bound)."""
+    cur = math.floor(now_s / p.bucket_s)
+    free = state.get("free")
+    if not free or free[0] != cur or state.get("v") != STATE_VERSION:
+        return False
+    done, start, at = state["done"], state["start"], m.published_at
+    if (done != cur - 1 or free[1] != done or free[2] != state["onset"][0] or not m.post_id
+            or free[3] != ("surge" in state["episodes"]) or cur - p.grace_buckets - 1 > state["folded"]
+            or cur - p.kept_buckets + 1 > start or not 0 <= cur - start < len(state["counts"])
+            or math.floor((at.timestamp() if at.tzinfo else _epoch(at)) / p.bucket_s) != cur):
+        return False
+    ids = state["ids"]
+    seen = ids.get(str(cur))
+    bucket = state["counts"][cur - start]
+    x = bucket[0] + 1
+    if seen is None or m.post_id in seen or (x >= free[5] and free[6] + bucket[1] + 1 >= p.negative_min_count):
+        return False
+    if x >= free[4]:                     # past the spread-free bound: the spread-aware one decides
+        need = state.get("need")
+        if (not need or need[0] != cur or need[1] != done or need[2] != state["model"]["n"]
+                or need[3] != free[2] or need[4] != free[3] or x >= need[5]):
+            return False
+    seen[m.post_id] = 1
+    _bound_ids(ids, p)
+    bucket[0] += 1
+    bucket[1] += int(m.sentiment_label == "negative")
+    samples_.keep_one(state, cur, m, m.produced_at, cur, p)
+    return True
 
 
 def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str] | tuple[str, ...]:
@@ -268,12 +317,16 @@ def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[st
     else:
         fresh = {i for i in post_ids if i not in seen}
         seen.update(dict.fromkeys(sorted(fresh), 1))
+    _bound_ids(ids, p)
+    return fresh
+
+
+def _bound_ids(ids: dict, p: SurgeParams) -> None:
     if len(ids) > 1:
         total = sum(map(len, ids.values()))
         while total > p.max_ids and len(ids) > 1:       # bounded memory: oldest bucket first
             oldest = min(ids, key=int)
             total -= len(ids.pop(oldest))
-    return fresh
 
 
 def tick(state: dict | None, now: datetime, params: SurgeParams) -> tuple[dict, list[SurgeSignal]]:
@@ -293,13 +346,6 @@ def _usual(state: dict, i: int, p: SurgeParams) -> float:
     if state["start"] <= i < state["start"] + len(state["counts"]):
         b[2] = round(value, 4)
     return value
-
-
-def _judge(count: float, top: list[float], k: int) -> float:
-    """The window count with its top k-1 buckets capped at the k-th largest (persistence)."""
-    if len(top) < k or k < 2:
-        return count
-    return count - sum(top[: k - 1]) + (k - 1) * top[k - 1]
 
 
 def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> tuple[list[list], bool]:
@@ -358,56 +404,9 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
         count, usual, n = count + x, usual + now_usual, n + 1
         if open_ or stored:                 # a closed bucket past the stored ones is not a count
             top = sorted(top + [x], reverse=True)[:k]
-        judged = _judge(count, top, k) if n >= k else count
+        judged = bounds.judge(count, top, k) if n >= k else count
         out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
     return out
-
-
-def usual_peak(state: dict, days: int | None = None) -> float:
-    """The subject's usual daily peak score: the second highest of the last `days` remembered days'
-    peaks (all of them: None); while fewer than two days are remembered, the highest score seen so
-    far (today's included)."""
-    remembered = state["peaks"][2]
-    past = sorted(remembered[-days:] if days else remembered, reverse=True)
-    if len(past) > 1:
-        return past[1]
-    return max(past + [state["peaks"][1] or 0.0])
-
-
-def tail_line(state: dict, p: SurgeParams) -> float:
-    """The score a window must beat besides z: `tail_factor` x the usual daily peak of the last
-    `tail_days`, and `tail_memory_factor` x that of the whole memory (`tail_memory_days`)."""
-    line = p.tail_factor * usual_peak(state, p.tail_days)
-    if len(state["peaks"][2]) > p.tail_days:
-        line = max(line, p.tail_memory_factor * usual_peak(state, p.tail_memory_days))
-    return line
-
-
-def _learn_peak(state: dict, end: int, best: float | None, p: SurgeParams) -> None:
-    """Roll the daily peaks over at each day of the subject's life; fold in a closed bucket's
-    best score (None: the bucket is in an episode or a refractory period and teaches nothing;
-    nor does the subject's first hour)."""
-    peaks = state["peaks"]
-    day = (end - state["born"]) * p.bucket_s // 86400
-    if day != peaks[0]:
-        if peaks[1] is not None:
-            peaks[2] = (peaks[2] + [peaks[1]])[-max(p.tail_days, p.tail_memory_days):]
-        peaks[0], peaks[1] = day, None
-    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
-    if best is not None and settled:       # before that the spreads are still a guess
-        peaks[1] = round(max(peaks[1] or 0.0, best), 3)
-
-
-def _in_refractory(state: dict, end: int, p: SurgeParams) -> bool:
-    return end - state["onset"][0] < p.refractory_buckets
-
-
-def _escalation_bar(state: dict, end: int, p: SurgeParams) -> float:
-    """The score a new episode needs after the last one: `escalation` x its peak score, halving
-    every `refractory` buckets."""
-    if not p.refractory_buckets:
-        return 0.0
-    return p.escalation * state["onset"][1] * 0.5 ** ((end - state["onset"][0]) / p.refractory_buckets)
 
 
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
@@ -427,16 +426,19 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(p.z * strict, tail_line(state, p)):
+    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and (_in_refractory(state, end, p) and not warm or best < _escalation_bar(state, end, p)):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < gates.escalation_bar(state, end, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
+    record = gates.record_line(state, p) if warm and fired is None and episode is None else None
+    if record is not None and _bucket(state, end)[0] > record:
+        fired, best = 0, max(best, score)     # a record bucket: no spread, daily peak or refractory bar
     severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
     share = neg / count if count else 0.0
     neg_line = max(p.negative_share, model["neg"] + p.negative_margin)
@@ -456,12 +458,16 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    record = gates.record_line(state, p)                       # before this bucket teaches it
+    beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
     episodes = state["episodes"]
     if closed:
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
-        quiet = not verdicts["surge"][0] and "surge" not in episodes and not _in_refractory(state, end, p)
-        _learn_peak(state, end, best if quiet else None, p)
+        quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
+        gates.learn_peak(state, end, best if quiet else None, p)
+        if p.record_factor:
+            gates.learn_record(state, end, _bucket(state, end)[0], p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
@@ -471,7 +477,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity, "scale": scale}
             if rule == "surge":
                 state["onset"] = [end, round(best, 3)]
-            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p))
+            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p,
+                                   record=beaten if rule == "surge" else 0.0))
         elif episode is not None and closed:
             if rule == "surge":
                 state["last_episode"] = end
@@ -483,7 +490,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
 
 
 def _signal(state: dict, rule: str, severity: str, status: str, end: int, count: int, neg: float,
-            usual: float, score: float, since: int, p: SurgeParams) -> SurgeSignal:
+            usual: float, score: float, since: int, p: SurgeParams, record: float = 0.0) -> SurgeSignal:
     lo = end - p.window_buckets + 1
     inside = [s for s in state["samples"] if lo <= s[0] <= end]
     picked, seen = [], set()
@@ -496,44 +503,8 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p), round(usual_peak(state, p.tail_days), 2))
-
-
-def _sample_json(s: Sample) -> dict:
-    """`s.model_dump(mode="json")`, built directly (this runs once per mention)."""
-    at = s.published_at.isoformat()
-    return {"post_id": s.post_id, "site": s.site, "url": s.url, "title": s.title,
-            "published_at": at[:-6] + "Z" if at.endswith("+00:00") else at}
-
-
-def _sample_order(s: list) -> tuple:
-    return s[0], s[1]["published_at"]
-
-
-def _keep_samples(state: dict, idx: int, samples: list[Sample], produced_at: datetime | None,
-                  cur: int, p: SurgeParams) -> None:
-    """The first and last max_samples posts of the last two windows (sorted by bucket, time)."""
-    horizon = cur - 2 * p.window_buckets - p.grace_buckets
-    kept = state["samples"]
-    if kept and kept[0][0] < horizon:
-        kept = state["samples"] = [s for s in kept if s[0] >= horizon]
-    if not samples:
-        return
-    stamp = produced_at.astimezone(timezone.utc).isoformat() if produced_at else None
-    k = p.max_samples
-    if len(samples) == 1:
-        new = [idx, _sample_json(samples[0]), stamp]
-        if not kept or kept[-1][0] < idx or (kept[-1][0] == idx
-                                              and kept[-1][1]["published_at"] <= new[1]["published_at"]):
-            kept.append(new)                 # in time order (the usual case): drop the middle one
-            if len(kept) > 2 * k:
-                del kept[k: len(kept) - k]
-            return
-        news = [new]
-    else:
-        news = [[idx, _sample_json(s), stamp] for s in samples]
-    kept = sorted(kept + news, key=_sample_order)        # out of time order (a late post, a batch)
-    state["samples"] = kept if len(kept) <= 2 * k else kept[:k] + kept[-k:]
+                       _at(since - p.window_buckets + 1, p), round(gates.usual_peak(state, p.tail_days), 2),
+                       round(record, 2))
 
 
 def _fold(state: dict, final: int, p: SurgeParams) -> None:
@@ -554,48 +525,6 @@ def _fold(state: dict, final: int, p: SurgeParams) -> None:
         del state["ids"][key]
 
 
-def _judged_with(x: float, count: float, top: list[float], n: int, p: SurgeParams) -> float:
-    """The judged count of a window whose closed part is (count, top, n buckets) plus x now."""
-    k = p.persist_buckets
-    return _judge(count + x, sorted(top + [x], reverse=True)[:k], k) if n + 1 >= k else count + x
-
-
-def _guess_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float | None:
-    """Where the judged count reaches `at_least` when at most the top two buckets count
-    (persistence 1 or 2): a closed form, exact up to rounding; None for a deeper persistence."""
-    if p.persist_buckets > 2:
-        return None
-    if p.persist_buckets < 2 or buckets + 1 < 2 or not top:
-        return at_least - count                              # judged = count + x
-    if len(top) == 1 or at_least > count + 2 * top[1] - top[0]:
-        return (at_least - count + top[0]) / 2               # x between the 2nd and the 1st: count + 2x - t1
-    return at_least - count + top[0] - top[1]                # x at most the 2nd: count + x - t1 + t2
-
-
-def _least_x(count: float, top: list[float], buckets: int, at_least: float, p: SurgeParams) -> float:
-    """The smallest open-bucket count that brings a window's judged count to `at_least` (minus one:
-    counts are not always whole in the backtest), found from the closed form and checked."""
-    lo, hi = -1, math.ceil(max(1.0, at_least))
-    if _judged_with(hi * 64, count, top, buckets, p) < at_least:
-        return math.inf                                  # persistence: one bucket cannot carry it
-    guess = _guess_x(count, top, buckets, at_least, p)
-    if guess is not None and guess < hi * 64:
-        x = max(0, math.ceil(guess))
-        for _ in range(4):                               # the smallest x >= 0 that reaches the line
-            if _judged_with(x, count, top, buckets, p) < at_least:
-                x += 1
-            elif x > 0 and _judged_with(x - 1, count, top, buckets, p) >= at_least:
-                x -= 1
-            else:
-                return x - 1
-    while _judged_with(hi, count, top, buckets, p) < at_least:
-        hi *= 2
-    while hi - lo > 1:                                   # the judged count grows with x
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if _judged_with(mid, count, top, buckets, p) < at_least else (lo, mid)
-    return hi - 1
-
-
 def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = True) -> tuple[float, float]:
     """The smallest count of open bucket `cur` at which the surge or threshold rule could fire, and
     the negative_surge rule (lower bounds: the refractory period and a young subject's strictness
@@ -611,10 +540,13 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
         if p.new_subject_min_count is not None and "surge" not in state["episodes"]:
             need = min(need, p.new_subject_min_count - count0)
         return need, math.inf
-    need_negative = _least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
+    need_negative = bounds.least_x(count0, top0, buckets0, p.negative_ratio * (usual0 + now_usual), p)
     if "surge" in state["episodes"]:
         return need, need_negative
-    line = max(p.z, tail_line(state, p))
+    record = gates.record_line(state, p)
+    if record is not None:                               # the record gate fires past it
+        need = min(need, math.floor(record))
+    line = max(p.z, gates.tail_line(state, p))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
@@ -624,7 +556,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
             at_least = max(at_least, (target / 2) ** 2 - 0.375)
-        need = min(need, _least_x(count, top, buckets, at_least, p))
+        need = min(need, bounds.least_x(count, top, buckets, at_least, p))
     return need, need_negative
 
 

@@ -69,5 +69,9 @@ def test_the_alert_says_why_it_fired_now_vs_usual_how_unusual_since_when():
     assert "99% 分位之上" in render.why_line(a.model_copy(update={"score": 2.5}))
     # the detector's tail gate: the score beat the subject's own usual daily peak, and says so
     assert "（超出常态波动 3.5 倍；近一周每日峰值通常约 2.1 倍）" in render.why_line(a.model_copy(update={"peak": 2.1}))
+    # the record gate: the bucket more than doubled the subject's recent highest, said instead of
+    # the daily peak (the spread score of a one-bucket jump may sit below it)
+    record = render.why_line(a.model_copy(update={"peak": 2.1, "record": 14.0}))
+    assert "创近期新高，此前单时段最高约 14 条" in record and "每日峰值" not in record
     assert render.why_line(alert()) is None                     # an old record without the fields
     assert "为何告警" in render.markdown(a) and "为何告警" in render.html(a)

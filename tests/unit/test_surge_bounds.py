@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from streams.surge import SurgeParams, _judged_with, _least_x, observe_many
+from streams.surge import SurgeParams, observe_many
+from streams.surge_bounds import judged_with, least_x
 
 T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 
@@ -18,13 +19,13 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 def searched(count, top, buckets, at_least, p):
     """The smallest x >= 0 (minus one) whose judged count reaches at_least, by bisection."""
     lo, hi = -1, math.ceil(max(1.0, at_least))
-    if _judged_with(hi * 64, count, top, buckets, p) < at_least:
+    if judged_with(hi * 64, count, top, buckets, p) < at_least:
         return math.inf
-    while _judged_with(hi, count, top, buckets, p) < at_least:
+    while judged_with(hi, count, top, buckets, p) < at_least:
         hi *= 2
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if _judged_with(mid, count, top, buckets, p) < at_least else (lo, mid)
+        lo, hi = (mid, hi) if judged_with(mid, count, top, buckets, p) < at_least else (lo, mid)
     return hi - 1
 
 
@@ -36,7 +37,7 @@ def test_least_count_from_the_closed_form_equals_the_search(persist):
         values = [rng.choice([rng.randint(0, 30), rng.random() * 40]) for _ in range(rng.randint(0, 6))]
         top, count = sorted(values, reverse=True)[:persist], float(sum(values))
         at_least = rng.choice([rng.uniform(0, 100), rng.randint(1, 80), count + rng.uniform(-5, 5)])
-        assert _least_x(count, top, len(values), at_least, p) == searched(count, top, len(values), at_least, p)
+        assert least_x(count, top, len(values), at_least, p) == searched(count, top, len(values), at_least, p)
 
 
 def test_a_state_through_json_every_minute_judges_as_the_one_in_memory():

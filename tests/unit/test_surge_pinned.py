@@ -11,14 +11,16 @@ from datetime import datetime, timedelta, timezone
 
 from alerting import backtest
 from alerting.rules import DEFAULT_RULES, load_rules
-from streams.records import SamplePost
-from streams.surge import SurgeParams, observe, tick
+from streams.records import Mention, SamplePost
+from streams.surge import SurgeParams, observe, observe_mentions, tick
 
 T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 
-# recorded from the detector of session 3 (main at b3d1f95)
+# recorded from the detector of session 3 (main at b3d1f95); OBSERVE_DIGEST re-recorded in session 6:
+# the packaged record gate adds the subject's daily record buckets ("records") to the state; the
+# signals of this stream are unchanged (checked with record_factor 0 against record_factor 2)
 BACKTEST_DIGEST = "768e9d5852744fdb"
-OBSERVE_DIGEST = "2ef15b5876b99eb7"
+OBSERVE_DIGEST = "0da1dd0c9adbc184"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -113,3 +115,36 @@ def test_backtest_output_is_pinned():
 
 def test_observe_output_is_pinned():
     assert _digest(observe_output()) == OBSERVE_DIGEST
+
+
+def test_agent_step_decides_as_observe():
+    """`observe_mentions` counts most mentions on a quick path (no bucket to close, nothing that can
+    fire yet): state and signals must be exactly what `observe` gives, mention by mention, through
+    redeliveries, late and back-dated mentions, ticks, surges and their episodes."""
+    params = SurgeParams(**{**default_surge(), "grace_s": 120})
+    rng = random.Random(11)
+    quick = slow = None
+    t, n, fired = 0.0, 0, 0
+    while t < 1.4 * 86400:
+        rate = 0.1 * (8 if 95000 <= t < 97400 or 112000 <= t < 113000 else 1)
+        t += rng.expovariate(rate)
+        at = T0 + timedelta(seconds=t)
+        event = at - timedelta(seconds=rng.choice([0, 0, 0, 0, 0, 5, 90, 400]))
+        post_id = f"p{n - 1 if rng.random() < 0.05 and n else n}"
+        n += 1
+        m = Mention(subject="s", post_id=post_id, site="s", url=f"https://s/{post_id}", title="t",
+                    published_at=event, sentiment_label="negative" if rng.random() < 0.3 else "neutral",
+                    is_repost=False, cluster_id=post_id, produced_at=at)
+        quick, got = observe_mentions(quick, [m], at, params)
+        slow, want = observe(slow, event, m.sentiment_label == "negative", m, at, params, post_id=post_id,
+                             produced_at=at)
+        if n % 97 == 0:
+            later = at + timedelta(seconds=30)
+            quick, more = observe_mentions(quick, [Mention(kind="tick", subject="s", post_id="", site="", url="",
+                                                           title="", published_at=later, sentiment_label="neutral",
+                                                           is_repost=False, cluster_id="")], later, params)
+            slow, also = tick(slow, later, params)
+            got, want = got + more, want + also
+        assert got == want and quick == slow, f"mention {n}"
+        fired += sum(s.status == "firing" for s in got)
+    assert fired >= 1                       # a surge did fire: the path past the bound ran
