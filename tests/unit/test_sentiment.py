@@ -67,6 +67,41 @@ def test_domains_keep_what_holds_across_them_and_fold_only_the_named_domains_own
         sentiment.train_logistic(music + laptop, domains=domains, fold={"weibo": 1.0})
 
 
+
+def test_styled_weights_apply_to_weibo_style_posts_only(tmp_path):
+    # 给力 is positive on Weibo and sarcastic (negative) in the reviews; 满意 / 投诉 hold in both
+    weibo = [(1, "满意 给力".split()), (0, "投诉 无语".split())] * 20
+    reviews = [(1, "满意 实惠".split()), (0, "投诉 给力".split())] * 20
+    domains = ["weibo"] * len(weibo) + ["reviews"] * len(reviews)
+    model = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False)
+    assert model.meta["styled"] == "weibo" and model.styled["给力"] > 0
+    assert model.styled.keys() <= model.weights.keys()
+    plain, styled = model.score(["给力"]), model.score(["给力"], styled=True)
+    assert styled > 0.5 and styled > plain + 0.1
+    assert model.score(["满意"], styled=True) > 0.5 and model.score(["满意"]) > 0.5
+    assert model.score([], styled=True) == 0.5
+    unstyled = sentiment.train_logistic(weibo + reviews, domains=domains, cues=False)
+    assert not unstyled.styled and unstyled.score(["给力"], styled=True) == unstyled.score(["给力"])
+    model.save(tmp_path / "m.tsv.gz")
+    loaded = SentimentModel.load(tmp_path / "m.tsv.gz")
+    assert loaded.styled.keys() == model.styled.keys()
+    assert loaded.score(["给力"], styled=True) == pytest.approx(styled, abs=1e-3)
+    assert loaded.score(["给力"]) == pytest.approx(plain, abs=1e-3)
+    for bad in ({"styled": "music"}, {"styled": "weibo", "fold": {"weibo": 1.0}}):
+        with pytest.raises(ValueError, match="styled"):
+            sentiment.train_logistic(weibo + reviews, domains=domains, cues=False, **bad)
+    with pytest.raises(SentimentModelError, match="without a weight"):
+        SentimentModel(0.0, {"好": 1.0}, {}, {"坏": -1.0})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("今天好开心[哈哈]", True), ("回复@小王:同意", True), ("//@新闻:转发", True), ("#话题# 来了", True),
+    ("房间干净，服务热情，下次还来", False), ("价格[便宜]吗", True), ("第[1]条", False), ("编号#12", False),
+])
+def test_weibo_style_markers(text, expected):
+    assert sentiment.weibo_style(text) is expected
+
+
 def test_negated_words_learn_their_own_weight():
     docs = [(1, "服务 很 好".split()), (0, "服务 不 好".split()), (1, "环境 好".split()), (0, "环境 不 好".split())] * 10
     model = sentiment.train_logistic(docs)
@@ -135,6 +170,11 @@ def test_bad_model_files_name_file_and_line(tmp_path):
         out.write(json.dumps({"format": sentiment.FORMAT, "bias": 0}) + "\n好\t1.0\n坏 no-tab\n")
     with pytest.raises(SentimentModelError, match=r"bad.tsv.gz, line 3"):
         SentimentModel.load(bad_line)
+    for body in ("好\t1.0\t0.5\t0.2\n", "好\t1.0\tx\n", "\t1.0\n"):
+        with gzip.open(bad_line, "wt", encoding="utf-8") as out:
+            out.write(json.dumps({"format": sentiment.FORMAT, "bias": 0}) + "\n坏\t-1\n" + body)
+        with pytest.raises(SentimentModelError, match=r"bad.tsv.gz, line 3"):
+            SentimentModel.load(bad_line)
 
 
 def test_evaluate_reports_per_class_scores():
@@ -207,3 +247,13 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
     assert "--fold 'c.csv=1'" in capsys.readouterr().err
     assert main(["sentiment", "train", *files, "--fold", "a.csv=1"]) == 2
     assert "--fold needs --domain-per-file" in capsys.readouterr().err
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--styled", "a.csv"]) == 0
+    loaded = SentimentModel.load(model)
+    assert loaded.meta["styled"] == "a.csv" and loaded.styled
+    capsys.readouterr()
+    assert main(["sentiment", "eval", str(first), "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n"] == 20
+    for bad in (["--domain-per-file", "--styled", "c.csv"], ["--domain-per-file", "--styled", "a.csv", "--fold", "a.csv=1"],
+                ["--styled", "a.csv"]):
+        assert main(["sentiment", "train", *files, *bad]) == 2
+        assert "--styled" in capsys.readouterr().err
