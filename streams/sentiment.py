@@ -53,6 +53,7 @@ CUE_MARKS = (AFTER_CONTRAST, "↑", "↓")
 _WORD = re.compile(r"\w")
 # Weibo-style markers (weibo_style): an emoticon code, an @handle (also in //@name: and 回复@name:), a #topic#
 WEIBO_STYLE = re.compile(EMOTICON.pattern + r"|[@＠][\w\-]{1,30}|[#＃][^#＃\n]{1,40}[#＃]")
+NB_WEIGHT = 0.1         # train_logistic's default share of naive Bayes weights (session 6 of issue 13)
 # a post is positive at or above POSITIVE, negative at or below NEGATIVE, neutral in between
 POSITIVE, NEGATIVE = 0.6, 0.4
 
@@ -235,7 +236,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                    l2: float = 1e-5, min_count: int = 2, seed: int = 42,
                    lexicon: Mapping[str, int] | None = None, negation_scope: int = NEGATION_SCOPE,
                    average: bool = True, cues: bool = True, domains: Sequence[str] | None = None,
-                   fold: Mapping[str, float] | None = None, styled: str | None = None) -> SentimentModel:
+                   fold: Mapping[str, float] | None = None, styled: str | None = None,
+                   nb: float = NB_WEIGHT) -> SentimentModel:
     """Logistic regression on binary features(tokens), SGD with L2 and a decaying rate.
 
     average: the model is the mean of the weights at the end of each epoch (the last epoch's
@@ -252,6 +254,11 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     model keeps the shared weights plus fold[name] times each named domain's own weights (the
     other domains' are dropped), so it is one weight per feature as before. styled names a domain
     whose own weights the model keeps apart, for posts in Weibo style only (module docstring).
+
+    nb: add nb times the naive Bayes model of the same posts (train_naive_bayes: each feature's
+    log-count ratio, and the class prior) to the shared weights, interpolating the two as NBSVM
+    does (Wang & Manning 2012); NB's counts transfer to unseen domains better than the fitted
+    weights alone (docs/quality.md, session 6 of issue 13).
     """
     lexicon = lexicon or {}
     fold = dict(fold or {})
@@ -322,12 +329,19 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     for word, polarity in sorted(lexicon.items()):
         for feature, key in ((word, tied[polarity]), (NEGATED + word, NEGATED + tied[polarity])):
             weights[feature] = weights.get(feature, 0.0) + shared[key]
+    if nb:
+        naive = train_naive_bayes(docs, min_count=min_count, negation_scope=negation_scope, cues=cues)
+        bias += nb * naive.bias
+        for t, w in naive.weights.items():
+            weights[t] = weights.get(t, 0.0) + nb * w
     styled_bias = own.pop("", 0.0)
     own = {t: w for t, w in own.items() if abs(w) >= 1e-4}
     weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4 or t in own}
     weights.update((t, 0.0) for t in own.keys() - weights.keys())
     meta = {"trainer": "logistic", "epochs": epochs, "rate": rate, "l2": l2, "min_count": min_count, "average": average,
             "docs": len(rows), "lexicon_words": len(lexicon), "negation_scope": negation_scope, "cues": cues}
+    if nb:
+        meta["nb"] = nb
     if domains is not None:
         meta.update(domains=dict(sorted(Counter(domains).items())), fold=fold)
     if styled is not None:

@@ -78,7 +78,8 @@ def _train(args, settings) -> int:
         if args.trainer == "logistic":
             lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
             model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope,
-                                             domains=domains, fold=fold, styled=args.styled)
+                                             domains=domains, fold=fold, styled=args.styled,
+                                             **({} if args.nb is None else {"nb": args.nb}))
         else:
             model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
                                                 negation_scope=args.negation_scope)
@@ -156,6 +157,10 @@ def register(subparsers) -> None:
     train.add_argument("--styled", default=None, metavar="FILE_NAME",
                        help="with --domain-per-file: keep that file's own weights for posts in Weibo style "
                             "(emoticon codes, @handles, #topics#); other text scores with the shared weights")
+    train.add_argument("--nb", type=float, default=None, metavar="FACTOR",
+                       help="logistic: add FACTOR x the naive Bayes weights of the same posts (default: "
+                            "streams.sentiment.NB_WEIGHT, measured best on domains absent from training, "
+                            "docs/quality.md); 0: none")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)

@@ -54,11 +54,11 @@ def test_domains_keep_what_holds_across_them_and_fold_only_the_named_domains_own
     music = [(1, "满意 声音".split()), (0, "投诉 安静".split())] * 20
     laptop = [(1, "满意 安静".split()), (0, "投诉 声音".split())] * 20
     domains = ["music"] * len(music) + ["laptop"] * len(laptop)
-    shared = sentiment.train_logistic(music + laptop, domains=domains, cues=False)
+    shared = sentiment.train_logistic(music + laptop, domains=domains, cues=False, nb=0.0)
     assert abs(shared.weights.get("声音", 0.0)) < 0.2 * shared.weights["满意"]
     assert shared.meta["domains"] == {"laptop": 40, "music": 40} and shared.meta["fold"] == {}
     assert not any("\t" in f for f in shared.weights)
-    for_music = sentiment.train_logistic(music + laptop, domains=domains, fold={"music": 1.0}, cues=False)
+    for_music = sentiment.train_logistic(music + laptop, domains=domains, fold={"music": 1.0}, cues=False, nb=0.0)
     assert for_music.weights["声音"] > 0.25 * for_music.weights["满意"] > 0
     assert for_music.weights["满意"] > shared.weights["满意"]
     with pytest.raises(ValueError, match="1 domain names for 80 posts"):
@@ -100,6 +100,18 @@ def test_styled_weights_apply_to_weibo_style_posts_only(tmp_path):
 ])
 def test_weibo_style_markers(text, expected):
     assert sentiment.weibo_style(text) is expected
+
+
+def test_nb_adds_the_naive_bayes_weights_to_the_learned_ones():
+    plain, naive = sentiment.train_logistic(DOCS, nb=0.0), sentiment.train_naive_bayes(DOCS)
+    mixed = sentiment.train_logistic(DOCS, nb=0.25)
+    assert sentiment.train_logistic(DOCS).meta["nb"] == sentiment.NB_WEIGHT > 0
+    assert mixed.meta["nb"] == 0.25 and "nb" not in plain.meta
+    assert mixed.bias == pytest.approx(plain.bias + 0.25 * naive.bias)
+    for feature in ("满意", "投诉", "服务"):
+        assert mixed.weights.get(feature, 0.0) == pytest.approx(
+            plain.weights.get(feature, 0.0) + 0.25 * naive.weights[feature], abs=1e-4)
+    assert mixed.weights.keys() >= plain.weights.keys()
 
 
 def test_negated_words_learn_their_own_weight():
