@@ -10,11 +10,17 @@ book, other). A recipe is trained without one domain's reviews and tested on tha
   default   tests on its rows of the 20 % split, which tuning never reads (the reported numbers),
 Weibo train (stripped) is in every training set. The shipped model (everything seen) is measured
 with `shaobing sentiment eval` (docs/quality.md). The last line is one JSON object.
+  --weibo-tune   also trains on 90 % of Weibo train (a seeded shuffle, seed 7) plus every review
+                 training row and tests on the other 10 % of Weibo train ("weibo tune": Weibo dev
+                 is never read here).
+A "routed" recipe learns Weibo's own weights apart (train_logistic(styled="weibo")) and adds them
+to the posts in Weibo style only (sentiment.weibo_style of the normalised text), as analyze() does.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import sys
 from pathlib import Path
@@ -24,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.eval_sentiment import read_csv, review_splits  # noqa: E402
 from streams import sentiment  # noqa: E402
 from streams.analysis import default_segmenter  # noqa: E402
+from streams.textnorm import normalise  # noqa: E402
 
 DOMAINS = {   # first match wins
     "hotel": re.compile(r"酒店|宾馆|房间|前台|入住|客房|大堂|早餐|服务员|携程|住的"),
@@ -37,40 +44,52 @@ def domain_of(text: str) -> str:
     return next((name for name, pattern in DOMAINS.items() if pattern.search(text)), "other")
 
 
-OLD_SGD = {"rate": 0.2, "average": False, "cues": False}   # the trainer's settings before session 4
-NO_CUES = {"cues": False}   # before session 5
+OLD_SGD = {"rate": 0.2, "average": False, "cues": False, "nb": 0.0}   # the trainer's settings before session 4
+NO_CUES = {"cues": False, "nb": 0.0}   # before session 5
 RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3); other keys go to train_logistic
     "tokens (shipped before)": {"negation": False, "lexicon": False, "weibo": 1, **OLD_SGD},
     "tokens + negation, rate 0.2, last epoch": {"negation": True, "lexicon": False, "weibo": 1, **OLD_SGD},
     "tokens + negation": {"negation": True, "lexicon": False, "weibo": 1, **NO_CUES},
-    "tokens + negation + cues": {"negation": True, "lexicon": False, "weibo": 1},
+    "tokens + negation + cues": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.0},   # before session 6
     "tokens + lexicon": {"negation": False, "lexicon": True, "weibo": 1, **OLD_SGD},
     "tokens + negation + lexicon": {"negation": True, "lexicon": True, "weibo": 1, **OLD_SGD},
     "tokens + negation + lexicon, 1/3 of Weibo": {"negation": True, "lexicon": True, "weibo": 3, **OLD_SGD},
     "tokens + negation, 1/3 of Weibo": {"negation": True, "lexicon": False, "weibo": 3, **OLD_SGD},
+    # session 6: naive Bayes interpolated (nb x its log-count ratios added), and routing by style
+    "tokens + negation + cues + NB 0.1": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.1},
+    "tokens + negation + cues + NB 0.25": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.25},
+    "tokens + negation + cues, routed": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.0, "route": True},
+    "tokens + negation + cues + NB 0.1, routed (shipped)": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.1,
+                                                            "route": True},
 }
 
 
-def train(recipe: dict, docs, lexicon):
-    options = {k: v for k, v in recipe.items() if k not in ("negation", "lexicon", "weibo")}
-    return sentiment.train_logistic(docs, lexicon=lexicon if recipe["lexicon"] else None,
+def train(recipe: dict, weibo_docs, review_docs, lexicon):
+    """A recipe's model on Weibo posts (every recipe["weibo"]-th) and review rows, as (label, tokens)."""
+    options = {k: v for k, v in recipe.items() if k not in ("negation", "lexicon", "weibo", "route")}
+    weibo_docs = weibo_docs[::recipe["weibo"]]
+    if recipe.get("route"):
+        options.update(domains=["weibo"] * len(weibo_docs) + ["reviews"] * len(review_docs), styled="weibo")
+    return sentiment.train_logistic(weibo_docs + review_docs, lexicon=lexicon if recipe["lexicon"] else None,
                                     negation_scope=sentiment.NEGATION_SCOPE if recipe["negation"] else 0, **options)
 
 
-def accuracy(model, docs) -> float:
+def accuracy(model, docs, styled) -> float:
+    """docs (label, tokens); styled: whether each is in Weibo style."""
     if not docs:
         return 0.0
-    return sentiment.evaluate([g for g, _ in docs], [model.score(t) for _, t in docs])["accuracy"]
+    return sentiment.evaluate([g for g, _ in docs], [model.score(t, st) for (_, t), st in zip(docs, styled)])["accuracy"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weibo", type=Path, help="folder with train.csv and dev.csv")
     parser.add_argument("--tune", action="store_true")
-    parser.add_argument("--recipes", nargs="*", default=["tokens + negation", "tokens + negation + cues"])
+    parser.add_argument("--recipes", nargs="*", default=["tokens + negation + cues", "tokens + negation + cues + NB 0.1, routed (shipped)"])
     parser.add_argument("--domains", nargs="*", default=list(DOMAINS))
     parser.add_argument("--lexicon", type=Path, help="word<TAB>1|0 file for the lexicon recipes")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--weibo-tune", action="store_true", help="also the Weibo tuning column (module doc)")
     args = parser.parse_args()
     segmenter = default_segmenter()
     lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else {}
@@ -80,13 +99,19 @@ def main() -> int:
     def tok(rows):
         return [(label, segmenter.segment("", text)[1]) for label, text in rows]
 
-    weibo_train = tok(read_csv(args.weibo / "train.csv"))
+    weibo_rows = read_csv(args.weibo / "train.csv")
+    weibo_train = tok(weibo_rows)
     reviews_train, reviews_test = review_splits(args.seed)
     test_rows = reviews_train if args.tune else reviews_test
     domains = {name: [i for i, (_, text) in enumerate(test_rows) if domain_of(text) == name] for name in args.domains}
     train_domain = [domain_of(text) for _, text in reviews_train]
     rev_train, rev_test = tok(reviews_train), tok(reviews_test)
     test_docs = rev_train if args.tune else rev_test
+    test_styled = [sentiment.weibo_style(normalise(text)) for _, text in test_rows]
+    shuffled = list(range(len(weibo_train)))
+    random.Random(7).shuffle(shuffled)
+    hold = sorted(shuffled[:len(shuffled) // 10]) if args.weibo_tune else []   # as session 5's "Weibo tune"
+    held = set(hold)
     print(f"reviews: train {len(rev_train)}, test {len(rev_test)}; testing on the "
           f"{'training (tuning)' if args.tune else 'held-out test'} split:",
           {name: len(ix) for name, ix in domains.items()})
@@ -95,10 +120,13 @@ def main() -> int:
         recipe = RECIPES[name]
         row = {}
         for held_out, index in domains.items():
-            docs = weibo_train[::recipe["weibo"]] + [d for d, dom in zip(rev_train, train_domain) if dom != held_out]
-            model = train(recipe, docs, lexicon)
-            row[f"unseen {held_out}"] = accuracy(model, [test_docs[i] for i in index])
+            model = train(recipe, weibo_train, [d for d, dom in zip(rev_train, train_domain) if dom != held_out], lexicon)
+            row[f"unseen {held_out}"] = accuracy(model, [test_docs[i] for i in index], [test_styled[i] for i in index])
         row["mean unseen"] = round(sum(row[f"unseen {d}"] for d in domains) / len(domains), 4)
+        if args.weibo_tune:
+            model = train(recipe, [d for i, d in enumerate(weibo_train) if i not in held], rev_train, lexicon)
+            row["weibo tune"] = accuracy(model, [weibo_train[i] for i in hold],
+                                         [sentiment.weibo_style(normalise(weibo_rows[i][1])) for i in hold])
         results[name] = row
         print(name, row, flush=True)
     print(json.dumps(results, ensure_ascii=False, sort_keys=True))

@@ -19,7 +19,7 @@ import jieba
 from streams import entities as ent
 from streams.keywords import IdfTable, top_keywords
 from streams import dedup
-from streams.sentiment import AFTER_CONTRAST, DEGREE_SCOPE, NEGATED, SentimentModel, label_of
+from streams.sentiment import AFTER_CONTRAST, DEGREE_SCOPE, NEGATED, SentimentModel, label_of, weibo_style
 from streams.simhash import clear as simhash_clear
 from streams.segment import FastCut
 from streams.simhash import hamming, simhash
@@ -274,7 +274,8 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
                 if marked and degree + feature in marked:
                     sentiment_weights[degree + feature] = marked[degree + feature]
     subjects, terms = resources.watchlist.match(cleaned)
-    score = resources.sentiment.score_weights(sentiment_weights.values())
+    model = resources.sentiment   # styled weights (Weibo-style posts) only if the model has them
+    score = model.score_features(sentiment_weights, bool(model.styled) and weibo_style(body))
     fingerprint, fingerprint_text = _fingerprint(cleaned, raw, resources, content_words, len(content_weights))
     weights = content_weights if fingerprint is content_words else _simhash_weights(fingerprint, resources)
     return Analysis(

@@ -11,6 +11,14 @@ one shared weight per polarity, which is folded into each word's weight when tra
 the training text never showed still get their polarity. The model file is gzip'd UTF-8 text: a
 JSON header line, then `feature<TAB>weight` lines. snownlp's bundled classifier stays available
 as a baseline (`snownlp_score`). Reads no settings.
+
+A model trained on domains (`train_logistic(domains=..., styled=NAME)`) can keep a second set of
+weights for posts written in Weibo style (`weibo_style()`: an emoticon code, an @handle, a
+#topic#): such a post scores with the shared weights plus domain NAME's own ("styled") weights,
+any other text (reviews, forums, news) with the shared weights only. The styled weight of a
+feature is a third column of its line (`feature<TAB>weight<TAB>styled`), and the styled bias is in
+the header; every feature with a styled weight also has a line of its own, so the one table of
+features is the same for both kinds of post (docs/quality.md, session 6 of issue 13).
 """
 from __future__ import annotations
 
@@ -23,6 +31,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
+
+from streams.textnorm import EMOTICON, MAX_ANALYSIS_CHARS
 
 FORMAT = "shaobing-sentiment/1"
 NEGATED = "¬"
@@ -41,6 +51,9 @@ DEGREE = {**dict.fromkeys(("很", "非常", "太", "特别", "十分", "超", "�
 DEGREE_SCOPE = 2        # words after a degree adverb that it marks (a clause break ends it sooner)
 CUE_MARKS = (AFTER_CONTRAST, "↑", "↓")
 _WORD = re.compile(r"\w")
+# Weibo-style markers (weibo_style): an emoticon code, an @handle (also in //@name: and 回复@name:), a #topic#
+WEIBO_STYLE = re.compile(EMOTICON.pattern + r"|[@＠][\w\-]{1,30}|[#＃][^#＃\n]{1,40}[#＃]")
+NB_WEIGHT = 0.1         # train_logistic's default share of naive Bayes weights (session 6 of issue 13)
 # a post is positive at or above POSITIVE, negative at or below NEGATIVE, neutral in between
 POSITIVE, NEGATIVE = 0.6, 0.4
 
@@ -81,6 +94,12 @@ def features(tokens: Iterable[str], negation_scope: int = NEGATION_SCOPE, cues: 
     return out
 
 
+def weibo_style(text: str) -> bool:
+    """Whether a post is written in Weibo style (WEIBO_STYLE within its first MAX_ANALYSIS_CHARS
+    characters): a model with styled weights then adds them. Callers pass the normalised text."""
+    return WEIBO_STYLE.search(text, 0, MAX_ANALYSIS_CHARS) is not None
+
+
 def read_lexicon(path: str | Path) -> dict[str, int]:
     """`word<TAB>1|0` lines (1 positive); # starts a comment. Errors name the file and line."""
     try:
@@ -118,6 +137,12 @@ class SentimentModel:
     bias: float
     weights: dict[str, float]
     meta: dict = field(default_factory=dict)
+    styled: dict[str, float] = field(default_factory=dict)   # extra weights for Weibo-style posts (module doc)
+
+    def __post_init__(self) -> None:
+        missing = self.styled.keys() - self.weights.keys()
+        if missing:
+            raise SentimentModelError(f"styled weights for features without a weight: {sorted(missing)[:5]}")
 
     @property
     def negation_scope(self) -> int:
@@ -129,21 +154,30 @@ class SentimentModel:
         """Whether the model has contrast and degree features (False for models trained before them)."""
         return bool(self.meta.get("cues", False))
 
-    def score(self, tokens: Iterable[str]) -> float:
+    def score(self, tokens: Iterable[str], styled: bool = False) -> float:
         """Probability that the post is positive from its tokens in order (punctuation included);
-        0.5 when no feature is known to the model."""
+        0.5 when no feature is known to the model. styled: the post is in Weibo style
+        (weibo_style() of its normalised text); it matters only to a model with styled weights."""
         weights = self.weights
-        return self.score_weights([weights[f] for f in set(features(tokens, self.negation_scope, self.cues)) if f in weights])
+        return self.score_features({f: weights[f] for f in set(features(tokens, self.negation_scope, self.cues))
+                                    if f in weights}, styled)
 
-    def score_weights(self, known: Iterable[float]) -> float:
-        """score() from the weights of a post's distinct known tokens (0.5 when there are none)."""
-        known = list(known)
-        return _sigmoid(self.bias + sum(known)) if known else 0.5
+    def score_features(self, known: Mapping[str, float], styled: bool = False) -> float:
+        """score() from a post's distinct known features and their weights (0.5 when there are none)."""
+        if not known:
+            return 0.5
+        if styled and self.styled:
+            extra = self.styled.get
+            return _sigmoid(self.bias + float(self.meta.get("styled_bias", 0.0))
+                            + sum(w + extra(f, 0.0) for f, w in known.items()))
+        return _sigmoid(self.bias + sum(known.values()))
 
     def save(self, path: str | Path) -> None:
         header = {"format": FORMAT, "bias": self.bias, **self.meta}
         lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
-        lines += [f"{token}\t{weight:.5g}" for token, weight in sorted(self.weights.items())]
+        styled = self.styled
+        lines += [f"{token}\t{weight:.5g}\t{styled[token]:.5g}" if token in styled else f"{token}\t{weight:.5g}"
+                  for token, weight in sorted(self.weights.items())]
         # mtime=0: the same model gives the same bytes, so a retrain without change shows no diff
         with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as out:
             out.write(("\n".join(lines) + "\n").encode("utf-8"))
@@ -161,18 +195,20 @@ class SentimentModel:
             raise SentimentModelError(f"{path}, line 1: header is not JSON: {exc}") from exc
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise SentimentModelError(f"{path}, line 1: not a {FORMAT} model")
-        weights = {}
+        weights, styled = {}, {}
         for number, line in enumerate(lines[1:], start=2):
-            token, sep, value = line.rpartition("\t")
+            token, *values = line.split("\t")
             try:
-                weights[token] = float(value)
-            except ValueError:
-                sep = ""
-            if not sep or not token:
-                raise SentimentModelError(f"{path}, line {number}: expected token<TAB>weight")
+                weights[token] = float(values[0])
+                if len(values) == 2:
+                    styled[token] = float(values[1])
+            except (ValueError, IndexError):
+                values = []
+            if not token or len(values) not in (1, 2):
+                raise SentimentModelError(f"{path}, line {number}: expected token<TAB>weight[<TAB>styled weight]")
         bias = float(header.pop("bias", 0.0))
         header.pop("format")
-        return cls(bias, weights, header)
+        return cls(bias, weights, header, styled)
 
 
 def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 1.0,
@@ -200,7 +236,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                    l2: float = 1e-5, min_count: int = 2, seed: int = 42,
                    lexicon: Mapping[str, int] | None = None, negation_scope: int = NEGATION_SCOPE,
                    average: bool = True, cues: bool = True, domains: Sequence[str] | None = None,
-                   fold: Mapping[str, float] | None = None) -> SentimentModel:
+                   fold: Mapping[str, float] | None = None, styled: str | None = None,
+                   nb: float = NB_WEIGHT) -> SentimentModel:
     """Logistic regression on binary features(tokens), SGD with L2 and a decaying rate.
 
     average: the model is the mean of the weights at the end of each epoch (the last epoch's
@@ -215,7 +252,13 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     learns a weight of its own per domain (feature augmentation, Daume III 2007): the shared
     weight keeps what holds across the domains, a domain's own weight what holds only there. The
     model keeps the shared weights plus fold[name] times each named domain's own weights (the
-    other domains' are dropped), so it is one weight per feature as before.
+    other domains' are dropped), so it is one weight per feature as before. styled names a domain
+    whose own weights the model keeps apart, for posts in Weibo style only (module docstring).
+
+    nb: add nb times the naive Bayes model of the same posts (train_naive_bayes: each feature's
+    log-count ratio, and the class prior) to the shared weights, interpolating the two as NBSVM
+    does (Wang & Manning 2012); NB's counts transfer to unseen domains better than the fitted
+    weights alone (docs/quality.md, session 6 of issue 13).
     """
     lexicon = lexicon or {}
     fold = dict(fold or {})
@@ -223,6 +266,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         raise ValueError(f"{len(domains)} domain names for {len(docs)} posts")
     if domains is not None and set(fold) - set(domains):
         raise ValueError(f"fold names domains without posts: {sorted(set(fold) - set(domains))}")
+    if styled is not None and (domains is None or styled not in domains or styled in fold):
+        raise ValueError(f"styled names a domain with posts that is not folded, got {styled!r}")
     tied = {1: "<+>", 0: "<->"}
 
     def row(tokens: Sequence[str]) -> list[str]:
@@ -267,6 +312,7 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                 summed[t] = summed.get(t, 0.0) + w
     if average and epochs:
         bias, weights = summed_bias / epochs, {t: w / epochs for t, w in summed.items()}
+    own: dict[str, float] = {}   # the styled domain's own weights ("" its bias)
     if domains is not None:
         common = {t: w for t, w in weights.items() if "\t" not in t}
         for t, w in sorted(weights.items()):
@@ -276,17 +322,31 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                     common[feature] = common.get(feature, 0.0) + fold[name] * w
                 else:
                     bias += fold[name] * w
+            elif tab and name == styled:
+                own[feature] = w
         weights = common
     shared = {key: weights.pop(key, 0.0) for key in (*tied.values(), *(NEGATED + v for v in tied.values()))}
     for word, polarity in sorted(lexicon.items()):
         for feature, key in ((word, tied[polarity]), (NEGATED + word, NEGATED + tied[polarity])):
             weights[feature] = weights.get(feature, 0.0) + shared[key]
-    weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4}
+    if nb:
+        naive = train_naive_bayes(docs, min_count=min_count, negation_scope=negation_scope, cues=cues)
+        bias += nb * naive.bias
+        for t, w in naive.weights.items():
+            weights[t] = weights.get(t, 0.0) + nb * w
+    styled_bias = own.pop("", 0.0)
+    own = {t: w for t, w in own.items() if abs(w) >= 1e-4}
+    weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4 or t in own}
+    weights.update((t, 0.0) for t in own.keys() - weights.keys())
     meta = {"trainer": "logistic", "epochs": epochs, "rate": rate, "l2": l2, "min_count": min_count, "average": average,
             "docs": len(rows), "lexicon_words": len(lexicon), "negation_scope": negation_scope, "cues": cues}
+    if nb:
+        meta["nb"] = nb
     if domains is not None:
         meta.update(domains=dict(sorted(Counter(domains).items())), fold=fold)
-    return SentimentModel(bias, weights, meta)
+    if styled is not None:
+        meta.update(styled=styled, styled_bias=styled_bias)
+    return SentimentModel(bias, weights, meta, own)
 
 
 def snownlp_score(tokens: Sequence[str]) -> float:

@@ -58,8 +58,11 @@ def _train(args, settings) -> int:
     try:
         per_file = [read_labelled(path) for path in args.file]
         fold = _fold(args.fold, args.file)
-        if (args.fold or args.domain_per_file) and not (args.domain_per_file and args.trainer == "logistic"):
-            raise LabelledFileError("--fold needs --domain-per-file, and --domain-per-file the logistic trainer")
+        if (args.fold or args.styled or args.domain_per_file) and not (args.domain_per_file and args.trainer == "logistic"):
+            raise LabelledFileError("--fold needs --domain-per-file (so does --styled), and --domain-per-file "
+                                    "the logistic trainer")
+        if args.styled and (args.styled not in {path.name for path in args.file} or args.styled in fold):
+            raise LabelledFileError(f"--styled {args.styled!r}: expected the name of a training file that is not folded")
     except LabelledFileError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -75,7 +78,8 @@ def _train(args, settings) -> int:
         if args.trainer == "logistic":
             lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
             model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope,
-                                             domains=domains, fold=fold)
+                                             domains=domains, fold=fold, styled=args.styled,
+                                             **({} if args.nb is None else {"nb": args.nb}))
         else:
             model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
                                                 negation_scope=args.negation_scope)
@@ -123,7 +127,10 @@ def _eval(args, settings) -> int:
     from streams.analysis import default_segmenter
 
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
-    scores = [model.score(segmenter.segment("", text)[1]) for _, text in rows]
+    from streams.textnorm import normalise
+
+    # a model with styled weights adds them for Weibo-style posts, as analyze() does
+    scores = [model.score(segmenter.segment("", text)[1], sentiment.weibo_style(normalise(text))) for _, text in rows]
     report = sentiment.evaluate([label for label, _ in rows], scores)
     print(f"准确率 / accuracy {report['accuracy']:.4f} on {report['n']} posts ({args.model})")
     print(json.dumps(report, ensure_ascii=False, sort_keys=True))
@@ -147,6 +154,13 @@ def register(subparsers) -> None:
                        help="each FILE is a domain: keep the weights shared across them (logistic; docs/quality.md)")
     train.add_argument("--fold", action="append", default=[], metavar="FILE_NAME=FACTOR",
                        help="with --domain-per-file: add FACTOR x that file's own weights to the shared ones")
+    train.add_argument("--styled", default=None, metavar="FILE_NAME",
+                       help="with --domain-per-file: keep that file's own weights for posts in Weibo style "
+                            "(emoticon codes, @handles, #topics#); other text scores with the shared weights")
+    train.add_argument("--nb", type=float, default=None, metavar="FACTOR",
+                       help="logistic: add FACTOR x the naive Bayes weights of the same posts (default: "
+                            "streams.sentiment.NB_WEIGHT, measured best on domains absent from training, "
+                            "docs/quality.md); 0: none")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)

@@ -151,3 +151,29 @@ def test_analyze_scores_sentiment_as_the_model_does_negation_and_cues_included(r
         assert ("¬满意" in model.weights) == bool(scope)   # the negated path is exercised
         assert ("›差" in model.weights and "↓差" in model.weights and "↑满意" in model.weights) == cues
         assert ("›¬干净" in model.weights) == (cues and bool(scope))
+
+
+def test_analyze_adds_the_styled_weights_to_weibo_style_posts_as_the_model_does(resources):
+    from dataclasses import replace
+
+    from streams import sentiment
+    from streams.textnorm import normalise
+    from streams.wordfacts import WordFacts
+
+    weibo = [(1, "服务 给力 满意".split()), (0, "服务 不 给力 无语".split()), (0, "太 差 了".split())] * 10
+    reviews = [(1, "环境 满意 实惠".split()), (0, "服务 给力 个 啥".split()), (0, "可惜 不 干净".split())] * 10
+    model = sentiment.train_logistic(weibo + reviews, domains=["weibo"] * 30 + ["reviews"] * 30, styled="weibo")
+    assert model.styled and model.meta["styled_bias"]
+    words = WordFacts(resources.idf, resources.segmenter.tags, resources.stopwords, model.weights,
+                      resources.entities.compute)
+    local = replace(resources, sentiment=model, words=words)
+    texts = ("服务给力", "服务给力[哈哈]", "@小王 服务不给力", "#投诉# 可惜不干净", "环境满意，但是太差了",
+             "回复@某人: 给力！", "给力＠我", "")
+    styled_seen = 0
+    for text in texts:
+        styled = sentiment.weibo_style(normalise(text))
+        styled_seen += styled
+        expected = model.score(resources.segmenter.segment("", text)[1], styled)
+        assert analyze("", text, local).sentiment == pytest.approx(expected)
+    assert styled_seen == 5
+    assert analyze("", "服务给力[哈哈]", local).sentiment != pytest.approx(analyze("", "服务给力", local).sentiment)

@@ -54,17 +54,64 @@ def test_domains_keep_what_holds_across_them_and_fold_only_the_named_domains_own
     music = [(1, "满意 声音".split()), (0, "投诉 安静".split())] * 20
     laptop = [(1, "满意 安静".split()), (0, "投诉 声音".split())] * 20
     domains = ["music"] * len(music) + ["laptop"] * len(laptop)
-    shared = sentiment.train_logistic(music + laptop, domains=domains, cues=False)
+    shared = sentiment.train_logistic(music + laptop, domains=domains, cues=False, nb=0.0)
     assert abs(shared.weights.get("声音", 0.0)) < 0.2 * shared.weights["满意"]
     assert shared.meta["domains"] == {"laptop": 40, "music": 40} and shared.meta["fold"] == {}
     assert not any("\t" in f for f in shared.weights)
-    for_music = sentiment.train_logistic(music + laptop, domains=domains, fold={"music": 1.0}, cues=False)
+    for_music = sentiment.train_logistic(music + laptop, domains=domains, fold={"music": 1.0}, cues=False, nb=0.0)
     assert for_music.weights["声音"] > 0.25 * for_music.weights["满意"] > 0
     assert for_music.weights["满意"] > shared.weights["满意"]
     with pytest.raises(ValueError, match="1 domain names for 80 posts"):
         sentiment.train_logistic(music + laptop, domains=["music"])
     with pytest.raises(ValueError, match="weibo"):
         sentiment.train_logistic(music + laptop, domains=domains, fold={"weibo": 1.0})
+
+
+
+def test_styled_weights_apply_to_weibo_style_posts_only(tmp_path):
+    # 给力 is positive on Weibo and sarcastic (negative) in the reviews; 满意 / 投诉 hold in both
+    weibo = [(1, "满意 给力".split()), (0, "投诉 无语".split())] * 20
+    reviews = [(1, "满意 实惠".split()), (0, "投诉 给力".split())] * 20
+    domains = ["weibo"] * len(weibo) + ["reviews"] * len(reviews)
+    model = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False)
+    assert model.meta["styled"] == "weibo" and model.styled["给力"] > 0
+    assert model.styled.keys() <= model.weights.keys()
+    plain, styled = model.score(["给力"]), model.score(["给力"], styled=True)
+    assert styled > 0.5 and styled > plain + 0.1
+    assert model.score(["满意"], styled=True) > 0.5 and model.score(["满意"]) > 0.5
+    assert model.score([], styled=True) == 0.5
+    unstyled = sentiment.train_logistic(weibo + reviews, domains=domains, cues=False)
+    assert not unstyled.styled and unstyled.score(["给力"], styled=True) == unstyled.score(["给力"])
+    model.save(tmp_path / "m.tsv.gz")
+    loaded = SentimentModel.load(tmp_path / "m.tsv.gz")
+    assert loaded.styled.keys() == model.styled.keys()
+    assert loaded.score(["给力"], styled=True) == pytest.approx(styled, abs=1e-3)
+    assert loaded.score(["给力"]) == pytest.approx(plain, abs=1e-3)
+    for bad in ({"styled": "music"}, {"styled": "weibo", "fold": {"weibo": 1.0}}):
+        with pytest.raises(ValueError, match="styled"):
+            sentiment.train_logistic(weibo + reviews, domains=domains, cues=False, **bad)
+    with pytest.raises(SentimentModelError, match="without a weight"):
+        SentimentModel(0.0, {"好": 1.0}, {}, {"坏": -1.0})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("今天好开心[哈哈]", True), ("回复@小王:同意", True), ("//@新闻:转发", True), ("#话题# 来了", True),
+    ("房间干净，服务热情，下次还来", False), ("价格[便宜]吗", True), ("第[1]条", False), ("编号#12", False),
+])
+def test_weibo_style_markers(text, expected):
+    assert sentiment.weibo_style(text) is expected
+
+
+def test_nb_adds_the_naive_bayes_weights_to_the_learned_ones():
+    plain, naive = sentiment.train_logistic(DOCS, nb=0.0), sentiment.train_naive_bayes(DOCS)
+    mixed = sentiment.train_logistic(DOCS, nb=0.25)
+    assert sentiment.train_logistic(DOCS).meta["nb"] == sentiment.NB_WEIGHT > 0
+    assert mixed.meta["nb"] == 0.25 and "nb" not in plain.meta
+    assert mixed.bias == pytest.approx(plain.bias + 0.25 * naive.bias)
+    for feature in ("满意", "投诉", "服务"):
+        assert mixed.weights.get(feature, 0.0) == pytest.approx(
+            plain.weights.get(feature, 0.0) + 0.25 * naive.weights[feature], abs=1e-4)
+    assert mixed.weights.keys() >= plain.weights.keys()
 
 
 def test_negated_words_learn_their_own_weight():
@@ -135,6 +182,11 @@ def test_bad_model_files_name_file_and_line(tmp_path):
         out.write(json.dumps({"format": sentiment.FORMAT, "bias": 0}) + "\n好\t1.0\n坏 no-tab\n")
     with pytest.raises(SentimentModelError, match=r"bad.tsv.gz, line 3"):
         SentimentModel.load(bad_line)
+    for body in ("好\t1.0\t0.5\t0.2\n", "好\t1.0\tx\n", "\t1.0\n"):
+        with gzip.open(bad_line, "wt", encoding="utf-8") as out:
+            out.write(json.dumps({"format": sentiment.FORMAT, "bias": 0}) + "\n坏\t-1\n" + body)
+        with pytest.raises(SentimentModelError, match=r"bad.tsv.gz, line 3"):
+            SentimentModel.load(bad_line)
 
 
 def test_evaluate_reports_per_class_scores():
@@ -207,3 +259,13 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
     assert "--fold 'c.csv=1'" in capsys.readouterr().err
     assert main(["sentiment", "train", *files, "--fold", "a.csv=1"]) == 2
     assert "--fold needs --domain-per-file" in capsys.readouterr().err
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--styled", "a.csv"]) == 0
+    loaded = SentimentModel.load(model)
+    assert loaded.meta["styled"] == "a.csv" and loaded.styled
+    capsys.readouterr()
+    assert main(["sentiment", "eval", str(first), "--model", str(model)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n"] == 20
+    for bad in (["--domain-per-file", "--styled", "c.csv"], ["--domain-per-file", "--styled", "a.csv", "--fold", "a.csv=1"],
+                ["--styled", "a.csv"]):
+        assert main(["sentiment", "train", *files, *bad]) == 2
+        assert "--styled" in capsys.readouterr().err
