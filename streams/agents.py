@@ -111,7 +111,7 @@ def writing_for(event):
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
          batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
-         snapshot_every: int = 200_000, analyze_batch: int = 200, commit_stall_s: float = 30.0,
+         snapshot_every: int = 200_000, analyze_batch: int = 500, commit_stall_s: float = 30.0,
          purge_limit: int = 400, inline_timeout_s: float = 10.0, inline_pause_s: float = 30.0) -> None:
     app = topo.app
     clusters = ClusterState(horizon_days * DAY_S)
