@@ -78,11 +78,11 @@ def _train(args, settings) -> int:
         if args.trainer == "logistic":
             lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
             model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope,
-                                             domains=domains, fold=fold, styled=args.styled,
+                                             domains=domains, fold=fold, styled=args.styled, bigrams=args.bigrams,
                                              **({} if args.nb is None else {"nb": args.nb}))
         else:
             model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
-                                                negation_scope=args.negation_scope)
+                                                negation_scope=args.negation_scope, bigrams=args.bigrams)
     except sentiment.SentimentModelError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -161,6 +161,8 @@ def register(subparsers) -> None:
                        help="logistic: add FACTOR x the naive Bayes weights of the same posts (default: "
                             "streams.sentiment.NB_WEIGHT, measured best on domains absent from training, "
                             "docs/quality.md); 0: none")
+    train.add_argument("--bigrams", action="store_true",
+                       help="also two adjacent words of a clause as one feature (docs/quality.md, session 7)")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)

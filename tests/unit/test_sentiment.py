@@ -41,6 +41,16 @@ def test_cues_mark_the_words_after_a_contrast_and_after_a_degree_adverb():
     assert not sentiment.CONTRAST & sentiment.DEGREE.keys()   # analyze() keeps one cue per word
 
 
+def test_bigrams_join_adjacent_words_of_one_clause():
+    tokens = ["服务", "不", "太", "热情", "，", "环境", "好", " ", "Wifi"]
+    assert sentiment.features(tokens, bigrams=True) == [
+        "服务", "服务 不", "不", "不 太", "¬太", "太 热情", "¬热情", "环境", "环境 好", "好", "wifi"]
+    model = sentiment.train_logistic(DOCS, bigrams=True)
+    assert model.bigrams and not sentiment.train_logistic(DOCS).bigrams
+    assert any(" " in f for f in model.weights)
+    assert sentiment.train_naive_bayes(DOCS, bigrams=True).bigrams
+
+
 def test_a_model_records_its_cues_and_models_without_them_score_as_before():
     with_cues, without = sentiment.train_logistic(DOCS), sentiment.train_logistic(DOCS, cues=False)
     assert with_cues.cues and not without.cues
