@@ -255,7 +255,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                    lexicon: Mapping[str, int] | None = None, negation_scope: int = NEGATION_SCOPE,
                    average: bool = True, cues: bool = True, domains: Sequence[str] | None = None,
                    fold: Mapping[str, float] | None = None, styled: str | None = None,
-                   nb: float = NB_WEIGHT, bigrams: bool = BIGRAMS) -> SentimentModel:
+                   nb: float = NB_WEIGHT, bigrams: bool = BIGRAMS,
+                   plain: Mapping[str, float] | None = None) -> SentimentModel:
     """Logistic regression on binary features(tokens), SGD with L2 and a decaying rate.
 
     average: the model is the mean of the weights at the end of each epoch (the last epoch's
@@ -272,6 +273,9 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     model keeps the shared weights plus fold[name] times each named domain's own weights (the
     other domains' are dropped), so it is one weight per feature as before. styled names a domain
     whose own weights the model keeps apart, for posts in Weibo style only (module docstring).
+    plain[name] folds that domain's own weights like fold, but for posts NOT in Weibo style only:
+    they are added to the weights every post gets and taken out again in the styled column, so a
+    Weibo-style post scores as without them (docs/quality.md, session 7 of issue 13).
 
     nb: add nb times the naive Bayes model of the same posts (train_naive_bayes: each feature's
     log-count ratio, and the class prior) to the shared weights, interpolating the two as NBSVM
@@ -280,12 +284,15 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     """
     lexicon = lexicon or {}
     fold = dict(fold or {})
+    plain = dict(plain or {})
     if domains is not None and len(domains) != len(docs):
         raise ValueError(f"{len(domains)} domain names for {len(docs)} posts")
     if domains is not None and set(fold) - set(domains):
         raise ValueError(f"fold names domains without posts: {sorted(set(fold) - set(domains))}")
     if styled is not None and (domains is None or styled not in domains or styled in fold):
         raise ValueError(f"styled names a domain with posts that is not folded, got {styled!r}")
+    if plain and (styled is None or set(plain) - set(domains) or styled in plain or set(plain) & set(fold)):
+        raise ValueError(f"plain names domains with posts, neither styled nor folded, and needs styled; got {plain}")
     tied = {1: "<+>", 0: "<->"}
 
     def row(tokens: Sequence[str]) -> list[str]:
@@ -342,6 +349,14 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                     bias += fold[name] * w
             elif tab and name == styled:
                 own[feature] = w
+        for t, w in sorted(weights.items()):   # after the styled domain's own weights are known
+            name, tab, feature = t.partition("\t")
+            if tab and name in plain:
+                if feature:
+                    common[feature] = common.get(feature, 0.0) + plain[name] * w
+                else:
+                    bias += plain[name] * w
+                own[feature] = own.get(feature, 0.0) - plain[name] * w
         weights = common
     shared = {key: weights.pop(key, 0.0) for key in (*tied.values(), *(NEGATED + v for v in tied.values()))}
     for word, polarity in sorted(lexicon.items()):
@@ -364,6 +379,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         meta["bigrams"] = True
     if domains is not None:
         meta.update(domains=dict(sorted(Counter(domains).items())), fold=fold)
+    if plain:
+        meta["plain"] = plain
     if styled is not None:
         meta.update(styled=styled, styled_bias=styled_bias)
     return SentimentModel(bias, weights, meta, own)

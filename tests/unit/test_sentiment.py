@@ -104,6 +104,24 @@ def test_styled_weights_apply_to_weibo_style_posts_only(tmp_path):
         SentimentModel(0.0, {"好": 1.0}, {}, {"坏": -1.0})
 
 
+def test_plain_folds_a_domains_own_weights_for_posts_not_in_weibo_style_only():
+    weibo = [(1, "满意 给力".split()), (0, "投诉 无语".split())] * 20
+    reviews = [(1, "满意 实惠".split()), (0, "投诉 给力".split()), (0, "实惠 但 漏水".split())] * 20
+    domains = ["weibo"] * len(weibo) + ["reviews"] * len(reviews)
+    routed = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False)
+    model = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False,
+                                     plain={"reviews": 1.0})
+    assert model.meta["plain"] == {"reviews": 1.0}
+    for tokens in (["给力"], ["实惠"], ["漏水"], ["满意", "给力"], ["投诉"]):   # Weibo style: as without plain
+        assert model.score(tokens, styled=True) == pytest.approx(routed.score(tokens, styled=True), abs=1e-3)
+    assert model.score(["给力"]) < routed.score(["给力"]) - 0.05         # the reviews' own: 给力 is sarcastic there
+    assert model.score(["漏水"]) < routed.score(["漏水"]) - 0.05
+    for bad in ({"plain": {"reviews": 1.0}, "styled": None}, {"plain": {"weibo": 1.0}},
+                {"plain": {"reviews": 1.0}, "fold": {"reviews": 1.0}}, {"plain": {"music": 1.0}}):
+        with pytest.raises(ValueError, match="plain"):
+            sentiment.train_logistic(weibo + reviews, domains=domains, cues=False, **{"styled": "weibo", **bad})
+
+
 @pytest.mark.parametrize("text, expected", [
     ("今天好开心[哈哈]", True), ("回复@小王:同意", True), ("//@新闻:转发", True), ("#话题# 来了", True),
     ("房间干净，服务热情，下次还来", False), ("价格[便宜]吗", True), ("第[1]条", False), ("编号#12", False),
@@ -279,3 +297,13 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
                 ["--styled", "a.csv"]):
         assert main(["sentiment", "train", *files, *bad]) == 2
         assert "--styled" in capsys.readouterr().err
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--styled", "a.csv", "--plain", "b.csv=0.5",
+                 "--bigrams"]) == 0
+    loaded = SentimentModel.load(model)
+    assert loaded.meta["plain"] == {"b.csv": 0.5} and loaded.bigrams
+    capsys.readouterr()
+    for bad, says in ((["--domain-per-file", "--plain", "b.csv=0.5"], "--plain needs --styled"),
+                      (["--domain-per-file", "--styled", "a.csv", "--plain", "c.csv=1"], "--plain 'c.csv=1'"),
+                      (["--domain-per-file", "--styled", "a.csv", "--plain", "a.csv=1"], "plain")):
+        assert main(["sentiment", "train", *files, *bad]) == 2
+        assert says in capsys.readouterr().err
