@@ -342,21 +342,16 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         common = {t: w for t, w in weights.items() if "\t" not in t}
         for t, w in sorted(weights.items()):
             name, tab, feature = t.partition("\t")
-            if tab and name in fold:
+            if tab and name == styled:
+                own[feature] = own.get(feature, 0.0) + w
+            elif tab and (name in fold or name in plain):
+                factor = fold[name] if name in fold else plain[name]
                 if feature:
-                    common[feature] = common.get(feature, 0.0) + fold[name] * w
+                    common[feature] = common.get(feature, 0.0) + factor * w
                 else:
-                    bias += fold[name] * w
-            elif tab and name == styled:
-                own[feature] = w
-        for t, w in sorted(weights.items()):   # after the styled domain's own weights are known
-            name, tab, feature = t.partition("\t")
-            if tab and name in plain:
-                if feature:
-                    common[feature] = common.get(feature, 0.0) + plain[name] * w
-                else:
-                    bias += plain[name] * w
-                own[feature] = own.get(feature, 0.0) - plain[name] * w
+                    bias += factor * w
+                if name in plain:   # taken out again for Weibo-style posts
+                    own[feature] = own.get(feature, 0.0) - factor * w
         weights = common
     shared = {key: weights.pop(key, 0.0) for key in (*tied.values(), *(NEGATED + v for v in tied.values()))}
     for word, polarity in sorted(lexicon.items()):
