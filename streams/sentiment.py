@@ -17,7 +17,8 @@ as a baseline (`snownlp_score`). Reads no settings.
 A model trained on domains (`train_logistic(domains=..., styled=NAME)`) can keep a second set of
 weights for posts written in Weibo style (`weibo_style()`: an emoticon code, an @handle, a
 #topic#): such a post scores with the shared weights plus domain NAME's own ("styled") weights,
-any other text (reviews, forums, news) with the shared weights only. The styled weight of a
+any other text (reviews, forums, news) with the shared weights only (plus, with `plain=`, a share
+of another domain's own weights, which the styled column then takes back). The styled weight of a
 feature is a third column of its line (`feature<TAB>weight<TAB>styled`), and the styled bias is in
 the header; every feature with a styled weight also has a line of its own, so the one table of
 features is the same for both kinds of post (docs/quality.md, session 6 of issue 13).
