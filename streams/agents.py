@@ -60,20 +60,28 @@ def version_of(timestamp_ms: int | None) -> int | None:
     return int(timestamp_ms) if timestamp_ms and timestamp_ms > 0 else None
 
 
+def enriched_fields(post, a: Analysis, content_hash: str, version: int | None = None) -> dict:
+    """The fields of a post's EnrichedPost, as a plain dict: the analyze stage indexes from it
+    (indexer.documents.post_document) and builds the record (enrich) only to spill it."""
+    return {**post.__dict__, "tokens": a.tokens, "keywords": a.keywords, "entities": a.entities,
+            "watch_terms": a.watch_terms, "subjects": a.subjects, "sentiment": a.sentiment,
+            "sentiment_label": a.sentiment_label, "simhash": f"{a.simhash:016x}", "sketch": a.sketch,
+            "content_hash": content_hash, "cluster_id": post.post_id, "is_repost": False, "version": version}
+
+
 def enrich(post, a: Analysis, content_hash: str, version: int | None = None) -> EnrichedPost:
     # built without a second validation: the post was validated by parse_raw and the analysis
     # fields are produced by our own code with these types
-    return EnrichedPost.model_construct(**dict(post), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
-                        watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
-                        sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}", sketch=a.sketch,
-                        content_hash=content_hash, cluster_id=post.post_id, version=version)
+    return EnrichedPost.model_construct(**enriched_fields(post, a, content_hash, version))
 
 
-def mentions_of(post: EnrichedPost) -> list[Mention]:
-    return [Mention(subject=s, post_id=post.post_id, site=post.site, url=post.url, title=post.title or post.text[:60],
-                    published_at=post.published_at, sentiment_label=post.sentiment_label,
-                    is_repost=post.is_repost, cluster_id=post.cluster_id, produced_at=post.produced_at)
-            for s in post.subjects]
+def mentions_of(post: dict) -> list[Mention]:
+    """The mentions of an enriched post (its enriched_fields), one per watched subject."""
+    return [Mention(subject=s, post_id=post["post_id"], site=post["site"], url=post["url"],
+                    title=post["title"] or post["text"][:60], published_at=post["published_at"],
+                    sentiment_label=post["sentiment_label"], is_repost=post["is_repost"],
+                    cluster_id=post["cluster_id"], produced_at=post["produced_at"])
+            for s in post["subjects"]]
 
 
 def is_known(seen, content_hash: str, today: int, horizon_days: int) -> bool:
@@ -161,20 +169,21 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             metrics.records.labels("dedup", "expired").inc(len(keys))
 
     async def spill(posts: dict) -> None:
-        sent = [await topo.enriched.send(key=pid.encode(), value=enriched.to_bytes(), force=True)
-                for pid, (_, enriched) in posts.items()]
+        sent = [await topo.enriched.send(key=pid.encode(), value=EnrichedPost.model_construct(**fields).to_bytes(),
+                                         force=True)
+                for pid, (_, fields) in posts.items()]
         await asyncio.gather(*sent)
         metrics.records.labels("index", "spilled").inc(len(sent))
 
     async def index_batch(posts: dict, now) -> set[str]:
-        """Index the batch's posts (post_id -> (raw event, enriched)) inline, or spill them to
+        """Index the batch's posts (post_id -> (raw record, enriched_fields)) inline, or spill them to
         posts.enriched (streams.inline_index); returns the ids not indexed: refused by
         Elasticsearch (dead-lettered with their raw record) or older than the version indexed."""
         if not posts:
             return set()
         started = time.perf_counter()
-        docs = {pid: post_document(enriched, now) for pid, (_, enriched) in posts.items()}
-        versions = {pid: enriched.version for pid, (_, enriched) in posts.items() if enriched.version is not None}
+        docs = {pid: post_document(fields, now) for pid, (_, fields) in posts.items()}
+        versions = {pid: fields["version"] for pid, (_, fields) in posts.items() if fields["version"] is not None}
         superseded: list[str] = []
         how, rejected = await inline(lambda: sink.write_documents(docs, {}, versions, superseded=superseded),
                                      lambda: spill(posts))
@@ -189,10 +198,13 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         metrics.latency.labels("index").observe(time.perf_counter() - started)
         return {post_id for post_id, _ in rejected} | set(superseded)
 
-    async def analyze_records(records: list) -> None:
+    finishing: set[str] = set()       # the post ids of the batch whose finish may still run
+
+    async def analyze_records(records: list):
         """One batch of posts.raw records (streams.raw_stage): validate, drop exact re-crawls,
-        analyse, send mentions, index (or spill), then the batch's cluster keys, then its
-        seen_posts entries; the stage commits the offsets after this returns."""
+        analyse, send mentions; returns the rest (index or spill, then the batch's cluster keys,
+        then its seen_posts entries), which the stage runs while it prepares the next batch and
+        commits the offsets after."""
         started, now = time.perf_counter(), clock()
         today = int(now.timestamp() // DAY_S)
         sent, keys, posts, counts = [], [], {}, Counter()
@@ -206,6 +218,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 continue
             counts["validate", "ok"] += 1
             content_hash = post_content_hash(post.title, post.text)
+            if post.post_id in finishing:     # its seen_posts entry may not be written yet
+                await stage.wait_inflight()
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
                 counts["dedup", "duplicate"] += 1
@@ -215,36 +229,43 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 # CPU-bound: let alerting, clustering and heartbeats run every few milliseconds
                 await asyncio.sleep(0)
                 yielded = time.perf_counter()
-            enriched = enrich(post, a, content_hash, version_of(record.timestamp))
+            enriched = enriched_fields(post, a, content_hash, version_of(record.timestamp))
             posts[post.post_id] = (record, enriched)     # the same post twice in a batch: the last version
             if known is None:       # an edit re-indexes the post but is not a new mention
                 for mention in mentions_of(enriched):
                     sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
                     counts["fanout", "mentions"] += 1
             keys.append((record, post.post_id, content_hash,
-                         ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
-                                    chars=len("".join(post.text.split())))))
+                         # built without a second validation, as enriched_fields: these are our own values
+                         ClusterKey.model_construct(post_id=post.post_id, content_hash=content_hash,
+                                                    simhash=enriched["simhash"], sketch=a.sketch,
+                                                    chars=len("".join(post.text.split())))))
             counts["dedup", "unique" if known is None else "edited"] += 1
         for (stage_name, outcome), n in counts.items():
             metrics.records.labels(stage_name, outcome).inc(n)
         metrics.latency.labels("validate").observe(time.perf_counter() - started)
-        # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
-        # update always finds the post it updates
-        await asyncio.gather(*sent)
-        not_indexed = await index_batch(posts, now)
-        # the last version of each post indexed: its cluster key, then (once the keys are
-        # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
-        last = {item[1]: item for item in keys if item[1] not in not_indexed}
-        ordered = [key for _, _, _, key in last.values()]
-        sent = [await topo.analyzed.send(key=b"cluster", value=ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes(),
-                                         force=True)
-                for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
-        await asyncio.gather(*sent)
-        entries: dict[int, list] = {}
-        for record, post_id, content_hash, _ in last.values():
-            entries.setdefault(record.partition, []).append((encode_key(post_id), encode_value(content_hash, today)))
-        await asyncio.gather(*(write_seen(p, items) for p, items in entries.items()))
-        await purge_seen(sorted({record.partition for record in records}), today)
+        finishing.clear()
+        finishing.update(posts)
+
+        async def finish() -> None:
+            # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
+            # update always finds the post it updates
+            await asyncio.gather(*sent)
+            not_indexed = await index_batch(posts, now)
+            # the last version of each post indexed: its cluster key, then (once the keys are
+            # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
+            last = {item[1]: item for item in keys if item[1] not in not_indexed}
+            ordered = [key for _, _, _, key in last.values()]
+            acks = [await topo.analyzed.send(key=b"cluster", value=ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes(),
+                                             force=True)
+                    for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
+            await asyncio.gather(*acks)
+            entries: dict[int, list] = {}
+            for record, post_id, content_hash, _ in last.values():
+                entries.setdefault(record.partition, []).append((encode_key(post_id), encode_value(content_hash, today)))
+            await asyncio.gather(*(write_seen(p, items) for p, items in entries.items()))
+            await purge_seen(sorted({record.partition for record in records}), today)
+        return finish
 
     async def poison(record, exc: BaseException) -> None:
         await dead_letter(record, "analyze", InvalidRecord("processing", f"cannot be processed: {exc.__class__.__name__}: {exc}"[:500]))
