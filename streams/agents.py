@@ -39,7 +39,7 @@ from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
                              ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_from_bytes)
 from streams.seen_store import SeenStore, encode_key, encode_value
-from streams.textnorm import post_content_hash
+from streams.textnorm import prepared_content_hash
 from streams.validate import parse_raw
 from streams.watch_schedule import WatchSchedule
 
@@ -217,14 +217,14 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 await dead_letter(record, "validate", exc)
                 continue
             counts["validate", "ok"] += 1
-            content_hash = post_content_hash(post.title, post.text)
+            content_hash, prepared = prepared_content_hash(post.title, post.text)
             if post.post_id in finishing:     # its seen_posts entry may not be written yet
                 await stage.wait_inflight()
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
                 counts["dedup", "duplicate"] += 1
                 continue
-            a = analyze(post.title, post.text, watch.at(now), content_hash)
+            a = analyze(post.title, post.text, watch.at(now), content_hash, prepared)
             if time.perf_counter() - yielded > YIELD_EVERY_S:
                 # CPU-bound: let alerting, clustering and heartbeats run every few milliseconds
                 await asyncio.sleep(0)
