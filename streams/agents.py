@@ -146,9 +146,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         partition, then, once acknowledged, to the local store with the offset reached."""
         if not items:
             return
-        sent = [await app.producer.send(topo.seen_changelog, key, value, partition, None, None) for key, value in items]
-        acked = await asyncio.gather(*sent)
-        if not seen.partition(partition).written(items, [r.offset for r in acked]):
+        offsets = await stage.write_changelog(partition, items)
+        if not seen.partition(partition).written(items, offsets):
             stage.current.discard(partition)      # another writer's records in between: read them first
 
     swept_at: dict[int, float] = {}

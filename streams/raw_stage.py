@@ -35,7 +35,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import NamedTuple
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from mode import Service
 
@@ -50,6 +50,7 @@ Poison = Callable[[object, BaseException], Awaitable[None]]
 # a catch-up fetch that brings nothing this many times in a row ends the catch-up: the records
 # left before the end offset were compacted away
 EMPTY_FETCHES = 3
+CHANGELOG_BATCH_BYTES = 512 * 1024
 
 
 class RawStage(Service):
@@ -72,7 +73,7 @@ class RawStage(Service):
         self.busy = asyncio.Lock()           # held while a batch is processed and committed
         self.closing = False
         self.failures: dict[tuple, int] = {}   # a failing batch (its first offsets) -> attempts so far
-        self.consumer = self.reader = None
+        self.consumer = self.reader = self.producer = None
         self._fallback_offsets: dict | None = None
         self.inflight: _InFlight | None = None     # the batch whose finish runs in the background
 
@@ -90,8 +91,13 @@ class RawStage(Service):
         self.reader = AIOKafkaConsumer(bootstrap_servers=self.servers, group_id=None, enable_auto_commit=False,
                                        auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024,
                                        **self.auth)
+        # the seen_posts changelog records, a produce batch per partition and analyze batch (a
+        # send() per record cost more than the store's own work)
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.servers, acks="all", max_batch_size=CHANGELOG_BATCH_BYTES,
+                                         **self.auth)
         await self.consumer.start()
         await self.reader.start()
+        await self.producer.start()
         self.consumer.subscribe([self.topic], listener=_Listener(self))
 
     async def on_stop(self) -> None:
@@ -103,7 +109,7 @@ class RawStage(Service):
             await asyncio.wait_for(self.settle(wait=False), self.revoke_wait_s)
         except asyncio.TimeoutError:
             log.warning("analyze batch still running after %.0fs at shutdown; it will be read again", self.revoke_wait_s)
-        for client in (self.consumer, self.reader):
+        for client in (self.consumer, self.reader, self.producer):
             if client is not None:
                 await client.stop()       # the group member leaves: its partitions move at once
         self.store.close()
@@ -196,6 +202,25 @@ class RawStage(Service):
             log.warning("analyze batch not committed (%s); its partitions' next owner reads it again",
                         exc.__class__.__name__)
         return True
+
+    async def write_changelog(self, partition: int, items: list[tuple[bytes, bytes | None]]) -> list[int]:
+        """seen_posts changelog records (key, value; None = a tombstone) to one partition, in as
+        few produce batches as they fit; returns their offsets once all are acknowledged."""
+        sent, batch, count = [], self.producer.create_batch(), 0
+        for key, value in items:
+            if batch.append(key=key, value=value, timestamp=None) is None:      # full
+                sent.append((await self.producer.send_batch(batch, self.changelog, partition=partition), count))
+                batch, count = self.producer.create_batch(), 0
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"seen_posts entry of {len(key)} + {len(value or b'')} bytes exceeds a produce batch")
+            count += 1
+        if count:
+            sent.append((await self.producer.send_batch(batch, self.changelog, partition=partition), count))
+        offsets: list[int] = []
+        for future, n in sent:
+            first = (await future).offset
+            offsets.extend(range(first, first + n))
+        return offsets
 
     async def wait_inflight(self) -> None:
         """Until the batch in flight has finished, well or not (settle() judges it)."""
