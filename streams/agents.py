@@ -138,6 +138,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         log.warning("dead letter: %s[%d]@%d %s: %s", message.topic, message.partition, message.offset, exc.kind, exc.reason)
         await topo.dlq.send(key=message.key, value=record.to_bytes(), force=True)
 
+    async def produce(topic, key: bytes, value: bytes):
+        """A record sent now, straight to the producer: the same partition as topic.send (the
+        producer's partitioner on the key) without Faust's per-message wrapping, which cost more
+        than the send on the stage's busy topics; returns the acknowledgement's future."""
+        return await app.producer.send(topic.get_topic_name(), key, value, None, None, None)
+
     seen = SeenStore(Path(app.conf.datadir) / "seen")
     seen_cursors: dict[int, bytes | None] = {}
 
@@ -168,8 +174,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             metrics.records.labels("dedup", "expired").inc(len(keys))
 
     async def spill(posts: dict) -> None:
-        sent = [await topo.enriched.send(key=pid.encode(), value=EnrichedPost.model_construct(**fields).to_bytes(),
-                                         force=True)
+        sent = [await produce(topo.enriched, pid.encode(), EnrichedPost.model_construct(**fields).to_bytes())
                 for pid, (_, fields) in posts.items()]
         await asyncio.gather(*sent)
         metrics.records.labels("index", "spilled").inc(len(sent))
@@ -208,6 +213,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         today = int(now.timestamp() // DAY_S)
         sent, keys, posts, counts = [], [], {}, Counter()
         yielded = started
+        resources_now = watch.at(now)       # the watch terms of the batch's moment
         for record in records:
             try:
                 post = parse_raw(record.key, record.value)
@@ -219,11 +225,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             content_hash, prepared = prepared_content_hash(post.title, post.text)
             if post.post_id in finishing:     # its seen_posts entry may not be written yet
                 await stage.wait_inflight()
+                finishing.clear()             # it has finished: every entry is there now
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
                 counts["dedup", "duplicate"] += 1
                 continue
-            a = analyze(post.title, post.text, watch.at(now), content_hash, prepared)
+            a = analyze(post.title, post.text, resources_now, content_hash, prepared)
             if time.perf_counter() - yielded > YIELD_EVERY_S:
                 # CPU-bound: let alerting, clustering and heartbeats run every few milliseconds
                 await asyncio.sleep(0)
@@ -232,7 +239,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             posts[post.post_id] = (record, enriched)     # the same post twice in a batch: the last version
             if known is None:       # an edit re-indexes the post but is not a new mention
                 for mention in mentions_of(enriched):
-                    sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
+                    sent.append(await produce(topo.mentions, mention.subject.encode(), mention.to_bytes()))
                     counts["fanout", "mentions"] += 1
             keys.append((record, post.post_id, content_hash,
                          # built without a second validation, as enriched_fields: these are our own values
@@ -255,8 +262,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
             last = {item[1]: item for item in keys if item[1] not in not_indexed}
             ordered = [key for _, _, _, key in last.values()]
-            acks = [await topo.analyzed.send(key=b"cluster", value=ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes(),
-                                             force=True)
+            acks = [await produce(topo.analyzed, b"cluster", ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes())
                     for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
             await asyncio.gather(*acks)
             entries: dict[int, list] = {}
@@ -369,7 +375,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     await asyncio.sleep(0)
                 for kind, n in kinds.items():
                     metrics.records.labels("cluster", kind).inc(n)
-                sent = [await topo.enriched.send(key=u.post_id.encode(), value=u.to_bytes(), force=True) for u in updates]
+                sent = [await produce(topo.enriched, u.post_id.encode(), u.to_bytes()) for u in updates]
                 await asyncio.gather(*sent)
                 snapshot_due["records"] += decided
                 metrics.repost_state_posts.set(len(clusters))

@@ -224,7 +224,7 @@ class RawStage(Service):
 
     async def wait_inflight(self) -> None:
         """Until the batch in flight has finished, well or not (settle() judges it)."""
-        if self.inflight is not None:
+        if self.inflight is not None and not self.inflight.task.done():
             await asyncio.wait([self.inflight.task])
 
     async def _failed(self, batch: dict, key: tuple, attempts: int, exc: BaseException, wait: bool = True) -> None:
