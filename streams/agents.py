@@ -21,14 +21,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from faust.streams import _current_event
-from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from alerting.model import dedup_key
 from indexer.documents import alert_document, post_document
 from indexer.sink import PostSink
 from streams import seen_purge, surge
 from streams.analysis import Analysis, Resources, analyze
-from streams.app import Topology, replay_log
+from streams.app import Topology, kafka_client_args, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
@@ -275,9 +274,10 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
     async def poison(record, exc: BaseException) -> None:
         await dead_letter(record, "analyze", InvalidRecord("processing", f"cannot be processed: {exc.__class__.__name__}: {exc}"[:500]))
 
-    stage = RawStage(servers=[f"{url.host}:{url.port or 9092}" for url in app.conf.broker], topic=topo.raw.get_topic_name(),
+    client = kafka_client_args(app)
+    stage = RawStage(servers=client.pop("bootstrap_servers"), topic=topo.raw.get_topic_name(),
                      changelog=topo.seen_changelog, group_id=topo.analyze_group, store=seen, process=analyze_records,
-                     poison=poison, auth=credentials_to_aiokafka_auth(app.conf.broker_credentials),
+                     poison=poison, auth=client,
                      max_records=analyze_batch, wait_s=analyze_batch_s, session_timeout_s=app.conf.broker_session_timeout,
                      fallback_group=app.conf.id, declare=topo.declare_raw,
                      on_retry=lambda cause: metrics.batch_retries.labels(cause).inc())
