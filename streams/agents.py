@@ -201,8 +201,6 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         metrics.latency.labels("index").observe(time.perf_counter() - started)
         return {post_id for post_id, _ in rejected} | set(superseded)
 
-    finishing: set[str] = set()       # the post ids of the batch whose finish may still run
-
     async def analyze_records(records: list):
         """One batch of posts.raw records (streams.raw_stage): validate, drop exact re-crawls,
         analyse, send mentions; returns the rest (index or spill, then the batch's cluster keys,
@@ -222,9 +220,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 continue
             counts["validate", "ok"] += 1
             content_hash, prepared = prepared_content_hash(post.title, post.text)
-            if post.post_id in finishing:     # its seen_posts entry may not be written yet
+            if stage.pending(post.post_id):     # in the batch still finishing: its seen_posts entry first
                 await stage.wait_inflight()
-                finishing.clear()             # it has finished: every entry is there now
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
                 counts["dedup", "duplicate"] += 1
@@ -249,8 +246,6 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         for (stage_name, outcome), n in counts.items():
             metrics.records.labels(stage_name, outcome).inc(n)
         metrics.latency.labels("validate").observe(time.perf_counter() - started)
-        finishing.clear()
-        finishing.update(posts)
 
         async def finish() -> None:
             # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
@@ -269,7 +264,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 entries.setdefault(record.partition, []).append((encode_key(post_id), encode_value(content_hash, today)))
             await asyncio.gather(*(write_seen(p, items) for p, items in entries.items()))
             await purge_seen(sorted({record.partition for record in records}), today)
-        return finish
+        return finish, posts.keys()
 
     async def poison(record, exc: BaseException) -> None:
         await dead_letter(record, "analyze", InvalidRecord("processing", f"cannot be processed: {exc.__class__.__name__}: {exc}"[:500]))

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
@@ -44,8 +44,9 @@ from streams.seen_store import SeenStore
 log = logging.getLogger(__name__)
 
 Finish = Callable[[], Awaitable[None]]
-# a batch's CPU-bound part; returns the rest (None: nothing left), run while the next batch is prepared
-Process = Callable[[list], Awaitable[Finish | None]]
+# a batch's CPU-bound part; returns the rest, run while the next batch is prepared, and the ids of
+# the posts it holds (RawStage.pending); None: nothing left
+Process = Callable[[list], Awaitable[tuple[Finish, Collection[str]] | None]]
 Poison = Callable[[object, BaseException], Awaitable[None]]
 # a catch-up fetch that brings nothing this many times in a row ends the catch-up: the records
 # left before the end offset were compacted away
@@ -158,21 +159,24 @@ class RawStage(Service):
         key = tuple(sorted((tp.partition, recs[0].offset) for tp, recs in batch.items()))
         attempts = self.failures.get(key, 0)
         if attempts >= self.isolate_after and self.poison is not None:
-            if not await self.settle(also=batch):
-                return
-            finish = self._one_by_one(records)
-        else:
-            try:
-                finish = await self.process(records)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
-                if await self.settle(also=batch):
-                    await self._failed(batch, key, attempts, exc)
-                return
-            if not await self.settle(also=batch):
-                return        # the batch before it failed: both are read again
-        self.inflight = _InFlight(batch, key, attempts, asyncio.ensure_future(finish() if finish else _nothing()))
+            # one record at a time, inline: nothing is prepared or in flight beside it
+            if await self.settle(also=batch):
+                self.inflight = _InFlight(batch, key, attempts, asyncio.ensure_future(self._each(records)), ())
+                await self.settle()
+            return
+        try:
+            prepared = await self.process(records)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
+            if await self.settle(also=batch):
+                await self._failed(batch, key, attempts, exc)
+            return
+        if not await self.settle(also=batch):
+            return        # the batch before it failed: both are read again
+        finish, post_ids = prepared or (None, ())
+        self.inflight = _InFlight(batch, key, attempts, asyncio.ensure_future(finish() if finish else _nothing()),
+                                  frozenset(post_ids))
 
     async def settle(self, also: dict | None = None, wait: bool = True) -> bool:
         """Wait for the batch in flight and commit it; when it failed, read it (and `also`, a
@@ -222,10 +226,17 @@ class RawStage(Service):
             offsets.extend(range(first, first + n))
         return offsets
 
+    def pending(self, post_id: str) -> bool:
+        """Whether the batch in flight holds this post and has not finished (its seen_posts
+        entry may not be written yet)."""
+        inflight = self.inflight
+        return inflight is not None and post_id in inflight.post_ids and not inflight.task.done()
+
     async def wait_inflight(self) -> None:
         """Until the batch in flight has finished, well or not (settle() judges it)."""
-        if self.inflight is not None and not self.inflight.task.done():
-            await asyncio.wait([self.inflight.task])
+        task = self.inflight.task if self.inflight is not None else None
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            await asyncio.wait([task])
 
     async def _failed(self, batch: dict, key: tuple, attempts: int, exc: BaseException, wait: bool = True) -> None:
         transient = isinstance(exc, KafkaError) or isinstance(exc.__cause__, KafkaError)
@@ -246,17 +257,14 @@ class RawStage(Service):
             if tp in assigned:        # a partition revoked meanwhile is its next owner's to read
                 self.consumer.seek(tp, recs[0].offset)
 
-    def _one_by_one(self, records: list) -> Finish:
+    async def _each(self, records: list) -> None:
         """A batch that failed `isolate_after` times: each record alone, prepared and finished;
         one that still fails (not a Kafka error: that retries) is dead-lettered with the error."""
-        return lambda: self._each(records)
-
-    async def _each(self, records: list) -> None:
         for record in records:
             try:
-                finish = await self.process([record])
-                if finish is not None:
-                    await finish()
+                prepared = await self.process([record])
+                if prepared is not None:
+                    await prepared[0]()
             except asyncio.CancelledError:
                 raise
             except KafkaError:
@@ -351,6 +359,7 @@ class _InFlight(NamedTuple):
     key: tuple
     attempts: int
     task: asyncio.Future
+    post_ids: Collection[str]
 
 
 async def _nothing() -> None:

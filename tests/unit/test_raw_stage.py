@@ -155,7 +155,7 @@ def test_the_next_batch_is_prepared_while_the_last_one_finishes_and_batches_comm
             if first == 3:
                 await release.wait()       # the bulk request of the first batch is slow
             events.append(("finish ends", first))
-        return finish
+        return finish, ()
 
     consumer = FakeConsumer({TP0, TP1})
     stage = _stage(process, consumer)
@@ -187,7 +187,7 @@ def test_a_failed_finish_sends_its_batch_and_the_one_prepared_meanwhile_back_to_
         async def finish():
             if first == 3:
                 raise RuntimeError("node refused the bulk request")
-        return finish
+        return finish, ()
 
     consumer = FakeConsumer({TP0, TP1})
     stage = asyncio.run(_handled(_stage(process, consumer), BATCH, NEXT))
@@ -206,7 +206,7 @@ def test_a_revocation_waits_for_the_batch_in_flight_and_commits_it():
     async def process(records):
         async def finish():
             await release.wait()
-        return finish
+        return finish, ()
 
     consumer = FakeConsumer({TP0, TP1})
     stage = _stage(process, consumer)
@@ -223,3 +223,41 @@ def test_a_revocation_waits_for_the_batch_in_flight_and_commits_it():
 
     asyncio.run(run())
     assert consumer.commits == [{TP0: 6, TP1: 9}] and stage.current == set()
+
+
+def test_a_post_of_the_batch_still_finishing_waits_for_its_finish_and_isolation_never_waits_on_itself(caplog):
+    """process() as the worker's: a post held by the batch in flight waits for that batch's finish
+    (its seen_posts entry). A batch whose finish keeps failing is then handled one record at a
+    time, inline; its records must not wait for themselves (a deadlock the review found)."""
+    log, stage = [], None
+
+    async def process(records):
+        for r in records:
+            post_id = f"post-{r.offset % 2}"           # offsets 3 and 5 are the same post, as 4 and 8 are
+            if stage.pending(post_id):
+                log.append(("waits", r.offset))
+                await stage.wait_inflight()
+        ids = {f"post-{r.offset % 2}" for r in records}
+
+        async def finish():
+            await asyncio.sleep(0.01)
+            if len(records) > 1 and records[0].offset == 3:
+                raise ValueError("cannot handle this batch")
+            log.append(("finished", tuple(r.offset for r in records)))
+        return finish, ids
+
+    consumer = FakeConsumer({TP0, TP1})
+    stage = _stage(process, consumer, poisoned := [])
+
+    async def run():
+        await stage._handle(BATCH)
+        await stage._handle(NEXT)       # prepared while BATCH finishes: its posts are BATCH's
+        await stage.settle()
+        for _ in range(3):              # BATCH failed (and NEXT with it): read again until isolated
+            await asyncio.wait_for(stage._handle(BATCH), 5)
+            await stage.settle()
+
+    asyncio.run(run())
+    assert log[0] == ("waits", 6)                     # NEXT's first post waited for BATCH's finish
+    assert [entry for entry in log if entry[0] == "finished"][-5:] == [("finished", (o,)) for o in (3, 4, 5, 7, 8)]
+    assert consumer.commits[-1] == {TP0: 6, TP1: 9} and poisoned == []
