@@ -43,7 +43,6 @@ from functools import cached_property
 from datetime import datetime, timezone
 
 from streams import surge_bounds as bounds
-from streams import surge_confirm as confirm
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
@@ -69,18 +68,6 @@ class SurgeParams:
     tail_memory_factor: float = 1.0  # ... this x the second highest of all of them
     record_factor: float = 0.0       # a bucket above this x the subject's highest bucket of the last
     record_days: int = 7             # record_days days fires too, whatever the spreads (0: off)
-    confirm_buckets: int = 1         # EXPERIMENT
-    confirm_burst_share: float = 0.0
-    confirm_hold: float = 1.0
-    confirm_skip: float = 0.0
-    budget_alerts: int = 0
-    confirm_after: int = 0
-    busy_factor: float = 0.0
-    busy_refractory: int = 0
-    busy_escalation: float = 1.5
-    escalate_onset: bool = False
-    budget_days: int = 30
-    budget_factor: float = 1.0
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -422,7 +409,7 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     return out
 
 
-def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams, closed: bool = False
+def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
               ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float]:
     """rule -> (fires, holds, severity), the score, the window length number that fired and the
     best surge score (over the windows that pass min_count and ratio, one-bucket ones / single_factor)."""
@@ -439,24 +426,14 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    line = max(p.z * strict, gates.tail_line(state, p))
-    if p.busy_factor and confirm.busy(state, end, p):
-        line = max(line, p.busy_factor * gates.usual_peak(state, p.tail_memory_days))
-    if fired is not None and best < line:
+    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < confirm.bar(state, end, p)):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < gates.escalation_bar(state, end, p)):
         fired = None
-    if fired is not None and best < confirm.budget_line(state, end, p):
-        fired = None
-    if warm and episode is None and p.confirm_buckets > 1:
-        if not confirm.confirmed(state, end, fired is not None, best, line, closed, p):
-            fired = None
-        elif fired is None:
-            fired = max(range(len(scores)), key=scores.__getitem__)
     held = episode["scale"] if episode else 0
     score = max(scores)
     record = gates.record_line(state, p) if warm and fired is None and episode is None else None
@@ -480,7 +457,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
-    verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p, closed)
+    verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
     record = gates.record_line(state, p)                       # before this bucket teaches it
     beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
     episodes = state["episodes"]
@@ -491,7 +468,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.record_factor:
             gates.learn_record(state, end, _bucket(state, end)[0], p)
-        if "surge" in episodes and not p.escalate_onset:   # escalation is measured against the episode's peak
+        if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
     for rule, (fires, holds, severity) in verdicts.items():
@@ -500,8 +477,6 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity, "scale": scale}
             if rule == "surge":
                 state["onset"] = [end, round(best, 3)]
-                if p.budget_alerts or p.confirm_after:
-                    confirm.learn_page(state, end, best, p)
             signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p,
                                    record=beaten if rule == "surge" else 0.0))
         elif episode is not None and closed:
