@@ -117,7 +117,7 @@ def writing_for(event):
 
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
-         batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
+         batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2, surge_batch_s: float = 0.05,
          snapshot_every: int = 200_000, analyze_batch: int = 500, commit_stall_s: float = 30.0,
          purge_limit: int = 400, inline_timeout_s: float = 10.0, inline_pause_s: float = 30.0) -> None:
     app = topo.app
@@ -416,7 +416,9 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
 
     @app.agent(topo.mentions, name="detect_surges")
     async def detect_surges(stream):
-        async for events in stream.take_events(batch_size, within=analyze_batch_s):
+        # a short window: a mention waits at most this long for others to join its batch, and
+        # it is the alert path (threshold crossing -> page) that waits
+        async for events in stream.take_events(batch_size, within=surge_batch_s):
             now = clock()
             by_subject: dict[str, list] = {}
             for event in events:
