@@ -16,11 +16,16 @@ causally through `alerting.backtest.run` (the code behind `shaobing backtest`).
 
 Tweet-like regime (`--regime tweet`): long, bursty histories like a microblog subject's mention
 counts: 5-minute buckets, 47 days; level log-uniform in 5..150 mentions per 5 min, the same rhythm,
-+-25 % day-to-day drift and one level shift (x0.6..1.6) somewhere after day 10; gamma-Poisson counts
-(shape 5); about 1.5 unlabelled chatter bursts a day (1-6 buckets, decaying) whose height is
-heavy-tailed (Pareto, alpha 1.5: most are +50 %..+2x, one in a hundred is 10x or more), which are
-NOT surges; about one labelled surge per two weeks (a news story: 1-8 hours, ramp or decay, peak
-3x-20x the level at its start). Its first two days are not scored (the daily rhythm is learned).
++-25 % day-to-day drift, a slow wander of the level within the day (AR(1) in log, sd 0.15, ~2 h
+memory) and one level shift (x0.6..1.6) somewhere after day 10; gamma-Poisson counts (shape 5);
+about 1.5 unlabelled chatter bursts a day whose height is heavy-tailed (Pareto, alpha 1.5: most are
++50 %..+2x, one in a hundred is 10x or more) and which decay with a half-life of 5-30 min (an
+ordinary repost cascade), and about one unlabelled scheduled bump every 4 days (a broadcast: 1-4 h,
++50 %..+150 % at its top), which are NOT surges; about one labelled surge per two weeks (a news
+story: 1-8 hours, ramp or decay, peak 3x-20x the level at its start). Its first two days are not
+scored (the daily rhythm is learned). Session 7 added the wander, the half-lives (before: every
+chatter burst lasted 1-6 buckets at 0.6x per bucket) and the bumps, drawn from their own random
+stream, so the chatter's and surges' times and multipliers are those of session 5's generator.
 
 Low-volume regime (`--regime low`): a county subject with 0.5-5 mentions per HOUR (same rhythm,
 gamma-Poisson, rare 2-6-mention one-minute blips that are not surges); about one surge per 1.5 days
@@ -139,11 +144,21 @@ def generate_tweet(seed: int) -> tuple[list[int], list[tuple[int, int, float, in
     expected = [base * _rhythm(b * TWEET_STEP) / _MEAN_RHYTHM * (0.85 if (b // per_day) % 7 >= 5 else 1.0)
                 * drift[b // per_day] * (shift if b >= shift_at else 1.0) for b in range(n)]
     extra = [0.0] * n
+    more = random.Random(f"tweet-{seed}")       # the session-7 additions draw apart: same chatter, surges
+    wander = 0.0                                # the level's slow wander within a day (AR(1) in log)
+    for b in range(n):
+        wander = 0.96 * wander + math.sqrt(1 - 0.96 ** 2) * more.gauss(0, 0.15)
+        expected[b] *= math.exp(wander)
     for _ in range(round(1.5 * TWEET_DAYS)):                 # chatter: heavy-tailed, not labelled
-        start, length = rng.randrange(n), rng.randint(1, 6)
+        start, _length = rng.randrange(n), rng.randint(1, 6)
         height = expected[start] * (0.5 + (1 - rng.random()) ** (-1 / 1.5) - 1)
-        for u in range(min(length, n - start)):
-            extra[start + u] += height * 0.6 ** u
+        half = math.exp(more.uniform(0, math.log(6)))       # half-life 5-30 min (an ordinary cascade)
+        for u in range(min(round(4.3 * half) + 1, n - start)):
+            extra[start + u] += height * 0.5 ** (u / half)
+    for _ in range(round(TWEET_DAYS / 4)):                   # scheduled bumps (a broadcast): not labelled
+        start, length, lift = more.randrange(n), more.randint(12, 48), more.uniform(0.5, 1.5)
+        for u in range(min(length, n - start)):                # 1-4 h, +50 %..+150 % at the top
+            extra[start + u] += lift * expected[start + u] * math.sin(math.pi * (u + 0.5) / length) ** 2
     surges: list[tuple[int, int, float, int]] = []
     for _ in range(round((TWEET_DAYS - 2) / 14)):
         for _attempt in range(20):

@@ -12,11 +12,12 @@ ALERTS_ALIAS = "alerts"
 def post_document(post: EnrichedPost | dict, indexed_at: datetime) -> dict:
     """The posts index document; `_id` is post_id so a replay overwrites instead of duplicating.
 
-    Takes the record or its JSON form as a dict (the index stage reads posts.enriched with
-    json.loads: the worker wrote and validated it, and a second pydantic pass per post is the
-    costliest step of that stage). Times in the dict form are ISO strings already.
+    Takes the record or its fields as a dict: its JSON form (the index stage reads posts.enriched
+    with json.loads: the worker wrote and validated it, and a second pydantic pass per post is the
+    costliest step of that stage) or its Python values (the analyze stage's enriched_fields).
+    Times are written as the record's JSON has them.
     """
-    p = post.model_dump(mode="json") if isinstance(post, EnrichedPost) else post
+    p = post.__dict__ if isinstance(post, EnrichedPost) else post
     return {
         "post_id": p["post_id"],
         "site": p["site"],
@@ -27,9 +28,9 @@ def post_document(post: EnrichedPost | dict, indexed_at: datetime) -> dict:
         "title": p.get("title", ""),
         "text": p["text"],
         "tokens": " ".join(p.get("tokens", ())),
-        "published_at": p["published_at"],
-        "crawled_at": p["crawled_at"],
-        "produced_at": p.get("produced_at"),
+        "published_at": _json_time(p["published_at"]),
+        "crawled_at": _json_time(p["crawled_at"]),
+        "produced_at": _json_time(p.get("produced_at")),
         "indexed_at": indexed_at.astimezone(timezone.utc).isoformat(),
         "region": (p.get("tags") or {}).get("region", ""),
         "keywords": p.get("keywords", []),
@@ -43,6 +44,14 @@ def post_document(post: EnrichedPost | dict, indexed_at: datetime) -> dict:
         "cluster_id": p.get("cluster_id") or p["post_id"],
         "is_repost": bool(p.get("is_repost", False)),
     }
+
+
+def _json_time(value: datetime | str | None) -> str | None:
+    """A time as pydantic's JSON writes a UTC one ("...Z"); a string is one already."""
+    if value is None or isinstance(value, str):
+        return value
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def bulk_action(post: EnrichedPost, indexed_at: datetime, index: str = POSTS_ALIAS) -> dict:

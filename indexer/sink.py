@@ -176,12 +176,12 @@ class PostSink:
                 await self._write_chunk(chunk[half:], rejected, superseded)
                 return
             self._count_request("ok", started)
-            retry = []
+            retry, done = [], 0
             for (post_id, line), item in zip(chunk, resp["items"]):     # answers come in request order
                 result = item.get("index") or item.get("update") or {}
                 status = result.get("status", 500)
                 if status < 300:
-                    self._count_item("indexed")
+                    done += 1
                     continue
                 error = result.get("error", {})
                 if status == 409 and "index" in item and error.get("type") == "version_conflict_engine_exception":
@@ -194,6 +194,8 @@ class PostSink:
                     retry.append((post_id, line))
                 else:
                     rejected.append((post_id, f"elasticsearch {status}: {error.get('type')}: {error.get('reason')}"))
+            if done and self.metrics:
+                self.metrics.items.labels("indexed").inc(done)
             chunk = retry
             if chunk:
                 await self.sleep(backoff)

@@ -21,14 +21,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from faust.streams import _current_event
-from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from alerting.model import dedup_key
 from indexer.documents import alert_document, post_document
 from indexer.sink import PostSink
 from streams import seen_purge, surge
 from streams.analysis import Analysis, Resources, analyze
-from streams.app import Topology, replay_log
+from streams.app import Topology, kafka_client_args, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
 from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
@@ -39,7 +38,7 @@ from streams.metrics import StreamMetrics
 from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
                              ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_from_bytes)
 from streams.seen_store import SeenStore, encode_key, encode_value
-from streams.textnorm import post_content_hash
+from streams.textnorm import prepared_content_hash
 from streams.validate import parse_raw
 from streams.watch_schedule import WatchSchedule
 
@@ -60,20 +59,28 @@ def version_of(timestamp_ms: int | None) -> int | None:
     return int(timestamp_ms) if timestamp_ms and timestamp_ms > 0 else None
 
 
+def enriched_fields(post, a: Analysis, content_hash: str, version: int | None = None) -> dict:
+    """The fields of a post's EnrichedPost, as a plain dict: the analyze stage indexes from it
+    (indexer.documents.post_document) and builds the record (enrich) only to spill it."""
+    return {**post.__dict__, "tokens": a.tokens, "keywords": a.keywords, "entities": a.entities,
+            "watch_terms": a.watch_terms, "subjects": a.subjects, "sentiment": a.sentiment,
+            "sentiment_label": a.sentiment_label, "simhash": f"{a.simhash:016x}", "sketch": a.sketch,
+            "content_hash": content_hash, "cluster_id": post.post_id, "is_repost": False, "version": version}
+
+
 def enrich(post, a: Analysis, content_hash: str, version: int | None = None) -> EnrichedPost:
     # built without a second validation: the post was validated by parse_raw and the analysis
     # fields are produced by our own code with these types
-    return EnrichedPost.model_construct(**dict(post), tokens=a.tokens, keywords=a.keywords, entities=a.entities,
-                        watch_terms=a.watch_terms, subjects=a.subjects, sentiment=a.sentiment,
-                        sentiment_label=a.sentiment_label, simhash=f"{a.simhash:016x}", sketch=a.sketch,
-                        content_hash=content_hash, cluster_id=post.post_id, version=version)
+    return EnrichedPost.model_construct(**enriched_fields(post, a, content_hash, version))
 
 
-def mentions_of(post: EnrichedPost) -> list[Mention]:
-    return [Mention(subject=s, post_id=post.post_id, site=post.site, url=post.url, title=post.title or post.text[:60],
-                    published_at=post.published_at, sentiment_label=post.sentiment_label,
-                    is_repost=post.is_repost, cluster_id=post.cluster_id, produced_at=post.produced_at)
-            for s in post.subjects]
+def mentions_of(post: dict) -> list[Mention]:
+    """The mentions of an enriched post (its enriched_fields), one per watched subject."""
+    return [Mention(subject=s, post_id=post["post_id"], site=post["site"], url=post["url"],
+                    title=post["title"] or post["text"][:60], published_at=post["published_at"],
+                    sentiment_label=post["sentiment_label"], is_repost=post["is_repost"],
+                    cluster_id=post["cluster_id"], produced_at=post["produced_at"])
+            for s in post["subjects"]]
 
 
 def is_known(seen, content_hash: str, today: int, horizon_days: int) -> bool:
@@ -110,7 +117,7 @@ def writing_for(event):
 
 def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
          alerter, metrics: StreamMetrics, clock: Clock = utcnow, batch_size: int = 500,
-         batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2,
+         batch_s: float = 1.0, horizon_days: int = 14, analyze_batch_s: float = 0.2, surge_batch_s: float = 0.05,
          snapshot_every: int = 200_000, analyze_batch: int = 500, commit_stall_s: float = 30.0,
          purge_limit: int = 400, inline_timeout_s: float = 10.0, inline_pause_s: float = 30.0) -> None:
     app = topo.app
@@ -130,6 +137,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         log.warning("dead letter: %s[%d]@%d %s: %s", message.topic, message.partition, message.offset, exc.kind, exc.reason)
         await topo.dlq.send(key=message.key, value=record.to_bytes(), force=True)
 
+    async def produce(topic, key: bytes, value: bytes):
+        """A record sent now, straight to the producer: the same partition as topic.send (the
+        producer's partitioner on the key) without Faust's per-message wrapping, which cost more
+        than the send on the stage's busy topics; returns the acknowledgement's future."""
+        return await app.producer.send(topic.get_topic_name(), key, value, None, None, None)
+
     seen = SeenStore(Path(app.conf.datadir) / "seen")
     seen_cursors: dict[int, bytes | None] = {}
 
@@ -138,9 +151,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         partition, then, once acknowledged, to the local store with the offset reached."""
         if not items:
             return
-        sent = [await app.producer.send(topo.seen_changelog, key, value, partition, None, None) for key, value in items]
-        acked = await asyncio.gather(*sent)
-        if not seen.partition(partition).written(items, [r.offset for r in acked]):
+        offsets = await stage.write_changelog(partition, items)
+        if not seen.partition(partition).written(items, offsets):
             stage.current.discard(partition)      # another writer's records in between: read them first
 
     swept_at: dict[int, float] = {}
@@ -161,20 +173,20 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             metrics.records.labels("dedup", "expired").inc(len(keys))
 
     async def spill(posts: dict) -> None:
-        sent = [await topo.enriched.send(key=pid.encode(), value=enriched.to_bytes(), force=True)
-                for pid, (_, enriched) in posts.items()]
+        sent = [await produce(topo.enriched, pid.encode(), EnrichedPost.model_construct(**fields).to_bytes())
+                for pid, (_, fields) in posts.items()]
         await asyncio.gather(*sent)
         metrics.records.labels("index", "spilled").inc(len(sent))
 
     async def index_batch(posts: dict, now) -> set[str]:
-        """Index the batch's posts (post_id -> (raw event, enriched)) inline, or spill them to
+        """Index the batch's posts (post_id -> (raw record, enriched_fields)) inline, or spill them to
         posts.enriched (streams.inline_index); returns the ids not indexed: refused by
         Elasticsearch (dead-lettered with their raw record) or older than the version indexed."""
         if not posts:
             return set()
         started = time.perf_counter()
-        docs = {pid: post_document(enriched, now) for pid, (_, enriched) in posts.items()}
-        versions = {pid: enriched.version for pid, (_, enriched) in posts.items() if enriched.version is not None}
+        docs = {pid: post_document(fields, now) for pid, (_, fields) in posts.items()}
+        versions = {pid: fields["version"] for pid, (_, fields) in posts.items() if fields["version"] is not None}
         superseded: list[str] = []
         how, rejected = await inline(lambda: sink.write_documents(docs, {}, versions, superseded=superseded),
                                      lambda: spill(posts))
@@ -189,14 +201,16 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         metrics.latency.labels("index").observe(time.perf_counter() - started)
         return {post_id for post_id, _ in rejected} | set(superseded)
 
-    async def analyze_records(records: list) -> None:
+    async def analyze_records(records: list):
         """One batch of posts.raw records (streams.raw_stage): validate, drop exact re-crawls,
-        analyse, send mentions, index (or spill), then the batch's cluster keys, then its
-        seen_posts entries; the stage commits the offsets after this returns."""
+        analyse, send mentions; returns the rest (index or spill, then the batch's cluster keys,
+        then its seen_posts entries), which the stage runs while it prepares the next batch and
+        commits the offsets after."""
         started, now = time.perf_counter(), clock()
         today = int(now.timestamp() // DAY_S)
         sent, keys, posts, counts = [], [], {}, Counter()
         yielded = started
+        resources_now = watch.at(now)       # the watch terms of the batch's moment
         for record in records:
             try:
                 post = parse_raw(record.key, record.value)
@@ -205,53 +219,60 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 await dead_letter(record, "validate", exc)
                 continue
             counts["validate", "ok"] += 1
-            content_hash = post_content_hash(post.title, post.text)
+            content_hash, prepared = prepared_content_hash(post.title, post.text)
+            if stage.pending(post.post_id):     # in the batch still finishing: its seen_posts entry first
+                await stage.wait_inflight()
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
                 counts["dedup", "duplicate"] += 1
                 continue
-            a = analyze(post.title, post.text, watch.at(now), content_hash)
+            a = analyze(post.title, post.text, resources_now, content_hash, prepared)
             if time.perf_counter() - yielded > YIELD_EVERY_S:
                 # CPU-bound: let alerting, clustering and heartbeats run every few milliseconds
                 await asyncio.sleep(0)
                 yielded = time.perf_counter()
-            enriched = enrich(post, a, content_hash, version_of(record.timestamp))
+            enriched = enriched_fields(post, a, content_hash, version_of(record.timestamp))
             posts[post.post_id] = (record, enriched)     # the same post twice in a batch: the last version
             if known is None:       # an edit re-indexes the post but is not a new mention
                 for mention in mentions_of(enriched):
-                    sent.append(await topo.mentions.send(key=mention.subject.encode(), value=mention.to_bytes(), force=True))
+                    sent.append(await produce(topo.mentions, mention.subject.encode(), mention.to_bytes()))
                     counts["fanout", "mentions"] += 1
             keys.append((record, post.post_id, content_hash,
-                         ClusterKey(post_id=post.post_id, content_hash=content_hash, simhash=enriched.simhash, sketch=a.sketch,
-                                    chars=len("".join(post.text.split())))))
+                         # built without a second validation, as enriched_fields: these are our own values
+                         ClusterKey.model_construct(post_id=post.post_id, content_hash=content_hash,
+                                                    simhash=enriched["simhash"], sketch=a.sketch,
+                                                    chars=len("".join(post.text.split())))))
             counts["dedup", "unique" if known is None else "edited"] += 1
         for (stage_name, outcome), n in counts.items():
             metrics.records.labels(stage_name, outcome).inc(n)
         metrics.latency.labels("validate").observe(time.perf_counter() - started)
-        # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
-        # update always finds the post it updates
-        await asyncio.gather(*sent)
-        not_indexed = await index_batch(posts, now)
-        # the last version of each post indexed: its cluster key, then (once the keys are
-        # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
-        last = {item[1]: item for item in keys if item[1] not in not_indexed}
-        ordered = [key for _, _, _, key in last.values()]
-        sent = [await topo.analyzed.send(key=b"cluster", value=ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes(),
-                                         force=True)
-                for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
-        await asyncio.gather(*sent)
-        entries: dict[int, list] = {}
-        for record, post_id, content_hash, _ in last.values():
-            entries.setdefault(record.partition, []).append((encode_key(post_id), encode_value(content_hash, today)))
-        await asyncio.gather(*(write_seen(p, items) for p, items in entries.items()))
-        await purge_seen(sorted({record.partition for record in records}), today)
+
+        async def finish() -> None:
+            # every post is indexed (or in posts.enriched) before its cluster key, so a cluster
+            # update always finds the post it updates
+            await asyncio.gather(*sent)
+            not_indexed = await index_batch(posts, now)
+            # the last version of each post indexed: its cluster key, then (once the keys are
+            # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
+            last = {item[1]: item for item in keys if item[1] not in not_indexed}
+            ordered = [key for _, _, _, key in last.values()]
+            acks = [await produce(topo.analyzed, b"cluster", ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes())
+                    for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
+            await asyncio.gather(*acks)
+            entries: dict[int, list] = {}
+            for record, post_id, content_hash, _ in last.values():
+                entries.setdefault(record.partition, []).append((encode_key(post_id), encode_value(content_hash, today)))
+            await asyncio.gather(*(write_seen(p, items) for p, items in entries.items()))
+            await purge_seen(sorted({record.partition for record in records}), today)
+        return finish, posts.keys()
 
     async def poison(record, exc: BaseException) -> None:
         await dead_letter(record, "analyze", InvalidRecord("processing", f"cannot be processed: {exc.__class__.__name__}: {exc}"[:500]))
 
-    stage = RawStage(servers=[f"{url.host}:{url.port or 9092}" for url in app.conf.broker], topic=topo.raw.get_topic_name(),
+    client = kafka_client_args(app)
+    stage = RawStage(servers=client.pop("bootstrap_servers"), topic=topo.raw.get_topic_name(),
                      changelog=topo.seen_changelog, group_id=topo.analyze_group, store=seen, process=analyze_records,
-                     poison=poison, auth=credentials_to_aiokafka_auth(app.conf.broker_credentials),
+                     poison=poison, auth=client,
                      max_records=analyze_batch, wait_s=analyze_batch_s, session_timeout_s=app.conf.broker_session_timeout,
                      fallback_group=app.conf.id, declare=topo.declare_raw,
                      on_retry=lambda cause: metrics.batch_retries.labels(cause).inc())
@@ -349,7 +370,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     await asyncio.sleep(0)
                 for kind, n in kinds.items():
                     metrics.records.labels("cluster", kind).inc(n)
-                sent = [await topo.enriched.send(key=u.post_id.encode(), value=u.to_bytes(), force=True) for u in updates]
+                sent = [await produce(topo.enriched, u.post_id.encode(), u.to_bytes()) for u in updates]
                 await asyncio.gather(*sent)
                 snapshot_due["records"] += decided
                 metrics.repost_state_posts.set(len(clusters))
@@ -395,7 +416,9 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
 
     @app.agent(topo.mentions, name="detect_surges")
     async def detect_surges(stream):
-        async for events in stream.take_events(batch_size, within=analyze_batch_s):
+        # a short window: a mention waits at most this long for others to join its batch, and
+        # it is the alert path (threshold crossing -> page) that waits
+        async for events in stream.take_events(batch_size, within=surge_batch_s):
             now = clock()
             by_subject: dict[str, list] = {}
             for event in events:

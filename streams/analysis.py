@@ -100,9 +100,11 @@ class Segmenter:
         cleaned, raw, _ = self.segment_post(title, text, keep_emoticons)
         return cleaned, raw
 
-    def segment_post(self, title: str, text: str, keep_emoticons: bool = False) -> tuple[str, list[str], str]:
-        """segment() plus the normalised full text (for the content hash), normalised only once."""
-        cleaned, body = prepare(title, text)
+    def segment_post(self, title: str, text: str, keep_emoticons: bool = False,
+                     prepared: tuple[str, str] | None = None) -> tuple[str, list[str], str]:
+        """segment() plus the normalised full text (for the content hash), normalised only once
+        (`prepared`: textnorm.prepare(title, text), when the caller has it)."""
+        cleaned, body = prepared or prepare(title, text)
         emoticons = EMOTICON.findall(cleaned) if keep_emoticons else []
         if "[" in cleaned:
             cleaned = _SPACE.sub(" ", EMOTICON.sub(" ", cleaned)).strip()
@@ -223,12 +225,15 @@ def _simhash_weights(words: list[str], resources: Resources) -> dict[str, float]
     return weights
 
 
-def analyze(title: str, text: str, resources: Resources, content_hash: str | None = None) -> Analysis:
+def analyze(title: str, text: str, resources: Resources, content_hash: str | None = None,
+            prepared: tuple[str, str] | None = None) -> Analysis:
     """Everything shaobing derives from one post's text; never raises on any str input.
 
     `content_hash`: the post's textnorm.post_content_hash when the caller has it already (the
-    worker computes it first, to skip exact re-crawls before analysing), so it is not hashed twice."""
-    cleaned, raw, body = resources.segmenter.segment_post(title, text)
+    worker computes it first, to skip exact re-crawls before analysing), so it is not hashed twice;
+    `prepared`: textnorm.prepare(title, text), which that hash was computed from, so the text is
+    not normalised twice either."""
+    cleaned, raw, body = resources.segmenter.segment_post(title, text, prepared=prepared)
     memo, compute = resources.words.memo.get, resources.words.compute
     tokens: list[str] = []
     keyword_scores: dict[str, float] = {}

@@ -102,6 +102,15 @@ def build_app(settings: Settings) -> Topology:
     )
 
 
+def kafka_client_args(app: faust.App) -> dict:
+    """bootstrap_servers and the credentials (TLS, SASL) of the app's broker, for the plain
+    aiokafka clients the worker runs beside Faust's own (the analyze stage, log replays)."""
+    from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+
+    return {"bootstrap_servers": [f"{url.host}:{url.port or 9092}" for url in app.conf.broker],
+            **credentials_to_aiokafka_auth(app.conf.broker_credentials)}
+
+
 async def replay_log(app: faust.App, topic: str, partition: int, start: int | None, since_ms: int,
                      until_offset: int, apply: Callable[[bytes, float, int], object]) -> int:
     """Feed `apply(value, timestamp_s, offset)` every record of one partition from offset `start`
@@ -109,9 +118,8 @@ async def replay_log(app: faust.App, topic: str, partition: int, start: int | No
     how many. Its own consumer, no group: it reads, it never commits."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    servers = [f"{url.host}:{url.port}" for url in app.conf.broker]
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, group_id=None,
-                                max_partition_fetch_bytes=8 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, group_id=None, max_partition_fetch_bytes=8 * 1024 * 1024,
+                                **kafka_client_args(app))
     await consumer.start()
     try:
         tp = TopicPartition(topic, partition)

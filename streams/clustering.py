@@ -47,11 +47,12 @@ def decide(post_id: str, content_hash: str, simhash: int, content_index: Mutable
     if content_hash:
         content_index[content_hash] = post_id
     signature = dedup.parse_sketch(sketch)
-    found = dedup.candidates(band_index, simhash, signature)
+    keys = dedup.index_keys(simhash, signature)
+    found = dedup.candidates(band_index, simhash, signature, keys)
     best = dedup.nearest(simhash, signature, found, k, min_resemblance, exclude=post_id, max_distance=max_distance,
                          min_confirm=min_confirm)
     root = cluster_of.get(best, best) if best else post_id
     cluster_of[post_id] = root
     # reposts are indexed too, so a repost of a repost still finds the cluster's root
-    dedup.add(band_index, post_id, simhash, signature)
+    dedup.add(band_index, post_id, simhash, signature, keys=keys)
     return Decision("repost" if best else "new", root)

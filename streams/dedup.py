@@ -46,7 +46,6 @@ SKETCH_MAX_DISTANCE = 64
 # //@ chain's last link only, and a few-token last link ("嘤嘤嘤", "[哈哈]") collides across unrelated
 # chains (chosen on the tuning run, docs/quality.md, session 4); 0 accepts every SimHash match
 MIN_CONFIRM = 0.2
-_MASK = (1 << BAND_BITS) - 1
 _MASK32 = 0xFFFF_FFFF
 _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E37_79B9_7F4A_7C15     # Fibonacci hashing: the top 32 bits of x * golden mod 2**64
@@ -59,7 +58,8 @@ def band_keys(simhash: int) -> list[str]:
     """`band:value` keys, e.g. "0:1a2b"; none for the 0 hash of a text without tokens."""
     if not simhash:
         return []
-    return [f"{i}:{(simhash >> (i * BAND_BITS)) & _MASK:04x}" for i in range(BANDS)]
+    digits = f"{simhash:016x}"      # band i is the i-th group of four hex digits from the right
+    return [f"{i}:{digits[12 - 4 * i:16 - 4 * i]}" for i in range(BANDS)]
 
 
 def sketch(text: str) -> tuple[int, ...]:
@@ -81,6 +81,11 @@ def sketch_keys(signature: Sequence[int]) -> list[str]:
     return [f"s:{h:08x}" for h in signature[:SKETCH_KEYS]]
 
 
+def index_keys(simhash: int, signature: Sequence[int] = ()) -> list[str]:
+    """Every key a post is indexed under: its SimHash bands, then its sketch keys."""
+    return [*band_keys(simhash), *sketch_keys(signature)]
+
+
 def sketch_hex(signature: Sequence[int]) -> str:
     """8 hex digits per hash (one C call: this runs once per analysed post)."""
     return struct.pack(f">{len(signature)}I", *signature).hex()
@@ -98,19 +103,30 @@ def parse_sketch(text: str) -> tuple[int, ...]:
         return ()
 
 
-def resemblance(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard resemblance of two sketches' feature sets (0 when either is empty)."""
+def resemblance(a: Sequence[int], b: Sequence[int], at_least: float = 0.0, a_set: frozenset | None = None) -> float:
+    """Estimated Jaccard resemblance of two sketches' feature sets (0 when either is empty).
+
+    0 also when it is certainly below `at_least` (it is at most the shared features over the
+    union's bottom k): most candidates share no feature or one, and the sequencer asks this of
+    every candidate. `a_set`: frozenset(a), when the caller compares `a` with many sketches."""
     if not a or not b:
         return 0.0
-    union = sorted(set(a) | set(b))[:SKETCH_SIZE]
-    both = set(a) & set(b)
+    both = (a_set or frozenset(a)).intersection(b)
+    if not both:
+        return 0.0
+    size = min(SKETCH_SIZE, len(a) + len(b) - len(both))
+    if len(both) < at_least * size:
+        return 0.0
+    union = sorted(both.union(a, b))[:SKETCH_SIZE]
     return sum(h in both for h in union) / len(union)
 
 
-def candidates(index: Mapping[str, list], simhash: int, signature: Sequence[int] = ()) -> list[Entry]:
-    """Earlier posts sharing a band or a sketch key, oldest first, each once."""
+def candidates(index: Mapping[str, list], simhash: int, signature: Sequence[int] = (),
+               keys: Sequence[str] | None = None) -> list[Entry]:
+    """Earlier posts sharing a band or a sketch key (`keys`: index_keys(simhash, signature),
+    when the caller has them), oldest first, each once."""
     seen: dict[str, Entry] = {}
-    for key in (*band_keys(simhash), *sketch_keys(signature)):
+    for key in keys if keys is not None else index_keys(simhash, signature):
         for entry in index.get(key, ()):
             if entry[0] not in seen:
                 seen[entry[0]] = (entry[0], int(entry[1], 16), parse_sketch(entry[2]) if len(entry) > 2 else ())
@@ -124,17 +140,18 @@ def nearest(simhash: int, signature: Sequence[int], found: Sequence[Entry], k: i
     earliest) unless both sketches are known and resemble less than min_confirm, else the most
     resembling sketch at or above min_resemblance within max_distance bits (earliest on a tie)."""
     best_id, best_rank = None, None
+    features = frozenset(signature)
     for post_id, other_hash, other_sketch in found:
         if post_id == exclude:
             continue
         distance = hamming(simhash, other_hash) if simhash and other_hash else 64
         if distance <= k and (not signature or not other_sketch
-                              or resemblance(signature, other_sketch) >= min_confirm):
+                              or resemblance(signature, other_sketch, min_confirm, features) >= min_confirm):
             rank = (0, distance)
         elif distance > max_distance:
             continue
         else:
-            similar = resemblance(signature, other_sketch)
+            similar = resemblance(signature, other_sketch, min_resemblance, features)
             if similar < min_resemblance:
                 continue
             rank = (1, -similar)
@@ -144,12 +161,17 @@ def nearest(simhash: int, signature: Sequence[int], found: Sequence[Entry], k: i
 
 
 def add(index: MutableMapping[str, list], post_id: str, simhash: int, signature: Sequence[int] = (),
-        limit: int = MAX_PER_BAND) -> list[str]:
+        limit: int = MAX_PER_BAND, keys: Sequence[str] | None = None) -> list[str]:
     """Record a post under each of its keys (idempotent per post_id); returns the keys."""
-    keys = [*band_keys(simhash), *sketch_keys(signature)]
+    keys = list(keys) if keys is not None else index_keys(simhash, signature)
     entry = [post_id, f"{simhash:016x}", sketch_hex(signature)]
     for key in keys:
-        entries = [e for e in index.get(key, ()) if e[0] != post_id]
-        # assign a new list (not append in place) so a Faust table sees the change and logs it
-        index[key] = [*entries, entry][-limit:]
+        entries = index.get(key)
+        if entries is None:
+            index[key] = [entry]
+            continue
+        if any(e[0] == post_id for e in entries):
+            entries[:] = [e for e in entries if e[0] != post_id]
+        entries.append(entry)       # in place: the index is a plain dict (streams.cluster_state)
+        del entries[:-limit]
     return keys

@@ -16,6 +16,12 @@ start of the group (an upgrade from the worker that read posts.raw in the Faust 
 partition without a committed offset starts where the Faust group stopped, not at the log's
 beginning.
 
+Two batches at a time: `process(records)` does a batch's CPU-bound part (parse, dedup, analyse)
+and returns the rest as a coroutine function (`finish`: wait for acknowledgements, index, cluster
+keys, seen_posts entries), which runs while the next batch is fetched and analysed. Finishes run
+one after another, in the order of their batches, and a batch is committed when its finish is
+done. A batch prepared while the one before it failed is dropped and read again with it.
+
 Failures: a Kafka error (broker down, produce refused) retries the batch with backoff, for ever:
 the posts are safe in the log. Any other exception is a record the code cannot handle: after
 `isolate_after` attempts the batch is processed one record at a time and the records that still
@@ -26,9 +32,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import NamedTuple
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from mode import Service
 
@@ -36,11 +43,15 @@ from streams.seen_store import SeenStore
 
 log = logging.getLogger(__name__)
 
-Process = Callable[[list], Awaitable[None]]
+Finish = Callable[[], Awaitable[None]]
+# a batch's CPU-bound part; returns the rest, run while the next batch is prepared, and the ids of
+# the posts it holds (RawStage.pending); None: nothing left
+Process = Callable[[list], Awaitable[tuple[Finish, Collection[str]] | None]]
 Poison = Callable[[object, BaseException], Awaitable[None]]
 # a catch-up fetch that brings nothing this many times in a row ends the catch-up: the records
 # left before the end offset were compacted away
 EMPTY_FETCHES = 3
+CHANGELOG_BATCH_BYTES = 512 * 1024
 
 
 class RawStage(Service):
@@ -63,8 +74,9 @@ class RawStage(Service):
         self.busy = asyncio.Lock()           # held while a batch is processed and committed
         self.closing = False
         self.failures: dict[tuple, int] = {}   # a failing batch (its first offsets) -> attempts so far
-        self.consumer = self.reader = None
+        self.consumer = self.reader = self.producer = None
         self._fallback_offsets: dict | None = None
+        self.inflight: _InFlight | None = None     # the batch whose finish runs in the background
 
     async def on_start(self) -> None:
         if self.declare is not None:
@@ -80,19 +92,25 @@ class RawStage(Service):
         self.reader = AIOKafkaConsumer(bootstrap_servers=self.servers, group_id=None, enable_auto_commit=False,
                                        auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024,
                                        **self.auth)
+        # the seen_posts changelog records, a produce batch per partition and analyze batch (a
+        # send() per record cost more than the store's own work)
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.servers, acks="all", max_batch_size=CHANGELOG_BATCH_BYTES,
+                                         **self.auth)
         await self.consumer.start()
         await self.reader.start()
+        await self.producer.start()
         self.consumer.subscribe([self.topic], listener=_Listener(self))
 
     async def on_stop(self) -> None:
         self.closing = True
-        try:       # the batch in flight finishes (and commits) first
+        held = False
+        try:       # the batches in flight finish (and commit) first
             await asyncio.wait_for(self.busy.acquire(), self.revoke_wait_s)
             held = True
+            await asyncio.wait_for(self.settle(wait=False), self.revoke_wait_s)
         except asyncio.TimeoutError:
             log.warning("analyze batch still running after %.0fs at shutdown; it will be read again", self.revoke_wait_s)
-            held = False
-        for client in (self.consumer, self.reader):
+        for client in (self.consumer, self.reader, self.producer):
             if client is not None:
                 await client.stop()       # the group member leaves: its partitions move at once
         self.store.close()
@@ -108,12 +126,18 @@ class RawStage(Service):
                 log.warning("posts.raw not read (%s: %s); trying again in %.0fs", exc.__class__.__name__, exc, self.retry_s)
                 await self.sleep(self.retry_s)
                 continue
-            if batch:
-                async with self.busy:
-                    if not self.closing:
-                        await self._handle(batch)
+            async with self.busy:
+                if self.closing:
+                    break
+                if batch:
+                    await self._handle(batch)
+                else:          # nothing new: the batch in flight is committed now, not after the next one
+                    await self.settle()
 
     async def _handle(self, batch: dict) -> None:
+        """Prepare a batch, settle the one in flight, and set this one's finish running."""
+        if any(tp.partition not in self.current for tp in batch) and not await self.settle(also=batch):
+            return        # a partition to catch up: the batch in flight writes seen_posts entries first
         try:
             for tp in [tp for tp in batch if tp.partition not in self.current]:
                 await self.catch_up(tp.partition)
@@ -134,28 +158,45 @@ class RawStage(Service):
         records = [record for tp in sorted(batch, key=lambda t: t.partition) for record in batch[tp]]
         key = tuple(sorted((tp.partition, recs[0].offset) for tp, recs in batch.items()))
         attempts = self.failures.get(key, 0)
+        if attempts >= self.isolate_after and self.poison is not None:
+            # one record at a time, inline: nothing is prepared or in flight beside it
+            if await self.settle(also=batch):
+                self.inflight = _InFlight(batch, key, attempts, asyncio.ensure_future(self._each(records)), ())
+                await self.settle()
+            return
         try:
-            if attempts >= self.isolate_after and self.poison is not None:
-                await self._one_by_one(records)
-            else:
-                await self.process(records)
+            prepared = await self.process(records)
         except asyncio.CancelledError:
             raise
         except Exception as exc:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
-            transient = isinstance(exc, KafkaError) or isinstance(exc.__cause__, KafkaError)
-            self.failures = {key: attempts + (0 if transient else 1)}
-            wait = min(self.max_retry_s, self.retry_s * 2 ** min(attempts, 5))
-            log.error("analyze batch of %d records failed (%s: %s; attempt %d); reading it again in %.0fs",
-                      len(records), exc.__class__.__name__, exc, attempts + 1, wait,
-                      exc_info=not transient)
-            if self.on_retry is not None:
-                self.on_retry("kafka" if transient else "error")
-            self._read_again(batch)
-            await self.sleep(wait)
+            if await self.settle(also=batch):
+                await self._failed(batch, key, attempts, exc)
             return
-        self.failures.pop(key, None)
+        if not await self.settle(also=batch):
+            return        # the batch before it failed: both are read again
+        finish, post_ids = prepared or (None, ())
+        self.inflight = _InFlight(batch, key, attempts, asyncio.ensure_future(finish() if finish else _nothing()),
+                                  frozenset(post_ids))
+
+    async def settle(self, also: dict | None = None, wait: bool = True) -> bool:
+        """Wait for the batch in flight and commit it; when it failed, read it (and `also`, a
+        batch prepared meanwhile) again, after a backoff unless `wait` is False. True when
+        nothing failed."""
+        inflight, self.inflight = self.inflight, None
+        if inflight is None:
+            return True
+        try:
+            await inflight.task
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:      # noqa: BLE001 - the batch is read again, the stage keeps running
+            if also is not None:
+                self._read_again(also)        # first: the failed batch's earlier offsets win below
+            await self._failed(inflight.batch, inflight.key, inflight.attempts, exc, wait=wait)
+            return False
+        self.failures.pop(inflight.key, None)
         assigned = self.consumer.assignment()
-        offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if tp in assigned}
+        offsets = {tp: recs[-1].offset + 1 for tp, recs in inflight.batch.items() if tp in assigned}
         try:
             if offsets:
                 await self.consumer.commit(offsets)
@@ -164,6 +205,51 @@ class RawStage(Service):
             # the batch again, and the seen_posts entries written above make that a no-op
             log.warning("analyze batch not committed (%s); its partitions' next owner reads it again",
                         exc.__class__.__name__)
+        return True
+
+    async def write_changelog(self, partition: int, items: list[tuple[bytes, bytes | None]]) -> list[int]:
+        """seen_posts changelog records (key, value; None = a tombstone) to one partition, in as
+        few produce batches as they fit; returns their offsets once all are acknowledged."""
+        sent, batch, count = [], self.producer.create_batch(), 0
+        for key, value in items:
+            if batch.append(key=key, value=value, timestamp=None) is None:      # full
+                sent.append((await self.producer.send_batch(batch, self.changelog, partition=partition), count))
+                batch, count = self.producer.create_batch(), 0
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"seen_posts entry of {len(key)} + {len(value or b'')} bytes exceeds a produce batch")
+            count += 1
+        if count:
+            sent.append((await self.producer.send_batch(batch, self.changelog, partition=partition), count))
+        offsets: list[int] = []
+        for future, n in sent:
+            first = (await future).offset
+            offsets.extend(range(first, first + n))
+        return offsets
+
+    def pending(self, post_id: str) -> bool:
+        """Whether the batch in flight holds this post and has not finished (its seen_posts
+        entry may not be written yet)."""
+        inflight = self.inflight
+        return inflight is not None and post_id in inflight.post_ids and not inflight.task.done()
+
+    async def wait_inflight(self) -> None:
+        """Until the batch in flight has finished, well or not (settle() judges it)."""
+        task = self.inflight.task if self.inflight is not None else None
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            await asyncio.wait([task])
+
+    async def _failed(self, batch: dict, key: tuple, attempts: int, exc: BaseException, wait: bool = True) -> None:
+        transient = isinstance(exc, KafkaError) or isinstance(exc.__cause__, KafkaError)
+        self.failures = {key: attempts + (0 if transient else 1)}
+        pause = min(self.max_retry_s, self.retry_s * 2 ** min(attempts, 5))
+        log.error("analyze batch of %d records failed (%s: %s; attempt %d); reading it again in %.0fs",
+                  sum(map(len, batch.values())), exc.__class__.__name__, exc, attempts + 1, pause if wait else 0,
+                  exc_info=not transient)
+        if self.on_retry is not None:
+            self.on_retry("kafka" if transient else "error")
+        self._read_again(batch)
+        if wait:
+            await self.sleep(pause)
 
     def _read_again(self, batch: dict) -> None:
         assigned = self.consumer.assignment()
@@ -171,12 +257,14 @@ class RawStage(Service):
             if tp in assigned:        # a partition revoked meanwhile is its next owner's to read
                 self.consumer.seek(tp, recs[0].offset)
 
-    async def _one_by_one(self, records: list) -> None:
-        """A batch that failed `isolate_after` times: each record alone; one that still fails
-        (not a Kafka error: that retries) is dead-lettered with the error."""
+    async def _each(self, records: list) -> None:
+        """A batch that failed `isolate_after` times: each record alone, prepared and finished;
+        one that still fails (not a Kafka error: that retries) is dead-lettered with the error."""
         for record in records:
             try:
-                await self.process([record])
+                prepared = await self.process([record])
+                if prepared is not None:
+                    await prepared[0]()
             except asyncio.CancelledError:
                 raise
             except KafkaError:
@@ -253,12 +341,26 @@ class _Listener(ConsumerRebalanceListener):
         # the batch in flight is committed before its partitions move (bounded: past the wait,
         # its next owner reads it again, as after a crash)
         try:
-            await asyncio.wait_for(self.stage.busy.acquire(), self.stage.revoke_wait_s)
+            await asyncio.wait_for(self._settled(), self.stage.revoke_wait_s)
         except asyncio.TimeoutError:
             log.warning("analyze batch still running after %.0fs; its partitions move anyway", self.stage.revoke_wait_s)
-        else:
-            self.stage.busy.release()
         self.stage.current.difference_update(tp.partition for tp in revoked)
+
+    async def _settled(self) -> None:
+        async with self.stage.busy:
+            await self.stage.settle(wait=False)
 
     async def on_partitions_assigned(self, assigned) -> None:
         self.stage.current.difference_update(tp.partition for tp in assigned)
+
+
+class _InFlight(NamedTuple):
+    batch: dict
+    key: tuple
+    attempts: int
+    task: asyncio.Future
+    post_ids: Collection[str]
+
+
+async def _nothing() -> None:
+    return None

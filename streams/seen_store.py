@@ -20,6 +20,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+import orjson
+
 log = logging.getLogger(__name__)
 
 # never a JSON string, so never a post's key; streams.seen_purge.expired leaves its value alone
@@ -27,7 +29,8 @@ OFFSET_KEY = b"__shaobing\x00changelog_next__"
 
 
 def encode_key(post_id: str) -> bytes:
-    return json.dumps(post_id, ensure_ascii=False).encode()
+    """Faust's JSON key: json.dumps(post_id, ensure_ascii=False), byte for byte (tested), faster."""
+    return orjson.dumps(post_id)
 
 
 def encode_value(content_hash: str, day: int) -> bytes:

@@ -18,7 +18,8 @@ spreads, persistence, daily peaks or refractory bar say. One alert per episode; 
 the window length that fired stays `hold_z` above usual and resolves after `quiet` buckets that do
 not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
 every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
-subject in warm-up pages at most once per `refractory`.
+subject in warm-up pages at most once per `refractory`. A busy subject (`busy_pages` pages in
+`busy_days`) gets `busy_escalation` and `busy_refractory` instead (streams.surge_busy).
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
@@ -29,6 +30,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   episodes {rule: {"since": idx, "quiet": n, "scale": k}}: one alert per episode
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   records  [day, today's highest bucket, [past days' highest]] (the record gate; only when it is on)
+  pages    the last `busy_pages` surge onsets (streams.surge_busy; only when it is on)
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
@@ -38,106 +40,20 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from functools import cached_property
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from streams import surge_bounds as bounds
+from streams import surge_busy as busy_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
 from streams.records import Mention, SamplePost, Surge
+from streams.surge_params import SurgeParams    # the parameters live there; imported from here too
 
 RELATIVE_RULES = ("surge", "negative_surge")
 Sample = SamplePost | Mention        # a sample post: anything with SamplePost's fields
-SCALES = (1, 3, 12)
 STATE_VERSION = 3                    # a state of another version (an older detector's) is relearned
-
-
-@dataclass(frozen=True)
-class SurgeParams:
-    bucket_s: int = 60
-    window_buckets: int = 5          # the shortest window judged (also 3x and 12x as long)
-    baseline_buckets: int = 120      # history kept besides the longest window (trend, late events)
-    min_count: int = 10              # mentions in a window below which nothing is a surge
-    ratio: float = 1.5               # window count must reach ratio x its usual count ...
-    z: float = 3.0                   # ... and z x the subject's usual spread above it ...
-    tail_factor: float = 1.25        # ... and this x the subject's usual daily peak score
-    tail_days: int = 7               # the usual daily peak: the second highest of this many days' ...
-    tail_memory_days: int = 30       # daily peaks remembered; the window must also beat
-    tail_memory_factor: float = 1.0  # ... this x the second highest of all of them
-    record_factor: float = 0.0       # a bucket above this x the subject's highest bucket of the last
-    record_days: int = 7             # record_days days fires too, whatever the spreads (0: off)
-    single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
-    hold_z: float = 2.0              # an episode holds while its window stays this far above usual
-    critical_ratio: float = 10.0
-    negative_share: float = 0.6      # negative_surge: share of negative mentions in the window
-    negative_margin: float = 0.2     # ... and this far above the subject's own usual share
-    negative_min_count: int = 8
-    negative_ratio: float = 2.0
-    threshold: int | None = None     # plain threshold rule on the window count (None = off)
-    threshold_severity: str = "warning"
-    new_subject_min_count: int | None = None  # during warm-up the surge rule fires only at this
-                                     # window count (None: a subject in warm-up never surges)
-    grace_s: int = 120               # late events within this are still counted
-    quiet_buckets: int | None = None  # closed windows below the hold line that end an episode
-    warmup_buckets: int = 0          # no relative alert until a subject has this much history
-    refractory_buckets: int = 0      # after a surge episode a new one needs `escalation` x its peak
-    escalation: float = 1.5          # score, a bar that halves every refractory_buckets
-    persist_buckets: int = 2         # a window is judged with its top k-1 buckets capped at the k-th
-    max_samples: int = 3
-    young_factor: float = 2.0        # z is this much stricter until a day of history
-    max_ids: int = 5000              # post ids remembered per subject (redelivery), oldest dropped
-
-    def __post_init__(self):
-        if self.bucket_s <= 0 or self.window_buckets < 1 or self.baseline_buckets < 1:
-            raise ValueError("bucket_s, window_buckets and baseline_buckets must be positive")
-        if self.ratio < 1 or self.min_count < 1 or self.z <= 0:
-            raise ValueError("need ratio >= 1, min_count >= 1, z > 0")
-        if self.tail_factor < 0 or self.tail_days < 1 or self.escalation < 1:
-            raise ValueError("need tail_factor >= 0, tail_days >= 1, escalation >= 1")
-        if self.tail_memory_factor < 0 or self.tail_memory_days < 1:
-            raise ValueError("need tail_memory_factor >= 0, tail_memory_days >= 1")
-        if not (self.record_factor == 0 or self.record_factor >= 1) or self.record_days < 1:
-            raise ValueError("need record_factor 0 (off) or >= 1, record_days >= 1")
-        if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
-            raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
-
-    @property
-    def quiet(self) -> int:
-        return self.quiet_buckets or self.window_buckets
-
-    @cached_property
-    def windows(self) -> tuple[int, ...]:
-        return tuple(dict.fromkeys(k * self.window_buckets for k in SCALES))
-
-    @cached_property
-    def grace_buckets(self) -> int:
-        return math.ceil(self.grace_s / self.bucket_s)
-
-    @cached_property
-    def kept_buckets(self) -> int:
-        """Closed buckets the state keeps: the longest window or the baseline, plus what the
-        trend, the episode end and late events need."""
-        return (max(self.baseline_buckets, self.windows[-1]) + 2 * self.window_buckets + self.quiet
-                + self.grace_buckets + 2)
-
-    @classmethod
-    def from_mapping(cls, data: dict) -> "SurgeParams":
-        """Build from a YAML mapping; `window_s`/`baseline_s`/`quiet_s`/`warmup_s`/`refractory_s`
-        may replace the bucket counts."""
-        data = dict(data)
-        bucket_s = int(data.get("bucket_s", cls.bucket_s))
-        for name in ("window", "baseline", "quiet", "warmup", "refractory"):
-            if f"{name}_s" in data:
-                key = f"{name}_buckets"
-                least = 0 if name in ("warmup", "refractory") else 1
-                data[key] = max(least, round(float(data.pop(f"{name}_s")) / bucket_s))
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown surge parameter(s): {', '.join(unknown)}")
-        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -432,7 +348,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < gates.escalation_bar(state, end, p)):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < busy_.escalation_bar(state, end, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
@@ -477,6 +393,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             episodes[rule] = {"since": end, "quiet": 0, "severity": severity, "scale": scale}
             if rule == "surge":
                 state["onset"] = [end, round(best, 3)]
+                busy_.learn_page(state, end, p)
             signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p,
                                    record=beaten if rule == "surge" else 0.0))
         elif episode is not None and closed:

@@ -92,6 +92,13 @@ def post_content_hash(title: str, text: str) -> str:
     return post_digest(normalise(title), normalise(text))
 
 
+def prepared_content_hash(title: str, text: str) -> tuple[str, tuple[str, str]]:
+    """post_content_hash(title, text) and prepare(title, text), the text normalised once: the
+    worker hashes a post before analysing it, and hands analyze() the prepared text."""
+    prepared = prepare(title, text)
+    return post_digest(normalise(title) if title else "", prepared[1]), prepared
+
+
 def post_digest(normalised_title: str, normalised_text: str) -> str:
     """post_content_hash from parts already normalised (analysis normalises the text anyway)."""
     return content_digest(f"{normalised_title}\n{normalised_text}")

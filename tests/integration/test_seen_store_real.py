@@ -146,3 +146,41 @@ def test_a_new_analyze_group_starts_where_the_faust_group_stopped(live_stack, tm
         producer.close()
         admin.close()
         reset_namespace(settings, echo=lambda _: None)
+
+
+def test_the_stage_writes_changelog_entries_in_produce_batches_and_returns_each_offset(live_stack, tmp_path):
+    """write_changelog: more entries than one produce batch holds go in several, in order, each
+    entry's offset returned; a store catching the partition up reads back exactly those entries."""
+    from streams import raw_stage
+
+    settings = load_settings(namespace=unique("it-seen-write"))
+    changelog = f"{settings.faust_app_id}-seen_posts-changelog"
+    KafkaAdminClient(bootstrap_servers=settings.kafka_servers).create_topics(
+        [NewTopic(changelog, 2, 1, topic_configs={"cleanup.policy": "compact"}), NewTopic(settings.topic("posts.raw"), 2, 1)])
+    padding = "长" * 2000          # ~6 KB a value: 200 entries need several 512 KB batches
+    entries = [(encode_key(f"p{i}"), encode_value(f"h{i}{padding}", 100)) for i in range(200)] + [(encode_key("p7"), None)]
+
+    async def scenario():
+        writer = _stage(settings, SeenStore(tmp_path / "writer"), changelog)
+        await writer.on_start()
+        try:
+            offsets = await writer.write_changelog(1, entries)
+            assert offsets == list(range(len(entries)))
+            assert await writer.write_changelog(1, [(encode_key("p8"), None)]) == [len(entries)]
+        finally:
+            await writer.on_stop()
+        reader = _stage(settings, SeenStore(tmp_path / "reader"), changelog)
+        await reader.on_start()
+        try:
+            assert await reader.catch_up(1) == len(entries) + 1
+            part = reader.store.partition(1)
+            assert part.get("p0") == [f"h0{padding}", 100] and part.get("p199") == [f"h199{padding}", 100]
+            assert part.get("p7") is None and part.get("p8") is None and part.next_offset == len(entries) + 1
+        finally:
+            await reader.on_stop()
+
+    assert 200 * 6000 > 2 * raw_stage.CHANGELOG_BATCH_BYTES
+    try:
+        asyncio.run(scenario())
+    finally:
+        reset_namespace(settings)

@@ -23,3 +23,29 @@ def test_enriched_record_is_the_validated_one():
     assert built.to_bytes() == validated.to_bytes()
     assert EnrichedPost.from_bytes(built.to_bytes()) == validated
     assert built.tokens and built.cluster_id == "t:1" and not built.is_repost
+
+
+def test_the_document_is_the_same_from_the_fields_the_record_and_its_json():
+    """The analyze stage indexes from enriched_fields (Python values, no record built); the
+    index stage from the JSON of posts.enriched: one document either way, times as JSON has them."""
+    from datetime import datetime, timezone
+
+    from indexer.documents import post_document
+    from streams.agents import enriched_fields, mentions_of
+
+    raw = {"post_id": "t:2", "site": "bbs.example.cn", "source": "example", "kind": "forum",
+           "url": "https://bbs.example.cn/t/2", "title": "", "text": "某县城管局回应占道经营问题，网友称处理及时。",
+           "published_at": "2026-11-30T01:00:00.250+08:00", "crawled_at": "2026-11-30T01:01:00Z",
+           "produced_at": "2026-11-30T01:01:00.000001+00:00", "tags": {"region": "某县"}}
+    post = parse_raw(b"t:2", json.dumps(raw, ensure_ascii=False).encode())
+    a = analyze(post.title, post.text, Resources.load())
+    now = datetime(2026, 11, 30, 2, 0, tzinfo=timezone.utc)
+    fields = enriched_fields(post, a, "hash-2", 1764435660000)
+    record = enrich(post, a, "hash-2", 1764435660000)
+    from_json = post_document(json.loads(record.to_bytes()), now)
+    assert post_document(fields, now) == from_json == post_document(record, now)
+    assert from_json["published_at"] == "2026-11-29T17:00:00.250000Z" and from_json["produced_at"].endswith(".000001Z")
+    subjects = dict(fields, subjects=["城管局"])
+    [mention] = mentions_of(subjects)
+    assert (mention.subject, mention.post_id, mention.title) == ("城管局", "t:2", post.text[:60])
+    assert mention.published_at == post.published_at and not mention.is_repost

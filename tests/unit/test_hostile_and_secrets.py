@@ -66,8 +66,13 @@ def test_kafka_sasl_ssl_reaches_kafka_python_and_faust(tmp_path):
             auth["sasl_plain_password"]) == ("SASL_SSL", "SCRAM-SHA-512", "shaobing", "kafka-pw-123456")
     assert isinstance(auth["ssl_context"], ssl.SSLContext)
 
-    from streams.app import build_app
-    assert build_app(s).app.conf.broker_credentials is not None
+    from streams.app import build_app, kafka_client_args
+    app = build_app(s).app
+    assert app.conf.broker_credentials is not None
+    # the worker's own aiokafka clients (the analyze stage, the sequencer's log replay) get them too
+    client = kafka_client_args(app)
+    assert (client["security_protocol"], client["sasl_plain_username"]) == ("SASL_SSL", "shaobing")
+    assert all(server.endswith(":9092") for server in client["bootstrap_servers"])
     assert faust_broker_credentials(load_settings(state_dir=tmp_path)) is None
     with pytest.raises(SettingsError, match="SASL_PASSWORD_FILE"):
         load_settings(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="x")

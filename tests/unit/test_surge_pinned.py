@@ -18,9 +18,14 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 
 # recorded from the detector of session 3 (main at b3d1f95); OBSERVE_DIGEST re-recorded in session 6:
 # the packaged record gate adds the subject's daily record buckets ("records") to the state; the
-# signals of this stream are unchanged (checked with record_factor 0 against record_factor 2)
-BACKTEST_DIGEST = "768e9d5852744fdb"
-OBSERVE_DIGEST = "0da1dd0c9adbc184"
+# signals of this stream are unchanged (checked with record_factor 0 against record_factor 2).
+# Both re-recorded in session 7: the packaged busy bar (streams.surge_busy) keeps the last pages in
+# the state ("pages"; the observe stream's signals are unchanged), and on the backtest series the
+# 5x surge at minute 5000 no longer pages: it comes 15 h after the 10x one of minute 4100, the
+# subject's third page in 14 days. With busy_pages 0 both digests are the old ones
+# (768e9d5852744fdb, 0da1dd0c9adbc184): moving SurgeParams to streams.surge_params changed nothing.
+BACKTEST_DIGEST = "12ea1dfb430a20cc"
+OBSERVE_DIGEST = "d7e0fafdb46bc9fc"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

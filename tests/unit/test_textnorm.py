@@ -74,3 +74,16 @@ def test_keywords_skip_function_words_numbers_and_stop_words():
     tags = {"我们": "r", "非常": "d", "化工厂": "n", "爆炸": "v"}
     tokens = ["我们", "化工厂", "爆炸", "2024", "非常", "化工厂", "的", "未知词"]
     assert tfidf_keywords(tokens, idf, tags, frozenset({"的"}), top_k=3) == ["化工厂", "未知词", "爆炸"]
+
+
+def test_the_prepared_hash_is_the_content_hash_and_analysis_is_the_same_from_the_prepared_text():
+    from streams.analysis import Resources, analyze
+    from streams.textnorm import post_content_hash, prepared_content_hash
+
+    resources = Resources.load()
+    posts = [("", "县医院今天   回应了網友反映的問題"), ("【转】县医院回应", "<p>详见 https://x.example.cn/a?b=1 @某网友 ＡＢＣ</p>"),
+             ("标题", "&lt;b&gt;转发微博&lt;/b&gt; //@某人: 好"), ("", ""), (" ", "\u3000\t")]
+    for title, text in posts:
+        digest, prepared = prepared_content_hash(title, text)
+        assert digest == post_content_hash(title, text)
+        assert analyze(title, text, resources, digest, prepared) == analyze(title, text, resources)
