@@ -61,6 +61,12 @@ RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3);
     "tokens + negation + cues, routed": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.0, "route": True},
     "tokens + negation + cues + NB 0.1, routed (shipped)": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.1,
                                                             "route": True},
+    # session 7: adjacent word pairs of a clause as features too (sentiment.features(bigrams=True))
+    "tokens + negation + cues + bigrams + NB 0.1, routed": {"negation": True, "lexicon": False, "weibo": 1, "nb": 0.1,
+                                                            "route": True, "bigrams": True},
+    # session 7: the reviews' own weights x 0.5 too, for posts not in Weibo style (train_logistic(plain=...))
+    "tokens + negation + cues + NB 0.1, routed, reviews' own x 0.5 plain": {
+        "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5}},
 }
 
 

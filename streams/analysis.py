@@ -19,7 +19,8 @@ import jieba
 from streams import entities as ent
 from streams.keywords import IdfTable, top_keywords
 from streams import dedup
-from streams.sentiment import AFTER_CONTRAST, DEGREE_SCOPE, NEGATED, SentimentModel, label_of, weibo_style
+from streams.sentiment import (AFTER_CONTRAST, BIGRAM, DEGREE_SCOPE, NEGATED, SentimentModel, label_of,
+                               weibo_style)
 from streams.simhash import clear as simhash_clear
 from streams.segment import FastCut
 from streams.simhash import hamming, simhash
@@ -241,15 +242,23 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
     sentiment_weights: dict[str, float] = {}
     entity_facts: list[tuple] = []
     scope, negation_scope = 0, resources.sentiment.negation_scope   # as sentiment.features() does
-    cues = resources.sentiment.cues
-    after_contrast, degree, degree_left = False, "", 0
+    cues, bigrams, pair_weight = resources.sentiment.cues, resources.sentiment.bigrams, resources.sentiment.weights.get
+    after_contrast, degree, degree_left, previous = False, "", 0, ""
     for token in raw:   # one loop over the one segmentation feeds every derivation
         word, idf, keyword, stop, polarity, negated, negator, entity, cue, marked = memo(token) or compute(token)
         entity_facts.append(entity)
         if word is None:
             scope = degree_left = 0
+            previous = ""
             continue
         tokens.append(word)
+        if bigrams:
+            if previous:
+                pair = previous + BIGRAM + word
+                weight = pair_weight(pair)
+                if weight is not None:
+                    sentiment_weights[pair] = weight
+            previous = word
         if keyword:
             keyword_scores[word] = keyword_scores.get(word, 0.0) + idf
         if not stop:

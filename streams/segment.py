@@ -6,7 +6,10 @@ word's frequency, and runs its HMM (a Python Viterbi) on every run of unknown si
 This does the same walk in one loop without the intermediate dicts and generators, takes each
 frequency's log from a small memo (log(freq) - log(total), so the scores and the tie-breaking
 are exactly jieba's), and memoises the HMM's answer per unknown run: a stream meets the same
-names and slang again and again. The unit tests hold it to `Tokenizer.lcut` token for token.
+names and slang again and again. The HMM itself (`hmm_cut`) is jieba's finalseg Viterbi with
+back-pointers instead of a copied path per state and step, and its four states unrolled: the same
+additions in the same order and the same tie-breaking, so the same words. The unit tests hold it
+to `Tokenizer.lcut` and `finalseg.cut` token for token.
 Pure: no I/O; reads the tokenizer's dictionary, never changes it.
 """
 from __future__ import annotations
@@ -20,6 +23,87 @@ from jieba import finalseg
 _HAN = jieba.re_han_default
 _SKIP = jieba.re_skip_default
 MAX_MEMO = 200_000
+# finalseg's own split of a run into Han characters and the rest (its re_han, re_skip)
+_HMM_HAN = finalseg.re_han
+_HMM_SKIP = finalseg.re_skip
+_MIN = finalseg.MIN_FLOAT
+_START = tuple(finalseg.start_P[s] for s in "BMES")
+_EMIT_B, _EMIT_M, _EMIT_E, _EMIT_S = (finalseg.emit_P[s] for s in "BMES")
+_T = finalseg.trans_P
+# the transitions finalseg's PrevStatus allows: into B from E or S, into M from M or B, into S from
+# S or E, into E from B or M (each present in trans_P, so .get(y, MIN_FLOAT) is the value itself)
+_EB, _SB, _MM, _BM, _SS, _ES, _BE, _ME = (_T["E"]["B"], _T["S"]["B"], _T["M"]["M"], _T["B"]["M"],
+                                          _T["S"]["S"], _T["E"]["S"], _T["B"]["E"], _T["M"]["E"])
+
+
+def _viterbi(obs: str) -> list[str]:
+    """finalseg.viterbi(obs, "BMES", ...)[1]: the same sums ((score + transition) + emission) and
+    the same winner on a tie (finalseg takes max of (score, state) tuples: the larger letter)."""
+    c = obs[0]
+    b = _START[0] + _EMIT_B.get(c, _MIN)
+    m = _START[1] + _EMIT_M.get(c, _MIN)
+    e = _START[2] + _EMIT_E.get(c, _MIN)
+    s = _START[3] + _EMIT_S.get(c, _MIN)
+    back: list[tuple[str, str, str, str]] = []    # per step, the previous state of B, M, E, S
+    for c in obs[1:]:
+        em = _EMIT_B.get(c, _MIN)
+        x, y = e + _EB + em, s + _SB + em
+        nb, pb = (x, "E") if x > y else (y, "S")
+        em = _EMIT_M.get(c, _MIN)
+        x, y = m + _MM + em, b + _BM + em
+        nm, pm = (x, "M") if x >= y else (y, "B")
+        em = _EMIT_S.get(c, _MIN)
+        x, y = s + _SS + em, e + _ES + em
+        ns, ps = (x, "S") if x >= y else (y, "E")
+        em = _EMIT_E.get(c, _MIN)
+        x, y = b + _BE + em, m + _ME + em
+        ne, pe = (x, "B") if x > y else (y, "M")
+        b, m, e, s = nb, nm, ne, ns
+        back.append((pb, pm, pe, ps))
+    state = "E" if e > s else "S"
+    path = [state]
+    for step in reversed(back):
+        state = step["BMES".index(state)]
+        path.append(state)
+    path.reverse()
+    return path
+
+
+def _hmm_han(sentence: str, out: list[str]) -> None:
+    """finalseg's __cut: words from the Viterbi states (B begins, E ends, S stands alone)."""
+    begin = nexti = 0
+    for i, pos in enumerate(_viterbi(sentence)):
+        if pos == "B":
+            begin = i
+        elif pos == "E":
+            out.append(sentence[begin:i + 1])
+            nexti = i + 1
+        elif pos == "S":
+            out.append(sentence[i])
+            nexti = i + 1
+    if nexti < len(sentence):
+        out.append(sentence[nexti:])
+
+
+def hmm_cut(text: str) -> list[str]:
+    """list(jieba.finalseg.cut(text)), token for token (its forced splits included)."""
+    out: list[str] = []
+    force = finalseg.Force_Split_Words
+    for block in _HMM_HAN.split(text):
+        if _HMM_HAN.match(block):
+            if not force:
+                _hmm_han(block, out)
+                continue
+            words: list[str] = []
+            _hmm_han(block, words)
+            for word in words:
+                if word in force:
+                    out.extend(word)
+                else:
+                    out.append(word)
+        else:
+            out.extend(x for x in _HMM_SKIP.split(block) if x)
+    return out
 
 
 class FastCut:
@@ -112,7 +196,7 @@ class FastCut:
             if words is None:
                 if len(self.hmm) >= MAX_MEMO:
                     self.hmm.clear()
-                words = self.hmm[buf] = list(finalseg.cut(buf))
+                words = self.hmm[buf] = hmm_cut(buf)
             out.extend(words)
         else:
             out.extend(buf)

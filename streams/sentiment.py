@@ -4,7 +4,9 @@ Features (`features()`): each word, lower-cased; a word within NEGATION_SCOPE wo
 negator (不, 没有, 并非...) in the same clause becomes "¬word" instead. With cues (models trained
 since session 5 of issue 13), a word also gives "›word" anywhere after a contrast word (但是, 不过,
 可惜...: the part that carries a review's verdict) and "↑word" / "↓word" within DEGREE_SCOPE words
-after a strong / weak degree adverb (非常, 太 / 有点, 稍微) in the same clause. Both trainers produce the
+after a strong / weak degree adverb (非常, 太 / 有点, 稍微) in the same clause. With bigrams (session 7),
+two adjacent words of one clause also give "word word" (the two lower-cased words joined by a space,
+which no token holds). Both trainers produce the
 same shape, a bias plus one weight per distinct feature, so scoring is a dictionary sum and a
 sigmoid. The logistic trainer can tie lexicon words (`word<TAB>1|0`, bench/build_sentiment_lexicon.py) to
 one shared weight per polarity, which is folded into each word's weight when training ends: words
@@ -15,7 +17,8 @@ as a baseline (`snownlp_score`). Reads no settings.
 A model trained on domains (`train_logistic(domains=..., styled=NAME)`) can keep a second set of
 weights for posts written in Weibo style (`weibo_style()`: an emoticon code, an @handle, a
 #topic#): such a post scores with the shared weights plus domain NAME's own ("styled") weights,
-any other text (reviews, forums, news) with the shared weights only. The styled weight of a
+any other text (reviews, forums, news) with the shared weights only (plus, with `plain=`, a share
+of another domain's own weights, which the styled column then takes back). The styled weight of a
 feature is a third column of its line (`feature<TAB>weight<TAB>styled`), and the styled bias is in
 the header; every feature with a styled weight also has a line of its own, so the one table of
 features is the same for both kinds of post (docs/quality.md, session 6 of issue 13).
@@ -49,28 +52,37 @@ DEGREE = {**dict.fromkeys(("很", "非常", "太", "特别", "十分", "超", "�
           **dict.fromkeys(("有点", "有些", "稍微", "稍", "略", "略微", "比较", "还", "还算", "还是", "一点",
                            "有点儿"), "↓")}
 DEGREE_SCOPE = 2        # words after a degree adverb that it marks (a clause break ends it sooner)
+BIGRAM = " "            # joins two adjacent words of a clause into one feature (features(bigrams=True))
 CUE_MARKS = (AFTER_CONTRAST, "↑", "↓")
 _WORD = re.compile(r"\w")
 # Weibo-style markers (weibo_style): an emoticon code, an @handle (also in //@name: and 回复@name:), a #topic#
 WEIBO_STYLE = re.compile(EMOTICON.pattern + r"|[@＠][\w\-]{1,30}|[#＃][^#＃\n]{1,40}[#＃]")
+BIGRAMS = False         # the trainers' default for word-pair features
 NB_WEIGHT = 0.1         # train_logistic's default share of naive Bayes weights (session 6 of issue 13)
 # a post is positive at or above POSITIVE, negative at or below NEGATIVE, neutral in between
 POSITIVE, NEGATIVE = 0.6, 0.4
 
 
-def features(tokens: Iterable[str], negation_scope: int = NEGATION_SCOPE, cues: bool = False) -> list[str]:
+def features(tokens: Iterable[str], negation_scope: int = NEGATION_SCOPE, cues: bool = False,
+             bigrams: bool = False) -> list[str]:
     """The model's features of one post's tokens in text order, punctuation included (it ends a
-    negation scope and a degree adverb's; 0 turns negation off). cues adds the contrast and degree
-    features (module docstring). analyze() computes the same in its one pass
-    (tests/unit/test_analysis.py)."""
+    negation scope, a degree adverb's and a bigram; 0 turns negation off). cues adds the contrast
+    and degree features, bigrams the adjacent word pairs (module docstring). analyze() computes the
+    same in its one pass (tests/unit/test_analysis.py)."""
     out: list[str] = []
     scope = 0
     after_contrast, degree, degree_left = False, "", 0
+    previous = ""
     for token in tokens:
         if not _WORD.search(token):
             scope = degree_left = 0
+            previous = ""
             continue
         word = token.lower()
+        if bigrams:
+            if previous:
+                out.append(previous + BIGRAM + word)
+            previous = word
         if word in NEGATORS:
             feature = word
             scope = negation_scope
@@ -154,12 +166,17 @@ class SentimentModel:
         """Whether the model has contrast and degree features (False for models trained before them)."""
         return bool(self.meta.get("cues", False))
 
+    @property
+    def bigrams(self) -> bool:
+        """Whether the model has word-pair features (False for models trained before session 7)."""
+        return bool(self.meta.get("bigrams", False))
+
     def score(self, tokens: Iterable[str], styled: bool = False) -> float:
         """Probability that the post is positive from its tokens in order (punctuation included);
         0.5 when no feature is known to the model. styled: the post is in Weibo style
         (weibo_style() of its normalised text); it matters only to a model with styled weights."""
         weights = self.weights
-        return self.score_features({f: weights[f] for f in set(features(tokens, self.negation_scope, self.cues))
+        return self.score_features({f: weights[f] for f in set(features(tokens, self.negation_scope, self.cues, self.bigrams))
                                     if f in weights}, styled)
 
     def score_features(self, known: Mapping[str, float], styled: bool = False) -> float:
@@ -212,13 +229,14 @@ class SentimentModel:
 
 
 def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 1.0,
-                      min_count: int = 2, negation_scope: int = NEGATION_SCOPE, cues: bool = True) -> SentimentModel:
+                      min_count: int = 2, negation_scope: int = NEGATION_SCOPE, cues: bool = True,
+                      bigrams: bool = BIGRAMS) -> SentimentModel:
     """Binarised multinomial naive Bayes (each token counted once per post), Laplace smoothing."""
     counts = (Counter(), Counter())
     n_docs = [0, 0]
     for label, tokens in docs:
         n_docs[label] += 1
-        counts[label].update(set(features(tokens, negation_scope, cues)))
+        counts[label].update(set(features(tokens, negation_scope, cues, bigrams)))
     if not all(n_docs):
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     vocab = [t for t in counts[0].keys() | counts[1].keys() if counts[0][t] + counts[1][t] >= min_count]
@@ -229,7 +247,8 @@ def train_naive_bayes(docs: Sequence[tuple[int, Sequence[str]]], alpha: float = 
     }
     bias = math.log(n_docs[1] / n_docs[0])
     return SentimentModel(bias, weights, {"trainer": "naive_bayes", "alpha": alpha, "min_count": min_count,
-                                          "docs": sum(n_docs), "negation_scope": negation_scope, "cues": cues})
+                                          "docs": sum(n_docs), "negation_scope": negation_scope, "cues": cues,
+                                          **({"bigrams": True} if bigrams else {})})
 
 
 def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, rate: float = 0.05,
@@ -237,7 +256,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                    lexicon: Mapping[str, int] | None = None, negation_scope: int = NEGATION_SCOPE,
                    average: bool = True, cues: bool = True, domains: Sequence[str] | None = None,
                    fold: Mapping[str, float] | None = None, styled: str | None = None,
-                   nb: float = NB_WEIGHT) -> SentimentModel:
+                   nb: float = NB_WEIGHT, bigrams: bool = BIGRAMS,
+                   plain: Mapping[str, float] | None = None) -> SentimentModel:
     """Logistic regression on binary features(tokens), SGD with L2 and a decaying rate.
 
     average: the model is the mean of the weights at the end of each epoch (the last epoch's
@@ -254,6 +274,9 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     model keeps the shared weights plus fold[name] times each named domain's own weights (the
     other domains' are dropped), so it is one weight per feature as before. styled names a domain
     whose own weights the model keeps apart, for posts in Weibo style only (module docstring).
+    plain[name] folds that domain's own weights like fold, but for posts NOT in Weibo style only:
+    they are added to the weights every post gets and taken out again in the styled column, so a
+    Weibo-style post scores as without them (docs/quality.md, session 7 of issue 13).
 
     nb: add nb times the naive Bayes model of the same posts (train_naive_bayes: each feature's
     log-count ratio, and the class prior) to the shared weights, interpolating the two as NBSVM
@@ -262,16 +285,19 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     """
     lexicon = lexicon or {}
     fold = dict(fold or {})
+    plain = dict(plain or {})
     if domains is not None and len(domains) != len(docs):
         raise ValueError(f"{len(domains)} domain names for {len(docs)} posts")
     if domains is not None and set(fold) - set(domains):
         raise ValueError(f"fold names domains without posts: {sorted(set(fold) - set(domains))}")
     if styled is not None and (domains is None or styled not in domains or styled in fold):
         raise ValueError(f"styled names a domain with posts that is not folded, got {styled!r}")
+    if plain and (styled is None or set(plain) - set(domains) or styled in plain or set(plain) & set(fold)):
+        raise ValueError(f"plain names domains with posts, neither styled nor folded, and needs styled; got {plain}")
     tied = {1: "<+>", 0: "<->"}
 
     def row(tokens: Sequence[str]) -> list[str]:
-        distinct = sorted(set(features(tokens, negation_scope, cues)))   # sorted: set order varies per process
+        distinct = sorted(set(features(tokens, negation_scope, cues, bigrams)))   # sorted: set order varies per process
         kept = [f for f in distinct if freq[f] >= min_count]
         for f in distinct:
             negated = f.startswith(NEGATED)
@@ -280,7 +306,7 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                 kept.append(NEGATED + tied[polarity] if negated else tied[polarity])
         return kept
 
-    freq = Counter(f for _, tokens in docs for f in set(features(tokens, negation_scope, cues)))
+    freq = Counter(f for _, tokens in docs for f in set(features(tokens, negation_scope, cues, bigrams)))
     rows = [(label, row(tokens)) for label, tokens in docs]
     if domains is not None:   # DOMAIN<TAB>feature: no feature holds a tab (the segmenter splits at whitespace)
         rows = [(label, [*feats, *(f"{name}\t{f}" for f in feats), f"{name}\t"])
@@ -317,20 +343,23 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         common = {t: w for t, w in weights.items() if "\t" not in t}
         for t, w in sorted(weights.items()):
             name, tab, feature = t.partition("\t")
-            if tab and name in fold:
+            if tab and name == styled:
+                own[feature] = own.get(feature, 0.0) + w
+            elif tab and (name in fold or name in plain):
+                factor = fold[name] if name in fold else plain[name]
                 if feature:
-                    common[feature] = common.get(feature, 0.0) + fold[name] * w
+                    common[feature] = common.get(feature, 0.0) + factor * w
                 else:
-                    bias += fold[name] * w
-            elif tab and name == styled:
-                own[feature] = w
+                    bias += factor * w
+                if name in plain:   # taken out again for Weibo-style posts
+                    own[feature] = own.get(feature, 0.0) - factor * w
         weights = common
     shared = {key: weights.pop(key, 0.0) for key in (*tied.values(), *(NEGATED + v for v in tied.values()))}
     for word, polarity in sorted(lexicon.items()):
         for feature, key in ((word, tied[polarity]), (NEGATED + word, NEGATED + tied[polarity])):
             weights[feature] = weights.get(feature, 0.0) + shared[key]
     if nb:
-        naive = train_naive_bayes(docs, min_count=min_count, negation_scope=negation_scope, cues=cues)
+        naive = train_naive_bayes(docs, min_count=min_count, negation_scope=negation_scope, cues=cues, bigrams=bigrams)
         bias += nb * naive.bias
         for t, w in naive.weights.items():
             weights[t] = weights.get(t, 0.0) + nb * w
@@ -342,8 +371,12 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
             "docs": len(rows), "lexicon_words": len(lexicon), "negation_scope": negation_scope, "cues": cues}
     if nb:
         meta["nb"] = nb
+    if bigrams:
+        meta["bigrams"] = True
     if domains is not None:
         meta.update(domains=dict(sorted(Counter(domains).items())), fold=fold)
+    if plain:
+        meta["plain"] = plain
     if styled is not None:
         meta.update(styled=styled, styled_bias=styled_bias)
     return SentimentModel(bias, weights, meta, own)

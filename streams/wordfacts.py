@@ -38,6 +38,15 @@ class WordFacts:
         self.entity_facts = entity_facts
         # one memo for everything: one dictionary look-up per token is what keeps analyze() cheap
         self.memo: dict[str, Facts] = {}
+        # word -> its cue features' weights, indexed once (a word's first sighting then costs one
+        # look-up instead of one per mark and negation): "›¬好" is filed under "¬好" and "好"
+        self._marks: dict[str, dict[str, float]] = {}
+        for key, weight in sentiment_weights.items():
+            if key[:1] in CUE_MARKS:
+                rest = key[1:]
+                self._marks.setdefault(rest, {})[key] = weight
+                if rest[:1] == NEGATED:
+                    self._marks.setdefault(rest[1:], {})[key] = weight
 
     def compute(self, token: str) -> Facts:
         if _WORD.search(token):
@@ -55,9 +64,8 @@ class WordFacts:
         return facts
 
     def _marked(self, word: str) -> dict | None:
-        weights = self.sentiment_weights
-        found = {key: weights[key] for mark in CUE_MARKS for key in (mark + word, mark + NEGATED + word) if key in weights}
-        return found or None
+        """The model's weights of mark + word and mark + ¬ + word, every cue mark (shared, read-only)."""
+        return self._marks.get(word)
 
     def clear(self) -> None:
         self.memo.clear()

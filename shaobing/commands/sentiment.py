@@ -58,6 +58,9 @@ def _train(args, settings) -> int:
     try:
         per_file = [read_labelled(path) for path in args.file]
         fold = _fold(args.fold, args.file)
+        plain = _fold(args.plain, args.file, option="--plain")
+        if args.plain and not args.styled:
+            raise LabelledFileError("--plain needs --styled (it folds a file's own weights for posts not in that style)")
         if (args.fold or args.styled or args.domain_per_file) and not (args.domain_per_file and args.trainer == "logistic"):
             raise LabelledFileError("--fold needs --domain-per-file (so does --styled), and --domain-per-file "
                                     "the logistic trainer")
@@ -78,11 +81,12 @@ def _train(args, settings) -> int:
         if args.trainer == "logistic":
             lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
             model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope,
-                                             domains=domains, fold=fold, styled=args.styled,
+                                             domains=domains, fold=fold, styled=args.styled, bigrams=args.bigrams,
+                                             plain=plain,
                                              **({} if args.nb is None else {"nb": args.nb}))
         else:
             model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
-                                                negation_scope=args.negation_scope)
+                                                negation_scope=args.negation_scope, bigrams=args.bigrams)
     except sentiment.SentimentModelError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -98,8 +102,8 @@ def _train(args, settings) -> int:
     return 0
 
 
-def _fold(specs: list[str], files: list[Path]) -> dict[str, float]:
-    """--fold NAME=FACTOR options as {file name: factor}; NAME must be one of the training files' names."""
+def _fold(specs: list[str], files: list[Path], option: str = "--fold") -> dict[str, float]:
+    """--fold (or --plain) NAME=FACTOR options as {file name: factor}; NAME must be one of the training files' names."""
     names = {path.name for path in files}
     fold = {}
     for spec in specs:
@@ -109,7 +113,7 @@ def _fold(specs: list[str], files: list[Path]) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep or name not in names:
-            raise LabelledFileError(f"--fold {spec!r}: expected FILE_NAME=FACTOR with one of {sorted(names)}")
+            raise LabelledFileError(f"{option} {spec!r}: expected FILE_NAME=FACTOR with one of {sorted(names)}")
         fold[name] = value
     return fold
 
@@ -157,10 +161,15 @@ def register(subparsers) -> None:
     train.add_argument("--styled", default=None, metavar="FILE_NAME",
                        help="with --domain-per-file: keep that file's own weights for posts in Weibo style "
                             "(emoticon codes, @handles, #topics#); other text scores with the shared weights")
+    train.add_argument("--plain", action="append", default=[], metavar="FILE_NAME=FACTOR",
+                       help="with --styled: add FACTOR x that file's own weights for posts NOT in Weibo style "
+                            "(docs/quality.md, session 7)")
     train.add_argument("--nb", type=float, default=None, metavar="FACTOR",
                        help="logistic: add FACTOR x the naive Bayes weights of the same posts (default: "
                             "streams.sentiment.NB_WEIGHT, measured best on domains absent from training, "
                             "docs/quality.md); 0: none")
+    train.add_argument("--bigrams", action="store_true",
+                       help="also two adjacent words of a clause as one feature (docs/quality.md, session 7)")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)

@@ -140,8 +140,10 @@ def test_analyze_scores_sentiment_as_the_model_does_negation_and_cues_included(r
             (1, "虽然 贵 不过 非常 满意".split()), (0, "可惜 不 太 干净".split())] * 10
     texts = ("服务不好，环境满意", "环境没有让人满意。服务很好", "不 好", "好！不", "", "环境满意，但是服务有点差",
              "虽然贵，不过非常满意！", "可惜不很干净", "很，好", "但是不太好", "有点非常差", "就是很不满意")
-    for scope, cues in ((0, False), (sentiment.NEGATION_SCOPE, False), (0, True), (sentiment.NEGATION_SCOPE, True)):
-        model = sentiment.train_logistic(docs, negation_scope=scope, cues=cues)
+    for scope, cues, bigrams in ((0, False, False), (sentiment.NEGATION_SCOPE, False, False), (0, True, False),
+                                 (sentiment.NEGATION_SCOPE, True, False), (sentiment.NEGATION_SCOPE, True, True),
+                                 (0, False, True)):
+        model = sentiment.train_logistic(docs, negation_scope=scope, cues=cues, bigrams=bigrams)
         words = WordFacts(resources.idf, resources.segmenter.tags, resources.stopwords, model.weights,
                           resources.entities.compute)
         local = replace(resources, sentiment=model, words=words)
@@ -151,6 +153,7 @@ def test_analyze_scores_sentiment_as_the_model_does_negation_and_cues_included(r
         assert ("¬满意" in model.weights) == bool(scope)   # the negated path is exercised
         assert ("›差" in model.weights and "↓差" in model.weights and "↑满意" in model.weights) == cues
         assert ("›¬干净" in model.weights) == (cues and bool(scope))
+        assert ("服务 很" in model.weights and "有点 差" in model.weights) == bigrams == model.bigrams
 
 
 def test_analyze_adds_the_styled_weights_to_weibo_style_posts_as_the_model_does(resources):
@@ -162,8 +165,9 @@ def test_analyze_adds_the_styled_weights_to_weibo_style_posts_as_the_model_does(
 
     weibo = [(1, "服务 给力 满意".split()), (0, "服务 不 给力 无语".split()), (0, "太 差 了".split())] * 10
     reviews = [(1, "环境 满意 实惠".split()), (0, "服务 给力 个 啥".split()), (0, "可惜 不 干净".split())] * 10
-    model = sentiment.train_logistic(weibo + reviews, domains=["weibo"] * 30 + ["reviews"] * 30, styled="weibo")
-    assert model.styled and model.meta["styled_bias"]
+    model = sentiment.train_logistic(weibo + reviews, domains=["weibo"] * 30 + ["reviews"] * 30, styled="weibo",
+                                     bigrams=True)
+    assert model.styled and model.meta["styled_bias"] and "服务 给力" in model.styled
     words = WordFacts(resources.idf, resources.segmenter.tags, resources.stopwords, model.weights,
                       resources.entities.compute)
     local = replace(resources, sentiment=model, words=words)

@@ -7,7 +7,7 @@ import jieba
 import pytest
 
 from streams.analysis import Resources, analyze, forget_memos
-from streams.segment import FastCut
+from streams.segment import FastCut, hmm_cut
 from streams.textnorm import post_digest
 
 TEXTS = (
@@ -51,6 +51,29 @@ def test_same_tokens_on_shuffled_text_and_from_the_hmm_memo(tokenizer):
     assert cut.hmm, "unknown runs were memoised"
     cut.clear()
     assert not cut.hmm
+
+
+def test_hmm_cut_gives_finalseg_words_exactly():
+    from jieba import finalseg
+
+    rng = random.Random(11)
+    chars = list("".join(TEXTS))
+    samples = ["".join(rng.choice(chars) for _ in range(rng.randint(1, 40))) for _ in range(500)]
+    # characters the HMM has never seen score MIN_FLOAT in every state: ties, broken as finalseg does
+    samples += ["".join(chr(rng.randint(0x4E00, 0x9FD5)) for _ in range(rng.randint(1, 12))) for _ in range(500)]
+    samples += ["龘龘龘龘", "鿕", "a1b2汉字abc3.5%哈", "甲" * 60, ""]
+    for text in samples:
+        assert hmm_cut(text) == list(finalseg.cut(text)), text
+
+
+def test_hmm_cut_applies_finalseg_forced_splits(monkeypatch):
+    from jieba import finalseg
+
+    text = "小兔子乖乖把门开开"
+    words = hmm_cut(text)
+    assert any(len(w) > 1 for w in words)
+    monkeypatch.setattr(finalseg, "Force_Split_Words", {w for w in words if len(w) > 1})
+    assert hmm_cut(text) == list(finalseg.cut(text)) == list(text)
 
 
 def test_a_word_added_later_changes_the_scores_as_in_jieba():

@@ -41,6 +41,16 @@ def test_cues_mark_the_words_after_a_contrast_and_after_a_degree_adverb():
     assert not sentiment.CONTRAST & sentiment.DEGREE.keys()   # analyze() keeps one cue per word
 
 
+def test_bigrams_join_adjacent_words_of_one_clause():
+    tokens = ["服务", "不", "太", "热情", "，", "环境", "好", " ", "Wifi"]
+    assert sentiment.features(tokens, bigrams=True) == [
+        "服务", "服务 不", "不", "不 太", "¬太", "太 热情", "¬热情", "环境", "环境 好", "好", "wifi"]
+    model = sentiment.train_logistic(DOCS, bigrams=True)
+    assert model.bigrams and not sentiment.train_logistic(DOCS).bigrams
+    assert any(" " in f for f in model.weights)
+    assert sentiment.train_naive_bayes(DOCS, bigrams=True).bigrams
+
+
 def test_a_model_records_its_cues_and_models_without_them_score_as_before():
     with_cues, without = sentiment.train_logistic(DOCS), sentiment.train_logistic(DOCS, cues=False)
     assert with_cues.cues and not without.cues
@@ -92,6 +102,24 @@ def test_styled_weights_apply_to_weibo_style_posts_only(tmp_path):
             sentiment.train_logistic(weibo + reviews, domains=domains, cues=False, **bad)
     with pytest.raises(SentimentModelError, match="without a weight"):
         SentimentModel(0.0, {"好": 1.0}, {}, {"坏": -1.0})
+
+
+def test_plain_folds_a_domains_own_weights_for_posts_not_in_weibo_style_only():
+    weibo = [(1, "满意 给力".split()), (0, "投诉 无语".split())] * 20
+    reviews = [(1, "满意 实惠".split()), (0, "投诉 给力".split()), (0, "实惠 但 漏水".split())] * 20
+    domains = ["weibo"] * len(weibo) + ["reviews"] * len(reviews)
+    routed = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False)
+    model = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False,
+                                     plain={"reviews": 1.0})
+    assert model.meta["plain"] == {"reviews": 1.0}
+    for tokens in (["给力"], ["实惠"], ["漏水"], ["满意", "给力"], ["投诉"]):   # Weibo style: as without plain
+        assert model.score(tokens, styled=True) == pytest.approx(routed.score(tokens, styled=True), abs=1e-3)
+    assert model.score(["给力"]) < routed.score(["给力"]) - 0.05         # the reviews' own: 给力 is sarcastic there
+    assert model.score(["漏水"]) < routed.score(["漏水"]) - 0.05
+    for bad in ({"plain": {"reviews": 1.0}, "styled": None}, {"plain": {"weibo": 1.0}},
+                {"plain": {"reviews": 1.0}, "fold": {"reviews": 1.0}}, {"plain": {"music": 1.0}}):
+        with pytest.raises(ValueError, match="plain"):
+            sentiment.train_logistic(weibo + reviews, domains=domains, cues=False, **{"styled": "weibo", **bad})
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -269,3 +297,13 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
                 ["--styled", "a.csv"]):
         assert main(["sentiment", "train", *files, *bad]) == 2
         assert "--styled" in capsys.readouterr().err
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--styled", "a.csv", "--plain", "b.csv=0.5",
+                 "--bigrams"]) == 0
+    loaded = SentimentModel.load(model)
+    assert loaded.meta["plain"] == {"b.csv": 0.5} and loaded.bigrams
+    capsys.readouterr()
+    for bad, says in ((["--domain-per-file", "--plain", "b.csv=0.5"], "--plain needs --styled"),
+                      (["--domain-per-file", "--styled", "a.csv", "--plain", "c.csv=1"], "--plain 'c.csv=1'"),
+                      (["--domain-per-file", "--styled", "a.csv", "--plain", "a.csv=1"], "plain")):
+        assert main(["sentiment", "train", *files, *bad]) == 2
+        assert says in capsys.readouterr().err
