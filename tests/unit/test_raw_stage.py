@@ -143,9 +143,9 @@ NEXT = {TP0: [Record("posts.raw", 0, o, b"k", b"v", 1) for o in (6, 7)],
         TP1: [Record("posts.raw", 1, 9, b"k", b"v", 1)]}
 
 
-def test_the_next_batch_is_prepared_while_the_last_one_finishes_and_batches_commit_in_order():
-    events, release = [], None
-
+def _held_batch(release: asyncio.Event, events: list):
+    """A process() whose finish of BATCH (first offset 3: its bulk request is slow) waits for
+    `release`; every step logged to `events`."""
     async def process(records):
         first = records[0].offset
         events.append(("prepare", first))
@@ -153,16 +153,18 @@ def test_the_next_batch_is_prepared_while_the_last_one_finishes_and_batches_comm
         async def finish():
             events.append(("finish starts", first))
             if first == 3:
-                await release.wait()       # the bulk request of the first batch is slow
+                await release.wait()
             events.append(("finish ends", first))
         return finish, ()
+    return process
 
+
+def test_the_next_batch_is_prepared_while_the_last_one_finishes_and_batches_commit_in_order():
+    events, release = [], asyncio.Event()
     consumer = FakeConsumer({TP0, TP1})
-    stage = _stage(process, consumer)
+    stage = _stage(_held_batch(release, events), consumer)
 
     async def run():
-        nonlocal release
-        release = asyncio.Event()
         await stage._handle(BATCH)
         await asyncio.sleep(0)                 # the first batch's finish is under way
         assert consumer.commits == []
@@ -201,19 +203,11 @@ def test_a_failed_finish_sends_its_batch_and_the_one_prepared_meanwhile_back_to_
 def test_a_revocation_waits_for_the_batch_in_flight_and_commits_it():
     from streams.raw_stage import _Listener
 
-    release = None
-
-    async def process(records):
-        async def finish():
-            await release.wait()
-        return finish, ()
-
+    release = asyncio.Event()
     consumer = FakeConsumer({TP0, TP1})
-    stage = _stage(process, consumer)
+    stage = _stage(_held_batch(release, []), consumer)
 
     async def run():
-        nonlocal release
-        release = asyncio.Event()
         await stage._handle(BATCH)
         revoking = asyncio.ensure_future(_Listener(stage).on_partitions_revoked({TP0, TP1}))
         await asyncio.sleep(0.01)
