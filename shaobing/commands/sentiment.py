@@ -59,10 +59,11 @@ def _train(args, settings) -> int:
         per_file = [read_labelled(path) for path in args.file]
         fold = _fold(args.fold, args.file)
         plain = _fold(args.plain, args.file, option="--plain")
-        if args.plain and not args.styled:
-            raise LabelledFileError("--plain needs --styled (it folds a file's own weights for posts not in that style)")
-        if (args.fold or args.styled or args.domain_per_file) and not (args.domain_per_file and args.trainer == "logistic"):
-            raise LabelledFileError("--fold needs --domain-per-file (so does --styled), and --domain-per-file "
+        plain_nb = _fold(args.plain_nb, args.file, option="--plain-nb")
+        if (args.plain or args.plain_nb) and not args.styled:
+            raise LabelledFileError("--plain and --plain-nb need --styled (they add weights for posts not in that style)")
+        if (args.fold or args.styled or args.domain_per_file or args.stability) and not (args.domain_per_file and args.trainer == "logistic"):
+            raise LabelledFileError("--fold needs --domain-per-file (so do --styled and --stability), and --domain-per-file "
                                     "the logistic trainer")
         if args.styled and (args.styled not in {path.name for path in args.file} or args.styled in fold):
             raise LabelledFileError(f"--styled {args.styled!r}: expected the name of a training file that is not folded")
@@ -82,7 +83,7 @@ def _train(args, settings) -> int:
             lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
             model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope,
                                              domains=domains, fold=fold, styled=args.styled, bigrams=args.bigrams,
-                                             plain=plain,
+                                             plain=plain, plain_nb=plain_nb, stability=args.stability,
                                              **({} if args.nb is None else {"nb": args.nb}))
         else:
             model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
@@ -164,6 +165,12 @@ def register(subparsers) -> None:
     train.add_argument("--plain", action="append", default=[], metavar="FILE_NAME=FACTOR",
                        help="with --styled: add FACTOR x that file's own weights for posts NOT in Weibo style "
                             "(docs/quality.md, session 7)")
+    train.add_argument("--stability", action="store_true",
+                       help="with --domain-per-file: a feature whose lean flips between the files, or that one file "
+                            "alone has, learns its shared weight slower (docs/quality.md, session 8)")
+    train.add_argument("--plain-nb", action="append", default=[], metavar="FILE_NAME=FACTOR",
+                       help="with --styled: add FACTOR x the naive Bayes weights of that file alone for posts NOT in "
+                            "Weibo style (docs/quality.md, session 8)")
     train.add_argument("--nb", type=float, default=None, metavar="FACTOR",
                        help="logistic: add FACTOR x the naive Bayes weights of the same posts (default: "
                             "streams.sentiment.NB_WEIGHT, measured best on domains absent from training, "

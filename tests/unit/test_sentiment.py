@@ -9,6 +9,7 @@ import pytest
 from shaobing.commands.sentiment import LabelledFileError, read_labelled
 from streams import sentiment
 from streams.sentiment import SentimentModel, SentimentModelError, label_of
+from streams.sentiment_stability import FLOOR, stability_rates
 
 # invented posts: opinion words the models must learn, plus shared neutral words
 POSITIVE = ["服务 很 好 满意", "处理 及时 点赞 满意", "环境 干净 舒服 好", "工作人员 热情 耐心 点赞"] * 5
@@ -104,22 +105,66 @@ def test_styled_weights_apply_to_weibo_style_posts_only(tmp_path):
         SentimentModel(0.0, {"好": 1.0}, {}, {"坏": -1.0})
 
 
+# Weibo-style posts where 给力 praises, and reviews where it is sarcastic and 漏水 a complaint
+ROUTED_WEIBO = [(1, "满意 给力".split()), (0, "投诉 无语".split())] * 20
+ROUTED_REVIEWS = [(1, "满意 实惠".split()), (0, "投诉 给力".split()), (0, "实惠 但 漏水".split())] * 20
+
+
+def routed(**options):
+    """A model of ROUTED_WEIBO (styled) and ROUTED_REVIEWS with the given train_logistic options."""
+    domains = ["weibo"] * len(ROUTED_WEIBO) + ["reviews"] * len(ROUTED_REVIEWS)
+    return sentiment.train_logistic(ROUTED_WEIBO + ROUTED_REVIEWS, domains=domains, cues=False,
+                                    **{"styled": "weibo", **options})
+
+
 def test_plain_folds_a_domains_own_weights_for_posts_not_in_weibo_style_only():
-    weibo = [(1, "满意 给力".split()), (0, "投诉 无语".split())] * 20
-    reviews = [(1, "满意 实惠".split()), (0, "投诉 给力".split()), (0, "实惠 但 漏水".split())] * 20
-    domains = ["weibo"] * len(weibo) + ["reviews"] * len(reviews)
-    routed = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False)
-    model = sentiment.train_logistic(weibo + reviews, domains=domains, styled="weibo", cues=False,
-                                     plain={"reviews": 1.0})
+    before, model = routed(), routed(plain={"reviews": 1.0})
     assert model.meta["plain"] == {"reviews": 1.0}
     for tokens in (["给力"], ["实惠"], ["漏水"], ["满意", "给力"], ["投诉"]):   # Weibo style: as without plain
-        assert model.score(tokens, styled=True) == pytest.approx(routed.score(tokens, styled=True), abs=1e-3)
-    assert model.score(["给力"]) < routed.score(["给力"]) - 0.05         # the reviews' own: 给力 is sarcastic there
-    assert model.score(["漏水"]) < routed.score(["漏水"]) - 0.05
+        assert model.score(tokens, styled=True) == pytest.approx(before.score(tokens, styled=True), abs=1e-3)
+    assert model.score(["给力"]) < before.score(["给力"]) - 0.05         # the reviews' own: 给力 is sarcastic there
+    assert model.score(["漏水"]) < before.score(["漏水"]) - 0.05
     for bad in ({"plain": {"reviews": 1.0}, "styled": None}, {"plain": {"weibo": 1.0}},
                 {"plain": {"reviews": 1.0}, "fold": {"reviews": 1.0}}, {"plain": {"music": 1.0}}):
         with pytest.raises(ValueError, match="plain"):
-            sentiment.train_logistic(weibo + reviews, domains=domains, cues=False, **{"styled": "weibo", **bad})
+            routed(**bad)
+
+
+def test_stability_slows_the_shared_weight_of_a_feature_whose_lean_flips_between_domains():
+    weibo = [(1, "满意 给力".split()), (0, "投诉 无语".split())] * 20
+    reviews = [(1, "满意 实惠".split())] * 20 + [(0, "投诉 给力".split())] * 5 + [(0, ["投诉"])] * 15
+    domains = ["weibo"] * len(weibo) + ["reviews"] * len(reviews)
+    rates = stability_rates([(label, set(tokens)) for label, tokens in weibo + reviews], domains)
+    assert rates["满意"] == rates["投诉"] == 1.0                  # the same lean in both domains
+    assert FLOOR < rates["给力"] < 0.3                            # opposite leans (log 21, log 1/6) mostly cancel
+    flipped = [(1, {"给力"})] * 4 + [(0, {"无语"})] * 4 + [(0, {"给力"})] * 4 + [(1, {"无语"})] * 4
+    assert stability_rates(flipped, ["a"] * 8 + ["b"] * 8) == {"给力": FLOOR, "无语": FLOOR}   # equal and opposite
+    assert rates["实惠"] == rates["无语"] == 0.5                  # one domain only
+    assert "罕见" not in stability_rates([(1, {"罕见"}), (0, {"别的"})] * 2, ["a", "b"] * 2)   # too rare to judge
+    kwargs = {"domains": domains, "styled": "weibo", "cues": False, "nb": 0.0}
+    plain = sentiment.train_logistic(weibo + reviews, **kwargs)
+    stable = sentiment.train_logistic(weibo + reviews, stability=True, **kwargs)
+    assert abs(stable.weights["给力"]) < abs(plain.weights["给力"]) and stable.weights["满意"] > 0.5
+    assert abs(stable.styled["给力"]) > abs(plain.styled["给力"])   # Weibo's own weight takes what the shared one lost
+    assert stable.meta["stability"] == {"min_posts": 3, "single": 0.5, "floor": FLOOR, "features": 5}
+    with pytest.raises(ValueError, match="stability needs domains"):
+        sentiment.train_logistic(weibo, stability=True)
+    with pytest.raises(ValueError, match="2 domain names for 3 posts"):
+        stability_rates([(1, {"a"})] * 3, ["x", "y"])
+
+
+def test_plain_nb_adds_one_domains_naive_bayes_for_posts_not_in_weibo_style_only():
+    before, model = routed(), routed(plain_nb={"reviews": 0.5})
+    naive = sentiment.train_naive_bayes(ROUTED_REVIEWS, cues=False)
+    assert model.meta["plain_nb"] == {"reviews": 0.5}
+    assert model.bias == pytest.approx(before.bias + 0.5 * naive.bias)
+    for tokens in (["给力"], ["实惠"], ["漏水"], ["满意", "给力"], ["投诉"]):   # Weibo style: as without it
+        assert model.score(tokens, styled=True) == pytest.approx(before.score(tokens, styled=True), abs=1e-3)
+    for feature in ("给力", "漏水", "满意"):
+        assert model.weights[feature] == pytest.approx(before.weights[feature] + 0.5 * naive.weights[feature], abs=1e-3)
+    for bad in ({"styled": None}, {"plain_nb": {"weibo": 1.0}}, {"plain_nb": {"music": 1.0}}):
+        with pytest.raises(ValueError, match="plain_nb"):
+            routed(**{"plain_nb": {"reviews": 1.0}, **bad})
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -302,7 +347,15 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
     loaded = SentimentModel.load(model)
     assert loaded.meta["plain"] == {"b.csv": 0.5} and loaded.bigrams
     capsys.readouterr()
-    for bad, says in ((["--domain-per-file", "--plain", "b.csv=0.5"], "--plain needs --styled"),
+    assert main(["sentiment", "train", *files, "--domain-per-file", "--styled", "a.csv", "--plain-nb", "b.csv=0.1",
+                 "--stability"]) == 0
+    loaded = SentimentModel.load(model)
+    assert loaded.meta["plain_nb"] == {"b.csv": 0.1} and loaded.meta["stability"]["min_posts"] == 3
+    capsys.readouterr()
+    for bad, says in ((["--domain-per-file", "--plain", "b.csv=0.5"], "--plain and --plain-nb need --styled"),
+                      (["--domain-per-file", "--plain-nb", "b.csv=0.5"], "--plain and --plain-nb need --styled"),
+                      (["--stability"], "--stability"),
+                      (["--domain-per-file", "--styled", "a.csv", "--plain-nb", "c.csv=1"], "--plain-nb 'c.csv=1'"),
                       (["--domain-per-file", "--styled", "a.csv", "--plain", "c.csv=1"], "--plain 'c.csv=1'"),
                       (["--domain-per-file", "--styled", "a.csv", "--plain", "a.csv=1"], "plain")):
         assert main(["sentiment", "train", *files, *bad]) == 2
