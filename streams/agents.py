@@ -209,7 +209,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         started, now = time.perf_counter(), clock()
         today = int(now.timestamp() // DAY_S)
         sent, keys, posts, counts = [], [], {}, Counter()
-        yielded = started
+        yielded, analyze_cpu = started, 0.0
         resources_now = watch.at(now)       # the watch terms of the batch's moment
         for record in records:
             try:
@@ -219,14 +219,18 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 await dead_letter(record, "validate", exc)
                 continue
             counts["validate", "ok"] += 1
+            prepare_started = time.thread_time()
             content_hash, prepared = prepared_content_hash(post.title, post.text)
+            prepare_cpu = time.thread_time() - prepare_started
             if stage.pending(post.post_id):     # in the batch still finishing: its seen_posts entry first
                 await stage.wait_inflight()
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
                 counts["dedup", "duplicate"] += 1
                 continue
+            analyze_started = time.thread_time()
             a = analyze(post.title, post.text, resources_now, content_hash, prepared)
+            analyze_cpu += prepare_cpu + time.thread_time() - analyze_started
             if time.perf_counter() - yielded > YIELD_EVERY_S:
                 # CPU-bound: let alerting, clustering and heartbeats run every few milliseconds
                 await asyncio.sleep(0)
@@ -245,6 +249,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             counts["dedup", "unique" if known is None else "edited"] += 1
         for (stage_name, outcome), n in counts.items():
             metrics.records.labels(stage_name, outcome).inc(n)
+        metrics.analyze_cpu.inc(analyze_cpu)
         metrics.latency.labels("validate").observe(time.perf_counter() - started)
 
         async def finish() -> None:
