@@ -35,8 +35,9 @@ from streams.forked_write import FORK_FAILED, ForkedWriter, write_atomically
 from streams.inline_index import SPILLED, InlineIndex
 from streams.raw_stage import RawStage
 from streams.metrics import StreamMetrics
-from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
-                             ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_from_bytes)
+from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick,
+                             ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_bytes,
+                             cluster_keys_from_bytes)
 from streams.seen_store import SeenStore, encode_key, encode_value
 from streams.textnorm import prepared_content_hash
 from streams.validate import parse_raw
@@ -242,10 +243,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     sent.append(await produce(topo.mentions, mention.subject.encode(), mention.to_bytes()))
                     counts["fanout", "mentions"] += 1
             keys.append((record, post.post_id, content_hash,
-                         # built without a second validation, as enriched_fields: these are our own values
-                         ClusterKey.model_construct(post_id=post.post_id, content_hash=content_hash,
-                                                    simhash=enriched["simhash"], sketch=a.sketch,
-                                                    chars=len("".join(post.text.split())))))
+                         # ClusterKey's fields, in its order (records.cluster_keys_bytes)
+                         (post.post_id, content_hash, enriched["simhash"], a.sketch, len("".join(post.text.split())))))
             counts["dedup", "unique" if known is None else "edited"] += 1
         for (stage_name, outcome), n in counts.items():
             metrics.records.labels(stage_name, outcome).inc(n)
@@ -261,7 +260,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
             last = {item[1]: item for item in keys if item[1] not in not_indexed}
             ordered = [key for _, _, _, key in last.values()]
-            acks = [await produce(topo.analyzed, b"cluster", ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes())
+            acks = [await produce(topo.analyzed, b"cluster", cluster_keys_bytes(ordered[i:i + MAX_CLUSTER_KEYS]))
                     for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
             await asyncio.gather(*acks)
             entries: dict[int, list] = {}
