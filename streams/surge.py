@@ -331,7 +331,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     """rule -> (fires, holds, severity), the score, the window length number that fired and the
     best surge score (over the windows that pass min_count and ratio, one-bucket ones / single_factor)."""
     model = state["model"]
-    scores, fired, best, long_z = [], None, 0.0, 0.0
+    scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
@@ -340,15 +340,12 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         if end - length < last:        # a window that still holds the last episode cannot start one
             continue
         if judged >= p.min_count and judged >= p.ratio * usual:
-            if n == len(wins) - 1:
-                long_z = z
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
     rare = fired is not None and rarity_.rare(state, end, _bucket(state, end)[0], p)
     if fired is not None and best < (p.z * strict if rare else max(p.z * strict, gates.tail_line(state, p))):
-        lline = rarity_.long_line(state, p)
-        fired = len(wins) - 1 if lline is not None and long_z >= max(p.z * strict, lline) else None
+        fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
@@ -372,8 +369,6 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    if p.long_factor:
-        state["_long_z"] = long_z
     return out, score, fired or 0, best
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
@@ -391,8 +386,6 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
         gates.learn_peak(state, end, best if quiet else None, p)
         rarity_.learn(state, end, _bucket(state, end)[0], quiet or p.rarity_teach_all, p)
-        long_z = state.pop("_long_z", 0.0)
-        rarity_.learn_long(state, end, long_z if quiet else None, p)
         if p.record_factor:
             gates.learn_record(state, end, _bucket(state, end)[0], p)
         if "surge" in episodes:            # escalation is measured against the episode's peak

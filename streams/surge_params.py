@@ -33,8 +33,6 @@ class SurgeParams:
     rarity_half_life_s: float = 3600.0  # ... the excess is a leaky mean with this half-life
     rarity_bar: bool = False         # EXPERIMENT: rarity also waives the refractory/busy bar
     rarity_teach_all: bool = False   # EXPERIMENT: every closed bucket teaches the peaks
-    long_factor: float = 0.0         # EXPERIMENT: the longest window may fire below the tail line
-                                     # above this x its own usual daily peak (0: off)
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0

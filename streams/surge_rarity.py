@@ -87,39 +87,3 @@ def learn(state: dict, end: int, count: float, teach: bool, p) -> None:
     rar[0] = round(step(rar[0], excess(state["model"], end, count, p), p), 4)
     if teach:
         rar[2] = max(rar[2], rar[0])
-
-
-# --- EXPERIMENT 2: the longest window against its own daily peaks ------------------------------
-
-def _second(peaks: list, today: float | None, days: int) -> float:
-    past = sorted(peaks[-days:], reverse=True)
-    return past[1] if len(past) > 1 else max(past + [today or 0.0])
-
-
-def long_line(state: dict, p) -> float | None:
-    """The score the longest window must beat to fire below the shared tail line: `long_factor` x
-    the second highest of its own daily peaks over `tail_days`, and `tail_memory_factor` x that over
-    the month; None while off or before two days are remembered."""
-    lp = state.get("long")
-    if not p.long_factor or not lp or len(lp[2]) < 2:
-        return None
-    out = p.long_factor * _second(lp[2], lp[1], p.tail_days)
-    if len(lp[2]) > p.tail_days:
-        out = max(out, p.tail_memory_factor * _second(lp[2], lp[1], p.tail_memory_days))
-    return out
-
-
-def learn_long(state: dict, end: int, z: float | None, p) -> None:
-    """Roll the longest window's daily peaks over; fold in a quiet closed bucket's score (None:
-    not quiet; 0 when the window did not pass min_count and ratio)."""
-    if not p.long_factor:
-        return
-    day = (end - state["born"]) * p.bucket_s // 86400
-    lp = state.setdefault("long", [day, None, []])
-    if lp[0] != day:
-        if lp[1] is not None:
-            lp[2] = (lp[2] + [lp[1]])[-max(p.tail_days, p.tail_memory_days):]
-        lp[0], lp[1] = day, None
-    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
-    if z is not None and settled:
-        lp[1] = round(max(lp[1] or 0.0, z), 3)
