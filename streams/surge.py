@@ -47,7 +47,6 @@ from streams import surge_bounds as bounds
 from streams import surge_busy as busy_
 from streams import surge_gates as gates
 from streams import surge_model as model_
-from streams import surge_rarity as rarity_
 from streams import surge_samples as samples_
 from streams.records import Mention, SamplePost, Surge
 from streams.surge_params import SurgeParams    # the parameters live there; imported from here too
@@ -343,15 +342,13 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    rare = fired is not None and rarity_.rare(state, end, _bucket(state, end)[0], p)
-    if fired is not None and best < (p.z * strict if rare else max(p.z * strict, gates.tail_line(state, p))):
+    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and (gates.in_refractory(state, end, p) and not warm
-                              or best < busy_.escalation_bar(state, end, p) and not (rare and p.rarity_bar)):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < busy_.escalation_bar(state, end, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
@@ -385,7 +382,6 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
         gates.learn_peak(state, end, best if quiet else None, p)
-        rarity_.learn(state, end, _bucket(state, end)[0], quiet or p.rarity_teach_all, p)
         if p.record_factor:
             gates.learn_record(state, end, _bucket(state, end)[0], p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
@@ -467,7 +463,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     record = gates.record_line(state, p)
     if record is not None:                               # the record gate fires past it
         need = min(need, math.floor(record))
-    line = p.z if rarity_.least_z(state, p) is not None else max(p.z, gates.tail_line(state, p))
+    line = max(p.z, gates.tail_line(state, p))
     last = state.get("last_episode", -10**12)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:

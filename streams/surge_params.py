@@ -27,12 +27,6 @@ class SurgeParams:
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
     busy_escalation: float = 2.0
-    rarity_factor: float = 0.0       # a window may fire below the tail line when the subject's
-    rarity_days: int = 30            # sustained excess is above this x its highest daily peak of
-    rarity_min_days: int = 7         # rarity_days days (at least rarity_min_days remembered; 0: off)
-    rarity_half_life_s: float = 3600.0  # ... the excess is a leaky mean with this half-life
-    rarity_bar: bool = False         # EXPERIMENT: rarity also waives the refractory/busy bar
-    rarity_teach_all: bool = False   # EXPERIMENT: every closed bucket teaches the peaks
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -65,10 +59,6 @@ class SurgeParams:
             raise ValueError("need tail_memory_factor >= 0, tail_memory_days >= 1")
         if not (self.record_factor == 0 or self.record_factor >= 1) or self.record_days < 1:
             raise ValueError("need record_factor 0 (off) or >= 1, record_days >= 1")
-        if not (self.rarity_factor == 0 or self.rarity_factor >= 1) or self.rarity_days < 1 \
-                or self.rarity_min_days < 1 or self.rarity_half_life_s <= 0:
-            raise ValueError("need rarity_factor 0 (off) or >= 1, rarity_days, rarity_min_days >= 1, "
-                             "rarity_half_life_s > 0")
         if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1:
             raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
