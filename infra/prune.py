@@ -14,8 +14,10 @@ of those generated forms are ever candidates; the default namespace, the live de
 any namespace an office names itself never match `GENERATED`.
 
 A namespace's last write: the newest creation time of its indices and the newest modification
-time of its topics' log segments on the local brokers. A namespace with neither (topics on
-a broker this host does not run) is left alone.
+time of its topics' log segments on the local brokers. A namespace with a topic this host's
+brokers do not hold is left alone (its last write is unknown), and prune refuses a stack that
+is not the local one (`Settings.uses_local_stack`). The CLI will not prune anything younger than
+an hour.
 """
 from __future__ import annotations
 
@@ -28,8 +30,16 @@ from dataclasses import dataclass
 
 from shaobing.settings import Settings
 
-GENERATED = re.compile(r"(?:e2e|floor-[a-z0-9]+|cluster3|(?:it|bench)(?:-[a-z0-9]+)+)-[0-9a-f]{6,12}"
-                       r"|demo-\d{14}")
+# the exact forms the generators write, each suffix with at least one letter a-f: a name such as
+# `it-center-20250601` or `e2e-20250101` is someone's, not a run's (a run whose random suffix
+# happens to be all digits is left for a person to delete)
+_HEX = r"(?=[0-9]*[a-f])[0-9a-f]"
+GENERATED = re.compile(rf"e2e-{_HEX}{{8}}"                            # tests/e2e/conftest.py
+                       rf"|(?:it(?:-[a-z0-9]+)+|cluster3)-{_HEX}{{10}}"   # tests/integration/helpers.unique
+                       rf"|it-console-{_HEX}{{8}}"                      # tests/integration/console_fixture.py
+                       rf"|bench-[a-z0-9]+-{_HEX}{{6}}|bench-(?:search|migrate)-{_HEX}{{8}}"
+                       rf"|floor-[a-z0-9]+-{_HEX}{{6}}"                 # bench/faust_floor.py
+                       r"|demo-\d{14}")                                  # shaobing demo --once
 # index names are <namespace>-<name>-v<N>, <name> without a hyphen (settings.Settings.index)
 _INDEX = re.compile(r"(?P<ns>.+)-[a-z_]+-v\d+")
 DEFAULT_OLDER_THAN_S = 6 * 3600
@@ -73,23 +83,35 @@ def plan(settings: Settings, indices: Mapping[str, float], topics: Iterable[str]
     namespaces at most."""
     topics = list(topics)
     last: dict[str, float] = {}
+    unknown: set[str] = set()      # a topic not on this host's brokers: its last write is unknown
     for index, created in indices.items():
         ns = index_namespace(index)
         if ns is not None:
             last[ns] = max(last.get(ns, 0.0), created)
     for topic in topics:
         ns = topic_namespace(topic)
-        written = topic_written(topic) if ns is not None else None
-        if written is not None:
+        if ns is None:
+            continue
+        written = topic_written(topic)
+        if written is None:
+            unknown.add(ns)
+        else:
             last[ns] = max(last.get(ns, 0.0), written)
-    doomed = [ns for ns in stale(last, now, older_than_s) if only is None or ns in only]
-    apps = {ns: settings.model_copy(update={"namespace": ns}) for ns in doomed}
-    prefixes = tuple(p for s in apps.values() for p in (f"{s.namespace}.", f"{s.faust_app_id}-"))
-    group_ids = {g for s in apps.values() for g in (s.faust_app_id, s.analyze_group_id)}
+    doomed = [ns for ns in stale(last, now, older_than_s) if ns not in unknown and (only is None or ns in only)]
+    # every namespace on the stack, generated or not: Faust's topics of `e2e-1a2b3c4d` must not
+    # take those of a namespace `e2e-1a2b3c4d-x` someone else runs
+    known = {t.partition(".")[0] for t in topics if "." in t} | {m["ns"] for m in map(_INDEX.fullmatch, indices) if m}
+    doomed_topics, group_ids = [], set()
+    for ns in doomed:
+        app = settings.model_copy(update={"namespace": ns})
+        longer = tuple(f"{settings.model_copy(update={'namespace': o}).faust_app_id}-" for o in known
+                       if o != ns and o.startswith(f"{ns}-"))
+        doomed_topics += [t for t in topics if t.startswith(f"{ns}.")
+                          or (t.startswith(f"{app.faust_app_id}-") and not (longer and t.startswith(longer)))]
+        group_ids |= {app.faust_app_id, app.analyze_group_id}
     return Doomed(namespaces=doomed,
-                  indices=sorted(i for i in indices if index_namespace(i) in apps),
-                  topics=sorted(t for t in topics if t.startswith(prefixes)) if prefixes else [],
-                  groups=sorted(set(groups) & group_ids))
+                  indices=sorted(i for i in indices if index_namespace(i) in set(doomed)),
+                  topics=sorted(doomed_topics), groups=sorted(set(groups) & group_ids))
 
 
 def prune(settings: Settings, older_than_s: float = DEFAULT_OLDER_THAN_S, dry_run: bool = False,
@@ -98,10 +120,15 @@ def prune(settings: Settings, older_than_s: float = DEFAULT_OLDER_THAN_S, dry_ru
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
+    from infra.errors import StackError
     from infra.nodes import kafka_nodes
     from infra.stack import _group_id
     from shaobing.connections import es_client
 
+    if not settings.uses_local_stack:
+        # a last write is read from the local brokers' segments: another cluster's is unknown
+        raise StackError("prune works on the local stack only (SHAOBING_KAFKA_BOOTSTRAP / SHAOBING_ES_URL "
+                         "point elsewhere); delete another cluster's namespaces with its own tools")
     data_dirs = [node.home / "data" for node in kafka_nodes(settings)]
 
     def topic_written(topic: str) -> float | None:
@@ -121,23 +148,25 @@ def prune(settings: Settings, older_than_s: float = DEFAULT_OLDER_THAN_S, dry_ru
                  + (" (dry run: nothing deleted)" if dry_run else ""))
             if dry_run or not doomed.namespaces:
                 return doomed
-            for what, delete, names in (("groups", admin.delete_groups, doomed.groups),
-                                        ("topics", lambda chunk: admin.delete_topics(chunk, timeout_ms=60_000),
-                                         doomed.topics)):
-                for chunk in _chunks(names):
-                    try:
-                        delete(chunk)
-                    except KafkaError as exc:       # e.g. deleted meanwhile: the rest still go
-                        echo(f"warning: {what} {chunk[0]}... not all deleted: {exc.__class__.__name__}: {exc}")
+            try:
+                for chunk in _chunks(doomed.groups):      # per-group errors come back, not raised
+                    for group, error in admin.delete_groups(chunk):
+                        if error is not None and getattr(error, "errno", 0):
+                            echo(f"warning: consumer group {group} not deleted: {error}")
+                for chunk in _chunks(doomed.topics):
+                    admin.delete_topics(chunk, timeout_ms=60_000)
+                for chunk in _chunks(doomed.indices):
+                    es.indices.delete(index=",".join(chunk), ignore_unavailable=True, allow_no_indices=True)
+            except KafkaError as exc:      # e.g. a topic deleted meanwhile: the next prune finishes it
+                echo(f"warning: not everything deleted: {exc.__class__.__name__}: {exc}")
+            finally:       # the local state goes in any case: the next prune may not see the namespace
+                for ns in doomed.namespaces:
+                    app = settings.model_copy(update={"namespace": ns})
+                    for folder in (settings.state_dir / "worker" / app.faust_app_id,
+                                   settings.state_dir / "demo" / ns, settings.state_dir / "bench" / ns):
+                        shutil.rmtree(folder, ignore_errors=True)
         finally:
             admin.close()
-        for chunk in _chunks(doomed.indices):
-            es.indices.delete(index=",".join(chunk), ignore_unavailable=True, allow_no_indices=True)
-    for ns in doomed.namespaces:
-        ns_settings = settings.model_copy(update={"namespace": ns})
-        for folder in (settings.state_dir / "worker" / ns_settings.faust_app_id,
-                       settings.state_dir / "demo" / ns, settings.state_dir / "bench" / ns):
-            shutil.rmtree(folder, ignore_errors=True)
     return doomed
 
 

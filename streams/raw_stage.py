@@ -76,6 +76,7 @@ class RawStage(Service):
         self.max_records, self.wait_s = max_records, wait_s
         self.min_records, self.batch_target_s = min(min_records, max_records), batch_target_s
         self.batch_records = max_records     # what the next getmany asks for (module docstring)
+        self.waited_s = 0.0                  # spent in wait_inflight, so far
         self.retry_s, self.max_retry_s, self.isolate_after = retry_s, max_retry_s, isolate_after
         self.session_timeout_s, self.revoke_wait_s = session_timeout_s, revoke_wait_s
         self.fallback_group, self.declare, self.on_retry = fallback_group, declare, on_retry
@@ -148,6 +149,10 @@ class RawStage(Service):
         target at a time."""
         if records < self.min_records:
             return        # a few records (the backlog ran out) say little about the rate
+        if self.failures:
+            # a batch being retried keeps its size, so it is read again with the same partitions
+            # and first offsets: the same key, and its attempts count towards isolation
+            return
         target = records * self.batch_target_s / max(seconds, 1e-3)
         size = (self.batch_records + target) / 2
         self.batch_records = int(min(self.max_records, max(self.min_records, size)))
@@ -183,9 +188,9 @@ class RawStage(Service):
                 await self.settle()
             return
         try:
-            started = time.perf_counter()
+            started, waited = time.perf_counter(), self.waited_s
             prepared = await self.process(records)
-            self.size_next(len(records), time.perf_counter() - started)
+            self.size_next(len(records), time.perf_counter() - started - (self.waited_s - waited))
         except asyncio.CancelledError:
             raise
         except Exception as exc:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
@@ -256,7 +261,9 @@ class RawStage(Service):
         """Until the batch in flight has finished, well or not (settle() judges it)."""
         task = self.inflight.task if self.inflight is not None else None
         if task is not None and not task.done() and task is not asyncio.current_task():
+            started = time.perf_counter()
             await asyncio.wait([task])
+            self.waited_s += time.perf_counter() - started     # not preparing: size_next leaves it out
 
     async def _failed(self, batch: dict, key: tuple, attempts: int, exc: BaseException, wait: bool = True) -> None:
         transient = isinstance(exc, KafkaError) or isinstance(exc.__cause__, KafkaError)

@@ -112,7 +112,7 @@ def cluster_keys_bytes(keys: list[tuple[str, str, str, str, int]]) -> bytes:
     """ClusterKeys(keys=[ClusterKey(*key) ...]).to_bytes() from the keys' field values in
     ClusterKey's order, without building a model per post (the analyze stage writes one key per
     post; the same bytes, tests/unit/test_records.py)."""
-    return orjson.dumps({"record": "cluster_keys", "keys": [dict(zip(_KEY_FIELDS, key)) for key in keys]})
+    return orjson.dumps({"record": "cluster_keys", "keys": [dict(zip(_KEY_FIELDS, key, strict=True)) for key in keys]})
 
 
 def cluster_keys_from_bytes(data: bytes) -> list[ClusterKey]:

@@ -301,3 +301,27 @@ def test_the_next_fetch_asks_for_the_sized_batch():
     stage.batch_records = 123
     asyncio.run(RawStage._consume(stage))
     assert asked == [123]
+
+
+def test_a_batch_being_retried_keeps_its_size():
+    stage = _sized()
+    stage.size_next(500, 5.0)
+    frozen = stage.batch_records
+    stage.failures = {((0, 3),): 1}         # its next read must bring the same partitions and offsets
+    stage.size_next(frozen, 60.0)
+    assert stage.batch_records == frozen
+    stage.failures = {}
+    stage.size_next(frozen, 60.0)
+    assert stage.batch_records < frozen
+
+
+def test_waiting_for_the_batch_in_flight_is_not_counted_as_preparing():
+    from streams.raw_stage import _InFlight
+
+    async def scenario():
+        stage = _sized()
+        stage.inflight = _InFlight({}, (), 0, asyncio.ensure_future(asyncio.sleep(0.05)), {"p"})
+        await stage.wait_inflight()
+        return stage.waited_s
+
+    assert asyncio.run(scenario()) >= 0.04
