@@ -150,7 +150,8 @@ def prune(settings: Settings, older_than_s: float = DEFAULT_OLDER_THAN_S, dry_ru
                 return doomed
             try:
                 for chunk in _chunks(doomed.groups):      # per-group errors come back, not raised
-                    for group, error in admin.delete_groups(chunk):
+                    results = admin.delete_groups(chunk)     # kafka-python 3: {group: error}
+                    for group, error in results.items() if isinstance(results, dict) else results:
                         if error is not None and getattr(error, "errno", 0):
                             echo(f"warning: consumer group {group} not deleted: {error}")
                 for chunk in _chunks(doomed.topics):
