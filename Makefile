@@ -76,6 +76,7 @@ test: install browser
 	  $(SB) stack up || exit 1; started=1; \
 	fi; \
 	trap 'if [ $$started = 1 ]; then $(SB) stack down; fi' EXIT INT TERM; \
+	$(SB) stack prune || echo "warning: stack prune failed (see above); Elasticsearch may run out of shards"; \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

@@ -30,6 +30,14 @@ def _stack(args, settings) -> int:
     if args.action == "down":
         stack.down()
         return 0
+    if args.action == "prune":
+        from infra.prune import prune
+
+        if args.older_than < 1:       # a run of this hour may still be writing
+            print(f"错误 / error: --older-than {args.older_than:g}: at least 1 hour", file=sys.stderr)
+            return 2
+        prune(settings, older_than_s=args.older_than * 3600, dry_run=args.dry_run)
+        return 0
     statuses = stack.status()
     for st in statuses:
         state = f"running (pid {st.pid})" if st.pid else "stopped"
@@ -44,7 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     stack = sub.add_parser("stack", help="the local Kafka + Elasticsearch stack")
-    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument("action", choices=["up", "down", "status", "prune"],
+                       help="prune: delete the namespaces tests, benchmarks and one-shot demos left behind "
+                            "(infra/prune.py) once older than --older-than")
+    stack.add_argument("--older-than", type=float, default=6.0, metavar="HOURS",
+                       help="with prune: only namespaces whose last write is older than this (at least 1; default 6)")
+    stack.add_argument("--dry-run", action="store_true", help="with prune: list, delete nothing")
     stack.add_argument("--with-prometheus", action="store_true",
                        help="with up: also run Prometheus on 127.0.0.1:SHAOBING_PROMETHEUS_PORT (the operators' view)")
     stack.add_argument("--brokers", type=int, choices=range(1, 6), default=None, metavar="N",

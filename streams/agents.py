@@ -35,8 +35,9 @@ from streams.forked_write import FORK_FAILED, ForkedWriter, write_atomically
 from streams.inline_index import SPILLED, InlineIndex
 from streams.raw_stage import RawStage
 from streams.metrics import StreamMetrics
-from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick, ClusterKey, ClusterKeys,
-                             ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_from_bytes)
+from streams.records import (ALERT_TICK_KEY, DLQ_MAX_VALUE_BYTES, MAX_CLUSTER_KEYS, AlertTick,
+                             ClusterUpdate, DeadLetter, EnrichedPost, Mention, Surge, cluster_keys_bytes,
+                             cluster_keys_from_bytes)
 from streams.seen_store import SeenStore, encode_key, encode_value
 from streams.textnorm import prepared_content_hash
 from streams.validate import parse_raw
@@ -209,7 +210,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
         started, now = time.perf_counter(), clock()
         today = int(now.timestamp() // DAY_S)
         sent, keys, posts, counts = [], [], {}, Counter()
-        yielded = started
+        yielded, analyze_cpu = started, 0.0
         resources_now = watch.at(now)       # the watch terms of the batch's moment
         for record in records:
             try:
@@ -219,14 +220,18 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 await dead_letter(record, "validate", exc)
                 continue
             counts["validate", "ok"] += 1
+            prepare_started = time.thread_time()
             content_hash, prepared = prepared_content_hash(post.title, post.text)
+            prepare_cpu = time.thread_time() - prepare_started
             if stage.pending(post.post_id):     # in the batch still finishing: its seen_posts entry first
                 await stage.wait_inflight()
             known = seen.partition(record.partition).get(post.post_id)
             if is_known(known, content_hash, today, horizon_days):     # exact re-crawl
                 counts["dedup", "duplicate"] += 1
                 continue
+            analyze_started = time.thread_time()
             a = analyze(post.title, post.text, resources_now, content_hash, prepared)
+            analyze_cpu += prepare_cpu + time.thread_time() - analyze_started
             if time.perf_counter() - yielded > YIELD_EVERY_S:
                 # CPU-bound: let alerting, clustering and heartbeats run every few milliseconds
                 await asyncio.sleep(0)
@@ -238,13 +243,12 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     sent.append(await produce(topo.mentions, mention.subject.encode(), mention.to_bytes()))
                     counts["fanout", "mentions"] += 1
             keys.append((record, post.post_id, content_hash,
-                         # built without a second validation, as enriched_fields: these are our own values
-                         ClusterKey.model_construct(post_id=post.post_id, content_hash=content_hash,
-                                                    simhash=enriched["simhash"], sketch=a.sketch,
-                                                    chars=len("".join(post.text.split())))))
+                         # ClusterKey's fields, in its order (records.cluster_keys_bytes)
+                         (post.post_id, content_hash, enriched["simhash"], a.sketch, len("".join(post.text.split())))))
             counts["dedup", "unique" if known is None else "edited"] += 1
         for (stage_name, outcome), n in counts.items():
             metrics.records.labels(stage_name, outcome).inc(n)
+        metrics.analyze_cpu.inc(analyze_cpu)
         metrics.latency.labels("validate").observe(time.perf_counter() - started)
 
         async def finish() -> None:
@@ -256,7 +260,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             # acknowledged) its seen_posts entry, so a redelivery after a crash decides it again
             last = {item[1]: item for item in keys if item[1] not in not_indexed}
             ordered = [key for _, _, _, key in last.values()]
-            acks = [await produce(topo.analyzed, b"cluster", ClusterKeys(keys=ordered[i:i + MAX_CLUSTER_KEYS]).to_bytes())
+            acks = [await produce(topo.analyzed, b"cluster", cluster_keys_bytes(ordered[i:i + MAX_CLUSTER_KEYS]))
                     for i in range(0, len(ordered), MAX_CLUSTER_KEYS)]
             await asyncio.gather(*acks)
             entries: dict[int, list] = {}

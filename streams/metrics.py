@@ -47,6 +47,10 @@ class StreamMetrics:
         self.commit_reseeks = Counter("shaobing_stream_commit_reseeks_total",
                                       "Partitions sought back to their committed offset because a hole in the acks "
                                       "stopped the commit (streams.commit_watch)", registry=registry)
+        self.analyze_cpu = Counter("shaobing_stream_analyze_cpu_seconds_total",
+                                   "CPU seconds the analyze stage's thread spent in analyze() and the text "
+                                   "preparation it is handed (thread time: beside the process's CPU seconds, "
+                                   "what share of the worker the analysis itself is)", registry=registry)
         self.batch_retries = Counter("shaobing_stream_batch_retries_total",
                                      "posts.raw batches the analyze stage read again after a failure, by cause "
                                      "(kafka: the broker; error: anything else, dead-lettered record by record "

@@ -22,6 +22,12 @@ keys, seen_posts entries), which runs while the next batch is fetched and analys
 one after another, in the order of their batches, and a batch is committed when its finish is
 done. A batch prepared while the one before it failed is dropped and read again with it.
 
+Batch size: posts become searchable a batch at a time, so a batch should take about
+`batch_target_s` to prepare whatever the machine's load: the next batch asks for as many records
+as the last ones were prepared in that time (between `min_records` and `max_records`). On a quiet
+machine that is the whole `max_records`; when the analysis slows (a loaded host, long posts) the
+batches shrink, and indexing does not stand still for seconds at a time during a backlog.
+
 Failures: a Kafka error (broker down, produce refused) retries the batch with backoff, for ever:
 the posts are safe in the log. Any other exception is a record the code cannot handle: after
 `isolate_after` attempts the batch is processed one record at a time and the records that still
@@ -57,7 +63,8 @@ CHANGELOG_BATCH_BYTES = 512 * 1024
 class RawStage(Service):
     def __init__(self, *, servers: list[str], topic: str, changelog: str, group_id: str, store: SeenStore,
                  process: Process, poison: Poison | None = None, auth: Mapping | None = None,
-                 max_records: int = 200, wait_s: float = 0.2, session_timeout_s: float = 10.0,
+                 max_records: int = 200, min_records: int = 50, batch_target_s: float = 0.5,
+                 wait_s: float = 0.2, session_timeout_s: float = 10.0,
                  retry_s: float = 1.0, max_retry_s: float = 30.0, isolate_after: int = 3,
                  revoke_wait_s: float = 60.0, fallback_group: str | None = None,
                  declare: Callable[[], Awaitable[None]] | None = None, on_retry: Callable[[str], None] | None = None,
@@ -67,6 +74,9 @@ class RawStage(Service):
         self.store, self.process, self.poison = store, process, poison
         self.auth = dict(auth or {})
         self.max_records, self.wait_s = max_records, wait_s
+        self.min_records, self.batch_target_s = min(min_records, max_records), batch_target_s
+        self.batch_records = max_records     # what the next getmany asks for (module docstring)
+        self.waited_s = 0.0                  # spent in wait_inflight, so far
         self.retry_s, self.max_retry_s, self.isolate_after = retry_s, max_retry_s, isolate_after
         self.session_timeout_s, self.revoke_wait_s = session_timeout_s, revoke_wait_s
         self.fallback_group, self.declare, self.on_retry = fallback_group, declare, on_retry
@@ -121,7 +131,7 @@ class RawStage(Service):
     async def _consume(self) -> None:
         while not self.should_stop and not self.closing:
             try:
-                batch = await self.consumer.getmany(timeout_ms=int(self.wait_s * 1000), max_records=self.max_records)
+                batch = await self.consumer.getmany(timeout_ms=int(self.wait_s * 1000), max_records=self.batch_records)
             except KafkaError as exc:      # the client retries most faults itself; what reaches here waits
                 log.warning("posts.raw not read (%s: %s); trying again in %.0fs", exc.__class__.__name__, exc, self.retry_s)
                 await self.sleep(self.retry_s)
@@ -133,6 +143,19 @@ class RawStage(Service):
                     await self._handle(batch)
                 else:          # nothing new: the batch in flight is committed now, not after the next one
                     await self.settle()
+
+    def size_next(self, records: int, seconds: float) -> None:
+        """The next batch's size from how long this one took to prepare, moving halfway to its
+        target at a time."""
+        if records < self.min_records:
+            return        # a few records (the backlog ran out) say little about the rate
+        if self.failures:
+            # a batch being retried keeps its size, so it is read again with the same partitions
+            # and first offsets: the same key, and its attempts count towards isolation
+            return
+        target = records * self.batch_target_s / max(seconds, 1e-3)
+        size = (self.batch_records + target) / 2
+        self.batch_records = int(min(self.max_records, max(self.min_records, size)))
 
     async def _handle(self, batch: dict) -> None:
         """Prepare a batch, settle the one in flight, and set this one's finish running."""
@@ -165,7 +188,9 @@ class RawStage(Service):
                 await self.settle()
             return
         try:
+            started, waited = time.perf_counter(), self.waited_s
             prepared = await self.process(records)
+            self.size_next(len(records), time.perf_counter() - started - (self.waited_s - waited))
         except asyncio.CancelledError:
             raise
         except Exception as exc:      # noqa: BLE001 - any failure: the batch is read again, the stage keeps running
@@ -236,7 +261,9 @@ class RawStage(Service):
         """Until the batch in flight has finished, well or not (settle() judges it)."""
         task = self.inflight.task if self.inflight is not None else None
         if task is not None and not task.done() and task is not asyncio.current_task():
+            started = time.perf_counter()
             await asyncio.wait([task])
+            self.waited_s += time.perf_counter() - started     # not preparing: size_next leaves it out
 
     async def _failed(self, batch: dict, key: tuple, attempts: int, exc: BaseException, wait: bool = True) -> None:
         transient = isinstance(exc, KafkaError) or isinstance(exc.__cause__, KafkaError)

@@ -12,6 +12,7 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Literal
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
@@ -102,6 +103,16 @@ class ClusterKeys(_Record):
 
 
 MAX_CLUSTER_KEYS = 256     # per ClusterKeys record (~700 bytes a key: far below the 1 MB message limit)
+
+
+_KEY_FIELDS = tuple(ClusterKey.model_fields)
+
+
+def cluster_keys_bytes(keys: list[tuple[str, str, str, str, int]]) -> bytes:
+    """ClusterKeys(keys=[ClusterKey(*key) ...]).to_bytes() from the keys' field values in
+    ClusterKey's order, without building a model per post (the analyze stage writes one key per
+    post; the same bytes, tests/unit/test_records.py)."""
+    return orjson.dumps({"record": "cluster_keys", "keys": [dict(zip(_KEY_FIELDS, key, strict=True)) for key in keys]})
 
 
 def cluster_keys_from_bytes(data: bytes) -> list[ClusterKey]:

@@ -121,6 +121,10 @@ def test_a_frozen_node_spills_batches_and_loses_nothing(live_stack, tmp_path):
             time.sleep(0.5)
         assert _metric(port, "indexed") >= len(before), worker.tail()
         assert _metric(port, "spilled") == 0
+        # the analysis' own CPU is exported beside the process's (bench/pipeline.py divides them)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        analyze_cpu = re.search(r"^shaobing_stream_analyze_cpu_seconds_total ([0-9.e+-]+)$", text, re.M)
+        assert analyze_cpu and float(analyze_cpu.group(1)) > 0, text[:2000]
 
         proxy.frozen.set()
         during = produce(range(20, 60))

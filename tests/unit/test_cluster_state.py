@@ -115,6 +115,18 @@ def test_cluster_keys_record_reads_batches_and_older_single_key_records():
     assert singles == batched == ["new", "duplicate", "repost"] and many.next_offset == 8
 
 
+def test_the_analyze_stage_writes_the_same_bytes_as_the_model():
+    from streams.records import ClusterKey, ClusterKeys, cluster_keys_bytes, cluster_keys_from_bytes
+
+    hostile = ['微博:1"\\', "a\nb\tc\x00\x1f\x7f", "\u2028\u2029 \ud83d\ude00".encode("utf-16", "surrogatepass").decode("utf-16"),
+               "<script>&amp;</script>", ""]
+    values = [(pid, f"{i:032x}", f"{i * 7919:016x}", "0a1b2c3d" * i, i * 31) for i, pid in enumerate(hostile)]
+    models = [ClusterKey(post_id=p, content_hash=h, simhash=s, sketch=k, chars=c) for p, h, s, k, c in values]
+    assert cluster_keys_bytes(values) == ClusterKeys(keys=models).to_bytes()
+    assert cluster_keys_from_bytes(cluster_keys_bytes(values)) == models
+    assert cluster_keys_bytes([]) == ClusterKeys(keys=[]).to_bytes()
+
+
 def test_bad_cluster_keys_record_names_the_field():
     import pytest
 

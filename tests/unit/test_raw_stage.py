@@ -255,3 +255,73 @@ def test_a_post_of_the_batch_still_finishing_waits_for_its_finish_and_isolation_
     assert log[0] == ("waits", 6)                     # NEXT's first post waited for BATCH's finish
     assert [entry for entry in log if entry[0] == "finished"][-5:] == [("finished", (o,)) for o in (3, 4, 5, 7, 8)]
     assert consumer.commits[-1] == {TP0: 6, TP1: 9} and poisoned == []
+
+
+def _sized(max_records: int = 500) -> RawStage:
+    return RawStage(servers=["127.0.0.1:1"], topic="posts.raw", changelog="c", group_id="g", store=None,
+                    process=None, max_records=max_records, min_records=50, batch_target_s=0.5)
+
+
+def test_batches_shrink_when_preparing_them_slows_and_grow_back_to_the_maximum():
+    stage = _sized()
+    assert stage.batch_records == 500
+    for _ in range(8):          # 500 records in 1.25 s: 400 records/s, 200 per half second
+        stage.size_next(stage.batch_records, stage.batch_records / 400)
+    assert 195 <= stage.batch_records <= 210
+    for _ in range(8):          # quiet again: 2,000 records/s would fill 1,000 per half second
+        stage.size_next(stage.batch_records, stage.batch_records / 2000)
+    assert stage.batch_records == 500
+
+
+def test_batch_size_stays_within_its_bounds_and_ignores_a_few_stray_records():
+    stage = _sized()
+    stage.size_next(500, 60.0)          # one pathological batch
+    assert stage.batch_records == 252   # halfway down (to 4 records), not to the floor at once
+    for _ in range(10):
+        stage.size_next(stage.batch_records, 60.0)
+    assert stage.batch_records == 50
+    stage.size_next(3, 0.0001)          # the backlog ran out: 3 records say nothing of the rate
+    assert stage.batch_records == 50
+    assert _sized(max_records=20).min_records == 20    # a maximum under the floor wins
+
+
+def test_the_next_fetch_asks_for_the_sized_batch():
+    asked = []
+
+    class Fetching(FakeConsumer):
+        async def getmany(self, timeout_ms, max_records):
+            asked.append(max_records)
+            stage.closing = True
+            return {}
+
+    async def process(records):
+        return None
+
+    stage = _stage(process, Fetching({TP0, TP1}))
+    stage.batch_records = 123
+    asyncio.run(RawStage._consume(stage))
+    assert asked == [123]
+
+
+def test_a_batch_being_retried_keeps_its_size():
+    stage = _sized()
+    stage.size_next(500, 5.0)
+    frozen = stage.batch_records
+    stage.failures = {((0, 3),): 1}         # its next read must bring the same partitions and offsets
+    stage.size_next(frozen, 60.0)
+    assert stage.batch_records == frozen
+    stage.failures = {}
+    stage.size_next(frozen, 60.0)
+    assert stage.batch_records < frozen
+
+
+def test_waiting_for_the_batch_in_flight_is_not_counted_as_preparing():
+    from streams.raw_stage import _InFlight
+
+    async def scenario():
+        stage = _sized()
+        stage.inflight = _InFlight({}, (), 0, asyncio.ensure_future(asyncio.sleep(0.05)), {"p"})
+        await stage.wait_inflight()
+        return stage.waited_s
+
+    assert asyncio.run(scenario()) >= 0.04
