@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from infra.stack import _group_id, namespace_groups, namespace_topics
 from shaobing.settings import Settings
 
 # the exact forms the generators write, each suffix with at least one letter a-f: a name such as
@@ -98,20 +99,12 @@ def plan(settings: Settings, indices: Mapping[str, float], topics: Iterable[str]
         else:
             last[ns] = max(last.get(ns, 0.0), written)
     doomed = [ns for ns in stale(last, now, older_than_s) if ns not in unknown and (only is None or ns in only)]
-    # every namespace on the stack, generated or not: Faust's topics of `e2e-1a2b3c4d` must not
-    # take those of a namespace `e2e-1a2b3c4d-x` someone else runs
-    known = {t.partition(".")[0] for t in topics if "." in t} | {m["ns"] for m in map(_INDEX.fullmatch, indices) if m}
-    doomed_topics, group_ids = [], set()
-    for ns in doomed:
-        app = settings.model_copy(update={"namespace": ns})
-        longer = tuple(f"{settings.model_copy(update={'namespace': o}).faust_app_id}-" for o in known
-                       if o != ns and o.startswith(f"{ns}-"))
-        doomed_topics += [t for t in topics if t.startswith(f"{ns}.")
-                          or (t.startswith(f"{app.faust_app_id}-") and not (longer and t.startswith(longer)))]
-        group_ids |= {app.faust_app_id, app.analyze_group_id}
+    apps = [settings.model_copy(update={"namespace": ns}) for ns in doomed]
+    gone = set(doomed)
     return Doomed(namespaces=doomed,
-                  indices=sorted(i for i in indices if index_namespace(i) in set(doomed)),
-                  topics=sorted(doomed_topics), groups=sorted(set(groups) & group_ids))
+                  indices=sorted(i for i in indices if index_namespace(i) in gone),
+                  topics=sorted(t for app in apps for t in namespace_topics(app, topics)),
+                  groups=sorted(set(groups) & set().union(*(namespace_groups(app) for app in apps))))
 
 
 def prune(settings: Settings, older_than_s: float = DEFAULT_OLDER_THAN_S, dry_run: bool = False,
@@ -122,7 +115,6 @@ def prune(settings: Settings, older_than_s: float = DEFAULT_OLDER_THAN_S, dry_ru
 
     from infra.errors import StackError
     from infra.nodes import kafka_nodes
-    from infra.stack import _group_id
     from shaobing.connections import es_client
 
     if not settings.uses_local_stack:
@@ -163,8 +155,8 @@ def prune(settings: Settings, older_than_s: float = DEFAULT_OLDER_THAN_S, dry_ru
             finally:       # the local state goes in any case: the next prune may not see the namespace
                 for ns in doomed.namespaces:
                     app = settings.model_copy(update={"namespace": ns})
-                    for folder in (settings.state_dir / "worker" / app.faust_app_id,
-                                   settings.state_dir / "demo" / ns, settings.state_dir / "bench" / ns):
+                    for folder in (app.worker_state_dir, settings.state_dir / "demo" / ns,
+                                   settings.state_dir / "bench" / ns):
                         shutil.rmtree(folder, ignore_errors=True)
         finally:
             admin.close()

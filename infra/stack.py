@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from infra import fetch
@@ -268,22 +269,39 @@ def reset_namespace(settings: Settings, echo=print) -> None:
         raise StackError("refusing to reset the default namespace")
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers, client_id="shaobing-stack")
     try:
-        doomed = [t for t in admin.list_topics() if t.startswith((f"{ns}.", f"{settings.faust_app_id}-"))]
+        doomed = namespace_topics(settings, admin.list_topics())
         if doomed:
             admin.delete_topics(doomed)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and set(doomed) & set(admin.list_topics()):
                 time.sleep(0.5)
-        ours = {settings.faust_app_id, settings.analyze_group_id}
-        groups = sorted({_group_id(g) for g in admin.list_groups()} & ours)
+        groups = sorted({_group_id(g) for g in admin.list_groups()} & namespace_groups(settings))
         if groups:
             admin.delete_groups(groups)
     finally:
         admin.close()
     with es_client(settings) as es:
         es.indices.delete(index=f"{ns}-*", ignore_unavailable=True, allow_no_indices=True)
-    shutil.rmtree(settings.state_dir / "worker" / settings.faust_app_id, ignore_errors=True)
+    shutil.rmtree(settings.worker_state_dir, ignore_errors=True)
     echo(f"reset namespace {ns!r}: {len(doomed)} topics and its indices deleted")
+
+
+def namespace_topics(settings: Settings, topics: Iterable[str]) -> list[str]:
+    """The topics of settings.namespace among `topics`: its own (<namespace>.<name>) and Faust's
+    internal ones (<app id>-<namespace>-...), but not Faust's topics of a longer namespace that
+    begins with this one (those of `e2e-1a2b3c4d-x` are not `e2e-1a2b3c4d`'s)."""
+    topics = list(topics)
+    ns, faust = settings.namespace, f"{settings.faust_app_id}-"
+    longer = tuple(f"{settings.model_copy(update={'namespace': other}).faust_app_id}-"
+                   for other in {t.partition(".")[0] for t in topics if "." in t}
+                   if other != ns and other.startswith(f"{ns}-"))
+    return [t for t in topics
+            if t.startswith(f"{ns}.") or (t.startswith(faust) and not (longer and t.startswith(longer)))]
+
+
+def namespace_groups(settings: Settings) -> set[str]:
+    """The consumer groups settings.namespace's workers join."""
+    return {settings.faust_app_id, settings.analyze_group_id}
 
 
 def _group_id(group) -> str:

@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         return f"{self.faust_app_id}-analyze"
 
     @property
+    def worker_state_dir(self) -> Path:
+        """Where this namespace's workers on this host keep their local state, a folder each."""
+        return self.state_dir / "worker" / self.faust_app_id
+
+    @property
     def uses_local_stack(self) -> bool:
         return not self.kafka_bootstrap and not self.es_url
 

@@ -49,7 +49,7 @@ def _topic(app: faust.App, name: str, spec: topics.TopicSpec) -> faust.TopicT:
 
 def build_app(settings: Settings) -> Topology:
     # per worker: two workers on one host must not open the same local (RocksDB) table files
-    datadir = settings.state_dir / "worker" / settings.faust_app_id / settings.worker_name
+    datadir = settings.worker_state_dir / settings.worker_name
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.faust_app_id,

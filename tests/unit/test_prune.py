@@ -68,3 +68,16 @@ def test_only_limits_the_candidates():
     doomed = _plan(only={"e2e-0000000a", "e2e-0000000d"})
     assert doomed.namespaces == ["e2e-0000000a"]
     assert not any(t.startswith("it-crawl") for t in doomed.topics)
+
+
+def test_a_namespace_owns_its_topics_but_not_a_longer_namespaces_faust_topics():
+    # the live demo resets `demo`; `shaobing demo --once` runs live beside it as demo-<time>
+    from infra.stack import namespace_groups, namespace_topics
+
+    topics = ["demo.posts.raw", "shaobing-demo-seen_posts-changelog", "shaobing-demo-__assignor-__leader",
+              "demo-20261130162320.posts.raw", "shaobing-demo-20261130162320-seen_posts-changelog",
+              "demo2.posts.raw", "posts.raw", "shaobing-__assignor-__leader"]
+    demo = load_settings(namespace="demo")
+    assert namespace_topics(demo, topics) == ["demo.posts.raw", "shaobing-demo-seen_posts-changelog",
+                                              "shaobing-demo-__assignor-__leader"]
+    assert namespace_groups(demo) == {"shaobing-demo", "shaobing-demo-analyze"}
