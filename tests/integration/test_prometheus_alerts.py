@@ -50,6 +50,9 @@ def test_worker_down_fires_when_the_scraped_worker_is_killed(live_stack, tmp_pat
                  lambda: query(url, f'shaobing_stream_consumer_lag_records{{namespace="{ns}",topic="posts.raw"}}'),
                  60, worker.tail)
         assert firing(url, "ShaobingWorkerDown") == []
+        # ShaobingNoWorker fires while Prometheus waits for the worker's first scrape (`for: 2s`
+        # here); it resolves at the next rule evaluation after that, which a loaded host delays
+        wait_for("ShaobingNoWorker resolved", lambda: firing(url, "ShaobingNoWorker") == [], 30, worker.tail)
         code, checks = status(env)
         assert checks["workers"]["state"] == "ok" and instance in announced_instances(settings, "worker")
         assert checks["kafka"]["state"] == checks["lag"]["state"] == "ok"
