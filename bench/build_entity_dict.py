@@ -11,8 +11,11 @@ least --min-share of its occurrences becomes a word of that type (jieba then kee
 Pass 2 segments again with those words and counts, for every token, how often it is exactly a
 gold entity of each type or none: a token seen --min-count times whose majority type (share >=
 --min-share) differs from what streams.entities would say gets a tag override (PER, LOC, ORG or
-O for none). The file holds words and types only, no sentence. With --tune the last 10 % of the
-sentences (seed 42) are left out, for `bench/eval_entities.py --entity-dict FILE --tune-split`.
+O for none). The same pass learns, for every token, which gold entities lie strictly inside it
+(中美 -> 中 LOC + 美 LOC, 来京 -> 京 LOC; a token a gold entity crosses counts against it): the
+majority inside pattern, at the same count and share, goes to the parts table (--parts-out). The
+files hold words, types and offsets only, no sentence. With --tune 10 % of the sentences (seed 42)
+are left out, for `bench/eval_entities.py --entity-dict FILE --entity-parts PARTS --tune-split`.
 The last line is one JSON object.
 """
 from __future__ import annotations
@@ -28,12 +31,13 @@ import ahocorasick
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.eval_entities import read_bio, split  # noqa: E402
-from streams.analysis import ENTITY_DICT, default_segmenter  # noqa: E402
-from streams.entities import EntityTagger  # noqa: E402
+from streams.analysis import ENTITY_DICT, ENTITY_PARTS, default_segmenter  # noqa: E402
+from streams.entities import EntityTagger, format_parts  # noqa: E402
 
 HEADER = ("# Learned from MSRA NER train (no licence stated; research data) by bench/build_entity_dict.py:\n"
           "# entity names kept whole and tag overrides (PER / LOC / ORG, O = not an entity). Words only.\n")
-
+PARTS_HEADER = ("# Learned from MSRA NER train (no licence stated; research data) by bench/build_entity_dict.py:\n"
+                "# the entities inside one jieba token, as character offsets and types. Tokens only.\n")
 
 def tokens_of(segmenter, text: str) -> list[str]:
     cleaned, raw = segmenter.segment("", text)
@@ -44,6 +48,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bio", type=Path)
     parser.add_argument("--out", type=Path, default=ENTITY_DICT)
+    parser.add_argument("--parts-out", type=Path, default=ENTITY_PARTS)
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--min-count", type=int, default=1)
     parser.add_argument("--min-share", type=float, default=0.6)
@@ -71,12 +76,24 @@ def main() -> int:
     segmenter = default_segmenter(entity_dict=learned)
     tagger = EntityTagger(segmenter.tags)
     per_token: dict[str, Counter] = {}
+    inside: dict[str, Counter] = {}
     for text, gold in sentences:
         spans = {(a, b): kind for a, b, kind in gold}
         pos = 0
         for token in tokens_of(segmenter, text):
-            per_token.setdefault(token, Counter())[spans.get((pos, pos + len(token)), "O")] += 1
-            pos += len(token)
+            end = pos + len(token)
+            per_token.setdefault(token, Counter())[spans.get((pos, end), "O")] += 1
+            crossed = any(a < end and b > pos and not (pos <= a and b <= end) for a, b in spans)
+            inside.setdefault(token, Counter())[None if crossed else tuple(sorted(
+                (a - pos, b - pos, kind) for (a, b), kind in spans.items() if pos <= a and b <= end))] += 1
+            pos = end
+    parts = {}
+    for token, patterns in inside.items():
+        pattern, count = patterns.most_common(1)[0]
+        whole = pattern is not None and len(pattern) == 1 and pattern[0][:2] == (0, len(token))
+        if (pattern and not whole and count >= args.min_count and count / sum(patterns.values()) >= args.min_share
+                and token.strip() and " " not in token):
+            parts[token] = pattern
     overrides = {}
     for token, kinds in per_token.items():
         kind, count = kinds.most_common(1)[0]
@@ -88,7 +105,10 @@ def main() -> int:
     entries = {**words, **overrides}
     learned.write_text(HEADER + "".join(f"{w} {k}\n" for w, k in sorted(entries.items()) if " " not in w),
                        encoding="utf-8")
+    args.parts_out.write_text(PARTS_HEADER + "".join(f"{t} {format_parts(p)}\n" for t, p in sorted(parts.items())),
+                              encoding="utf-8")
     print(json.dumps({"sentences": len(sentences), "words": len(words), "overrides": len(overrides),
+                      "parts": len(parts),
                       "by_type": Counter(entries.values()), "out": str(learned)}, ensure_ascii=False))
     return 0
 

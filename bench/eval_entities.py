@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streams.analysis import ENTITY_DICT, default_segmenter  # noqa: E402
-from streams.entities import ENTITY_TYPES, EntityTagger  # noqa: E402
+from streams.analysis import ENTITY_DICT, ENTITY_PARTS, default_segmenter  # noqa: E402
+from streams.entities import ENTITY_TYPES, EntityTagger, read_parts  # noqa: E402
 
 
 def read_bio(path: Path):
@@ -82,11 +82,13 @@ def main() -> int:
     parser.add_argument("--errors", type=int, default=0, help="print N missed / spurious examples")
     parser.add_argument("--entity-dict", type=Path, default=ENTITY_DICT,
                         help="learned entity dictionary (default: the shipped one)")
+    parser.add_argument("--entity-parts", type=Path, default=ENTITY_PARTS,
+                        help="learned entities inside tokens (default: the shipped table; /dev/null: none)")
     parser.add_argument("--tune-split", action="store_true",
                         help="score only the 10 %% of the file that build_entity_dict.py --tune leaves out")
     args = parser.parse_args()
     segmenter = default_segmenter(entity_dict=args.entity_dict)
-    tagger = EntityTagger(segmenter.tags)
+    tagger = EntityTagger(segmenter.tags, read_parts(args.entity_parts))
     counts = {kind: [0, 0, 0] for kind in ENTITY_TYPES}   # true positives, predicted, gold
     shown = 0
     n = 0

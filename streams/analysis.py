@@ -37,6 +37,8 @@ USER_DICTS = ("places.txt", "units.txt")
 # learned from MSRA NER train (bench/build_entity_dict.py): entity names kept whole, and tag
 # overrides (PER / LOC / ORG, or O for "not an entity") for words the rules type wrongly
 ENTITY_DICT = RESOURCES / "entities_msra.txt"
+# ... and the entities inside single tokens there (中美 -> 中 + 美), same provenance
+ENTITY_PARTS = RESOURCES / "entity_parts_msra.txt"
 _WORD = re.compile(r"\w")
 _SPACE = re.compile(r"\s+")
 MIN_FINGERPRINT_TOKENS = 3     # distinct non-stop-word tokens a post needs for a SimHash (else 0)
@@ -137,7 +139,7 @@ class Resources:
              sentiment_path: str | Path | None = None) -> "Resources":
         watchlist = WatchlistMatcher(load_subjects(watchlist_path or DEFAULT_WATCHLIST))
         segmenter = Segmenter.load(cache_dir, sorted(watchlist.terms()))
-        entities = ent.EntityTagger(segmenter.tags)
+        entities = ent.EntityTagger(segmenter.tags, ent.read_parts(ENTITY_PARTS))
         idf = IdfTable.load(RESOURCES / "idf.tsv")
         stopwords = frozenset((RESOURCES / "stopwords.txt").read_text(encoding="utf-8").split())
         sentiment = SentimentModel.load(sentiment_path or RESOURCES / "sentiment.tsv.gz")

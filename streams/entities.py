@@ -6,13 +6,17 @@ word->tag table of jieba's own dictionary, which tags many common words nr/ns); 
 typed by rules: a common surname + one or two characters is a person, a place suffix
 (省/市/县/区/镇/乡/村/街道...) makes a place, a unit suffix (局/委/办/院/公司/医院/学校/派出所...)
 makes an organisation. Runs of place tokens ending in a unit head merge into one organisation
-("北京市" + "公安局" -> "北京市公安局"). Reads no settings.
+("北京市" + "公安局" -> "北京市公安局"); adjacent organisations merge too ("县委" + "组织部"). A
+learned table of token parts (bench/build_entity_dict.py) types entities inside one jieba token
+(中美 -> 中 + 美, 来京 -> 京, 中华民族 -> 中华). Reads no settings.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Mapping, Sequence
 
 ENTITY_TYPES = ("PER", "LOC", "ORG")
+Parts = tuple[tuple[int, int, str], ...]       # (start, end, type) inside one token
 
 # the most common Chinese surnames (single and double), covering the vast majority of people
 SURNAMES = frozenset(
@@ -106,25 +110,55 @@ def _surname_honorific(token: str) -> int:
     return 0
 
 
+def format_parts(parts: Parts) -> str:
+    return ",".join(f"{a}-{b}:{kind}" for a, b, kind in parts)
+
+
+def read_parts(path: Path) -> dict[str, Parts]:
+    """`token start-end:TYPE[,start-end:TYPE...]` lines (# starts a comment): the entities inside
+    a token, by character offsets. A malformed line is an error naming the file and line."""
+    table: dict[str, Parts] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        try:
+            token, spec = fields
+            parts = []
+            for item in spec.split(","):
+                offsets, kind = item.split(":")
+                a, b = (int(x) for x in offsets.split("-"))
+                if kind not in ENTITY_TYPES or not 0 <= a < b <= len(token):
+                    raise ValueError(item)
+                parts.append((a, b, kind))
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected `token start-end:TYPE[,...]` "
+                             f"with offsets inside the token and a type of {ENTITY_TYPES}") from None
+        table[token] = tuple(sorted(parts))
+    return table
+
+
 class EntityTagger:
     """entity_spans() with each token's context-free facts memoised (most tokens are no entity)."""
 
     MAX_CACHE = 300_000
 
-    def __init__(self, tags: Mapping[str, str]):
+    def __init__(self, tags: Mapping[str, str], parts: Mapping[str, Parts] | None = None):
         self.tags = tags
+        self.parts = parts or {}
         self._facts: dict[str, tuple] = {}
 
     def clear(self) -> None:
         self._facts.clear()
 
     def compute(self, token: str) -> tuple:
-        """(tag, type, is a lone surname, is two place abbreviations, surname length before an honorific)."""
+        """(tag, type, is a lone surname, is two place abbreviations, surname length before an
+        honorific, the learned entities inside the token or None)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
-                _surname_honorific(token) if kind in (None, "PER") else 0)
+                _surname_honorific(token) if kind in (None, "PER") else 0, self.parts.get(token))
 
     def facts(self, token: str) -> tuple:
         """compute(), memoised."""
@@ -149,7 +183,12 @@ class EntityTagger:
             token = tokens[i]
             start, end = pos, pos + len(token)
             pos, i = end, i + 1
-            tag, kind, lone_surname, two_places, honorific = known[i - 1] if known else cached(token) or facts(token)
+            tag, kind, lone_surname, two_places, honorific, parts = known[i - 1] if known else cached(token) or facts(token)
+            if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
+                spans.extend(pending)
+                spans.extend((start + a, start + b, k) for a, b, k in parts)
+                pending, prev = [], token
+                continue
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
                 kind = None   # 31日 is a date, not Japan
             if lone_surname and i < n and 1 <= len(tokens[i]) <= 2 and facts(tokens[i])[0] in ("nr", None) \
@@ -179,7 +218,7 @@ class EntityTagger:
         spans.extend(pending)
         if spans and any(kind == "LOC" for _, _, kind in spans):
             spans = self._named_units(tokens, known, spans)
-        return spans
+        return _merge_adjacent_units(spans)
 
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                      spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -210,6 +249,17 @@ class EntityTagger:
             return spans
         kept = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in merged)]
         return sorted(kept + [(a, b, "ORG") for a, b in merged])
+
+
+def _merge_adjacent_units(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Organisations that touch are one (县委 + 组织部, 中科院 + 水生生物研究所)."""
+    out: list[tuple[int, int, str]] = []
+    for span in spans:
+        if out and span[2] == "ORG" and out[-1][2] == "ORG" and out[-1][1] == span[0]:
+            out[-1] = (out[-1][0], span[1], "ORG")
+        else:
+            out.append(span)
+    return out
 
 
 def entity_spans(raw_tokens: Sequence[str], tags: Mapping[str, str]) -> list[tuple[int, int, str]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.entities import EntityTagger, group_entities, token_type
+from streams.entities import EntityTagger, format_parts, group_entities, read_parts, token_type
 
 # a tiny tag table written for these tests (the real one merges ours, newswire and jieba's)
 TAGS = {"北京市": "ns", "公安局": "nt", "新华社": "nt", "中国": "ns", "美": "j", "日": "j", "足协": "j",
@@ -71,3 +71,32 @@ def test_spans_cover_the_joined_text_and_group_dedups():
 @pytest.mark.parametrize("tokens", [[], [""], [" ", "，"], ["😀"]])
 def test_degenerate_token_lists(tokens):
     assert EntityTagger(TAGS).spans(tokens) == []
+
+
+def test_learned_parts_type_entities_inside_one_token():
+    parts = {"来京": ((1, 2, "LOC"),), "中华民族": ((0, 2, "LOC"),), "亚欧": ((0, 1, "LOC"), (1, 2, "LOC"))}
+    tagger = EntityTagger(TAGS, parts)
+    tokens = ["北京市", "记者", "来京", "回应", "中华民族", "亚欧", "会议"]
+    text = "".join(tokens)
+    assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == [
+        ("北京市", "LOC"), ("京", "LOC"), ("中华", "LOC"), ("亚", "LOC"), ("欧", "LOC")]
+    # the place before a parts token is flushed, not merged into a unit across it
+    assert [(("".join(["北京市", "来京"]))[a:b], k) for a, b, k in tagger.spans(["北京市", "来京"])] == [
+        ("北京市", "LOC"), ("京", "LOC")]
+
+
+def test_adjacent_organisations_are_one():
+    assert spans(["新华社", "足协", "回应"]) == [("新华社足协", "ORG")]
+    assert spans(["新华社", "和", "足协"]) == [("新华社", "ORG"), ("足协", "ORG")]
+
+
+def test_parts_file_round_trip_and_errors(tmp_path):
+    good = tmp_path / "parts.txt"
+    good.write_text("# header\n中美 " + format_parts(((0, 1, "LOC"), (1, 2, "LOC"))) + "\n来京 1-2:LOC\n",
+                    encoding="utf-8")
+    assert read_parts(good) == {"中美": ((0, 1, "LOC"), (1, 2, "LOC")), "来京": ((1, 2, "LOC"),)}
+    for bad in ("来京 1-3:LOC", "来京 1-2:XYZ", "来京 0-1LOC", "来京", "来京 2-1:LOC"):
+        path = tmp_path / "bad.txt"
+        path.write_text("中美 0-1:LOC\n" + bad + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=r"bad\.txt, line 2"):
+            read_parts(path)
