@@ -34,11 +34,14 @@ ORG_SUFFIXES = ("委员会", "派出所", "检察院", "法院", "医院", "学�
                 "公司", "集团", "银行", "政府", "协会", "研究所", "研究院", "中心", "办公室", "工作组",
                 "支队", "大队", "中队", "分局", "总局", "电视台", "报社", "日报", "出版社", "工厂", "厂",
                 "局", "委", "办", "院", "厅", "署", "部", "所", "站", "队", "社", "会", "党", "军", "团")
-# a place, up to MAX_FILLER name-like tokens, then a token ending like these is one organisation:
-# 西安+索乔+海辰+汽车+用品+有限公司, 马来西亚+阿多曼+公司, 北京+王府+饭店, 新疆+监狱
+# a place or an organisation, up to MAX_FILLER name-like tokens, then a token ending like these is
+# one organisation: 西安+索乔+海辰+汽车+用品+有限公司, 马来西亚+阿多曼+公司, 北京+王府+饭店, 新疆+监狱,
+# 中科院+水生+生物+研究所, 联合国+军事+观察团
 _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "研究院", "研究中心", "联合会", "委员会", "协会",
                 "大学", "学院", "中学", "小学", "医院", "银行", "饭店", "酒店", "宾馆", "总厂", "工厂", "厂",
-                "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队")
+                "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队",
+                "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
+                "理事会", "联盟", "杂志", "周刊")
 _FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b"))
 MAX_FILLER = 3
 # single-character heads that make "中国"+"队", "市"+"委" one organisation
@@ -216,20 +219,20 @@ class EntityTagger:
             elif kind is not None:
                 spans.append((start, end, kind))
         spans.extend(pending)
-        if spans and any(kind == "LOC" for _, _, kind in spans):
+        if spans and any(kind != "PER" for _, _, kind in spans):
             spans = self._named_units(tokens, known, spans)
         return _merge_adjacent_units(spans)
 
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                      spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-        """Place + up to MAX_FILLER name-like tokens + a unit head -> one organisation (the
-        place, any spans inside, and the head's own span are replaced)."""
+        """Place or organisation + up to MAX_FILLER name-like tokens + a unit head -> one
+        organisation (the first span, any spans inside, and the head's own span are replaced)."""
         starts: list[int] = []
         pos = 0
         for token in tokens:
             starts.append(pos)
             pos += len(token)
-        loc_ending = {end: start for start, end, kind in spans if kind == "LOC"}
+        loc_ending = {end: start for start, end, kind in spans if kind != "PER"}
         merged: list[tuple[int, int]] = []
         for i, token in enumerate(tokens):
             if not token.endswith(_NAMED_HEADS) or i == 0:

@@ -85,6 +85,11 @@ def test_learned_parts_type_entities_inside_one_token():
         ("北京市", "LOC"), ("京", "LOC")]
 
 
+def test_organisation_then_name_words_then_a_unit_head_is_one_organisation():
+    assert spans(["新华社", "汽车", "用品", "中心", "通报"]) == [("新华社汽车用品中心", "ORG")]
+    assert spans(["新华社", "举行", "会议", "中心"]) == [("新华社", "ORG")]     # a verb in between
+
+
 def test_adjacent_organisations_are_one():
     assert spans(["新华社", "足协", "回应"]) == [("新华社足协", "ORG")]
     assert spans(["新华社", "和", "足协"]) == [("新华社", "ORG"), ("足协", "ORG")]
