@@ -1,4 +1,7 @@
-"""Learn streams/resources/entities_msra.txt from MSRA NER train: names to keep whole, and types.
+"""Learn the entity files of streams/resources/ from MSRA NER train: names, types, token parts.
+
+entities_msra.txt holds names to keep whole and types; entity_parts_msra.txt the entities inside
+one token.
 
     .venv/bin/python bench/build_entity_dict.py /work/shared/data/msra_ner/train.bio            # shipped
     .venv/bin/python bench/build_entity_dict.py /work/shared/data/msra_ner/train.bio --tune \\
