@@ -5,7 +5,7 @@ one token.
 
     .venv/bin/python bench/build_entity_dict.py /work/shared/data/msra_ner/train.bio            # shipped
     .venv/bin/python bench/build_entity_dict.py /work/shared/data/msra_ner/train.bio --tune \\
-        --out /tmp/entities_tune.txt                                                           # tuning
+        --out /tmp/entities_tune.txt               # tuning: also writes /tmp/entities_tune_parts.txt
 
 Pass 1 segments every sentence with the stream's segmenter (without a learned dictionary) and
 counts each gold entity string (PER / LOC / ORG) against all its occurrences in the text: a
@@ -51,11 +51,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bio", type=Path)
     parser.add_argument("--out", type=Path, default=ENTITY_DICT)
-    parser.add_argument("--parts-out", type=Path, default=ENTITY_PARTS)
+    parser.add_argument("--parts-out", type=Path, default=None,
+                        help="default: the shipped table beside the shipped --out, else OUT_parts.txt beside OUT")
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--min-count", type=int, default=1)
     parser.add_argument("--min-share", type=float, default=0.6)
     args = parser.parse_args()
+    if args.parts_out is None:
+        args.parts_out = ENTITY_PARTS if args.out == ENTITY_DICT else args.out.with_name(args.out.stem + "_parts.txt")
     sentences, _ = split(list(read_bio(args.bio)), args.tune)
 
     as_entity: dict[str, Counter] = {}
@@ -112,7 +115,7 @@ def main() -> int:
                               encoding="utf-8")
     print(json.dumps({"sentences": len(sentences), "words": len(words), "overrides": len(overrides),
                       "parts": len(parts),
-                      "by_type": Counter(entries.values()), "out": str(learned)}, ensure_ascii=False))
+                      "by_type": Counter(entries.values()), "out": str(learned), "parts_out": str(args.parts_out)}, ensure_ascii=False))
     return 0
 
 
