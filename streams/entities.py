@@ -221,7 +221,43 @@ class EntityTagger:
         spans.extend(pending)
         if spans and any(kind != "PER" for _, _, kind in spans):
             spans = self._named_units(tokens, known, spans)
-        return _merge_adjacent_units(spans)
+        spans = _merge_adjacent_units(spans)
+        if not _JOINERS.isdisjoint(tokens):
+            spans = self._joined(tokens, known, spans)
+        return spans
+
+    def _joined(self, tokens: Sequence[str], known: Sequence[tuple] | None,
+                spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Names jieba split at a joiner: 比尔 + · + 盖茨 is one person when either side is a
+        name; 楠杆 + 镇 is one place (a short name-like token before a lone place suffix)."""
+        starts: list[int] = []
+        pos = 0
+        for token in tokens:
+            starts.append(pos)
+            pos += len(token)
+        tag_of = (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0])
+        found = set(spans)
+        i, n = 1, len(tokens)
+        while i < n - 1:
+            if tokens[i] in _NAME_DOTS and _all_cjk(tokens[i - 1]) and _all_cjk(tokens[i + 1]):
+                j = i + 1
+                while j + 2 < n and tokens[j + 1] in _NAME_DOTS and _all_cjk(tokens[j + 2]):
+                    j += 2
+                a, b = starts[i - 1], starts[j] + len(tokens[j])
+                inside = {s for s in found if s[0] < b and s[1] > a}
+                if any(k == "PER" for _, _, k in inside) or {tag_of(i - 1), tag_of(j)} & _PER_TAGS:
+                    found = (found - inside) | {(a, b, "PER")}
+                i = j + 1
+            else:
+                i += 1
+        for i in range(1, n):
+            before = tokens[i - 1]
+            if tokens[i] in _PLACE_TAILS and 1 < len(before) <= 3 and _all_cjk(before) \
+                    and tag_of(i - 1) in _NAME_LIKE_TAGS:
+                a, b = starts[i - 1], starts[i] + 1
+                if not any(x < a < y or x < b < y for x, y, _ in found):      # nothing crosses it
+                    found = {s for s in found if not (a <= s[0] and s[1] <= b)} | {(a, b, "LOC")}
+        return sorted(found)
 
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                      spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -252,6 +288,14 @@ class EntityTagger:
             return spans
         kept = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in merged)]
         return sorted(kept + [(a, b, "ORG") for a, b in merged])
+
+
+# a foreign name's parts jieba splits (比尔·盖茨), and lone place suffixes after a name (楠杆 + 镇)
+_NAME_DOTS = frozenset("·・•")
+_PLACE_TAILS = frozenset("镇乡村县省市河港")
+_JOINERS = _NAME_DOTS | _PLACE_TAILS
+_PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
+_NAME_LIKE_TAGS = frozenset((None, "nr", "nrt", "nrfg", "PER", "O", "Rg", "j", "ns", "n", "nz"))
 
 
 def _merge_adjacent_units(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "3360892b6304d1aeead60bafe11992f99cc61783763812a5b0fd07dd92241599"
+DIGEST = "0fd74c3743680e03ffc6150364e2f8d680bddbfdbe9a39a01f446e7038435299"
 
 
 def posts() -> list[tuple[str, str]]:

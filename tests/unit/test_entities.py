@@ -6,7 +6,8 @@ import pytest
 from streams.entities import EntityTagger, format_parts, group_entities, read_parts, token_type
 
 # a tiny tag table written for these tests (the real one merges ours, newswire and jieba's)
-TAGS = {"北京市": "ns", "公安局": "nt", "新华社": "nt", "中国": "ns", "美": "j", "日": "j", "足协": "j",
+TAGS = {"比尔": "O", "盖茨": "PER", "维克多": "O", "佩罗塔": "nrt", "楠杆": None, "镇": "n", "回来": "v",
+        "北京市": "ns", "公安局": "nt", "新华社": "nt", "中国": "ns", "美": "j", "日": "j", "足协": "j",
         "江": "nr", "泽民": "nr", "顾客": "n", "县": "zg", "人民医院": "nt", "城市": "n", "十大": "j",
         "中": "j", "关系": "n", "指出": "v", "记者": "n", "在": "p", "回应": "v", "通报": "v", "说": "v",
         "西安": "ns", "汽车": "n", "用品": "n", "有限公司": "n", "新疆": "ns", "监狱": "n", "举行": "v",
@@ -105,3 +106,11 @@ def test_parts_file_round_trip_and_errors(tmp_path):
         path.write_text("中美 0-1:LOC\n" + bad + "\n", encoding="utf-8")
         with pytest.raises(ValueError, match=r"bad\.txt, line 2"):
             read_parts(path)
+
+
+def test_names_split_at_a_joiner():
+    assert spans(["比尔", "·", "盖茨", "说"]) == [("比尔·盖茨", "PER")]
+    assert spans(["维克多", "·", "佩罗塔", "·", "比尔"]) == [("维克多·佩罗塔·比尔", "PER")]
+    assert spans(["记者", "·", "回来"]) == []                       # neither side is a name
+    assert spans(["楠杆", "镇", "通报"]) == [("楠杆镇", "LOC")]
+    assert spans(["回来", "镇"]) == []                              # a verb is no place name
