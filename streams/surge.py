@@ -48,6 +48,7 @@ from streams import surge_busy as busy_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
+from streams import surge_why as why_
 from streams.records import Mention, SamplePost, Surge
 from streams.surge_params import SurgeParams    # the parameters live there; imported from here too
 
@@ -136,10 +137,11 @@ def observe(state: dict | None, event_time: datetime, negative: bool, sample: Sa
 
 def observe_many(state: dict | None, event_time: datetime, count: float, negative_count: float,
                  samples: list[Sample], now: datetime, params: SurgeParams, *,
-                 produced_at: datetime | None = None, post_ids: list[str] | None = None
-                 ) -> tuple[dict, list[SurgeSignal]]:
+                 produced_at: datetime | None = None, post_ids: list[str] | None = None,
+                 trace: why_.Trace | None = None) -> tuple[dict, list[SurgeSignal]]:
     """Count `count` mentions in one bucket at once (the backtest feeds per-bucket counts).
-    `post_ids` (one per mention) makes the count idempotent under redelivery."""
+    `post_ids` (one per mention) makes the count idempotent under redelivery. `trace`, if given,
+    receives streams.surge_why's account of each judged bucket (which gate held or passed it)."""
     p = params
     now_s = _epoch(now)
     cur = math.floor(now_s / p.bucket_s)
@@ -148,13 +150,13 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     state = state if state and state.get("v") == STATE_VERSION else _new_state(idx, p)
     if _late(state, raw, now_s, p):
         state["late"] += count
-        return _run(state, cur, p, touched=None)
+        return _run(state, cur, p, touched=None, trace=trace)
     if post_ids is not None:
         fresh = _fresh(state, idx, post_ids, p)
         if len(fresh) < len(post_ids):
             state["redelivered"] += len(post_ids) - len(fresh)
             if not fresh:
-                return _run(state, cur, p, touched=None)
+                return _run(state, cur, p, touched=None, trace=trace)
             negative_count = negative_count * len(fresh) / len(post_ids)
             count = len(fresh)
             samples = [s for s in samples if s.post_id in fresh]
@@ -162,7 +164,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     bucket[0] += count
     bucket[1] += negative_count
     samples_.keep_samples(state, idx, samples, produced_at, cur, p)
-    return _run(state, cur, p, touched=idx)
+    return _run(state, cur, p, touched=idx, trace=trace)
 
 
 def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime, params: SurgeParams
@@ -368,12 +370,16 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
     return out, score, fired or 0, best
 
-def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
+def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list,
+              trace: why_.Trace | None = None) -> None:
     """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
-    verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    strict = p.young_factor if young else 1.0
+    verdicts, score, scale, best = _verdicts(state, end, wins, neg, strict, p)
+    if trace is not None:                  # before this bucket teaches the gates anything
+        trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
     beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
     episodes = state["episodes"]
@@ -503,16 +509,17 @@ def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
     return x >= need[5]
 
 
-def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
+def _run(state: dict, cur: int, p: SurgeParams, touched: int | None,
+         trace: why_.Trace | None = None) -> tuple[dict, list[SurgeSignal]]:
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
         state["open"] = state["need"] = state["free"] = None     # the cached closed part changed
         for key in [k for k in state.get("devs", {}) if int(k) >= touched]:
             del state["devs"][key]                        # and so did the windows over it
-        _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
+        _evaluate(state, touched, p, False, signals, trace)     # a late event inside an evaluated window
     if state["done"] < cur - 1:
         for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
-            _evaluate(state, end, p, True, signals)
+            _evaluate(state, end, p, True, signals, trace)
         state["done"] = cur - 1
     cached, x = state.get("open"), _bucket(state, cur)[0]
     # the open bucket is re-judged only once its count can fire a rule (a bound computed once per
@@ -521,7 +528,7 @@ def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[di
     if not _may_fire(state, cur, x, p):
         pass
     elif not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
-        _evaluate(state, cur, p, False, signals)
+        _evaluate(state, cur, p, False, signals, trace)
         if state.get("open") and state["open"][0] == cur:
             state["open"][2:] = [x]
     if cur - p.grace_buckets - 1 > state["folded"]:
