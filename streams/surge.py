@@ -48,6 +48,7 @@ from streams import surge_busy as busy_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
+from streams import surge_span as span_
 from streams import surge_why as why_
 from streams.records import Mention, SamplePost, Surge
 from streams.surge_params import SurgeParams    # the parameters live there; imported from here too
@@ -357,6 +358,10 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     record = gates.record_line(state, p) if warm and fired is None and episode is None else None
     if record is not None and _bucket(state, end)[0] > record:
         fired, best = 0, max(best, score)     # a record bucket: no spread, daily peak or refractory bar
+    if p.span_factor and warm and fired is None and episode is None:
+        span = span_.fires(state, end, wins, p)   # a window far past its length's quiet record
+        if span is not None:
+            fired, best = span, max(best, scores[span])
     severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
     share = neg / count if count else 0.0
     neg_line = max(p.negative_share, model["neg"] + p.negative_margin)
@@ -390,6 +395,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.record_factor:
             gates.learn_record(state, end, _bucket(state, end)[0], p)
+        if p.span_factor:
+            span_.learn(state, end, [w[1] for w in wins] if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
@@ -471,9 +478,13 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
         need = min(need, math.floor(record))
     line = max(p.z, gates.tail_line(state, p))
     last = state.get("last_episode", -10**12)
+    spans = span_.lines(state, p)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
             continue
+        if spans is not None:                            # the span record gate fires past it
+            at_span = max(p.min_count, p.ratio * (usual + now_usual), spans[n])
+            need = min(need, bounds.least_x(count, top, buckets, at_span, p))
         at_least = max(p.min_count, p.ratio * (usual + now_usual))
         if spreads:
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0

@@ -13,7 +13,8 @@ The gates, in order (the first that holds the bucket is its `gate`):
   tail 30-day      ... under `tail_memory_factor` x that of `tail_memory_days`
   refractory bar   ... under `escalation` x the last episode's peak, halving every `refractory`
   busy bar         ... under a busy subject's bar (streams.surge_busy)
-A bucket a gate held may still fire through the record gate (`via` "record"); one that fires while
+A bucket a gate held may still fire through the record gate (`via` "record") or the span record
+gate (`via` "span", streams.surge_span); one that fires while
 an episode is open sends nothing (`alert` False).
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Callable
 from streams import surge_busy as busy_
 from streams import surge_gates as gates
 from streams import surge_model as model_
+from streams import surge_span as span_
 
 Trace = Callable[[dict], None]
 GATES = ("warm-up", "min_count/ratio", "episode", "z", "tail 7-day", "tail 30-day", "refractory bar",
@@ -80,6 +82,8 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         via = "spread" if warm else "new subject"
     elif record is not None and x > record:
         via = "record"
+    elif warm and not episode and span_.fires(state, end, wins, p) is not None:
+        via = "span"
     return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "z": p.z * strict,
             "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3), "busy": busy,
             "record": record, "gate": gate, "via": via, "episode": episode,

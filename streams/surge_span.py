@@ -1,0 +1,47 @@
+"""The span record gate of the surge rule (streams.surge): a window whose judged count (persistence-
+capped, streams.surge_bounds.judge) is above `span_factor` x the highest judged count that window
+LENGTH reached at this subject's quiet buckets in the last `span_days` days (before today: a story's
+rise, while it does not page yet, is quiet and would raise its own line) fires whatever the
+spreads, daily peaks or refractory bars say (like the record gate, but per window length and taught
+only by buckets outside episodes and refractory periods). A one-minute blip sets the line of the
+one-minute window, not the one a one-hour story must beat; a story as loud as the last one pages
+even when that one's peak score set a high bar. Pure, plain-JSON state (`spans`:
+[day, today's highest per length, [past days' highest per length]]); `p` is a SurgeParams.
+"""
+from __future__ import annotations
+
+
+def lines(state: dict, p) -> list[float] | None:
+    """Per window length, the judged count that beats the subject's span record; None while the
+    gate is off or fewer than two past days are remembered."""
+    spans = state.get("spans")
+    if not p.span_factor or not spans or len(spans[2]) < 2:
+        return None
+    days = spans[2][-p.span_days:]          # past days only: a story's own rise must not teach it
+    return [p.span_factor * max(day[n] for day in days) for n in range(len(p.windows))]
+
+
+def fires(state: dict, end: int, wins, p) -> int | None:
+    """The window length number (longest first) whose judged count beats its span record and
+    reaches `min_count` and `ratio` x usual, or None. `wins`: streams.surge._windows."""
+    line = lines(state, p)
+    if line is None:
+        return None
+    last = state.get("last_episode", -10**12)
+    for n in range(len(p.windows) - 1, -1, -1):
+        count, judged, usual, _ = wins[n]
+        if end - p.windows[n] >= last and judged > line[n] and judged >= p.min_count and judged >= p.ratio * usual:
+            return n
+    return None
+
+
+def learn(state: dict, end: int, judged: list[float] | None, p) -> None:
+    """Roll the days over at each day of the subject's life; fold in a quiet closed bucket's judged
+    window counts (None: in an episode or refractory period, teaches nothing)."""
+    day = (end - state["born"]) * p.bucket_s // 86400
+    spans = state.setdefault("spans", [day, [0.0] * len(p.windows), []])
+    if spans[0] != day:
+        spans[2] = (spans[2] + [spans[1]])[-p.span_days:]
+        spans[0], spans[1] = day, [0.0] * len(p.windows)
+    if judged is not None:
+        spans[1] = [max(a, round(b, 3)) for a, b in zip(spans[1], judged)]
