@@ -351,17 +351,13 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < busy_.escalation_bar(state, end, p)):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < span_.bar(state, end, wins, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
     record = gates.record_line(state, p) if warm and fired is None and episode is None else None
     if record is not None and _bucket(state, end)[0] > record:
         fired, best = 0, max(best, score)     # a record bucket: no spread, daily peak or refractory bar
-    if p.span_factor and warm and fired is None and episode is None:
-        span = span_.fires(state, end, wins, p)   # a window far past its length's quiet record
-        if span is not None:
-            fired, best = span, max(best, scores[span])
     severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
     share = neg / count if count else 0.0
     neg_line = max(p.negative_share, model["neg"] + p.negative_margin)
@@ -478,13 +474,9 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
         need = min(need, math.floor(record))
     line = max(p.z, gates.tail_line(state, p))
     last = state.get("last_episode", -10**12)
-    spans = span_.lines(state, p)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
             continue
-        if spans is not None:                            # the span record gate fires past it
-            at_span = max(p.min_count, p.ratio * (usual + now_usual), spans[n])
-            need = min(need, bounds.least_x(count, top, buckets, at_span, p))
         at_least = max(p.min_count, p.ratio * (usual + now_usual))
         if spreads:
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0

@@ -10,6 +10,8 @@ even when that one's peak score set a high bar. Pure, plain-JSON state (`spans`:
 """
 from __future__ import annotations
 
+from streams import surge_busy as busy_
+
 
 def lines(state: dict, p) -> list[float] | None:
     """Per window length, the judged count that beats the subject's span record; None while the
@@ -45,3 +47,14 @@ def learn(state: dict, end: int, judged: list[float] | None, p) -> None:
         spans[0], spans[1] = day, [0.0] * len(p.windows)
     if judged is not None:
         spans[1] = [max(a, round(b, 3)) for a, b in zip(spans[1], judged)]
+
+
+def bar(state: dict, end: int, wins, p) -> float:
+    """The refractory (or busy) bar a window must beat (streams.surge_busy.escalation_bar), or,
+    for a window past its span record, that bar without its escalation: a story as loud as the
+    last episode's peak, not twice as loud, pages."""
+    line = busy_.escalation_bar(state, end, p)
+    if not line or not p.span_factor or fires(state, end, wins, p) is None:
+        return line
+    busy = bool(p.busy_refractory_buckets) and busy_.busy(state, end, p)
+    return line / (p.busy_escalation if busy else p.escalation)

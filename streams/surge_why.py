@@ -60,7 +60,7 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
             best = max(best, z)
     week, month = tail_parts(state, p)
     warm = end - state["born"] >= p.warmup_buckets
-    bar = busy_.escalation_bar(state, end, p)
+    bar = span_.bar(state, end, wins, p)
     busy = bool(p.busy_refractory_buckets) and busy_.busy(state, end, p)
     episode = "surge" in state["episodes"]
     gate = None
@@ -82,8 +82,6 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         via = "spread" if warm else "new subject"
     elif record is not None and x > record:
         via = "record"
-    elif warm and not episode and span_.fires(state, end, wins, p) is not None:
-        via = "span"
     return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "z": p.z * strict,
             "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3), "busy": busy,
             "record": record, "gate": gate, "via": via, "episode": episode,
