@@ -13,6 +13,7 @@ The gates, in order (the first that holds the bucket is its `gate`):
   tail 30-day      ... under `tail_memory_factor` x that of `tail_memory_days`
   refractory bar   ... under `escalation` x the last episode's peak, halving every `refractory`
   busy bar         ... under a busy subject's bar (streams.surge_busy)
+(a window past its span record, streams.surge_span, faces the bar without its escalation: `span`)
 A bucket a gate held may still fire through the record gate (`via` "record") or the span record
 gate (`via` "span", streams.surge_span); one that fires while
 an episode is open sends nothing (`alert` False).
@@ -61,6 +62,7 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
     week, month = tail_parts(state, p)
     warm = end - state["born"] >= p.warmup_buckets
     bar = span_.bar(state, end, wins, p)
+    past_span = bool(p.span_factor) and span_.fires(state, end, wins, p) is not None
     busy = bool(p.busy_refractory_buckets) and busy_.busy(state, end, p)
     episode = "surge" in state["episodes"]
     gate = None
@@ -83,7 +85,7 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
     elif record is not None and x > record:
         via = "record"
     return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "z": p.z * strict,
-            "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3), "busy": busy,
+            "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3), "busy": busy, "span": past_span,
             "record": record, "gate": gate, "via": via, "episode": episode,
             "alert": via is not None and not episode, "fires": fires}
 
@@ -123,7 +125,7 @@ class Collector:
         self.accounts.append(account)
 
 
-LINES = ("count", "best", "z", "tail_week", "tail_month", "bar", "busy", "record")
+LINES = ("count", "best", "z", "tail_week", "tail_month", "bar", "busy", "span", "record")
 
 
 def closest(accounts: list[dict]) -> dict | None:
