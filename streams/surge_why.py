@@ -46,17 +46,20 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
     """The account of bucket `end` (count `x`) judged with windows `wins` (streams.surge._windows), before the
     bucket teaches the state: the best score, each line it faced, the first gate that held it
     (None if none did), how it fired (`via`: "spread", "record", "new subject" or None), and the
-    detector's own verdict (`fires`) for the caller to check the account against."""
+    detector's own verdict (`fires`) for the caller to check the account against. `best` is the
+    highest score of the windows that pass `min_count` and `ratio` (the one the lines judge), `score`
+    the highest of any window."""
     model = state["model"]
     last = state.get("last_episode", -10**12)
-    best, candidates, held_by_episode = 0.0, 0, 0
+    best, score, candidates, held_by_episode = 0.0, 0.0, 0, 0
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
+        z = d / model_.spread(model, n, end, p.bucket_s)
+        score = max(score, z)
         if judged >= p.min_count and judged >= p.ratio * usual:
             if end - length < last:
                 held_by_episode += 1
                 continue
             candidates += 1
-            z = d / model_.spread(model, n, end, p.bucket_s)
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             best = max(best, z)
     week, month = tail_parts(state, p)
@@ -84,9 +87,9 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         via = "spread" if warm else "new subject"
     elif record is not None and x > record:
         via = "record"
-    return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "z": p.z * strict,
-            "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3), "busy": busy, "span": past_span,
-            "record": record, "gate": gate, "via": via, "episode": episode,
+    return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "score": round(score, 3),
+            "z": p.z * strict, "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3),
+            "busy": busy, "span": past_span, "record": record, "gate": gate, "via": via, "episode": episode,
             "alert": via is not None and not episode, "fires": fires}
 
 
@@ -125,7 +128,7 @@ class Collector:
         self.accounts.append(account)
 
 
-LINES = ("count", "best", "z", "tail_week", "tail_month", "bar", "busy", "span", "record")
+LINES = ("count", "best", "score", "z", "tail_week", "tail_month", "bar", "busy", "span", "record")
 
 
 def closest(accounts: list[dict]) -> dict | None:
@@ -136,7 +139,7 @@ def closest(accounts: list[dict]) -> dict | None:
 def why_missed(accounts: list[dict], span: tuple[int, int]) -> dict:
     """Why nothing alerted in rows span[0]..span[1]: the gate that held the closest bucket
     ("episode open": it fired inside an open episode), its score against each line, the highest
-    best score in the span, and how many of the span's judged buckets each gate held."""
+    best score and score in the span, and how many of the span's judged buckets each gate held."""
     inside = [a for a in accounts if span[0] <= a["row"] <= span[1]]
     near = closest(inside)
     held: dict[str, int] = {}
@@ -145,6 +148,7 @@ def why_missed(accounts: list[dict], span: tuple[int, int]) -> dict:
         held[gate] = held.get(gate, 0) + 1
     return {"gate": near and ("episode open" if near["via"] else near["gate"]),
             "best_max": max((a["best"] for a in inside), default=0.0),
+            "score_max": max((a["score"] for a in inside), default=0.0),
             "at": {"row": near["row"], **{k: near[k] for k in LINES}} if near else None, "held": held}
 
 
