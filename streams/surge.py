@@ -19,7 +19,10 @@ the window length that fired stays `hold_z` above usual and resolves after `quie
 not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
 every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
 subject in warm-up pages at most once per `refractory`. A busy subject (`busy_pages` pages in
-`busy_days`) gets `busy_escalation` and `busy_refractory` instead (streams.surge_busy).
+`busy_days`) gets `busy_escalation` and `busy_refractory` instead (streams.surge_busy); a window
+past its span record (`span_factor` x its length's highest quiet count of past days) faces either
+bar without the escalation (streams.surge_span). streams.surge_why explains each judged bucket's
+gates to a `trace` callback, when one is passed (bench/surge_why.py).
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
@@ -31,6 +34,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   records  [day, today's highest bucket, [past days' highest]] (the record gate; only when it is on)
   pages    the last `busy_pages` surge onsets (streams.surge_busy; only when it is on)
+  spans    [day, today's highest judged count per window length, [past days']] (streams.surge_span)
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
