@@ -1,12 +1,13 @@
-"""The span record gate of the surge rule (streams.surge): a window whose judged count (persistence-
-capped, streams.surge_bounds.judge) is above `span_factor` x the highest judged count that window
-LENGTH reached at this subject's quiet buckets in the last `span_days` days (before today: a story's
-rise, while it does not page yet, is quiet and would raise its own line) fires whatever the
-spreads, daily peaks or refractory bars say (like the record gate, but per window length and taught
-only by buckets outside episodes and refractory periods). A one-minute blip sets the line of the
-one-minute window, not the one a one-hour story must beat; a story as loud as the last one pages
-even when that one's peak score set a high bar. Pure, plain-JSON state (`spans`:
-[day, today's highest per length, [past days' highest per length]]); `p` is a SurgeParams.
+"""The span record of the surge rule (streams.surge): per window length, the highest judged count
+(persistence-capped, streams.surge_bounds.judge) that length reached at this subject's quiet buckets
+(outside episodes and refractory periods) on each of the last `span_days` days. A window above
+`span_factor` x it (past days only: a story's rise, while it does not page yet, is quiet and would
+raise its own line) is past its span record, and faces the refractory or busy bar without the
+escalation: a story as loud as the last episode's peak pages, not only one twice as loud, when its
+count is far beyond anything quiet this subject did at that window length. A one-minute blip sets
+the line of the shortest window, not the one a one-hour story must beat. The spread, tail and record
+gates are unchanged. Pure, plain-JSON state (`spans`: [day, today's highest per length, [past days'
+highest per length]]); `p` is a SurgeParams.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def lines(state: dict, p) -> list[float] | None:
     return [p.span_factor * max(day[n] for day in days) for n in range(len(p.windows))]
 
 
-def fires(state: dict, end: int, wins, p) -> int | None:
-    """The window length number (longest first) whose judged count beats its span record and
+def past(state: dict, end: int, wins, p) -> int | None:
+    """The window length number (longest first) whose judged count is past its span record and
     reaches `min_count` and `ratio` x usual, or None. `wins`: streams.surge._windows."""
     line = lines(state, p)
     if line is None:
@@ -54,7 +55,7 @@ def bar(state: dict, end: int, wins, p) -> float:
     for a window past its span record, that bar without its escalation: a story as loud as the
     last episode's peak, not twice as loud, pages."""
     line = busy_.escalation_bar(state, end, p)
-    if not line or not p.span_factor or fires(state, end, wins, p) is None:
+    if not line or not p.span_factor or past(state, end, wins, p) is None:
         return line
     busy = bool(p.busy_refractory_buckets) and busy_.busy(state, end, p)
     return line / (p.busy_escalation if busy else p.escalation)

@@ -65,7 +65,7 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
     week, month = tail_parts(state, p)
     warm = end - state["born"] >= p.warmup_buckets
     bar = span_.bar(state, end, wins, p)
-    past_span = bool(p.span_factor) and span_.fires(state, end, wins, p) is not None
+    past_span = bool(p.span_factor) and span_.past(state, end, wins, p) is not None
     busy = bool(p.busy_refractory_buckets) and busy_.busy(state, end, p)
     episode = "surge" in state["episodes"]
     gate = None

@@ -40,14 +40,14 @@ def test_only_quiet_buckets_teach_and_days_are_forgotten():
     assert span_.lines(state, P) == [2.0, 2.0, 2.0]      # the 7 days before today
 
 
-def test_a_window_past_its_record_fires_longest_first_with_min_count_and_ratio():
+def test_the_longest_window_past_its_record_with_min_count_and_ratio():
     state = state_with([[5, 10, 20], [6, 9, 30], [1, 1, 1]])
-    assert span_.fires(state, 3 * DAY, wins(13, 21, 61), P) == 2
-    assert span_.fires(state, 3 * DAY, wins(13, 21, 59), P) == 1
-    assert span_.fires(state, 3 * DAY, wins(11, 19, 59), P) is None
-    assert span_.fires(state, 3 * DAY, wins(11, 19, 61, usual=50.0), P) is None     # under ratio x usual
+    assert span_.past(state, 3 * DAY, wins(13, 21, 61), P) == 2
+    assert span_.past(state, 3 * DAY, wins(13, 21, 59), P) == 1
+    assert span_.past(state, 3 * DAY, wins(11, 19, 59), P) is None
+    assert span_.past(state, 3 * DAY, wins(11, 19, 61, usual=50.0), P) is None     # under ratio x usual
     state["last_episode"] = 3 * DAY - 2                # the long window still holds the last episode
-    assert span_.fires(state, 3 * DAY, wins(13, 21, 61), P) == 0
+    assert span_.past(state, 3 * DAY, wins(13, 21, 61), P) == 0
 
 
 def test_past_its_record_a_window_faces_the_bar_without_the_escalation():
