@@ -24,7 +24,7 @@ class SurgeParams:
     record_factor: float = 0.0       # a bucket above this x the subject's highest bucket of the last
     record_days: int = 7             # record_days days fires too, whatever the spreads (0: off)
     span_factor: float = 0.0         # a window above this x its length's highest quiet judged count
-    span_days: int = 7               # of the last span_days days fires too (streams.surge_span; 0: off)
+    span_days: int = 7               # of past span_days days faces the bars without escalation (0: off)
     busy_pages: int = 0              # a subject with this many pages in busy_days (0: never) gets
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
