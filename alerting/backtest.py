@@ -96,14 +96,16 @@ def scaled_params(mapping: dict, interval: int) -> SurgeParams:
 
 
 def run(rows: list[Row], params: SurgeParams, mark: str = "onset",
-        progress: Callable[[int], None] | None = None, scores: list[float] | None = None) -> list[int]:
+        progress: Callable[[int], None] | None = None, scores: list[float] | None = None,
+        trace: Callable[[dict], None] | None = None) -> list[int]:
     """0/1 per row: 1 where an alert would have been sent (`onset`) or while one is open (`active`).
-    `scores`, if given, receives each row's surge score (spreads above usual)."""
+    `scores`, if given, receives each row's surge score (spreads above usual); `trace`, each judged
+    bucket's account of the surge rule's gates (streams.surge_why.explain; bench/surge_why.py)."""
     state, flags = None, []
     step = params.bucket_s
     for i, row in enumerate(rows):
         now = datetime.fromtimestamp((row.at.timestamp() // step + 1) * step, row.at.tzinfo)
-        state, signals = observe_many(state, row.at, row.value, row.negative, [], now, params)
+        state, signals = observe_many(state, row.at, row.value, row.negative, [], now, params, trace=trace)
         fired = any(s.status == "firing" for s in signals)
         flags.append(int(fired or (mark == "active" and bool(state["episodes"]))))
         if scores is not None:

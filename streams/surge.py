@@ -19,7 +19,10 @@ the window length that fired stays `hold_z` above usual and resolves after `quie
 not. After an episode a new one needs `escalation` x that episode's peak score, a bar that halves
 every `refractory` buckets (aftershocks of the same story stay quiet, a bigger wave pages); a
 subject in warm-up pages at most once per `refractory`. A busy subject (`busy_pages` pages in
-`busy_days`) gets `busy_escalation` and `busy_refractory` instead (streams.surge_busy).
+`busy_days`) gets `busy_escalation` and `busy_refractory` instead (streams.surge_busy); a window
+past its span record (`span_factor` x its length's highest quiet count of past days) faces either
+bar without the escalation (streams.surge_span). streams.surge_why explains each judged bucket's
+gates to a `trace` callback, when one is passed (bench/surge_why.py).
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
@@ -31,6 +34,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   records  [day, today's highest bucket, [past days' highest]] (the record gate; only when it is on)
   pages    the last `busy_pages` surge onsets (streams.surge_busy; only when it is on)
+  spans    [day, today's highest judged count per window length, [past days']] (streams.surge_span)
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
@@ -48,6 +52,8 @@ from streams import surge_busy as busy_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
+from streams import surge_span as span_
+from streams import surge_why as why_
 from streams.records import Mention, SamplePost, Surge
 from streams.surge_params import SurgeParams    # the parameters live there; imported from here too
 
@@ -136,10 +142,11 @@ def observe(state: dict | None, event_time: datetime, negative: bool, sample: Sa
 
 def observe_many(state: dict | None, event_time: datetime, count: float, negative_count: float,
                  samples: list[Sample], now: datetime, params: SurgeParams, *,
-                 produced_at: datetime | None = None, post_ids: list[str] | None = None
-                 ) -> tuple[dict, list[SurgeSignal]]:
+                 produced_at: datetime | None = None, post_ids: list[str] | None = None,
+                 trace: why_.Trace | None = None) -> tuple[dict, list[SurgeSignal]]:
     """Count `count` mentions in one bucket at once (the backtest feeds per-bucket counts).
-    `post_ids` (one per mention) makes the count idempotent under redelivery."""
+    `post_ids` (one per mention) makes the count idempotent under redelivery. `trace`, if given,
+    receives streams.surge_why's account of each judged bucket (which gate held or passed it)."""
     p = params
     now_s = _epoch(now)
     cur = math.floor(now_s / p.bucket_s)
@@ -148,13 +155,13 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     state = state if state and state.get("v") == STATE_VERSION else _new_state(idx, p)
     if _late(state, raw, now_s, p):
         state["late"] += count
-        return _run(state, cur, p, touched=None)
+        return _run(state, cur, p, touched=None, trace=trace)
     if post_ids is not None:
         fresh = _fresh(state, idx, post_ids, p)
         if len(fresh) < len(post_ids):
             state["redelivered"] += len(post_ids) - len(fresh)
             if not fresh:
-                return _run(state, cur, p, touched=None)
+                return _run(state, cur, p, touched=None, trace=trace)
             negative_count = negative_count * len(fresh) / len(post_ids)
             count = len(fresh)
             samples = [s for s in samples if s.post_id in fresh]
@@ -162,7 +169,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     bucket[0] += count
     bucket[1] += negative_count
     samples_.keep_samples(state, idx, samples, produced_at, cur, p)
-    return _run(state, cur, p, touched=idx)
+    return _run(state, cur, p, touched=idx, trace=trace)
 
 
 def observe_mentions(state: dict | None, mentions: list[Mention], now: datetime, params: SurgeParams
@@ -348,7 +355,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < busy_.escalation_bar(state, end, p)):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < span_.bar(state, end, wins, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
@@ -368,12 +375,16 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
     return out, score, fired or 0, best
 
-def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list) -> None:
+def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list,
+              trace: why_.Trace | None = None) -> None:
     """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
-    verdicts, score, scale, best = _verdicts(state, end, wins, neg, p.young_factor if young else 1.0, p)
+    strict = p.young_factor if young else 1.0
+    verdicts, score, scale, best = _verdicts(state, end, wins, neg, strict, p)
+    if trace is not None:                  # before this bucket teaches the gates anything
+        trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
     beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
     episodes = state["episodes"]
@@ -384,6 +395,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.record_factor:
             gates.learn_record(state, end, _bucket(state, end)[0], p)
+        if p.span_factor:
+            span_.learn(state, end, [w[1] for w in wins] if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
@@ -503,16 +516,17 @@ def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
     return x >= need[5]
 
 
-def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[dict, list[SurgeSignal]]:
+def _run(state: dict, cur: int, p: SurgeParams, touched: int | None,
+         trace: why_.Trace | None = None) -> tuple[dict, list[SurgeSignal]]:
     signals: list[SurgeSignal] = []
     if touched is not None and touched <= state["done"]:
         state["open"] = state["need"] = state["free"] = None     # the cached closed part changed
         for key in [k for k in state.get("devs", {}) if int(k) >= touched]:
             del state["devs"][key]                        # and so did the windows over it
-        _evaluate(state, touched, p, False, signals)     # a late event inside an evaluated window
+        _evaluate(state, touched, p, False, signals, trace)     # a late event inside an evaluated window
     if state["done"] < cur - 1:
         for end in range(max(state["done"] + 1, cur - p.windows[-1] - p.quiet - 1), cur):
-            _evaluate(state, end, p, True, signals)
+            _evaluate(state, end, p, True, signals, trace)
         state["done"] = cur - 1
     cached, x = state.get("open"), _bucket(state, cur)[0]
     # the open bucket is re-judged only once its count can fire a rule (a bound computed once per
@@ -521,7 +535,7 @@ def _run(state: dict, cur: int, p: SurgeParams, touched: int | None) -> tuple[di
     if not _may_fire(state, cur, x, p):
         pass
     elif not cached or cached[0] != cur or len(cached) < 3 or x >= cached[2] + max(1.0, 0.05 * cached[2]):
-        _evaluate(state, cur, p, False, signals)
+        _evaluate(state, cur, p, False, signals, trace)
         if state.get("open") and state["open"][0] == cur:
             state["open"][2:] = [x]
     if cur - p.grace_buckets - 1 > state["folded"]:

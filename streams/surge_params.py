@@ -23,6 +23,8 @@ class SurgeParams:
     tail_memory_factor: float = 1.0  # ... this x the second highest of all of them
     record_factor: float = 0.0       # a bucket above this x the subject's highest bucket of the last
     record_days: int = 7             # record_days days fires too, whatever the spreads (0: off)
+    span_factor: float = 0.0         # a window above this x its length's highest quiet judged count
+    span_days: int = 7               # of past span_days days faces the bars without escalation (0: off)
     busy_pages: int = 0              # a subject with this many pages in busy_days (0: never) gets
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
@@ -59,6 +61,8 @@ class SurgeParams:
             raise ValueError("need tail_memory_factor >= 0, tail_memory_days >= 1")
         if not (self.record_factor == 0 or self.record_factor >= 1) or self.record_days < 1:
             raise ValueError("need record_factor 0 (off) or >= 1, record_days >= 1")
+        if not (self.span_factor == 0 or self.span_factor >= 1) or self.span_days < 1:
+            raise ValueError("need span_factor 0 (off) or >= 1, span_days >= 1")
         if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1:
             raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:

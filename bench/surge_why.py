@@ -1,0 +1,181 @@
+"""Why the surge detector missed a labelled surge or raised a false alarm: a replay with the gates named.
+
+    .venv/bin/python bench/surge_why.py                              # generated tuning seeds 0-11, low volume
+    .venv/bin/python bench/surge_why.py --regime normal --seeds 0-11 # or tweet
+    .venv/bin/python bench/surge_why.py --nab tuning                 # the nab_dev tuning half (or a file name)
+    .venv/bin/python bench/surge_why.py --set busy_pages=0           # a rules setting changed (counterfactual)
+
+Runs the production detector exactly as `shaobing backtest` does (alerting.backtest.run, the rules
+file's surge section scaled to the series' interval) with a trace collector passed down
+(streams.surge_why: each judged bucket's best score, the lines it faced and the first gate that
+held it), and checks that the trace's re-evaluation of the gates agrees with the detector's own
+verdict on every bucket (`disagree`, which must be 0). Then, scored as the benches score
+(bench/surge_eval.py for generated seeds: an onset in [start, end + 5 min); bench/surge_nab.py for
+nab_dev: an onset inside the window, one event per 60 min):
+
+- every MISSED surge/window: the gate that held its closest bucket (the one that passed the most
+  gates, then came nearest the line of the gate that held it), its best score against each line
+  (z, the tail line's week and month parts, the refractory/busy bar), the highest best score
+  anywhere in it, and how many of its judged buckets each gate held;
+- every FALSE alarm: how it fired (`spread`: the best score passed every line; `record`: the record
+  gate; `new subject`) and its score against the lines.
+
+Generated seeds are the TUNING seeds unless you name others: test seeds (2000..) are for the one
+reporting run. Last line one JSON object: counts of missed surges per gate and false alarms per way.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import surge_eval  # noqa: E402
+import surge_nab  # noqa: E402
+from alerting import backtest  # noqa: E402
+from alerting.rules import load_rules  # noqa: E402
+from streams import surge_why as why_  # noqa: E402
+
+
+def replay(rows: list[backtest.Row], params) -> tuple[list[int], why_.Collector]:
+    collector = why_.Collector()
+    flags = backtest.run(rows, params, scores=collector.scores, trace=collector)
+    return flags, collector
+
+
+def missed(accounts: list[dict], name: str, span: tuple[int, int], extra: dict) -> dict:
+    return {"series": name, "rows": list(span), **extra, **why_.why_missed(accounts, span)}
+
+
+def false_alarm(accounts: list[dict], name: str, row: int) -> dict:
+    return {"series": name, "row": row, **why_.why_fired(accounts, row)}
+
+
+def generated(surge: dict, regime: str, seeds) -> tuple[list[dict], list[dict], int, int]:
+    """(missed, false, surges, disagreements) over generated seeds, scored as bench/surge_eval.py."""
+    step = surge_eval.TWEET_STEP if regime == "tweet" else 1
+    days = surge_eval.TWEET_DAYS if regime == "tweet" else 7
+    params = backtest.scaled_params(surge, 60 * step)
+    skip = surge_eval.DAY // step * (2 if step > 1 else 1)
+    late_ok, aftermath = max(1, surge_eval.LATE_OK // step), surge_eval.AFTERMATH // step
+    out_missed, out_false, total, disagree = [], [], 0, 0
+    for seed in seeds:
+        counts, surges = (surge_eval.generate_tweet(seed) if regime == "tweet"
+                          else surge_eval.generate(seed, days, regime))
+        rows = [backtest.Row(m + 1, "", surge_eval.START + timedelta(minutes=m * step), c)
+                for m, c in enumerate(counts)]
+        flags, col = replay(rows, params)
+        disagree += col.disagree
+        onsets = [i for i, f in enumerate(flags) if f and i >= skip]
+        claimed = set()
+        for s, e, peak, visible in surges:
+            total += 1
+            claimed.update(i for i in onsets if s <= i < e + aftermath)
+            if not any(s <= i < e + late_ok for i in onsets):
+                out_missed.append(missed(col.accounts, f"{regime}:{seed}", (s, e + late_ok - 1),
+                                         {"peak": round(peak, 1), "minutes": (e - s) * step}))
+        out_false += [false_alarm(col.accounts, f"{regime}:{seed}", i) for i in onsets if i not in claimed]
+    return out_missed, out_false, total, disagree
+
+
+def nab(surge: dict, which: str, root: Path | None) -> tuple[list[dict], list[dict], int, int]:
+    """(missed, false, windows, disagreements) over nab_dev files (a half, or one file), scored
+    files only, as bench/surge_nab.py scores them."""
+    root = surge_nab.data_dir(root)
+    labels = json.loads((root / "labels/combined_windows.json").read_text(encoding="utf-8"))
+    halves = surge_nab.split(list(labels))
+    names = [n for n in sorted(labels) if which in (halves[n], n, "all")]
+    if not names:
+        raise SystemExit(f"no nab_dev file or half named {which!r}")
+    out_missed, out_false, total, disagree = [], [], 0, 0
+    for name in names:
+        path = root / "data" / name
+        times, values = surge_nab.read_rows(path)
+        wins = surge_nab.window_rows(times, labels[name])
+        if not surge_nab.surge_like(values, wins):
+            continue
+        lines, dropped = surge_nab.ordered_lines(path)
+        rows = backtest.parse_series(lines, str(path))
+        params = backtest.scaled_params(surge, backtest.infer_interval(rows, str(path)))
+        flags, col = replay(rows, params)
+        disagree += col.disagree
+        original = [n - 2 for n in range(2, len(times) + 2) if n not in set(dropped)]
+        for a in col.accounts:                     # rows of the series as run -> rows of the file
+            a["row"] = original[min(a["row"], len(original) - 1)]
+        full = [0] * len(times)
+        for i, f in enumerate(flags):
+            full[original[i]] = f
+        total += len(wins)
+        for lo, hi in wins:
+            if not any(full[lo:hi + 1]):
+                out_missed.append(missed(col.accounts, name, (lo, hi), {"rows_long": hi - lo + 1}))
+        onsets = [i for i, f in enumerate(full) if f]
+        groups: list[list[int]] = []
+        for i in onsets:
+            if groups and times[i] - times[groups[-1][-1]] < surge_nab.MERGE:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        for g in groups:
+            if not any(lo <= i <= hi for i in g for lo, hi in wins):
+                out_false.append(false_alarm(col.accounts, name, g[0]))
+    return out_missed, out_false, total, disagree
+
+
+def parse_seeds(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def parse_set(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE")
+        out[key] = json.loads(value) if value not in ("", "None") else None
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regime", choices=["low", "normal", "tweet"], default="low")
+    parser.add_argument("--seeds", default="0-11", help="generated seeds, e.g. 0-11 (the tuning seeds)")
+    parser.add_argument("--nab", help="a nab_dev half (tuning, reporting, all) or file (family/name.csv)")
+    parser.add_argument("--data", type=Path, help="the nab_dev folder (default as bench/surge_nab.py)")
+    parser.add_argument("--rules", type=Path, help="rules YAML (default: the packaged rules)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a surge setting (JSON value), e.g. busy_pages=0")
+    parser.add_argument("-q", "--quiet", action="store_true", help="the summary only")
+    args = parser.parse_args()
+    surge = {**dict(load_rules(args.rules).spec.surge), **parse_set(args.set)}
+    if args.nab:
+        what = f"nab_dev {args.nab}"
+        out_missed, out_false, total, disagree = nab(surge, args.nab, args.data)
+    else:
+        what = f"{args.regime} seeds {args.seeds}"
+        out_missed, out_false, total, disagree = generated(surge, args.regime, parse_seeds(args.seeds))
+    if not args.quiet:
+        for m in out_missed:
+            print("MISSED", json.dumps(m, ensure_ascii=False))
+        for f in out_false:
+            print("FALSE ", json.dumps(f, ensure_ascii=False))
+    summary = {"bench": "surge_why", "set": what, "overrides": parse_set(args.set), "surges": total,
+               "caught": total - len(out_missed), "missed_by_gate": dict(Counter(m["gate"] for m in out_missed)),
+               "false": len(out_false), "false_by_way": dict(Counter(f["via"] for f in out_false)),
+               "disagree": disagree}
+    print(json.dumps(summary, ensure_ascii=False, sort_keys=True))
+    return 1 if disagree else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
