@@ -57,8 +57,11 @@ def main() -> int:
     parser.add_argument("--min-count", type=int, default=1)
     parser.add_argument("--min-share", type=float, default=0.6)
     args = parser.parse_args()
+    shipped = args.out.resolve() == ENTITY_DICT.resolve()
     if args.parts_out is None:
-        args.parts_out = ENTITY_PARTS if args.out == ENTITY_DICT else args.out.with_name(args.out.stem + "_parts.txt")
+        args.parts_out = ENTITY_PARTS if shipped else args.out.with_name(args.out.stem + "_parts.txt")
+    if args.tune and (shipped or args.parts_out.resolve() == ENTITY_PARTS.resolve()):
+        parser.error("--tune learns from 90 % of the file: give --out (and --parts-out) outside the shipped files")
     sentences, _ = split(list(read_bio(args.bio)), args.tune)
 
     as_entity: dict[str, Counter] = {}

@@ -142,7 +142,10 @@ def parse_set(pairs: list[str]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep:
             raise SystemExit(f"--set {pair!r}: expected KEY=VALUE")
-        out[key] = json.loads(value) if value not in ("", "None") else None
+        try:
+            out[key] = json.loads(value) if value not in ("", "None") else None
+        except json.JSONDecodeError:
+            raise SystemExit(f"--set {pair!r}: the value must be a number, true/false or null (JSON)") from None
     return out
 
 

@@ -71,7 +71,7 @@ def newswire_tags() -> dict[str, str]:
 
 
 def _all_cjk(token: str) -> bool:
-    return all("\u4e00" <= ch <= "\u9fff" for ch in token)
+    return bool(token) and all("\u4e00" <= ch <= "\u9fff" for ch in token)
 
 
 def token_type(token: str, tag: str | None) -> str | None:
@@ -134,15 +134,18 @@ def read_parts(path: Path) -> dict[str, Parts]:
                 if kind not in ENTITY_TYPES or not 0 <= a < b <= len(token):
                     raise ValueError(item)
                 parts.append((a, b, kind))
+            parts.sort()
+            if any(x[1] > y[0] for x, y in zip(parts, parts[1:])) or token in table:
+                raise ValueError(token)
         except ValueError:
-            raise ValueError(f"{path}, line {number}: expected `token start-end:TYPE[,...]` "
-                             f"with offsets inside the token and a type of {ENTITY_TYPES}") from None
-        table[token] = tuple(sorted(parts))
+            raise ValueError(f"{path}, line {number}: expected `token start-end:TYPE[,...]` once per token, "
+                             f"with offsets inside the token, not overlapping, and a type of {ENTITY_TYPES}") from None
+        table[token] = tuple(parts)
     return table
 
 
 class EntityTagger:
-    """entity_spans() with each token's context-free facts memoised (most tokens are no entity)."""
+    """Entity spans of a post's tokens, each token's context-free facts memoised (most tokens are no entity)."""
 
     MAX_CACHE = 300_000
 
@@ -180,6 +183,7 @@ class EntityTagger:
         """
         spans: list[tuple[int, int, str]] = []
         pending: list[tuple[int, int, str]] = []   # a run of place tokens that may prefix a unit
+        inner: set[tuple[int, int, str]] = set()   # parts not on token boundaries: never merged
         tokens, cached, facts = raw_tokens, self._facts.get, self.facts
         pos, prev, i, n = 0, "", 0, len(raw_tokens)
         while i < n:
@@ -190,6 +194,7 @@ class EntityTagger:
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
                 spans.extend(pending)
                 spans.extend((start + a, start + b, k) for a, b, k in parts)
+                inner.update((start + a, start + b, k) for a, b, k in parts if a or b < len(token))
                 pending, prev = [], token
                 continue
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
@@ -220,16 +225,17 @@ class EntityTagger:
                 spans.append((start, end, kind))
         spans.extend(pending)
         if spans and any(kind != "PER" for _, _, kind in spans):
-            spans = self._named_units(tokens, known, spans)
-        spans = _merge_adjacent_units(spans)
+            spans = self._named_units(tokens, known, spans, inner)
+        spans = _merge_adjacent_units(spans, inner)
         if not _JOINERS.isdisjoint(tokens):
             spans = self._joined(tokens, known, spans)
         return spans
 
     def _joined(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                 spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-        """Names jieba split at a joiner: 比尔 + · + 盖茨 is one person when either side is a
-        name; 楠杆 + 镇 is one place (a short name-like token before a lone place suffix)."""
+        """Names jieba split at a joiner: 比尔 + · + 盖茨 is one person when both sides look like
+        names and one is a person (记者·王小明 is not joined); 楠杆 + 镇 is one place (a short
+        name-like token before a lone place suffix)."""
         starts: list[int] = []
         pos = 0
         for token in tokens:
@@ -245,7 +251,9 @@ class EntityTagger:
                     j += 2
                 a, b = starts[i - 1], starts[j] + len(tokens[j])
                 inside = {s for s in found if s[0] < b and s[1] > a}
-                if any(k == "PER" for _, _, k in inside) or {tag_of(i - 1), tag_of(j)} & _PER_TAGS:
+                sides = {tag_of(k) for k in range(i - 1, j + 1, 2)}
+                if sides <= _DOT_NAME_TAGS and all(k == "PER" for _, _, k in inside) \
+                        and (inside or sides & _PER_TAGS):
                     found = (found - inside) | {(a, b, "PER")}
                 i = j + 1
             else:
@@ -260,15 +268,16 @@ class EntityTagger:
         return sorted(found)
 
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
-                     spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+                     spans: list[tuple[int, int, str]], inner: set) -> list[tuple[int, int, str]]:
         """Place or organisation + up to MAX_FILLER name-like tokens + a unit head -> one
-        organisation (the first span, any spans inside, and the head's own span are replaced)."""
+        organisation (the first span, any spans inside, and the head's own span are replaced).
+        A span inside a token (访华 -> 华) starts none; overlapping merges become one."""
         starts: list[int] = []
         pos = 0
         for token in tokens:
             starts.append(pos)
             pos += len(token)
-        loc_ending = {end: start for start, end, kind in spans if kind != "PER"}
+        loc_ending = {span[1]: span[0] for span in spans if span[2] != "PER" and span not in inner}
         merged: list[tuple[int, int]] = []
         for i, token in enumerate(tokens):
             if not token.endswith(_NAMED_HEADS) or i == 0:
@@ -286,6 +295,13 @@ class EntityTagger:
                 j -= 1
         if not merged:
             return spans
+        joined: list[tuple[int, int]] = []
+        for a, b in sorted(merged):               # 联合会 + 代表团: the longer merge, once
+            if joined and a < joined[-1][1]:
+                joined[-1] = (joined[-1][0], max(b, joined[-1][1]))
+            else:
+                joined.append((a, b))
+        merged = joined
         kept = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in merged)]
         return sorted(kept + [(a, b, "ORG") for a, b in merged])
 
@@ -295,22 +311,21 @@ _NAME_DOTS = frozenset("·・•")
 _PLACE_TAILS = frozenset("镇乡村县省市河港")
 _JOINERS = _NAME_DOTS | _PLACE_TAILS
 _PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
+_DOT_NAME_TAGS = _PER_TAGS | {None, "O", "Rg"}     # what a side of 比尔·盖茨 may be tagged
 _NAME_LIKE_TAGS = frozenset((None, "nr", "nrt", "nrfg", "PER", "O", "Rg", "j", "ns", "n", "nz"))
 
 
-def _merge_adjacent_units(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Organisations that touch are one (县委 + 组织部, 中科院 + 水生生物研究所)."""
+def _merge_adjacent_units(spans: list[tuple[int, int, str]], inner: set = frozenset()) -> list[tuple[int, int, str]]:
+    """Organisations that touch are one (县委 + 组织部, 中科院 + 水生生物研究所); not parts of one
+    token (国共 -> 国 + 共)."""
     out: list[tuple[int, int, str]] = []
     for span in spans:
-        if out and span[2] == "ORG" and out[-1][2] == "ORG" and out[-1][1] == span[0]:
+        if out and span[2] == "ORG" and out[-1][2] == "ORG" and out[-1][1] == span[0] \
+                and span not in inner and out[-1] not in inner:
             out[-1] = (out[-1][0], span[1], "ORG")
         else:
             out.append(span)
     return out
-
-
-def entity_spans(raw_tokens: Sequence[str], tags: Mapping[str, str]) -> list[tuple[int, int, str]]:
-    return EntityTagger(tags).spans(raw_tokens)
 
 
 def group_entities(text: str, spans: list[tuple[int, int, str]]) -> dict[str, list[str]]:

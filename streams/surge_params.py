@@ -24,7 +24,7 @@ class SurgeParams:
     record_factor: float = 0.0       # a bucket above this x the subject's highest bucket of the last
     record_days: int = 7             # record_days days fires too, whatever the spreads (0: off)
     span_factor: float = 0.0         # a window above this x its length's highest quiet judged count
-    span_days: int = 7               # of past span_days days faces the bars without escalation (0: off)
+    span_days: int = 7               # of past span_days days faces the bars without escalation (factor 0: off)
     busy_pages: int = 0              # a subject with this many pages in busy_days (0: never) gets
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
@@ -51,6 +51,17 @@ class SurgeParams:
     max_ids: int = 5000              # post ids remembered per subject (redelivery), oldest dropped
 
     def __post_init__(self):
+        for f in fields(self):            # a rules file's 7.5 or "abc" must not reach the agent
+            value, kind = getattr(self, f.name), str(f.type)
+            if value is None and "None" in kind:
+                continue
+            if kind.startswith("int") and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{f.name}: expected a whole number, got {value!r}")
+            if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                    or not math.isfinite(value)):
+                raise ValueError(f"{f.name}: expected a number, got {value!r}")
+            if kind == "str" and not isinstance(value, str):
+                raise ValueError(f"{f.name}: expected text, got {value!r}")
         if self.bucket_s <= 0 or self.window_buckets < 1 or self.baseline_buckets < 1:
             raise ValueError("bucket_s, window_buckets and baseline_buckets must be positive")
         if self.ratio < 1 or self.min_count < 1 or self.z <= 0:

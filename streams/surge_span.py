@@ -6,8 +6,9 @@ raise its own line) is past its span record, and faces the refractory or busy ba
 escalation: a story as loud as the last episode's peak pages, not only one twice as loud, when its
 count is far beyond anything quiet this subject did at that window length. A one-minute blip sets
 the line of the shortest window, not the one a one-hour story must beat. The spread, tail and record
-gates are unchanged. Pure, plain-JSON state (`spans`: [day, today's highest per length, [past days'
-highest per length]]); `p` is a SurgeParams.
+gates are unchanged. Pure, plain-JSON state (`spans`: [day, today's highest per length or None while
+no quiet bucket was seen today, [past days' highest per length, days with a quiet bucket only]]);
+`p` is a SurgeParams.
 """
 from __future__ import annotations
 
@@ -42,12 +43,14 @@ def learn(state: dict, end: int, judged: list[float] | None, p) -> None:
     """Roll the days over at each day of the subject's life; fold in a quiet closed bucket's judged
     window counts (None: in an episode or refractory period, teaches nothing)."""
     day = (end - state["born"]) * p.bucket_s // 86400
-    spans = state.setdefault("spans", [day, [0.0] * len(p.windows), []])
+    spans = state.setdefault("spans", [day, None, []])
     if spans[0] != day:
-        spans[2] = (spans[2] + [spans[1]])[-p.span_days:]
-        spans[0], spans[1] = day, [0.0] * len(p.windows)
+        if spans[1] is not None:            # a day with no quiet bucket is no record of 0
+            spans[2] = (spans[2] + [spans[1]])[-p.span_days:]
+        spans[0], spans[1] = day, None
     if judged is not None:
-        spans[1] = [max(a, round(b, 3)) for a, b in zip(spans[1], judged)]
+        today = spans[1] or [0.0] * len(judged)
+        spans[1] = [max(a, round(b, 3)) for a, b in zip(today, judged)]
 
 
 def bar(state: dict, end: int, wins, p) -> float:

@@ -14,9 +14,8 @@ The gates, in order (the first that holds the bucket is its `gate`):
   refractory bar   ... under `escalation` x the last episode's peak, halving every `refractory`
   busy bar         ... under a busy subject's bar (streams.surge_busy)
 (a window past its span record, streams.surge_span, faces the bar without its escalation: `span`)
-A bucket a gate held may still fire through the record gate (`via` "record") or the span record
-gate (`via` "span", streams.surge_span); one that fires while
-an episode is open sends nothing (`alert` False).
+A bucket a gate held may still fire through the record gate (`via` "record"; otherwise `via` is
+"spread" or "new subject"); one that fires while an episode is open sends nothing (`alert` False).
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import pytest
 from streams.entities import EntityTagger, format_parts, group_entities, read_parts, token_type
 
 # a tiny tag table written for these tests (the real one merges ours, newswire and jieba's)
-TAGS = {"比尔": "O", "盖茨": "PER", "维克多": "O", "佩罗塔": "nrt", "楠杆": None, "镇": "n", "回来": "v",
+TAGS = {"代表团": "n", "德国": "ns", "研究": "vn", "联合会": "n", "比尔": "O", "盖茨": "PER", "维克多": "O", "佩罗塔": "nrt", "楠杆": None, "镇": "n", "回来": "v",
         "北京市": "ns", "公安局": "nt", "新华社": "nt", "中国": "ns", "美": "j", "日": "j", "足协": "j",
         "江": "nr", "泽民": "nr", "顾客": "n", "县": "zg", "人民医院": "nt", "城市": "n", "十大": "j",
         "中": "j", "关系": "n", "指出": "v", "记者": "n", "在": "p", "回应": "v", "通报": "v", "说": "v",
@@ -101,7 +101,8 @@ def test_parts_file_round_trip_and_errors(tmp_path):
     good.write_text("# header\n中美 " + format_parts(((0, 1, "LOC"), (1, 2, "LOC"))) + "\n来京 1-2:LOC\n",
                     encoding="utf-8")
     assert read_parts(good) == {"中美": ((0, 1, "LOC"), (1, 2, "LOC")), "来京": ((1, 2, "LOC"),)}
-    for bad in ("来京 1-3:LOC", "来京 1-2:XYZ", "来京 0-1LOC", "来京", "来京 2-1:LOC"):
+    for bad in ("来京 1-3:LOC", "来京 1-2:XYZ", "来京 0-1LOC", "来京", "来京 2-1:LOC", "中美 1-2:LOC",
+                "来京人 0-2:LOC,1-3:LOC"):
         path = tmp_path / "bad.txt"
         path.write_text("中美 0-1:LOC\n" + bad + "\n", encoding="utf-8")
         with pytest.raises(ValueError, match=r"bad\.txt, line 2"):
@@ -114,3 +115,29 @@ def test_names_split_at_a_joiner():
     assert spans(["记者", "·", "回来"]) == []                       # neither side is a name
     assert spans(["楠杆", "镇", "通报"]) == [("楠杆镇", "LOC")]
     assert spans(["回来", "镇"]) == []                              # a verb is no place name
+
+
+def test_parts_never_start_or_join_a_unit():
+    tagger = EntityTagger(TAGS, {"访华": ((1, 2, "LOC"),), "国共": ((0, 1, "ORG"), (1, 2, "ORG"))})
+    found = tagger.spans(["访华", "代表团"])
+    assert found == [(1, 2, "LOC")]                      # not ORG 华代表团
+    assert tagger.spans(["国共", "合作"]) == [(0, 1, "ORG"), (1, 2, "ORG")]
+
+
+def test_two_unit_heads_in_a_row_give_one_organisation():
+    assert spans(["德国", "研究", "联合会", "代表团", "来访"]) == [("德国研究联合会代表团", "ORG")]
+
+
+def test_a_joiner_after_a_common_word_joins_nothing():
+    assert spans(["记者", "·", "王小明", "报道"]) == [("王小明", "PER")]
+    assert spans(["新华社", "·", "王小明"]) == [("新华社", "ORG"), ("王小明", "PER")]
+
+
+@pytest.mark.parametrize("tokens", [
+    ["北京市", "公安局", "通报"], ["比尔", "·", "盖茨", "访华"], ["楠杆", "镇", "西安", "海辰", "有限公司"],
+    ["访华", "代表团"], ["德国", "研究", "联合会", "代表团"], ["江", "泽民", "指出"], ["盖茨", "·", ""],
+])
+def test_known_facts_give_the_same_spans_as_the_memo(tokens):
+    tagger = EntityTagger(TAGS, {"访华": ((1, 2, "LOC"),)})
+    known = [tagger.compute(t) for t in tokens]
+    assert EntityTagger(TAGS, {"访华": ((1, 2, "LOC"),)}).spans(tokens, known) == tagger.spans(tokens)

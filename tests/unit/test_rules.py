@@ -104,3 +104,15 @@ def test_new_subject_line_is_a_validated_surge_field(tmp_path):
 def test_packaged_rules_set_the_new_subject_line():
     rules = load_rules()
     assert rules.surge.new_subject_min_count and rules.surge.warmup_buckets * rules.surge.bucket_s >= 86400
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("span_days: 7.5", r"surge: span_days: expected a whole number, got 7.5"),
+    ("record_days: true", r"surge: record_days: expected a whole number, got True"),
+    ("span_factor: abc", r"surge: span_factor: expected a number, got 'abc'"),
+    ("z: .nan", r"surge: z: expected a number, got nan"),
+    ("threshold_severity: 3", r"surge: threshold_severity: expected text, got 3"),
+])
+def test_surge_fields_of_the_wrong_kind_are_named(tmp_path, setting, message):
+    with pytest.raises(RulesError, match=message):
+        load(tmp_path, BASE.replace("ratio: 3}", f"ratio: 3, {setting}}}"))

@@ -34,7 +34,7 @@ def test_the_record_needs_two_past_days_and_leaves_today_out():
 def test_only_quiet_buckets_teach_and_days_are_forgotten():
     state = state_with([[5, 10, 20], [6, 9, 30]])
     span_.learn(state, 2 * DAY + 1, None, P)               # in an episode: nothing
-    assert state["spans"][1] == [0.0, 0.0, 0.0]
+    assert state["spans"][1] is None
     for d in range(3, 12):
         span_.learn(state, d * DAY, [1, 1, 1], P)
     assert span_.lines(state, P) == [2.0, 2.0, 2.0]      # the 7 days before today
@@ -60,3 +60,15 @@ def test_past_its_record_a_window_faces_the_bar_without_the_escalation():
     assert span_.bar(state, 3 * DAY, wins(1, 1, 1), P) == busy
     assert span_.bar(state, 3 * DAY, wins(13, 21, 61), P) == busy / 2.0
     assert span_.bar(state, 3 * DAY, wins(13, 21, 61), SurgeParams(bucket_s=3600, window_buckets=1)) == 0.0
+
+
+def test_a_day_without_a_quiet_bucket_is_no_record_of_zero():
+    state = state_with([[5, 10, 20], [6, 9, 30]])
+    for d in range(2, 6):                                  # four days in episodes or refractory
+        span_.learn(state, d * DAY, None, P)
+    assert span_.lines(state, P) == [12.0, 20.0, 60.0]   # still the two quiet days' record
+    assert span_.past(state, 6 * DAY, wins(11, 19, 59), P) is None
+    fresh = {"born": 0, "onset": [-10**12, 0.0], "episodes": {}}
+    for d in range(4):
+        span_.learn(fresh, d * DAY, None, P)
+    assert span_.lines(fresh, P) is None                 # no quiet day at all: no record
