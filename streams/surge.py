@@ -49,7 +49,6 @@ from datetime import datetime, timezone
 
 from streams import surge_bounds as bounds
 from streams import surge_busy as busy_
-from streams import surge_confirm as confirm_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
@@ -350,8 +349,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    line = max(p.z * strict, gates.tail_line(state, p))
-    if fired is not None and (best < line or confirm_.held(state, end, best, line, p)):
+    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
@@ -394,7 +392,6 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
-        confirm_.learn(state, end, best, max(p.z * strict, gates.tail_line(state, p)), p)
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.record_factor:
             gates.learn_record(state, end, _bucket(state, end)[0], p)
