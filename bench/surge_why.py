@@ -18,10 +18,13 @@ nab_dev: an onset inside the window, one event per 60 min):
   (z, the tail line's week and month parts, the refractory/busy bar), the highest best score
   anywhere in it, and how many of its judged buckets each gate held;
 - every FALSE alarm: how it fired (`spread`: the best score passed every line; `record`: the record
-  gate; `new subject`) and its score against the lines.
+  gate; `new subject`), its score against the lines, and `before`: what the subject did in the
+  previous day and 7 days (loudest best score, days as loud, alerts, hours since the last one;
+  streams.surge_why.history) and how many buckets from the alert stayed past z and past its line.
 
 Generated seeds are the TUNING seeds unless you name others: test seeds (2000..) are for the one
-reporting run. Last line one JSON object: counts of missed surges per gate and false alarms per way.
+reporting run. Last line one JSON object: counts of missed surges per gate, false alarms per way
+and per `before` class (`false_before`).
 """
 from __future__ import annotations
 
@@ -53,8 +56,18 @@ def missed(accounts: list[dict], name: str, span: tuple[int, int], extra: dict) 
     return {"series": name, "rows": list(span), **extra, **why_.why_missed(accounts, span)}
 
 
-def false_alarm(accounts: list[dict], name: str, row: int) -> dict:
-    return {"series": name, "row": row, **why_.why_fired(accounts, row)}
+def false_alarm(accounts: list[dict], name: str, row: int, onsets: list[int], per_day: int,
+                best: dict[int, float] | None = None) -> dict:
+    """How the alert at `row` fired, its lines, what the subject did before it (streams.surge_why.history)
+    and how many rows from it stayed past z and past its line (`past_z`, `past_line`)."""
+    best = why_.best_by_row(accounts) if best is None else best
+    out = {"series": name, "row": row, **why_.why_fired(accounts, row)}
+    at = out["at"]
+    if at is not None:
+        line = max(at["z"], at["tail_week"], at["tail_month"])
+        out["before"] = {**why_.history(best, onsets, row, per_day),
+                         "past_z": why_.run_past(best, row, at["z"]), "past_line": why_.run_past(best, row, line)}
+    return out
 
 
 def generated(surge: dict, regime: str, seeds) -> tuple[list[dict], list[dict], int, int]:
@@ -80,7 +93,10 @@ def generated(surge: dict, regime: str, seeds) -> tuple[list[dict], list[dict], 
             if not any(s <= i < e + late_ok for i in onsets):
                 out_missed.append(missed(col.accounts, f"{regime}:{seed}", (s, e + late_ok - 1),
                                          {"peak": round(peak, 1), "minutes": (e - s) * step}))
-        out_false += [false_alarm(col.accounts, f"{regime}:{seed}", i) for i in onsets if i not in claimed]
+        best = why_.best_by_row(col.accounts)
+        every = [i for i, f in enumerate(flags) if f]
+        out_false += [false_alarm(col.accounts, f"{regime}:{seed}", i, every, surge_eval.DAY // step, best)
+                      for i in onsets if i not in claimed]
     return out_missed, out_false, total, disagree
 
 
@@ -102,7 +118,8 @@ def nab(surge: dict, which: str, root: Path | None) -> tuple[list[dict], list[di
             continue
         lines, dropped = surge_nab.ordered_lines(path)
         rows = backtest.parse_series(lines, str(path))
-        params = backtest.scaled_params(surge, backtest.infer_interval(rows, str(path)))
+        interval = backtest.infer_interval(rows, str(path))
+        params = backtest.scaled_params(surge, interval)
         flags, col = replay(rows, params)
         disagree += col.disagree
         original = [n - 2 for n in range(2, len(times) + 2) if n not in set(dropped)]
@@ -122,10 +139,20 @@ def nab(surge: dict, which: str, root: Path | None) -> tuple[list[dict], list[di
                 groups[-1].append(i)
             else:
                 groups.append([i])
+        best = why_.best_by_row(col.accounts)
         for g in groups:
             if not any(lo <= i <= hi for i in g for lo, hi in wins):
-                out_false.append(false_alarm(col.accounts, name, g[0]))
+                out_false.append(false_alarm(col.accounts, name, g[0], onsets, max(1, 86400 // int(interval)), best))
     return out_missed, out_false, total, disagree
+
+
+def before_counts(out_false: list[dict]) -> dict:
+    """How many false alarms had a row as loud in the previous 7 days, 2+ alerts in them, and stayed
+    past z for at most 2 rows (the classes of docs/quality.md, session 9b)."""
+    seen = [(f["at"], f["before"]) for f in out_false if f.get("before")]
+    return {"as_loud_7d": sum(b["loudest_7d"] >= a["best"] for a, b in seen),
+            "alerts_7d_2plus": sum(b["alerts_7d"] >= 2 for a, b in seen),
+            "past_z_2_or_less": sum(b["past_z"] <= 2 for a, b in seen)}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -175,6 +202,7 @@ def main() -> int:
     summary = {"bench": "surge_why", "set": what, "overrides": parse_set(args.set), "surges": total,
                "caught": total - len(out_missed), "missed_by_gate": dict(Counter(m["gate"] for m in out_missed)),
                "false": len(out_false), "false_by_way": dict(Counter(f["via"] for f in out_false)),
+               "false_before": before_counts(out_false),
                "disagree": disagree}
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True))
     return 1 if disagree else 0

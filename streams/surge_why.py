@@ -155,3 +155,40 @@ def why_fired(accounts: list[dict], row: int) -> dict:
     """How the alert flagged at `row` fired (`via`) and its score against each line."""
     a = next((a for a in accounts if a["row"] == row and a["alert"]), None)
     return {"via": a["via"] if a else None, "at": {k: a[k] for k in LINES} if a else None}
+
+
+def best_by_row(accounts: list[dict]) -> dict[int, float]:
+    """Each replayed row's highest best score (a row may hold an open and a closed account)."""
+    best: dict[int, float] = {}
+    for a in accounts:
+        best[a["row"]] = max(best.get(a["row"], 0.0), a["best"])
+    return best
+
+
+def history(best: dict[int, float], onsets: list[int], row: int, per_day: int) -> dict:
+    """What the subject did before the alert at `row` (`best`: best_by_row; `onsets`: every alert
+    row; `per_day`: rows per day): the loudest best score of the previous day and 7 days (the last
+    hour left out: the alert's own rise), how many of the previous 7 days of the series held a row as
+    loud as this alert, its alerts in the previous day and 7 days, hours since the last one, and
+    the alert's score against them."""
+    hour, score = max(1, per_day // 24), best.get(row, 0.0)
+
+    def loudest(days: int) -> float:
+        lo = max(0, row - days * per_day)
+        return max((best.get(r, 0.0) for r in range(lo, max(lo, row - hour))), default=0.0)
+
+    day = row // per_day
+    days_as_loud = sum(max((best.get(r, 0.0) for r in range(k * per_day, (k + 1) * per_day)), default=0.0) >= score
+                       for k in range(max(0, day - 7), day))
+    before = [i for i in onsets if row - 7 * per_day <= i < row]
+    return {"loudest_1d": round(loudest(1), 3), "loudest_7d": round(loudest(7), 3), "days_as_loud": days_as_loud,
+            "alerts_1d": sum(i >= row - per_day for i in before), "alerts_7d": len(before),
+            "hours_since_alert": round((row - before[-1]) * 24 / per_day, 1) if before else None}
+
+
+def run_past(best: dict[int, float], row: int, line: float) -> int:
+    """How many rows in a row, from `row`, kept a best score at or past `line`."""
+    n = 0
+    while best.get(row + n, 0.0) >= line:
+        n += 1
+    return n

@@ -87,3 +87,23 @@ def test_the_closest_bucket_is_the_one_that_passed_most_gates():
     assert why_.closest([held_by_z, held_by_tail]) is held_by_tail
     assert why_.margin(held_by_z) == 2.9 / 3.0 and why_.margin(held_by_tail) == 0.5
     assert why_.closest([]) is None
+
+
+def test_the_history_of_an_alert_counts_the_pages_and_bursts_before_it():
+    flags, collector = replay({"tail_factor": 0, "refractory_s": 0, "busy_pages": 0})
+    onsets = [i for i, f in enumerate(flags) if f]
+    first = next(i for i in onsets if FIRST[0] <= i < FIRST[1])
+    second = next(i for i in onsets if SECOND[0] <= i < SECOND[1])
+    best = why_.best_by_row(collector.accounts)
+    before = why_.history(best, onsets, second, 1440)
+    assert before["alerts_7d"] == before["alerts_1d"] == len([i for i in onsets if i < second]) >= 1
+    assert before["hours_since_alert"] == pytest.approx((second - max(i for i in onsets if i < second)) / 60, abs=0.1)
+    # the 10x surge three hours earlier was louder than the 3x aftershock; the warm-up surge of
+    # day 0 (over a day before it) counts in the 7 days only
+    assert before["loudest_1d"] >= best[first] > best[second]
+    assert before["loudest_7d"] >= max(best[r] for r in range(YOUNG[0], YOUNG[1])) > before["loudest_1d"]
+    assert before["days_as_loud"] == 1                  # day 0 held the 6x warm-up surge
+    assert why_.history(best, onsets, first, 1440)["alerts_7d"] == 0
+    # a run past a line stops at the first row under it
+    assert why_.run_past({5: 4.0, 6: 3.5, 7: 2.0, 8: 9.0}, 5, 3.0) == 2
+    assert why_.run_past({}, 5, 3.0) == 0
