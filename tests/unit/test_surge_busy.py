@@ -87,3 +87,48 @@ def test_a_bigger_wave_still_pages_for_a_busy_subject():
     for b in range(starts[2], starts[2] + 12):
         counts[b] *= 8                                     # 40x the level, far above 2x the last peak
     assert any(starts[2] <= i < starts[2] + 12 for i in onsets(counts, P))
+
+
+VERY = replace(P, very_busy_pages=2, very_busy_days=7, very_busy_refractory_buckets=3 * DAY)
+
+
+def test_params_convert_the_very_busy_half_life_and_reject_bad_values():
+    very = SurgeParams.from_mapping({"bucket_s": 300, "busy_pages": 2, "busy_refractory_s": 86400,
+                                     "very_busy_pages": 2, "very_busy_refractory_s": 3 * 86400})
+    assert very.very_busy_refractory_buckets == 3 * DAY and very.very_busy_buckets == 7 * DAY
+    with pytest.raises(ValueError, match="very_busy_pages"):
+        SurgeParams(very_busy_pages=-1)
+    with pytest.raises(ValueError, match="very_busy_days"):
+        SurgeParams(very_busy_days=0)
+    with pytest.raises(ValueError, match="needs busy_pages"):
+        SurgeParams(very_busy_pages=2, very_busy_refractory_buckets=864)     # the busy bar is off
+
+
+def test_a_very_busy_subject_keeps_its_bar_longer():
+    state = {"onset": [1000 + DAY, 8.0], "pages": [1000, 1000 + DAY]}       # two pages a day apart
+    assert surge_busy.very_busy(state, 1000 + 4 * DAY, VERY)
+    assert surge_busy.escalation_bar(state, 1000 + 4 * DAY, VERY) == pytest.approx(2.0 * 8.0 * 0.5)  # 3 days
+    assert surge_busy.escalation_bar(state, 1000 + 4 * DAY, P) == pytest.approx(2.0 * 8.0 * 0.125)   # off
+    spaced = {"onset": [1000 + 8 * DAY, 8.0], "pages": [1000, 1000 + 8 * DAY]}   # 8 days apart: busy only
+    assert surge_busy.busy(spaced, 1000 + 9 * DAY, VERY) and not surge_busy.very_busy(spaced, 1000 + 9 * DAY, VERY)
+    assert surge_busy.escalation_bar(spaced, 1000 + 9 * DAY, VERY) == pytest.approx(2.0 * 8.0 * 0.5)
+    assert not surge_busy.very_busy(state, 1000 + 7 * DAY, VERY)            # the older page is 7 days old
+
+
+def test_very_busy_keeps_as_many_pages_as_its_count():
+    state = {"onset": [0, 0.0]}
+    for end in (100, 200, 300, 400):
+        surge_busy.learn_page(state, end, replace(VERY, very_busy_pages=3))
+    assert state["pages"] == [200, 300, 400]
+    assert not surge_busy.very_busy(state, 500, replace(VERY, very_busy_pages=0))
+
+
+def test_an_equal_surge_three_days_on_pages_only_when_the_very_busy_tier_is_off():
+    starts = [DAY + 120, 2 * DAY, 3 * DAY, 5 * DAY + 144]   # pages 14 h apart (the third held by the busy
+    # bar a day later), then an equal surge 3.5 days after the last page: the busy bar is down to 0.18x
+    counts = series(starts, days=7)
+    hit = lambda found, s: any(s <= i < s + 12 for i in found)   # noqa: E731
+    busy = onsets(counts, P)
+    assert hit(busy, starts[3])
+    very = onsets(counts, VERY)
+    assert not hit(very, starts[3])
