@@ -4,9 +4,7 @@ know of, about one story per subject per two weeks), so its pages are mostly its
 each page a new one needs `busy_escalation` x that episode's peak score, a bar halving every
 `busy_refractory` buckets instead of every `refractory` buckets. One page per story and its
 aftershocks, not one per burst of chatter around it; a subject that pages rarely keeps the short
-bar. A very busy subject (`very_busy_pages` pages in the last `very_busy_days` days) keeps that bar
-longer: it halves every `very_busy_refractory` buckets. Pure, plain-JSON state (`pages`: the last
-onsets); `p` is a streams.surge.SurgeParams."""
+bar. Pure, plain-JSON state (`pages`: the last onsets); `p` is a streams.surge.SurgeParams."""
 from __future__ import annotations
 
 from streams import surge_gates as gates
@@ -18,23 +16,16 @@ def busy(state: dict, end: int, p) -> bool:
     return bool(p.busy_pages) and len(pages) >= p.busy_pages and end - pages[-p.busy_pages] < p.busy_buckets
 
 
-def very_busy(state: dict, end: int, p) -> bool:
-    """Whether this subject paged `very_busy_pages` times in the `very_busy_days` before bucket `end`."""
-    pages, n = state.get("pages", []), p.very_busy_pages
-    return bool(n) and len(pages) >= n and end - pages[-n] < p.very_busy_buckets
-
-
 def escalation_bar(state: dict, end: int, p) -> float:
     """The score a new episode needs after the last one: the refractory bar
     (streams.surge_gates.escalation_bar), or a busy subject's longer one."""
     if not p.busy_refractory_buckets or not busy(state, end, p):
         return gates.escalation_bar(state, end, p)
     since = end - state["onset"][0]
-    halving = p.very_busy_refractory_buckets if very_busy(state, end, p) else p.busy_refractory_buckets
-    return p.busy_escalation * state["onset"][1] * 0.5 ** (since / halving)
+    return p.busy_escalation * state["onset"][1] * 0.5 ** (since / p.busy_refractory_buckets)
 
 
 def learn_page(state: dict, end: int, p) -> None:
-    """Remember a surge episode's onset (the last `busy_pages` or `very_busy_pages` of them)."""
+    """Remember a surge episode's onset (the last `busy_pages` of them)."""
     if p.busy_pages:
-        state["pages"] = (state.get("pages", []) + [end])[-max(p.busy_pages, p.very_busy_pages):]
+        state["pages"] = (state.get("pages", []) + [end])[-p.busy_pages:]

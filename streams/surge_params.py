@@ -29,9 +29,6 @@ class SurgeParams:
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
     busy_escalation: float = 2.0
-    very_busy_pages: int = 0         # a subject with this many pages in very_busy_days (0: never) has
-    very_busy_days: int = 7          # ... its busy bar halve every very_busy_refractory_buckets instead
-    very_busy_refractory_buckets: int = 0  # (streams.surge_busy; needs the busy bar on)
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -79,11 +76,6 @@ class SurgeParams:
             raise ValueError("need span_factor 0 (off) or >= 1, span_days >= 1")
         if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1:
             raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1")
-        if self.very_busy_pages < 0 or self.very_busy_days < 1 or self.very_busy_refractory_buckets < 0:
-            raise ValueError("need very_busy_pages >= 0, very_busy_days >= 1, very_busy_refractory >= 0")
-        if self.very_busy_pages and not (self.busy_pages and self.busy_refractory_buckets
-                                         and self.very_busy_refractory_buckets):
-            raise ValueError("very_busy_pages needs busy_pages, busy_refractory and very_busy_refractory set")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
@@ -98,10 +90,6 @@ class SurgeParams:
     @cached_property
     def busy_buckets(self) -> int:
         return self.busy_days * 86400 // self.bucket_s
-
-    @cached_property
-    def very_busy_buckets(self) -> int:
-        return self.very_busy_days * 86400 // self.bucket_s
 
     @cached_property
     def grace_buckets(self) -> int:
@@ -120,11 +108,10 @@ class SurgeParams:
         may replace the bucket counts."""
         data = dict(data)
         bucket_s = int(data.get("bucket_s", cls.bucket_s))
-        for name in ("window", "baseline", "quiet", "warmup", "refractory", "busy_refractory",
-                     "very_busy_refractory"):
+        for name in ("window", "baseline", "quiet", "warmup", "refractory", "busy_refractory"):
             if f"{name}_s" in data:
                 key = f"{name}_buckets"
-                least = 0 if name in ("warmup", "refractory", "busy_refractory", "very_busy_refractory") else 1
+                least = 0 if name in ("warmup", "refractory", "busy_refractory") else 1
                 data[key] = max(least, round(float(data.pop(f"{name}_s")) / bucket_s))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
