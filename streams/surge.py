@@ -34,7 +34,7 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   onset    [bucket, peak score] of the last surge episode (refractory); peaks [day, today's peak, [past]]
   records  [day, today's highest bucket, [past days' highest]] (the record gate; only when it is on)
   pages    the last `busy_pages` surge onsets (streams.surge_busy; only when it is on)
-  spans    [day, today's highest judged count per window length, [past days']] (streams.surge_span)
+  spans    [day, today's highest judged count per window length or None, [past days']] (streams.surge_span)
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the

@@ -16,13 +16,15 @@ def busy(state: dict, end: int, p) -> bool:
     return bool(p.busy_pages) and len(pages) >= p.busy_pages and end - pages[-p.busy_pages] < p.busy_buckets
 
 
-def escalation_bar(state: dict, end: int, p) -> float:
+def escalation_bar(state: dict, end: int, p, escalated: bool = True) -> float:
     """The score a new episode needs after the last one: the refractory bar
-    (streams.surge_gates.escalation_bar), or a busy subject's longer one."""
+    (streams.surge_gates.escalation_bar), or a busy subject's longer one; without the escalation
+    factor (x 1 the last peak) when not `escalated`."""
     if not p.busy_refractory_buckets or not busy(state, end, p):
-        return gates.escalation_bar(state, end, p)
+        return gates.escalation_bar(state, end, p, escalated)
     since = end - state["onset"][0]
-    return p.busy_escalation * state["onset"][1] * 0.5 ** (since / p.busy_refractory_buckets)
+    factor = p.busy_escalation if escalated else 1.0
+    return factor * state["onset"][1] * 0.5 ** (since / p.busy_refractory_buckets)
 
 
 def learn_page(state: dict, end: int, p) -> None:

@@ -43,12 +43,13 @@ def in_refractory(state: dict, end: int, p) -> bool:
     return end - state["onset"][0] < p.refractory_buckets
 
 
-def escalation_bar(state: dict, end: int, p) -> float:
-    """The score a new episode needs after the last one: `escalation` x its peak score, halving
-    every `refractory` buckets."""
+def escalation_bar(state: dict, end: int, p, escalated: bool = True) -> float:
+    """The score a new episode needs after the last one: `escalation` x its peak score (x 1 when
+    not `escalated`), halving every `refractory` buckets."""
     if not p.refractory_buckets:
         return 0.0
-    return p.escalation * state["onset"][1] * 0.5 ** ((end - state["onset"][0]) / p.refractory_buckets)
+    factor = p.escalation if escalated else 1.0
+    return factor * state["onset"][1] * 0.5 ** ((end - state["onset"][0]) / p.refractory_buckets)
 
 
 def record_line(state: dict, p) -> float | None:

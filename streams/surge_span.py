@@ -60,5 +60,4 @@ def bar(state: dict, end: int, wins, p) -> float:
     line = busy_.escalation_bar(state, end, p)
     if not line or not p.span_factor or past(state, end, wins, p) is None:
         return line
-    busy = bool(p.busy_refractory_buckets) and busy_.busy(state, end, p)
-    return line / (p.busy_escalation if busy else p.escalation)
+    return busy_.escalation_bar(state, end, p, escalated=False)
