@@ -236,11 +236,7 @@ class EntityTagger:
         """Names jieba split at a joiner: 比尔 + · + 盖茨 is one person when both sides look like
         names and one is a person (记者·王小明 is not joined); 楠杆 + 镇 is one place (a short
         name-like token before a lone place suffix)."""
-        starts: list[int] = []
-        pos = 0
-        for token in tokens:
-            starts.append(pos)
-            pos += len(token)
+        starts = _starts(tokens)
         tag_of = (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0])
         found = set(spans)
         i, n = 1, len(tokens)
@@ -272,11 +268,7 @@ class EntityTagger:
         """Place or organisation + up to MAX_FILLER name-like tokens + a unit head -> one
         organisation (the first span, any spans inside, and the head's own span are replaced).
         A span inside a token (访华 -> 华) starts none; overlapping merges become one."""
-        starts: list[int] = []
-        pos = 0
-        for token in tokens:
-            starts.append(pos)
-            pos += len(token)
+        starts = _starts(tokens)
         loc_ending = {span[1]: span[0] for span in spans if span[2] != "PER" and span not in inner}
         merged: list[tuple[int, int]] = []
         for i, token in enumerate(tokens):
@@ -312,7 +304,16 @@ _PLACE_TAILS = frozenset("镇乡村县省市河港")
 _JOINERS = _NAME_DOTS | _PLACE_TAILS
 _PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
 _DOT_NAME_TAGS = _PER_TAGS | {None, "O", "Rg"}     # what a side of 比尔·盖茨 may be tagged
-_NAME_LIKE_TAGS = frozenset((None, "nr", "nrt", "nrfg", "PER", "O", "Rg", "j", "ns", "n", "nz"))
+_NAME_LIKE_TAGS = _DOT_NAME_TAGS | {"j", "ns", "n", "nz"}   # ... and the name before 镇
+
+
+def _starts(tokens: Sequence[str]) -> list[int]:
+    """Each token's character offset in "".join(tokens)."""
+    starts, pos = [], 0
+    for token in tokens:
+        starts.append(pos)
+        pos += len(token)
+    return starts
 
 
 def _merge_adjacent_units(spans: list[tuple[int, int, str]], inner: set = frozenset()) -> list[tuple[int, int, str]]:
