@@ -42,6 +42,7 @@ HEADER = ("# Learned from MSRA NER train (no licence stated; research data) by b
 PARTS_HEADER = ("# Learned from MSRA NER train (no licence stated; research data) by bench/build_entity_dict.py:\n"
                 "# the entities inside one jieba token, as character offsets and types. Tokens only.\n")
 
+
 def tokens_of(segmenter, text: str) -> list[str]:
     cleaned, raw = segmenter.segment("", text)
     return raw if cleaned == text else segmenter.tokenizer.lcut(text, HMM=True)
