@@ -20,16 +20,20 @@ nab_dev: an onset inside the window, one event per 60 min):
 - every FALSE alarm: how it fired (`spread`: the best score passed every line; `record`: the record
   gate; `new subject`), its score against the lines, and `before`: what the subject did in the
   previous day and 7 days (loudest best score, days as loud, alerts, hours since the last one;
-  streams.surge_why.history) and how many buckets from the alert stayed past z and past its line.
+  streams.surge_why.history) and how many buckets from the alert stayed past z and past its line;
+- every generated surge caught LATE (more than 2 buckets after it became visible, the issue's
+  goal): its delay and how many of the accounts judged between visible and the page each gate held
+  (streams.surge_why.why_late); the summary's `late` sums them over every caught surge.
 
 Generated seeds are the TUNING seeds unless you name others: test seeds (2000..) are for the one
 reporting run. Last line one JSON object: counts of missed surges per gate, false alarms per way
-and per `before` class (`false_before`).
+and per `before` class (`false_before`), and for generated seeds `late` (the delay after visible).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from collections import Counter
 from datetime import timedelta
@@ -44,6 +48,8 @@ import surge_nab  # noqa: E402
 from alerting import backtest  # noqa: E402
 from alerting.rules import load_rules  # noqa: E402
 from streams import surge_why as why_  # noqa: E402
+
+LATE_GOAL = 2      # issue 9: a caught surge pages at most 2 buckets after it becomes visible
 
 
 def replay(rows: list[backtest.Row], params) -> tuple[list[int], why_.Collector]:
@@ -70,8 +76,10 @@ def false_alarm(accounts: list[dict], name: str, row: int, onsets: list[int], pe
     return out
 
 
-def generated(surge: dict, regime: str, seeds) -> tuple[list[dict], list[dict], int, int]:
-    """(missed, false, surges, disagreements) over generated seeds, scored as bench/surge_eval.py."""
+def generated(surge: dict, regime: str, seeds, out_late: list[dict] | None = None) -> tuple[list[dict], list[dict], int, int]:
+    """(missed, false, surges, disagreements) over generated seeds, scored as bench/surge_eval.py;
+    each caught surge's delay after visible and the gates that held it then go to `out_late`."""
+    out_late = [] if out_late is None else out_late
     step = surge_eval.TWEET_STEP if regime == "tweet" else 1
     days = surge_eval.TWEET_DAYS if regime == "tweet" else 7
     params = backtest.scaled_params(surge, 60 * step)
@@ -90,9 +98,13 @@ def generated(surge: dict, regime: str, seeds) -> tuple[list[dict], list[dict], 
         for s, e, peak, visible in surges:
             total += 1
             claimed.update(i for i in onsets if s <= i < e + aftermath)
-            if not any(s <= i < e + late_ok for i in onsets):
+            caught = [i for i in onsets if s <= i < e + late_ok]
+            if not caught:
                 out_missed.append(missed(col.accounts, f"{regime}:{seed}", (s, e + late_ok - 1),
                                          {"peak": round(peak, 1), "minutes": (e - s) * step}))
+            else:
+                out_late.append({"series": f"{regime}:{seed}", "rows": [s, e], "visible": visible, "paged": caught[0],
+                                 "peak": round(peak, 1), **why_.why_late(col.accounts, visible, caught[0])})
         best = why_.best_by_row(col.accounts)
         every = [i for i, f in enumerate(flags) if f]
         out_false += [false_alarm(col.accounts, f"{regime}:{seed}", i, every, surge_eval.DAY // step, best)
@@ -155,6 +167,16 @@ def before_counts(out_false: list[dict]) -> dict:
             "past_z_2_or_less": sum(b["past_z"] <= 2 for a, b in seen)}
 
 
+def late_summary(out_late: list[dict]) -> dict:
+    """The caught surges' median delay after visible, how many came later than the goal, and the
+    judged buckets each gate held between visible and the page, summed over the caught surges."""
+    held: Counter = Counter()
+    for late in out_late:
+        held.update(late["held"])
+    return {"delay_after_visible_median": statistics.median(late["delay"] for late in out_late),
+            f"over_{LATE_GOAL}": sum(late["delay"] > LATE_GOAL for late in out_late), "held_by_gate": dict(held)}
+
+
 def parse_seeds(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
@@ -188,22 +210,28 @@ def main() -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="the summary only")
     args = parser.parse_args()
     surge = {**dict(load_rules(args.rules).spec.surge), **parse_set(args.set)}
+    out_late: list[dict] = []
     if args.nab:
         what = f"nab_dev {args.nab}"
         out_missed, out_false, total, disagree = nab(surge, args.nab, args.data)
     else:
         what = f"{args.regime} seeds {args.seeds}"
-        out_missed, out_false, total, disagree = generated(surge, args.regime, parse_seeds(args.seeds))
+        out_missed, out_false, total, disagree = generated(surge, args.regime, parse_seeds(args.seeds), out_late)
     if not args.quiet:
         for m in out_missed:
             print("MISSED", json.dumps(m, ensure_ascii=False))
         for f in out_false:
             print("FALSE ", json.dumps(f, ensure_ascii=False))
+        for late in out_late:
+            if late["delay"] > LATE_GOAL:
+                print("LATE  ", json.dumps(late, ensure_ascii=False))
     summary = {"bench": "surge_why", "set": what, "overrides": parse_set(args.set), "surges": total,
                "caught": total - len(out_missed), "missed_by_gate": dict(Counter(m["gate"] for m in out_missed)),
                "false": len(out_false), "false_by_way": dict(Counter(f["via"] for f in out_false)),
                "false_before": before_counts(out_false),
                "disagree": disagree}
+    if out_late:
+        summary["late"] = late_summary(out_late)
     print(json.dumps(summary, ensure_ascii=False, sort_keys=True))
     return 1 if disagree else 0
 

@@ -141,14 +141,28 @@ def why_missed(accounts: list[dict], span: tuple[int, int]) -> dict:
     best score and score in the span, and how many of the span's judged buckets each gate held."""
     inside = [a for a in accounts if span[0] <= a["row"] <= span[1]]
     near = closest(inside)
+    return {"gate": near and ("episode open" if near["via"] else near["gate"]),
+            "best_max": max((a["best"] for a in inside), default=0.0),
+            "score_max": max((a["score"] for a in inside), default=0.0),
+            "at": {"row": near["row"], **{k: near[k] for k in LINES}} if near else None, "held": _held(inside)}
+
+
+def _held(inside: list[dict]) -> dict[str, int]:
+    """How many of these accounts each gate held ("episode open": fired inside an open episode)."""
     held: dict[str, int] = {}
     for a in inside:
         gate = "episode open" if a["via"] else a["gate"]
         held[gate] = held.get(gate, 0) + 1
-    return {"gate": near and ("episode open" if near["via"] else near["gate"]),
-            "best_max": max((a["best"] for a in inside), default=0.0),
-            "score_max": max((a["score"] for a in inside), default=0.0),
-            "at": {"row": near["row"], **{k: near[k] for k in LINES}} if near else None, "held": held}
+    return held
+
+
+def why_late(accounts: list[dict], visible: int, onset: int) -> dict:
+    """Why a caught surge paged at row `onset` and not at row `visible` (where it could first be told
+    from noise): the delay in rows after visible (1 = paged in the row it became visible, as
+    bench/surge_eval.py counts it) and how many accounts of rows visible..onset-1 (a row's open and
+    closed bucket each have one) each gate held."""
+    inside = [a for a in accounts if visible <= a["row"] < onset]
+    return {"delay": max(1, onset - visible + 1), "held": _held(inside)}
 
 
 def why_fired(accounts: list[dict], row: int) -> dict:

@@ -107,3 +107,19 @@ def test_the_history_of_an_alert_counts_the_pages_and_bursts_before_it():
     # a run past a line stops at the first row under it
     assert why_.run_past({5: 4.0, 6: 3.5, 7: 2.0, 8: 9.0}, 5, 3.0) == 2
     assert why_.run_past({}, 5, 3.0) == 0
+
+
+def test_a_late_page_names_the_gates_that_held_it_after_the_surge_became_visible():
+    flags, collector = replay({"tail_factor": 0, "refractory_s": 0, "busy_pages": 0})
+    first = next(i for i, f in enumerate(flags) if f and FIRST[0] <= i < FIRST[1])
+    late = why_.why_late(collector.accounts, FIRST[0], first)
+    assert late["held"]                                 # the surge's first minutes were held
+    assert late["delay"] == first - FIRST[0] + 1
+    held = [a for a in collector.accounts if FIRST[0] <= a["row"] < first]
+    assert sum(late["held"].values()) == len(held)
+    assert None not in late["held"]                     # nothing between visible and the page fired
+    # accounts outside the rows do not count; a page in the row the surge became visible is delay 1
+    rows = [{"row": 9, "gate": "z", "via": None}, {"row": 10, "gate": "min_count/ratio", "via": None},
+            {"row": 11, "gate": "z", "via": None}, {"row": 12, "gate": None, "via": "spread"}]
+    assert why_.why_late(rows, 10, 12) == {"delay": 3, "held": {"min_count/ratio": 1, "z": 1}}
+    assert why_.why_late(rows, 12, 12) == {"delay": 1, "held": {}}
