@@ -218,7 +218,8 @@ def register(subparsers) -> None:
     train.add_argument("--clean", type=float, default=None, metavar="T",
                        help="drop the training posts whose probability of their own label is below T when scored by "
                             f"a model trained without them ({FOLDS} seeded folds, the same recipe), then retrain "
-                            "(confident learning; docs/quality.md, session 10)")
+                            "(confident learning; default off: no better on domains absent from training, "
+                            "docs/quality.md, session 10)")
     train.add_argument("--clean-only", action="append", default=[], metavar="FILE_NAME",
                        help="with --clean: only that file's posts can be dropped (default: every file's)")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
