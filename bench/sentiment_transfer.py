@@ -225,7 +225,7 @@ def main() -> int:
             model = train(recipe, [d for i, d in enumerate(weibo_train) if i not in held], rev_train, lexicon,
                           ([st for i, st in enumerate(weibo_styled) if i not in held], review_styled))
             row["weibo tune"] = accuracy(model, [weibo_train[i] for i in hold],
-                                         [sentiment.weibo_style(normalise(weibo_rows[i][1])) for i in hold])
+                                         [weibo_styled[i] for i in hold])
         results[name] = row
         print(name, row, flush=True)
     print(json.dumps(results, ensure_ascii=False, sort_keys=True))
