@@ -22,8 +22,9 @@ nab_dev: an onset inside the window, one event per 60 min):
   previous day and 7 days (loudest best score, days as loud, alerts, hours since the last one;
   streams.surge_why.history) and how many buckets from the alert stayed past z and past its line;
 - every generated surge caught LATE (more than 2 buckets after it became visible, the issue's
-  goal): its delay and how many of the accounts judged between visible and the page each gate held
-  (streams.surge_why.why_late); the summary's `late` sums them over every caught surge.
+  goal): its rows (first and last, inclusive, like MISSED's), the row it became visible and the row
+  it paged, its delay and how many of the accounts judged between visible and the page each gate
+  held (streams.surge_why.why_late); the summary's `late` sums them over every caught surge.
 
 Generated seeds are the TUNING seeds unless you name others: test seeds (2000..) are for the one
 reporting run. Last line one JSON object: counts of missed surges per gate, false alarms per way
@@ -103,7 +104,7 @@ def generated(surge: dict, regime: str, seeds, out_late: list[dict] | None = Non
                 out_missed.append(missed(col.accounts, f"{regime}:{seed}", (s, e + late_ok - 1),
                                          {"peak": round(peak, 1), "minutes": (e - s) * step}))
             else:
-                out_late.append({"series": f"{regime}:{seed}", "rows": [s, e], "visible": visible, "paged": caught[0],
+                out_late.append({"series": f"{regime}:{seed}", "rows": [s, e - 1], "visible": visible, "paged": caught[0],
                                  "peak": round(peak, 1), **why_.why_late(col.accounts, visible, caught[0])})
         best = why_.best_by_row(col.accounts)
         every = [i for i, f in enumerate(flags) if f]

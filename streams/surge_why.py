@@ -159,8 +159,11 @@ def _held(inside: list[dict]) -> dict[str, int]:
 def why_late(accounts: list[dict], visible: int, onset: int) -> dict:
     """Why a caught surge paged at row `onset` and not at row `visible` (where it could first be told
     from noise): the delay in rows after visible (1 = paged in the row it became visible, as
-    bench/surge_eval.py counts it) and how many accounts of rows visible..onset-1 (a row's open and
-    closed bucket each have one) each gate held."""
+    bench/surge_eval.py counts it) and how many accounts of rows visible..onset-1 each gate held. The
+    accounts are counted by the row that judged them (Collector): a row holds its own open bucket's
+    and the previous bucket's closed one, so the count takes in the closed bucket just before
+    `visible` and leaves out bucket onset-1's closed one (judged in the paging row); the total
+    is the same (two accounts a row where both buckets are judged)."""
     inside = [a for a in accounts if visible <= a["row"] < onset]
     return {"delay": max(1, onset - visible + 1), "held": _held(inside)}
 

@@ -102,7 +102,7 @@ def _train(args, settings) -> int:
         if args.clean is not None:
             kept = _clean(args, rows, docs, files, fit)
         model = fit(kept)
-    except sentiment.SentimentModelError as exc:
+    except (sentiment.SentimentModelError, LabelledFileError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
@@ -110,7 +110,7 @@ def _train(args, settings) -> int:
         return 2
     if args.clean is not None:
         model.meta["clean"] = {"threshold": args.clean, "folds": FOLDS, "seed": SEED,
-                               "files": sorted(args.clean_only or {path.name for path in args.file}),
+                               "files": sorted(set(args.clean_only) or {path.name for path in args.file}),
                                "dropped": len(docs) - len(kept)}
     model.meta["source"] = sources
     args.out = args.out or _default_model()
@@ -129,16 +129,32 @@ def _clean(args, rows, docs, files, fit) -> list[int]:
     styled = [sentiment.weibo_style(normalise(text)) for _, text in rows]   # scored as analyze() would
 
     def fit_scorer(subset):
-        model = fit(subset)
+        try:
+            model = fit(subset)
+        except ValueError as exc:   # a fold without one label, or without a --styled/--fold file's posts
+            raise LabelledFileError(f"--clean {args.clean}: a cross-fitting fold ({len(subset)} of {len(docs)} posts) "
+                                    f"cannot be trained: {exc}; --clean needs more posts of each label and file") from None
         return lambda i: model.score(docs[i][1], styled[i])
 
     eligible = [name in args.clean_only for name in files] if args.clean_only else None
-    probs = out_of_fold(len(docs), fit_scorer)
-    dropped = set(contradicted([label for label, _ in docs], probs, args.clean, eligible))
+    try:
+        probs = out_of_fold(len(docs), fit_scorer)
+    except LabelledFileError:
+        raise
+    except ValueError as exc:       # fewer posts than folds
+        raise LabelledFileError(f"--clean {args.clean}: {exc}") from None
+    labels = [label for label, _ in docs]
+    dropped = set(contradicted(labels, probs, args.clean, eligible))
+    kept = [i for i in range(len(docs)) if i not in dropped]
     for name in sorted(set(files)):
-        print(f"清洗 {name}：去掉 {sum(1 for i in dropped if files[i] == name)} 条 / --clean dropped "
-              f"{sum(1 for i in dropped if files[i] == name)} of {files.count(name)} posts of {name}")
-    return [i for i in range(len(docs)) if i not in dropped]
+        gone = sum(1 for i in dropped if files[i] == name)
+        print(f"清洗 {name}：去掉 {gone} 条 / --clean dropped {gone} of {files.count(name)} posts of {name}")
+        if gone == files.count(name):
+            raise LabelledFileError(f"--clean {args.clean} dropped every post of {name}: use a lower T or --clean-only")
+    for label, kind in ((1, "positive"), (0, "negative")):
+        if not any(labels[i] == label for i in kept):
+            raise LabelledFileError(f"--clean {args.clean} dropped every {kind} post: use a lower T or --clean-only")
+    return kept
 
 
 def _fold(specs: list[str], files: list[Path], option: str = "--fold") -> dict[str, float]:

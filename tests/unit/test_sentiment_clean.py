@@ -93,3 +93,26 @@ def test_cli_clean_drops_the_contradicted_posts_of_the_named_files_only(tmp_path
                       (["--clean", "0.2", "--clean-only", "c.csv"], "--clean-only")):
         assert main(["sentiment", "train", *files, *bad]) == 2
         assert says in capsys.readouterr().err
+
+
+def test_cli_clean_names_itself_when_the_data_is_too_small_or_lopsided_to_cross_fit(tmp_path, capsys):
+    from shaobing.cli import main
+
+    def write(name, rows):
+        path = tmp_path / name
+        path.write_text("label,text\n" + "".join(f"{label},{text}\n" for label, text in rows), encoding="utf-8")
+        return str(path)
+
+    model = str(tmp_path / "model.tsv.gz")
+    rare = write("rare.csv", [(1, p.replace(" ", "")) for p in POSITIVE] + [(0, "服务太差投诉")])
+    one = write("one.csv", [(1, "服务很好满意")])
+    assert main(["sentiment", "train", rare, "--out", model]) == 0          # trains without --clean
+    for files in ([rare], [one]):
+        assert main(["sentiment", "train", *files, "--out", model, "--clean", "0.2"]) == 2
+        err = capsys.readouterr().err
+        assert "--clean 0.2" in err and "rare.csv:" not in err                # not blamed on the file
+    # cleaning that would drop every post of a label stops with a reason instead of a bare trainer error
+    flipped = write("flipped.csv", [(1, p.replace(" ", "")) for p in POSITIVE * 2]
+                    + [(0, p.replace(" ", "")) for p in POSITIVE[:3] * 2])
+    assert main(["sentiment", "train", flipped, "--out", model, "--trainer", "naive_bayes", "--clean", "0.4"]) == 2
+    assert "dropped every negative post" in capsys.readouterr().err
