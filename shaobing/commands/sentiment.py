@@ -92,6 +92,7 @@ def _train(args, settings) -> int:
             return sentiment.train_naive_bayes(part, alpha=args.alpha, min_count=args.min_count,
                                                negation_scope=args.negation_scope, bigrams=args.bigrams)
         return sentiment.train_logistic(part, lexicon=lexicon, negation_scope=args.negation_scope,
+                                        min_count=args.min_count,
                                         domains=None if domains is None else [domains[i] for i in subset], fold=fold,
                                         styled=args.styled, bigrams=args.bigrams, plain=plain, plain_nb=plain_nb,
                                         stability=args.stability, **({} if args.nb is None else {"nb": args.nb}))

@@ -116,3 +116,16 @@ def test_cli_clean_names_itself_when_the_data_is_too_small_or_lopsided_to_cross_
                     + [(0, p.replace(" ", "")) for p in POSITIVE[:3] * 2])
     assert main(["sentiment", "train", flipped, "--out", model, "--trainer", "naive_bayes", "--clean", "0.4"]) == 2
     assert "dropped every negative post" in capsys.readouterr().err
+
+
+def test_cli_min_count_reaches_the_logistic_trainer_too(tmp_path):
+    from shaobing.cli import main
+
+    path = tmp_path / "once.csv"   # every word but 满意 / 投诉 occurs in one post only
+    path.write_text("label,text\n1,服务很好满意\n1,环境干净满意\n0,态度恶劣投诉\n0,处理拖延投诉\n", encoding="utf-8")
+    sizes = {}
+    for least in ("1", "2"):
+        model = tmp_path / f"m{least}.tsv.gz"
+        assert main(["sentiment", "train", str(path), "--out", str(model), "--min-count", least]) == 0
+        sizes[least] = len(sentiment.SentimentModel.load(model).weights)
+    assert sizes["1"] > sizes["2"] > 0
