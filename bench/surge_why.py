@@ -77,10 +77,10 @@ def false_alarm(accounts: list[dict], name: str, row: int, onsets: list[int], pe
     return out
 
 
-def generated(surge: dict, regime: str, seeds, out_late: list[dict] | None = None) -> tuple[list[dict], list[dict], int, int]:
-    """(missed, false, surges, disagreements) over generated seeds, scored as bench/surge_eval.py;
-    each caught surge's delay after visible and the gates that held it then go to `out_late`."""
-    out_late = [] if out_late is None else out_late
+def generated(surge: dict, regime: str, seeds) -> tuple[list[dict], list[dict], list[dict], int, int]:
+    """(missed, false, late, surges, disagreements) over generated seeds, scored as bench/surge_eval.py;
+    `late`: each caught surge's delay after visible and the gates that held it (streams.surge_why.why_late)."""
+    out_late: list[dict] = []
     step = surge_eval.TWEET_STEP if regime == "tweet" else 1
     days = surge_eval.TWEET_DAYS if regime == "tweet" else 7
     params = backtest.scaled_params(surge, 60 * step)
@@ -110,7 +110,7 @@ def generated(surge: dict, regime: str, seeds, out_late: list[dict] | None = Non
         every = [i for i, f in enumerate(flags) if f]
         out_false += [false_alarm(col.accounts, f"{regime}:{seed}", i, every, surge_eval.DAY // step, best)
                       for i in onsets if i not in claimed]
-    return out_missed, out_false, total, disagree
+    return out_missed, out_false, out_late, total, disagree
 
 
 def nab(surge: dict, which: str, root: Path | None) -> tuple[list[dict], list[dict], int, int]:
@@ -211,13 +211,13 @@ def main() -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="the summary only")
     args = parser.parse_args()
     surge = {**dict(load_rules(args.rules).spec.surge), **parse_set(args.set)}
-    out_late: list[dict] = []
+    out_late: list[dict] = []       # nab_dev windows have no "visible" row
     if args.nab:
         what = f"nab_dev {args.nab}"
         out_missed, out_false, total, disagree = nab(surge, args.nab, args.data)
     else:
         what = f"{args.regime} seeds {args.seeds}"
-        out_missed, out_false, total, disagree = generated(surge, args.regime, parse_seeds(args.seeds), out_late)
+        out_missed, out_false, out_late, total, disagree = generated(surge, args.regime, parse_seeds(args.seeds))
     if not args.quiet:
         for m in out_missed:
             print("MISSED", json.dumps(m, ensure_ascii=False))

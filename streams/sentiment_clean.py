@@ -42,13 +42,18 @@ def out_of_fold(n: int, fit: Callable[[list[int]], Callable[[int], float]], k: i
     return probs
 
 
+def check_threshold(threshold: float) -> None:
+    """A label is contradicted below the threshold: it must be a probability in (0, 0.5)."""
+    if not 0.0 < threshold < 0.5:
+        raise ValueError(f"threshold must be in (0, 0.5): a label is contradicted below it, got {threshold}")
+
+
 def contradicted(labels: Sequence[int], probs: Sequence[float], threshold: float,
                  eligible: Sequence[bool] | None = None) -> list[int]:
     """Indices of the eligible posts whose probability of their own label (1 positive, 0 negative) is below threshold."""
     if len(labels) != len(probs) or (eligible is not None and len(eligible) != len(labels)):
         raise ValueError(f"{len(labels)} labels, {len(probs)} probabilities, "
                          f"{len(labels) if eligible is None else len(eligible)} eligibility flags")
-    if not 0.0 < threshold < 0.5:
-        raise ValueError(f"threshold must be in (0, 0.5): a label is contradicted below it, got {threshold}")
+    check_threshold(threshold)
     return [i for i, (label, p) in enumerate(zip(labels, probs))
             if (eligible is None or eligible[i]) and (p if label else 1.0 - p) < threshold]

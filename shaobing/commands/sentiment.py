@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from streams.sentiment_clean import FOLDS, SEED, contradicted, out_of_fold
+from streams.sentiment_clean import FOLDS, SEED, check_threshold, contradicted, out_of_fold
 
 TRAINERS = ("naive_bayes", "logistic")
 
@@ -69,8 +69,11 @@ def _train(args, settings) -> int:
                                     "the logistic trainer")
         if args.styled and (args.styled not in {path.name for path in args.file} or args.styled in fold):
             raise LabelledFileError(f"--styled {args.styled!r}: expected the name of a training file that is not folded")
-        if args.clean is not None and not 0.0 < args.clean < 0.5:
-            raise LabelledFileError(f"--clean {args.clean}: expected a probability in (0, 0.5)")
+        if args.clean is not None:
+            try:
+                check_threshold(args.clean)      # before the segmentation and the cross-fitting
+            except ValueError as exc:
+                raise LabelledFileError(f"--clean {args.clean}: {exc}") from None
         if set(args.clean_only) - {path.name for path in args.file} or (args.clean_only and args.clean is None):
             raise LabelledFileError(f"--clean-only {args.clean_only}: expected --clean and names of training files, "
                                     f"one of {sorted(path.name for path in args.file)}")
