@@ -413,8 +413,6 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             if rule == "surge":
                 state["last_episode"] = end
             episode["quiet"] = 0 if holds else episode["quiet"] + 1
-            if rule == "surge" and holds:
-                busy_.learn_hold(state, end, p.windows[min(episode["scale"], len(p.windows) - 1)], p)
             if episode["quiet"] >= p.quiet:
                 del episodes[rule]
                 signals.append(_signal(state, rule, episode["severity"], "resolved", end, count, neg, usual,

@@ -28,25 +28,6 @@ def escalation_bar(state: dict, end: int, p, escalated: bool = True) -> float:
 
 
 def learn_page(state: dict, end: int, p) -> None:
-    """Remember a surge episode's onset (the last `busy_pages` of them; one more while the
-    episode's burst is being timed, see learn_hold)."""
+    """Remember a surge episode's onset (the last `busy_pages` of them)."""
     if p.busy_pages:
-        keep = p.busy_pages + (1 if p.busy_short_buckets else 0)
-        state["pages"] = (state.get("pages", []) + [end])[-keep:]
-        if p.busy_short_buckets:
-            state["burst"] = [end, 0]
-
-
-def learn_hold(state: dict, end: int, window: int, p) -> None:
-    """A closed bucket in which the surge episode's window still holds: the burst lasted about
-    as long as the buckets held minus the window's own length (a one-bucket blip holds a window
-    of n buckets for n buckets). A burst longer than `busy_short_buckets` was a story, not
-    chatter: its page no longer makes the subject busy."""
-    burst = state.get("burst")
-    if not p.busy_short_buckets or burst is None:
-        return
-    burst[1] += 1
-    if burst[1] - window + 1 > p.busy_short_buckets:
-        if burst[0] in state.get("pages", []):
-            state["pages"].remove(burst[0])
-        del state["burst"]
+        state["pages"] = (state.get("pages", []) + [end])[-p.busy_pages:]

@@ -29,8 +29,6 @@ class SurgeParams:
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
     busy_escalation: float = 2.0
-    busy_short_buckets: int = 0      # only pages whose burst lasted at most this many buckets make a
-                                     # subject busy (0: every page does; streams.surge_busy)
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -76,8 +74,8 @@ class SurgeParams:
             raise ValueError("need record_factor 0 (off) or >= 1, record_days >= 1")
         if not (self.span_factor == 0 or self.span_factor >= 1) or self.span_days < 1:
             raise ValueError("need span_factor 0 (off) or >= 1, span_days >= 1")
-        if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1 or self.busy_short_buckets < 0:
-            raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1, busy_short_buckets >= 0")
+        if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1:
+            raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
@@ -110,13 +108,11 @@ class SurgeParams:
         may replace the bucket counts."""
         data = dict(data)
         bucket_s = int(data.get("bucket_s", cls.bucket_s))
-        for name in ("window", "baseline", "quiet", "warmup", "refractory", "busy_refractory", "busy_short"):
+        for name in ("window", "baseline", "quiet", "warmup", "refractory", "busy_refractory"):
             if f"{name}_s" in data:
                 key = f"{name}_buckets"
-                seconds = float(data.pop(f"{name}_s"))
                 least = 0 if name in ("warmup", "refractory", "busy_refractory") else 1
-                least = int(seconds > 0) if name == "busy_short" else least      # 0 stays off
-                data[key] = max(least, round(seconds / bucket_s))
+                data[key] = max(least, round(float(data.pop(f"{name}_s")) / bucket_s))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
