@@ -328,7 +328,7 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
         if open_ or stored:                 # a closed bucket past the stored ones is not a count
             top = sorted(top + [x], reverse=True)[:k]
         judged = bounds.judge(count, top, k) if n >= k else count
-        out.append((count, judged, usual, model_.deviation(judged, usual, p.exact_below)))
+        out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
     return out
 
 
@@ -482,7 +482,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
         if cur - length < last:
             continue
         at_least = max(p.min_count, p.ratio * (usual + now_usual))
-        if spreads and usual + now_usual >= p.exact_below:   # below it the exact tail has no closed bound
+        if spreads:
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
             at_least = max(at_least, (target / 2) ** 2 - 0.375)
