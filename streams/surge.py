@@ -328,14 +328,8 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
         if open_ or stored:                 # a closed bucket past the stored ones is not a count
             top = sorted(top + [x], reverse=True)[:k]
         judged = bounds.judge(count, top, k) if n >= k else count
-        out.append((count, judged, usual, model_.deviation(judged, usual, p.exact_below)))
+        out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
     return out
-
-
-def _low(state: dict, p: SurgeParams) -> bool:
-    """EXPERIMENT: a low-volume subject (its slow level under `low_rate` mentions an hour)."""
-    slow = state["model"]["slow"]
-    return bool(p.low_rate) and slow is not None and model_.unstabilise(slow) * 3600 / p.bucket_s < p.low_rate
 
 
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
@@ -346,25 +340,22 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
-    low = _low(state, p)
-    floor, zline = (p.low_min_count, p.low_z) if low else (p.min_count, p.z)
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
         z = d / model_.spread(model, n, end, p.bucket_s)
         scores.append(z)
         if end - length < last:        # a window that still holds the last episode cannot start one
             continue
-        if judged >= floor and judged >= p.ratio * usual:
+        if judged >= p.min_count and judged >= p.ratio * usual:
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(zline * strict, gates.tail_line(state, p)):
+    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
     if not warm:
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
-    bar = (gates.escalation_bar(state, end, p) if low else span_.bar(state, end, wins, p)) if fired is not None else 0.0
-    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < bar):
+    if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < span_.bar(state, end, wins, p)):
         fired = None
     held = episode["scale"] if episode else 0
     score = max(scores)
@@ -490,8 +481,8 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
             continue
-        at_least = max(p.low_min_count if _low(state, p) else p.min_count, p.ratio * (usual + now_usual))
-        if spreads and usual + now_usual >= p.exact_below:   # below it the exact tail has no closed bound
+        at_least = max(p.min_count, p.ratio * (usual + now_usual))
+        if spreads:
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
             at_least = max(at_least, (target / 2) ** 2 - 0.375)

@@ -20,7 +20,6 @@ Poisson noise itself. Inside a surge episode the level and the spread move only 
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 LEVEL_HALF_LIFE_S = 2 * 3600
 SLOW_HALF_LIFE_S = 86400
@@ -35,30 +34,6 @@ SPREAD_CLIP = 64.0                  # a deviation teaches the spread at most thi
 
 def stabilise(x: float) -> float:
     return 2.0 * math.sqrt(max(0.0, x) + 0.375)
-
-
-_NORMAL = NormalDist()
-
-
-def deviation(count: float, usual: float, exact_below: float = 0.0) -> float:
-    """d = a(count) - a(usual) on the stabilised scale, where Poisson noise is about N(0, 1). Below
-    `exact_below` usual mentions a count past usual + 1 gets the normal deviate of its exact Poisson
-    tail instead: at a few mentions the stabilised scale understates how rare a count is."""
-    if usual >= exact_below or count <= usual + 1:
-        return stabilise(count) - stabilise(usual)
-    return -_NORMAL.inv_cdf(max(1e-300, math.exp(log_poisson_tail(count, max(usual, 1e-3)))))
-
-
-def log_poisson_tail(c: float, u: float) -> float:
-    """log P(X >= c) for X ~ Poisson(u), c > u (the regularised lower incomplete gamma P(c, u), which
-    also interpolates between whole counts): its series, exact to ~1e-12."""
-    term = total = 1.0
-    k = c
-    while term > 1e-12 * total:
-        k += 1.0
-        term *= u / k
-        total += term
-    return -u + c * math.log(u) - math.lgamma(c + 1.0) + math.log(total)
 
 
 def unstabilise(y: float) -> float:

@@ -48,11 +48,6 @@ class SurgeParams:
     persist_buckets: int = 2         # a window is judged with its top k-1 buckets capped at the k-th
     max_samples: int = 3
     young_factor: float = 2.0        # z is this much stricter until a day of history
-    exact_below: float = 0.0         # a window whose usual count is below this is scored by its exact
-                                     # Poisson tail, not the stabilised approximation (0: never)
-    low_rate: float = 0.0            # EXPERIMENT: a subject whose deseasonalised level is below this many
-    low_min_count: int = 5           # mentions an hour is judged on rarity: this floor, low_z, and no
-    low_z: float = 4.25              # busy bar (0: off)
     max_ids: int = 5000              # post ids remembered per subject (redelivery), oldest dropped
 
     def __post_init__(self):
@@ -81,8 +76,6 @@ class SurgeParams:
             raise ValueError("need span_factor 0 (off) or >= 1, span_days >= 1")
         if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1:
             raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1")
-        if self.exact_below < 0:
-            raise ValueError("need exact_below >= 0 (0: off)")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 
