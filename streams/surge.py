@@ -49,6 +49,7 @@ from datetime import datetime, timezone
 
 from streams import surge_bounds as bounds
 from streams import surge_busy as busy_
+from streams import surge_rare as rare_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_samples as samples_
@@ -167,6 +168,8 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
             samples = [s for s in samples if s.post_id in fresh]
     bucket = _touch(state, idx)
     bucket[0] += count
+    if count != int(count):
+        state["frac"] = True                   # measurements, not counts: no Poisson rarity
     bucket[1] += negative_count
     samples_.keep_samples(state, idx, samples, produced_at, cur, p)
     return _run(state, cur, p, touched=idx, trace=trace)
@@ -340,10 +343,11 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
+    ends = [end - length >= last for length in p.windows]   # a window still holding the last episode cannot start one
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
         z = d / model_.spread(model, n, end, p.bucket_s)
         scores.append(z)
-        if end - length < last:        # a window that still holds the last episode cannot start one
+        if not ends[n]:
             continue
         if judged >= p.min_count and judged >= p.ratio * usual:
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
@@ -357,6 +361,10 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
     if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < span_.bar(state, end, wins, p)):
         fired = None
+    rare_at, rare = rare_.best(state, end, wins, ends, p) if warm and rare_.low_volume(state, p) else (None, 0.0)
+    if (fired is None and rare_at is not None and episode is None
+            and rare >= max(p.rare_z * strict, rare_.line(state, p))):
+        fired = rare_at                       # a low-volume subject's rare count: no spread or bar
     held = episode["scale"] if episode else 0
     score = max(scores)
     record = gates.record_line(state, p) if warm and fired is None and episode is None else None
@@ -373,7 +381,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out, score, fired or 0, best
+    return out, score, fired or 0, best, rare
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list,
               trace: why_.Trace | None = None) -> None:
@@ -382,7 +390,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     strict = p.young_factor if young else 1.0
-    verdicts, score, scale, best = _verdicts(state, end, wins, neg, strict, p)
+    verdicts, score, scale, best, rare = _verdicts(state, end, wins, neg, strict, p)
     if trace is not None:                  # before this bucket teaches the gates anything
         trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
@@ -393,6 +401,10 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
         gates.learn_peak(state, end, best if quiet else None, p)
+        if p.rare_rate:
+            rare_.learn(state, end, rare if quiet else None, p)
+            if quiet:
+                rare_.learn_rate(state, end, _bucket(state, end)[0], p)
         if p.record_factor:
             gates.learn_record(state, end, _bucket(state, end)[0], p)
         if p.span_factor:
@@ -482,6 +494,8 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
         if cur - length < last:
             continue
         at_least = max(p.min_count, p.ratio * (usual + now_usual))
+        if rare_.low_volume(state, p):                  # the rarity path's floor (no closed form past it)
+            need = min(need, bounds.least_x(count, top, buckets, p.rare_min_count, p))
         if spreads:
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)

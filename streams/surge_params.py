@@ -48,6 +48,9 @@ class SurgeParams:
     persist_buckets: int = 2         # a window is judged with its top k-1 buckets capped at the k-th
     max_samples: int = 3
     young_factor: float = 2.0        # z is this much stricter until a day of history
+    rare_rate: float = 0.0           # a subject under this many mentions an hour is also judged by
+    rare_min_count: int = 5          # the rarity of its window counts (streams.surge_rare; 0: off):
+    rare_z: float = 4.25             # this floor, and this normal deviate of the Poisson tail
     max_ids: int = 5000              # post ids remembered per subject (redelivery), oldest dropped
 
     def __post_init__(self):

@@ -1,0 +1,103 @@
+"""The rarity path of the surge rule for a low-volume subject (streams.surge). A county subject with
+a few mentions an hour is judged by how rare its window count is under Poisson noise, not by the
+stabilised spreads the busy subjects need: at a few mentions a(x) understates how rare a count is,
+and the bars learnt from a busy subject's chatter (busy and refractory bars) hold a county subject's
+second story of the week. A subject is low-volume while its deseasonalised level is under
+`rare_rate` mentions an hour and every count it was given was a whole number (the test is about
+counts, not measurements). A window past `rare_min_count` whose exact Poisson tail is rarer than
+`rare_z` (as a normal deviate, young subjects x young_factor) and than `tail_factor` x the subject's
+usual daily peak of that rarity (second highest of `tail_days`, learnt from quiet buckets) fires.
+Pure, plain-JSON state (`rare`: [day, today's peak, [past days' peaks]]; `frac`: a fractional count
+was seen); `p` is a streams.surge.SurgeParams."""
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+from streams import surge_model as model_
+
+_NORMAL = NormalDist()
+SLACK = 1.3     # the usual count is taken 30 % higher: the model's usual runs ~14 % low at a few
+                # mentions (the stabilised mean's inverse) and a county subject's day drifts
+
+
+def log_poisson_tail(c: float, u: float) -> float:
+    """log P(X >= c) for X ~ Poisson(u) and c > u: the regularised lower incomplete gamma P(c, u)
+    (which also interpolates between whole counts), by its series, to ~1e-12."""
+    term = total = 1.0
+    k = c
+    while term > 1e-12 * total:
+        k += 1.0
+        term *= u / k
+        total += term
+    return -u + c * math.log(u) - math.lgamma(c + 1.0) + math.log(total)
+
+
+def rarity(count: float, usual: float) -> float:
+    """The normal deviate of P(X >= count), X ~ Poisson(usual); 0 up to usual + 1."""
+    if count <= usual + 1:
+        return 0.0
+    return -_NORMAL.inv_cdf(max(1e-300, math.exp(log_poisson_tail(count, max(usual, 1e-3)))))
+
+
+def low_volume(state: dict, p) -> bool:
+    """Under `rare_rate` mentions an hour over its quiet buckets (after a day of them), and every
+    count a whole number."""
+    rate = state.get("rrate")
+    return (bool(p.rare_rate) and rate is not None and rate[3] * p.bucket_s >= 86400
+            and not state.get("frac") and rate[2] * 3600 / p.bucket_s < p.rare_rate)
+
+
+def usual(state: dict, end: int, length: int, p) -> float:
+    """The usual count of a window of `length` buckets ending at `end`: the raw mean count of this
+    hour of day over the subject's quiet buckets of about a week, shrunk towards its mean over all
+    hours by two hours' worth of buckets (an hour seen quiet twice is not a rate of 0). Raw, not
+    the stabilised model's usual: that runs low at a few mentions and ignores the one-minute blips
+    a county subject does have."""
+    rate = state.get("rrate")
+    if not rate or rate[3] * p.bucket_s < 86400:         # a day of quiet buckets first
+        return math.inf
+    hour, _ = model_.slot(end, p.bucket_s)
+    prior = 2 * 3600 / p.bucket_s
+    return length * (rate[1][hour] * rate[0][hour] + prior * rate[2]) / (rate[1][hour] + prior)
+
+
+def learn_rate(state: dict, end: int, count: float, p) -> None:
+    """Fold a quiet closed bucket's raw count into its hour's mean and the mean over all hours (a
+    running mean, then about a week of memory)."""
+    rate = state.setdefault("rrate", [[0.0] * 24, [0] * 24, 0.0, 0])
+    hour, _ = model_.slot(end, p.bucket_s)
+    n = rate[1][hour] = min(rate[1][hour] + 1, max(1, 7 * 3600 // p.bucket_s))
+    rate[0][hour] += (count - rate[0][hour]) / n
+    n = rate[3] = min(rate[3] + 1, max(1, 7 * 86400 // p.bucket_s))
+    rate[2] += (count - rate[2]) / n
+
+
+def best(state: dict, end: int, wins, ends: list[bool], p) -> tuple[int | None, float]:
+    """(window number, rarity) of the rarest window past `rare_min_count` (ends[n]: the window may
+    start an episode)."""
+    fired, top = None, 0.0
+    for n, (length, (count, judged, _usual, _d)) in enumerate(zip(p.windows, wins)):
+        if ends[n] and judged >= p.rare_min_count:
+            r = rarity(judged, SLACK * usual(state, end, length, p))
+            if r > top:
+                fired, top = n, r
+    return fired, top
+
+
+def line(state: dict, p) -> float:
+    """`tail_factor` x the second highest daily peak rarity of the last `tail_days` (0 before two days)."""
+    past = sorted(state.get("rare", [0, None, []])[2][-p.tail_days:], reverse=True)
+    return p.tail_factor * past[1] if len(past) > 1 else 0.0
+
+
+def learn(state: dict, end: int, value: float | None, p) -> None:
+    """Roll the days over; fold in a quiet closed bucket's best rarity (None: teaches nothing)."""
+    day = (end - state["born"]) * p.bucket_s // 86400
+    rare = state.setdefault("rare", [day, None, []])
+    if rare[0] != day:
+        if rare[1] is not None:
+            rare[2] = (rare[2] + [rare[1]])[-p.tail_days:]
+        rare[0], rare[1] = day, None
+    if value is not None:
+        rare[1] = round(max(rare[1] or 0.0, value), 3)
