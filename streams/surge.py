@@ -21,7 +21,9 @@ every `refractory` buckets (aftershocks of the same story stay quiet, a bigger w
 subject in warm-up pages at most once per `refractory`. A busy subject (`busy_pages` pages in
 `busy_days`) gets `busy_escalation` and `busy_refractory` instead (streams.surge_busy); a window
 past its span record (`span_factor` x its length's highest quiet count of past days) faces either
-bar without the escalation (streams.surge_span). streams.surge_why explains each judged bucket's
+bar without the escalation (streams.surge_span). A low-volume subject (under `rare_rate` mentions an
+hour, whole counts) also pages when a window's count is rarer than `rare_z` under Poisson noise and
+than its usual daily peak rarity, past no spread or bar (streams.surge_rare). streams.surge_why explains each judged bucket's
 gates to a `trace` callback, when one is passed (bench/surge_why.py).
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
@@ -35,6 +37,8 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   records  [day, today's highest bucket, [past days' highest]] (the record gate; only when it is on)
   pages    the last `busy_pages` surge onsets (streams.surge_busy; only when it is on)
   spans    [day, today's highest judged count per window length or None, [past days']] (streams.surge_span)
+  rrate    [[raw mean per hour of day], [buckets in each], mean over all hours, buckets] (streams.surge_rare)
+  rare     [day, today's highest rarity or None, [past days']]; frac: a non-whole count was seen
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
@@ -49,9 +53,9 @@ from datetime import datetime, timezone
 
 from streams import surge_bounds as bounds
 from streams import surge_busy as busy_
-from streams import surge_rare as rare_
 from streams import surge_gates as gates
 from streams import surge_model as model_
+from streams import surge_rare as rare_
 from streams import surge_samples as samples_
 from streams import surge_span as span_
 from streams import surge_why as why_
@@ -361,10 +365,10 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
     if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < span_.bar(state, end, wins, p)):
         fired = None
-    rare_at, rare = rare_.best(state, end, wins, ends, p) if warm and rare_.low_volume(state, p) else (None, 0.0)
-    if (fired is None and rare_at is not None and episode is None
-            and rare >= max(p.rare_z * strict, rare_.line(state, p))):
-        fired = rare_at                       # a low-volume subject's rare count: no spread or bar
+    rare_at, rare = rare_.fires(state, end, wins, ends, strict, p) if warm else (None, 0.0)
+    by_rarity = fired is None and rare_at is not None and episode is None
+    if by_rarity:                             # a low-volume subject's rare count: no spread or bar
+        fired = rare_at
     held = episode["scale"] if episode else 0
     score = max(scores)
     record = gates.record_line(state, p) if warm and fired is None and episode is None else None
@@ -381,7 +385,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out, score, fired or 0, best, rare
+    return out, score, fired or 0, best, (rare, by_rarity)
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list,
               trace: why_.Trace | None = None) -> None:
@@ -390,7 +394,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     strict = p.young_factor if young else 1.0
-    verdicts, score, scale, best, rare = _verdicts(state, end, wins, neg, strict, p)
+    verdicts, score, scale, best, (rare, by_rarity) = _verdicts(state, end, wins, neg, strict, p)
     if trace is not None:                  # before this bucket teaches the gates anything
         trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
@@ -419,7 +423,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             if rule == "surge":
                 state["onset"] = [end, round(best, 3)]
                 busy_.learn_page(state, end, p)
-            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, score, end, p,
+            shown = max(score, rare) if rule == "surge" and by_rarity else score   # its rarity, in spreads
+            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, shown, end, p,
                                    record=beaten if rule == "surge" else 0.0))
         elif episode is not None and closed:
             if rule == "surge":

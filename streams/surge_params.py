@@ -79,6 +79,8 @@ class SurgeParams:
             raise ValueError("need span_factor 0 (off) or >= 1, span_days >= 1")
         if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1:
             raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1")
+        if self.rare_rate < 0 or self.rare_min_count < 1 or self.rare_z <= 0:
+            raise ValueError("need rare_rate >= 0 (0: off), rare_min_count >= 1, rare_z > 0")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
 

@@ -85,6 +85,16 @@ def best(state: dict, end: int, wins, ends: list[bool], p) -> tuple[int | None, 
     return fired, top
 
 
+def fires(state: dict, end: int, wins, ends: list[bool], strict: float, p) -> tuple[int | None, float]:
+    """(window number or None, rarity): whether a warm, low-volume subject's rarest window fires the
+    rarity path (the caller checks that no surge episode is open), and its rarity (0 when the
+    subject is not low-volume)."""
+    if not low_volume(state, p):
+        return None, 0.0
+    at, top = best(state, end, wins, ends, p)
+    return (at if at is not None and top >= max(p.rare_z * strict, line(state, p)) else None), top
+
+
 def line(state: dict, p) -> float:
     """`tail_factor` x the second highest daily peak rarity of the last `tail_days` (0 before two days)."""
     past = sorted(state.get("rare", [0, None, []])[2][-p.tail_days:], reverse=True)

@@ -24,6 +24,7 @@ from typing import Callable
 from streams import surge_busy as busy_
 from streams import surge_gates as gates
 from streams import surge_model as model_
+from streams import surge_rare as rare_
 from streams import surge_span as span_
 
 Trace = Callable[[dict], None]
@@ -44,7 +45,7 @@ def tail_parts(state: dict, p) -> tuple[float, float]:
 def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, fires: bool, p) -> dict:
     """The account of bucket `end` (count `x`) judged with windows `wins` (streams.surge._windows), before the
     bucket teaches the state: the best score, each line it faced, the first gate that held it
-    (None if none did), how it fired (`via`: "spread", "record", "new subject" or None), and the
+    (None if none did), how it fired (`via`: "spread", "rarity", "record", "new subject" or None), and the
     detector's own verdict (`fires`) for the caller to check the account against. `best` is the
     highest score of the windows that pass `min_count` and `ratio` (the one the lines judge), `score`
     the highest of any window."""
@@ -81,14 +82,19 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
     if gate is None and best < bar:
         gate = "busy bar" if busy else "refractory bar"
     record = gates.record_line(state, p) if warm and gate is not None and not episode else None
+    ends = [end - length >= last for length in p.windows]
+    rare_at, rare = rare_.fires(state, end, wins, ends, strict, p) if warm else (None, 0.0)
     via = None
     if gate is None:
         via = "spread" if warm else "new subject"
+    elif rare_at is not None and not episode:
+        via = "rarity"
     elif record is not None and x > record:
         via = "record"
     return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "score": round(score, 3),
             "z": p.z * strict, "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3),
-            "busy": busy, "span": past_span, "record": record, "gate": gate, "via": via, "episode": episode,
+            "busy": busy, "span": past_span, "record": record, "rarity": round(rare, 3), "gate": gate, "via": via,
+            "episode": episode,
             "alert": via is not None and not episode, "fires": fires}
 
 

@@ -29,8 +29,12 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 # the 10x surge of minute 4100 pages at minute 4101 instead of 4102: its windows are past their span
 # record, so the busy bar it faces (the subject's third page in 14 days) has no escalation. With
 # span_factor 0 both digests are session 7's (12ea1dfb430a20cc, d7e0fafdb46bc9fc).
+# OBSERVE_DIGEST re-recorded in session 11: the packaged rarity path (streams.surge_rare) keeps each
+# subject's raw hourly means and daily peak rarities in the state ("rrate", "rare"); this stream's
+# subject is no low-volume one and its signals are unchanged (with rare_rate 0 the digest is the old
+# ef866baf08970d5b). The backtest series has non-whole values (measurements): no rarity path, same digest.
 BACKTEST_DIGEST = "4eea1d206c58e1b1"
-OBSERVE_DIGEST = "ef866baf08970d5b"
+OBSERVE_DIGEST = "9d88dad3856538d6"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
