@@ -423,9 +423,11 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             if rule == "surge":
                 state["onset"] = [end, round(best, 3)]
                 busy_.learn_page(state, end, p)
-            shown = max(score, rare) if rule == "surge" and by_rarity else score   # its rarity, in spreads
-            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual, shown, end, p,
-                                   record=beaten if rule == "surge" else 0.0))
+            rarity = rule == "surge" and by_rarity        # shown with its rarity and the usual daily peak rarity
+            signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual,
+                                   max(score, rare) if rarity else score, end, p,
+                                   record=beaten if rule == "surge" else 0.0,
+                                   peak=rare_.usual_peak(state, p) if rarity else None))
         elif episode is not None and closed:
             if rule == "surge":
                 state["last_episode"] = end
@@ -437,7 +439,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
 
 
 def _signal(state: dict, rule: str, severity: str, status: str, end: int, count: int, neg: float,
-            usual: float, score: float, since: int, p: SurgeParams, record: float = 0.0) -> SurgeSignal:
+            usual: float, score: float, since: int, p: SurgeParams, record: float = 0.0,
+            peak: float | None = None) -> SurgeSignal:
     lo = end - p.window_buckets + 1
     inside = [s for s in state["samples"] if lo <= s[0] <= end]
     picked, seen = [], set()
@@ -450,7 +453,8 @@ def _signal(state: dict, rule: str, severity: str, status: str, end: int, count:
     return SurgeSignal(rule, severity, status, _at(lo, p), _at(end + 1, p), int(count), round(usual, 2),
                        round(neg / count, 3) if count else 0.0, tuple(picked),
                        min(produced) if produced else None, trend, round(score, 2),
-                       _at(since - p.window_buckets + 1, p), round(gates.usual_peak(state, p.tail_days), 2),
+                       _at(since - p.window_buckets + 1, p),
+                       round(gates.usual_peak(state, p.tail_days) if peak is None else peak, 2),
                        round(record, 2))
 
 

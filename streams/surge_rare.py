@@ -95,10 +95,15 @@ def fires(state: dict, end: int, wins, ends: list[bool], strict: float, p) -> tu
     return (at if at is not None and top >= max(p.rare_z * strict, line(state, p)) else None), top
 
 
-def line(state: dict, p) -> float:
-    """`tail_factor` x the second highest daily peak rarity of the last `tail_days` (0 before two days)."""
+def usual_peak(state: dict, p) -> float:
+    """The second highest daily peak rarity of the last `tail_days` (0 before two days)."""
     past = sorted(state.get("rare", [0, None, []])[2][-p.tail_days:], reverse=True)
-    return p.tail_factor * past[1] if len(past) > 1 else 0.0
+    return past[1] if len(past) > 1 else 0.0
+
+
+def line(state: dict, p) -> float:
+    """`tail_factor` x the usual daily peak rarity."""
+    return p.tail_factor * usual_peak(state, p)
 
 
 def learn(state: dict, end: int, value: float | None, p) -> None:
