@@ -4,7 +4,7 @@ Pure apart from the caller's file handling: parse `timestamp,value` rows (ISO 86
 `YYYY-MM-DD HH:MM:SS`; no zone = Asia/Shanghai), infer the regular interval, scale the rules file's
 surge parameters to it, and mark each row 0/1 (and its score).
 
-Bad input is an error naming the file and line: a bad timestamp or value, a negative value, a
+Bad input is an error naming the file and line: a bad timestamp or value, a negative or infinite value, a
 timestamp not after the previous row (duplicate or unordered), fewer than two rows. Gaps are
 handled, not rejected: the interval is the median gap; a row belongs to the bucket holding its
 timestamp (rows off the grid are fine); buckets with no row count as zero mentions, as
@@ -13,6 +13,7 @@ Elasticsearch's histogram reports them; rows that share a bucket add up. Also th
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
@@ -62,7 +63,7 @@ def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
             value = float(parts[1])
         except ValueError:
             raise SeriesError(f"{name}:{number}: bad value {parts[1][:40]!r}") from None
-        if value < 0 or value != value:
+        if value < 0 or not math.isfinite(value):
             raise SeriesError(f"{name}:{number}: value must be a count >= 0, got {parts[1][:40]!r}")
         if rows and at <= rows[-1].at:
             raise SeriesError(f"{name}:{number}: timestamp {parts[0]!r} is not after line {rows[-1].line}")

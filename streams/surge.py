@@ -23,8 +23,8 @@ subject in warm-up pages at most once per `refractory`. A busy subject (`busy_pa
 past its span record (`span_factor` x its length's highest quiet count of past days) faces either
 bar without the escalation (streams.surge_span). A low-volume subject (under `rare_rate` mentions an
 hour, whole counts) also pages when a window's count is rarer than `rare_z` under Poisson noise and
-than its usual daily peak rarity, past no spread or bar (streams.surge_rare). streams.surge_why explains each judged bucket's
-gates to a `trace` callback, when one is passed (bench/surge_why.py).
+than its usual daily peak rarity, past no spread or bar (streams.surge_rare). streams.surge_why
+explains each judged bucket's gates to a `trace` callback, when one is passed (bench/surge_why.py).
 
 The per-subject state is a JSON-serialisable plain dict (it lives in a Faust table keyed by subject):
   start    bucket index of counts[0]  (bucket index = floor(epoch seconds / bucket_s))
@@ -172,7 +172,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
             samples = [s for s in samples if s.post_id in fresh]
     bucket = _touch(state, idx)
     bucket[0] += count
-    if count != int(count):
+    if abs(count - round(count)) > 1e-6:
         state["frac"] = True                   # measurements, not counts: no Poisson rarity
     bucket[1] += negative_count
     samples_.keep_samples(state, idx, samples, produced_at, cur, p)
@@ -340,9 +340,10 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
 
 
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
-              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float]:
-    """rule -> (fires, holds, severity), the score, the window length number that fired and the
-    best surge score (over the windows that pass min_count and ratio, one-bucket ones / single_factor)."""
+              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float, tuple[float | None, bool]]:
+    """rule -> (fires, holds, severity), the score, the window length number that fired, the best
+    surge score (over the windows that pass min_count and ratio, one-bucket ones / single_factor) and
+    (the rarest window's rarity, None unless low-volume; whether the rarity path fired)."""
     model = state["model"]
     scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
@@ -365,7 +366,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         fired = 0 if p.new_subject_min_count is not None and count >= p.new_subject_min_count else None
     if fired is not None and (gates.in_refractory(state, end, p) and not warm or best < span_.bar(state, end, wins, p)):
         fired = None
-    rare_at, rare = rare_.fires(state, end, wins, ends, strict, p) if warm else (None, 0.0)
+    rare_at, rare = rare_.fires(state, end, wins, ends, p) if warm else (None, None)
     by_rarity = fired is None and rare_at is not None and episode is None
     if by_rarity:                             # a low-volume subject's rare count: no spread or bar
         fired = rare_at
@@ -378,7 +379,8 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     share = neg / count if count else 0.0
     neg_line = max(p.negative_share, model["neg"] + p.negative_margin)
     out = {
-        "surge": (fired is not None, scores[min(held, len(scores) - 1)] >= p.hold_z, severity),
+        "surge": (fired is not None, scores[min(held, len(scores) - 1)] >= p.hold_z
+                  or bool(episode and episode.get("rare") and rare_.holds(state, end, wins, held, p)), severity),
         "negative_surge": (warm and neg >= p.negative_min_count and share >= neg_line
                            and wins[0][1] >= p.negative_ratio * usual,
                            neg >= p.negative_min_count / 2 and share >= 0.8 * neg_line, "critical"),
@@ -406,7 +408,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.rare_rate:
-            rare_.learn(state, end, rare if quiet else None, p)
+            rare_.learn(state, end, rare if quiet else None, p)     # None: not low-volume, teaches nothing
             if quiet:
                 rare_.learn_rate(state, end, _bucket(state, end)[0], p)
         if p.record_factor:
@@ -415,6 +417,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             span_.learn(state, end, [w[1] for w in wins] if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
             state["onset"][1] = max(state["onset"][1], round(score, 3))
+            if episodes["surge"].get("rare") and rare is not None:
+                state["rare_onset"][1] = max(state["rare_onset"][1], round(rare, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
     for rule, (fires, holds, severity) in verdicts.items():
         episode = episodes.get(rule)
@@ -423,6 +427,9 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             if rule == "surge":
                 state["onset"] = [end, round(best, 3)]
                 busy_.learn_page(state, end, p)
+                if rare is not None:          # a low-volume subject: its episode also holds on rarity,
+                    episodes[rule]["rare"] = 1    # and a rarity page within hours must beat this one
+                    state["rare_onset"] = [end, round(rare, 3)]
             rarity = rule == "surge" and by_rarity        # shown with its rarity and the usual daily peak rarity
             signals.append(_signal(state, rule, severity, "firing", end, count, neg, usual,
                                    max(score, rare) if rarity else score, end, p,

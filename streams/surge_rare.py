@@ -2,13 +2,16 @@
 a few mentions an hour is judged by how rare its window count is under Poisson noise, not by the
 stabilised spreads the busy subjects need: at a few mentions a(x) understates how rare a count is,
 and the bars learnt from a busy subject's chatter (busy and refractory bars) hold a county subject's
-second story of the week. A subject is low-volume while its deseasonalised level is under
-`rare_rate` mentions an hour and every count it was given was a whole number (the test is about
-counts, not measurements). A window past `rare_min_count` whose exact Poisson tail is rarer than
-`rare_z` (as a normal deviate, young subjects x young_factor) and than `tail_factor` x the subject's
-usual daily peak of that rarity (second highest of `tail_days`, learnt from quiet buckets) fires.
-Pure, plain-JSON state (`rare`: [day, today's peak, [past days' peaks]]; `frac`: a fractional count
-was seen); `p` is a streams.surge.SurgeParams."""
+second story of the week. A subject is low-volume while its raw mean over its quiet buckets (after a
+day of them) is under `rare_rate` mentions an hour and every count it was given was a whole number
+(the test is about counts, not measurements). A window past `rare_min_count` whose exact Poisson tail
+is rarer than `rare_z` (as a normal deviate) and than `tail_factor` x the subject's usual daily peak
+rarity (second highest of `tail_days`, learnt from quiet buckets) fires; its episode holds while that
+window stays `hold_z` rare, and a later rarity page within hours needs `escalation` x the last one's
+peak rarity, a bar halving every `refractory` (as the spread rule's). Pure, plain-JSON state
+(`rrate`: hourly means; `rare`: [day, today's peak, [past days' peaks]]; `rare_onset`: [bucket, peak
+rarity] of the last rarity page; `frac`: a non-whole count was seen); `p` is a
+streams.surge.SurgeParams."""
 from __future__ import annotations
 
 import math
@@ -49,17 +52,23 @@ def low_volume(state: dict, p) -> bool:
 
 
 def usual(state: dict, end: int, length: int, p) -> float:
-    """The usual count of a window of `length` buckets ending at `end`: the raw mean count of this
-    hour of day over the subject's quiet buckets of about a week, shrunk towards its mean over all
-    hours by two hours' worth of buckets (an hour seen quiet twice is not a rate of 0). Raw, not
-    the stabilised model's usual: that runs low at a few mentions and ignores the one-minute blips
-    a county subject does have."""
+    """The usual count of a window of `length` buckets ending at `end`: per bucket, the raw mean
+    count of its hour of day over the subject's quiet buckets of about a week, shrunk towards its
+    mean over all hours by two hours' worth of buckets (an hour seen quiet twice is not a rate of
+    0). Raw, not the stabilised model's usual: that runs low at a few mentions and ignores the
+    one-minute blips a county subject does have."""
     rate = state.get("rrate")
     if not rate or rate[3] * p.bucket_s < 86400:         # a day of quiet buckets first
         return math.inf
-    hour, _ = model_.slot(end, p.bucket_s)
     prior = 2 * 3600 / p.bucket_s
-    return length * (rate[1][hour] * rate[0][hour] + prior * rate[2]) / (rate[1][hour] + prior)
+    shrunk: dict[int, float] = {}
+    total = 0.0
+    for i in range(end - length + 1, end + 1):           # a window may span hours (12 h at 1-h buckets)
+        hour, _ = model_.slot(i, p.bucket_s)
+        if hour not in shrunk:
+            shrunk[hour] = (rate[1][hour] * rate[0][hour] + prior * rate[2]) / (rate[1][hour] + prior)
+        total += shrunk[hour]
+    return total
 
 
 def learn_rate(state: dict, end: int, count: float, p) -> None:
@@ -75,24 +84,43 @@ def learn_rate(state: dict, end: int, count: float, p) -> None:
 
 def best(state: dict, end: int, wins, ends: list[bool], p) -> tuple[int | None, float]:
     """(window number, rarity) of the rarest window past `rare_min_count` (ends[n]: the window may
-    start an episode)."""
+    start an episode). A window of fewer than `persist_buckets` buckets is not judged: one bucket
+    cannot carry a rarity page (a blip of reposts inside an hour's bucket is not a story)."""
     fired, top = None, 0.0
-    for n, (length, (count, judged, _usual, _d)) in enumerate(zip(p.windows, wins)):
-        if ends[n] and judged >= p.rare_min_count:
+    for n, (length, (_count, judged, _usual, _d)) in enumerate(zip(p.windows, wins)):
+        if ends[n] and length >= p.persist_buckets and judged >= p.rare_min_count:
             r = rarity(judged, SLACK * usual(state, end, length, p))
             if r > top:
                 fired, top = n, r
     return fired, top
 
 
-def fires(state: dict, end: int, wins, ends: list[bool], strict: float, p) -> tuple[int | None, float]:
-    """(window number or None, rarity): whether a warm, low-volume subject's rarest window fires the
-    rarity path (the caller checks that no surge episode is open), and its rarity (0 when the
-    subject is not low-volume)."""
+def holds(state: dict, end: int, wins, scale: int, p) -> bool:
+    """Whether a rarity episode's window (number `scale`) is still `hold_z` rare: a story that goes
+    on is one episode, however the spreads adapt to it."""
+    n = min(scale, len(wins) - 1)
+    return rarity(wins[n][1], SLACK * usual(state, end, p.windows[n], p)) >= p.hold_z
+
+
+def fires(state: dict, end: int, wins, ends: list[bool], p) -> tuple[int | None, float | None]:
+    """(window number or None, rarity): whether a low-volume subject's rarest window fires the rarity
+    path (the caller checks that no surge episode is open): past `rare_z`, `tail_factor` x its usual
+    daily peak rarity and, after a rarity page, `escalation` x that page's peak rarity halving every
+    `refractory` buckets (an aftershock of the same story stays quiet). Rarity None: not low-volume.
+    (A subject is low-volume only after a day of quiet buckets, so `young_factor` never applies.)"""
     if not low_volume(state, p):
-        return None, 0.0
+        return None, None
     at, top = best(state, end, wins, ends, p)
-    return (at if at is not None and top >= max(p.rare_z * strict, line(state, p)) else None), top
+    line_ = max(p.rare_z, line(state, p), bar(state, end, p))
+    return (at if at is not None and top >= line_ else None), top
+
+
+def bar(state: dict, end: int, p) -> float:
+    """After a rarity page: `escalation` x its episode's peak rarity, halving every `refractory` buckets."""
+    onset = state.get("rare_onset")
+    if not onset or not p.refractory_buckets:
+        return 0.0
+    return p.escalation * onset[1] * 0.5 ** ((end - onset[0]) / p.refractory_buckets)
 
 
 def usual_peak(state: dict, p) -> float:

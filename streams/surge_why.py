@@ -83,7 +83,7 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         gate = "busy bar" if busy else "refractory bar"
     record = gates.record_line(state, p) if warm and gate is not None and not episode else None
     ends = [end - length >= last for length in p.windows]
-    rare_at, rare = rare_.fires(state, end, wins, ends, strict, p) if warm else (None, 0.0)
+    rare_at, rare = rare_.fires(state, end, wins, ends, p) if warm else (None, None)
     via = None
     if gate is None:
         via = "spread" if warm else "new subject"
@@ -93,7 +93,7 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         via = "record"
     return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "score": round(score, 3),
             "z": p.z * strict, "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3),
-            "busy": busy, "span": past_span, "record": record, "rarity": round(rare, 3), "gate": gate, "via": via,
+            "busy": busy, "span": past_span, "record": record, "rarity": round(rare or 0.0, 3), "gate": gate, "via": via,
             "episode": episode,
             "alert": via is not None and not episode, "fires": fires}
 

@@ -108,6 +108,7 @@ def test_mark_active_flags_the_whole_episode(tmp_path):
     ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,-3\n", 2, "count >= 0"),
     ("2025-03-03 00:01:00,1\n2025-03-03 00:02:00,1\n2025-03-03 00:01:30,1\n", 3, "is not after line 2"),
     ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,NaN\n", 2, "count >= 0"),
+    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,inf\n", 2, "count >= 0"),
 ])
 def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line, what):
     src = tmp_path / "bad.csv"

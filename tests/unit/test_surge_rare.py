@@ -29,13 +29,14 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def county(seed: int = 6, days: int = 5, story: bool = True) -> list[int]:
+def county(seed: int = 6, days: int = 5, story: bool = True, stories=STORIES, per_story: float = 40,
+           hours: float = 1) -> list[int]:
     rng = random.Random(seed)
     out = []
     for m in range(days * 1440):
         hour = ((m + 8 * 60) % 1440) / 60
         per_hour = 0.4 + 2.0 * math.exp(-((hour - 10) / 3) ** 2) + 3.0 * math.exp(-((hour - 21) / 2) ** 2)
-        lam = per_hour / 60 + (40 / 60 if story and any(s <= m < s + 60 for s in STORIES) else 0.0)
+        lam = per_hour / 60 + (per_story / 60 if story and any(s <= m < s + 60 * hours for s in stories) else 0.0)
         blip = rng.randint(2, 5) if rng.random() < 1 / 1440 else 0
         out.append(_poisson(rng, lam) + blip)
     return out
@@ -61,6 +62,42 @@ def test_the_packaged_rules_judge_a_county_subject_by_rarity():
     assert not [i for i in off if STORIES[0] <= i < STORIES[0] + 60]   # the spreads alone miss the first
 
 
+@pytest.mark.parametrize("seed, per_story, hours", [(3, 40, 6), (1, 15, 6), (2, 10, 8)])
+def test_a_long_story_is_one_page(seed, per_story, hours):
+    """The episode holds while the story stays rare (the spreads adapt to it within hours), and an
+    aftershock within hours needs to beat the page's peak rarity."""
+    on = pages(county(seed=seed, stories=(STORY - 1440,), per_story=per_story, hours=hours), packaged())
+    story = [i for i in on if STORY - 1440 <= i < STORY - 1440 + 60 * hours + 60]
+    assert len(story) <= 1 and len(on) - len(story) == 0, on
+
+
+def test_hourly_buckets_price_a_window_by_every_hour_it_spans():
+    params = packaged()
+    hourly = backtest.scaled_params(dict(load_rules(None).spec.surge), 3600)
+    for seed in range(4):
+        minutes = county(seed=seed, days=10, story=False)
+        counts = [sum(minutes[h * 60:(h + 1) * 60]) for h in range(len(minutes) // 60)]
+        rows = [backtest.Row(i + 2, "", T0 + timedelta(hours=i), c) for i, c in enumerate(counts)]
+        assert sum(backtest.run(rows, hourly)[24:]) <= 1, seed      # quiet days: no page from the evening rise
+    assert params.windows == (5, 15, 60) and hourly.windows == (1, 3, 12)
+
+
+def test_the_daily_peak_and_the_last_page_raise_the_line():
+    params = packaged()
+    state = {"born": 0, "rrate": [[1 / 60] * 24, [420] * 24, 1 / 60, 10080]}   # one an hour, learnt
+    wins = [(8.0, 8.0, 0.0, 0.0)] * 3                       # 8 in every window: rare against 1 an hour
+    ends = [True] * 3
+    at, r = rare_.fires(state, 5000, wins, ends, params)
+    assert at is not None and r > params.rare_z
+    state["rare"] = [4, None, [r, r / 1.2, 0.5]]            # a day as rare as this, another nearly
+    assert rare_.fires(state, 5000, wins, ends, params)[0] is None
+    state["rare"] = [4, None, [1.0, 1.0]]
+    state["rare_onset"] = [4990, r]                         # a rarity page ten minutes ago
+    assert rare_.fires(state, 5000, wins, ends, params)[0] is None
+    state["rare_onset"] = [5000 - 6 * params.refractory_buckets, r]   # six halvings later
+    assert rare_.fires(state, 5000, wins, ends, params)[0] is not None
+
+
 def test_quiet_days_with_blips_do_not_page():
     assert pages(county(story=False), packaged()) == []
 
@@ -69,7 +106,8 @@ def test_only_whole_counts_and_few_of_them_are_judged_by_rarity():
     params = packaged()
     rows = county()[:2 * 1440]
     for counts, low in ((rows, True), ([c + (0.5 if i == 100 else 0) for i, c in enumerate(rows)], False),
-                        ([c + 1 for c in rows], False)):             # 60+ an hour is no county subject
+                        ([c + 1 for c in rows], False),               # 60+ an hour is no county subject
+                        ([c * 1.0000000001 for c in rows], True)):    # a CSV's float noise is still a count
         state = None
         for i, c in enumerate(counts):
             at = T0 + timedelta(minutes=i)
@@ -92,7 +130,7 @@ def test_an_hour_seen_quiet_is_not_a_rate_of_zero():
     assert rare_.usual(state, 0, 60, params) == math.inf          # nothing learnt yet
     for i in range(1441):                                           # one a minute, none 08:00-09:00 Beijing
         rare_.learn_rate(state, i, 0.0 if i % 1440 < 60 else 1.0, params)
-    quiet_hour, busy_hour = rare_.usual(state, 1440, 60, params), rare_.usual(state, 1500, 60, params)
+    quiet_hour, busy_hour = 60 * rare_.usual(state, 1470, 1, params), 60 * rare_.usual(state, 1530, 1, params)
     assert 20 < quiet_hour < 50 and busy_hour == pytest.approx(60, rel=0.1)   # shrunk towards the day's mean
 
 
