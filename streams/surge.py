@@ -39,6 +39,8 @@ The per-subject state is a JSON-serialisable plain dict (it lives in a Faust tab
   spans    [day, today's highest judged count per window length or None, [past days']] (streams.surge_span)
   rrate    [[raw mean per hour of day], [buckets in each], mean over all hours, buckets] (streams.surge_rare)
   rare     [day, today's highest rarity or None, [past days']]; frac: a non-whole count was seen
+  rfast    the raw level of the last hours; rare_onset: [bucket, peak rarity] of a low-volume page
+           (its episode then has "rare": 1 and also holds on rarity) (streams.surge_rare)
   samples  [[idx, sample-json, produced_at-iso|None], ...]; late: events dropped after the grace
   devs     {bucket index: [d per window length]} judged at close, taught to the model after the grace
   open, open_full, free, need: caches for the open bucket (the closed part of its windows, and the
@@ -409,6 +411,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.rare_rate:
             rare_.learn(state, end, rare if quiet else None, p)     # None: not low-volume, teaches nothing
+            rare_.learn_fast(state, _bucket(state, end)[0], p)
             if quiet:
                 rare_.learn_rate(state, end, _bucket(state, end)[0], p)
         if p.record_factor:

@@ -9,7 +9,7 @@ is rarer than `rare_z` (as a normal deviate) and than `tail_factor` x the subjec
 rarity (second highest of `tail_days`, learnt from quiet buckets) fires; its episode holds while that
 window stays `hold_z` rare, and a later rarity page within hours needs `escalation` x the last one's
 peak rarity, a bar halving every `refractory` (as the spread rule's). Pure, plain-JSON state
-(`rrate`: hourly means; `rare`: [day, today's peak, [past days' peaks]]; `rare_onset`: [bucket, peak
+(`rrate`: hourly means; `rfast`: the raw level of the last hours; `rare`: [day, today's peak, [past days' peaks]]; `rare_onset`: [bucket, peak
 rarity] of the last rarity page; `frac`: a non-whole count was seen); `p` is a
 streams.surge.SurgeParams."""
 from __future__ import annotations
@@ -68,7 +68,17 @@ def usual(state: dict, end: int, length: int, p) -> float:
         if hour not in shrunk:
             shrunk[hour] = (rate[1][hour] * rate[0][hour] + prior * rate[2]) / (rate[1][hour] + prior)
         total += shrunk[hour]
-    return total
+    return max(total, length * min(state.get("rfast", [0.0, 0.0])))   # a level that rose hours ago is usual now
+
+
+def learn_fast(state: dict, count: float, p) -> None:
+    """Fold every closed bucket, in an episode or not, into a raw level with a two-hour half-life
+    (the stabilised model's fast level, on the raw scale): the usual count never lags a lasting rise
+    by more than hours, so a county subject whose level moved up pages once, not until the hourly
+    means of a week have caught up."""
+    fast = state.setdefault("rfast", [count, count])
+    for k, half_life in enumerate((model_.LEVEL_HALF_LIFE_S, 6 * model_.LEVEL_HALF_LIFE_S)):
+        fast[k] += (1.0 - 0.5 ** (p.bucket_s / half_life)) * (count - fast[k])
 
 
 def learn_rate(state: dict, end: int, count: float, p) -> None:
@@ -99,7 +109,7 @@ def holds(state: dict, end: int, wins, scale: int, p) -> bool:
     """Whether a rarity episode's window (number `scale`) is still `hold_z` rare: a story that goes
     on is one episode, however the spreads adapt to it."""
     n = min(scale, len(wins) - 1)
-    return rarity(wins[n][1], SLACK * usual(state, end, p.windows[n], p)) >= p.hold_z
+    return low_volume(state, p) and rarity(wins[n][1], SLACK * usual(state, end, p.windows[n], p)) >= p.hold_z
 
 
 def fires(state: dict, end: int, wins, ends: list[bool], p) -> tuple[int | None, float | None]:

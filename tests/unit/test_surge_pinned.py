@@ -30,11 +30,12 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 # record, so the busy bar it faces (the subject's third page in 14 days) has no escalation. With
 # span_factor 0 both digests are session 7's (12ea1dfb430a20cc, d7e0fafdb46bc9fc).
 # OBSERVE_DIGEST re-recorded in session 11: the packaged rarity path (streams.surge_rare) keeps each
-# subject's raw hourly means and daily peak rarities in the state ("rrate", "rare"); this stream's
+# subject's raw hourly means, raw recent level and daily peak rarities in the state ("rrate", "rfast",
+# "rare"); this stream's
 # subject is no low-volume one and its signals are unchanged (with rare_rate 0 the digest is the old
 # ef866baf08970d5b). The backtest series has non-whole values (measurements): no rarity path, same digest.
 BACKTEST_DIGEST = "4eea1d206c58e1b1"
-OBSERVE_DIGEST = "471eaaad954bcbd3"
+OBSERVE_DIGEST = "bea04bbcfdb31d53"
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -71,6 +71,20 @@ def test_a_long_story_is_one_page(seed, per_story, hours):
     assert len(story) <= 1 and len(on) - len(story) == 0, on
 
 
+def test_a_lasting_rise_ends_its_episode_and_becomes_usual():
+    """A county subject whose level moves from 1 to 40 an hour for good pages at the rise; its episode
+    must end (the raw level of the last hours becomes its usual count), not hold on for ever against
+    the old hourly means, and it must not page on every decay of the bar."""
+    rng = random.Random(1)
+    counts = [_poisson(rng, (1.0 if m < 3 * 1440 else 40.0) / 60) for m in range(6 * 1440)]
+    rows = [backtest.Row(i + 2, "", T0 + timedelta(minutes=i), c) for i, c in enumerate(counts)]
+    params = packaged()
+    onsets = [i for i, f in enumerate(backtest.run(rows, params)) if f]
+    active = backtest.run(rows, params, mark="active")
+    assert onsets and 3 * 1440 <= onsets[0] < 3 * 1440 + 60 and len(onsets) <= 3, onsets
+    assert sum(active[-1440:]) < 720                       # the last day is mostly no episode
+
+
 def test_hourly_buckets_price_a_window_by_every_hour_it_spans():
     params = packaged()
     hourly = backtest.scaled_params(dict(load_rules(None).spec.surge), 3600)
