@@ -350,7 +350,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
-    ends = [end - length >= last for length in p.windows]   # a window still holding the last episode cannot start one
+    ends = [end - length >= last for length in p.windows]   # a window holding the last episode starts none
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
         z = d / model_.spread(model, n, end, p.bucket_s)
         scores.append(z)
@@ -509,11 +509,12 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
         need = min(need, math.floor(record))
     line = max(p.z, gates.tail_line(state, p))
     last = state.get("last_episode", -10**12)
+    rare_floor = rare_.low_volume(state, p)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
         if cur - length < last:
             continue
         at_least = max(p.min_count, p.ratio * (usual + now_usual))
-        if rare_.low_volume(state, p):                  # the rarity path's floor (no closed form past it)
+        if rare_floor:                                  # the rarity path's floor (no closed form past it)
             need = min(need, bounds.least_x(count, top, buckets, p.rare_min_count, p))
         if spreads:
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0

@@ -28,15 +28,21 @@ def learn_peak(state: dict, end: int, best: float | None, p) -> None:
     """Roll the daily peaks over at each day of the subject's life; fold in a closed bucket's
     best score (None: the bucket is in an episode or a refractory period and teaches nothing;
     nor does the subject's first hour)."""
-    peaks = state["peaks"]
-    day = (end - state["born"]) * p.bucket_s // 86400
+    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
+    fold_daily_peak(state["peaks"], (end - state["born"]) * p.bucket_s // 86400,
+                    best if settled else None,        # before that the spreads are still a guess
+                    max(p.tail_days, p.tail_memory_days))
+
+
+def fold_daily_peak(peaks: list, day: int, value: float | None, keep: int) -> None:
+    """`peaks` = [day, today's peak or None, [past days' peaks]]: roll the days over (a day with no
+    value is not a peak of 0), keep the last `keep` past days, fold in `value` (None: nothing)."""
     if day != peaks[0]:
         if peaks[1] is not None:
-            peaks[2] = (peaks[2] + [peaks[1]])[-max(p.tail_days, p.tail_memory_days):]
+            peaks[2] = (peaks[2] + [peaks[1]])[-keep:]
         peaks[0], peaks[1] = day, None
-    settled = (end - state["born"]) * p.bucket_s >= 3600 and end - state["born"] >= p.windows[-1]
-    if best is not None and settled:       # before that the spreads are still a guess
-        peaks[1] = round(max(peaks[1] or 0.0, best), 3)
+    if value is not None:
+        peaks[1] = round(max(peaks[1] or 0.0, value), 3)
 
 
 def in_refractory(state: dict, end: int, p) -> bool:

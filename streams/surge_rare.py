@@ -9,14 +9,15 @@ is rarer than `rare_z` (as a normal deviate) and than `tail_factor` x the subjec
 rarity (second highest of `tail_days`, learnt from quiet buckets) fires; its episode holds while that
 window stays `hold_z` rare, and a later rarity page within hours needs `escalation` x the last one's
 peak rarity, a bar halving every `refractory` (as the spread rule's). Pure, plain-JSON state
-(`rrate`: hourly means; `rfast`: the raw level of the last hours; `rare`: [day, today's peak, [past days' peaks]]; `rare_onset`: [bucket, peak
-rarity] of the last rarity page; `frac`: a non-whole count was seen); `p` is a
-streams.surge.SurgeParams."""
+(`rrate`: hourly means; `rfast`: the raw level of the last hours; `rare`: [day, today's peak, [past
+days' peaks]]; `rare_onset`: [bucket, peak rarity] of the last rarity page; `frac`: a non-whole count
+was seen); `p` is a streams.surge.SurgeParams."""
 from __future__ import annotations
 
 import math
 from statistics import NormalDist
 
+from streams import surge_gates as gates
 from streams import surge_model as model_
 
 _NORMAL = NormalDist()
@@ -43,12 +44,18 @@ def rarity(count: float, usual: float) -> float:
     return -_NORMAL.inv_cdf(max(1e-300, math.exp(log_poisson_tail(count, max(usual, 1e-3)))))
 
 
+def _learnt(state: dict, p) -> list | None:
+    """The hourly means (`rrate`), once they hold a day of quiet buckets."""
+    rate = state.get("rrate")
+    return rate if rate and rate[3] * p.bucket_s >= 86400 else None
+
+
 def low_volume(state: dict, p) -> bool:
     """Under `rare_rate` mentions an hour over its quiet buckets (after a day of them), and every
     count a whole number."""
-    rate = state.get("rrate")
-    return (bool(p.rare_rate) and rate is not None and rate[3] * p.bucket_s >= 86400
-            and not state.get("frac") and rate[2] * 3600 / p.bucket_s < p.rare_rate)
+    rate = _learnt(state, p)
+    return (bool(p.rare_rate) and rate is not None and not state.get("frac")
+            and rate[2] * 3600 / p.bucket_s < p.rare_rate)
 
 
 def usual(state: dict, end: int, length: int, p) -> float:
@@ -57,8 +64,8 @@ def usual(state: dict, end: int, length: int, p) -> float:
     mean over all hours by two hours' worth of buckets (an hour seen quiet twice is not a rate of
     0). Raw, not the stabilised model's usual: that runs low at a few mentions and ignores the
     one-minute blips a county subject does have."""
-    rate = state.get("rrate")
-    if not rate or rate[3] * p.bucket_s < 86400:         # a day of quiet buckets first
+    rate = _learnt(state, p)
+    if rate is None:                                     # a day of quiet buckets first
         return math.inf
     prior = 2 * 3600 / p.bucket_s
     shrunk: dict[int, float] = {}
@@ -68,7 +75,7 @@ def usual(state: dict, end: int, length: int, p) -> float:
         if hour not in shrunk:
             shrunk[hour] = (rate[1][hour] * rate[0][hour] + prior * rate[2]) / (rate[1][hour] + prior)
         total += shrunk[hour]
-    return max(total, length * min(state.get("rfast", [0.0, 0.0])))   # a level that rose hours ago is usual now
+    return max(total, length * min(state.get("rfast", [0.0, 0.0])))   # a rise of hours ago is usual now
 
 
 def learn_fast(state: dict, count: float, p) -> None:
@@ -109,7 +116,8 @@ def holds(state: dict, end: int, wins, scale: int, p) -> bool:
     """Whether a rarity episode's window (number `scale`) is still `hold_z` rare: a story that goes
     on is one episode, however the spreads adapt to it."""
     n = min(scale, len(wins) - 1)
-    return low_volume(state, p) and rarity(wins[n][1], SLACK * usual(state, end, p.windows[n], p)) >= p.hold_z
+    return (low_volume(state, p)
+            and rarity(wins[n][1], SLACK * usual(state, end, p.windows[n], p)) >= p.hold_z)
 
 
 def fires(state: dict, end: int, wins, ends: list[bool], p) -> tuple[int | None, float | None]:
@@ -147,10 +155,4 @@ def line(state: dict, p) -> float:
 def learn(state: dict, end: int, value: float | None, p) -> None:
     """Roll the days over; fold in a quiet closed bucket's best rarity (None: teaches nothing)."""
     day = (end - state["born"]) * p.bucket_s // 86400
-    rare = state.setdefault("rare", [day, None, []])
-    if rare[0] != day:
-        if rare[1] is not None:
-            rare[2] = (rare[2] + [rare[1]])[-p.tail_days:]
-        rare[0], rare[1] = day, None
-    if value is not None:
-        rare[1] = round(max(rare[1] or 0.0, value), 3)
+    gates.fold_daily_peak(state.setdefault("rare", [day, None, []]), day, value, p.tail_days)

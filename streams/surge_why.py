@@ -93,9 +93,8 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         via = "record"
     return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "score": round(score, 3),
             "z": p.z * strict, "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3),
-            "busy": busy, "span": past_span, "record": record, "rarity": round(rare or 0.0, 3), "gate": gate, "via": via,
-            "episode": episode,
-            "alert": via is not None and not episode, "fires": fires}
+            "busy": busy, "span": past_span, "record": record, "rarity": round(rare or 0.0, 3), "gate": gate,
+            "via": via, "episode": episode, "alert": via is not None and not episode, "fires": fires}
 
 
 def margin(account: dict) -> float:

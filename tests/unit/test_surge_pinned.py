@@ -13,6 +13,7 @@ from alerting import backtest
 from alerting.rules import DEFAULT_RULES, load_rules
 from streams.records import Mention, SamplePost
 from streams.surge import SurgeParams, observe, observe_mentions, tick
+from tests.unit.surge_fixtures import poisson
 
 T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 
@@ -31,20 +32,10 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 # span_factor 0 both digests are session 7's (12ea1dfb430a20cc, d7e0fafdb46bc9fc).
 # OBSERVE_DIGEST re-recorded in session 11: the packaged rarity path (streams.surge_rare) keeps each
 # subject's raw hourly means, raw recent level and daily peak rarities in the state ("rrate", "rfast",
-# "rare"); this stream's
-# subject is no low-volume one and its signals are unchanged (with rare_rate 0 the digest is the old
-# ef866baf08970d5b). The backtest series has non-whole values (measurements): no rarity path, same digest.
+# "rare"); this stream's subject is no low-volume one and its signals are unchanged (with rare_rate 0
+# the digest is the old ef866baf08970d5b). The backtest series has non-whole values (measurements): no rarity path, same digest.
 BACKTEST_DIGEST = "4eea1d206c58e1b1"
 OBSERVE_DIGEST = "bea04bbcfdb31d53"
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def generated_counts(seed: int = 7, days: int = 4) -> list[float]:
@@ -57,7 +48,7 @@ def generated_counts(seed: int = 7, days: int = 4) -> list[float]:
         lam *= 1.6 if m >= 2 * 1440 + 600 else 1.0
         for start, factor in ((1700, 4.0), (2950, 6.0), (3400, 3.0), (4100, 10.0), (5000, 5.0)):
             lam *= factor if start <= m < start + 40 else 1.0
-        count = _poisson(rng, lam)
+        count = poisson(rng, lam)
         if rng.random() < 0.004:
             count += rng.randint(10, 40)
         out.append(count + (0.5 if m % 97 == 0 else 0.0))       # some non-whole values (backtest)

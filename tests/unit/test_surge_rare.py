@@ -14,19 +14,11 @@ from alerting.rules import load_rules
 from streams import surge
 from streams import surge_rare as rare_
 from streams.surge import SurgeParams, observe
+from tests.unit.surge_fixtures import poisson
 
 T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 STORY = 3 * 1440 + 10 * 60 - 8 * 60           # day 4, 10:00 in Beijing (the rhythm's clock)
 STORIES = (STORY - 2 * 1440 + 600, STORY - 1440 + 300, STORY)
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def county(seed: int = 6, days: int = 5, story: bool = True, stories=STORIES, per_story: float = 40,
@@ -38,7 +30,7 @@ def county(seed: int = 6, days: int = 5, story: bool = True, stories=STORIES, pe
         per_hour = 0.4 + 2.0 * math.exp(-((hour - 10) / 3) ** 2) + 3.0 * math.exp(-((hour - 21) / 2) ** 2)
         lam = per_hour / 60 + (per_story / 60 if story and any(s <= m < s + 60 * hours for s in stories) else 0.0)
         blip = rng.randint(2, 5) if rng.random() < 1 / 1440 else 0
-        out.append(_poisson(rng, lam) + blip)
+        out.append(poisson(rng, lam) + blip)
     return out
 
 
@@ -76,7 +68,7 @@ def test_a_lasting_rise_ends_its_episode_and_becomes_usual():
     must end (the raw level of the last hours becomes its usual count), not hold on for ever against
     the old hourly means, and it must not page on every decay of the bar."""
     rng = random.Random(1)
-    counts = [_poisson(rng, (1.0 if m < 3 * 1440 else 40.0) / 60) for m in range(6 * 1440)]
+    counts = [poisson(rng, (1.0 if m < 3 * 1440 else 40.0) / 60) for m in range(6 * 1440)]
     rows = [backtest.Row(i + 2, "", T0 + timedelta(minutes=i), c) for i, c in enumerate(counts)]
     params = packaged()
     onsets = [i for i, f in enumerate(backtest.run(rows, params)) if f]
