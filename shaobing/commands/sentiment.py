@@ -67,8 +67,6 @@ def _train(args, settings) -> int:
         if (args.fold or args.styled or args.domain_per_file or args.stability) and not (args.domain_per_file and args.trainer == "logistic"):
             raise LabelledFileError("--fold needs --domain-per-file (so do --styled and --stability), and --domain-per-file "
                                     "the logistic trainer")
-        if args.pivots and args.trainer != "logistic":
-            raise LabelledFileError("--pivots needs the logistic trainer")
         if args.styled and (args.styled not in {path.name for path in args.file} or args.styled in fold):
             raise LabelledFileError(f"--styled {args.styled!r}: expected the name of a training file that is not folded")
         if args.clean is not None:
@@ -100,12 +98,11 @@ def _train(args, settings) -> int:
                                         min_count=args.min_count,
                                         domains=None if domains is None else [domains[i] for i in subset], fold=fold,
                                         styled=args.styled, bigrams=args.bigrams, plain=plain, plain_nb=plain_nb,
-                                        stability=args.stability, **pivots, **({} if args.nb is None else {"nb": args.nb}))
+                                        stability=args.stability, **({} if args.nb is None else {"nb": args.nb}))
 
     kept = list(range(len(docs)))
     try:
         lexicon = sentiment.read_lexicon(args.lexicon) if args.lexicon and args.trainer == "logistic" else None
-        pivots = {"pivots": sentiment.read_words(args.pivots), "pivot_rate": args.pivot_rate} if args.pivots else {}
         if args.clean is not None:
             kept = _clean(args, rows, docs, files, fit)
         model = fit(kept)
@@ -232,11 +229,6 @@ def register(subparsers) -> None:
     train.add_argument("--plain-nb", action="append", default=[], metavar="FILE_NAME=FACTOR",
                        help="with --styled: add FACTOR x the naive Bayes weights of that file alone for posts NOT in "
                             "Weibo style (docs/quality.md, session 8)")
-    train.add_argument("--pivots", type=Path, default=None, metavar="FILE",
-                       help="logistic: opinion words, one a line (bench/build_sentiment_lexicon.py --words); every "
-                            "other word's shared weight learns at --pivot-rate x its rate (docs/quality.md, session 10)")
-    train.add_argument("--pivot-rate", type=float, default=0.5, metavar="R",
-                       help="with --pivots: the rate share of words that are not opinion words (default 0.5)")
     train.add_argument("--nb", type=float, default=None, metavar="FACTOR",
                        help="logistic: add FACTOR x the naive Bayes weights of the same posts (default: "
                             "streams.sentiment.NB_WEIGHT, measured best on domains absent from training, "

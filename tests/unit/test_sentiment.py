@@ -9,7 +9,7 @@ import pytest
 from shaobing.commands.sentiment import LabelledFileError, read_labelled
 from streams import sentiment
 from streams.sentiment import SentimentModel, SentimentModelError, label_of
-from streams.sentiment_stability import FLOOR, agreement_pivots, stability_rates
+from streams.sentiment_stability import FLOOR, stability_rates
 
 # invented posts: opinion words the models must learn, plus shared neutral words
 POSITIVE = ["服务 很 好 满意", "处理 及时 点赞 满意", "环境 干净 舒服 好", "工作人员 热情 耐心 点赞"] * 5
@@ -151,31 +151,6 @@ def test_stability_slows_the_shared_weight_of_a_feature_whose_lean_flips_between
         sentiment.train_logistic(weibo, stability=True)
     with pytest.raises(ValueError, match="2 domain names for 3 posts"):
         stability_rates([(1, {"a"})] * 3, ["x", "y"])
-
-
-def test_agreement_pivots_are_words_with_one_strong_lean_in_every_domain_that_has_them_often():
-    def posts(label, n, words):
-        return [(label, [*words.split(), "。"])] * n
-
-    a = (posts(1, 12, "满意 房间 罕见 还行") + posts(1, 8, "满意 房间 罕见")
-         + posts(0, 10, "失望 前台 还行") + posts(0, 10, "失望 前台"))
-    b = posts(1, 20, "满意 还行 Great") + posts(0, 20, "失望 房间")
-    c = posts(1, 20, "满意") + posts(0, 19, "失望 罕见") + posts(0, 1, "失望")
-    docs, domains = a + b + c, ["a"] * 40 + ["b"] * 40 + ["c"] * 40
-    # 房间 flips (a +, b -); 还行 leans only log(13/11) in a; 前台, great, 罕见 have 20 posts in one domain only
-    assert agreement_pivots(docs, domains) == {"满意", "失望"}
-    assert agreement_pivots(docs, domains, min_sources=3) == {"满意", "失望"}
-    assert agreement_pivots(docs, domains, min_sources=4) == set()
-    assert agreement_pivots(docs, domains, min_lean=0.1) == {"满意", "失望", "还行"}
-    # one domain is enough at min_sources=1; 罕见's opposite lean in c (19 posts) counts only from 19 posts on
-    assert agreement_pivots(docs, domains, min_sources=1) == {"满意", "失望", "前台", "great", "罕见"}
-    assert "罕见" not in agreement_pivots(docs, domains, min_sources=1, min_rows=19)
-    assert "。" not in agreement_pivots(docs, domains, min_sources=1, min_lean=0.0)   # no word character
-    for bad in ({"min_sources": 0}, {"min_rows": 0}, {"min_lean": -0.5}):
-        with pytest.raises(ValueError, match="min_sources"):
-            agreement_pivots(docs, domains, **bad)
-    with pytest.raises(ValueError, match="2 domain names for 120 posts"):
-        agreement_pivots(docs, ["a", "b"])
 
 
 def test_plain_nb_adds_one_domains_naive_bayes_for_posts_not_in_weibo_style_only():
@@ -384,55 +359,4 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
                       (["--domain-per-file", "--styled", "a.csv", "--plain", "c.csv=1"], "--plain 'c.csv=1'"),
                       (["--domain-per-file", "--styled", "a.csv", "--plain", "a.csv=1"], "plain")):
         assert main(["sentiment", "train", *files, *bad]) == 2
-        assert says in capsys.readouterr().err
-
-
-def test_pivots_slow_the_shared_weights_of_words_that_are_not_opinion_words():
-    # 房间 (a topic word) happens to occur with complaints only; 满意 / 差 are opinion words
-    docs = [(1, "房间 满意".split()), (0, "房间 差".split()), (0, "房间 差".split()), (1, "早餐 满意".split()),
-            (0, "房间 不 干净".split()), (1, "服务 很 好".split())] * 10
-    kwargs = {"cues": True, "nb": 0.0}
-    plain = sentiment.train_logistic(docs, **kwargs)
-    slow = sentiment.train_logistic(docs, pivots={"满意", "差", "干净", "好"}, pivot_rate=0.25, **kwargs)
-    assert abs(slow.weights["房间"]) < abs(plain.weights["房间"])
-    assert abs(slow.weights["早餐"]) < abs(plain.weights["早餐"])
-    assert slow.weights["差"] < plain.weights["差"] < 0          # the opinion word takes what 房间 lost
-    # slowed: 房间, 早餐, 服务; 不 and 很 are cue words, ¬干净 and ↑好 a pivot's marked forms
-    assert slow.meta["pivots"] == {"rate": 0.25, "words": 4, "slowed": 3}
-    assert "pivots" not in plain.meta
-    same = sentiment.train_logistic(docs, pivots={"满意"}, pivot_rate=1.0, **kwargs)
-    assert same.weights == plain.weights and same.bias == plain.bias   # rate 1: the trainer as without pivots
-    for bad in (0.0, 1.5):
-        with pytest.raises(ValueError, match="pivot_rate"):
-            sentiment.train_logistic(docs, pivots={"满意"}, pivot_rate=bad)
-
-
-def test_pivots_slow_marked_forms_too_and_keep_domain_weights(tmp_path):
-    docs = [(0, "系统 不 房间".split()), (1, "好 房间".split())] * 6
-    domains = ["a", "b"] * 6
-    slow = sentiment.train_logistic(docs, pivots=["好"], pivot_rate=0.5, domains=domains, styled="a", nb=0.0)
-    assert slow.meta["pivots"]["slowed"] == 3                       # 系统, ¬房间, 房间 (不 is a cue word, 好 a pivot)
-    path = tmp_path / "words.txt"
-    path.write_text("# opinion words\n满意\n Good \n\n", encoding="utf-8")
-    assert sentiment.read_words(path) == {"满意", "good"}
-    with pytest.raises(SentimentModelError, match="cannot read the word list"):
-        sentiment.read_words(tmp_path / "missing.txt")
-
-
-def test_cli_train_with_pivots_records_them_in_the_header(tmp_path, capsys):
-    from shaobing.cli import main
-
-    rows = ["label,text"] + [f"1,{p.replace(' ', '')}" for p in POSITIVE] + [f"0,{n.replace(' ', '')}" for n in NEGATIVE]
-    data = write_csv(tmp_path / "mine.csv", "\n".join(rows) + "\n")
-    words = tmp_path / "words.txt"
-    words.write_text("满意\n差\n投诉\n", encoding="utf-8")
-    model = tmp_path / "model.tsv.gz"
-    assert main(["sentiment", "train", str(data), "--out", str(model), "--pivots", str(words), "--pivot-rate", "0.25"]) == 0
-    pivots = SentimentModel.load(model).meta["pivots"]
-    assert pivots["rate"] == 0.25 and pivots["words"] == 3 and pivots["slowed"] > 0
-    capsys.readouterr()
-    for bad, says in ((["--pivot-rate", "0"], "pivot_rate"), (["--trainer", "naive_bayes"], "--pivots needs"),
-                      (["--pivots", str(tmp_path / "none.txt")], "cannot read the word list")):
-        pivot_file = [] if "--pivots" in bad else ["--pivots", str(words)]
-        assert main(["sentiment", "train", str(data), "--out", str(model), *pivot_file, *bad]) == 2
         assert says in capsys.readouterr().err
