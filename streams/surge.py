@@ -55,6 +55,7 @@ from datetime import datetime, timezone
 
 from streams import surge_bounds as bounds
 from streams import surge_busy as busy_
+from streams import surge_confirm as confirm_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_rare as rare_
@@ -360,7 +361,8 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
+    line = max(p.z * strict, gates.tail_line(state, p))
+    if fired is not None and (best < line or confirm_.held(state, end, best, line, p)):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
@@ -408,6 +410,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
         quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
+        confirm_.learn(state, end, best, max(p.z * strict, gates.tail_line(state, p)), p)
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.rare_rate:
             rare_.learn(state, end, rare if quiet else None, p)     # None: not low-volume, teaches nothing
