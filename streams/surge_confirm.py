@@ -12,8 +12,8 @@ from streams import surge_busy as busy_
 
 def held(state: dict, end: int, best: float, line: float, p) -> bool:
     """Whether a window that passed `line` (the spread and tail lines) waits for confirmation."""
-    return (bool(p.confirm_factor) and best < p.confirm_factor * line and busy_.busy(state, end, p)
-            and state.get("above") != end - 1)
+    return (bool(p.confirm_factor) and best < p.confirm_factor * line and not state.get("frac")
+            and (p.confirm_all or busy_.busy(state, end, p)) and state.get("above") != end - 1)
 
 
 def learn(state: dict, end: int, best: float, line: float, p) -> None:
