@@ -30,7 +30,6 @@ class SurgeParams:
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
     busy_escalation: float = 2.0
     confirm_factor: float = 0.0      # a busy subject under this x the line waits one bucket (0: off)
-    confirm_all: bool = False        # ... any subject of whole counts, not only a busy one
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -65,8 +64,6 @@ class SurgeParams:
             if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))
                                     or not math.isfinite(value)):
                 raise ValueError(f"{f.name}: expected a number, got {value!r}")
-            if kind == "bool" and not isinstance(value, bool):
-                raise ValueError(f"{f.name}: expected true or false, got {value!r}")
             if kind == "str" and not isinstance(value, str):
                 raise ValueError(f"{f.name}: expected text, got {value!r}")
         if self.bucket_s <= 0 or self.window_buckets < 1 or self.baseline_buckets < 1:
