@@ -20,7 +20,7 @@ from streams import surge_busy as busy_
 def held(state: dict, end: int, best: float, line: float, p) -> bool:
     """Whether a window that passed `line` (the spread and tail lines) waits for confirmation."""
     return (bool(p.confirm_factor) and best < p.confirm_factor * line and not state.get("frac")
-            and (p.confirm_all or busy_.busy(state, end, p)) and end - p.window_buckets not in state.get("above", ()))
+            and busy_.busy(state, end, p) and end - p.window_buckets not in state.get("above", ()))
 
 
 def learn(state: dict, end: int, best: float, line: float, p) -> None:
