@@ -11,7 +11,7 @@ The gates, in order (the first that holds the bucket is its `gate`):
   z                the best score (spreads) is under `z` (x `young_factor` on the first day)
   tail 7-day       ... under `tail_factor` x the second-highest daily peak of `tail_days`
   tail 30-day      ... under `tail_memory_factor` x that of `tail_memory_days`
-  confirm          a busy subject just past the line, the bucket before not (streams.surge_confirm)
+  confirm          a busy subject of whole counts just past the line, the window before not (streams.surge_confirm)
   refractory bar   ... under `escalation` x the last episode's peak, halving every `refractory`
   busy bar         ... under a busy subject's bar (streams.surge_busy)
 (a window past its span record, streams.surge_span, faces the bar without its escalation: `span`)
