@@ -55,6 +55,7 @@ from datetime import datetime, timezone
 
 from streams import surge_bounds as bounds
 from streams import surge_busy as busy_
+from streams import surge_confirm as confirm_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_rare as rare_
@@ -360,7 +361,9 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
             z /= p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
             if z > best:
                 fired, best = n, z
-    if fired is not None and best < max(p.z * strict, gates.tail_line(state, p)):
+    line = max(p.z * strict, gates.tail_line(state, p))
+    confirming = fired is not None and best >= line and confirm_.held(state, end, best, line, p)
+    if fired is not None and (best < line or confirming):
         fired = None
     warm = end - state["born"] >= p.warmup_buckets
     count, usual = wins[0][0], wins[0][2]
@@ -389,7 +392,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out, score, fired or 0, best, (rare, by_rarity)
+    return out, score, fired or 0, best, (rare, by_rarity, confirming)
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list,
               trace: why_.Trace | None = None) -> None:
@@ -398,16 +401,19 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     strict = p.young_factor if young else 1.0
-    verdicts, score, scale, best, (rare, by_rarity) = _verdicts(state, end, wins, neg, strict, p)
+    verdicts, score, scale, best, (rare, by_rarity, confirming) = _verdicts(state, end, wins, neg, strict, p)
     if trace is not None:                  # before this bucket teaches the gates anything
         trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
     beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
     episodes = state["episodes"]
+    if closed or end <= state["done"]:         # closing, or a late mention re-judging a closed bucket
+        confirm_.learn(state, end, best, max(p.z * strict, gates.tail_line(state, p)), p)
     if closed:
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
-        quiet = not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
+        quiet = (not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
+                 and not confirming)
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.rare_rate:
             rare_.learn(state, end, rare if quiet else None, p)     # None: not low-volume, teaches nothing

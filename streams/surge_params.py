@@ -29,6 +29,7 @@ class SurgeParams:
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
     busy_escalation: float = 2.0
+    confirm_factor: float = 0.0      # a busy subject under this x the line waits a window (0: off)
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
     critical_ratio: float = 10.0
@@ -77,6 +78,8 @@ class SurgeParams:
             raise ValueError("need record_factor 0 (off) or >= 1, record_days >= 1")
         if not (self.span_factor == 0 or self.span_factor >= 1) or self.span_days < 1:
             raise ValueError("need span_factor 0 (off) or >= 1, span_days >= 1")
+        if not (self.confirm_factor == 0 or self.confirm_factor >= 1):
+            raise ValueError("need confirm_factor 0 (off) or >= 1")
         if self.busy_pages < 0 or self.busy_days < 1 or self.busy_escalation < 1:
             raise ValueError("need busy_pages >= 0, busy_days >= 1, busy_escalation >= 1")
         if self.rare_rate < 0 or self.rare_min_count < 1 or self.rare_z <= 0:

@@ -11,6 +11,7 @@ The gates, in order (the first that holds the bucket is its `gate`):
   z                the best score (spreads) is under `z` (x `young_factor` on the first day)
   tail 7-day       ... under `tail_factor` x the second-highest daily peak of `tail_days`
   tail 30-day      ... under `tail_memory_factor` x that of `tail_memory_days`
+  confirm          a busy subject of whole counts just past the line, the window before not (streams.surge_confirm)
   refractory bar   ... under `escalation` x the last episode's peak, halving every `refractory`
   busy bar         ... under a busy subject's bar (streams.surge_busy)
 (a window past its span record, streams.surge_span, faces the bar without its escalation: `span`)
@@ -22,14 +23,15 @@ from __future__ import annotations
 from typing import Callable
 
 from streams import surge_busy as busy_
+from streams import surge_confirm as confirm_
 from streams import surge_gates as gates
 from streams import surge_model as model_
 from streams import surge_rare as rare_
 from streams import surge_span as span_
 
 Trace = Callable[[dict], None]
-GATES = ("warm-up", "min_count/ratio", "episode", "z", "tail 7-day", "tail 30-day", "refractory bar",
-         "busy bar")
+GATES = ("warm-up", "min_count/ratio", "episode", "z", "tail 7-day", "tail 30-day", "confirm",
+         "refractory bar", "busy bar")
 
 
 def tail_parts(state: dict, p) -> tuple[float, float]:
@@ -79,6 +81,8 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         gate = "z"
     elif best < max(week, month):
         gate = "tail 7-day" if week >= month else "tail 30-day"
+    elif confirm_.held(state, end, best, max(p.z * strict, week, month), p):
+        gate = "confirm"
     if gate is None and best < bar:
         gate = "busy bar" if busy else "refractory bar"
     record = gates.record_line(state, p) if warm and gate is not None and not episode else None
@@ -101,6 +105,7 @@ def margin(account: dict) -> float:
     """How close a held bucket came to firing: its best score over the line of the gate that held
     it (1.0 or more: it passed that line; 0 for a gate with no score line)."""
     line = {"z": account["z"], "tail 7-day": account["tail_week"], "tail 30-day": account["tail_month"],
+            "confirm": max(account["z"], account["tail_week"], account["tail_month"]),
             "refractory bar": account["bar"], "busy bar": account["bar"]}.get(account["gate"])
     return account["best"] / line if line else 0.0
 

@@ -34,8 +34,12 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 # subject's raw hourly means, raw recent level and daily peak rarities in the state ("rrate", "rfast",
 # "rare"); this stream's subject is no low-volume one and its signals are unchanged (with rare_rate 0
 # the digest is the old ef866baf08970d5b). The backtest series has non-whole values (measurements): no rarity path, same digest.
+# OBSERVE_DIGEST re-recorded in session 12: the packaged confirmation (streams.surge_confirm) keeps the
+# closed buckets of the last two windows past the line in the state ("above"); the signals are unchanged (with
+# confirm_factor 0 the digest is the old bea04bbcfdb31d53). The backtest series is measurements: no
+# confirmation, same digest.
 BACKTEST_DIGEST = "4eea1d206c58e1b1"
-OBSERVE_DIGEST = "bea04bbcfdb31d53"
+OBSERVE_DIGEST = "4b2435fbaa40dff1"
 
 
 def generated_counts(seed: int = 7, days: int = 4) -> list[float]:
