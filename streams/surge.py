@@ -412,8 +412,8 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     if closed:
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
-        quiet = (not verdicts["surge"][0] and "surge" not in episodes and not confirming
-                 and (p.refractory_teaches or not gates.in_refractory(state, end, p)))
+        quiet = (not verdicts["surge"][0] and "surge" not in episodes and not gates.in_refractory(state, end, p)
+                 and not confirming)
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.rare_rate:
             rare_.learn(state, end, rare if quiet else None, p)     # None: not low-volume, teaches nothing

@@ -29,7 +29,6 @@ class SurgeParams:
     busy_days: int = 14              # busy_escalation x the last episode's peak as its bar, halving
     busy_refractory_buckets: int = 0  # every busy_refractory_buckets (streams.surge_busy)
     busy_escalation: float = 2.0
-    refractory_teaches: int = 0      # EXPERIMENT: buckets after an episode, in its refractory period, teach the peaks
     confirm_factor: float = 0.0      # a busy subject under this x the line waits a window (0: off)
     single_factor: float = 1.0       # a one-bucket window needs z x this (no persistence in it)
     hold_z: float = 2.0              # an episode holds while its window stays this far above usual
