@@ -343,10 +343,11 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
 
 
 def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgeParams
-              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float, tuple[float | None, bool]]:
+              ) -> tuple[dict[str, tuple[bool, bool, str]], float, int, float, tuple[float | None, bool, bool, float]]:
     """rule -> (fires, holds, severity), the score, the window length number that fired, the best
     surge score (over the windows that pass min_count and ratio, one-bucket ones / single_factor) and
-    (the rarest window's rarity, None unless low-volume; whether the rarity path fired)."""
+    (the rarest window's rarity, None unless low-volume; whether the rarity path fired; whether the
+    confirmation held the window; the line the best score faced: z and the tail line)."""
     model = state["model"]
     scores, fired, best = [], None, 0.0
     episode = state["episodes"].get("surge")
@@ -392,7 +393,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     }
     if p.threshold is not None:
         out["threshold"] = (count >= p.threshold, count >= 0.8 * p.threshold, p.threshold_severity)
-    return out, score, fired or 0, best, (rare, by_rarity, confirming)
+    return out, score, fired or 0, best, (rare, by_rarity, confirming, line)
 
 def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list,
               trace: why_.Trace | None = None) -> None:
@@ -401,14 +402,14 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
     neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     strict = p.young_factor if young else 1.0
-    verdicts, score, scale, best, (rare, by_rarity, confirming) = _verdicts(state, end, wins, neg, strict, p)
+    verdicts, score, scale, best, (rare, by_rarity, confirming, line) = _verdicts(state, end, wins, neg, strict, p)
     if trace is not None:                  # before this bucket teaches the gates anything
         trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
     beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
     episodes = state["episodes"]
     if closed or end <= state["done"]:         # closing, or a late mention re-judging a closed bucket
-        confirm_.learn(state, end, best, max(p.z * strict, gates.tail_line(state, p)), p)
+        confirm_.learn(state, end, best, line, p)
     if closed:
         state["score"] = round(score, 2)
         state.setdefault("devs", {})[str(end)] = [w[3] for w in wins]    # for _fold, unless a late event
