@@ -5,6 +5,12 @@ table I/O.
 
     .venv/bin/python bench/surge_cost.py               # 20 subjects x 6 h at 1-20 mentions/min
     .venv/bin/python bench/surge_cost.py busy          # 4 subjects x 1 h at 100-500 mentions/min
+    .venv/bin/python bench/surge_cost.py long          # 5 subjects x 3 days at 1-20 mentions/min
+    .venv/bin/python bench/surge_cost.py defaults      # SurgeParams() defaults instead of the rules
+
+The detector runs with the packaged rules' surge section (alerting/default_rules.yml, what the
+worker runs; sessions 7-12 patched them in with a throw-away wrapper), or `SurgeParams()` defaults
+with `defaults`.
 
 Reports microseconds per mention (CPU time of this process: the shared machine's load does not
 count; wall clock alongside) including the per-bucket model updates and
@@ -22,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from alerting.rules import load_rules  # noqa: E402
 from streams.records import Mention  # noqa: E402
 from streams.surge import SurgeParams, observe_mentions  # noqa: E402
 
@@ -45,9 +52,11 @@ def stream(subjects: int, hours: int, seed: int = 1, per_min: tuple[float, float
 
 
 def main() -> int:
-    params = SurgeParams()
-    busy = "busy" in sys.argv[1:]
-    events = stream(4, 1, per_min=(100, 500)) if busy else stream(20, 6)
+    defaults = "defaults" in sys.argv[1:]
+    params = SurgeParams() if defaults else SurgeParams.from_mapping(dict(load_rules(None).spec.surge))
+    busy, long = "busy" in sys.argv[1:], "long" in sys.argv[1:]
+    # `long`: subjects with days of history (daily profile, daily peaks, the tail line in use)
+    events = stream(4, 1, per_min=(100, 500)) if busy else stream(5, 72) if long else stream(20, 6)
     if len(sys.argv) > 1 and sys.argv[-1].isdigit():
         events = events[: int(sys.argv[-1])]
     mentions = [(T0 + timedelta(seconds=t), Mention(
@@ -71,7 +80,8 @@ def main() -> int:
     state_json_us = (time.process_time() - began) / 200 * 1e6
     print(f"{len(events)} mentions, {len(states)} subjects, {signals} signals: "
           f"{cpu / len(events) * 1e6:.1f} µs CPU per mention, wall {total / len(events) * 1e6:.1f} µs")
-    print(json.dumps({"load": "busy" if busy else "quiet", "mentions": len(events), "subjects": len(states), "signals": signals,
+    print(json.dumps({"load": "busy" if busy else "long" if long else "quiet", "params": "defaults" if defaults else "packaged rules",
+                      "mentions": len(events), "subjects": len(states), "signals": signals,
                       "us_per_mention": round(cpu / len(events) * 1e6, 2),
                       "wall_us_per_mention": round(total / len(events) * 1e6, 2),
                       "max_state_bytes": state_bytes, "state_json_us_per_batch": round(state_json_us, 1)}))
