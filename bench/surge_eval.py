@@ -5,6 +5,7 @@
     .venv/bin/python bench/surge_eval.py --write DIR       # one series + labels as CSV for `shaobing backtest`
     .venv/bin/python bench/surge_eval.py                   # --test on both regimes; last line JSON
     .venv/bin/python bench/surge_eval.py --regime tweet    # the 47-day tweet-like regime (5-min buckets)
+    .venv/bin/python bench/surge_eval.py --regime tweet --nab-centre visible   # NAB windows on the visible row
 
 Each series is one subject, 60 s buckets, 7 days, starting on a Monday (Asia/Shanghai):
 per-subject level log-uniform in 0.05..20 mentions/min; a two-peak daily rhythm (morning and
@@ -35,6 +36,20 @@ A surge is "visible" at the first minute t where the extra mentions it added sin
 (expected, from the generator) reach max(5, 3 sqrt(usual mentions over the same minutes)): before
 that no detector could tell it from noise. Delay after visible = alert minute - visible minute + 1
 (1 = the alert comes in the bucket the surge becomes visible; an alert before that counts as 1).
+
+The tweet-like regime is also scored the NAB way, as issue 9's hidden measurement and
+bench/surge_nab.py score real files (block `nab_style`, next to the keys above, which keep their
+narrow scoring). Each series gets NAB-style windows: for n rows and k labelled surges, each window
+is floor(0.1 n / k) rows (NAB shares 10 % of a file's length among its windows; about 450 rows,
+37 h, for a 47-day series with 3 surges), centred on the surge's START row (`--nab-centre visible`:
+on its visible row): w // 2 rows before the centre, the centre and the rest after it, clipped to
+the series. No window is merged or dropped (NAB's labeller also merges overlapping windows and drops
+one that starts in the probationary period). The flags are then scored with surge_nab's own
+functions: the NAB standard profile (`nab_raw`, detections in the first min(15 % of rows, 750) rows
+ignored), events (`events`: alert onsets < 60 min apart are one event; true if one of its alerts is
+in a window, else a false alarm), and `summarise` (windows caught, events, false alarms, false per
+series-day over the whole series including its first two days, precision, recall, F1, NAB
+standard normalised over the summed raw scores of all series).
 """
 from __future__ import annotations
 
@@ -52,7 +67,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import surge_nab  # noqa: E402
 from alerting.backtest import Row, run, scaled_params  # noqa: E402
 from alerting.rules import load_rules  # noqa: E402
 
@@ -60,6 +77,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 3, 3, tzinfo=SHANGHAI)          # a Monday
 DAY = 1440
 LATE_OK, AFTERMATH = 5, 60                             # minutes after a surge's end
+NAB_SHARE = 0.1                                        # NAB: 10 % of a series' rows shared by its windows
+CENTRES = ("start", "visible")                         # the row a NAB-style window is centred on
 
 
 def _rhythm(minute: int) -> float:
@@ -209,16 +228,48 @@ def score(flags: list[int], surges, days: int, step: int = 1) -> dict:
             "days": days - skip * step // DAY, "first_day": first_day, "series": 1}
 
 
-def evaluate(mapping: dict, seeds, days: int = 7, by_size: bool = False, regime: str = "normal") -> dict:
+def nab_windows(n: int, surges, centre: str = "start") -> list[tuple[int, int]]:
+    """NAB-style windows (first row, last row), one per labelled surge of a series of n rows:
+    floor(0.1 n / k) rows for k surges, centred on the surge's start row (or its visible row),
+    w // 2 rows before it; clipped to the series, never merged or dropped."""
+    if centre not in CENTRES:
+        raise ValueError(f"centre must be one of {CENTRES}, not {centre!r}")
+    if not surges:
+        return []
+    width = math.floor(NAB_SHARE * n / len(surges))
+    out = []
+    for start, _end, _peak, visible in surges:
+        first = (start if centre == "start" else visible) - width // 2
+        out.append((max(0, first), min(n - 1, first + width - 1)))
+    return out
+
+
+def nab_series(flags: list[int], times: list[datetime], surges, centre: str = "start") -> dict:
+    """One series' counts for surge_nab.summarise, scored with surge_nab's NAB profile and events."""
+    wins = nab_windows(len(flags), surges, centre)
+    raw, null, perfect = surge_nab.nab_raw(flags, wins)
+    n_events, true, caught = surge_nab.events(flags, times, wins)
+    return {"days": (times[-1] - times[0]).total_seconds() / 86400, "windows": len(wins), "caught": caught,
+            "events": n_events, "true_events": true, "raw": raw, "null": null, "perfect": perfect}
+
+
+def evaluate(mapping: dict, seeds, days: int = 7, by_size: bool = False, regime: str = "normal",
+             nab_centre: str = "start") -> dict:
+    """The summary over the seeds; for the tweet-like regime also `nab_style` (see the docstring)."""
     step = TWEET_STEP if regime == "tweet" else 1
     days = TWEET_DAYS if regime == "tweet" else days
     params = scaled_params(mapping, 60 * step)
     total = {"surges": 0, "hits": 0, "delays": [], "visible": [], "false": 0, "dupes": 0, "days": 0, "first_day": 0, "series": 0}
     sizes: dict[str, list[int]] = {"2-3x": [0, 0], "3-6x": [0, 0], "6-15x": [0, 0]}
+    nab: list[dict] = []
     for seed in seeds:
         counts, surges = generate_tweet(seed) if regime == "tweet" else generate(seed, days, regime)
-        rows = [Row(m + 1, "", START + timedelta(minutes=m * step), c) for m, c in enumerate(counts)]
-        result = score(run(rows, params), surges, days, step)
+        times = [START + timedelta(minutes=m * step) for m in range(len(counts))]
+        rows = [Row(m + 1, "", t, c) for m, (t, c) in enumerate(zip(times, counts))]
+        flags = run(rows, params)
+        result = score(flags, surges, days, step)
+        if regime == "tweet":
+            nab.append(nab_series(flags, times, surges, nab_centre))
         for key in total:
             total[key] += result[key]
         for s, e, peak, _ in surges:
@@ -228,6 +279,8 @@ def evaluate(mapping: dict, seeds, days: int = 7, by_size: bool = False, regime:
     out = summary(total)
     if by_size:
         out["by_size"] = {k: f"{h}/{n}" for k, (n, h) in sizes.items()}
+    if nab:
+        out["nab_style"] = {**surge_nab.summarise(nab), "centre": nab_centre}
     return out
 
 
@@ -256,7 +309,8 @@ def fmt(r: dict) -> str:
     return (f"hit {r['hit_rate']:.1%} ({r['hits']})  false/day/subject {r['false_per_day']:.3f}  "
             f"dupes/surge {r['dupes_per_surge']:.2f}  delay median {r['delay_median_min']} min, "
             f"p90 {r['delay_p90_min']} min  after visible median {r['delay_after_visible_median']}  day-1 alerts/subject {r['first_day_alerts_per_subject']:.2f}"
-            + (f"  by size {r['by_size']}" if "by_size" in r else ""))
+            + (f"  by size {r['by_size']}" if "by_size" in r else "")
+            + (f"\n  NAB-style: {json.dumps(r['nab_style'])}" if "nab_style" in r else ""))
 
 
 def main() -> int:
@@ -269,6 +323,8 @@ def main() -> int:
     parser.add_argument("--regime", choices=["normal", "low", "tweet", "both"], default="both",
                         help="both = normal and low (the tweet-like regime runs only when named)")
     parser.add_argument("--write", type=Path, help="write test seed 2000 as series.csv + labels.csv here")
+    parser.add_argument("--nab-centre", choices=CENTRES, default="start",
+                        help="tweet regime's nab_style block: centre each window on the surge's start or visible row")
     args = parser.parse_args()
     if not (args.tune or args.test or args.write):
         args.test = True
@@ -297,7 +353,8 @@ def main() -> int:
         report = {}
         for regime in regimes:
             print(f"{regime}: test seeds 2000..{1999 + args.series}, rules surge section {base}:")
-            report[regime] = evaluate(base, range(2000, 2000 + args.series), by_size=regime == "normal", regime=regime)
+            report[regime] = evaluate(base, range(2000, 2000 + args.series), by_size=regime == "normal", regime=regime,
+                                      nab_centre=args.nab_centre)
             print(fmt(report[regime]), flush=True)
         print(json.dumps(report, ensure_ascii=False, sort_keys=True))
     return 0
