@@ -436,8 +436,14 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 state = topo.surge_state.get(subject)
                 before = json.dumps(state, sort_keys=True, default=str) if all(m.kind == "tick" for _, m in items) else None
                 state, signals = surge.observe_mentions(state, [m for _, m in items], now, surge_params)
+                if surge.expired(state, now, surge_params):
+                    # silent for weeks with nothing open: forget it (a tombstone), and stop ticking it
+                    if subject in topo.surge_state:
+                        with writing_for(items[-1][0]):
+                            del topo.surge_state[subject]
+                    metrics.records.labels("surge", "expired").inc()
                 # a tick that changed nothing writes nothing (each write is a changelog record)
-                if before is None or json.dumps(state, sort_keys=True, default=str) != before:
+                elif before is None or json.dumps(state, sort_keys=True, default=str) != before:
                     with writing_for(items[-1][0]):
                         topo.surge_state[subject] = state
                 for signal in signals:

@@ -14,7 +14,7 @@ OUTCOMES = {
     "cluster": ("new", "repost", "duplicate", "replay"),
     "index": ("indexed", "failed"),
     "fanout": ("mentions",),
-    "surge": ("signal",),
+    "surge": ("signal", "expired"),
     "alert": ("delivered", "suppressed", "failed"),
     "alert_history": ("written", "failed"),
 }

@@ -127,7 +127,7 @@ def _touch(state: dict, i: int) -> list:
 def _new_state(idx: int, p: SurgeParams) -> dict:
     return {"v": STATE_VERSION, "start": idx, "counts": [], "ids": {}, "born": idx, "done": idx - 1,
             "model": model_.new_model(len(p.windows)), "folded": idx - 1, "episodes": {}, "samples": [],
-            "late": 0, "redelivered": 0, "score": 0.0, "onset": [-10**12, 0.0], "peaks": [0, None, []]}
+            "late": 0, "redelivered": 0, "score": 0.0, "onset": [-10**12, 0.0], "peaks": [0, None, []], "seen": idx}
 
 
 def is_late(state: dict | None, event_time: datetime, now: datetime, params: SurgeParams) -> bool:
@@ -160,12 +160,17 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
     cur = math.floor(now_s / p.bucket_s)
     raw = math.floor(_epoch(event_time) / p.bucket_s)
     idx = min(raw, cur)
-    state = state if state and state.get("v") == STATE_VERSION else _new_state(idx, p)
+    if not (state and state.get("v") == STATE_VERSION):
+        # a subject is born when it is first seen: a late first mention (an old post, an edit)
+        # is dropped as late, not taken as the start of the subject's life
+        state = _new_state(cur if _late(None, raw, now_s, p) else idx, p)
     if _late(state, raw, now_s, p):
         state["late"] += count
         return _run(state, cur, p, touched=None, trace=trace)
     if post_ids is not None:
-        fresh = _fresh(state, idx, post_ids, p)
+        # a post dated ahead of the clock is counted in the open bucket, but its id is kept under its
+        # own bucket: redelivered after the open bucket moved on, it is still known
+        fresh = _fresh(state, raw, post_ids, p)
         if len(fresh) < len(post_ids):
             state["redelivered"] += len(post_ids) - len(fresh)
             if not fresh:
@@ -175,6 +180,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
             samples = [s for s in samples if s.post_id in fresh]
     bucket = _touch(state, idx)
     bucket[0] += count
+    state["seen"] = max(state.get("seen", idx), idx)       # the last bucket a mention was counted in
     if abs(count - round(count)) > 1e-6:
         state["frac"] = True                   # measurements, not counts: no Poisson rarity
     bucket[1] += negative_count
@@ -262,11 +268,24 @@ def _bound_ids(ids: dict, p: SurgeParams) -> None:
             total -= len(ids.pop(oldest))
 
 
+def expired(state: dict | None, now: datetime, params: SurgeParams) -> bool:
+    """Whether a subject's state can be dropped: no mention counted for `expire_days` and no open
+    episode. A subject taken off the watch list (or a major event's subject after the event) would
+    otherwise be ticked, and its state rewritten, every minute for ever; one that speaks again
+    after that long starts afresh (its learnt rhythm is weeks of silence by then)."""
+    if not params.expire_days or not state or state.get("v") != STATE_VERSION or state["episodes"]:
+        return False
+    seen = state.get("seen")
+    return seen is not None and _index(now, params) - seen > params.expire_days * 86400 // params.bucket_s
+
+
 def tick(state: dict | None, now: datetime, params: SurgeParams) -> tuple[dict, list[SurgeSignal]]:
     """Evaluate the buckets that closed since the last call (episodes resolve even with no events)."""
     if not state or state.get("v") != STATE_VERSION:      # none yet, or the old detector's: relearn
         return {}, []
-    return _run(state, _index(now, params), params, touched=None)
+    cur = _index(now, params)
+    state.setdefault("seen", cur)          # a state from before `seen` was kept: as if seen now
+    return _run(state, cur, params, touched=None)
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -378,8 +397,7 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
         fired = rare_at
     held = episode["scale"] if episode else 0
     score = max(scores)
-    record = gates.record_line(state, p) if warm and fired is None and episode is None else None
-    if record is not None and _bucket(state, end)[0] > record:
+    if warm and fired is None and episode is None and gates.record_beaten(state, _bucket(state, end)[0], count, p):
         fired, best = 0, max(best, score)     # a record bucket: no spread, daily peak or refractory bar
     severity = "critical" if count >= p.critical_ratio * max(usual, p.min_count / 2) else "warning"
     share = neg / count if count else 0.0
@@ -430,6 +448,10 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             if episodes["surge"].get("rare") and rare is not None:
                 state["rare_onset"][1] = max(state["rare_onset"][1], round(rare, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
+    for rule in episodes.keys() - verdicts.keys():
+        # an episode of a rule the current parameters no longer have (a major event's threshold,
+        # after the event): it neither fires nor holds, so it resolves after `quiet` buckets
+        verdicts[rule] = (False, False, episodes[rule]["severity"])
     for rule, (fires, holds, severity) in verdicts.items():
         episode = episodes.get(rule)
         if episode is None and fires:

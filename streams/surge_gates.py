@@ -66,7 +66,16 @@ def record_line(state: dict, p) -> float | None:
     rec = state.get("records")
     if not p.record_factor or not rec or len(rec[2]) < 2:
         return None
-    return p.record_factor * max(rec[2][-p.record_days:] + [rec[1]])
+    highest = max(rec[2][-p.record_days:] + [rec[1]])
+    return p.record_factor * highest if highest > 0 else None      # a silent week is no record
+
+
+def record_beaten(state: dict, x: float, window_count: float, p) -> bool:
+    """Whether a bucket of count x fires the record gate: past the record line and, for mention
+    counts, with `min_count` mentions in the window (one mention after a quiet week is no surge);
+    a series of measurements (non-whole values, the `frac` flag) has no count to ask for."""
+    line = record_line(state, p)
+    return line is not None and x > line and (bool(state.get("frac")) or window_count >= p.min_count)
 
 
 def learn_record(state: dict, end: int, count: float, p) -> None:

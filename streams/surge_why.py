@@ -93,7 +93,7 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
         via = "spread" if warm else "new subject"
     elif rare_at is not None and not episode:
         via = "rarity"
-    elif record is not None and x > record:
+    elif record is not None and gates.record_beaten(state, x, wins[0][0], p):
         via = "record"
     return {"end": end, "closed": closed, "count": x, "best": round(best, 3), "score": round(score, 3),
             "z": p.z * strict, "tail_week": round(week, 3), "tail_month": round(month, 3), "bar": round(bar, 3),

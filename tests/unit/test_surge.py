@@ -332,3 +332,70 @@ def test_refractory_period_holds_a_second_wave_unless_it_is_much_bigger():
             later[at + k] = 80
     fired = [i for i, _ in firing(feed(later, DAILY)[1], "surge")]
     assert [i for i in fired if first <= i <= first + 2] and [i for i in fired if first + 576 <= i <= first + 578]
+
+
+def test_threshold_episode_resolves_when_its_rule_is_gone():
+    # a major event's window sets `threshold`; the subject crosses it; the event ends while the
+    # episode is open. The episode resolves (a "resolved" signal), and the next event's crossing
+    # pages again instead of being swallowed by a stale episode
+    event = SurgeParams(**SUBDAY, threshold=30, warmup_buckets=60, young_factor=1.0)
+    plain = replace(event, threshold=None)
+    state, first = feed([5] * 100 + [40] * 3, event)
+    assert [s.status for _, s in first if s.rule == "threshold"] == ["firing"]
+    state, after = feed([5] * 30, plain, state=state, start=T0 + timedelta(minutes=103))
+    assert [s.status for _, s in after if s.rule == "threshold"] == ["resolved"]
+    assert "threshold" not in state["episodes"]
+    state, again = feed([5] * 30 + [40] * 3, event, state=state, start=T0 + timedelta(minutes=133))
+    assert [s.status for _, s in again if s.rule == "threshold"] == ["firing"]
+
+
+def test_a_late_first_mention_does_not_age_a_new_subject():
+    # a subject first seen through an old post (or an edit after a state-version bump) is born
+    # now: still in its warm-up, not warm with days of learnt zeros behind it
+    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0)
+    now = T0 + timedelta(days=7)
+    state, sigs = observe(None, T0, False, None, now, params)
+    assert state["late"] == 1 and sigs == []
+    assert state["born"] == int(now.timestamp()) // params.bucket_s
+    state, sigs = feed([12] * 30, params, state=state, start=now)
+    assert firing(sigs) == []                     # warm-up: ordinary traffic pages nothing
+
+
+@pytest.mark.parametrize("field, value", [
+    ("persist_buckets", 0), ("single_factor", 0.0), ("max_ids", 0), ("refractory_buckets", -1),
+    ("busy_refractory_buckets", -1), ("warmup_buckets", -1), ("grace_s", -120), ("max_samples", -1),
+    ("critical_ratio", 0.0), ("negative_min_count", 0), ("negative_ratio", -1.0), ("quiet_buckets", 0),
+    ("threshold", 0)])
+def test_values_that_would_crash_the_detector_are_refused(field, value):
+    # a rules-file typo is refused when the rules load, not met by the agent on every batch
+    with pytest.raises(ValueError, match=field):
+        SurgeParams(**{field: value})
+
+
+def test_a_subject_silent_for_expire_days_with_nothing_open_expires():
+    from streams.surge import expired
+    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0, expire_days=2)
+    state, _ = feed([3] * 100, params)
+    last = T0 + timedelta(minutes=99)
+    assert not expired(state, last + timedelta(days=2), params)              # exactly two days: not yet
+    state, _ = tick(state, last + timedelta(days=2, minutes=2), params)
+    assert expired(state, last + timedelta(days=2, minutes=2), params)
+    assert not expired(state, last + timedelta(days=9), replace(params, expire_days=0))   # 0: never
+    # a mention restarts the clock; an open episode keeps the state whatever the silence
+    state, _ = observe(state, last + timedelta(days=2, minutes=3), False, None,
+                       last + timedelta(days=2, minutes=3), params, post_id="back")
+    assert not expired(state, last + timedelta(days=3), params)
+    state["episodes"]["surge"] = {"since": 0, "quiet": 0, "severity": "warning", "scale": 0}
+    assert not expired(state, last + timedelta(days=9), params)
+
+
+def test_a_state_from_before_seen_was_kept_counts_from_its_first_tick():
+    from streams.surge import expired
+    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0, expire_days=2)
+    state, _ = feed([3] * 100, params)
+    del state["seen"]
+    later = T0 + timedelta(days=30)
+    assert not expired(state, later, params)
+    state, _ = tick(state, later, params)
+    assert state["seen"] == int(later.timestamp()) // 60 and not expired(state, later, params)
+    assert expired(state, later + timedelta(days=2, minutes=2), params)

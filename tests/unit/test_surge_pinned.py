@@ -38,8 +38,11 @@ T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
 # closed buckets of the last two windows past the line in the state ("above"); the signals are unchanged (with
 # confirm_factor 0 the digest is the old bea04bbcfdb31d53). The backtest series is measurements: no
 # confirmation, same digest.
+# OBSERVE_DIGEST re-recorded in session 13: the state keeps the last bucket a mention was counted in
+# ("seen", for expire_days); without that key the digest is the old 4b2435fbaa40dff1. The record gate's
+# fixes (no record after a silent week; min_count for mention counts) leave both series unchanged.
 BACKTEST_DIGEST = "4eea1d206c58e1b1"
-OBSERVE_DIGEST = "4b2435fbaa40dff1"
+OBSERVE_DIGEST = "9e6a7fa631b6b580"
 
 
 def generated_counts(seed: int = 7, days: int = 4) -> list[float]:

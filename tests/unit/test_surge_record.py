@@ -99,3 +99,23 @@ def test_record_params_are_checked():
     with pytest.raises(ValueError, match="record_days"):
         SurgeParams(record_days=0)
     assert SurgeParams.from_mapping({"record_factor": 2, "record_days": 14}).record_days == 14
+
+
+def test_a_silent_week_is_no_record_and_a_few_mentions_are_no_surge():
+    # a dormant subject: nothing for three days, then one mention (the record line would be 2 x 0)
+    state, _ = feed([0] * (3 * 288))
+    assert surge_gates.record_line(state, P) is None
+    assert feed([0] * (3 * 288) + [1])[1] == []
+    # a quiet one: at most 1 a bucket all week, then 5 (past 2 x 1, but under min_count 10)
+    quiet = [1 if i % 7 == 0 else 0 for i in range(3 * 288)]
+    assert surge_gates.record_line(feed(quiet)[0], P) == 2
+    counts = quiet + [5]
+    assert feed(counts)[1] == []
+    counts[-1] = 12                                                    # a window of min_count pages
+    assert feed(counts)[1] == [3 * 288]
+
+
+def test_a_measurement_series_beats_its_record_without_a_count_floor():
+    # non-whole values (CPU, latency): no count scale, so the line alone decides
+    counts = [0.1 + 0.01 * (i % 5) for i in range(3 * 288)] + [0.5]
+    assert feed(counts)[1] == [3 * 288]

@@ -58,3 +58,13 @@ def test_the_mention_is_its_own_sample_and_the_signal_carries_its_fields():
     assert samples[0].url == "https://bbs.example/m0" and samples[0].title == "标题"
     assert samples[0].published_at == NOW - timedelta(seconds=20)
     assert type(samples[0]).__name__ == "SamplePost"                  # what the surges record carries
+
+
+def test_a_post_dated_ahead_of_the_clock_is_counted_once_when_redelivered_later():
+    # a site stamping Beijing time as UTC (8 h ahead): counted in the open bucket; the same batch
+    # redelivered a minute later, when the open bucket has moved on, adds nothing
+    params = SurgeParams(warmup_buckets=0)
+    raw = [wire("ahead", NOW + timedelta(hours=8)), wire("now", NOW - timedelta(seconds=5))]
+    state, _ = observe_mentions(None, batch(raw), NOW, params)
+    state, _ = observe_mentions(changelog(state), batch(raw), NOW + timedelta(seconds=61), params)
+    assert sum(c[0] for c in state["counts"]) == 2 and state["redelivered"] == 2
