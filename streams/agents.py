@@ -450,6 +450,9 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                     metrics.records.labels("surge", "signal").inc()
                     sent.append(await topo.surges.send(key=subject.encode(), value=signal.to_surge(subject, now).to_bytes(),
                                                        force=True))
+                # after an outage each subject's first tick catches up on up to two days of buckets
+                # (~0.5 s): let the consumer's heartbeats run between subjects
+                await asyncio.sleep(0)
             await asyncio.gather(*sent)
 
     @app.timer(max(1.0, rules.surge.bucket_s / 2), on_leader=True)
