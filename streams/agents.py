@@ -436,14 +436,8 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 state = topo.surge_state.get(subject)
                 before = json.dumps(state, sort_keys=True, default=str) if all(m.kind == "tick" for _, m in items) else None
                 state, signals = surge.observe_mentions(state, [m for _, m in items], now, surge_params)
-                if surge.expired(state, now, surge_params):
-                    # silent for weeks with nothing open: forget it (a tombstone), and stop ticking it
-                    if subject in topo.surge_state:
-                        with writing_for(items[-1][0]):
-                            del topo.surge_state[subject]
-                    metrics.records.labels("surge", "expired").inc()
                 # a tick that changed nothing writes nothing (each write is a changelog record)
-                elif before is None or json.dumps(state, sort_keys=True, default=str) != before:
+                if before is None or json.dumps(state, sort_keys=True, default=str) != before:
                     with writing_for(items[-1][0]):
                         topo.surge_state[subject] = state
                 for signal in signals:
@@ -455,12 +449,16 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 await asyncio.sleep(0)
             await asyncio.gather(*sent)
 
-    @app.timer(max(1.0, rules.surge.bucket_s / 2), on_leader=True)
+    @app.timer(max(1.0, rules.surge.bucket_s / 2))
     async def surge_ticks():
-        # tables can only be written inside a stream, so the timer asks the stream to evaluate;
-        # once per group (the leader), not once per worker
+        # tables can only be written inside a stream, so the timer asks the stream to evaluate. On
+        # every worker: a worker's table lists the subjects of its own partitions only (the leader's
+        # alone would leave the others' episodes open). A subject silent for `dormant_days` with
+        # nothing open is not ticked: its state is kept and catches up when it speaks again
         now = clock()
         for subject in list(topo.surge_state.keys()):
+            if surge.dormant(topo.surge_state.get(subject), now, rules.params_for(subject, now)):
+                continue
             tick = Mention(kind="tick", subject=subject, post_id="", site="", url="", title="", published_at=now,
                            sentiment_label="neutral", is_repost=False, cluster_id="")
             await topo.mentions.send(key=subject.encode(), value=tick.to_bytes())

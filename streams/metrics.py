@@ -14,7 +14,7 @@ OUTCOMES = {
     "cluster": ("new", "repost", "duplicate", "replay"),
     "index": ("indexed", "failed"),
     "fanout": ("mentions",),
-    "surge": ("signal", "expired"),
+    "surge": ("signal",),
     "alert": ("delivered", "suppressed", "failed"),
     "alert_history": ("written", "failed"),
 }

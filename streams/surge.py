@@ -168,9 +168,7 @@ def observe_many(state: dict | None, event_time: datetime, count: float, negativ
         state["late"] += count
         return _run(state, cur, p, touched=None, trace=trace)
     if post_ids is not None:
-        # a post dated ahead of the clock is counted in the open bucket, but its id is kept under its
-        # own bucket: redelivered after the open bucket moved on, it is still known
-        fresh = _fresh(state, raw, post_ids, p)
+        fresh = _fresh(state, idx, post_ids, p, ahead=raw > cur)
         if len(fresh) < len(post_ids):
             state["redelivered"] += len(post_ids) - len(fresh)
             if not fresh:
@@ -241,10 +239,17 @@ def _count_quietly(state: dict, m: Mention, now_s: float, p: SurgeParams) -> boo
     return True
 
 
-def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams) -> set[str] | tuple[str, ...]:
+def _fresh(state: dict, idx: int, post_ids: list[str], p: SurgeParams,
+           ahead: bool = False) -> set[str] | tuple[str, ...]:
     """The post ids not yet counted in bucket `idx`; records them. Ids are kept per bucket until
-    the bucket is past its grace period (a redelivery after that is dropped as late anyway)."""
+    the bucket is past its grace period (a redelivery after that is dropped as late anyway).
+    `ahead`: the posts are dated ahead of the clock, so counted in whichever bucket is open when they
+    come: one redelivered after the open bucket moved on is looked for in every kept bucket."""
     ids = state["ids"]
+    if ahead:
+        post_ids = [i for i in post_ids if not any(i in kept for kept in ids.values())]
+        if not post_ids:
+            return ()
     seen = ids.get(str(idx))
     if seen is None:
         seen = ids[str(idx)] = {}
@@ -268,15 +273,16 @@ def _bound_ids(ids: dict, p: SurgeParams) -> None:
             total -= len(ids.pop(oldest))
 
 
-def expired(state: dict | None, now: datetime, params: SurgeParams) -> bool:
-    """Whether a subject's state can be dropped: no mention counted for `expire_days` and no open
+def dormant(state: dict | None, now: datetime, params: SurgeParams) -> bool:
+    """Whether a subject need not be ticked: no mention counted for `dormant_days` and no open
     episode. A subject taken off the watch list (or a major event's subject after the event) would
-    otherwise be ticked, and its state rewritten, every minute for ever; one that speaks again
-    after that long starts afresh (its learnt rhythm is weeks of silence by then)."""
-    if not params.expire_days or not state or state.get("v") != STATE_VERSION or state["episodes"]:
+    otherwise be ticked, and its state rewritten, every minute for ever. Its state is kept: when it
+    speaks again the mention catches up (at most two days of buckets are taught, streams.surge._fold)
+    and it is judged warm, against the history it had."""
+    if not params.dormant_days or not state or state.get("v") != STATE_VERSION or state["episodes"]:
         return False
     seen = state.get("seen")
-    return seen is not None and _index(now, params) - seen > params.expire_days * 86400 // params.bucket_s
+    return seen is not None and _index(now, params) - seen > params.dormant_days * 86400 // params.bucket_s
 
 
 def tick(state: dict | None, now: datetime, params: SurgeParams) -> tuple[dict, list[SurgeSignal]]:

@@ -53,7 +53,7 @@ class SurgeParams:
     rare_min_count: int = 5          # the rarity of its window counts (streams.surge_rare; 0: off):
     rare_z: float = 4.25             # this floor, and this normal deviate of the Poisson tail
     max_ids: int = 5000              # post ids remembered per subject (redelivery), oldest dropped
-    expire_days: int = 14            # a subject silent this long, with no open episode, is forgotten (0: never)
+    dormant_days: int = 14           # a subject silent this long, with no open episode, is not ticked (0: always)
 
     def __post_init__(self):
         for f in fields(self):            # a rules file's 7.5 or "abc" must not reach the agent
@@ -87,8 +87,8 @@ class SurgeParams:
             raise ValueError("need rare_rate >= 0 (0: off), rare_min_count >= 1, rare_z > 0")
         if self.new_subject_min_count is not None and self.new_subject_min_count < 1:
             raise ValueError("new_subject_min_count must be >= 1 (or null: never during warm-up)")
-        if self.persist_buckets < 1 or self.single_factor <= 0 or self.max_ids < 1 or self.expire_days < 0:
-            raise ValueError("need persist_buckets >= 1, single_factor > 0, max_ids >= 1, expire_days >= 0")
+        if self.persist_buckets < 1 or self.single_factor <= 0 or self.max_ids < 1 or self.dormant_days < 0:
+            raise ValueError("need persist_buckets >= 1, single_factor > 0, max_ids >= 1, dormant_days >= 0")
         if min(self.refractory_buckets, self.busy_refractory_buckets, self.warmup_buckets,
                self.grace_s, self.max_samples) < 0:
             raise ValueError("refractory_buckets, busy_refractory_buckets, warmup_buckets, grace_s and "

@@ -372,30 +372,65 @@ def test_values_that_would_crash_the_detector_are_refused(field, value):
         SurgeParams(**{field: value})
 
 
-def test_a_subject_silent_for_expire_days_with_nothing_open_expires():
-    from streams.surge import expired
-    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0, expire_days=2)
+def test_a_subject_silent_for_dormant_days_with_nothing_open_is_dormant():
+    from streams.surge import dormant
+    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0, dormant_days=2)
     state, _ = feed([3] * 100, params)
     last = T0 + timedelta(minutes=99)
-    assert not expired(state, last + timedelta(days=2), params)              # exactly two days: not yet
+    assert not dormant(state, last + timedelta(days=2), params)              # exactly two days: not yet
     state, _ = tick(state, last + timedelta(days=2, minutes=2), params)
-    assert expired(state, last + timedelta(days=2, minutes=2), params)
-    assert not expired(state, last + timedelta(days=9), replace(params, expire_days=0))   # 0: never
-    # a mention restarts the clock; an open episode keeps the state whatever the silence
+    assert dormant(state, last + timedelta(days=2, minutes=2), params)
+    assert not dormant(state, last + timedelta(days=9), replace(params, dormant_days=0))   # 0: never
+    # a mention wakes it; an open episode keeps it ticked whatever the silence
     state, _ = observe(state, last + timedelta(days=2, minutes=3), False, None,
                        last + timedelta(days=2, minutes=3), params, post_id="back")
-    assert not expired(state, last + timedelta(days=3), params)
+    assert not dormant(state, last + timedelta(days=3), params)
     state["episodes"]["surge"] = {"since": 0, "quiet": 0, "severity": "warning", "scale": 0}
-    assert not expired(state, last + timedelta(days=9), params)
+    assert not dormant(state, last + timedelta(days=9), params)
 
 
 def test_a_state_from_before_seen_was_kept_counts_from_its_first_tick():
-    from streams.surge import expired
-    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0, expire_days=2)
+    from streams.surge import dormant
+    params = SurgeParams(**SUBDAY, warmup_buckets=60, young_factor=1.0, dormant_days=2)
     state, _ = feed([3] * 100, params)
     del state["seen"]
     later = T0 + timedelta(days=30)
-    assert not expired(state, later, params)
+    assert not dormant(state, later, params)
     state, _ = tick(state, later, params)
-    assert state["seen"] == int(later.timestamp()) // 60 and not expired(state, later, params)
-    assert expired(state, later + timedelta(days=2, minutes=2), params)
+    assert state["seen"] == int(later.timestamp()) // 60 and not dormant(state, later, params)
+    assert dormant(state, later + timedelta(days=2, minutes=2), params)
+
+
+def test_a_dormant_county_subject_pages_on_its_first_story_after_weeks_untouched():
+    # the packaged rules, the agent's way: mentions one by one, ticks (every 30 min here) unless the
+    # subject is dormant. Three weeks at ~3 mentions a day, 15 days of silence (dormant after 14:
+    # not ticked), then 40 mentions in 5 minutes: the state kept its history, so the story pages
+    from alerting.rules import load_rules
+    from streams.records import Mention
+    from streams.surge import dormant, observe_mentions
+    params = load_rules(None).surge
+    rng = random.Random(5)
+
+    def mention(at, n):
+        return Mention(subject="某县", post_id=f"p{n}", site="s", url=f"https://s/p{n}", title="t", published_at=at,
+                       sentiment_label="neutral", is_repost=False, cluster_id=f"p{n}")
+
+    posts = sorted(T0 + timedelta(seconds=rng.uniform(0, 21 * 86400)) for _ in range(63))
+    burst = T0 + timedelta(days=36, hours=3)
+    posts += [burst + timedelta(seconds=7.5 * i) for i in range(40)]
+    state, fired, skipped, t, n = None, [], 0, T0, 0
+    while t < burst + timedelta(minutes=30):
+        while n < len(posts) and posts[n] < t + timedelta(minutes=30):
+            state, sigs = observe_mentions(state, [mention(posts[n], n)], posts[n] + timedelta(seconds=1), params)
+            fired += [(posts[n], s) for s in sigs if s.status == "firing"]
+            n += 1
+        t += timedelta(minutes=30)
+        if state is not None and dormant(state, t, params):
+            skipped += 1
+            continue
+        tick_ = Mention(kind="tick", subject="某县", post_id="", site="", url="", title="", published_at=t,
+                        sentiment_label="neutral", is_repost=False, cluster_id="")
+        state, sigs = observe_mentions(state, [tick_], t, params)
+        fired += [(t, s) for s in sigs if s.status == "firing"]
+    assert skipped > 40                                   # about a day of 30-minute ticks not sent
+    assert [s.rule for at, s in fired if at >= burst] == ["surge"]
