@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from alerting import lifecycle
-from alerting.channels.base import Channel
+from alerting.channels.base import Channel, leading_fit
 from alerting.delivery import Deliverer, DeliveryResult, utc_now
 from alerting.metrics import AlertingMetrics
 from alerting.model import Alert, AlertLinks
@@ -124,26 +124,33 @@ class Dispatcher:
     def _drain_held(self, now: datetime) -> None:
         for channel, held in list(self._held.items()):
             if held and (self.limiters.get(channel) is None or self.limiters[channel].acquire(now)):
-                self._held[channel] = {}
-                self._submit(list(held.values()), now)
+                rest = self._submit(list(held.values()), now)
+                self._held[channel] = {k: v for k, v in held.items() if v in rest}
 
-    def _submit(self, items: list[tuple[str, lifecycle.Batch]], now: datetime, *, fallback: bool = False) -> None:
-        """Build one message (several batches for the same channel make one digest) and start it."""
+    def _submit(self, items: list[tuple[str, lifecycle.Batch]], now: datetime, *,
+                fallback: bool = False) -> list[tuple[str, lifecycle.Batch]]:
+        """Build one message (several batches for the same channel make one digest) and start it.
+        Returns the batches the digest had no room for: they were not sent and stay due."""
         channel = self.channels[items[0][1].channel]
-        alerts, keys = [], []
+        per_item = []
         for shard, batch in items:
             picked = batch.resolved if batch.kind == "resolved" else batch.firing
             notice = "escalation" if fallback else batch.kind if batch.kind in ("repeat", "resolved", "escalation") else "new"
-            alerts += [a.model_copy(update={"sent_at": now, "notice": notice})
-                       for a in lifecycle.alerts_of(self.store.load(shard), picked)]
-            keys += picked
+            per_item.append((picked, [a.model_copy(update={"sent_at": now, "notice": notice})
+                                      for a in lifecycle.alerts_of(self.store.load(shard), picked)]))
+        room = channel.digest_fit([a for _, shown in per_item for a in shown])
+        taken = leading_fit([len(shown) for _, shown in per_item], room)
+        items, rest, per_item = items[:taken], items[taken:], per_item[:taken]
+        alerts = [a for _, shown in per_item for a in shown]
+        keys = [k for picked, _ in per_item for k in picked]
         if not alerts:
-            return
+            return rest
         digest = len(items) > 1
         payload = channel.build_digest(alerts) if digest or len(alerts) > 1 else channel.build_payload(alerts[0])
         if digest:
             self.metrics.digests.labels(channel=channel.name).inc()
         self.outbox.submit(Job(channel.name, payload, tuple(items), tuple(alerts), tuple(keys), digest, fallback))
+        return rest
 
     def _record_finished(self) -> list[DeliveryResult]:
         results = []

@@ -59,6 +59,10 @@ class Channel(ABC):
     @abstractmethod
     def classify(self, status: int, body: bytes) -> Outcome: ...
 
+    def digest_fit(self, alerts: list[Alert]) -> int:
+        """How many of `alerts`, from the first, one digest message shows in full (at least one)."""
+        return len(alerts)
+
     def secrets(self) -> tuple[str, ...]:
         """Every credential this channel holds, so callers can prove none leaks."""
         return ()
@@ -104,6 +108,17 @@ def classify_vendor(status: int, body: bytes, code_fields: tuple[str, ...], retr
         return Outcome(True, False, "ok")
     reason = f"errcode_{code}" if code in known else "errcode_other"
     return Outcome(False, code in retryable, reason, f"{code}: {message}")
+
+
+def leading_fit(sizes: list[int], budget: int) -> int:
+    """How many leading items of these byte sizes fit in `budget` together (at least one)."""
+    used, n = 0, 0
+    for size in sizes:
+        used += size
+        if used > budget:
+            break
+        n += 1
+    return max(1, n)
 
 
 def digest_alerts(alerts: list[Alert], esc) -> tuple[str, list[str]]:

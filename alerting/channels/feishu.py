@@ -15,11 +15,12 @@ import hmac
 from datetime import datetime
 
 from alerting import escape, render
-from alerting.channels.base import HttpRequest, Outcome, classify_vendor, digest_alerts, json_body
+from alerting.channels.base import HttpRequest, Outcome, classify_vendor, digest_alerts, json_body, leading_fit
 from alerting.channels.markdown import MarkdownRobot
 from alerting.model import Alert
 
 MAX_BODY_BYTES = 20 * 1024
+DIGEST_MAX_ALERTS = 60          # one post stays readable; the rest go in the next digest
 
 
 def sign(secret: str, timestamp_s: str) -> str:
@@ -78,14 +79,26 @@ class FeishuChannel(MarkdownRobot):
                 return payload
         return payload
 
+    def _digest_post(self, alerts: list[Alert]) -> tuple[dict, list[bytes]]:
+        """The post (without alert rows when `alerts` is empty) and each alert row's JSON bytes."""
+        title, lines = digest_alerts(alerts, escape.plain)
+        rows = [[{"tag": "text", "text": line}] for line in lines]
+        mentions = [[{"tag": "at", "user_id": m} for m in self.mentions]] if self.mentions else []
+        return self._post(title, rows + mentions), [json_body(row) for row in rows]
+
+    def digest_fit(self, alerts: list[Alert]) -> int:
+        if self.msg_type == "interactive":
+            return super().digest_fit(alerts)
+        alerts = alerts[:DIGEST_MAX_ALERTS]
+        payload, rows = self._digest_post(alerts)
+        envelope = len(json_body(payload)) - sum(len(r) + 1 for r in rows)   # the title's count is the longest
+        return leading_fit([len(r) + 1 for r in rows], self.max_bytes - 256 - envelope)
+
     def build_digest(self, alerts: list[Alert]) -> dict:
+        """The alerts that fit (callers send the rest later: `digest_fit`), so the count is what is shown."""
         if self.msg_type == "interactive":
             return super().build_digest(alerts)
-        title, lines = digest_alerts(alerts[:60], escape.plain)
-        rows = [[{"tag": "text", "text": line}] for line in lines]
-        if self.mentions:
-            rows.append([{"tag": "at", "user_id": m} for m in self.mentions])
-        return self._post(title, rows)
+        return self._digest_post(alerts[:self.digest_fit(alerts)])[0]
 
     def request(self, payload: dict, now: datetime) -> HttpRequest:
         if self._secret:

@@ -5,7 +5,7 @@ and read `errcode`-style answers. Reads no settings.
 from __future__ import annotations
 
 from alerting import escape, render
-from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts
+from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts, leading_fit
 from alerting.model import Alert
 
 
@@ -39,11 +39,20 @@ class MarkdownRobot(Channel):
         title = escape.truncate_utf8(render.headline(alert, escape.plain), 200)
         return self.wrap(title, text)
 
+    def _digest_budget(self) -> int:
+        return self.text_budget() - escape.utf8_len(self.mention_text()) - 2
+
+    def digest_fit(self, alerts: list[Alert]) -> int:
+        title, lines = digest_alerts(alerts, escape.markdown)   # the longest count: a safe header
+        return leading_fit([escape.utf8_len(f"\n- {line}") for line in lines],
+                           self._digest_budget() - escape.utf8_len(f"### {title}\n"))
+
     def build_digest(self, alerts: list[Alert]) -> dict:
-        title, lines = digest_alerts(alerts, escape.markdown)
+        """The alerts that fit (callers send the rest later: `digest_fit`), so the count is what is shown."""
+        title, lines = digest_alerts(alerts[:self.digest_fit(alerts)], escape.markdown)
         body = "\n".join([f"### {title}", ""] + [f"- {line}" for line in lines])
         mentions = self.mention_text()
-        text = escape.truncate_utf8(body, self.text_budget() - escape.utf8_len(mentions) - 2)
+        text = escape.truncate_utf8(body, self._digest_budget())
         return self.wrap(title, text + ("\n\n" + mentions if mentions else ""))
 
     def classify(self, status: int, body: bytes) -> Outcome:

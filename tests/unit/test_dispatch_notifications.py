@@ -1,0 +1,80 @@
+"""What the dispatcher sends and what it records as sent, on robots behind httpx.MockTransport and a
+pinned clock: nothing is recorded as delivered unless a message carried it."""
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from alerting.channels.feishu import FeishuChannel
+from alerting.channels.wecom import WeComChannel
+from alerting.delivery import Deliverer, RetryPolicy
+from alerting.dispatcher import Dispatcher
+from alerting.metrics import AlertingMetrics
+from alerting.model import dedup_key
+from alerting.ratelimit import RateLimiter
+from alerting.routing import Route, Router, Timing
+from alerting.state import MappingStore
+from tests.fakes.alerts import Settled, alert, surge
+from tests.fakes.clock import FakeClock
+
+
+class Robot:
+    """A robot that accepts everything (errcode 0) and keeps each message's JSON body."""
+
+    def __init__(self):
+        self.got: list[dict] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.got.append(json.loads(request.content))
+        return httpx.Response(200, json={"errcode": 0, "code": 0})
+
+    def texts(self) -> list[str]:
+        return [json.dumps(m, ensure_ascii=False) for m in self.got]
+
+
+def build(robot, channels, routes, default, *, limiters=None, muted=None):
+    clock = FakeClock()
+    metrics = AlertingMetrics(CollectorRegistry())
+    client = httpx.AsyncClient(transport=httpx.MockTransport(robot))
+    store = MappingStore({})
+    dispatcher = Dispatcher(router=Router(routes, default), channels=channels, store=store,
+                            deliverer=Deliverer(client, metrics, policy=RetryPolicy(deadline_s=60), clock=clock,
+                                                sleep=clock.sleep),
+                            metrics=metrics, limiters=limiters, muted=muted)
+    return Settled(dispatcher), store, clock
+
+
+def wecom_duty(robot, per_minute=2):
+    channels = {"wecom": WeComChannel("wecom", "https://qyapi.example/send?key=K")}
+    return build(robot, channels, [], Route("duty", ("wecom",), (), Timing(group_wait_s=0)),
+                 limiters={"wecom": RateLimiter(((per_minute, 60.0),), margin=0)})
+
+
+async def test_a_digest_records_as_sent_only_the_alerts_it_shows():
+    robot = Robot()
+    dispatcher, store, clock = wecom_duty(robot)
+    subjects = [f"某省某市某县化工园区{i:02d}" for i in range(60)]
+    for subject in subjects:
+        await dispatcher.dispatch(surge(subject=subject), now=clock())
+    await dispatcher.tick(now=clock.advance(61))          # one slot: one digest, over 4096 bytes if all
+    digest = robot.got[-1]["markdown"]["content"]
+    shown = {s for s in subjects if dedup_key("surge", s) in digest}
+    sent = {s for s in subjects if store.load(s)["alerts"][dedup_key("surge", s)]["first_sent"]}
+    assert len(digest.encode("utf-8")) <= 4096
+    assert sent - {s for s in subjects if any(dedup_key("surge", s) in t for t in robot.texts())} == set()
+    assert int(re.search(r"(\d+) 条告警", digest).group(1)) == len(shown) == digest.count("\n- ")
+    for _ in range(4):                                    # the rest go out as slots free up
+        await dispatcher.tick(now=clock.advance(61))
+    assert all(any(dedup_key("surge", s) in t for t in robot.texts()) for s in subjects)
+
+
+def test_feishu_post_digest_counts_what_it_lists():
+    channel = FeishuChannel("f", "https://open.feishu.example/hook/x")
+    alerts = [alert(subject=f"主题{i:03d}") for i in range(80)]
+    post = channel.build_digest(alerts)["content"]["post"]["zh_cn"]
+    n = channel.digest_fit(alerts)
+    assert 0 < n < 80 and len(post["content"]) == n
+    assert post["title"].startswith(f"【舆情告警汇总】{n} 条")
