@@ -134,9 +134,11 @@ class Dispatcher:
         channel = self.channels[items[0][1].channel]
         per_item = []
         for shard, batch in items:
-            picked = batch.resolved if batch.kind == "resolved" else batch.firing
+            # a firing notification also carries the group's newly resolved alerts (as Alertmanager does)
+            picked = batch.resolved if batch.kind == "resolved" else batch.firing + batch.newly_resolved
             notice = "escalation" if fallback else batch.kind if batch.kind in ("repeat", "resolved", "escalation") else "new"
-            per_item.append((picked, [a.model_copy(update={"sent_at": now, "notice": notice})
+            per_item.append((picked, [a.model_copy(update={"sent_at": now,
+                                                           "notice": "resolved" if a.status == "resolved" else notice})
                                       for a in lifecycle.alerts_of(self.store.load(shard), picked)]))
         room = channel.digest_fit([a for _, shown in per_item for a in shown])
         taken = leading_fit([len(shown) for _, shown in per_item], room)

@@ -30,6 +30,7 @@ class Batch:
     kind: str                      # new | repeat | resolved | escalation
     firing: tuple[str, ...]
     resolved: tuple[str, ...]
+    newly_resolved: tuple[str, ...] = ()   # resolved since this channel last heard, to show with `firing`
 
 
 def empty() -> dict:
@@ -110,6 +111,14 @@ def _needs_update(firing: set, visible: set, resolved: set, log: dict | None, un
     return "repeat" if visible and unacked and repeat_due else None
 
 
+def _newly_resolved(resolved: set, ids: dict, log: dict | None, route: Route) -> tuple[str, ...]:
+    """Resolved alerts the channel was sent as firing and not yet as resolved (none if send_resolved is off)."""
+    if log is None or not route.timing.send_resolved:
+        return ()
+    told = set(log["firing"]) - set(log["resolved"])
+    return tuple(sorted(k for k in resolved if ids[k] in told))
+
+
 def episode_id(key: str, entry: dict) -> str:
     # a re-fire after resolution is a new episode even if the resolution was never sent
     return f"{key}@{entry['started']}"
@@ -132,12 +141,12 @@ def flush(state: dict, now: datetime, routes: Mapping[str, Route],
         unacked = any(not members[k]["acked_at"] for k in visible)
         ids = {k: episode_id(k, e) for k, e in members.items()}
         for channel in channels_of(route):
+            log = state["nflog"].get(f"{gk}|{channel}")
             kind = _needs_update({ids[k] for k in firing}, {ids[k] for k in visible},
-                                 {ids[k] for k in resolved}, state["nflog"].get(f"{gk}|{channel}"),
-                                 unacked, now, route)
+                                 {ids[k] for k in resolved}, log, unacked, now, route)
             if kind:
                 batches.append(Batch(gk, route.name, channel, kind, tuple(sorted(visible)),
-                                     tuple(sorted(resolved))))
+                                     tuple(sorted(resolved)), _newly_resolved(resolved, ids, log, route)))
         group["next_flush"] = (now + timedelta(seconds=route.timing.group_interval_s)).isoformat()
     return state, batches
 

@@ -78,3 +78,16 @@ def test_feishu_post_digest_counts_what_it_lists():
     n = channel.digest_fit(alerts)
     assert 0 < n < 80 and len(post["content"]) == n
     assert post["title"].startswith(f"【舆情告警汇总】{n} 条")
+
+
+async def test_a_resolve_is_sent_when_another_alert_of_its_group_fires_in_the_same_interval():
+    robot = Robot()
+    dispatcher, store, clock = wecom_duty(robot, per_minute=20)
+    await dispatcher.dispatch(surge(rule="surge"), now=clock())                        # A fires, sent
+    await dispatcher.dispatch(surge(rule="surge", status="resolved"), now=clock.advance(60))
+    await dispatcher.dispatch(surge(rule="negative_surge"), now=clock.advance(60))     # B, same group
+    for _ in range(3):
+        await dispatcher.tick(now=clock.advance(300))
+    a = dedup_key("surge", "某县")
+    assert any(a in text and "已恢复" in text for text in robot.texts()[1:])
+    assert any(a in text and "负面突增" in text for text in robot.texts()[1:])      # one notification
