@@ -104,7 +104,7 @@ def _needs_update(firing: set, visible: set, resolved: set, log: dict | None, un
     if not visible <= before_f:
         return "new"
     if before_f and not firing:
-        return "resolved"
+        return "resolved" if route.timing.send_resolved else None
     if route.timing.send_resolved and (resolved & before_f) - before_r:
         return "resolved"
     repeat_due = now - _t(log["at"]) >= timedelta(seconds=route.timing.repeat_interval_s)

@@ -91,3 +91,15 @@ async def test_a_resolve_is_sent_when_another_alert_of_its_group_fires_in_the_sa
     a = dedup_key("surge", "某县")
     assert any(a in text and "已恢复" in text for text in robot.texts()[1:])
     assert any(a in text and "负面突增" in text for text in robot.texts()[1:])      # one notification
+
+
+async def test_send_resolved_false_sends_no_resolve_when_the_whole_group_resolved():
+    robot = Robot()
+    channels = {"wecom": WeComChannel("wecom", "https://qyapi.example/send?key=K")}
+    quiet = Route("duty", ("wecom",), (), Timing(group_wait_s=0, send_resolved=False))
+    dispatcher, _, clock = build(robot, channels, [], quiet)
+    await dispatcher.dispatch(surge(), now=clock())
+    await dispatcher.dispatch(surge(status="resolved"), now=clock.advance(600))
+    for _ in range(3):
+        await dispatcher.tick(now=clock.advance(300))
+    assert len(robot.got) == 1 and "已恢复" not in robot.texts()[0]
