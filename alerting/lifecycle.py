@@ -178,15 +178,16 @@ def mark_escalated(state: dict, keys: tuple[str, ...], now: datetime) -> dict:
     return state
 
 
-def escalations(state: dict, now: datetime, routes: Mapping[str, Route]) -> list[Batch]:
-    """Firing, unacknowledged alerts past their route's escalate_after: one batch per fallback."""
+def escalations(state: dict, now: datetime, routes: Mapping[str, Route],
+                silenced: Callable[[dict], bool] = lambda alert: False) -> list[Batch]:
+    """Firing, unacknowledged, unmuted alerts past their route's escalate_after: one batch per fallback."""
     out = []
     for key, e in sorted(state["alerts"].items()):
         route = routes.get(e["route"])
         if (route is None or route.timing.escalate_after_s is None or e["status"] != "firing"
                 or e["acked_at"] or e["escalated_at"] or not e["first_sent"]):
             continue
-        if now - _t(e["first_sent"]) >= timedelta(seconds=route.timing.escalate_after_s):
+        if now - _t(e["first_sent"]) >= timedelta(seconds=route.timing.escalate_after_s) and not silenced(e["alert"]):
             out += [Batch(e["group"], route.name, ch, "escalation", (key,), ()) for ch in route.fallback]
     return out
 

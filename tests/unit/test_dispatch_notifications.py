@@ -103,3 +103,23 @@ async def test_send_resolved_false_sends_no_resolve_when_the_whole_group_resolve
     for _ in range(3):
         await dispatcher.tick(now=clock.advance(300))
     assert len(robot.got) == 1 and "已恢复" not in robot.texts()[0]
+
+
+def two_robots(robot, timing, **kw):
+    channels = {name: WeComChannel(name, f"https://qyapi.example/{name}?key=K") for name in ("wecom", "backup")}
+    return build(robot, channels, [], Route("duty", ("wecom",), ("backup",), timing), **kw)
+
+
+async def test_a_muted_alert_does_not_escalate():
+    robot = Robot()
+    timing = Timing(group_wait_s=0, repeat_interval_s=600, escalate_after_s=900)
+    muted = {"on": False}
+    dispatcher, _, clock = two_robots(robot, timing, muted=lambda alert, now: "silenced" if muted["on"] else None)
+    await dispatcher.dispatch(surge(), now=clock())
+    muted["on"] = True                                   # silenced (or quiet hours) after the first send
+    for _ in range(10):
+        await dispatcher.tick(now=clock.advance(120))
+    assert len(robot.got) == 1 and "升级" not in robot.texts()[0]
+    muted["on"] = False                                  # unmuted and still unacknowledged: it escalates
+    await dispatcher.tick(now=clock.advance(120))
+    assert any("升级" in text for text in robot.texts())
