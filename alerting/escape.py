@@ -18,8 +18,9 @@ from urllib.parse import quote, urlsplit
 # BOM / ZWNBSP (U+FEFF) are removed (they sit inside words)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-# what the vendors' Markdown turns into a link by itself: a scheme, or a bare www. host
-_AUTOLINK = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):(//)|\b(www)\.")
+# what the vendors' Markdown turns into a link by itself: a scheme, or a bare www. host. Not
+# anchored on \b: Chinese text, digits and "_" are word characters, and a URL glued to them is live
+_AUTOLINK = re.compile(r"(?i)([a-z][a-z0-9+.-]{1,15}):(//)|(?<![a-z0-9])(www)\.")
 _MD_MAP = str.maketrans({
     "\\": "＼", "`": "｀", "*": "＊", "_": "＿", "{": "｛", "}": "｝", "[": "［", "]": "］",
     "(": "（", ")": "）", "#": "＃", "+": "＋", "-": "－", "!": "！", "|": "｜", "<": "＜",

@@ -91,7 +91,10 @@ def test_es_api_key_and_ca_reach_the_client(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["官方通报见 https://evil.example/notice", "详情 http://1.2.3.4:8080/x",
-                                  "请访问 www.evil-gov.cn 查看", "HTTPS://EVIL.EXAMPLE"])
+                                  "请访问 www.evil-gov.cn 查看", "HTTPS://EVIL.EXAMPLE",
+                                  # glued to Chinese, a digit or an underscore (all \w: no \b before them)
+                                  "详情见https://evil.example/login", "官方通报www.evil-gov.cn/x",
+                                  "1https://evil.example", "转发_http://evil.example", "见WWW.EVIL.CN"])
 def test_bare_urls_do_not_survive_markdown_escaping(text):
     out = escape.markdown(text)
     assert "://" not in out and "www." not in out.lower()
