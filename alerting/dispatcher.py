@@ -149,7 +149,8 @@ class Dispatcher:
         if not alerts:
             return rest
         digest = len(items) > 1
-        payload = channel.build_digest(alerts) if digest or len(alerts) > 1 else channel.build_payload(alerts[0])
+        # the rate-limit digest only when the limiter merged batches; one group keeps every alert's links
+        payload = channel.build_digest(alerts) if digest else channel.build_group(alerts)
         if digest:
             self.metrics.digests.labels(channel=channel.name).inc()
         self.outbox.submit(Job(channel.name, payload, tuple(items), tuple(alerts), tuple(keys), digest, fallback))

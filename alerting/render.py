@@ -33,6 +33,12 @@ def headline(alert: Alert, esc: Callable[[str], str]) -> str:
     return f"{prefix}【舆情{alert.rule_zh}·{state}】{esc(alert.subject)}{again}"
 
 
+def group_headline(alerts: list[Alert], esc: Callable[[str], str]) -> str:
+    """The first alert's headline, and how many the notification carries when more than one."""
+    more = f"（同组共 {len(alerts)} 条）" if len(alerts) > 1 else ""
+    return headline(alerts[0], esc) + more
+
+
 # (score, words): the detector's score is in units of the subject's usual spread above this
 # hour's usual count; under a normal approximation of that spread these are its upper quantiles
 _UNUSUAL = ((3.72, "历史同时段 99.99% 分位之上"), (3.09, "历史同时段 99.9% 分位之上"),
@@ -80,7 +86,7 @@ def _links(alert: Alert, link: Callable[[str, str], str]) -> str:
     return " | ".join(link(label, url) for label, url in pairs if escape.safe_url(url))
 
 
-def markdown(alert: Alert, samples: int = 3, mentions: str = "") -> str:
+def markdown(alert: Alert, samples: int = 3) -> str:
     md_link = lambda label, url: f"[{label}]({escape.safe_url(url)})"  # noqa: E731
     out = [f"### {headline(alert, escape.markdown)}", ""]
     out += [f"- {line}" for line in fact_lines(alert, escape.markdown)]
@@ -95,9 +101,13 @@ def markdown(alert: Alert, samples: int = 3, mentions: str = "") -> str:
     links = _links(alert, md_link)
     if links:
         out += ["", links]
-    if mentions:
-        out += ["", mentions]
     return "\n".join(out)
+
+
+def markdown_group(alerts: list[Alert], samples: int = 3, mentions: str = "") -> str:
+    """Each alert's full message, separated by a rule; mentions once at the end."""
+    body = "\n\n---\n\n".join(markdown(a, samples=samples) for a in alerts)
+    return body + (f"\n\n{mentions}" if mentions else "")
 
 
 def text(alert: Alert, samples: int = 3) -> str:

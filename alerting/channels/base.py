@@ -1,6 +1,7 @@
 """The one interface every duty channel implements, and the shared HTTP send step.
 
-A channel is: a pure `build_payload(alert)` (and `build_digest(alerts)`), a pure `request(payload,
+A channel is: a pure `build_group(alerts)` (one group's notification; `build_payload(alert)` for
+one alert) and `build_digest(alerts)` (the rate-limit digest), a pure `request(payload,
 now)` that signs without mutating config, and a pure `classify(status, body)` that reads the
 vendor's code in the body (the Chinese vendors answer HTTP 200 on failure). Retry, backoff, rate
 limits and metrics live once in alerting.delivery. Secrets stay inside the channel object: its
@@ -50,8 +51,12 @@ class Channel(ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
+    def build_payload(self, alert: Alert) -> dict:
+        return self.build_group([alert])
+
     @abstractmethod
-    def build_payload(self, alert: Alert) -> dict: ...
+    def build_group(self, alerts: list[Alert]) -> dict:
+        """One notification for one group: each alert's full message (samples, 确认/静默 links)."""
 
     @abstractmethod
     def build_digest(self, alerts: list[Alert]) -> dict: ...

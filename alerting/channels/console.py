@@ -23,8 +23,8 @@ class ConsoleChannel(Channel):
         super().__init__(name)
         self._stream = stream
 
-    def build_payload(self, alert: Alert) -> dict:
-        return {"text": render.text(alert)}
+    def build_group(self, alerts: list[Alert]) -> dict:
+        return {"text": "\n\n".join(render.text(a) for a in alerts)}
 
     def build_digest(self, alerts: list[Alert]) -> dict:
         title, lines = digest_alerts(alerts, escape.plain)

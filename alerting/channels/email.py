@@ -34,9 +34,10 @@ class EmailChannel(Channel):
     def secrets(self) -> tuple[str, ...]:
         return (self._password,) if self._password else ()
 
-    def build_payload(self, alert: Alert) -> dict:
-        return {"subject": escape.truncate_utf8(render.headline(alert, escape.plain), 240),
-                "text": render.text(alert), "html": f"<html><body>{render.html(alert)}</body></html>"}
+    def build_group(self, alerts: list[Alert]) -> dict:
+        return {"subject": escape.truncate_utf8(render.group_headline(alerts, escape.plain), 240),
+                "text": "\n\n".join(render.text(a) for a in alerts),
+                "html": f"<html><body>{'<hr>'.join(render.html(a) for a in alerts)}</body></html>"}
 
     def build_digest(self, alerts: list[Alert]) -> dict:
         title, lines = digest_alerts(alerts, escape.plain)

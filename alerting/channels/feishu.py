@@ -28,7 +28,7 @@ def sign(secret: str, timestamp_s: str) -> str:
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
-def _post_lines(alert: Alert, samples: int, mentions: tuple[str, ...]) -> list[list[dict]]:
+def _post_lines(alert: Alert, samples: int) -> list[list[dict]]:
     lines = [[{"tag": "text", "text": line}] for line in render.fact_lines(alert, escape.plain)]
     for i, s in enumerate(alert.samples[:samples], 1):
         title = escape.plain(s.title, 60) or "（无标题）"
@@ -39,8 +39,6 @@ def _post_lines(alert: Alert, samples: int, mentions: tuple[str, ...]) -> list[l
     row = [{"tag": "a", "text": label, "href": escape.safe_url(url)} for label, url in links if escape.safe_url(url)]
     if row:
         lines.append(row)
-    if mentions and alert.status == "firing":
-        lines.append([{"tag": "at", "user_id": m} for m in mentions])
     return lines
 
 
@@ -69,12 +67,16 @@ class FeishuChannel(MarkdownRobot):
     def _post(self, title: str, lines: list[list[dict]]) -> dict:
         return {"msg_type": "post", "content": {"post": {"zh_cn": {"title": title, "content": lines}}}}
 
-    def build_payload(self, alert: Alert) -> dict:
+    def build_group(self, alerts: list[Alert]) -> dict:
         if self.msg_type == "interactive":
-            return super().build_payload(alert)
-        title = escape.truncate_utf8(render.headline(alert, escape.plain), 200)
+            return super().build_group(alerts)
+        title = escape.truncate_utf8(render.group_headline(alerts, escape.plain), 200)
+        mentions = [[{"tag": "at", "user_id": m} for m in self.mentions]] \
+            if self.mentions and any(a.status == "firing" for a in alerts) else []
         for n in range(3, -1, -1):
-            payload = self._post(title, _post_lines(alert, n, self.mentions))
+            parts = [_post_lines(a, n) for a in alerts]
+            lines = [row for i, part in enumerate(parts) for row in ([[{"tag": "text", "text": "——"}]] if i else []) + part]
+            payload = self._post(title, lines + mentions)
             if len(json_body(payload)) <= self.max_bytes - 256:
                 return payload
         return payload

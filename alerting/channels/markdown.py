@@ -33,10 +33,10 @@ class MarkdownRobot(Channel):
         """Bytes left for the Markdown text once the JSON envelope is accounted for."""
         return self.max_bytes - 512
 
-    def build_payload(self, alert: Alert) -> dict:
-        mentions = self.mention_text() if alert.status == "firing" else ""
-        text = render.fit(lambda n: render.markdown(alert, samples=n, mentions=mentions), self.text_budget())
-        title = escape.truncate_utf8(render.headline(alert, escape.plain), 200)
+    def build_group(self, alerts: list[Alert]) -> dict:
+        mentions = self.mention_text() if any(a.status == "firing" for a in alerts) else ""
+        text = render.fit(lambda n: render.markdown_group(alerts, samples=n, mentions=mentions), self.text_budget())
+        title = escape.truncate_utf8(render.group_headline(alerts, escape.plain), 200)
         return self.wrap(title, text)
 
     def _digest_budget(self) -> int:

@@ -63,8 +63,8 @@ class WebhookChannel(Channel):
                 "receiver": self.name, "groupLabels": common, "commonLabels": common,
                 "commonAnnotations": {}, "externalURL": "", "alerts": [_alert_entry(a) for a in alerts]}
 
-    def build_payload(self, alert: Alert) -> dict:
-        return self._payload([alert])
+    def build_group(self, alerts: list[Alert]) -> dict:
+        return self._payload(alerts)
 
     def build_digest(self, alerts: list[Alert]) -> dict:
         return self._payload(alerts)

@@ -8,16 +8,17 @@ import re
 import httpx
 from prometheus_client import CollectorRegistry
 
+from alerting import escape
 from alerting.channels.feishu import FeishuChannel
 from alerting.channels.wecom import WeComChannel
 from alerting.delivery import Deliverer, RetryPolicy
 from alerting.dispatcher import Dispatcher
 from alerting.metrics import AlertingMetrics
-from alerting.model import dedup_key
+from alerting.model import AlertLinks, dedup_key
 from alerting.ratelimit import RateLimiter
 from alerting.routing import Route, Router, Timing
 from alerting.state import MappingStore
-from tests.fakes.alerts import Settled, alert, surge
+from tests.fakes.alerts import Settled, alert, sample, surge
 from tests.fakes.clock import FakeClock
 
 
@@ -35,6 +36,11 @@ class Robot:
         return [json.dumps(m, ensure_ascii=False) for m in self.got]
 
 
+def signed_links(alert, now, started):
+    return AlertLinks(ack=f"https://sb.example/ack?k={alert.dedup_key}",
+                      silence=f"https://sb.example/silence?k={alert.dedup_key}")
+
+
 def build(robot, channels, routes, default, *, limiters=None, muted=None):
     clock = FakeClock()
     metrics = AlertingMetrics(CollectorRegistry())
@@ -43,7 +49,7 @@ def build(robot, channels, routes, default, *, limiters=None, muted=None):
     dispatcher = Dispatcher(router=Router(routes, default), channels=channels, store=store,
                             deliverer=Deliverer(client, metrics, policy=RetryPolicy(deadline_s=60), clock=clock,
                                                 sleep=clock.sleep),
-                            metrics=metrics, limiters=limiters, muted=muted)
+                            metrics=metrics, limiters=limiters, muted=muted, links=signed_links)
     return Settled(dispatcher), store, clock
 
 
@@ -123,3 +129,27 @@ async def test_a_muted_alert_does_not_escalate():
     muted["on"] = False                                  # unmuted and still unacknowledged: it escalates
     await dispatcher.tick(now=clock.advance(120))
     assert any("升级" in text for text in robot.texts())
+
+
+async def test_a_group_of_two_alerts_keeps_each_alerts_links_and_samples():
+    robot = Robot()
+    dispatcher, _, clock = wecom_duty(robot, per_minute=20)
+    await dispatcher.dispatch(surge(rule="surge"), now=clock())
+    await dispatcher.dispatch(surge(rule="negative_surge"), now=clock.advance(1))   # same subject: one group
+    await dispatcher.tick(now=clock.advance(300))
+    group = robot.got[-1]["markdown"]["content"]
+    assert "频率限制" not in group and "样例帖子" in group
+    for rule in ("surge", "negative_surge"):
+        assert f"ack?k={dedup_key(rule, '某县')}" in group and f"silence?k={dedup_key(rule, '某县')}" in group
+
+
+def test_a_group_notification_fits_the_vendor_limit_dropping_samples_first():
+    long_title = "很长的标题" * 300
+    alerts = [alert(rule=rule, samples=[sample(i, title=long_title) for i in range(3)])
+              for rule in ("surge", "negative_surge", "threshold")]
+    content = WeComChannel("w", "https://x/?key=k", mentions=("a",)).build_group(alerts)["markdown"]["content"]
+    assert len(content.encode("utf-8")) <= 4096 and content.endswith("<@a>")
+    assert all(a.dedup_key in content and escape.safe_url(a.links.ack) in content for a in alerts)
+    post = FeishuChannel("f", "https://open.feishu.example/hook/x").build_group(alerts)
+    hrefs = [e.get("href") for row in post["content"]["post"]["zh_cn"]["content"] for e in row]
+    assert hrefs.count(escape.safe_url(alerts[0].links.ack)) == 3
