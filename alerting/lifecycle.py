@@ -140,11 +140,14 @@ def flush(state: dict, now: datetime, routes: Mapping[str, Route],
         resolved = {k for k, e in members.items() if e["status"] == "resolved"}
         unacked = any(not members[k]["acked_at"] for k in visible)
         ids = {k: episode_id(k, e) for k, e in members.items()}
-        for channel in channels_of(route):
+        primary = channels_of(route)
+        # a fallback that was sent the firing (primary down, or escalation) is also sent the resolve
+        told = tuple(c for c in route.fallback if c not in primary and f"{gk}|{c}" in state["nflog"])
+        for channel in primary + told:
             log = state["nflog"].get(f"{gk}|{channel}")
             kind = _needs_update({ids[k] for k in firing}, {ids[k] for k in visible},
                                  {ids[k] for k in resolved}, log, unacked, now, route)
-            if kind:
+            if kind and (channel in primary or kind == "resolved"):
                 batches.append(Batch(gk, route.name, channel, kind, tuple(sorted(visible)),
                                      tuple(sorted(resolved)), _newly_resolved(resolved, ids, log, route)))
         group["next_flush"] = (now + timedelta(seconds=route.timing.group_interval_s)).isoformat()
@@ -152,13 +155,18 @@ def flush(state: dict, now: datetime, routes: Mapping[str, Route],
 
 
 def mark_sent(state: dict, batch: Batch, now: datetime) -> dict:
-    """Record what `batch.channel` now knows. Escalations are logged on the alert, not the group."""
+    """Record what `batch.channel` now knows. An escalation adds its alert to what the channel
+    knows of the group (so it is sent the resolve) and is logged on the alert."""
     state = copy.deepcopy(state)
     alerts = state["alerts"]
-    if batch.kind != "escalation":
-        state["nflog"][f"{batch.group_key}|{batch.channel}"] = {
-            "at": now.isoformat(),
-            "firing": [episode_id(k, alerts[k]) for k in batch.firing if k in alerts],
+    log_key = f"{batch.group_key}|{batch.channel}"
+    firing = [episode_id(k, alerts[k]) for k in batch.firing if k in alerts]
+    if batch.kind == "escalation":
+        log = state["nflog"].get(log_key) or {"at": now.isoformat(), "firing": [], "resolved": []}
+        state["nflog"][log_key] = {**log, "firing": sorted(set(log["firing"]) | set(firing))}
+    else:
+        state["nflog"][log_key] = {
+            "at": now.isoformat(), "firing": firing,
             "resolved": [episode_id(k, alerts[k]) for k in batch.resolved if k in alerts]}
     for key in batch.firing:
         entry = alerts.get(key)

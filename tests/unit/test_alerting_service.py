@@ -237,6 +237,8 @@ async def test_last_episodes_ack_link_does_not_ack_a_new_episode(env, clock):
         new_link = ack_params(ding.accepted[-1]["markdown"]["text"])
         assert (await http.post("/ack", data={**new_link, "by": "张"})).status == 200
         await a.tick(table, now=clock.advance(301))
-        assert len(wecom.accepted) == 1                                              # acked: no escalation
+        # acked: no escalation; the escalated second episode's 已恢复 reached wecom too
+        assert [m["markdown"]["content"].splitlines()[0] for m in wecom.accepted] == [
+            "### 【升级·未确认】【舆情声量突增·预警】某县（近期第2次）", "### 【舆情声量突增·已恢复】某县（近期第2次）"]
     finally:
         await http.close()

@@ -23,17 +23,22 @@ from tests.fakes.clock import FakeClock
 
 
 class Robot:
-    """A robot that accepts everything (errcode 0) and keeps each message's JSON body."""
+    """A robot that accepts everything (errcode 0) and keeps each message's JSON body and path."""
 
-    def __init__(self):
+    def __init__(self, down: str = ""):
         self.got: list[dict] = []
+        self.paths: list[str] = []
+        self.down = down                  # a path answering 503 to everything
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.down and request.url.path == self.down:
+            return httpx.Response(503)
         self.got.append(json.loads(request.content))
+        self.paths.append(request.url.path)
         return httpx.Response(200, json={"errcode": 0, "code": 0})
 
-    def texts(self) -> list[str]:
-        return [json.dumps(m, ensure_ascii=False) for m in self.got]
+    def texts(self, path: str = "") -> list[str]:
+        return [json.dumps(m, ensure_ascii=False) for m, p in zip(self.got, self.paths) if p.endswith(path)]
 
 
 def signed_links(alert, now, started):
@@ -153,3 +158,29 @@ def test_a_group_notification_fits_the_vendor_limit_dropping_samples_first():
     post = FeishuChannel("f", "https://open.feishu.example/hook/x").build_group(alerts)
     hrefs = [e.get("href") for row in post["content"]["post"]["zh_cn"]["content"] for e in row]
     assert hrefs.count(escape.safe_url(alerts[0].links.ack)) == 3
+
+
+async def test_a_fallback_that_was_sent_the_firing_is_sent_the_resolve():
+    robot = Robot()
+    timing = Timing(group_wait_s=0, escalate_after_s=900)
+    dispatcher, _, clock = two_robots(robot, timing)
+    await dispatcher.dispatch(surge(), now=clock())
+    for _ in range(4):
+        await dispatcher.tick(now=clock.advance(300))                 # escalated to backup at 15 min
+    await dispatcher.dispatch(surge(status="resolved"), now=clock.advance(60))
+    for _ in range(2):
+        await dispatcher.tick(now=clock.advance(300))
+    backup = robot.texts("/backup")
+    assert len(backup) == 2 and "升级" in backup[0] and "已恢复" in backup[1]
+    assert sum("已恢复" in text for text in robot.texts()) == 2        # primary and backup, once each
+
+
+async def test_the_fallback_of_a_dead_primary_is_sent_the_resolve():
+    robot = Robot(down="/wecom")
+    dispatcher, _, clock = two_robots(robot, Timing(group_wait_s=0))
+    await dispatcher.dispatch(surge(), now=clock())                   # primary fails: the backup has it
+    await dispatcher.dispatch(surge(status="resolved"), now=clock.advance(600))
+    for _ in range(3):
+        await dispatcher.tick(now=clock.advance(300))
+    backup = robot.texts("/backup")
+    assert len(backup) == 2 and "已恢复" in backup[1]
