@@ -13,6 +13,7 @@ alerting.service builds it from Settings and the rules file.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable, Mapping
 
@@ -45,7 +46,7 @@ class Dispatcher:
         self.links, self.limiters = links, dict(limiters or {})
         self.muted = muted or (lambda alert, now: None)
         self.acks = acks or dict
-        self._held: dict[str, Held] = {}
+        self._held: dict[tuple[str, bool], Held] = {}     # (channel, fallback) -> batches over its limit
         self._lock = asyncio.Lock()
         self.outbox = Outbox(deliverer, self.channels)
         metrics.init_channels(sorted(self.channels))
@@ -115,18 +116,25 @@ class Dispatcher:
         for batch in batches:
             if self.outbox.busy(shard, batch.group_key, batch.channel):
                 continue                  # still retrying the previous message of this group
-            limiter = self.limiters.get(batch.channel)
-            if limiter is not None and not limiter.acquire(now):
-                self._held.setdefault(batch.channel, {})[(shard, batch.group_key, batch.kind, batch.firing)] = (shard, batch)
-                self.metrics.suppressed.labels(reason="ratelimit").inc()
+            if self._limited(batch.channel, now):
+                self._hold(shard, batch)
                 continue
             self._submit([(shard, batch)], now)
 
+    def _limited(self, channel: str, now: datetime) -> bool:
+        """True if `channel` is over its rate limit now; otherwise takes a slot."""
+        limiter = self.limiters.get(channel)
+        return limiter is not None and not limiter.acquire(now)
+
+    def _hold(self, shard: str, batch: lifecycle.Batch, *, fallback: bool = False) -> None:
+        self._held.setdefault((batch.channel, fallback), {})[(shard, batch.group_key, batch.kind, batch.firing)] = (shard, batch)
+        self.metrics.suppressed.labels(reason="ratelimit").inc()
+
     def _drain_held(self, now: datetime) -> None:
-        for channel, held in list(self._held.items()):
-            if held and (self.limiters.get(channel) is None or self.limiters[channel].acquire(now)):
-                rest = self._submit(list(held.values()), now)
-                self._held[channel] = {k: v for k, v in held.items() if v in rest}
+        for (channel, fallback), held in list(self._held.items()):
+            if held and not self._limited(channel, now):
+                rest = self._submit(list(held.values()), now, fallback=fallback)
+                self._held[(channel, fallback)] = {k: v for k, v in held.items() if v in rest}
 
     def _submit(self, items: list[tuple[str, lifecycle.Batch]], now: datetime, *,
                 fallback: bool = False) -> list[tuple[str, lifecycle.Batch]]:
@@ -194,8 +202,10 @@ class Dispatcher:
             if (channel == failed.channel or (log is not None and set(log["firing"]) >= wanted)
                     or self.outbox.busy(shard, failed.group_key, channel)):
                 continue
-            batch = lifecycle.Batch(failed.group_key, failed.route, channel, failed.kind, failed.firing,
-                                    failed.resolved)
+            batch = replace(failed, channel=channel)
+            if self._limited(channel, now):      # the fallback robot has the same vendor limit
+                self._hold(shard, batch, fallback=True)
+                continue
             self._submit([(shard, batch)], now, fallback=True)
 
     def _save_if_changed(self, shard: str, before: dict, after: dict) -> None:

@@ -28,11 +28,11 @@ class Robot:
     def __init__(self, down: str = ""):
         self.got: list[dict] = []
         self.paths: list[str] = []
-        self.down = down                  # a path answering 503 to everything
+        self.down = down                  # a path answering 404 (a permanent failure) to everything
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if self.down and request.url.path == self.down:
-            return httpx.Response(503)
+            return httpx.Response(404)
         self.got.append(json.loads(request.content))
         self.paths.append(request.url.path)
         return httpx.Response(200, json={"errcode": 0, "code": 0})
@@ -184,3 +184,16 @@ async def test_the_fallback_of_a_dead_primary_is_sent_the_resolve():
         await dispatcher.tick(now=clock.advance(300))
     backup = robot.texts("/backup")
     assert len(backup) == 2 and "已恢复" in backup[1]
+
+
+async def test_fallback_sends_keep_to_the_fallbacks_rate_limit():
+    robot = Robot(down="/wecom")
+    dispatcher, _, clock = two_robots(robot, Timing(group_wait_s=0),
+                                      limiters={"backup": RateLimiter(((2, 60.0),), margin=0)})
+    subjects = [f"主题{i}" for i in range(5)]
+    for subject in subjects:
+        await dispatcher.dispatch(surge(subject=subject), now=clock())
+    assert len(robot.texts("/backup")) == 2                           # the rest are held, not refused
+    await dispatcher.tick(now=clock.advance(61))
+    backup = robot.texts("/backup")
+    assert len(backup) == 3 and all(any(dedup_key("surge", s) in t for t in backup) for s in subjects)
