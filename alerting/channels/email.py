@@ -1,6 +1,7 @@
 """Email over SMTP: one message with a plain-text and an HTML part (crawled text HTML-escaped).
 
-SMTP runs in a worker thread (smtplib) so the event loop keeps going. 4xx SMTP replies and
+SMTP runs in a worker thread (smtplib) so the event loop keeps going; the send waits for that thread
+(a slow server is not abandoned and mailed twice). 4xx SMTP replies and
 connection problems are retryable; authentication failures, refused recipients and 5xx replies are
 permanent. The password never appears in outcomes, logs or repr. Reads no settings.
 """
@@ -72,16 +73,18 @@ class EmailChannel(Channel):
             smtp.send_message(msg)
 
     async def send(self, payload: dict, *, client, now: datetime, timeout_s: float) -> Outcome:
+        # No asyncio timeout around the thread: giving up on it does not stop the SMTP session, which
+        # then delivers while the retry mails a second copy. smtplib's socket timeout (timeout_s for
+        # each connect, read and write) bounds a dead server instead.
         try:
-            await asyncio.wait_for(asyncio.to_thread(self._send_sync, self.message(payload, now), timeout_s),
-                                   timeout_s)
+            await asyncio.to_thread(self._send_sync, self.message(payload, now), timeout_s)
         except smtplib.SMTPAuthenticationError as exc:
             return Outcome(False, False, "smtp_auth", f"{exc.smtp_code}")
         except smtplib.SMTPRecipientsRefused:
             return Outcome(False, False, "smtp_recipients")
         except smtplib.SMTPResponseException as exc:
             return self.classify(exc.smtp_code, b"")
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return Outcome(False, True, "timeout")
         except (smtplib.SMTPException, OSError) as exc:
             return Outcome(False, True, "connect", type(exc).__name__)

@@ -1,6 +1,7 @@
 """DingTalk, WeCom, Feishu and email channels against loopback fakes that behave like the vendors."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -168,6 +169,43 @@ async def test_email_sends_text_and_escaped_html_and_classifies_failures(deliver
                            password="wrong", sender="s@example.cn", to=("d@example.cn",))
         result = await deliverer.deliver(bad, bad.build_payload(alert()))
         assert (result.ok, result.reason, result.attempts) == (False, "smtp_auth", 1)
+    finally:
+        await smtp.close()
+
+
+class SlowWriter:
+    """Each SMTP reply reaches the client `delay` seconds late."""
+
+    def __init__(self, writer, delay: float):
+        self.writer, self.delay = writer, delay
+
+    def write(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    async def drain(self) -> None:
+        await asyncio.sleep(self.delay)
+        await self.writer.drain()
+
+
+class SlowSMTP(FakeSMTP):
+    async def _session(self, reader, writer):
+        await super()._session(reader, SlowWriter(writer, 0.1))
+
+
+async def test_a_slow_smtp_server_is_waited_for_not_mailed_twice():
+    """Wall clock, once: every reply comes within the 0.3 s timeout but the session takes longer."""
+    smtp = await SlowSMTP().start()
+    try:
+        ch = EmailChannel("mail", host="127.0.0.1", port=smtp.port, security="none", username=smtp.username,
+                          password=smtp.password, sender="shaobing@example.cn", to=("duty@example.cn",))
+        slow = Deliverer(None, AlertingMetrics(CollectorRegistry()),
+                         policy=RetryPolicy(timeout_s=0.3, deadline_s=2.0, first_backoff_s=0.1, max_backoff_s=0.2))
+        result = await slow.deliver(ch, ch.build_payload(alert()))
+        await asyncio.sleep(1.0)                 # a thread given up on would still deliver meanwhile
+        assert (result.ok, result.attempts, len(smtp.messages)) == (True, 1, 1)
     finally:
         await smtp.close()
 
