@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
 from alerting.model import Alert
-from alerting.routing import Route
+from alerting.routing import Route, Timing
 
 RESOLVED_RETENTION = timedelta(days=1)
 
@@ -75,7 +75,7 @@ def expire(state: dict, now: datetime, routes: Mapping[str, Route]) -> dict:
     state = copy.deepcopy(state)
     for entry in state["alerts"].values():
         route = routes.get(entry["route"])
-        timeout = route.timing.resolve_timeout_s if route else 12 * 3600.0
+        timeout = (route.timing if route else Timing()).resolve_timeout_s
         if entry["status"] == "firing" and now - _t(entry["updated"]) >= timedelta(seconds=timeout):
             entry.update(status="resolved", resolved_at=now.isoformat())
             entry["alert"] = {**entry["alert"], "status": "resolved"}

@@ -18,8 +18,10 @@ class Timing:
     group_wait_s: float = 0.0            # a surge is urgent: send at once by default
     group_interval_s: float = 300.0
     repeat_interval_s: float = 4 * 3600.0
-    resolve_timeout_s: float = 12 * 3600.0   # safety net: the detector sends "resolved" itself; a
-                                           # surge episode is signalled once, so this must outlast it
+    # safety net only: every producer (surge detector, crawler watchdog) signals an episode once and
+    # sends "resolved" itself, so a live episode is never refreshed; this only closes an alert whose
+    # resolve was lost, and must outlast any real episode (a story can stay hot for a day or two)
+    resolve_timeout_s: float = 7 * 86400.0
     send_resolved: bool = True
     escalate_after_s: float | None = None
     group_by: tuple[str, ...] = ("subject",)

@@ -71,7 +71,7 @@ class RouteSpec(_Spec):
     group_wait: Duration = 0.0
     group_interval: Duration = 300.0
     repeat_interval: Duration = 4 * 3600.0
-    resolve_timeout: Duration = 12 * 3600.0   # safety net only: the detector sends "resolved"
+    resolve_timeout: Duration = 7 * 86400.0   # safety net only: the producers send "resolved" (Timing)
     send_resolved: bool = True
     escalate_after: Duration | None = None
 

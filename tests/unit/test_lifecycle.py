@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from alerting import lifecycle
 from alerting.routing import Route, Timing
+from alerting.rules import load_rules
 from tests.fakes.alerts import T0, alert
 
 ROUTE = Route("duty", channels=("ding",), fallback=("mail",),
@@ -111,6 +112,17 @@ def test_expire_resolves_stale_alerts_and_collect_forgets_them():
     state = lifecycle.expire(state, at(1800), routes)
     assert state["alerts"][alert().dedup_key]["status"] == "resolved"
     assert lifecycle.collect(state, at(1800 + 86400))["alerts"] == {}
+
+
+def test_an_episode_signalled_once_is_not_expired_while_it_can_still_be_live():
+    """The producers send firing once and resolved at the end: only a lost resolve may be expired."""
+    packaged = load_rules().router(T0).by_name
+    for routes in ({"duty": Route("duty", ("ding",))}, packaged):
+        for route in routes.values():
+            state, _ = lifecycle.record(None, alert(), route, at(0))
+            state, _ = lifecycle.record(state, alert(rule="source_quiet"), route, at(0))
+            statuses = lambda t: {e["status"] for e in lifecycle.expire(state, at(t), routes)["alerts"].values()}  # noqa: E731
+            assert statuses(2 * 86400) == {"firing"} and statuses(7 * 86400) == {"resolved"}
 
 
 def test_silenced_alert_is_not_sent_and_unsilenced_alert_then_is():
