@@ -109,9 +109,9 @@ class Dispatcher:
     def _flush(self, shard: str, state: dict, now: datetime) -> None:
         routes = self.router_at(now).by_name
         before = state
-        muted = lambda a: self._muted(a, now)  # noqa: E731
-        state, batches = lifecycle.flush(state, now, routes, muted)
-        batches += lifecycle.escalations(state, now, routes, muted)   # a muted alert does not escalate
+        state, batches = lifecycle.flush(state, now, routes, lambda a: self._muted(a, now))
+        # a muted alert does not escalate (not counted again: this is asked at every tick)
+        batches += lifecycle.escalations(state, now, routes, lambda a: self.muted(a, now) is not None)
         self._save_if_changed(shard, before, state)
         for batch in batches:
             if self.outbox.busy(shard, batch.group_key, batch.channel):
