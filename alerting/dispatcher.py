@@ -127,7 +127,8 @@ class Dispatcher:
         return limiter is not None and not limiter.acquire(now)
 
     def _hold(self, shard: str, batch: lifecycle.Batch, *, fallback: bool = False) -> None:
-        self._held.setdefault((batch.channel, fallback), {})[(shard, batch.group_key, batch.kind, batch.firing)] = (shard, batch)
+        held = self._held.setdefault((batch.channel, fallback), {})
+        held[(shard, batch.group_key, batch.kind, batch.firing)] = (shard, batch)
         self.metrics.suppressed.labels(reason="ratelimit").inc()
 
     def _drain_held(self, now: datetime) -> None:

@@ -74,8 +74,9 @@ class FeishuChannel(MarkdownRobot):
         mentions = [[{"tag": "at", "user_id": m} for m in self.mentions]] \
             if self.mentions and any(a.status == "firing" for a in alerts) else []
         for n in range(3, -1, -1):
-            parts = [_post_lines(a, n) for a in alerts]
-            lines = [row for i, part in enumerate(parts) for row in ([[{"tag": "text", "text": "——"}]] if i else []) + part]
+            lines = _post_lines(alerts[0], n)
+            for a in alerts[1:]:
+                lines += [[{"tag": "text", "text": "——"}]] + _post_lines(a, n)
             payload = self._post(title, lines + mentions)
             if len(json_body(payload)) <= self.max_bytes - 256:
                 return payload
