@@ -145,7 +145,7 @@ class Dispatcher:
         per_item = []
         for shard, batch in items:
             # a firing notification also carries the group's newly resolved alerts (as Alertmanager does)
-            picked = batch.resolved if batch.kind == "resolved" else batch.firing + batch.newly_resolved
+            picked = (batch.newly_resolved or batch.resolved) if batch.kind == "resolved" else batch.firing + batch.newly_resolved
             notice = "escalation" if fallback else batch.kind if batch.kind in ("repeat", "resolved", "escalation") else "new"
             per_item.append((picked, [a.model_copy(update={"sent_at": now,
                                                            "notice": "resolved" if a.status == "resolved" else notice})

@@ -57,6 +57,14 @@ def record(state: dict | None, alert: Alert, route: Route, now: datetime) -> tup
         entry.update(status="resolved", resolved_at=stamp, alert=alert.model_dump(mode="json"))
         return state, "resolved"
     what = "updated"
+    since = (entry or {}).get("alert", {}).get("since")
+    if entry is not None and entry["status"] == "firing" and since and alert.since:
+        if alert.since < _t(since):
+            return state, "ignored"           # a late firing of an episode already superseded
+        if alert.since > _t(since):
+            # a later episode while the last still fires: its resolve was lost (a detector that
+            # lost its state, a redelivery gap). The new episode is news, not an update of the old
+            entry["status"] = "resolved"
     if entry is None or entry["status"] == "resolved":
         what = "new"
         occurrence = (entry or {}).get("occurrence", 0) + 1
@@ -145,11 +153,16 @@ def flush(state: dict, now: datetime, routes: Mapping[str, Route],
         told = tuple(c for c in route.fallback if c not in primary and f"{gk}|{c}" in state["nflog"])
         for channel in primary + told:
             log = state["nflog"].get(f"{gk}|{channel}")
-            kind = _needs_update({ids[k] for k in firing}, {ids[k] for k in visible},
-                                 {ids[k] for k in resolved}, log, unacked, now, route)
-            if kind and (channel in primary or kind == "resolved"):
-                batches.append(Batch(gk, route.name, channel, kind, tuple(sorted(visible)),
-                                     tuple(sorted(resolved)), _newly_resolved(resolved, ids, log, route)))
+            newly = _newly_resolved(resolved, ids, log, route)
+            if channel in primary:
+                kind = _needs_update({ids[k] for k in firing}, {ids[k] for k in visible},
+                                     {ids[k] for k in resolved}, log, unacked, now, route)
+                shown = tuple(sorted(visible))
+            else:     # a fallback only hears the end of what it was told
+                kind = "resolved" if newly else None
+                shown = tuple(sorted(k for k in visible if ids[k] in set(log["firing"])))
+            if kind:
+                batches.append(Batch(gk, route.name, channel, kind, shown, tuple(sorted(resolved)), newly))
         group["next_flush"] = (now + timedelta(seconds=route.timing.group_interval_s)).isoformat()
     return state, batches
 

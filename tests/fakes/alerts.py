@@ -16,12 +16,13 @@ def sample(i: int = 0, title: str = "某县化工厂排污？村民拍下视频"
 
 
 def surge(subject: str = "某县", rule: str = "surge", *, status: str = "firing", count: int = 120,
-          baseline: float = 10.0, severity: str = "warning", at: datetime = T0, samples=None) -> Surge:
+          baseline: float = 10.0, severity: str = "warning", at: datetime = T0, samples=None,
+          since: datetime | None = None) -> Surge:
     return Surge(subject=subject, rule=rule, severity=severity, status=status, window_start=at - timedelta(minutes=5),
                  window_end=at, count=count, baseline=baseline, negative_share=0.42,
                  samples=samples if samples is not None else [sample(0), sample(1, site="news.example.com"), sample(2)],
                  trend=[2, 3, 2, 4, 3, 9, 30, 45, 60, 70], detected_at=at,
-                 first_produced_at=at - timedelta(seconds=12))
+                 first_produced_at=at - timedelta(seconds=12), since=since)
 
 
 def alert(**kw) -> Alert:

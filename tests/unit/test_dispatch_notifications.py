@@ -197,3 +197,51 @@ async def test_fallback_sends_keep_to_the_fallbacks_rate_limit():
     await dispatcher.tick(now=clock.advance(61))
     backup = robot.texts("/backup")
     assert len(backup) == 3 and all(any(dedup_key("surge", s) in t for t in backup) for s in subjects)
+
+
+async def test_each_resolve_is_reported_once_when_a_groups_alerts_resolve_apart():
+    robot = Robot()
+    dispatcher, _, clock = wecom_duty(robot, per_minute=20)
+    rules = ("surge", "negative_surge", "threshold")
+    for rule in rules:
+        await dispatcher.dispatch(surge(rule=rule), now=clock.advance(10))
+    await dispatcher.tick(now=clock.advance(300))
+    for rule in rules:                                     # six minutes apart: three resolved notifications
+        await dispatcher.dispatch(surge(rule=rule, status="resolved"), now=clock.advance(360))
+        await dispatcher.tick(now=clock.advance(5))
+    for _ in range(3):
+        await dispatcher.tick(now=clock.advance(300))
+    resolved = [t for t in robot.texts() if "已恢复" in t]
+    for rule in rules:
+        assert sum(dedup_key(rule, "某县") in t for t in resolved) == 1, rule
+
+
+async def test_a_fallbacks_resolve_does_not_wait_for_an_alert_it_never_had():
+    robot = Robot()
+    timing = Timing(group_wait_s=0, escalate_after_s=900)
+    dispatcher, _, clock = two_robots(robot, timing)
+    await dispatcher.dispatch(surge(rule="surge"), now=clock())
+    for _ in range(4):
+        await dispatcher.tick(now=clock.advance(300))                 # A escalated to backup at 15 min
+    await dispatcher.dispatch(surge(rule="negative_surge"), now=clock.advance(10))   # B: backup never hears it
+    await dispatcher.dispatch(surge(rule="surge", status="resolved"), now=clock.advance(60))
+    await dispatcher.tick(now=clock.advance(300))
+    backup = robot.texts("/backup")
+    assert len(backup) == 2 and "已恢复" in backup[1] and dedup_key("surge", "某县") in backup[1]
+    assert dedup_key("negative_surge", "某县") not in backup[1]
+
+
+async def test_a_new_episode_after_a_lost_resolve_is_news():
+    robot = Robot()
+    dispatcher, store, clock = wecom_duty(robot, per_minute=20)
+    first = clock()
+    await dispatcher.dispatch(surge(since=first), now=first)            # its resolve never comes
+    await dispatcher.tick(now=clock.advance(300))
+    later = clock.advance(86400)                                        # a day later, a new episode
+    await dispatcher.dispatch(surge(since=later, at=later), now=later)
+    await dispatcher.tick(now=clock.advance(300))
+    assert len(robot.got) == 2 and "近期第2次" in robot.texts()[1]
+    # a redelivered firing of the first episode changes nothing
+    await dispatcher.dispatch(surge(since=first), now=clock.advance(10))
+    await dispatcher.tick(now=clock.advance(300))
+    assert len(robot.got) == 2 and store.load("某县")["alerts"][dedup_key("surge", "某县")]["occurrence"] == 2
