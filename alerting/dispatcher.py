@@ -111,7 +111,8 @@ class Dispatcher:
         before = state
         state, batches = lifecycle.flush(state, now, routes, lambda a: self._muted(a, now))
         # a muted alert does not escalate (not counted again: this is asked at every tick)
-        batches += lifecycle.escalations(state, now, routes, lambda a: self.muted(a, now) is not None)
+        state, escalating = lifecycle.escalations(state, now, routes, lambda a: self.muted(a, now) is not None)
+        batches += escalating
         self._save_if_changed(shard, before, state)
         for batch in batches:
             if self.outbox.busy(shard, batch.group_key, batch.channel):

@@ -200,17 +200,31 @@ def mark_escalated(state: dict, keys: tuple[str, ...], now: datetime) -> dict:
 
 
 def escalations(state: dict, now: datetime, routes: Mapping[str, Route],
-                silenced: Callable[[dict], bool] = lambda alert: False) -> list[Batch]:
-    """Firing, unacknowledged, unmuted alerts past their route's escalate_after: one batch per fallback."""
-    out = []
+                silenced: Callable[[dict], bool] = lambda alert: False) -> tuple[dict, list[Batch]]:
+    """Firing, unacknowledged, unmuted alerts past their route's escalate_after: one batch per
+    fallback. A mute (a silence, quiet hours) restarts the clock: an alert escalates
+    escalate_after after the mute ended, not the moment it ends (the team muted it on purpose).
+    The state records the mute's start and end only (a write per change, not per tick)."""
+    out, changed = [], {}
     for key, e in sorted(state["alerts"].items()):
         route = routes.get(e["route"])
         if (route is None or route.timing.escalate_after_s is None or e["status"] != "firing"
                 or e["acked_at"] or e["escalated_at"] or not e["first_sent"]):
             continue
-        if now - _t(e["first_sent"]) >= timedelta(seconds=route.timing.escalate_after_s) and not silenced(e["alert"]):
+        muted = silenced(e["alert"])
+        if muted != bool(e.get("muted")):
+            changed[key] = {"muted": muted, **({} if muted else {"unmuted_at": now.isoformat()})}
+        if muted:
+            continue
+        unmuted = now if key in changed else _t(e.get("unmuted_at"))
+        since = max(_t(e["first_sent"]), unmuted or _t(e["first_sent"]))
+        if now - since >= timedelta(seconds=route.timing.escalate_after_s):
             out += [Batch(e["group"], route.name, ch, "escalation", (key,), ()) for ch in route.fallback]
-    return out
+    if changed:
+        state = copy.deepcopy(state)
+        for key, update in changed.items():
+            state["alerts"][key].update(update)
+    return state, out
 
 
 def collect(state: dict, now: datetime) -> dict:

@@ -131,8 +131,13 @@ async def test_a_muted_alert_does_not_escalate():
     for _ in range(10):
         await dispatcher.tick(now=clock.advance(120))
     assert len(robot.got) == 1 and "升级" not in robot.texts()[0]
-    muted["on"] = False                                  # unmuted and still unacknowledged: it escalates
+    muted["on"] = False                # unmuted and still unacknowledged: escalate_after from the mute's end
     await dispatcher.tick(now=clock.advance(120))
+    assert not any("升级" in text for text in robot.texts())
+    for _ in range(7):                 # 840 s after the mute's end: not yet
+        await dispatcher.tick(now=clock.advance(120))
+    assert not any("升级" in text for text in robot.texts())
+    await dispatcher.tick(now=clock.advance(120))         # 960 s: past escalate_after (900 s)
     assert any("升级" in text for text in robot.texts())
 
 

@@ -20,7 +20,8 @@ def at(seconds: float):
 
 def step(state, now, sent=True):
     state, batches = lifecycle.flush(state, now, ROUTES)
-    batches += lifecycle.escalations(state, now, ROUTES)
+    state, escalating = lifecycle.escalations(state, now, ROUTES)
+    batches += escalating
     if sent:
         for b in batches:
             state = lifecycle.mark_sent(state, b, now)
