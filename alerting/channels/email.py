@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import socket
 import ssl
+import threading
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -17,6 +19,19 @@ from email.utils import format_datetime, make_msgid
 from alerting import escape, render
 from alerting.channels.base import Channel, Outcome, digest_alerts
 from alerting.model import Alert
+
+SESSION_TIMEOUTS = 10        # a whole SMTP session may take this many socket timeouts
+
+
+def _abort(smtp: smtplib.SMTP) -> None:
+    """End a session from another thread: a shut-down socket makes the blocked read return, and the
+    session fails as a disconnection (closing it instead would race smtplib's own use of it)."""
+    sock = smtp.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 class EmailChannel(Channel):
@@ -65,12 +80,21 @@ class EmailChannel(Channel):
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout_s, context=ssl.create_default_context())
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=timeout_s)
-        with smtp:
-            if self.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-            if self.username:
-                smtp.login(self.username, self._password)
-            smtp.send_message(msg)
+        # the socket timeout bounds each read and write; a server trickling its replies a byte at a
+        # time would hold the session (and the group's channel) for hours: the session as a whole
+        # gets SESSION_TIMEOUTS x timeout_s, then its socket is closed and the send fails (retried)
+        watchdog = threading.Timer(SESSION_TIMEOUTS * timeout_s, _abort, (smtp,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            with smtp:
+                if self.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self._password)
+                smtp.send_message(msg)
+        finally:
+            watchdog.cancel()
 
     async def send(self, payload: dict, *, client, now: datetime, timeout_s: float) -> Outcome:
         # No asyncio timeout around the thread: giving up on it does not stop the SMTP session, which

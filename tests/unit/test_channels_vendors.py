@@ -15,7 +15,7 @@ from alerting.channels.feishu import FeishuChannel
 from alerting.channels.wecom import WeComChannel
 from alerting.delivery import Deliverer, RetryPolicy
 from alerting.metrics import AlertingMetrics
-from tests.fakes.alerts import HOSTILE, alert, sample
+from tests.fakes.alerts import HOSTILE, T0, alert, sample
 from tests.fakes.clock import FakeClock
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.vendors import FakeDingTalk, FakeFeishu, FakeWeCom
@@ -227,3 +227,50 @@ def test_feishu_throttling_answered_as_http_400_is_retryable():
     assert bad.retryable is False
     assert ch.classify(200, json.dumps({"code": 19021, "msg": "sign match fail"}).encode()).reason == "errcode_19021"
     assert ch.classify(200, json.dumps({"StatusCode": 0, "StatusMessage": "success"}).encode()).ok
+
+
+class TrickleWriter:
+    """Each SMTP reply a byte at a time, every `delay` seconds: no read waits past the socket timeout."""
+
+    def __init__(self, writer, delay: float):
+        self.writer, self.delay = writer, delay
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.pump = asyncio.get_running_loop().create_task(self._pump())
+
+    async def _pump(self) -> None:
+        while True:
+            data = await self.queue.get()
+            for i in range(len(data)):
+                self.writer.write(data[i:i + 1])
+                await asyncio.sleep(self.delay)
+
+    def write(self, data: bytes) -> None:
+        self.queue.put_nowait(data)
+
+    def close(self) -> None:
+        self.pump.cancel()
+        self.writer.close()
+
+    async def drain(self) -> None:
+        await asyncio.sleep(0)
+
+
+class TrickleSMTP(FakeSMTP):
+    async def _session(self, reader, writer):
+        await super()._session(reader, TrickleWriter(writer, 0.05))
+
+
+async def test_a_trickling_smtp_server_cannot_hold_a_send_for_ever():
+    """Wall clock, once: replies come a byte every 0.05 s (each read well within the 0.1 s socket
+    timeout), so only the session's own bound (10 x 0.1 s) ends it; the send fails, nothing mailed."""
+    smtp = await TrickleSMTP().start()
+    try:
+        ch = EmailChannel("mail", host="127.0.0.1", port=smtp.port, security="none", username=smtp.username,
+                          password=smtp.password, sender="shaobing@example.cn", to=("duty@example.cn",))
+        started = asyncio.get_running_loop().time()
+        outcome = await ch.send(ch.build_payload(alert()), client=None, now=T0, timeout_s=0.1)
+        assert not outcome.ok and outcome.retryable and len(smtp.messages) == 0
+        elapsed = asyncio.get_running_loop().time() - started
+        assert elapsed < 4.0, elapsed
+    finally:
+        await smtp.close()
