@@ -6,13 +6,17 @@ File format (see streams/resources/watchlist.yml)::
       安全事故:
         terms: [爆炸, 坍塌]        # any one hit matches; "+词" / "!词" here mean require / exclude
         require: [工厂]             # optional: all must be present too
-        exclude: [演习, 演练]       # optional: none may be present
+        exclude: [演习, 演练]       # optional: cancels the subject's hits in its own sentence
 
+An excluded term cancels only the subject's term hits in the same sentence (split on 。！？!?；;
+and line breaks): "消防演练中模拟起火" is a drill, but "工厂起火。当地已组织演练" still reports the fire.
 Terms are normalised like the text (simplified, half-width, lower case) before matching.
 Errors name the file, the subject and the field. Reads no settings.
 """
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -23,6 +27,9 @@ import yaml
 from streams.textnorm import normalise
 
 FIELDS = ("terms", "require", "exclude")
+# Sentence ends for the scope of an excluded term. Not "." (decimals, URLs) nor "，" (one clause
+# often names the drill and the next the fire it simulates).
+_SENTENCE_END = re.compile(r"[。！？!?；;\n｡]")
 
 
 class WatchlistError(ValueError):
@@ -119,14 +126,31 @@ class WatchlistMatcher:
 
     def match(self, text: str) -> tuple[list[str], list[str]]:
         """(matched subject names, their hit terms), both in watch-list order."""
-        hits = dict.fromkeys(term for _, term in self._automaton.iter(text.lower()))
-        if not hits:
+        lowered = text.lower()
+        starts: dict[str, list[int]] = {}
+        for end, term in self._automaton.iter(lowered):
+            starts.setdefault(term, []).append(end - len(term) + 1)
+        if not starts:
             return [], []
+        ends = None   # sentence end offsets, computed only when some excluded term occurs
         subjects, terms = [], {}
         for subject in self.subjects:
-            found = [t for t in subject.terms if t in hits]
-            if not found or any(t not in hits for t in subject.require) or any(t in hits for t in subject.exclude):
+            found = [t for t in subject.terms if t in starts]
+            if not found or any(t not in starts for t in subject.require):
                 continue
+            excluded = [t for t in subject.exclude if t in starts]
+            if excluded:
+                ends = ends if ends is not None else [m.start() for m in _SENTENCE_END.finditer(lowered)]
+                found = _outside_sentences(found, excluded, starts, ends)
+                if not found:
+                    continue
             subjects.append(subject.name)
             terms.update(dict.fromkeys(found))
         return subjects, list(terms)
+
+
+def _outside_sentences(found: list[str], excluded: list[str], starts: dict[str, list[int]],
+                       ends: list[int]) -> list[str]:
+    """The terms of `found` with an occurrence in a sentence where no `excluded` term occurs."""
+    vetoed = {bisect_right(ends, at) for term in excluded for at in starts[term]}
+    return [t for t in found if any(bisect_right(ends, at) not in vetoed for at in starts[t])]

@@ -17,6 +17,27 @@ def test_any_term_require_all_and_exclude_none():
     assert m.match("某村强拆的电视剧") == ([], [])       # excluded term present
 
 
+def test_exclude_cancels_only_hits_in_its_own_sentence():
+    m = matcher({"安全事故": {"terms": ["爆炸", "起火"], "exclude": ["演练"]},
+                 "拆迁": {"terms": ["强拆"], "exclude": ["电视剧"]}})
+    assert m.match("消防演练现场模拟仓库起火") == ([], [])                  # the drill itself
+    assert m.match("仓库突然起火。上月刚组织过消防演练") == (["安全事故"], ["起火"])
+    assert m.match("上周演练；今天仓库起火！") == (["安全事故"], ["起火"])
+    assert m.match("演练中模拟爆炸？仓库真的起火了") == (["安全事故"], ["起火"])  # 爆炸 vetoed, 起火 kept
+    assert m.match("演练模拟起火。演练结束后又模拟起火") == ([], [])          # every hit vetoed
+    assert m.match("起火的演练视频\n仓库爆炸") == (["安全事故"], ["爆炸"])     # a line break ends a sentence
+    assert m.match("电视剧里演强拆。仓库起火") == (["安全事故"], ["起火"])     # one subject's exclude only
+
+
+def test_shipped_watchlist_keeps_accident_reports_that_mention_the_plan():
+    from streams.analysis import DEFAULT_WATCHLIST
+
+    m = WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST))
+    assert "安全事故" in m.match("城东化工厂发生爆炸，造成3人死亡，当地已第一时间启动应急预案")[0]
+    assert "安全事故" in m.match("化工厂车间起火。当地今年曾组织消防演练")[0]
+    assert "安全事故" not in m.match("化工厂组织消防演练，模拟车间起火")[0]
+
+
 def test_plus_and_bang_prefixes_inside_terms():
     m = matcher({"欠薪": {"terms": ["讨薪", "+工地", "!演员"]}})
     assert m.subjects[0].require == ("工地",) and m.subjects[0].exclude == ("演员",)
