@@ -37,10 +37,24 @@ _DROP = {code: None for code in (*range(0xD800, 0xE000), *range(0x00, 0x20), 0x7
 _TABLE: dict[int, int | str | None] = {**_t2s_table(), **_WIDTH_TABLE, **_DROP}
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^<>]{0,2000}>")
-_URL = re.compile(r"(?:https?|ftp)://[^\s\u3000-\u303f\uff00-\uffef<>\"']+", re.IGNORECASE)
-_MENTION = re.compile(r"[@＠][\w\-]{1,30}")
-# Weibo/forum emoticon codes such as [哈哈] or [泪]: short bracketed words, no digits inside
-EMOTICON = re.compile(r"\[[^\[\]\d\s]{1,8}\]")
+# A URL is ASCII URL characters only (no quotes, brackets, parentheses or @): a Chinese word written
+# straight after a link ("视频见http://t.cn/A6x9Zq化工厂发生爆炸") is text, not part of the link, and a
+# repost chain after a link ("http://t.cn/x//@name: 正文") keeps its "//@".
+_URL = re.compile(r"(?:https?|ftp)://(?:(?!//[@＠])[A-Za-z0-9\-._~:/?#!$&*+,;=%])+", re.IGNORECASE)
+# An @handle is removed whole only where its end is certain: followed by whitespace, a colon
+# (: or ：), another @ or the end of the text, which is how Weibo writes a mention ("@人民日报 说",
+# "//@人民日报:", "@a@b"); 96 % of the @-runs in weibo_senti_100k's train split end so. Elsewhere
+# ("我@了市长热线反映化工厂偷排废水，没人管": the word run goes on to the comma) where the handle ends
+# cannot be told, so only the "@" goes (_AT): a handle left in the text costs a stray word, a cut
+# into the text loses the words after it (watch terms, entities).
+_MENTION = re.compile(r"[@＠][\w\-]{1,30}(?=[\s:：@＠]|$)")
+_AT = re.compile(r"[@＠]")
+# Weibo/forum emoticon codes such as [哈哈], [泪], [good] or [lxhx泪目]: a bracketed word of at most 4
+# characters, or a Latin series prefix of at most 5 letters and at most 5 more characters; no digits
+# or spaces inside. Of the 185k bracket codes in weibo_senti_100k (train and dev), 99.6 % are at most
+# 4 characters and about half of the longer ones carry such a prefix. A longer plain Chinese bracket
+# ("[化工厂爆炸]现场浓烟滚滚") is a headline and stays text.
+EMOTICON = re.compile(r"\[(?:[^\[\]\d\s]{1,4}|[A-Za-z]{1,5}[^\[\]\d\s]{1,5})\]")
 
 
 # Repost decorations, found in cleaned text (so @handles are already gone: "//@name:" is "// :").
@@ -140,5 +154,5 @@ def clean_for_analysis(title: str, text: str, limit: int = MAX_ANALYSIS_CHARS) -
     if "://" in joined:
         joined = _URL.sub(" ", joined)
     if "@" in joined or "＠" in joined:
-        joined = _MENTION.sub(" ", joined)
+        joined = _AT.sub(" ", _MENTION.sub(" ", joined))
     return normalise(joined)[:limit]

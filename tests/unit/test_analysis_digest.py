@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "0fd74c3743680e03ffc6150364e2f8d680bddbfdbe9a39a01f446e7038435299"
+DIGEST = "35e1d7313c4e5946f2a43ce9c8c2e3b792d1884896d058ff7759224d36e713dd"
 
 
 def posts() -> list[tuple[str, str]]:

@@ -20,6 +20,22 @@ def test_clean_for_analysis_drops_markup_links_and_handles():
     assert cleaned == "标题 正文&内容 说"
 
 
+@pytest.mark.parametrize("text, cleaned", [
+    ("@人民日报 说化工厂偷排", "说化工厂偷排"),                  # a space ends the handle
+    ("@人民日报：化工厂偷排", ":化工厂偷排"),                    # so does a colon, full-width or not
+    ("回复@小城故事:化工厂偷排//@新闻哥: 属实", "回复 :化工厂偷排// : 属实"),
+    ("@甲@乙 化工厂偷排", "化工厂偷排"),                         # one handle right after another
+    ("感谢@人民日报", "感谢"),                                   # the end of the text
+    # the word run goes on to the comma: where the handle ends is unknown, only the @ goes
+    ("我@了市长热线反映化工厂偷排废水，没人管", "我 了市长热线反映化工厂偷排废水,没人管"),
+    ("视频见http://t.cn/A6x9Zq化工厂发生爆炸", "视频见 化工厂发生爆炸"),   # a link is ASCII only
+    ("详见（https://example.org/a_b?c=1&d=%E4）现场", "详见( )现场"),
+    ("扩散 http://t.cn/x//@新闻哥: 化工厂偷排", "扩散 // : 化工厂偷排"),     # the chain after a link stays
+])
+def test_handles_and_links_never_take_the_chinese_text_after_them(text, cleaned):
+    assert clean_for_analysis("", text) == cleaned
+
+
 def test_prepare_agrees_with_the_slow_path():
     for title, text in [("", "普通的一条微博，没有链接"), ("", "带链接 http://t.cn/x 的"), ("题", "正文"),
                         ("", "ＡＢＣ＠某人 全角"), ("", "很长" * 4000)]:
@@ -39,6 +55,11 @@ def test_content_hash_is_stable_and_normalised():
 def test_emoticon_codes_are_stripped_but_brackets_with_digits_stay():
     assert strip_emoticons("好[哈哈]棒[泪]").replace(" ", "") == "好棒"
     assert strip_emoticons("见附件[1]") == "见附件[1]"
+    assert strip_emoticons("好[good][lxhx泪目][hold住]").replace(" ", "") == "好"   # Latin series codes
+
+
+def test_a_long_chinese_bracket_is_a_headline_not_an_emoticon():
+    assert strip_emoticons("[化工厂爆炸]现场浓烟滚滚[泪]").strip() == "[化工厂爆炸]现场浓烟滚滚"
 
 
 @pytest.mark.parametrize("cleaned, content", [
