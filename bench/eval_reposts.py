@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams import dedup  # noqa: E402
 from streams.analysis import Resources, analyze  # noqa: E402
-from streams.clustering import decide  # noqa: E402
+from streams.clustering import cluster_chars, decide  # noqa: E402
 from streams.textnorm import clean_for_analysis  # noqa: E402
 
 PREFIXES = ["转发微博：", "转发：", "转自@{u}：", "【转】", "{c}//@{u}:", "{c} //@{u}: ", "转：", "#{t}# "]
@@ -97,7 +97,7 @@ def read_texts(path: Path, min_chars: int) -> list[str]:
 def signature(text: str, resources: Resources) -> tuple[str, int, str, int]:
     """What the worker hands decide(): content hash, SimHash, sketch, text length (agents.py)."""
     a = analyze("", text, resources)
-    return a.content_hash, a.simhash, a.sketch, len("".join(text.split()))
+    return a.content_hash, a.simhash, a.sketch, cluster_chars("", text)
 
 
 _NON_WORD = re.compile(r"[\W_]+")

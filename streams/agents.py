@@ -29,6 +29,7 @@ from streams import seen_purge, surge
 from streams.analysis import Analysis, Resources, analyze
 from streams.app import Topology, kafka_client_args, replay_log
 from streams.cluster_state import ClusterState, dump_state, load_state
+from streams.clustering import cluster_chars
 from streams.commit_watch import CommitWatch
 from streams.errors import InvalidRecord
 from streams.forked_write import FORK_FAILED, ForkedWriter, write_atomically
@@ -73,6 +74,12 @@ def enrich(post, a: Analysis, content_hash: str, version: int | None = None) -> 
     # built without a second validation: the post was validated by parse_raw and the analysis
     # fields are produced by our own code with these types
     return EnrichedPost.model_construct(**enriched_fields(post, a, content_hash, version))
+
+
+def cluster_key_fields(post, content_hash: str, enriched: dict, a: Analysis) -> tuple:
+    """ClusterKey's fields, in its order (records.cluster_keys_bytes); the length counts the
+    title too, so a title-only item still clusters (clustering.cluster_chars)."""
+    return post.post_id, content_hash, enriched["simhash"], a.sketch, cluster_chars(post.title, post.text)
 
 
 def mentions_of(post: dict) -> list[Mention]:
@@ -242,9 +249,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
                 for mention in mentions_of(enriched):
                     sent.append(await produce(topo.mentions, mention.subject.encode(), mention.to_bytes()))
                     counts["fanout", "mentions"] += 1
-            keys.append((record, post.post_id, content_hash,
-                         # ClusterKey's fields, in its order (records.cluster_keys_bytes)
-                         (post.post_id, content_hash, enriched["simhash"], a.sketch, len("".join(post.text.split())))))
+            keys.append((record, post.post_id, content_hash, cluster_key_fields(post, content_hash, enriched, a)))
             counts["dedup", "unique" if known is None else "edited"] += 1
         for (stage_name, outcome), n in counts.items():
             metrics.records.labels(stage_name, outcome).inc(n)

@@ -19,6 +19,12 @@ from streams import dedup
 MIN_CLUSTER_CHARS = 20
 
 
+def cluster_chars(title: str, text: str) -> int:
+    """A post's length for MIN_CLUSTER_CHARS: the non-space characters of its title and text
+    (a news or feed item often carries its content in the title, with an empty or stub body)."""
+    return len("".join(title.split())) + len("".join(text.split()))
+
+
 @dataclass(frozen=True)
 class Decision:
     kind: Literal["new", "duplicate", "repost", "replay"]

@@ -90,7 +90,7 @@ class ClusterKey(_Record):
     content_hash: str
     simhash: str = ""              # 16 hex digits; "" for a text without tokens
     sketch: str = ""               # bigram bottom-k sketch, hex (streams.dedup)
-    chars: int = 0                 # non-space characters of the text (short posts are never clustered)
+    chars: int = 0                 # non-space characters of title and text (short posts are never clustered)
 
 
 class ClusterKeys(_Record):

@@ -49,3 +49,27 @@ def test_the_document_is_the_same_from_the_fields_the_record_and_its_json():
     [mention] = mentions_of(subjects)
     assert (mention.subject, mention.post_id, mention.title) == ("城管局", "t:2", post.text[:60])
     assert mention.published_at == post.published_at and not mention.is_repost
+
+
+def test_a_title_only_item_clusters_with_its_copy_on_another_site():
+    """The cluster key's length counts the title: a news item with its content in the title and an
+    empty or stub body is a duplicate of the same item crawled from another site."""
+    from streams.agents import cluster_key_fields, enriched_fields
+    from streams.cluster_state import ClusterState
+    from streams.records import ClusterKey
+    from streams.textnorm import prepared_content_hash
+
+    title = "城西物流园一仓库突发大火，消防部门已赶赴现场，暂无人员伤亡报告"
+    state, decisions = ClusterState(14 * 86400), []
+    for n, (site, text) in enumerate([("a.example.cn", ""), ("b.example.cn", ""), ("c.example.cn", "详见原文")]):
+        raw = {"post_id": f"{site}:1", "site": site, "source": "example", "kind": "news", "url": f"https://{site}/1",
+               "title": title, "text": text, "published_at": "2026-11-30T01:00:00+08:00",
+               "crawled_at": "2026-11-30T01:01:00+08:00"}
+        post = parse_raw(f"{site}:1".encode(), json.dumps(raw, ensure_ascii=False).encode())
+        content_hash, prepared = prepared_content_hash(post.title, post.text)
+        a = analyze(post.title, post.text, Resources.load(), content_hash, prepared)
+        fields = cluster_key_fields(post, content_hash, enriched_fields(post, a, content_hash), a)
+        assert fields[4] == len(title) + len(text)
+        decisions.append(state.apply(ClusterKey(**dict(zip(ClusterKey.model_fields, fields))), float(n)))
+    assert [(d.kind, d.cluster_id) for d in decisions] == [
+        ("new", "a.example.cn:1"), ("duplicate", "a.example.cn:1"), ("repost", "a.example.cn:1")]
