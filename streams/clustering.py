@@ -49,7 +49,7 @@ def decide(post_id: str, content_hash: str, simhash: int, content_index: Mutable
         if first == post_id:
             return Decision("replay", cluster_of.get(post_id, post_id))
         # a verbatim copy joins the cluster of the post it copies, which may itself be a repost
-        return Decision("duplicate", cluster_of.get(first, first))
+        return Decision("duplicate", held_root(first, cluster_of))
     if content_hash:
         content_index[content_hash] = post_id
     signature = dedup.parse_sketch(sketch)
@@ -57,8 +57,17 @@ def decide(post_id: str, content_hash: str, simhash: int, content_index: Mutable
     found = dedup.candidates(band_index, simhash, signature, keys)
     best = dedup.nearest(simhash, signature, found, k, min_resemblance, exclude=post_id, max_distance=max_distance,
                          min_confirm=min_confirm)
-    root = cluster_of.get(best, best) if best else post_id
+    root = held_root(best, cluster_of) if best else post_id
     cluster_of[post_id] = root
     # reposts are indexed too, so a repost of a repost still finds the cluster's root
     dedup.add(band_index, post_id, simhash, signature, keys=keys)
     return Decision("repost" if best else "new", root)
+
+
+def held_root(matched: str, cluster_of: MutableMapping) -> str:
+    """The cluster a post matching `matched` joins: `matched`'s root while that root is still held
+    (ClusterState forgets posts after its horizon), else `matched` itself. Without this a chain of
+    near copies (a templated daily bulletin, each a near copy of the day before) never closes: the
+    90th day would still be a repost of a root forgotten 76 days before."""
+    root = cluster_of.get(matched, matched)
+    return root if root == matched or root in cluster_of else matched

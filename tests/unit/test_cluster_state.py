@@ -39,6 +39,30 @@ def test_state_expires_after_the_horizon_by_log_time():
     assert len(s) == 1                          # only d: b (0.5 day) went too at 2.0 days
 
 
+def test_a_chain_of_daily_near_copies_closes_once_its_root_is_forgotten():
+    """Each day's bulletin is a near copy of the day before: a post joins its match's root only while
+    that root is held, else the cluster starts again at the matched post."""
+    s = ClusterState(horizon_s=3 * DAY)
+    simhash, decisions = BASE, []
+    for day in range(12):
+        simhash ^= 1 << (day % 64)                    # one bit away from the day before
+        decisions.append(s.apply(key(f"d{day}", f"h{day}", simhash), day * DAY))
+        assert decisions[-1].cluster_id in s.cluster_of       # every cluster id is a post still held
+    assert [d.kind for d in decisions] == ["new"] + ["repost"] * 11
+    assert decisions[3].cluster_id == "d0"            # d0 is held for 3 days
+    assert decisions[4].cluster_id != "d0"            # then forgotten: d4 joins a cluster rooted at d1..d3
+    assert len({d.cluster_id for d in decisions}) >= 3
+
+
+def test_a_verbatim_copy_joins_its_original_when_the_original_root_is_forgotten():
+    s = ClusterState(horizon_s=3 * DAY)
+    s.apply(key("a", "ha", BASE), 0.0)
+    assert s.apply(key("b", "hb", BASE ^ 0b1), 2 * DAY).cluster_id == "a"
+    assert s.apply(key("c", "hb", BASE ^ 0b1), 2.5 * DAY).cluster_id == "a"     # a still held
+    dup = s.apply(key("d", "hb", BASE ^ 0b1), 3.5 * DAY)                          # a forgotten, b held
+    assert (dup.kind, dup.cluster_id) == ("duplicate", "b")
+
+
 def test_an_edited_post_keeps_its_cluster_until_its_last_version_expires():
     s = ClusterState(horizon_s=1 * DAY)
     s.apply(key("a", "h1", BASE), 0.0)
