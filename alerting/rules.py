@@ -116,6 +116,12 @@ def _check(path: Path, raw: dict, spec: RulesSpec) -> SurgeParams:
                 if ch not in names:
                     raise _fail(path, f"{where}.{field}", f"unknown channel {ch!r} (known: {', '.join(names)})")
     for i, event in enumerate(spec.major_events):
+        clash = _overlapping_namesake(spec.major_events, i)
+        if clash is not None:
+            raise _fail(path, f"major_events[{i}] ({event.name!r}).name",
+                        f"duplicate event name {event.name!r}: its window overlaps major_events[{clash}]'s, and "
+                        f"both would be subject '重大活动:{event.name}' at once (put the terms in one entry, "
+                        "or give one window another name)")
         for ch in event.extra_channels:
             if ch not in names:
                 raise _fail(path, f"major_events[{i}] ({event.name!r}).extra_channels", f"unknown channel {ch!r}")
@@ -137,6 +143,17 @@ def _check(path: Path, raw: dict, spec: RulesSpec) -> SurgeParams:
             except (TypeError, ValueError) as exc:
                 raise _fail(path, where, str(exc)) from exc
     return base
+
+
+def _overlapping_namesake(events: tuple[MajorEventSpec, ...], i: int) -> int | None:
+    """Index of an earlier event of the same name whose window overlaps event i's, else None.
+
+    Windows of one name that do not overlap are a recurring event (两会 every March) and load;
+    overlapping ones are refused: watch_terms keys an event's terms by its name, so one window's
+    terms would silently replace the other's while both are open."""
+    event = events[i]
+    return next((j for j, other in enumerate(events[:i])
+                 if other.name == event.name and other.start < event.end and event.start < other.end), None)
 
 
 def load_rules(path: Path | str | None = None) -> Rules:

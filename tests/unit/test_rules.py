@@ -61,6 +61,25 @@ def test_errors_name_file_entry_and_field(tmp_path, change, where):
     assert message.startswith(str(tmp_path / "rules.yml")) and where in message, message
 
 
+def test_overlapping_event_windows_of_one_name_are_refused(tmp_path):
+    """Both would be subject 重大活动:<name> at once, and one window's watch terms would replace the other's."""
+    extension = '  - {name: 国庆, start: "2025-10-07 00:00", end: "2025-10-09 00:00", watch: [返程]}\n'
+    with pytest.raises(RulesError) as err:
+        load(tmp_path, BASE + extension)
+    message = str(err.value)
+    assert "major_events[1] ('国庆').name" in message and "duplicate event name '国庆'" in message, message
+    assert "major_events[0]" in message.split(".name", 1)[1], message
+
+
+def test_a_recurring_event_of_one_name_loads_with_each_windows_terms(tmp_path):
+    text = BASE.replace("surge: {ratio: 2}, extra_channels: [mail]}", "watch: [阅兵]}") + \
+        '  - {name: 国庆, start: "2026-10-01 00:00", end: "2026-10-08 00:00", watch: [黄金周]}\n'
+    rules = load(tmp_path, text)
+    day = lambda year: datetime(year, 10, 2, tzinfo=timezone.utc)  # noqa: E731
+    assert rules.watch_terms(day(2025))["重大活动:国庆"] == ("阅兵",)
+    assert rules.watch_terms(day(2026))["重大活动:国庆"] == ("黄金周",)
+
+
 def test_yaml_syntax_error_names_the_line(tmp_path):
     with pytest.raises(RulesError, match=r"rules.yml: line \d+: invalid YAML"):
         load(tmp_path, BASE + "\n  - [unclosed\n")
