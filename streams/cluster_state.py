@@ -13,7 +13,7 @@ from __future__ import annotations
 import pickle
 from collections import deque
 
-from streams.clustering import Decision, decide
+from streams.clustering import MIN_CLUSTER_CHARS, Decision, decide, held_root
 from streams.dedup import band_keys, parse_sketch, sketch_keys
 from streams.records import ClusterKey
 
@@ -26,23 +26,60 @@ class ClusterState:
         self.cluster_of: dict[str, str] = {}
         self._ages: deque[tuple[float, str, str, int, str]] = deque()   # (ts, post_id, content hash, simhash, sketch)
         self._live: dict[str, int] = {}          # post_id -> entries in _ages (an edit adds one)
+        # post_id -> (content hash, simhash, sketch) of its last entry in _ages: the version indexed
+        # (derived from _ages, so a snapshot does not carry it: load_state rebuilds it)
+        self._current: dict[str, tuple[str, int, str]] = {}
         self.next_offset: int | None = None      # the log offset this state has applied up to
 
     def __len__(self) -> int:
         return len(self._live)
 
     def apply(self, key: ClusterKey, ts: float, offset: int | None = None) -> Decision:
-        """Decide one post at log time `ts` (seconds) and record it."""
+        """Decide one post at log time `ts` (seconds) and record it.
+
+        An edit (a post held here, with another content hash) first drops its old version from the
+        indexes, so later copies of the old text no longer find it. A post that roots a cluster
+        (its own root, or its root forgotten) keeps its cluster through an edit: its reposts and
+        copies carry its id as their cluster, and an edit into a near copy of an unrelated post
+        (both replaced by a moderator's notice) must not move them there. A repost's edit is
+        decided again like a new post."""
         self.expire(ts - self.horizon_s)
         simhash = int(key.simhash or "0", 16)
+        previous, keep = self._current.get(key.post_id), None
+        if previous is not None and previous[0] != key.content_hash:
+            self._unindex(key.post_id, *previous)
+            if held_root(key.post_id, self.cluster_of) == key.post_id:
+                keep = self.cluster_of[key.post_id]
         decision = decide(key.post_id, key.content_hash, simhash, self.content_index, self.band_index,
                           self.cluster_of, text_chars=key.chars, sketch=key.sketch)
-        if decision.kind in ("new", "repost") and key.post_id in self.cluster_of:
+        indexed = decision.kind in ("new", "repost") and key.chars >= MIN_CLUSTER_CHARS
+        if keep is not None:
+            self.cluster_of[key.post_id] = keep
+            decision = Decision("new" if keep == key.post_id else "repost", keep)
+        if indexed and key.post_id in self.cluster_of:
             self._ages.append((ts, key.post_id, key.content_hash, simhash, key.sketch))
             self._live[key.post_id] = self._live.get(key.post_id, 0) + 1
+            self._current[key.post_id] = (key.content_hash, simhash, key.sketch)
         if offset is not None:
             self.next_offset = offset + 1
         return decision
+
+    def _unindex(self, post_id: str, content_hash: str, simhash: int, sketch: str,
+                 keep: tuple[str, int, str] | None = None) -> None:
+        """Remove one version of a post from the content and near-duplicate indexes, except the
+        entries it shares with `keep` (the version of the post still held)."""
+        if self.content_index.get(content_hash) == post_id and not (keep and keep[0] == content_hash):
+            del self.content_index[content_hash]
+        if keep and keep[1:] == (simhash, sketch):
+            return
+        hex_hash = f"{simhash:016x}"
+        for band in (*band_keys(simhash), *sketch_keys(parse_sketch(sketch))):
+            kept = [e for e in self.band_index.get(band, ())
+                    if not (e[0] == post_id and e[1] == hex_hash and (len(e) < 3 or e[2] == sketch))]
+            if kept:
+                self.band_index[band] = kept
+            else:
+                self.band_index.pop(band, None)
 
     def expire(self, before: float) -> int:
         """Forget posts recorded before log time `before`; returns how many entries went."""
@@ -50,21 +87,17 @@ class ClusterState:
         while self._ages and self._ages[0][0] < before:
             _, post_id, content_hash, simhash, sketch = self._ages.popleft()
             gone += 1
-            if self.content_index.get(content_hash) == post_id:
-                del self.content_index[content_hash]
-            hex_hash = f"{simhash:016x}"
-            for band in (*band_keys(simhash), *sketch_keys(parse_sketch(sketch))):
-                kept = [e for e in self.band_index.get(band, ())
-                        if not (e[0] == post_id and e[1] == hex_hash and (len(e) < 3 or e[2] == sketch))]
-                if kept:
-                    self.band_index[band] = kept
-                else:
-                    self.band_index.pop(band, None)
             left = self._live.get(post_id, 1) - 1
             if left > 0:
+                # an older version (its entries normally went at the edit): whatever the version
+                # still held shares with it stays (an edit back to an earlier text, or one that
+                # moved neither SimHash nor sketch)
                 self._live[post_id] = left
+                self._unindex(post_id, content_hash, simhash, sketch, keep=self._current.get(post_id))
             else:
+                self._unindex(post_id, content_hash, simhash, sketch)
                 self._live.pop(post_id, None)
+                self._current.pop(post_id, None)
                 self.cluster_of.pop(post_id, None)
         return gone
 
@@ -86,5 +119,6 @@ def load_state(data: bytes, horizon_s: float) -> ClusterState | None:
         return None
     state = ClusterState(horizon_s)
     (state.content_index, state.band_index, state.cluster_of, state._ages, state._live) = maps
+    state._current = {post_id: (content_hash, simhash, sketch) for _, post_id, content_hash, simhash, sketch in state._ages}
     state.next_offset = next_offset
     return state

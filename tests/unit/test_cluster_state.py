@@ -74,6 +74,61 @@ def test_an_edited_post_keeps_its_cluster_until_its_last_version_expires():
     assert len(s) == 0 and not s.band_index and not s.content_index
 
 
+OTHER = 0x0123_4567_89AB_CDEF
+
+
+def entries_of(s: ClusterState, post_id: str) -> set:
+    return {(band, e[1]) for band, entries in s.band_index.items() for e in entries if e[0] == post_id}
+
+
+def test_an_edit_drops_the_old_version_and_a_root_keeps_its_cluster():
+    """A cluster's root edited into a near copy of an unrelated post (both replaced by a moderator's
+    notice) stays the root of its cluster; copies of its old text no longer find its old version."""
+    s = ClusterState(horizon_s=14 * DAY)
+    s.apply(key("x", "hx", OTHER), 0.0)
+    s.apply(key("p", "hp", BASE), 1.0)
+    assert s.apply(key("q", "hq", BASE ^ 0b1), 2.0).cluster_id == "p"
+    edit = s.apply(key("p", "hp-notice", OTHER ^ 0b1), 3.0)
+    assert (edit.kind, edit.cluster_id) == ("new", "p") and s.cluster_of["p"] == "p"
+    assert "hp" not in s.content_index and s.content_index["hp-notice"] == "p"
+    assert {h for _, h in entries_of(s, "p")} == {f"{OTHER ^ 0b1:016x}"}      # only the new version
+    # a copy of the original text: not a duplicate of p's old version, a repost of q, in p's cluster
+    copy = s.apply(key("c", "hp", BASE), 4.0)
+    assert (copy.kind, copy.cluster_id) == ("repost", "p")
+    assert s.apply(key("p", "hp-notice", OTHER ^ 0b1), 5.0).kind == "replay"   # a redelivered edit
+
+
+def test_a_reposts_edit_is_decided_again():
+    s = ClusterState(horizon_s=14 * DAY)
+    s.apply(key("a", "ha", BASE), 0.0)
+    assert s.apply(key("b", "hb", BASE ^ 0b1), 1.0).cluster_id == "a"
+    moved = s.apply(key("b", "hb2", OTHER), 2.0)             # b now says something else entirely
+    assert (moved.kind, moved.cluster_id) == ("new", "b") and s.cluster_of["b"] == "b"
+    assert "hb" not in s.content_index and {h for _, h in entries_of(s, "b")} == {f"{OTHER:016x}"}
+
+
+def test_an_edit_back_to_an_earlier_text_survives_the_first_versions_expiry():
+    s = ClusterState(horizon_s=1 * DAY)
+    s.apply(key("p", "h1", BASE), 0.0)
+    s.apply(key("p", "h2", OTHER), 0.3 * DAY)
+    s.apply(key("p", "h1", BASE), 0.6 * DAY)              # back to the first text
+    s.expire(1.1 * DAY - s.horizon_s)                     # the first version's entry ages out
+    assert s.content_index.get("h1") == "p" and {h for _, h in entries_of(s, "p")} == {f"{BASE:016x}"}
+    assert s.apply(key("q", "h3", BASE ^ 0b1), 1.2 * DAY).cluster_id == "p"
+    s.expire(2.0 * DAY - s.horizon_s)
+    assert len(s) == 1 and "p" not in s.cluster_of       # only q is left
+
+
+def test_a_restored_snapshot_still_knows_each_posts_indexed_version():
+    from streams.cluster_state import dump_state, load_state
+
+    s = ClusterState(horizon_s=DAY)
+    s.apply(key("p", "h1", BASE), 0.0, 0)
+    restored = load_state(dump_state(s), DAY)
+    restored.apply(key("p", "h2", OTHER), 10.0, 1)
+    assert "h1" not in restored.content_index and {h for _, h in entries_of(restored, "p")} == {f"{OTHER:016x}"}
+
+
 def test_replaying_the_log_rebuilds_exactly_the_live_state():
     rng = random.Random(3)
     log = []
@@ -96,6 +151,29 @@ def test_replaying_the_log_rebuilds_exactly_the_live_state():
     assert (rebuilt.content_index, rebuilt.band_index, rebuilt.cluster_of) == \
         (live.content_index, live.band_index, live.cluster_of)
     assert any(d.kind == "repost" for d in decisions) and any(d.kind == "duplicate" for d in decisions)
+
+
+def test_replay_and_snapshot_rebuild_the_live_state_with_edits():
+    from streams.cluster_state import dump_state, load_state
+
+    rng = random.Random(5)
+    log = []
+    for i in range(500):
+        post_id = f"p{rng.randrange(i)}" if i and rng.random() < 0.2 else f"p{i}"    # an edit of an earlier post
+        near = log and rng.random() < 0.4
+        simhash = int(rng.choice(log)[1].simhash, 16) ^ (1 << rng.randrange(64)) if near else rng.getrandbits(64)
+        log.append((i * 300.0, key(post_id, f"h{i}" if rng.random() < 0.9 else f"h{rng.randrange(i + 1)}", simhash), i))
+    live = ClusterState(horizon_s=1 * DAY)
+    decisions = [live.apply(k, ts, off) for ts, k, off in log]
+    rebuilt = ClusterState(horizon_s=1 * DAY)
+    for ts, k, off in log[:300]:
+        rebuilt.apply(k, ts, off)
+    restored = load_state(dump_state(rebuilt), DAY)
+    assert [restored.apply(k, ts, off) for ts, k, off in log[300:]] == decisions[300:]
+    assert (restored.content_index, restored.band_index, restored.cluster_of, restored._current) == \
+        (live.content_index, live.band_index, live.cluster_of, live._current)
+    # every indexed entry is the version its post holds now
+    assert all((e[0], e[1]) == (e[0], f"{live._current[e[0]][1]:016x}") for es in live.band_index.values() for e in es)
 
 
 def test_a_snapshot_restores_the_state_and_refuses_another_horizon():
