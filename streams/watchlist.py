@@ -10,6 +10,8 @@ File format (see streams/resources/watchlist.yml)::
 
 An excluded term cancels only the subject's term hits in the same sentence (split on 。！？!?；;
 and line breaks): "消防演练中模拟起火" is a drill, but "工厂起火。当地已组织演练" still reports the fire.
+analyze() matches the cleaned text, whose line breaks are already spaces: there a title without
+end punctuation and the first sentence of its text are one sentence.
 Terms are normalised like the text (simplified, half-width, lower case) before matching.
 Errors name the file, the subject and the field. Reads no settings.
 """
