@@ -336,7 +336,7 @@ def wire(topo: Topology, *, resources: Resources, rules, sink: PostSink,
             start = None
         else:
             # a snapshot ahead of the resume point (a crash after it was written) is still right:
-            # re-applied posts are recognised as replays and keep their clusters
+            # records below its offset are already in it (ClusterState.applied_before): replays
             start = min(state.next_offset, message.offset)
         since_ms = int((clock().timestamp() - state.horizon_s) * 1000)
         def apply(value: bytes, ts: float, offset: int) -> None:

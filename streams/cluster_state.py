@@ -30,6 +30,9 @@ class ClusterState:
         # (derived from _ages, so a snapshot does not carry it: load_state rebuilds it)
         self._current: dict[str, tuple[str, int, str]] = {}
         self.next_offset: int | None = None      # the log offset this state has applied up to
+        # restored from a snapshot: the offset it had applied up to. A crash after the snapshot was
+        # written resumes the log before it, and a record below it is already in this state
+        self.applied_before: int | None = None
 
     def __len__(self) -> int:
         return len(self._live)
@@ -43,6 +46,9 @@ class ClusterState:
         copies carry its id as their cluster, and an edit into a near copy of an unrelated post
         (both replaced by a moderator's notice) must not move them there. A repost's edit is
         decided again like a new post."""
+        if (offset is not None and self.applied_before is not None and offset < self.applied_before
+                and key.post_id in self.cluster_of):
+            return Decision("replay", self.cluster_of[key.post_id])   # applied before the snapshot
         self.expire(ts - self.horizon_s)
         simhash = int(key.simhash or "0", 16)
         previous, keep = self._current.get(key.post_id), None
@@ -120,5 +126,5 @@ def load_state(data: bytes, horizon_s: float) -> ClusterState | None:
     state = ClusterState(horizon_s)
     (state.content_index, state.band_index, state.cluster_of, state._ages, state._live) = maps
     state._current = {post_id: (content_hash, simhash, sketch) for _, post_id, content_hash, simhash, sketch in state._ages}
-    state.next_offset = next_offset
+    state.next_offset = state.applied_before = next_offset
     return state

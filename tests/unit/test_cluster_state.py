@@ -239,3 +239,20 @@ def test_bad_cluster_keys_record_names_the_field():
         cluster_keys_from_bytes(bad)
     with pytest.raises(ValueError, match="post_id"):
         cluster_keys_from_bytes(b'{"content_hash":"h"}')
+
+
+def test_records_below_a_restored_snapshots_offset_are_replays():
+    """A crash after the snapshot was written: the worker resumes the log before the snapshot's
+    offset. A record the snapshot already holds (here the edit's first version, re-applied after
+    the edit) changes nothing: the edited root keeps its indexes and its cluster."""
+    from streams.cluster_state import dump_state, load_state
+    s = ClusterState(horizon_s=14 * DAY)
+    s.apply(key("x", "hx", OTHER), 0.0, 0)
+    s.apply(key("p", "hp", BASE), 1.0, 1)
+    s.apply(key("p", "hp-notice", OTHER ^ 0b1), 2.0, 2)          # p edited
+    restored = load_state(dump_state(s), 14 * DAY)
+    again = restored.apply(key("p", "hp", BASE), 1.0, 1)          # the log resumed at offset 1
+    assert (again.kind, again.cluster_id) == ("replay", "p")
+    assert restored.content_index == s.content_index and restored.band_index == s.band_index
+    assert restored.apply(key("p", "hp-notice", OTHER ^ 0b1), 2.0, 2).kind == "replay"
+    assert restored.apply(key("c", "hp-notice", OTHER ^ 0b1), 3.0, 3).cluster_id == "p"   # then on as live
