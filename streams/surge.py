@@ -454,7 +454,7 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
             if episodes["surge"].get("rare") and rare is not None:
                 state["rare_onset"][1] = max(state["rare_onset"][1], round(rare, 3))
     count, usual = int(round(wins[0][0])), wins[0][2]
-    for rule in episodes.keys() - verdicts.keys():
+    for rule in sorted(episodes.keys() - verdicts.keys()):      # sorted: signals in a fixed order
         # an episode of a rule the current parameters no longer have (a major event's threshold,
         # after the event): it neither fires nor holds, so it resolves after `quiet` buckets
         verdicts[rule] = (False, False, episodes[rule]["severity"])
