@@ -5,11 +5,25 @@ Pure apart from the caller's file handling: parse `timestamp,value` rows (ISO 86
 surge parameters to it, and mark each row 0/1 (and its score).
 
 Bad input is an error naming the file and line: a bad timestamp or value, a negative or infinite value, a
-timestamp not after the previous row (duplicate or unordered), fewer than two rows. Gaps are
-handled, not rejected: the interval is the median gap; a row belongs to the bucket holding its
-timestamp (rows off the grid are fine); buckets with no row count as zero mentions, as
-Elasticsearch's histogram reports them; rows that share a bucket add up. Also the Elasticsearch date-histogram body for
-`--index` and the reading of its answer. Reads no settings.
+timestamp not after the previous row (duplicate or unordered), fewer than two rows.
+
+Irregular series are handled, not rejected (`on_grid`):
+- the interval is the median gap between rows, in whole seconds, snapped to whole minutes when
+  within 2 % of them (a jittered clock's median of 301 s is a 5-minute series);
+- the grid has the first row's phase; each row is one bucket's count and takes the nearest bucket
+  after the row before it, so jitter, a drifting clock or a shifted phase never puts two rows into
+  one bucket (which would double a count);
+- a bucket with no row is filled, causally (from rows before it): with zero mentions when zero is a
+  plausible count there, as Elasticsearch's histogram reports an empty bucket (a count series whose
+  median over the day before the gap is at most 4.6, where a zero has at least a 1 % chance); else
+  it is missing data (a collector's outage, or a measurement series: a value that is not a whole
+  number came before it) and takes the median of the same bucket on the 7 days before it (a spike
+  of one day is not replayed into the gap), or the last value when the series is younger than a
+  day. Only a gap's last 7 days are filled: the detector reads the buckets before them as zero
+  mentions, as it would after a silent week. Filled buckets get no output row; an alert raised
+  while they are replayed is marked on the row that ends the gap.
+
+Also the Elasticsearch date-histogram body for `--index` and the reading of its answer. Reads no settings.
 """
 from __future__ import annotations
 
@@ -24,6 +38,10 @@ from streams.surge import SurgeParams, observe_many
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIN_BASELINE_BUCKETS = 24
+SNAP = 0.02              # a median gap this close to whole minutes is whole minutes
+ZERO_PLAUSIBLE = 4.6     # a usual count above which an empty bucket is not a zero (e^-4.6 = 1 %)
+FILL_DAYS = 7            # only a gap's last week is filled
+DAY_S = 86400
 
 
 class SeriesError(ValueError):
@@ -74,13 +92,60 @@ def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
 
 
 def infer_interval(rows: list[Row], name: str = "series") -> int:
-    """The series' bucket size in seconds: the median gap between rows (see the module doc for gaps)."""
+    """The series' bucket size in seconds: the median gap between rows, snapped (see the module doc)."""
     if len(rows) < 2:
         raise SeriesError(f"{name}: need at least 2 data rows to infer the interval, got {len(rows)}")
-    interval = median((b.at - a.at).total_seconds() for a, b in zip(rows, rows[1:]))
-    if interval < 1 or interval != int(interval):
-        raise SeriesError(f"{name}: cannot infer a whole-second interval (median gap {interval}s)")
-    return int(interval)
+    gap = median((b.at - a.at).total_seconds() for a, b in zip(rows, rows[1:]))
+    if gap < 1:
+        raise SeriesError(f"{name}: cannot infer an interval of at least a second (median gap {gap}s)")
+    return snap_interval(gap)
+
+
+def snap_interval(gap: float) -> int:
+    minutes = 60 * round(gap / 60)
+    if minutes and abs(gap - minutes) <= SNAP * minutes:
+        return minutes
+    return round(gap)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bucket of the series on its own grid: an input row (`row` its index) or a filled gap (None)."""
+    at: datetime
+    value: float
+    negative: float
+    row: int | None
+
+
+def on_grid(rows: list[Row], step: int) -> list[Bucket]:
+    """The series as consecutive buckets of `step` seconds, gaps filled (see the module doc)."""
+    if not rows:
+        return []
+    t0, zone = rows[0].at.timestamp(), rows[0].at.tzinfo
+    per_day = max(1, round(DAY_S / step))
+    out: list[Bucket] = []
+    values: dict[int, float] = {}         # bucket number (from the first row's) -> its value
+    measured, last = False, -1
+    for i, row in enumerate(rows):
+        slot = max(round((row.at.timestamp() - t0) / step), last + 1)
+        if slot > last + 1:
+            day = [values[k] for k in range(last - per_day + 1, last + 1) if k in values]
+            zero = not measured and median(day) <= ZERO_PLAUSIBLE
+            for k in range(max(last + 1, slot - FILL_DAYS * per_day), slot):
+                values[k] = 0.0 if zero else _usual(values, k, per_day, last)
+                out.append(Bucket(datetime.fromtimestamp(t0 + k * step, zone), values[k], 0.0, None))
+        measured = measured or row.value != int(row.value)
+        out.append(Bucket(datetime.fromtimestamp(t0 + slot * step, zone), row.value, row.negative, i))
+        values[slot] = row.value
+        last = slot
+    return out
+
+
+def _usual(values: dict[int, float], k: int, per_day: int, last: int) -> float:
+    """A missing bucket's value: the median of the same bucket on the 7 days before it (a spike of
+    one day is not replayed), else the last value."""
+    week = [values[k - d * per_day] for d in range(1, FILL_DAYS + 1) if k - d * per_day in values]
+    return median(week) if week else values[last]
 
 
 def scaled_params(mapping: dict, interval: int) -> SurgeParams:
@@ -102,17 +167,20 @@ def run(rows: list[Row], params: SurgeParams, mark: str = "onset",
     """0/1 per row: 1 where an alert would have been sent (`onset`) or while one is open (`active`).
     `scores`, if given, receives each row's surge score (spreads above usual); `trace`, each judged
     bucket's account of the surge rule's gates (streams.surge_why.explain; bench/surge_why.py)."""
-    state, flags = None, []
+    state, flags, pending = None, [], False
     step = params.bucket_s
-    for i, row in enumerate(rows):
-        now = datetime.fromtimestamp((row.at.timestamp() // step + 1) * step, row.at.tzinfo)
-        state, signals = observe_many(state, row.at, row.value, row.negative, [], now, params, trace=trace)
-        fired = any(s.status == "firing" for s in signals)
-        flags.append(int(fired or (mark == "active" and bool(state["episodes"]))))
+    for b in on_grid(rows, step):
+        now = datetime.fromtimestamp((b.at.timestamp() // step + 1) * step, b.at.tzinfo)
+        state, signals = observe_many(state, b.at, b.value, b.negative, [], now, params, trace=trace)
+        pending = pending or any(s.status == "firing" for s in signals)
+        if b.row is None:
+            continue                      # a filled gap: what it raised is marked on the row that ends it
+        flags.append(int(pending or (mark == "active" and bool(state["episodes"]))))
+        pending = False
         if scores is not None:
             scores.append(state["score"])
-        if progress and i % 1000 == 0:
-            progress(i)
+        if progress and b.row % 1000 == 0:
+            progress(b.row)
     return flags
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 import csv
 import math
 import random
+import statistics
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from alerting import backtest
-from alerting.rules import DEFAULT_RULES
+from alerting.rules import DEFAULT_RULES, load_rules
 from shaobing.cli import main
+
+DEFAULT_SURGE = load_rules(DEFAULT_RULES).spec.surge
 
 
 def write_series(path, counts, start=datetime(2025, 3, 3), step=timedelta(minutes=1), fmt="%Y-%m-%d %H:%M:%S",
@@ -165,3 +168,57 @@ def test_index_query_and_answer_are_plain_dicts():
         {"key_as_string": "2025-03-03T00:01:00.000Z", "doc_count": 0, "negative": {"doc_count": 0}}]}}}
     rows = backtest.rows_from_histogram(answer)
     assert [(r.value, r.negative) for r in rows] == [(5, 2), (0, 0)] and rows[1].at.minute == 1
+
+
+@pytest.mark.parametrize("gap,interval", [(301, 300), (299.5, 300), (3590, 3600), (60, 60), (90, 90),
+                                          (10, 10), (1.4, 1), (421, 420)])
+def test_the_interval_is_the_median_gap_snapped_to_whole_minutes(gap, interval):
+    assert backtest.snap_interval(gap) == interval
+
+
+def _busy_rows(seed, jitter=0, phase=0, missing=range(0), days=8, level=50):
+    """A busy subject (about `level` mentions per 5 minutes, with a daily rhythm) and no surge."""
+    rng, out = random.Random(seed), []
+    start = datetime(2025, 3, 3, tzinfo=backtest.SHANGHAI)
+    for k in range(288 * days):
+        usual = level * (1 + 0.6 * math.sin(2 * math.pi * k / 288))
+        value = max(0, round(rng.gauss(usual, math.sqrt(usual))))
+        at = start + timedelta(seconds=300 * k + phase + rng.randint(-jitter, jitter))
+        if k not in missing:
+            out.append(backtest.Row(len(out) + 2, at.isoformat(), at, value))
+    return out
+
+
+def test_a_jittered_clock_never_puts_two_rows_into_one_bucket():
+    rows = _busy_rows(0, jitter=60)               # rows up to a minute either side of the 5-minute marks
+    grid = backtest.on_grid(rows, backtest.infer_interval(rows))
+    assert [b.row for b in grid] == list(range(len(rows)))          # one bucket per row, none filled
+    assert all((b.at - a.at).total_seconds() == 300 for a, b in zip(grid, grid[1:]))
+    for seed in (0, 2):                           # bucketing by the clock doubled counts and paged 8 and 1 times
+        rows = _busy_rows(seed, jitter=60)
+        assert sum(backtest.run(rows, backtest.scaled_params(DEFAULT_SURGE, backtest.infer_interval(rows)))) == 0
+
+
+def test_an_outage_of_a_busy_series_is_missing_data_not_zero_mentions():
+    missing = range(288 * 5 + 100, 288 * 5 + 172)                   # 6 hours without rows on day 6
+    for seed in (0, 2):                           # zero-filled, the resumption paged once on each
+        rows = _busy_rows(seed, missing=missing)
+        assert sum(backtest.run(rows, backtest.scaled_params(DEFAULT_SURGE, 300))) == 0
+    grid = backtest.on_grid(_busy_rows(0, missing=missing), 300)
+    filled = [b for b in grid if b.row is None]
+    assert len(filled) == 72 and len(grid) == 288 * 8
+    value = {b.at: b.value for b in grid}       # the median of the same bucket on the days before
+    assert all(b.value == statistics.median(value[b.at - timedelta(days=d)] for d in range(1, 6)) for b in filled)
+
+
+def test_a_gap_in_a_sparse_count_series_is_zero_and_in_a_measurement_the_value_before():
+    start = datetime(2025, 3, 3, tzinfo=backtest.SHANGHAI)
+
+    def rows(values):
+        return [backtest.Row(i + 2, "", start + timedelta(minutes=5 * i), v)
+                for i, v in enumerate(values) if v is not None]
+    sparse = backtest.on_grid(rows([0, 1, 0, 2, None, None, 3]), 300)           # zero is a plausible count
+    assert [b.value for b in sparse] == [0, 1, 0, 2, 0, 0, 3] and [b.row for b in sparse][4:] == [None, None, 4]
+    measured = backtest.on_grid(rows([20.5, 21.0, None, 22.5]), 300)            # a measurement: no zeros
+    assert [b.value for b in measured] == [20.5, 21.0, 21.0, 22.5]
+
