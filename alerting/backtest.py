@@ -13,25 +13,31 @@ Irregular series are handled, not rejected (`on_grid`):
 - the grid has the first row's phase; each row is one bucket's count and takes the nearest bucket
   after the row before it, so jitter, a drifting clock or a shifted phase never puts two rows into
   one bucket (which would double a count);
-- a bucket with no row is filled, causally (from rows before it): with zero mentions when zero is a
-  plausible count there, as Elasticsearch's histogram reports an empty bucket (a count series whose
-  median over the day before the gap is at most 4.6, where a zero has at least a 1 % chance); else
-  it is missing data (a collector's outage, or a measurement series: a value that is not a whole
-  number came before it) and takes the median of the same bucket on the 7 days before it (a spike
-  of one day is not replayed into the gap), or the last value when the series is younger than a
-  day. Only a gap's last 7 days are filled: the detector reads the buckets before them as zero
-  mentions, as it would after a silent week. Filled buckets get no output row; an alert raised
-  while they are replayed is marked on the row that ends the gap.
+- a bucket with no row is filled, causally (from rows before it). With zero mentions where zero
+  is a plausible count, as Elasticsearch's histogram reports an empty bucket: at least half of the
+  day of buckets before the gap are at most 4.6, where a zero has at least a 1 % chance (a bucket
+  with no row counts as 0, so a sparse export that writes only its non-zero buckets stays sparse;
+  so does the part of the day before the first row),
+  and more than half of that day's rows are whole numbers. Else it is missing data (a collector's outage, or
+  a measurement series) and takes the median of the same bucket on the 7 days before the gap (a
+  spike of one day is not replayed into it), or the last value before the gap when the series is
+  younger than that. Only a gap's last 7 days (at most 10,080 buckets) are filled: the detector
+  reads the buckets before them as zero mentions, as after a silent week. Filled buckets have no
+  output row, and an alert the detector raises while replaying them is not marked.
+- known limit: a clock that runs steadily fast or slow by under 2 % (299 s a row in a 5-minute
+  file) is snapped to the whole minute, and its rows then drift ahead of their timestamps until a
+  gap lets them catch up (by 3.8 hours over 47 days at 299 s).
 
 Also the Elasticsearch date-histogram body for `--index` and the reading of its answer. Reads no settings.
 """
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from streams.surge import SurgeParams, observe_many
@@ -40,7 +46,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIN_BASELINE_BUCKETS = 24
 SNAP = 0.02              # a median gap this close to whole minutes is whole minutes
 ZERO_PLAUSIBLE = 4.6     # a usual count above which an empty bucket is not a zero (e^-4.6 = 1 %)
-FILL_DAYS = 7            # only a gap's last week is filled
+FILL_DAYS = 7            # only a gap's last week is filled,
+FILL_MAX = 10_080        # and at most a week of minutes
 DAY_S = 86400
 
 
@@ -117,34 +124,72 @@ class Bucket:
     row: int | None
 
 
-def on_grid(rows: list[Row], step: int) -> list[Bucket]:
+def on_grid(rows: list[Row], step: int) -> Iterator[Bucket]:
     """The series as consecutive buckets of `step` seconds, gaps filled (see the module doc)."""
     if not rows:
-        return []
+        return
     t0, zone = rows[0].at.timestamp(), rows[0].at.tzinfo
     per_day = max(1, round(DAY_S / step))
-    out: list[Bucket] = []
-    values: dict[int, float] = {}         # bucket number (from the first row's) -> its value
-    measured, last = False, -1
+    values: dict[int, float] = {}         # bucket number (from the first row's) -> its value, the last 8 days
+    recent = _Recent(per_day)
+    last = -1
     for i, row in enumerate(rows):
         slot = max(round((row.at.timestamp() - t0) / step), last + 1)
         if slot > last + 1:
-            day = [values[k] for k in range(last - per_day + 1, last + 1) if k in values]
-            zero = not measured and median(day) <= ZERO_PLAUSIBLE
-            for k in range(max(last + 1, slot - FILL_DAYS * per_day), slot):
+            zero = recent.zero_plausible()
+            first = max(last + 1, slot - min(FILL_DAYS * per_day, FILL_MAX))
+            recent.missing(slot - last - 1)
+            for k in range(first, slot):
                 values[k] = 0.0 if zero else _usual(values, k, per_day, last)
-                out.append(Bucket(datetime.fromtimestamp(t0 + k * step, zone), values[k], 0.0, None))
-        measured = measured or row.value != int(row.value)
-        out.append(Bucket(datetime.fromtimestamp(t0 + slot * step, zone), row.value, row.negative, i))
+                yield Bucket(datetime.fromtimestamp(t0 + k * step, zone), values[k], 0.0, None)
+        recent.add(row.value)
         values[slot] = row.value
         last = slot
-    return out
+        if len(values) > 2 * (FILL_DAYS + 1) * per_day + FILL_MAX:
+            values = {k: v for k, v in values.items() if k > last - (FILL_DAYS + 1) * per_day}
+        yield Bucket(datetime.fromtimestamp(t0 + slot * step, zone), row.value, row.negative, i)
+
+
+class _Recent:
+    """The last day of buckets, for the zero-or-missing choice: how many are low (at most
+    ZERO_PLAUSIBLE; a bucket with no row counts as 0) and how many of its rows are not whole numbers."""
+
+    def __init__(self, per_day: int) -> None:
+        self.per_day = per_day
+        self.buckets: deque[tuple[bool, bool | None]] = deque()
+        self.low = self.rows = self.fractional = 0
+
+    def zero_plausible(self) -> bool:
+        """At least half of the day's buckets low (its median is), and mostly counts, not measurements.
+        The part of the day before the first row counts as buckets with no row."""
+        unseen = self.per_day - len(self.buckets)
+        return 2 * (self.low + unseen) >= self.per_day and 2 * self.fractional < self.rows
+
+    def add(self, value: float) -> None:
+        self._push(value <= ZERO_PLAUSIBLE, value != int(value))
+
+    def missing(self, n: int) -> None:
+        for _ in range(min(n, self.per_day)):
+            self._push(True, None)
+
+    def _push(self, low: bool, fractional: bool | None) -> None:
+        self.buckets.append((low, fractional))
+        self._count(low, fractional, 1)
+        if len(self.buckets) > self.per_day:
+            self._count(*self.buckets.popleft(), -1)
+
+    def _count(self, low: bool, fractional: bool | None, sign: int) -> None:
+        self.low += sign * low
+        if fractional is not None:
+            self.rows += sign
+            self.fractional += sign * fractional
 
 
 def _usual(values: dict[int, float], k: int, per_day: int, last: int) -> float:
-    """A missing bucket's value: the median of the same bucket on the 7 days before it (a spike of
-    one day is not replayed), else the last value."""
-    week = [values[k - d * per_day] for d in range(1, FILL_DAYS + 1) if k - d * per_day in values]
+    """A missing bucket's value: the median of the same bucket on the 7 days before the gap (a spike
+    of one day is not replayed), else the last value before the gap."""
+    back = max(1, -(-(k - last) // per_day))               # the first day back that is before the gap
+    week = [values[k - d * per_day] for d in range(back, back + FILL_DAYS) if k - d * per_day in values]
     return median(week) if week else values[last]
 
 
@@ -167,16 +212,15 @@ def run(rows: list[Row], params: SurgeParams, mark: str = "onset",
     """0/1 per row: 1 where an alert would have been sent (`onset`) or while one is open (`active`).
     `scores`, if given, receives each row's surge score (spreads above usual); `trace`, each judged
     bucket's account of the surge rule's gates (streams.surge_why.explain; bench/surge_why.py)."""
-    state, flags, pending = None, [], False
+    state, flags = None, []
     step = params.bucket_s
     for b in on_grid(rows, step):
         now = datetime.fromtimestamp((b.at.timestamp() // step + 1) * step, b.at.tzinfo)
         state, signals = observe_many(state, b.at, b.value, b.negative, [], now, params, trace=trace)
-        pending = pending or any(s.status == "firing" for s in signals)
         if b.row is None:
-            continue                      # a filled gap: what it raised is marked on the row that ends it
-        flags.append(int(pending or (mark == "active" and bool(state["episodes"]))))
-        pending = False
+            continue                      # a filled gap: an alert it raised is not the series' (module doc)
+        fired = any(s.status == "firing" for s in signals)
+        flags.append(int(fired or (mark == "active" and bool(state["episodes"]))))
         if scores is not None:
             scores.append(state["score"])
         if progress and b.row % 1000 == 0:

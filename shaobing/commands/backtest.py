@@ -12,7 +12,7 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser("backtest", help="回测突增检测 / replay the surge detector over a series")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--series", type=Path, help="CSV of timestamp,value (counts per bucket, regular interval)")
+    src.add_argument("--series", type=Path, help="CSV of timestamp,value (counts per bucket; a jittered clock and gaps are handled as alerting/backtest.py documents)")
     src.add_argument("--index", action="store_true", help="read mention counts for --subject from Elasticsearch")
     p.add_argument("--out", type=Path, required=True, help="where to write timestamp,is_alert,score")
     p.add_argument("--rules", type=Path, help="rules YAML (default: SHAOBING_RULES_FILE or the packaged rules)")

@@ -191,7 +191,7 @@ def _busy_rows(seed, jitter=0, phase=0, missing=range(0), days=8, level=50):
 
 def test_a_jittered_clock_never_puts_two_rows_into_one_bucket():
     rows = _busy_rows(0, jitter=60)               # rows up to a minute either side of the 5-minute marks
-    grid = backtest.on_grid(rows, backtest.infer_interval(rows))
+    grid = list(backtest.on_grid(rows, backtest.infer_interval(rows)))
     assert [b.row for b in grid] == list(range(len(rows)))          # one bucket per row, none filled
     assert all((b.at - a.at).total_seconds() == 300 for a, b in zip(grid, grid[1:]))
     for seed in (0, 2):                           # bucketing by the clock doubled counts and paged 8 and 1 times
@@ -204,21 +204,42 @@ def test_an_outage_of_a_busy_series_is_missing_data_not_zero_mentions():
     for seed in (0, 2):                           # zero-filled, the resumption paged once on each
         rows = _busy_rows(seed, missing=missing)
         assert sum(backtest.run(rows, backtest.scaled_params(DEFAULT_SURGE, 300))) == 0
-    grid = backtest.on_grid(_busy_rows(0, missing=missing), 300)
+    grid = list(backtest.on_grid(_busy_rows(0, missing=missing), 300))
     filled = [b for b in grid if b.row is None]
     assert len(filled) == 72 and len(grid) == 288 * 8
-    value = {b.at: b.value for b in grid}       # the median of the same bucket on the days before
+    value = {b.at: b.value for b in grid}       # the median of the same bucket on the days before the gap
     assert all(b.value == statistics.median(value[b.at - timedelta(days=d)] for d in range(1, 6)) for b in filled)
 
 
 def test_a_gap_in_a_sparse_count_series_is_zero_and_in_a_measurement_the_value_before():
     start = datetime(2025, 3, 3, tzinfo=backtest.SHANGHAI)
 
-    def rows(values):
-        return [backtest.Row(i + 2, "", start + timedelta(minutes=5 * i), v)
-                for i, v in enumerate(values) if v is not None]
-    sparse = backtest.on_grid(rows([0, 1, 0, 2, None, None, 3]), 300)           # zero is a plausible count
-    assert [b.value for b in sparse] == [0, 1, 0, 2, 0, 0, 3] and [b.row for b in sparse][4:] == [None, None, 4]
-    measured = backtest.on_grid(rows([20.5, 21.0, None, 22.5]), 300)            # a measurement: no zeros
-    assert [b.value for b in measured] == [20.5, 21.0, 21.0, 22.5]
+    def values(raw, step=300):
+        rows = [backtest.Row(i + 2, "", start + timedelta(seconds=step * i), v)
+                for i, v in enumerate(raw) if v is not None]
+        return [(b.value, b.row) for b in backtest.on_grid(rows, step)]
+    assert values([0, 1, 0, 2, None, None, 3]) == [(0, 0), (1, 1), (0, 2), (2, 3), (0, None), (0, None), (3, 4)]
+    assert [v for v, _ in values([20.5, 21.0, None, 22.5])] == [20.5, 21.0, 21.0, 22.5]
+    assert [v for v, _ in values([0.3, 0.5, 0.25, None, 0.4])] == [0.3, 0.5, 0.25, 0.25, 0.4]   # small, yet measured
+    # a bursty subject exported sparsely (only its non-zero buckets, each >= 5): the rows' own
+    # median is high, but most buckets of its day had no row, so a gap still reads as zeros
+    bursty = [None] * 288
+    for k in range(0, 288, 5):
+        bursty[k] = 7
+    assert {v for v, row in values(bursty + [None, None, 9]) if row is None} == {0}
 
+
+def test_an_outage_longer_than_the_filled_week_does_not_page_on_resumption():
+    for seed in (0, 2):
+        rows = _busy_rows(seed, days=20, missing=range(288 * 6, 288 * 15))       # 9 days without rows
+        flags = backtest.run(rows, backtest.scaled_params(DEFAULT_SURGE, 300))
+        resumed = next(i for i, r in enumerate(rows) if r.at >= rows[0].at + timedelta(days=15))
+        assert sum(flags[resumed:resumed + 12]) == 0
+
+
+def test_a_years_long_gap_in_a_one_second_series_fills_a_bounded_number_of_buckets():
+    start = datetime(2025, 3, 3, tzinfo=backtest.SHANGHAI)
+    rows = [backtest.Row(i + 2, "", start + timedelta(seconds=i), 50) for i in range(5)]
+    rows.append(backtest.Row(7, "", start + timedelta(days=800), 50))
+    grid = list(backtest.on_grid(rows, 1))
+    assert sum(b.row is None for b in grid) == backtest.FILL_MAX and grid[-1].row == 5
