@@ -1,7 +1,8 @@
 """Offline replay of the surge detector over a count series, causally (row t sees rows <= t only).
 
 Pure apart from the caller's file handling: parse `timestamp,value` rows (ISO 8601 or
-`YYYY-MM-DD HH:MM:SS`; no zone = Asia/Shanghai), infer the regular interval, scale the rules file's
+`YYYY-MM-DD HH:MM:SS`, no zone = Asia/Shanghai; or Unix seconds / milliseconds; fields may be
+double-quoted), infer the regular interval, scale the rules file's
 surge parameters to it, and mark each row 0/1 (and its score).
 
 Bad input is an error naming the file and line: a bad timestamp or value, a negative or infinite value, a
@@ -65,18 +66,26 @@ class Row:
 
 
 def parse_time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    """ISO 8601 or `YYYY-MM-DD HH:MM:SS` (no zone = Asia/Shanghai), or Unix time in seconds (10
+    digits, optionally with decimals) or milliseconds (13 digits), as Prometheus and Grafana export."""
+    text = text.strip()
+    digits = text.partition(".")[0]
+    if digits.isdigit() and len(digits) in (10, 13):
+        return datetime.fromtimestamp(float(text) / (1000 if len(digits) == 13 else 1), SHANGHAI)
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
 
 
 def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
     rows: list[Row] = []
+    header_seen = False
     for number, line in enumerate(lines, 1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        parts = [p.strip() for p in text.split(",")]
-        if number == 1 and parts[0].lower() in ("timestamp", "time", "ts"):
+        parts = [_unquote(p) for p in text.split(",")]
+        if not rows and not header_seen and _is_header(parts):
+            header_seen = True                 # `timestamp,value`, `time,count`, `时间,数量` ...
             continue
         if len(parts) != 2:
             raise SeriesError(f"{name}:{number}: expected 'timestamp,value', got {len(parts)} fields")
@@ -96,6 +105,28 @@ def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
     if len(rows) < 2:
         raise SeriesError(f"{name}: need at least 2 data rows to infer the interval, got {len(rows)}")
     return rows
+
+
+def _is_header(parts: list[str]) -> bool:
+    """A first line of names: its first field is not a time, its second (if any) not a number."""
+    try:
+        parse_time(parts[0])
+        return False
+    except ValueError:
+        pass
+    if len(parts) < 2:
+        return parts[0].lower() in ("timestamp", "time", "ts")
+    try:
+        float(parts[1])
+        return False
+    except ValueError:
+        return True
+
+
+def _unquote(field: str) -> str:
+    """A CSV field without its surrounding spaces and double quotes (`"2025-03-03 00:00:00","12"`)."""
+    field = field.strip()
+    return field[1:-1].strip() if len(field) >= 2 and field[0] == field[-1] == '"' else field
 
 
 def infer_interval(rows: list[Row], name: str = "series") -> int:

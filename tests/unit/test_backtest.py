@@ -243,3 +243,24 @@ def test_a_years_long_gap_in_a_one_second_series_fills_a_bounded_number_of_bucke
     rows.append(backtest.Row(7, "", start + timedelta(days=800), 50))
     grid = list(backtest.on_grid(rows, 1))
     assert sum(b.row is None for b in grid) == backtest.FILL_MAX and grid[-1].row == 5
+
+
+@pytest.mark.parametrize("header,fmt", [
+    ('"timestamp","value"', '"{at:%Y-%m-%d %H:%M:%S}","{v}"'),        # quoted fields
+    ("时间,数量", "{epoch},{v}"),                                       # Unix seconds, a header of names
+    ("time,count", "{epoch_ms},{v}"),                                   # Unix milliseconds
+    ("", "{epoch}.250,{v}"),                                            # no header, decimal seconds
+])
+def test_quoted_fields_unix_times_and_any_header_of_names(tmp_path, header, fmt):
+    start = datetime(2025, 3, 3, tzinfo=backtest.SHANGHAI)
+    lines = [header] if header else []
+    for i, v in enumerate(series(300, level=20, surge_at=200, extra=200, length=12)):
+        at = start + timedelta(hours=i)
+        lines.append(fmt.format(at=at, v=v, epoch=int(at.timestamp()), epoch_ms=int(at.timestamp()) * 1000))
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["backtest", "--series", str(src), "--out", str(out), "--rules", short_rules(tmp_path)]) == 0
+    alerts = [i for i, (_, flag) in enumerate(read_out(out)) if flag == "1"]
+    assert len(read_out(out)) == 300 and alerts and all(200 <= i <= 211 for i in alerts)
+    rows = backtest.parse_series(lines, "s.csv")
+    assert rows[0].at == start.replace(microsecond=250000 if "250" in fmt else 0)
