@@ -1,6 +1,7 @@
 """`shaobing sentiment train|eval FILE.csv`: retrain or measure the sentiment model on labelled posts.
 
-FILE.csv has the header `label,text` (label 1 positive, 0 negative). Reads no settings.
+FILE.csv has a header naming a `label` column (1 positive, 0 negative; or pos/neg) and a text
+column (`text`, or `review`, `content`, ...: see read_labelled); other columns are ignored. Reads no settings.
 """
 from __future__ import annotations
 
@@ -18,8 +19,15 @@ class LabelledFileError(ValueError):
     """A labelled CSV that cannot be used; the message names the file and line."""
 
 
+TEXT_COLUMNS = ("text", "review", "content", "sentence", "comment", "评论", "内容", "文本")
+LABELS = {"1": 1, "1.0": 1, "pos": 1, "positive": 1, "正面": 1,
+          "0": 0, "0.0": 0, "neg": 0, "negative": 0, "负面": 0}
+
+
 def read_labelled(path: Path) -> list[tuple[int, str]]:
-    """(label, text) rows of a `label,text` CSV; any malformed row is an error naming its line."""
+    """(label, text) rows of a labelled CSV: a `label` column and a text column (`text`, `review`,
+    `content`, `sentence`, `comment`, 评论, 内容 or 文本), in any order, other columns ignored; label
+    1 / pos / positive / 正面 or 0 / neg / negative / 负面. Any malformed row is an error naming its line."""
     try:
         src = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -28,24 +36,32 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
     with src:
         reader = csv.reader(src)
         try:
-            header = next(reader, None)
-            if header is None or [h.strip().lower() for h in header] != ["label", "text"]:
-                raise LabelledFileError(f"{path}, line 1: header must be `label,text`, got {header!r}")
+            label_at, text_at, width = _columns(path, next(reader, None))
             for record in reader:
                 line = reader.line_num
                 if not record:
                     continue   # a blank line
-                if len(record) != 2:
-                    raise LabelledFileError(f"{path}, line {line}: expected 2 fields (label,text), got {len(record)}")
-                label, text = record[0].strip(), record[1]
-                if label not in ("0", "1"):
-                    raise LabelledFileError(f"{path}, line {line}: label must be 0 or 1, got {label!r}")
-                rows.append((int(label), text))
+                if len(record) != width:
+                    raise LabelledFileError(f"{path}, line {line}: expected {width} fields like the header, got {len(record)}")
+                label = record[label_at].strip()
+                if label.lower() not in LABELS:
+                    raise LabelledFileError(f"{path}, line {line}: label must be 0 or 1 (or pos/neg), got {label[:20]!r}")
+                rows.append((LABELS[label.lower()], record[text_at]))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise LabelledFileError(f"{path}, line {reader.line_num}: {exc}") from exc
     if not rows:
         raise LabelledFileError(f"{path}: no labelled rows")
     return rows
+
+
+def _columns(path: Path, header: list[str] | None) -> tuple[int, int, int]:
+    """(label column, text column, number of columns) from the header line."""
+    names = [h.strip().lower() for h in header or []]
+    texts = [i for i, n in enumerate(names) if n in TEXT_COLUMNS]
+    if "label" not in names or len(texts) != 1 or names.count("label") != 1:
+        raise LabelledFileError(f"{path}, line 1: header must name one `label` column and one text column "
+                                f"({', '.join(TEXT_COLUMNS)}), got {header!r}")
+    return names.index("label"), texts[0], len(names)
 
 
 def _default_model() -> Path:

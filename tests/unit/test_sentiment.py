@@ -283,11 +283,24 @@ def write_csv(path, text):
     ("label,text\n1,好\n2,坏\n", 3),
     ("label,text\n1,好\n0\n", 3),
     ("label,text\n1,好\n0,a,b\n", 3),
-    ("text,label\n好,1\n", 1),
+    ("label,title\n1,好\n", 1),                      # no text column
+    ("label,text,review\n1,好,坏\n", 1),             # two of them
+    ("label,text\n1,好\n1.5,坏\n", 3),
 ])
 def test_malformed_csv_names_the_line(tmp_path, body, line):
     with pytest.raises(LabelledFileError, match=rf"posts.csv, line {line}:"):
         read_labelled(write_csv(tmp_path / "posts.csv", body))
+
+
+@pytest.mark.parametrize("body", [
+    "label,text\n1,好吃\n0,难吃\n",
+    "text,label\n好吃,1\n难吃,0\n",                            # columns in any order
+    "cat,label,review\n外卖,1.0,好吃\n外卖,0.0,难吃\n",        # other columns ignored, labels as floats
+    "label,content\npositive,好吃\nNEG,难吃\n",
+    "label,评论\n正面,好吃\n负面,难吃\n",
+])
+def test_labelled_files_as_public_corpora_write_them(tmp_path, body):
+    assert read_labelled(write_csv(tmp_path / "posts.csv", body)) == [(1, "好吃"), (0, "难吃")]
 
 
 def test_cli_train_then_eval_prints_json_last(tmp_path, capsys):
