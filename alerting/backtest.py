@@ -1,8 +1,9 @@
 """Offline replay of the surge detector over a count series, causally (row t sees rows <= t only).
 
 Pure apart from the caller's file handling: parse `timestamp,value` rows (ISO 8601 or
-`YYYY-MM-DD HH:MM:SS`, no zone = Asia/Shanghai; or Unix seconds / milliseconds; fields may be
-double-quoted), infer the regular interval, scale the rules file's
+`YYYY-MM-DD HH:MM:SS`, no zone = Asia/Shanghai; or Unix time of 10 digits (seconds, decimals
+allowed) or 13 (milliseconds); CSV quoting; a first line whose first field has no digit is the
+header), infer the regular interval, scale the rules file's
 surge parameters to it, and mark each row 0/1 (and its score).
 
 Bad input is an error naming the file and line: a bad timestamp or value, a negative or infinite value, a
@@ -10,7 +11,9 @@ timestamp not after the previous row (duplicate or unordered), fewer than two ro
 
 Irregular series are handled, not rejected (`on_grid`):
 - the interval is the median gap between rows, in whole seconds, snapped to whole minutes when
-  within 2 % of them (a jittered clock's median of 301 s is a 5-minute series);
+  within 2 % of them (a jittered clock's median of 301 s is a 5-minute series), or a whole
+  fraction of it that a tenth of the gaps have (a sparse export with more than half its buckets
+  empty has a median gap of 2 or more buckets);
 - the grid has the first row's phase; each row is one bucket's count and takes the nearest bucket
   after the row before it, so jitter, a drifting clock or a shifted phase never puts two rows into
   one bucket (which would double a count);
@@ -33,6 +36,7 @@ Also the Elasticsearch date-histogram body for `--index` and the reading of its 
 """
 from __future__ import annotations
 
+import csv
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -83,7 +87,7 @@ def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        parts = [_unquote(p) for p in text.split(",")]
+        parts = [p.strip() for p in next(csv.reader([text]), [])]
         if not rows and not header_seen and _is_header(parts):
             header_seen = True                 # `timestamp,value`, `time,count`, `时间,数量` ...
             continue
@@ -108,35 +112,31 @@ def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
 
 
 def _is_header(parts: list[str]) -> bool:
-    """A first line of names: its first field is not a time, its second (if any) not a number."""
-    try:
-        parse_time(parts[0])
-        return False
-    except ValueError:
-        pass
-    if len(parts) < 2:
-        return parts[0].lower() in ("timestamp", "time", "ts")
-    try:
-        float(parts[1])
-        return False
-    except ValueError:
-        return True
-
-
-def _unquote(field: str) -> str:
-    """A CSV field without its surrounding spaces and double quotes (`"2025-03-03 00:00:00","12"`)."""
-    field = field.strip()
-    return field[1:-1].strip() if len(field) >= 2 and field[0] == field[-1] == '"' else field
+    """A first line of column names: a first field with no digit (every timestamp has one)."""
+    return not any(ch.isdigit() for ch in parts[0])
 
 
 def infer_interval(rows: list[Row], name: str = "series") -> int:
     """The series' bucket size in seconds: the median gap between rows, snapped (see the module doc)."""
     if len(rows) < 2:
         raise SeriesError(f"{name}: need at least 2 data rows to infer the interval, got {len(rows)}")
-    gap = median((b.at - a.at).total_seconds() for a, b in zip(rows, rows[1:]))
+    gaps = [(b.at - a.at).total_seconds() for a, b in zip(rows, rows[1:])]
+    gap = median(gaps)
     if gap < 1:
         raise SeriesError(f"{name}: cannot infer an interval of at least a second (median gap {gap}s)")
-    return snap_interval(gap)
+    return _finest(snap_interval(gap), gaps)
+
+
+def _finest(step: int, gaps: list[float]) -> int:
+    """A sparse export (only its non-zero buckets written) can have more gaps of 2, 3 ... buckets
+    than of one, and then a median gap that is a multiple of its interval: the interval is the
+    smallest whole fraction step / k (k <= 12, at least a second) that a tenth of the gaps are
+    within 2 % of, else `step`."""
+    for k in range(12, 1, -1):
+        part = step / k
+        if part >= 1 and sum(abs(g - part) <= SNAP * part for g in gaps) >= 0.1 * len(gaps):
+            return snap_interval(part)
+    return step
 
 
 def snap_interval(gap: float) -> int:
@@ -169,9 +169,10 @@ def on_grid(rows: list[Row], step: int) -> Iterator[Bucket]:
         if slot > last + 1:
             zero = recent.zero_plausible()
             first = max(last + 1, slot - min(FILL_DAYS * per_day, FILL_MAX))
-            recent.missing(slot - last - 1)
+            recent.missing(first - last - 1)          # not filled: the detector reads them as zero
             for k in range(first, slot):
                 values[k] = 0.0 if zero else _usual(values, k, per_day, last)
+                recent.add(values[k], row=False)
                 yield Bucket(datetime.fromtimestamp(t0 + k * step, zone), values[k], 0.0, None)
         recent.add(row.value)
         values[slot] = row.value
@@ -183,7 +184,8 @@ def on_grid(rows: list[Row], step: int) -> Iterator[Bucket]:
 
 class _Recent:
     """The last day of buckets, for the zero-or-missing choice: how many are low (at most
-    ZERO_PLAUSIBLE; a bucket with no row counts as 0) and how many of its rows are not whole numbers."""
+    ZERO_PLAUSIBLE, as counted or as filled; a bucket the detector reads as zero is low) and how
+    many of its rows are not whole numbers."""
 
     def __init__(self, per_day: int) -> None:
         self.per_day = per_day
@@ -196,8 +198,9 @@ class _Recent:
         unseen = self.per_day - len(self.buckets)
         return 2 * (self.low + unseen) >= self.per_day and 2 * self.fractional < self.rows
 
-    def add(self, value: float) -> None:
-        self._push(value <= ZERO_PLAUSIBLE, value != int(value))
+    def add(self, value: float, row: bool = True) -> None:
+        """A bucket with a row, or one filled with `value` (a filled bucket is low only if filled low)."""
+        self._push(value <= ZERO_PLAUSIBLE, value != int(value) if row else None)
 
     def missing(self, n: int) -> None:
         for _ in range(min(n, self.per_day)):

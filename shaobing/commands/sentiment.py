@@ -37,8 +37,11 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
         reader = csv.reader(src)
         try:
             label_at, text_at, width = _columns(path, next(reader, None))
-            for record in reader:
-                line = reader.line_num
+            while True:
+                line = reader.line_num + 1             # where the record starts (quoted text may span lines)
+                record = next(reader, None)
+                if record is None:
+                    break
                 if not record:
                     continue   # a blank line
                 if len(record) != width:
@@ -219,8 +222,8 @@ def _eval(args, settings) -> int:
 def register(subparsers) -> None:
     parser = subparsers.add_parser("sentiment", help="情感模型：训练与评估 / train and evaluate the sentiment model")
     actions = parser.add_subparsers(dest="action", required=True)
-    train = actions.add_parser("train", help="在 label,text CSV 上训练 / train on a label,text CSV")
-    train.add_argument("file", type=Path, nargs="+", metavar="FILE.csv", help="one or more label,text CSVs")
+    train = actions.add_parser("train", help="在带标签的 CSV（label 列 + 文本列）上训练 / train on a labelled CSV (a label column and a text column)")
+    train.add_argument("file", type=Path, nargs="+", metavar="FILE.csv", help="one or more labelled CSVs (label + text/review/content ... columns)")
     train.add_argument("--out", type=Path, default=None, metavar="MODEL", help="default: the shipped model")
     train.add_argument("--trainer", choices=TRAINERS, default="logistic",
                        help="logistic (default; measured best across domains, docs/quality.md) or naive_bayes")
@@ -261,7 +264,7 @@ def register(subparsers) -> None:
     train.add_argument("--alpha", type=float, default=1.0, help="naive Bayes smoothing")
     train.add_argument("--min-count", type=int, default=2, help="drop tokens seen in fewer posts")
     train.set_defaults(func=_train)
-    evaluate = actions.add_parser("eval", help="在 label,text CSV 上评估 / evaluate on a label,text CSV")
+    evaluate = actions.add_parser("eval", help="在带标签的 CSV 上评估 / evaluate on a labelled CSV (a label column and a text column)")
     evaluate.add_argument("file", type=Path, metavar="FILE.csv")
     evaluate.add_argument("--model", type=Path, default=None, metavar="MODEL", help="default: the shipped model")
     evaluate.set_defaults(func=_eval)

@@ -264,3 +264,30 @@ def test_quoted_fields_unix_times_and_any_header_of_names(tmp_path, header, fmt)
     assert len(read_out(out)) == 300 and alerts and all(200 <= i <= 211 for i in alerts)
     rows = backtest.parse_series(lines, "s.csv")
     assert rows[0].at == start.replace(microsecond=250000 if "250" in fmt else 0)
+
+
+def test_a_second_outage_after_a_long_one_is_still_missing_data():
+    """Buckets filled with the usual counts are not 'low': a day mostly filled must not make the next gap zeros."""
+    day = 288
+    missing = set(range(6 * day, 7 * day)) | set(range(7 * day + 36, 7 * day + 72))    # 24 h out, 3 h back, 3 h out
+    grid = list(backtest.on_grid(_busy_rows(3, missing=missing), 300))
+    second = [b.value for b in grid[7 * day + 36:7 * day + 72]]
+    assert all(b.row is None for b in grid[7 * day + 36:7 * day + 72]) and min(second) > 10
+
+
+@pytest.mark.parametrize("empty", [0.55, 0.8])
+def test_a_sparse_export_with_most_buckets_empty_keeps_its_interval(empty):
+    rng = random.Random(5)
+    start = datetime(2025, 3, 3, tzinfo=backtest.SHANGHAI)
+    rows = [backtest.Row(k + 2, "", start + timedelta(minutes=5 * k), rng.randint(1, 9))
+            for k in range(2000) if rng.random() > empty]
+    assert backtest.infer_interval(rows) == 300            # the median gap is 600 s or more
+
+
+@pytest.mark.parametrize("text,what", [
+    ("2025-13-03 00:05:00,-\n2025-03-03 00:10:00,1\n2025-03-03 00:15:00,1\n", "bad timestamp"),  # not a header
+    ('2025-03-03 00:05:00,"1,234"\n2025-03-03 00:10:00,1\n', "bad value '1,234'"),
+])
+def test_a_first_line_that_is_data_is_never_taken_for_a_header(text, what):
+    with pytest.raises(backtest.SeriesError, match=f"s.csv:1: {what}"):
+        backtest.parse_series(text.splitlines(), "s.csv")

@@ -373,3 +373,8 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
                       (["--domain-per-file", "--styled", "a.csv", "--plain", "a.csv=1"], "plain")):
         assert main(["sentiment", "train", *files, *bad]) == 2
         assert says in capsys.readouterr().err
+
+
+def test_a_bad_record_of_several_lines_is_named_by_its_first_line(tmp_path):
+    with pytest.raises(LabelledFileError, match=r"posts.csv, line 3:"):
+        read_labelled(write_csv(tmp_path / "posts.csv", 'label,text\n1,好\n7,"多行\n评论\n很差"\n'))
