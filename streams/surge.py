@@ -115,6 +115,15 @@ def _bucket(state: dict, i: int) -> list:
     return state["counts"][j] if 0 <= j < len(state["counts"]) else [0, 0, -1]
 
 
+def _negatives(state: dict, lo: int, hi: int) -> float:
+    """The negative mentions of buckets lo .. hi: the same sum in the same order as over
+    `_bucket(state, i)[1]`, from a slice when every bucket is stored."""
+    start, counts = state["start"], state["counts"]
+    if start <= lo and hi < start + len(counts):
+        return sum([c[1] for c in counts[lo - start:hi - start + 1]])
+    return sum(_bucket(state, i)[1] for i in range(lo, hi + 1))
+
+
 def _touch(state: dict, i: int) -> list:
     if i < state["start"]:
         state["counts"][:0] = [[0, 0, -1] for _ in range(state["start"] - i)]
@@ -378,8 +387,9 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
     ends = [end - length >= last for length in p.windows]   # a window holding the last episode starts none
+    spreads = model_.spreads(model, end, p.bucket_s)
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
-        z = d / model_.spread(model, n, end, p.bucket_s)
+        z = d / spreads[n]
         scores.append(z)
         if not ends[n]:
             continue
@@ -423,14 +433,15 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
               trace: why_.Trace | None = None) -> None:
     """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
-    neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
+    neg = _negatives(state, end - p.window_buckets + 1, end)
+    x = _bucket(state, end)[0]             # judging and learning leave the counts as they are
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     strict = p.young_factor if young else 1.0
     verdicts, score, scale, best, (rare, by_rarity, confirming, line) = _verdicts(state, end, wins, neg, strict, p)
     if trace is not None:                  # before this bucket teaches the gates anything
-        trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
+        trace(why_.explain(state, end, x, wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
-    beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
+    beaten = record / p.record_factor if record is not None and x > record else 0.0
     episodes = state["episodes"]
     if closed or end <= state["done"]:         # closing, or a late mention re-judging a closed bucket
         confirm_.learn(state, end, best, line, p)
@@ -442,11 +453,11 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.rare_rate:
             rare_.learn(state, end, rare if quiet else None, p)     # None: not low-volume, teaches nothing
-            rare_.learn_fast(state, _bucket(state, end)[0], p)
+            rare_.learn_fast(state, x, p)
             if quiet:
-                rare_.learn_rate(state, end, _bucket(state, end)[0], p)
+                rare_.learn_rate(state, end, x, p)
         if p.record_factor:
-            gates.learn_record(state, end, _bucket(state, end)[0], p)
+            gates.learn_record(state, end, x, p)
         if p.span_factor:
             span_.learn(state, end, [w[1] for w in wins] if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
@@ -570,7 +581,7 @@ def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
     free = state.get("free")
     if (not free or free[0] != cur or free[1] != state["done"] or free[2] != state["onset"][0]
             or free[3] != in_episode):
-        negatives = sum(_bucket(state, i)[1] for i in range(cur - p.window_buckets + 1, cur))
+        negatives = _negatives(state, cur - p.window_buckets + 1, cur - 1)
         free = state["free"] = [cur, state["done"], state["onset"][0], in_episode,
                                 *_least_open_count(state, cur, p, spreads=False), negatives]
     if x >= free[5] and free[6] + _bucket(state, cur)[1] >= p.negative_min_count:
