@@ -219,19 +219,20 @@ def _count_quietly(state: dict, m: Mention, now_s: float, p: SurgeParams) -> boo
     `observe` does in the common case, minus the steps that would do nothing (no bucket to close,
     fold or trim; no redelivery; the cached bound says the open bucket cannot fire yet). False, with
     the state untouched, when `observe` must take it (or when the count reaches the bound)."""
-    cur = math.floor(now_s / p.bucket_s)
+    bucket_s = p.bucket_s
+    cur = math.floor(now_s / bucket_s)
     free = state.get("free")
     if not free or free[0] != cur or state.get("v") != STATE_VERSION:
         return False
-    done, start, at = state["done"], state["start"], m.published_at
+    done, start, counts, at = state["done"], state["start"], state["counts"], m.published_at
     if (done != cur - 1 or free[1] != done or free[2] != state["onset"][0] or not m.post_id
             or free[3] != ("surge" in state["episodes"]) or cur - p.grace_buckets - 1 > state["folded"]
-            or cur - p.kept_buckets + 1 > start or not 0 <= cur - start < len(state["counts"])
-            or math.floor((at.timestamp() if at.tzinfo else _epoch(at)) / p.bucket_s) != cur):
+            or cur - p.kept_buckets + 1 > start or not 0 <= cur - start < len(counts)
+            or math.floor((at.timestamp() if at.tzinfo else _epoch(at)) / bucket_s) != cur):
         return False
     ids = state["ids"]
     seen = ids.get(str(cur))
-    bucket = state["counts"][cur - start]
+    bucket = counts[cur - start]
     x = bucket[0] + 1
     if seen is None or m.post_id in seen or (x >= free[5] and free[6] + bucket[1] + 1 >= p.negative_min_count):
         return False
@@ -331,14 +332,18 @@ def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> tuple[list[list]
         if i >= lo:                                            # stored buckets i .. max(lo, start)
             low = max(lo, start)
             floor = top[-1] if len(top) >= k else -math.inf       # what enters the top k
-            for j in range(i - start, low - start - 1, -1):
-                c = stored[j]
-                x, u = c[0], c[2]
-                usual += u if u >= 0 else _usual(state, start + j, p)
+            j = i
+            for x, _, u in reversed(stored[low - start:i - start + 1]):
+                usual += u if u >= 0 else _usual(state, j, p)
                 count += x
+                j -= 1
                 if x > floor:
+                    if k == 2 and len(top) == 2:               # persistence 2 (the packaged rules):
+                        top[0], top[1] = (x, top[0]) if x > top[0] else (top[0], x)   # as the sort
+                        floor = top[1]
+                        continue
                     top.append(x)
-                    top.sort(reverse=True)
+                    top.sort(reverse=True)                     # stable: a tie keeps the one met first
                     del top[k:]
                     floor = top[-1] if len(top) >= k else -math.inf
             i = low - 1
@@ -368,10 +373,12 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     now_usual = _usual(state, end, p)
     out = []
     for count, usual, top, n in parts:
-        count, usual, n = count + x, usual + now_usual, n + 1
         if open_ or stored:                 # a closed bucket past the stored ones is not a count
-            top = sorted(top + [x], reverse=True)[:k]
-        judged = bounds.judge(count, top, k) if n >= k else count
+            judged = bounds.judged_with(x, count, top, n, p)
+            count, usual = count + x, usual + now_usual
+        else:
+            count, usual, n = count + x, usual + now_usual, n + 1
+            judged = bounds.judge(count, top, k) if n >= k else count
         out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
     return out
 
@@ -553,7 +560,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     record = gates.record_line(state, p)
     if record is not None:                               # the record gate fires past it
         need = min(need, math.floor(record))
-    line = max(p.z, gates.tail_line(state, p))
+    line = max(p.z, gates.tail_line(state, p)) if spreads else None
     last = state.get("last_episode", -10**12)
     rare_floor = rare_.low_volume(state, p)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
