@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from streams import surge_model as model_
-from streams.surge import SurgeParams, observe_many
+from streams.surge import SurgeParams, _parts, observe_many
 from streams.surge_bounds import judge, judged_with, least_x
 
 T0 = datetime(2025, 3, 3, tzinfo=timezone.utc)
@@ -85,3 +85,23 @@ def test_spreads_of_every_length_equal_one_spread_at_a_time():
             at = idx + rng.randint(0, 3000)
             assert model_.spreads(model, at, 60) == [model_.spread(model, k, at, 60) for k in range(3)]
     assert len({model_.spread(model, 0, at, 60) for at in range(0, 1440, 60)}) > 1    # the hours differ
+
+
+@pytest.mark.parametrize("persist", [2, 3])
+def test_window_parts_keep_the_stable_sorts_top_counts(persist):
+    """`_parts` (a persistence-2 top count put in place, not sorted in) keeps, per window, the first
+    `persist` counts of a stable sort of the window newest first: ties and whole and fractional
+    counts mixed, the same objects and types."""
+    p = SurgeParams(persist_buckets=persist)
+    rng = random.Random(persist)
+    for _ in range(300):
+        rows = [[rng.choice([rng.randint(0, 4), float(rng.randint(0, 4)), rng.random() * 4]), 0, rng.random()]
+                for _ in range(rng.randint(1, 80))]
+        start = 1000
+        end = start + len(rows) - 1 + rng.randint(0, 1)
+        state = {"start": start, "counts": rows, "born": start}     # nothing before the stored rows
+        parts, _ = _parts(state, end, p, end - 1)
+        for length, (count, usual, top, buckets) in zip(p.windows, parts):
+            newest_first = [rows[i - start][0] for i in range(end - 1, max(end - length, start - 1), -1)]
+            want = sorted(newest_first, reverse=True)[:persist]
+            assert top == want and [type(v) for v in top] == [type(v) for v in want]
