@@ -115,6 +115,15 @@ def _bucket(state: dict, i: int) -> list:
     return state["counts"][j] if 0 <= j < len(state["counts"]) else [0, 0, -1]
 
 
+def _negatives(state: dict, lo: int, hi: int) -> float:
+    """The negative mentions of buckets lo .. hi: the same sum in the same order as over
+    `_bucket(state, i)[1]`, from a slice when every bucket is stored."""
+    start, counts = state["start"], state["counts"]
+    if start <= lo and hi < start + len(counts):
+        return sum([c[1] for c in counts[lo - start:hi - start + 1]])
+    return sum(_bucket(state, i)[1] for i in range(lo, hi + 1))
+
+
 def _touch(state: dict, i: int) -> list:
     if i < state["start"]:
         state["counts"][:0] = [[0, 0, -1] for _ in range(state["start"] - i)]
@@ -210,19 +219,20 @@ def _count_quietly(state: dict, m: Mention, now_s: float, p: SurgeParams) -> boo
     `observe` does in the common case, minus the steps that would do nothing (no bucket to close,
     fold or trim; no redelivery; the cached bound says the open bucket cannot fire yet). False, with
     the state untouched, when `observe` must take it (or when the count reaches the bound)."""
-    cur = math.floor(now_s / p.bucket_s)
+    bucket_s = p.bucket_s
+    cur = math.floor(now_s / bucket_s)
     free = state.get("free")
     if not free or free[0] != cur or state.get("v") != STATE_VERSION:
         return False
-    done, start, at = state["done"], state["start"], m.published_at
+    done, start, counts, at = state["done"], state["start"], state["counts"], m.published_at
     if (done != cur - 1 or free[1] != done or free[2] != state["onset"][0] or not m.post_id
             or free[3] != ("surge" in state["episodes"]) or cur - p.grace_buckets - 1 > state["folded"]
-            or cur - p.kept_buckets + 1 > start or not 0 <= cur - start < len(state["counts"])
-            or math.floor((at.timestamp() if at.tzinfo else _epoch(at)) / p.bucket_s) != cur):
+            or cur - p.kept_buckets + 1 > start or not 0 <= cur - start < len(counts)
+            or math.floor((at.timestamp() if at.tzinfo else _epoch(at)) / bucket_s) != cur):
         return False
     ids = state["ids"]
     seen = ids.get(str(cur))
-    bucket = state["counts"][cur - start]
+    bucket = counts[cur - start]
     x = bucket[0] + 1
     if seen is None or m.post_id in seen or (x >= free[5] and free[6] + bucket[1] + 1 >= p.negative_min_count):
         return False
@@ -322,14 +332,18 @@ def _parts(state: dict, end: int, p: SurgeParams, upto: int) -> tuple[list[list]
         if i >= lo:                                            # stored buckets i .. max(lo, start)
             low = max(lo, start)
             floor = top[-1] if len(top) >= k else -math.inf       # what enters the top k
-            for j in range(i - start, low - start - 1, -1):
-                c = stored[j]
-                x, u = c[0], c[2]
-                usual += u if u >= 0 else _usual(state, start + j, p)
+            j = i
+            for x, _, u in reversed(stored[low - start:i - start + 1]):
+                usual += u if u >= 0 else _usual(state, j, p)
                 count += x
+                j -= 1
                 if x > floor:
+                    if k == 2 and len(top) == 2:               # persistence 2 (the packaged rules):
+                        top[0], top[1] = (x, top[0]) if x > top[0] else (top[0], x)   # as the sort
+                        floor = top[1]
+                        continue
                     top.append(x)
-                    top.sort(reverse=True)
+                    top.sort(reverse=True)                     # stable: a tie keeps the one met first
                     del top[k:]
                     floor = top[-1] if len(top) >= k else -math.inf
             i = low - 1
@@ -359,10 +373,12 @@ def _windows(state: dict, end: int, p: SurgeParams, open_: bool = False) -> list
     now_usual = _usual(state, end, p)
     out = []
     for count, usual, top, n in parts:
-        count, usual, n = count + x, usual + now_usual, n + 1
         if open_ or stored:                 # a closed bucket past the stored ones is not a count
-            top = sorted(top + [x], reverse=True)[:k]
-        judged = bounds.judge(count, top, k) if n >= k else count
+            judged = bounds.judged_with(x, count, top, n, p)
+            count, usual = count + x, usual + now_usual
+        else:
+            count, usual, n = count + x, usual + now_usual, n + 1
+            judged = bounds.judge(count, top, k) if n >= k else count
         out.append((count, judged, usual, model_.stabilise(judged) - model_.stabilise(usual)))
     return out
 
@@ -378,8 +394,9 @@ def _verdicts(state: dict, end: int, wins, neg: float, strict: float, p: SurgePa
     episode = state["episodes"].get("surge")
     last = state.get("last_episode", -10**12)
     ends = [end - length >= last for length in p.windows]   # a window holding the last episode starts none
+    spreads = model_.spreads(model, end, p.bucket_s)
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
-        z = d / model_.spread(model, n, end, p.bucket_s)
+        z = d / spreads[n]
         scores.append(z)
         if not ends[n]:
             continue
@@ -423,14 +440,15 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
               trace: why_.Trace | None = None) -> None:
     """Judge the windows ending at bucket `end`; an open (partial) window may only start episodes."""
     wins = _windows(state, end, p, open_=not closed and end > state["done"])
-    neg = sum(_bucket(state, i)[1] for i in range(end - p.window_buckets + 1, end + 1))
+    neg = _negatives(state, end - p.window_buckets + 1, end)
+    x = _bucket(state, end)[0]             # judging and learning leave the counts as they are
     young = (end - state["born"] + 1) * p.bucket_s < 86400     # the daily rhythm is still a guess
     strict = p.young_factor if young else 1.0
     verdicts, score, scale, best, (rare, by_rarity, confirming, line) = _verdicts(state, end, wins, neg, strict, p)
     if trace is not None:                  # before this bucket teaches the gates anything
-        trace(why_.explain(state, end, _bucket(state, end)[0], wins, strict, closed, verdicts["surge"][0], p))
+        trace(why_.explain(state, end, x, wins, strict, closed, verdicts["surge"][0], p))
     record = gates.record_line(state, p)                       # before this bucket teaches it
-    beaten = record / p.record_factor if record is not None and _bucket(state, end)[0] > record else 0.0
+    beaten = record / p.record_factor if record is not None and x > record else 0.0
     episodes = state["episodes"]
     if closed or end <= state["done"]:         # closing, or a late mention re-judging a closed bucket
         confirm_.learn(state, end, best, line, p)
@@ -442,11 +460,11 @@ def _evaluate(state: dict, end: int, p: SurgeParams, closed: bool, signals: list
         gates.learn_peak(state, end, best if quiet else None, p)
         if p.rare_rate:
             rare_.learn(state, end, rare if quiet else None, p)     # None: not low-volume, teaches nothing
-            rare_.learn_fast(state, _bucket(state, end)[0], p)
+            rare_.learn_fast(state, x, p)
             if quiet:
-                rare_.learn_rate(state, end, _bucket(state, end)[0], p)
+                rare_.learn_rate(state, end, x, p)
         if p.record_factor:
-            gates.learn_record(state, end, _bucket(state, end)[0], p)
+            gates.learn_record(state, end, x, p)
         if p.span_factor:
             span_.learn(state, end, [w[1] for w in wins] if quiet else None, p)
         if "surge" in episodes:            # escalation is measured against the episode's peak
@@ -542,7 +560,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     record = gates.record_line(state, p)
     if record is not None:                               # the record gate fires past it
         need = min(need, math.floor(record))
-    line = max(p.z, gates.tail_line(state, p))
+    line = max(p.z, gates.tail_line(state, p)) if spreads else None
     last = state.get("last_episode", -10**12)
     rare_floor = rare_.low_volume(state, p)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
@@ -570,7 +588,7 @@ def _may_fire(state: dict, cur: int, x: float, p: SurgeParams) -> bool:
     free = state.get("free")
     if (not free or free[0] != cur or free[1] != state["done"] or free[2] != state["onset"][0]
             or free[3] != in_episode):
-        negatives = sum(_bucket(state, i)[1] for i in range(cur - p.window_buckets + 1, cur))
+        negatives = _negatives(state, cur - p.window_buckets + 1, cur - 1)
         free = state["free"] = [cur, state["done"], state["onset"][0], in_episode,
                                 *_least_open_count(state, cur, p, spreads=False), negatives]
     if x >= free[5] and free[6] + _bucket(state, cur)[1] >= p.negative_min_count:

@@ -16,7 +16,12 @@ def judge(count: float, top: list[float], k: int) -> float:
 def judged_with(x: float, count: float, top: list[float], n: int, p) -> float:
     """The judged count of a window whose closed part is (count, top, n buckets) plus x now."""
     k = p.persist_buckets
-    return judge(count + x, sorted(top + [x], reverse=True)[:k], k) if n + 1 >= k else count + x
+    if n + 1 < k:
+        return count + x
+    if k == 2 and len(top) == 2 and top[0] >= top[1]:   # the common case, without the sort: the
+        a, b = top                                       # same top two values, the same arithmetic
+        return count + x - (x if x > a else a) + (a if x > a else x if x > b else b)
+    return judge(count + x, sorted(top + [x], reverse=True)[:k], k)
 
 
 def guess_x(count: float, top: list[float], buckets: int, at_least: float, p) -> float | None:

@@ -20,6 +20,7 @@ Poisson noise itself. Inside a surge episode the level and the spread move only 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 LEVEL_HALF_LIFE_S = 2 * 3600
 SLOW_HALF_LIFE_S = 86400
@@ -74,47 +75,72 @@ def spread(model: dict, k: int, idx: int, bucket_s: int) -> float:
     return math.sqrt(max(1.0, model["s2"][k], slot_s2))
 
 
+def spreads(model: dict, idx: int, bucket_s: int) -> list[float]:
+    """`spread` at every window length number, for the hour of `idx` (one look-up of the hour)."""
+    hour, _ = slot(idx, bucket_s)
+    trusted = model["slot_n"][hour] * bucket_s >= 2 * 3600      # two days of this hour
+    return [math.sqrt(max(1.0, s2, slots[hour] if trusted else 0.0))
+            for s2, slots in zip(model["s2"], model["slot_s2"])]
+
+
+def _step(old: float, target: float, rate: float, clip: float) -> float:
+    return old + rate * max(-clip, min(clip, target - old))
+
+
+@lru_cache(maxsize=None)
+def _rates(bucket_s: int) -> tuple[float, float, float, float, int, float, float]:
+    """The per-bucket constants of `learn` at `bucket_s` (the same expressions, computed once):
+    level and slow rates, profile and weekly rates, buckets a day, spread and slot-spread floors."""
+    per_day = max(1, 86400 // bucket_s)
+    per_slot_day = max(1, 3600 // bucket_s)
+    return (_rate(LEVEL_HALF_LIFE_S, bucket_s), _rate(SLOW_HALF_LIFE_S, bucket_s),
+            1 - (1 - PROFILE_WEIGHT_PER_DAY) ** (1 / per_slot_day), 1 - (1 - WEEKLY_WEIGHT_PER_WEEK) ** (1 / per_day),
+            per_day, 1 / max(48, SPREAD_MEMORY_S // bucket_s), 1 / (SLOT_SPREAD_MEMORY_DAYS * per_slot_day))
+
+
 def learn(model: dict, idx: int, count: float, negative: float, deviations: list[float], bucket_s: int,
           in_episode: bool) -> None:
     """Fold closed bucket `idx` into the model; deviations[k] = d of the window ending there."""
     y = stabilise(count)
     hour, day = slot(idx, bucket_s)
-    model["n"] += 1
+    level_rate, slow_rate, profile_rate, weekly_rate, per_day, spread_rate, slot_spread_rate = _rates(bucket_s)
+    n = model["n"] = model["n"] + 1
     if model["fast"] is None:
         model["fast"] = model["slow"] = y
     clip = (CLIP_IN_EPISODE if in_episode else CLIP) * model["spread1"]
-    season = model["day"][hour] + model["week"][day]
+    days, weeks = model["day"], model["week"]
+    season = days[hour] + weeks[day]
 
-    def step(old: float, target: float, rate: float) -> float:
-        return old + rate * max(-clip, min(clip, target - old))
-
-    per_day = max(1, 86400 // bucket_s)
-    per_slot_day = max(1, 3600 // bucket_s)
-    residual = y - model["fast"] - season
-    model["fast"] = step(model["fast"], y - season, max(1 / model["n"], _rate(LEVEL_HALF_LIFE_S, bucket_s)))
-    model["slow"] = step(model["slow"], y - season, max(1 / model["n"], _rate(SLOW_HALF_LIFE_S, bucket_s)))
-    model["day_n"][hour] += 1
-    day_rate = max(1 / model["day_n"][hour], 1 - (1 - PROFILE_WEIGHT_PER_DAY) ** (1 / per_slot_day))
-    if model["n"] > per_day // 4:          # the slow level means something after a few hours
-        model["day"][hour] = step(model["day"][hour], y - model["slow"] - model["week"][day], day_rate)
-    if model["n"] > per_day:
-        model["week_n"][day] += 1
-        week_rate = max(1 / model["week_n"][day], 1 - (1 - WEEKLY_WEIGHT_PER_WEEK) ** (1 / per_day))
-        model["week"][day] = step(model["week"][day], y - model["slow"] - model["day"][hour], week_rate)
+    fast = model["fast"]
+    residual = y - fast - season
+    model["fast"] = _step(fast, y - season, max(1 / n, level_rate), clip)
+    slow = model["slow"] = _step(model["slow"], y - season, max(1 / n, slow_rate), clip)
+    day_n = model["day_n"]
+    day_n[hour] += 1
+    day_rate = max(1 / day_n[hour], profile_rate)
+    if n > per_day // 4:                   # the slow level means something after a few hours
+        days[hour] = _step(days[hour], y - slow - weeks[day], day_rate, clip)
+    if n > per_day:
+        week_n = model["week_n"]
+        week_n[day] += 1
+        weeks[day] = _step(weeks[day], y - slow - days[hour], max(1 / week_n[day], weekly_rate), clip)
     if count and not in_episode:
-        model["neg"] += max(1 / model["n"], 0.01) * (negative / count - model["neg"])
-    if model["n"] * bucket_s < 3600:      # learn spreads once the level settled
+        model["neg"] += max(1 / n, 0.01) * (negative / count - model["neg"])
+    if n * bucket_s < 3600:               # learn spreads once the level settled
         return
-    rate = max(1 / model["n"], 1 / max(48, SPREAD_MEMORY_S // bucket_s))
-    model["spread1"] = math.sqrt(max(1.0, model["spread1"] ** 2 + rate * (
-        min(residual * residual, (4 * model["spread1"]) ** 2) - model["spread1"] ** 2)))
-    model["slot_n"][hour] += 1
-    slot_rate = max(1 / model["slot_n"][hour], 1 / (SLOT_SPREAD_MEMORY_DAYS * per_slot_day))
+    rate = max(1 / n, spread_rate)
+    spread1 = model["spread1"]
+    model["spread1"] = math.sqrt(max(1.0, spread1 ** 2 + rate * (
+        min(residual * residual, (4 * spread1) ** 2) - spread1 ** 2)))
+    slot_n = model["slot_n"]
+    slot_n[hour] += 1
+    slot_rate = max(1 / slot_n[hour], slot_spread_rate)
     clip2 = 4.0 if in_episode else SPREAD_CLIP    # a surge teaches its own spread only a little
+    s2s, slot_s2 = model["s2"], model["slot_s2"]
     for k, d in enumerate(deviations):          # a drop or a gap counts as at most one spread down
-        s2 = model["s2"][k]
+        s2 = s2s[k]
         up = max(d, -math.sqrt(max(1.0, s2))) ** 2
-        model["s2"][k] = s2 + rate * (min(up, clip2 * max(1.0, s2)) - s2)
-        old = model["slot_s2"][k][hour]
-        model["slot_s2"][k][hour] = old + slot_rate * (min(up, clip2 * max(1.0, old)) - old)
-
+        s2s[k] = s2 + rate * (min(up, clip2 * max(1.0, s2)) - s2)
+        slots = slot_s2[k]
+        old = slots[hour]
+        slots[hour] = old + slot_rate * (min(up, clip2 * max(1.0, old)) - old)

@@ -15,6 +15,7 @@ was seen); `p` is a streams.surge.SurgeParams."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import NormalDist
 
 from streams import surge_gates as gates
@@ -84,8 +85,15 @@ def learn_fast(state: dict, count: float, p) -> None:
     by more than hours, so a county subject whose level moved up pages once, not until the hourly
     means of a week have caught up."""
     fast = state.setdefault("rfast", [count, count])
-    for k, half_life in enumerate((model_.LEVEL_HALF_LIFE_S, 6 * model_.LEVEL_HALF_LIFE_S)):
-        fast[k] += (1.0 - 0.5 ** (p.bucket_s / half_life)) * (count - fast[k])
+    for k, rate in enumerate(_fast_rates(p.bucket_s)):
+        fast[k] += rate * (count - fast[k])
+
+
+@lru_cache(maxsize=None)
+def _fast_rates(bucket_s: float) -> tuple[float, float]:
+    """`learn_fast`'s two rates at `bucket_s` (the same expressions, computed once)."""
+    return tuple(1.0 - 0.5 ** (bucket_s / half_life)
+                 for half_life in (model_.LEVEL_HALF_LIFE_S, 6 * model_.LEVEL_HALF_LIFE_S))
 
 
 def learn_rate(state: dict, end: int, count: float, p) -> None:

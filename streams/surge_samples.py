@@ -40,14 +40,17 @@ def _recent(state: dict, cur: int, p) -> list:
 def keep_one(state: dict, idx: int, sample, produced_at: datetime | None, cur: int, p) -> None:
     """`keep_samples` for one sample (the agent's path, once per mention)."""
     kept = _recent(state, cur, p)
-    new = [idx, sample_json(sample), produced_at.astimezone(timezone.utc).isoformat() if produced_at else None]
-    if not kept or kept[-1][0] < idx or (kept[-1][0] == idx
-                                          and kept[-1][1]["published_at"] <= new[1]["published_at"]):
-        kept.append(new)                 # in time order (the usual case): drop the middle one
-        if len(kept) > 2 * p.max_samples:
-            del kept[p.max_samples: len(kept) - p.max_samples]
-        return
-    _merge(state, kept, [new], p)
+    post = sample_json(sample)
+    new = [idx, post, produced_at.astimezone(timezone.utc).isoformat() if produced_at else None]
+    if kept:
+        last = kept[-1]
+        if last[0] > idx or (last[0] == idx and last[1]["published_at"] > post["published_at"]):
+            _merge(state, kept, [new], p)      # out of time order
+            return
+    kept.append(new)                     # in time order (the usual case): drop the middle one
+    k = p.max_samples
+    if len(kept) > 2 * k:
+        del kept[k: len(kept) - k]
 
 
 def _merge(state: dict, kept: list, news: list, p) -> None:
