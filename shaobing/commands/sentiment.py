@@ -50,7 +50,11 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
                 if label.lower() not in LABELS:
                     raise LabelledFileError(f"{path}, line {line}: label must be 0 or 1 (or pos/neg), got {label[:20]!r}")
                 rows.append((LABELS[label.lower()], record[text_at]))
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            # decoding runs ahead of the reader by a block, so the line is not known
+            raise LabelledFileError(f"{path}: not UTF-8 (somewhere after line {reader.line_num}); "
+                                    "save it as UTF-8, e.g. iconv -f GBK -t UTF-8") from exc
+        except csv.Error as exc:
             raise LabelledFileError(f"{path}, line {reader.line_num}: {exc}") from exc
     if not rows:
         raise LabelledFileError(f"{path}: no labelled rows")

@@ -378,3 +378,10 @@ def test_cli_trains_one_domain_per_file_and_checks_its_fold_options(tmp_path, ca
 def test_a_bad_record_of_several_lines_is_named_by_its_first_line(tmp_path):
     with pytest.raises(LabelledFileError, match=r"posts.csv, line 3:"):
         read_labelled(write_csv(tmp_path / "posts.csv", 'label,text\n1,好\n7,"多行\n评论\n很差"\n'))
+
+
+def test_a_file_that_is_not_utf8_says_so(tmp_path):
+    gbk = tmp_path / "posts.csv"
+    gbk.write_bytes("label,text\n1,很好吃\n0,太难吃了\n".encode("gbk"))
+    with pytest.raises(LabelledFileError, match=r"posts.csv: not UTF-8 .*iconv -f GBK"):
+        read_labelled(gbk)
