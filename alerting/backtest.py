@@ -3,8 +3,8 @@
 Pure apart from the caller's file handling: parse `timestamp,value` rows (ISO 8601 or
 `YYYY-MM-DD HH:MM:SS`, no zone = Asia/Shanghai; or Unix time of 10 digits (seconds, decimals
 allowed) or 13 (milliseconds); CSV quoting; a first line whose first field has no digit is the
-header), infer the regular interval, scale the rules file's
-surge parameters to it, and mark each row 0/1 (and its score).
+header), infer the regular interval, scale the rules file's surge parameters to it, and mark each
+row 0/1 (and its score).
 
 Bad input is an error naming the file and line: a bad timestamp or value, a negative or infinite value, a
 timestamp not after the previous row (duplicate or unordered), fewer than two rows.
@@ -20,14 +20,14 @@ Irregular series are handled, not rejected (`on_grid`):
 - a bucket with no row is filled, causally (from rows before it). With zero mentions where zero
   is a plausible count, as Elasticsearch's histogram reports an empty bucket: at least half of the
   day of buckets before the gap are at most 4.6, where a zero has at least a 1 % chance (a bucket
-  with no row counts as 0, so a sparse export that writes only its non-zero buckets stays sparse;
-  so does the part of the day before the first row),
-  and more than half of that day's rows are whole numbers. Else it is missing data (a collector's outage, or
-  a measurement series) and takes the median of the same bucket on the 7 days before the gap (a
-  spike of one day is not replayed into it), or the last value before the gap when the series is
-  younger than that. Only a gap's last 7 days (at most 10,080 buckets) are filled: the detector
-  reads the buckets before them as zero mentions, as after a silent week. Filled buckets have no
-  output row, and an alert the detector raises while replaying them is not marked.
+  with no row counts as 0, and so does the part of the day before the first row: a sparse export
+  that writes only its non-zero buckets stays sparse), and more than half of that day's rows are
+  whole numbers. Else it is missing data (a collector's outage, or a measurement series) and takes
+  the median of the same bucket on the 7 days before the gap (a spike of one day is not replayed
+  into it), or the last value before the gap when the series is younger than that. Only a gap's
+  last 7 days (at most 10,080 buckets) are filled: the detector reads the buckets before them as
+  zero mentions, as after a silent week. Filled buckets have no output row, and an alert the
+  detector raises while replaying them is not marked.
 - known limit: a clock that runs steadily fast or slow by under 2 % (299 s a row in a 5-minute
   file) is snapped to the whole minute, and its rows then drift ahead of their timestamps until a
   gap lets them catch up (by 3.8 hours over 47 days at 299 s).

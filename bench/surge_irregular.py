@@ -29,9 +29,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from alerting import backtest  # noqa: E402
 from alerting.rules import DEFAULT_RULES, load_rules  # noqa: E402
+from surge_why import parse_seeds  # noqa: E402
 
 DAYS = 20
 STEP = 300
@@ -66,14 +68,9 @@ def rows(values: list[int], seed: int, jitter: int, phase: int, missing: range) 
     return out
 
 
-def seeds_arg(text: str) -> list[int]:
-    lo, _, hi = text.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=seeds_arg, default=seeds_arg("0-9"))
+    ap.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-9"))
     args = ap.parse_args(argv)
     surge = load_rules(DEFAULT_RULES).spec.surge
     alerts = {name: 0 for name in VARIANTS}

@@ -561,6 +561,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
     if record is not None:                               # the record gate fires past it
         need = min(need, math.floor(record))
     line = max(p.z, gates.tail_line(state, p)) if spreads else None
+    widths = model_.spreads(state["model"], cur, p.bucket_s) if spreads else None
     last = state.get("last_episode", -10**12)
     rare_floor = rare_.low_volume(state, p)
     for n, (length, (count, usual, top, buckets)) in enumerate(zip(p.windows, parts)):
@@ -571,7 +572,7 @@ def _least_open_count(state: dict, cur: int, p: SurgeParams, spreads: bool = Tru
             need = min(need, bounds.least_x(count, top, buckets, p.rare_min_count, p))
         if spreads:
             scale = p.single_factor if length == 1 and p.persist_buckets > 1 else 1.0
-            target = model_.stabilise(usual + now_usual) + line * scale * model_.spread(state["model"], n, cur, p.bucket_s)
+            target = model_.stabilise(usual + now_usual) + line * scale * widths[n]
             at_least = max(at_least, (target / 2) ** 2 - 0.375)
         need = min(need, bounds.least_x(count, top, buckets, at_least, p))
     return need, need_negative

@@ -69,14 +69,12 @@ def usual(model: dict, idx: int, bucket_s: int) -> float:
 
 def spread(model: dict, k: int, idx: int, bucket_s: int) -> float:
     """The subject's usual spread of d at window length number k, for the hour of `idx`."""
-    hour, _ = slot(idx, bucket_s)
-    trusted = model["slot_n"][hour] * bucket_s >= 2 * 3600      # two days of this hour
-    slot_s2 = model["slot_s2"][k][hour] if trusted else 0.0
-    return math.sqrt(max(1.0, model["s2"][k], slot_s2))
+    return spreads(model, idx, bucket_s)[k]
 
 
 def spreads(model: dict, idx: int, bucket_s: int) -> list[float]:
-    """`spread` at every window length number, for the hour of `idx` (one look-up of the hour)."""
+    """The subject's usual spread of d at every window length number, for the hour of `idx`: the
+    length's own, or its hour's once two days of that hour were seen, at least 1."""
     hour, _ = slot(idx, bucket_s)
     trusted = model["slot_n"][hour] * bucket_s >= 2 * 3600      # two days of this hour
     return [math.sqrt(max(1.0, s2, slots[hour] if trusted else 0.0))

@@ -54,8 +54,9 @@ def explain(state: dict, end: int, x: float, wins, strict: float, closed: bool, 
     model = state["model"]
     last = state.get("last_episode", -10**12)
     best, score, candidates, held_by_episode = 0.0, 0.0, 0, 0
+    spreads = model_.spreads(model, end, p.bucket_s)
     for n, (length, (count, judged, usual, d)) in enumerate(zip(p.windows, wins)):
-        z = d / model_.spread(model, n, end, p.bucket_s)
+        z = d / spreads[n]
         score = max(score, z)
         if judged >= p.min_count and judged >= p.ratio * usual:
             if end - length < last:
