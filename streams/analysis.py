@@ -289,7 +289,7 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
                 degree_left -= 1
                 if marked and degree + feature in marked:
                     sentiment_weights[degree + feature] = marked[degree + feature]
-    subjects, terms = resources.watchlist.match(cleaned)
+    subjects, terms = resources.watchlist.match(cleaned, raw)   # raw joins to cleaned
     model = resources.sentiment   # styled weights (Weibo-style posts) only if the model has them
     score = model.score_features(sentiment_weights, bool(model.styled) and weibo_style(body))
     fingerprint, fingerprint_text = _fingerprint(cleaned, raw, resources, content_words, len(content_weights))

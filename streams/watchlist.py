@@ -13,12 +13,17 @@ and line breaks): "消防演练中模拟起火" is a drill, but "工厂起火。
 analyze() matches the cleaned text, whose line breaks are already spaces: there a title without
 end punctuation and the first sentence of its text are one sentence.
 Terms are normalised like the text (simplified, half-width, lower case) before matching.
+Given the text's tokens, an occurrence that runs across a token boundary with neither of its ends
+on one is not a hit: 早起|火车站 holds no 起火, 网上|访问量 no 上访, while 食品|安全检查 (one end on a
+boundary) holds 食品安全 and 收受贿赂 (inside one token) holds 受贿. This applies to `require` and
+`exclude` terms too.
 Errors name the file, the subject and the field. Reads no settings.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -126,14 +131,18 @@ class WatchlistMatcher:
     def terms(self) -> set[str]:
         return {t for s in self.subjects for t in s.terms}
 
-    def match(self, text: str) -> tuple[list[str], list[str]]:
-        """(matched subject names, their hit terms), both in watch-list order."""
+    def match(self, text: str, tokens: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+        """(matched subject names, their hit terms), both in watch-list order. `tokens`, if given,
+        are the segmentation of `text` (joined, they are `text`): an occurrence across a token
+        boundary with neither end on one is dropped (see the module doc)."""
         lowered = text.lower()
         starts: dict[str, list[int]] = {}
         for end, term in self._automaton.iter(lowered):
             starts.setdefault(term, []).append(end - len(term) + 1)
         if not starts:
             return [], []
+        if tokens is not None:
+            starts = _on_boundaries(starts, tokens)
         ends = None   # sentence end offsets, computed only when some excluded term occurs
         subjects, terms = [], {}
         for subject in self.subjects:
@@ -149,6 +158,19 @@ class WatchlistMatcher:
             subjects.append(subject.name)
             terms.update(dict.fromkeys(found))
         return subjects, list(terms)
+
+
+def _on_boundaries(starts: dict[str, list[int]], tokens: Sequence[str]) -> dict[str, list[int]]:
+    """`starts` without the occurrences that cross a token boundary with neither end on one."""
+    # offsets in the lowered text: lower() may lengthen a character (U+0130), so token by token
+    bounds = set(accumulate((len(t.lower()) for t in tokens), initial=0))
+    kept: dict[str, list[int]] = {}
+    for term, ats in starts.items():
+        good = [at for at in ats if at in bounds or at + len(term) in bounds
+                or not any(cut in bounds for cut in range(at + 1, at + len(term)))]
+        if good:
+            kept[term] = good
+    return kept
 
 
 def _outside_sentences(found: list[str], excluded: list[str], starts: dict[str, list[int]],

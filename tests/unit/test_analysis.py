@@ -45,6 +45,12 @@ def test_html_remnants_urls_and_handles_are_not_tokens(resources):
     assert "聚集" in a.watch_terms and a.subjects == ["群体事件"]
 
 
+def test_watch_terms_across_two_words_are_not_hits(resources):
+    # 早起|火车站 and 网上|访问 hold 起火 and 上访 only as characters; the real words still hit
+    assert analyze("", "今天早起火车站人很多，本站网上访问量大增", resources).subjects == []
+    assert analyze("", "开展食品安全检查后，群众到市政府上访", resources).subjects == ["群体事件", "公共卫生"]
+
+
 def test_excluded_term_suppresses_a_subject(resources):
     assert analyze("", "今天学校举行消防演练，模拟起火", resources).subjects == []
     assert analyze("", "今天学校起火", resources).subjects == ["安全事故"]

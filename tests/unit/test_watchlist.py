@@ -38,6 +38,34 @@ def test_shipped_watchlist_keeps_accident_reports_that_mention_the_plan():
     assert "安全事故" not in m.match("化工厂组织消防演练，模拟车间起火")[0]
 
 
+def test_with_tokens_a_term_across_a_boundary_with_neither_end_on_one_is_no_hit():
+    m = matcher({"安全事故": {"terms": ["起火"], "exclude": ["演练"]},
+                 "群体事件": {"terms": ["上访", "堵路"]},
+                 "公共卫生": {"terms": ["食品安全"]},
+                 "干部作风": {"terms": ["受贿"], "require": ["法院"]}})
+    assert m.match("早起火车站人多") == (["安全事故"], ["起火"])           # without tokens: every occurrence
+    assert m.match("早起火车站人多", ["早起", "火车站", "人", "多"]) == ([], [])
+    assert m.match("网上访问量大增", ["网上", "访问量", "大增"]) == ([], [])
+    assert m.match("绕过拥堵路段", ["绕过", "拥堵", "路段"]) == ([], [])
+    assert m.match("群众上访", ["群众", "上访"]) == (["群体事件"], ["上访"])
+    assert m.match("食品安全检查", ["食品", "安全检查"]) == (["公共卫生"], ["食品安全"])   # one end on a boundary
+    assert m.match("食品安全检查", ["食", "品安全检", "查"]) == (["公共卫生"], ["食品安全"])  # the other end
+    assert m.match("法院称其收受贿赂", ["法院", "称", "其", "收受贿赂"]) == (["干部作风"], ["受贿"])  # inside one token
+    # one good occurrence is enough; require and exclude terms obey the same rule
+    assert m.match("一起火车事故后仓库起火", ["一起", "火车", "事故", "后", "仓库", "起火"]) == (["安全事故"], ["起火"])
+    assert m.match("受贿案由法院审理", ["受贿", "案", "由", "法院", "审理"])[0] == ["干部作风"]
+    assert m.match("受贿案由司法院长过问", ["受贿", "案", "由", "司法", "院长", "过问"])[0] == []  # 法院 across 司法|院长
+    assert m.match("表演练习时仓库起火", ["表演", "练习", "时", "仓库", "起火"])[0] == ["安全事故"]
+    assert m.match("演练时仓库起火", ["演练", "时", "仓库", "起火"])[0] == []
+
+
+def test_token_offsets_follow_the_lowered_text():
+    # U+0130 lowers to two characters: offsets after it shift by one in the matched text
+    m = matcher({"群体事件": {"terms": ["上访"]}})
+    assert m.match("İ网上访问量", ["İ", "网上", "访问量"]) == ([], [])
+    assert m.match("İ群众上访", ["İ", "群众", "上访"]) == (["群体事件"], ["上访"])
+
+
 def test_plus_and_bang_prefixes_inside_terms():
     m = matcher({"欠薪": {"terms": ["讨薪", "+工地", "!演员"]}})
     assert m.subjects[0].require == ("工地",) and m.subjects[0].exclude == ("演员",)
