@@ -22,7 +22,7 @@ Errors name the file, the subject and the field. Reads no settings.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -127,22 +127,23 @@ class WatchlistMatcher:
             for term in (*subject.terms, *subject.require, *subject.exclude):
                 self._automaton.add_word(term, term)
         self._automaton.make_automaton()
+        self._plain = frozenset(t for s in subjects for t in s.terms)
 
     def terms(self) -> set[str]:
-        return {t for s in self.subjects for t in s.terms}
+        return set(self._plain)
 
     def match(self, text: str, tokens: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
         """(matched subject names, their hit terms), both in watch-list order. `tokens`, if given,
-        are the segmentation of `text` (joined, they are `text`): an occurrence across a token
-        boundary with neither end on one is dropped (see the module doc)."""
+        are the segmentation of `text` (joined, they are `text`; ValueError if they do not cover it):
+        an occurrence across a token boundary with neither end on one is dropped (see the module doc)."""
         lowered = text.lower()
         starts: dict[str, list[int]] = {}
         for end, term in self._automaton.iter(lowered):
             starts.setdefault(term, []).append(end - len(term) + 1)
         if not starts:
             return [], []
-        if tokens is not None:
-            starts = _on_boundaries(starts, tokens)
+        if tokens is not None and not self._plain.isdisjoint(starts):   # only if a subject may match
+            starts = _on_boundaries(starts, tokens, len(lowered))
         ends = None   # sentence end offsets, computed only when some excluded term occurs
         subjects, terms = [], {}
         for subject in self.subjects:
@@ -160,14 +161,19 @@ class WatchlistMatcher:
         return subjects, list(terms)
 
 
-def _on_boundaries(starts: dict[str, list[int]], tokens: Sequence[str]) -> dict[str, list[int]]:
-    """`starts` without the occurrences that cross a token boundary with neither end on one."""
+def _on_boundaries(starts: dict[str, list[int]], tokens: Sequence[str], length: int) -> dict[str, list[int]]:
+    """`starts` without the occurrences that cross a token boundary with neither end on one.
+    `length`: the matched (lowered) text's, which the tokens must cover exactly."""
     # offsets in the lowered text: lower() may lengthen a character (U+0130), so token by token
-    bounds = set(accumulate((len(t.lower()) for t in tokens), initial=0))
+    cuts = list(accumulate((len(t.lower()) for t in tokens), initial=0))
+    if cuts[-1] != length:
+        raise ValueError(f"the tokens cover {cuts[-1]} characters of a {length}-character text: "
+                         "pass the segmentation that joins to the text")
+    bounds = set(cuts)
     kept: dict[str, list[int]] = {}
     for term, ats in starts.items():
         good = [at for at in ats if at in bounds or at + len(term) in bounds
-                or not any(cut in bounds for cut in range(at + 1, at + len(term)))]
+                or bisect_right(cuts, at) == bisect_left(cuts, at + len(term))]   # no cut inside
         if good:
             kept[term] = good
     return kept

@@ -59,6 +59,13 @@ def test_with_tokens_a_term_across_a_boundary_with_neither_end_on_one_is_no_hit(
     assert m.match("演练时仓库起火", ["演练", "时", "仓库", "起火"])[0] == []
 
 
+def test_tokens_that_do_not_cover_the_text_are_refused():
+    m = matcher({"安全事故": {"terms": ["起火"]}})
+    with pytest.raises(ValueError, match="cover 7 characters of a 8-character text"):
+        m.match("啊，工厂起火严重", ["啊", "工厂", "起火", "严重"])      # words only: the comma is missing
+    assert m.match("啊，工厂起火严重", ["啊", "，", "工厂", "起火", "严重"]) == (["安全事故"], ["起火"])
+
+
 def test_token_offsets_follow_the_lowered_text():
     # U+0130 lowers to two characters: offsets after it shift by one in the matched text
     m = matcher({"群体事件": {"terms": ["上访"]}})
