@@ -1,6 +1,7 @@
 """Chinese-first alert text in three outputs (Markdown, plain text, HTML), every crawled field
-escaped for its output, and byte-limit fitting that drops sample posts before touching the header
-or the numbers. Pure; reads no settings. Times are shown in Asia/Shanghai.
+escaped for its output, one-line forms of an alert for digests and for groups too large for one
+message, and byte-limit fitting that drops sample posts before touching the header or the numbers.
+Pure; reads no settings. Times are shown in Asia/Shanghai.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from alerting.model import Alert
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _BARS = "▁▂▃▄▅▆▇█"
+GROUP_RULE = "\n\n---\n\n"            # between two alerts of one Markdown group message
+BRIEF_NOTE = "以下告警仅列摘要"
 
 
 def local(t: datetime, fmt: str = "%m-%d %H:%M") -> str:
@@ -33,10 +36,24 @@ def headline(alert: Alert, esc: Callable[[str], str]) -> str:
     return f"{prefix}【舆情{alert.rule_zh}·{state}】{esc(alert.subject)}{again}"
 
 
-def group_headline(alerts: list[Alert], esc: Callable[[str], str]) -> str:
-    """The first alert's headline, and how many the notification carries when more than one."""
+def group_headline(alerts: list[Alert], esc: Callable[[str], str], max_bytes: int = 0) -> str:
+    """The first alert's headline, and how many the notification carries when more than one; cut
+    to `max_bytes` of UTF-8 (when given) in the headline, so the count stays."""
     more = f"（同组共 {len(alerts)} 条）" if len(alerts) > 1 else ""
-    return headline(alerts[0], esc) + more
+    first = headline(alerts[0], esc)
+    return (escape.truncate_utf8(first, max_bytes - escape.utf8_len(more)) if max_bytes else first) + more
+
+
+def brief_line(alert: Alert, esc: Callable[[str], str]) -> str:
+    """One alert in one line: rule, state, subject, count / usual, negative share, dedup key."""
+    state = "已恢复" if alert.status == "resolved" else alert.severity_zh
+    return (f"{alert.rule_zh}·{state} {esc(alert.subject)}：{alert.count} 条 / 平时 {alert.baseline:.1f}，"
+            f"负面 {alert.negative_share:.0%}（{alert.dedup_key}）")
+
+
+def unlisted_line(n: int) -> str:
+    """The last line of a group message that could not name every alert."""
+    return f"……同组另有 {n} 条告警未列出，请在控制台告警列表查看"
 
 
 # (score, words): the detector's score is in units of the subject's usual spread above this
@@ -86,9 +103,10 @@ def _links(alert: Alert, link: Callable[[str, str], str]) -> str:
     return " | ".join(link(label, url) for label, url in pairs if escape.safe_url(url))
 
 
-def markdown(alert: Alert, samples: int = 3) -> str:
+def markdown(alert: Alert, samples: int = 3, title: str = "") -> str:
+    """The alert's full message; `title` (already escaped) replaces its headline."""
     md_link = lambda label, url: f"[{label}]({escape.safe_url(url)})"  # noqa: E731
-    out = [f"### {headline(alert, escape.markdown)}", ""]
+    out = [f"### {title or headline(alert, escape.markdown)}", ""]
     out += [f"- {line}" for line in fact_lines(alert, escape.markdown)]
     shown = alert.samples[:samples]
     if shown:
@@ -104,10 +122,9 @@ def markdown(alert: Alert, samples: int = 3) -> str:
     return "\n".join(out)
 
 
-def markdown_group(alerts: list[Alert], samples: int = 3, mentions: str = "") -> str:
-    """Each alert's full message, separated by a rule; mentions once at the end."""
-    body = "\n\n---\n\n".join(markdown(a, samples=samples) for a in alerts)
-    return body + (f"\n\n{mentions}" if mentions else "")
+def markdown_group(alerts: list[Alert], samples: int = 3) -> str:
+    """Each alert's full message, separated by a rule."""
+    return GROUP_RULE.join(markdown(a, samples=samples) for a in alerts)
 
 
 def text(alert: Alert, samples: int = 3) -> str:

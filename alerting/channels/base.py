@@ -14,10 +14,12 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from typing import ClassVar
 
 import httpx
 
+from alerting import render
 from alerting.model import Alert
 
 
@@ -126,8 +128,23 @@ def leading_fit(sizes: list[int], budget: int) -> int:
     return max(1, n)
 
 
+def group_fit(full: list[int], brief: list[int], unlisted: int, budget: int) -> tuple[int, int, int]:
+    """How a group's message shows its alerts in `budget` bytes, given each alert's size in full and
+    as one brief line, and the size of the line counting the unlisted ones: (k in full, from the
+    first; b brief lines for the next; r only counted), k + b + r = len(full). Naming every alert
+    comes before showing more in full: the most in full that leave a brief line for each of the
+    rest; failing that, the first in full (if the count still fits after it), then brief lines."""
+    n = len(full)
+    for k in range(n, -1, -1):
+        if sum(full[:k]) + sum(brief[k:]) <= budget:
+            return k, n - k, 0
+    k = 1 if n and full[0] + unlisted <= budget else 0
+    room = budget - sum(full[:k]) - unlisted
+    b = sum(1 for used in accumulate(brief[k:]) if used <= room)
+    return k, b, n - k - b
+
+
 def digest_alerts(alerts: list[Alert], esc) -> tuple[str, list[str]]:
     """Headline and one line per alert for a rate-limit digest; `esc` escapes the subject."""
-    return f"【舆情告警汇总】{len(alerts)} 条告警因发送频率限制合并", [
-        f"{a.rule_zh}·{'已恢复' if a.status == 'resolved' else a.severity_zh} {esc(a.subject)}："
-        f"{a.count} 条 / 平时 {a.baseline:.1f}，负面 {a.negative_share:.0%}（{a.dedup_key}）" for a in alerts]
+    title = f"【舆情告警汇总】{len(alerts)} 条告警因发送频率限制合并"
+    return title, [render.brief_line(a, esc) for a in alerts]

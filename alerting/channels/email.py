@@ -51,7 +51,7 @@ class EmailChannel(Channel):
         return (self._password,) if self._password else ()
 
     def build_group(self, alerts: list[Alert]) -> dict:
-        return {"subject": escape.truncate_utf8(render.group_headline(alerts, escape.plain), 240),
+        return {"subject": render.group_headline(alerts, escape.plain, 240),
                 "text": "\n\n".join(render.text(a) for a in alerts),
                 "html": f"<html><body>{'<hr>'.join(render.html(a) for a in alerts)}</body></html>"}
 

@@ -15,12 +15,14 @@ import hmac
 from datetime import datetime
 
 from alerting import escape, render
-from alerting.channels.base import HttpRequest, Outcome, classify_vendor, digest_alerts, json_body, leading_fit
+from alerting.channels.base import (HttpRequest, Outcome, classify_vendor, digest_alerts, group_fit, json_body,
+                                    leading_fit)
 from alerting.channels.markdown import MarkdownRobot
 from alerting.model import Alert
 
 MAX_BODY_BYTES = 20 * 1024
 DIGEST_MAX_ALERTS = 60          # one post stays readable; the rest go in the next digest
+RULE_ROW = [{"tag": "text", "text": "——"}]      # between two alerts of one group post
 
 
 def sign(secret: str, timestamp_s: str) -> str:
@@ -28,8 +30,17 @@ def sign(secret: str, timestamp_s: str) -> str:
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
+def _text_row(text: str) -> list[dict]:
+    return [{"tag": "text", "text": text}]
+
+
+def _rows_bytes(rows: list[list[dict]]) -> int:
+    """What these rows add to a post's JSON (each row and its comma)."""
+    return sum(len(json_body(row)) + 1 for row in rows)
+
+
 def _post_lines(alert: Alert, samples: int) -> list[list[dict]]:
-    lines = [[{"tag": "text", "text": line}] for line in render.fact_lines(alert, escape.plain)]
+    lines = [_text_row(line) for line in render.fact_lines(alert, escape.plain)]
     for i, s in enumerate(alert.samples[:samples], 1):
         title = escape.plain(s.title, 60) or "（无标题）"
         url = escape.safe_url(s.url)
@@ -70,22 +81,35 @@ class FeishuChannel(MarkdownRobot):
     def build_group(self, alerts: list[Alert]) -> dict:
         if self.msg_type == "interactive":
             return super().build_group(alerts)
-        title = escape.truncate_utf8(render.group_headline(alerts, escape.plain), 200)
+        title = render.group_headline(alerts, escape.plain, 200)
         mentions = [[{"tag": "at", "user_id": m} for m in self.mentions]] \
             if self.mentions and any(a.status == "firing" for a in alerts) else []
         for n in range(3, -1, -1):
             lines = _post_lines(alerts[0], n)
             for a in alerts[1:]:
-                lines += [[{"tag": "text", "text": "——"}]] + _post_lines(a, n)
+                lines += [RULE_ROW] + _post_lines(a, n)
             payload = self._post(title, lines + mentions)
             if len(json_body(payload)) <= self.max_bytes - 256:
                 return payload
-        return payload
+        return self._brief_post(title, alerts, mentions)
+
+    def _brief_post(self, title: str, alerts: list[Alert], mentions: list[list[dict]]) -> dict:
+        """A group whose post does not fit even without samples: its first alerts in full, the next
+        as one row each, the rest counted (base.group_fit); the title counts the whole group."""
+        full = [_post_lines(a, 0) + [RULE_ROW] for a in alerts]
+        brief = [_text_row(render.brief_line(a, escape.plain)) for a in alerts]
+        note = _text_row(render.BRIEF_NOTE)
+        envelope = len(json_body(self._post(title, mentions)))
+        k, b, rest = group_fit([_rows_bytes(rows) for rows in full], [_rows_bytes([row]) for row in brief],
+                               _rows_bytes([_text_row(render.unlisted_line(len(alerts)))]),
+                               self.max_bytes - 256 - envelope - _rows_bytes([note]))
+        rows = [row for rows in full[:k] for row in rows] + [note] + brief[k:k + b]
+        return self._post(title, rows + ([_text_row(render.unlisted_line(rest))] if rest else []) + mentions)
 
     def _digest_post(self, alerts: list[Alert]) -> tuple[dict, list[bytes]]:
         """The post (without alert rows when `alerts` is empty) and each alert row's JSON bytes."""
         title, lines = digest_alerts(alerts, escape.plain)
-        rows = [[{"tag": "text", "text": line}] for line in lines]
+        rows = [_text_row(line) for line in lines]
         mentions = [[{"tag": "at", "user_id": m} for m in self.mentions]] if self.mentions else []
         return self._post(title, rows + mentions), [json_body(row) for row in rows]
 

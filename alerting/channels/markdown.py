@@ -1,11 +1,12 @@
 """Shared shape of the Markdown robots (DingTalk, WeCom, Feishu card): render the alert with
-crawled text escaped, fit it into the vendor's byte limit (samples dropped first), add mentions,
+crawled text escaped, fit it into the vendor's byte limit (samples dropped first; a group too large
+even then shows its first alerts in full and the rest as one line each or counted), add mentions,
 and read `errcode`-style answers. Reads no settings.
 """
 from __future__ import annotations
 
 from alerting import escape, render
-from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts, leading_fit
+from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts, group_fit, leading_fit
 from alerting.model import Alert
 
 
@@ -35,9 +36,14 @@ class MarkdownRobot(Channel):
 
     def build_group(self, alerts: list[Alert]) -> dict:
         mentions = self.mention_text() if any(a.status == "firing" for a in alerts) else ""
-        text = render.fit(lambda n: render.markdown_group(alerts, samples=n, mentions=mentions), self.text_budget())
-        title = escape.truncate_utf8(render.group_headline(alerts, escape.plain), 200)
-        return self.wrap(title, text)
+        suffix = f"\n\n{mentions}" if mentions else ""
+        budget = self.text_budget() - escape.utf8_len(suffix)       # the mentions always stay
+        if len(alerts) > 1 and escape.utf8_len(render.markdown_group(alerts, samples=0)) > budget:
+            text = brief_group(alerts, budget)
+        else:
+            text = render.fit(lambda n: render.markdown_group(alerts, samples=n), budget)
+        title = render.group_headline(alerts, escape.plain, 200)
+        return self.wrap(title, text + suffix)
 
     def _digest_budget(self) -> int:
         return self.text_budget() - escape.utf8_len(self.mention_text()) - 2
@@ -57,3 +63,22 @@ class MarkdownRobot(Channel):
 
     def classify(self, status: int, body: bytes) -> Outcome:
         return classify_vendor(status, body, self.code_fields, self.retryable_codes, self.known_codes)
+
+
+def brief_group(alerts: list[Alert], budget: int) -> str:
+    """A group whose full messages do not fit in `budget` bytes even without samples: its first
+    alerts in full, the next as one line each, the rest counted (base.group_fit), under a heading
+    that counts the whole group."""
+    title = render.group_headline(alerts, escape.markdown)
+    head = f"### {title}\n\n"        # starts the first alert's message, and stands alone when that is brief
+    full = [render.markdown(a, samples=0, title=title if i == 0 else "") + render.GROUP_RULE
+            for i, a in enumerate(alerts)]
+    brief = [f"\n- {render.brief_line(a, escape.markdown)}" for a in alerts]
+    note = f"**{render.BRIEF_NOTE}**\n"
+    unlisted = lambda n: f"\n\n{render.unlisted_line(n)}"  # noqa: E731
+    size = escape.utf8_len
+    k, b, rest = group_fit([size(full[0]) - size(head)] + [size(t) for t in full[1:]], [size(t) for t in brief],
+                           size(unlisted(len(alerts))), budget - size(head) - size(note))
+    text = (full[0] if k else head) + "".join(full[1:k]) + note + "".join(brief[k:k + b])
+    # cut only when the heading and the count alone overflow the budget
+    return escape.truncate_utf8(text + (unlisted(rest) if rest else ""), budget)

@@ -165,6 +165,26 @@ def test_a_group_notification_fits_the_vendor_limit_dropping_samples_first():
     assert hrefs.count(escape.safe_url(alerts[0].links.ack)) == 3
 
 
+async def test_a_group_too_large_for_wecom_is_one_message_that_names_or_counts_every_alert():
+    # state is kept per subject, so a group holds one subject's alerts: three rules of a subject
+    # 200 characters long do not fit 4096 bytes even without samples
+    robot = Robot()
+    channels = {"wecom": WeComChannel("wecom", "https://qyapi.example/send?key=K", mentions=("duty",))}
+    dispatcher, _, clock = build(robot, channels, [], Route("duty", ("wecom",), (), Timing(group_wait_s=30)))
+    subject = "某县化工园区［排污］" * 20
+    for rule in ("surge", "negative_surge", "threshold"):
+        posts = [sample(j, site=f"bbs{j}.example-forum-site.cn", title="标题" * 40) for j in range(3)]
+        await dispatcher.dispatch(surge(subject=subject, rule=rule, samples=posts), now=clock.advance(1))
+    await dispatcher.tick(now=clock.advance(30))
+    assert len(robot.got) == 1                                  # one batch, one message
+    content = robot.got[0]["markdown"]["content"]
+    keys = sorted(dedup_key(rule, subject) for rule in ("surge", "negative_surge", "threshold"))
+    named = [k for k in keys if k in content]
+    unlisted = re.search(r"同组另有 (\d+) 条告警未列出", content)
+    assert len(content.encode("utf-8")) <= 4096 and content.endswith("<@duty>") and "（同组共 3 条）" in content
+    assert named == keys[:len(named)] and len(named) + int(unlisted.group(1) if unlisted else 0) == 3
+
+
 async def test_a_fallback_that_was_sent_the_firing_is_sent_the_resolve():
     robot = Robot()
     timing = Timing(group_wait_s=0, escalate_after_s=900)
