@@ -69,6 +69,8 @@ def truncate_utf8(text: str, max_bytes: int, marker: str = "…") -> str:
     data = text.encode("utf-8")
     if len(data) <= max_bytes:
         return text
+    if max_bytes <= 0:
+        return ""
     room = max_bytes - len(marker.encode("utf-8"))
     if room <= 0:
         return data[:max_bytes].decode("utf-8", errors="ignore")

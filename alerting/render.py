@@ -41,7 +41,11 @@ def group_headline(alerts: list[Alert], esc: Callable[[str], str], max_bytes: in
     to `max_bytes` of UTF-8 (when given) in the headline, so the count stays."""
     more = f"（同组共 {len(alerts)} 条）" if len(alerts) > 1 else ""
     first = headline(alerts[0], esc)
-    return (escape.truncate_utf8(first, max_bytes - escape.utf8_len(more)) if max_bytes else first) + more
+    if not max_bytes:
+        return first + more
+    if escape.utf8_len(more) > max_bytes:
+        return escape.truncate_utf8(first + more, max_bytes)
+    return escape.truncate_utf8(first, max_bytes - escape.utf8_len(more)) + more
 
 
 def brief_line(alert: Alert, esc: Callable[[str], str]) -> str:

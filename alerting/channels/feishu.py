@@ -69,6 +69,10 @@ class FeishuChannel(MarkdownRobot):
     def mention_text(self) -> str:
         return " ".join(f"<at id={m}></at>" for m in self.mentions)
 
+    def signing_bytes(self) -> int:
+        # request() adds {"timestamp":"1700000000","sign":"<44 base64 characters>",
+        return len('"timestamp":"1700000000","sign":"",') + 44 if self._secret else 0
+
     def wrap(self, title: str, text: str) -> dict:
         """An interactive card whose body is lark_md (crawled text already escaped)."""
         return {"msg_type": "interactive", "card": {
@@ -86,8 +90,8 @@ class FeishuChannel(MarkdownRobot):
             if self.mentions and any(a.status == "firing" for a in alerts) else []
         for n in range(3, -1, -1):
             lines = _post_lines(alerts[0], n)
-            for a in alerts[1:]:
-                lines += [RULE_ROW] + _post_lines(a, n)
+            for a in alerts[1:]:     # the post's title is the first alert's headline; the others carry theirs
+                lines += [RULE_ROW, _text_row(render.headline(a, escape.plain))] + _post_lines(a, n)
             payload = self._post(title, lines + mentions)
             if len(json_body(payload)) <= self.max_bytes - 256:
                 return payload
@@ -96,14 +100,15 @@ class FeishuChannel(MarkdownRobot):
     def _brief_post(self, title: str, alerts: list[Alert], mentions: list[list[dict]]) -> dict:
         """A group whose post does not fit even without samples: its first alerts in full, the next
         as one row each, the rest counted (base.group_fit); the title counts the whole group."""
-        full = [_post_lines(a, 0) + [RULE_ROW] for a in alerts]
+        full = [([_text_row(render.headline(a, escape.plain))] if i else []) + _post_lines(a, 0) + [RULE_ROW]
+                for i, a in enumerate(alerts)]
         brief = [_text_row(render.brief_line(a, escape.plain)) for a in alerts]
         note = _text_row(render.BRIEF_NOTE)
         envelope = len(json_body(self._post(title, mentions)))
         k, b, rest = group_fit([_rows_bytes(rows) for rows in full], [_rows_bytes([row]) for row in brief],
                                _rows_bytes([_text_row(render.unlisted_line(len(alerts)))]),
                                self.max_bytes - 256 - envelope - _rows_bytes([note]))
-        rows = [row for rows in full[:k] for row in rows] + [note] + brief[k:k + b]
+        rows = [row for rows in full[:k] for row in rows] + ([note] + brief[k:k + b] if b else [])
         return self._post(title, rows + ([_text_row(render.unlisted_line(rest))] if rest else []) + mentions)
 
     def _digest_post(self, alerts: list[Alert]) -> tuple[dict, list[bytes]]:

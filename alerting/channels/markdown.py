@@ -6,7 +6,7 @@ and read `errcode`-style answers. Reads no settings.
 from __future__ import annotations
 
 from alerting import escape, render
-from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts, group_fit, leading_fit
+from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts, group_fit, json_body, leading_fit
 from alerting.model import Alert
 
 
@@ -34,16 +34,33 @@ class MarkdownRobot(Channel):
         """Bytes left for the Markdown text once the JSON envelope is accounted for."""
         return self.max_bytes - 512
 
+    def overflow(self, payload: dict) -> int:
+        """Bytes by which `payload` passes the vendor's limit (negative: room left): the JSON body
+        the vendor receives, its signing fields included (WeCom overrides: its limit is the content)."""
+        return len(json_body(payload)) + self.signing_bytes() - self.max_bytes
+
+    def signing_bytes(self) -> int:
+        return 0
+
     def build_group(self, alerts: list[Alert]) -> dict:
         mentions = self.mention_text() if any(a.status == "firing" for a in alerts) else ""
-        suffix = f"\n\n{mentions}" if mentions else ""
-        budget = self.text_budget() - escape.utf8_len(suffix)       # the mentions always stay
-        if len(alerts) > 1 and escape.utf8_len(render.markdown_group(alerts, samples=0)) > budget:
-            text = brief_group(alerts, budget)
-        else:
-            text = render.fit(lambda n: render.markdown_group(alerts, samples=n), budget)
+        # the mentions always stay (within half the budget: hundreds of ids would leave no room)
+        suffix = escape.truncate_utf8(f"\n\n{mentions}", self.text_budget() // 2, marker="") if mentions else ""
         title = render.group_headline(alerts, escape.plain, 200)
-        return self.wrap(title, text + suffix)
+        budget = self.text_budget() - escape.utf8_len(suffix)
+        for _ in range(4):   # the text budget counts Markdown bytes; JSON escaping (\n, \") adds some
+            payload = self.wrap(title, self._group_text(alerts, budget) + suffix)
+            over = self.overflow(payload)
+            if over <= 0 or budget <= 0:
+                break
+            budget -= over
+        return payload
+
+    @staticmethod
+    def _group_text(alerts: list[Alert], budget: int) -> str:
+        if len(alerts) > 1 and escape.utf8_len(render.markdown_group(alerts, samples=0)) > budget:
+            return brief_group(alerts, budget)
+        return render.fit(lambda n: render.markdown_group(alerts, samples=n), budget)
 
     def _digest_budget(self) -> int:
         return self.text_budget() - escape.utf8_len(self.mention_text()) - 2
@@ -79,6 +96,6 @@ def brief_group(alerts: list[Alert], budget: int) -> str:
     size = escape.utf8_len
     k, b, rest = group_fit([size(full[0]) - size(head)] + [size(t) for t in full[1:]], [size(t) for t in brief],
                            size(unlisted(len(alerts))), budget - size(head) - size(note))
-    text = (full[0] if k else head) + "".join(full[1:k]) + note + "".join(brief[k:k + b])
+    text = (full[0] if k else head) + "".join(full[1:k]) + (note + "".join(brief[k:k + b]) if b else "")
     # cut only when the heading and the count alone overflow the budget
     return escape.truncate_utf8(text + (unlisted(rest) if rest else ""), budget)

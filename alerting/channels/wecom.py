@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from alerting import escape
 from alerting.channels.base import HttpRequest, json_body
 from alerting.channels.markdown import MarkdownRobot
 
@@ -27,6 +28,9 @@ class WeComChannel(MarkdownRobot):
 
     def text_budget(self) -> int:
         return MARKDOWN_MAX_BYTES        # the limit is on markdown.content itself
+
+    def overflow(self, payload: dict) -> int:
+        return escape.utf8_len(payload["markdown"]["content"]) - MARKDOWN_MAX_BYTES
 
     def mention_text(self) -> str:
         return " ".join(f"<@{m}>" for m in self.mentions)

@@ -107,13 +107,65 @@ def fits() -> list:
             for rule in ("surge", "negative_surge", "threshold")]
 
 
-# sha256 of each payload's JSON as main built it before groups were fitted (commit 0ae4fd8)
+# sha256 of each payload's JSON as main built it before groups were fitted (commit 0ae4fd8); the
+# Feishu post's since its later alerts carry their headline (test below)
 @pytest.mark.parametrize("make,group,digest", [
     (lambda: WeComChannel("w", "https://x/?key=k", mentions=("a",)), fits, "a436e6695c3d28e0"),
     (lambda: WeComChannel("w", "https://x/?key=k", mentions=("a",)), lambda: fits()[:2], "bd91e2adcf71db0f"),
     (lambda: DingTalkChannel("d", "https://x/?t", mentions=("138",)), fits, "9056b24e4326d22a"),
-    (lambda: FeishuChannel("f", "https://x/h", mentions=("ou_1",)), fits, "06ba70b910aef44f"),
+    (lambda: FeishuChannel("f", "https://x/h", mentions=("ou_1",)), fits, "211b0dabe46c2fd4"),
     (lambda: FeishuChannel("f", "https://x/h", mentions=("ou_1",), msg_type="interactive"), fits, "e0d55bb967949e5d"),
 ])
 def test_a_group_that_fits_is_sent_exactly_as_before(make, group, digest):
     assert hashlib.sha256(json_body(make().build_group(group()))).hexdigest()[:16] == digest
+
+
+def test_a_feishu_post_group_names_each_later_alerts_rule_and_state():
+    group = [alert(rule="surge"), alert(rule="negative_surge", status="resolved")]
+    post = FeishuChannel("f", "https://x/h").build_group(group)["content"]["post"]["zh_cn"]
+    texts = [el["text"] for row in post["content"] for el in row if el["tag"] == "text"]
+    assert post["title"].startswith("【舆情声量突增·") and "【舆情负面突增·已恢复】" in texts[texts.index("——") + 1]
+
+
+def quoted(n: int) -> list:
+    """n short alerts after one whose subject is all quotes: JSON doubles those and every line break."""
+    return [alert(subject='"' * 100)] + [alert(subject=f"县{i}") for i in range(n - 1)]
+
+
+@pytest.mark.parametrize("n", [80, 120, 150])
+def test_markdown_robot_bodies_fit_as_the_vendor_counts_them(n):
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    for channel in (DingTalkChannel("d", "https://x/?t", secret="SEC", mentions=tuple(f"1380000{i:04d}" for i in range(10))),
+                    FeishuChannel("f", "https://x/h", secret="SEC", mentions=("ou_1",), msg_type="interactive"),
+                    FeishuChannel("f", "https://x/h", secret="SEC", mentions=("ou_1",))):
+        body = channel.request(channel.build_group(quoted(n)), now).body      # signing fields included
+        assert len(body) <= channel.max_bytes, (channel, n, len(body))
+
+
+def test_limits_smaller_than_the_count_or_the_mentions_still_hold():
+    from alerting import escape, render
+
+    two = [alert(), alert(rule="threshold")]
+    for limit in (1, 10, 20, 60):
+        assert len(render.group_headline(two, escape.plain, limit).encode("utf-8")) <= limit
+    assert escape.truncate_utf8("abcdef", -2) == "" and escape.truncate_utf8("abcdef", 0) == ""
+    many = tuple(f"user_with_a_long_wecom_id_{i:04d}_abcdefghijklmn" for i in range(95))   # ~4.6 kB of mentions
+    for group in ([alert()], two):
+        content = WeComChannel("w", "https://x/?key=k", mentions=many).build_group(group)["markdown"]["content"]
+        assert len(content.encode("utf-8")) <= MARKDOWN_MAX_BYTES and "去重键" in content
+
+
+def test_no_empty_summary_heading_when_every_other_alert_is_only_counted():
+    from alerting.channels.markdown import brief_group
+
+    group = flood(3)
+    first = len(brief_group(group[:1], 100_000).encode("utf-8"))          # about the first alert in full
+    shapes = set()
+    for budget in range(first, first + 1500, 25):
+        text = brief_group(group, budget)
+        shape = accounted(text, group)
+        shapes.add(shape)
+        assert ("以下告警仅列摘要" in text) == (shape[1] > 0)             # the heading only over lines
+    assert (1, 0, 2) in shapes and (1, 2, 0) in shapes
