@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from parsel import Selector  # noqa: E402
 
 from crawlers.parsing.article import extract_article  # noqa: E402
-from crawlers.parsing.text import clean_line, clean_text  # noqa: E402
+from crawlers.parsing.text import selected_text  # noqa: E402
 from crawlers.sources import load_sources  # noqa: E402
 from infra.demo_web import Scenario, start_demo_web  # noqa: E402
 
 
 def by_selectors(html: str, sel) -> tuple[str, str]:
     page = Selector(text=html)
-    return clean_line(page.css(sel.title).getall()), clean_text(page.css(sel.body).getall())
+    return selected_text(page, sel.title, line=True), selected_text(page, sel.body)     # as the spider reads them
 
 
 def squash(text: str) -> str:

@@ -25,7 +25,11 @@ class _Frozen(BaseModel):
 
 
 class _Selectors(_Frozen):
-    """CSS selectors (parsel syntax, `::text` / `::attr(x)` allowed) and id regexes (one group)."""
+    """CSS selectors (parsel syntax, `::text` / `::attr(x)` allowed) and id regexes (one group).
+    A text field (title, body, floor text) is best an element selector (`div.article-body`): it reads
+    as a reader sees it, inline markup (links, bold) kept in its line and blocks on their own lines
+    (crawlers.parsing.text.selected_text). `p::text` keeps only the text nodes directly in <p>: the
+    words inside a link or <b> in the paragraph are lost."""
 
     @field_validator("*")
     @classmethod

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from parsel import Selector
 
 from crawlers.parsing.numbers import parse_count
-from crawlers.parsing.text import clean_line, clean_text
+from crawlers.parsing.text import block_text, clean_line, clean_text
 
 _LOGIN_WORDS = ("登录", "登陆", "没有权限", "无权", "nopermission", "to_login", "login")
 _PID = re.compile(r"[?&]pid=(\d+)")
@@ -102,10 +102,14 @@ def _message_text(node: Selector) -> tuple[str, str]:
     html = node.get() or ""
     for q in node.css("div.quote").getall() + node.css("blockquote").getall() + node.css("script, style").getall():
         html = html.replace(q, " ", 1)
-    cleaned = Selector(text=html)
-    parts = cleaned.xpath("//text()[not(ancestor::*[contains(@class,'pstatus')])"
-                          " and not(ancestor::*[contains(@class,'attach')])]").getall()
-    return clean_text(parts), quoted
+    text = block_text(Selector(text=html), skip=_status_or_attachment)
+    return clean_text(text), quoted
+
+
+def _status_or_attachment(el) -> bool:
+    """Discuz's "本帖最后由 … 编辑" line and attachment boxes: not the post's words."""
+    classes = el.get("class") or ""
+    return "pstatus" in classes or "attach" in classes
 
 
 def thread_html(sel: Selector) -> ThreadPage:

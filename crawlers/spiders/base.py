@@ -20,7 +20,7 @@ from crawlers.errors import ParseError
 from crawlers.guard import BlockedAddress
 from crawlers.middlewares import WALL_CLOSE_AFTER, VerificationWall
 from crawlers.items import PostItem, post_id_for
-from crawlers.parsing.text import clean_line, clean_text
+from crawlers.parsing.text import selected_text
 from crawlers.parsing.times import parse_cn_time
 from crawlers.state import CrawlState
 
@@ -90,8 +90,7 @@ class IncrementalSpider(scrapy.Spider):
         """One cleaned field; an empty required field is counted (the watchdog's empty-field rate)."""
         if not selector:
             return ""
-        values = node.css(selector).getall()
-        value = clean_line(values) if line else clean_text(values)
+        value = selected_text(node, selector, line)
         if required:
             self.crawler.stats.inc_value(S.FIELDS_READ)
             if not value:

@@ -13,7 +13,7 @@ from scrapy.http import Response
 
 from crawlers import stats as S
 from crawlers.errors import ParseError
-from crawlers.parsing.text import clean_text
+from crawlers.parsing.text import block_text, clean_text
 from crawlers.spiders.base import IncrementalSpider
 
 
@@ -24,7 +24,7 @@ def _text(value: str, detail: dict | None) -> str:
     """A feed text construct as plain text. feedparser has already sanitised HTML ones (no scripts)."""
     if not value or "html" not in (detail or {}).get("type", ""):
         return clean_text(value or "")
-    return clean_text(Selector(text=f"<div>{value}</div>").css("div ::text").getall())
+    return clean_text(block_text(Selector(text=f"<div>{value}</div>").css("div")[0]))
 
 
 class FeedSpider(IncrementalSpider):

@@ -47,7 +47,7 @@ def test_thread_floors_authors_times_quotes_and_broken_markup():
     assert (second.number, second.first) == (2, False)
     assert parse_cn_time(second.time, NOW) == datetime(2025, 2, 28, 8, 12, tzinfo=SHANGHAI)        # 发表于 昨天&nbsp;08:12
     assert third.text == "谢谢，已经打了，说明天来看。" and third.quoted_pid == "5007"      # quote and edit note left out
-    assert (fourth.number, fourth.author, fourth.text) == (4, "路过看看", "支持楼主\n顶")   # unclosed tags to the end
+    assert (fourth.number, fourth.author, fourth.text) == (4, "路过看看", "支持楼主顶")   # unclosed tags to the end; <b> is inline
 
 
 def test_login_pages_are_reported_not_read_as_empty():

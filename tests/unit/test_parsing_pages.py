@@ -122,6 +122,16 @@ def test_news_article_fields():
     assert item["source"] == "demo-news" and item["site"] == "demo-news"
 
 
+def test_article_text_keeps_inline_markup_in_its_line():
+    # links and emphasis inside a paragraph are part of its sentence (a ::text selector dropped
+    # 爆炸 and the county head's name); blocks and <br> break lines; scripts, styles, comments go
+    sp = spider(NewsSpider, "demo-news")
+    url = f"{BASE}/news/article/500013.html"
+    (item,) = list(sp.parse_article(response("news_article_inline.html", url, meta={"aid": "500013"})))
+    assert item["title"] == "青石镇化工厂发生爆炸"
+    assert item["text"] == "今日，青石镇一化工厂发生爆炸，县长李明赶赴现场。\n群众反映刺鼻异味\n已疏散200余人。\n伤亡\n0"
+
+
 def test_missing_native_id_is_a_parse_error():
     from crawlers.errors import ParseError
 

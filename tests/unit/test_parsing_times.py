@@ -77,3 +77,19 @@ def test_halfwidth_and_cleaning():
     assert clean_text(["  第一段\u200b ", "", "第二段\x00\t\t尾 "]) == "第一段\n第二段 尾"
     assert clean_line("标题\n  换行\u202e") == "标题 换行"
     assert len(clean_text("长" * 10, max_chars=4)) == 4
+
+
+def test_block_text_reads_markup_as_a_reader_sees_it():
+    from scrapy import Selector
+
+    from crawlers.parsing.text import block_text
+
+    page = Selector(text='<div id="m">发生<strong>爆</strong>炸<!-- x -->了<script>evil()</script>吗<br>第二行'
+                         '<div class="pstatus">本帖最后由 某人 编辑</div><p>段落<a href="#">链接</a></p>尾</div>')
+    node = page.css("#m")[0]
+    assert clean_text(block_text(node)) == "发生爆炸了吗\n第二行\n本帖最后由 某人 编辑\n段落链接\n尾"
+    no_status = block_text(node, skip=lambda el: "pstatus" in (el.get("class") or ""))
+    assert clean_text(no_status) == "发生爆炸了吗\n第二行\n段落链接\n尾"          # the text after a skipped element stays
+    assert block_text(page.css("#m::text")[0]) == "发生"                         # a text selection as is
+    assert block_text(page.css("#m a::attr(href)")[0]) == "#"
+    assert clean_line(block_text(node)) == "发生爆炸了吗 第二行 本帖最后由 某人 编辑 段落链接 尾"
