@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from parsel import Selector
 
 from crawlers.parsing.numbers import parse_count
-from crawlers.parsing.text import block_text, clean_line, clean_text
+from crawlers.parsing.text import block_text, clean_line, clean_text, selected_text
 
 _LOGIN_WORDS = ("登录", "登陆", "没有权限", "无权", "nopermission", "to_login", "login")
 _PID = re.compile(r"[?&]pid=(\d+)")
@@ -87,7 +87,7 @@ def board_html(sel: Selector) -> BoardPage:
         by = body.css("td.by")
         last = by[-1] if by else body
         last_time = last.css("em span::attr(title)").get() or clean_line(last.css("em ::text").getall())
-        rows.append(ThreadRow(tid=tid, title=clean_line(body.css("a.xst ::text").getall()),
+        rows.append(ThreadRow(tid=tid, title=selected_text(body, "a.xst", line=True),
                               replies=parse_count(clean_line(body.css("td.num a ::text").getall())),
                               sticky=body_id.startswith("stickthread_"), last_post=last_time))
     return BoardPage(rows=rows, next_href=sel.css("div.pg a.nxt::attr(href)").get() or "")
@@ -134,7 +134,7 @@ def thread_html(sel: Selector) -> ThreadPage:
     numbers = [parse_count(t) for t in sel.css("div.pg a::text, div.pg strong::text").getall()]
     total = re.search(r"(\d+)\s*页", " ".join(sel.css("div.pg label span::attr(title), div.pg label span::text").getall()))
     pages = max([n for n in numbers if n] + [int(total.group(1)) if total else 1])
-    return ThreadPage(title=clean_line(sel.css("#thread_subject ::text").getall()), floors=floors, pages=pages)
+    return ThreadPage(title=selected_text(sel, "#thread_subject", line=True), floors=floors, pages=pages)
 
 
 # --- the mobile API
