@@ -29,7 +29,11 @@ def selected_text(node, selector: str, line: bool = False) -> str:
     reads as a reader sees it (block_text: inline markup joins, blocks break lines), a `::text` or
     `::attr(x)` selection is the strings it names; several matches are separate lines. `line`:
     one line (clean_line), else clean_text."""
-    values = [block_text(found) for found in node.css(selector)]
+    found = node.css(selector)
+    roots = {id(f.root) for f in found if not isinstance(f.root, str)}
+    # a match inside another match is already read with it (div.content in a div.content)
+    values = [block_text(f) for f in found if isinstance(f.root, str)
+              or not any(id(up) in roots for up in f.root.iterancestors())]
     return clean_line(values) if line else clean_text(values)
 
 
@@ -37,10 +41,10 @@ def selected_text(node, selector: str, line: bool = False) -> str:
 # em, strong ...) is inline: its text joins its neighbours'. td/th are blocks too, so cells do not
 # run together.
 BLOCK_TAGS = frozenset(
-    "address article aside blockquote br caption dd details dialog div dl dt fieldset figcaption figure "
-    "footer form h1 h2 h3 h4 h5 h6 header hr legend li main nav ol p pre section summary table tbody td "
-    "tfoot th thead tr ul".split())
-SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template"})
+    "address article aside blockquote body br caption center dd details dialog dir div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 head header hgroup hr legend li listing main menu nav "
+    "ol option p pre search section summary table tbody td tfoot th thead tr ul xmp".split())
+SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "title"})
 
 
 def block_text(node, skip=None) -> str:
@@ -64,6 +68,8 @@ def block_text(node, skip=None) -> str:
             if tag in SKIPPED_TAGS or (skip is not None and skip(el)):
                 skipped.add(el)
                 walker.skip_subtree()
+                if tag in BLOCK_TAGS:
+                    out.append("\n")     # a dropped block still parts its neighbours (a script does not)
                 continue
             out.append(("\n" if tag in BLOCK_TAGS else "") + (el.text or ""))
             continue

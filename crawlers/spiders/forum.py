@@ -12,7 +12,8 @@ from crawlers.items import post_id_for
 from crawlers.parsing.numbers import parse_count
 from crawlers.spiders.base import IncrementalSpider
 
-_QUOTED_FLOOR = re.compile(r"(\d+)\s*楼")
+# "回复 3楼" / "引用 3 楼" at the start of the quote, not a floor number inside the quoted words
+_QUOTED_FLOOR = re.compile(r"^\s*(?:回复|引用)?\s*[:：]?\s*(\d+)\s*楼")
 
 
 class ForumSpider(IncrementalSpider):

@@ -93,3 +93,25 @@ def test_block_text_reads_markup_as_a_reader_sees_it():
     assert block_text(page.css("#m::text")[0]) == "发生"                         # a text selection as is
     assert block_text(page.css("#m a::attr(href)")[0]) == "#"
     assert clean_line(block_text(node)) == "发生爆炸了吗 第二行 本帖最后由 某人 编辑 段落链接 尾"
+
+
+def test_selected_text_reads_nested_matches_once_and_dropped_blocks_part_lines():
+    from scrapy import Selector
+
+    from crawlers.parsing.text import block_text, selected_text
+
+    nested = Selector(text='<div class="content"><div class="quote"><div class="content">原帖内容</div></div>我的回复</div>')
+    assert selected_text(nested, "div.content") == "原帖内容\n我的回复"
+    page = Selector(text='<html><head><title>标题 - 网站</title></head><body><td id="t">化工厂<div class="attach">附件</div>'
+                         '爆炸是真的<noscript><p>请开启脚本</p></noscript>后续<center>图为现场</center>记者赶到</td></body></html>')
+    text = block_text(page.css("#t")[0], skip=lambda el: "attach" in (el.get("class") or ""))
+    assert clean_text(text) == "化工厂\n爆炸是真的后续\n图为现场\n记者赶到"    # no 化工厂爆炸 from a dropped box
+    assert "标题" not in selected_text(page, "html")
+
+
+def test_a_quoted_floor_is_read_from_the_start_of_the_quote():
+    from crawlers.spiders.forum import _QUOTED_FLOOR
+
+    found = {t: (m.group(1) if (m := _QUOTED_FLOOR.search(t)) else None)
+             for t in ("回复 3楼", "引用：5 楼 路人甲", "我家住12楼，半夜被熏醒", "  2楼")}
+    assert found == {"回复 3楼": "3", "引用：5 楼 路人甲": "5", "我家住12楼，半夜被熏醒": None, "  2楼": "2"}
