@@ -58,23 +58,18 @@ def block_text(node, skip=None) -> str:
         return root
     out: list[str] = []
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
-    skipped = set()
     for event, el in walker:
         if event in ("comment", "pi"):
             out.append(el.tail or "")
             continue
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag in BLOCK_TAGS:
+            out.append("\n")    # at its start and its end; a dropped block still parts its neighbours
         if event == "start":
             if tag in SKIPPED_TAGS or (skip is not None and skip(el)):
-                skipped.add(el)
-                walker.skip_subtree()
-                if tag in BLOCK_TAGS:
-                    out.append("\n")     # a dropped block still parts its neighbours (a script does not)
-                continue
-            out.append(("\n" if tag in BLOCK_TAGS else "") + (el.text or ""))
-            continue
-        if el not in skipped and tag in BLOCK_TAGS:
-            out.append("\n")
-        if el is not root:
+                walker.skip_subtree()     # its end event still comes: its tail is kept
+            else:
+                out.append(el.text or "")
+        elif el is not root:
             out.append(el.tail or "")
     return "".join(out)
