@@ -77,10 +77,11 @@ def headline(group: AmGroup, esc) -> str:
     return f"【运维{state}】{esc(name)}（{len(group.alerts)} 条）"
 
 
-def alert_lines(group: AmGroup, esc) -> list[str]:
-    """One entry per alert (at most MAX_ALERTS_SHOWN): state, summary, where, since when, description."""
+def alert_lines(group: AmGroup, esc, shown: int = MAX_ALERTS_SHOWN) -> list[str]:
+    """One entry per alert (the first `shown`): state, summary, where, since when, description; then
+    how many are not listed (those past `shown` and those Alertmanager itself truncated)."""
     lines = []
-    for alert in group.alerts[:MAX_ALERTS_SHOWN]:
+    for alert in group.alerts[:shown]:
         summary = alert.annotations.get("summary") or alert.labels.get("alertname", "")
         where = "，".join(f"{esc(k)}={esc(v, 80)}" for k, v in sorted(alert.labels.items())
                          if k not in ("alertname", "severity"))
@@ -90,19 +91,29 @@ def alert_lines(group: AmGroup, esc) -> list[str]:
                         f" 于 {since}（北京时间）" if since else ""))
         if alert.annotations.get("description"):
             lines.append(f"说明：{esc(alert.annotations['description'], 300)}")
-    hidden = len(group.alerts) - MAX_ALERTS_SHOWN + group.truncatedAlerts
+    hidden = max(0, len(group.alerts) - shown) + group.truncatedAlerts
     if hidden > 0:
         lines.append(f"另有 {hidden} 条未列出")
     return lines
 
 
-def markdown(group: AmGroup) -> tuple[str, str]:
+def markdown(group: AmGroup, shown: int = MAX_ALERTS_SHOWN) -> tuple[str, str]:
     title = headline(group, escape.plain)
-    body = [f"### {headline(group, escape.markdown)}", ""] + [f"- {line}" for line in alert_lines(group, escape.markdown)]
+    body = [f"### {headline(group, escape.markdown)}", ""] + [f"- {line}" for line in alert_lines(group, escape.markdown, shown)]
     link = escape.safe_url(group.externalURL)
     if link:
         body += ["", f"[Alertmanager]({link})"]
     return title, "\n".join(body)
+
+
+def fit_markdown(group: AmGroup, budget: int) -> str:
+    """The Markdown body listing as many whole alerts as fit in `budget` bytes, the rest counted
+    (另有 N 条未列出); cut by bytes only when even one alert and the count do not fit."""
+    for shown in range(min(len(group.alerts), MAX_ALERTS_SHOWN), 0, -1):
+        body = markdown(group, shown)[1]
+        if escape.utf8_len(body) <= budget:
+            return body
+    return escape.truncate_utf8(body, budget)
 
 
 def text(group: AmGroup) -> str:
@@ -128,11 +139,8 @@ def payload_for(channel: Channel, group: AmGroup) -> dict:
     """The request body for one channel, in its own envelope and within its byte limit."""
     kind = channel.kind
     if kind in ("dingtalk", "wecom", "feishu"):
-        title, body = markdown(group)
-        mentions = channel.mention_text() if group.status == "firing" else ""
-        budget = channel.text_budget() - escape.utf8_len(mentions) - 2
-        body = escape.truncate_utf8(body, budget) + (f"\n\n{mentions}" if mentions else "")
-        return channel.wrap(escape.truncate_utf8(title, 200), body)
+        return channel.fit_wrap(escape.truncate_utf8(headline(group, escape.plain), 200),
+                                lambda budget: fit_markdown(group, budget), group.status == "firing")
     if kind == "email":
         return {"subject": escape.truncate_utf8(headline(group, escape.plain), 240), "text": text(group),
                 "html": html(group)}

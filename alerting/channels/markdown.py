@@ -5,6 +5,8 @@ and read `errcode`-style answers. Reads no settings.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alerting import escape, render
 from alerting.channels.base import Channel, Outcome, classify_vendor, digest_alerts, group_fit, json_body, leading_fit
 from alerting.model import Alert
@@ -42,19 +44,25 @@ class MarkdownRobot(Channel):
     def signing_bytes(self) -> int:
         return 0
 
-    def build_group(self, alerts: list[Alert]) -> dict:
-        mentions = self.mention_text() if any(a.status == "firing" for a in alerts) else ""
-        # the mentions always stay (within half the budget: hundreds of ids would leave no room)
+    def fit_wrap(self, title: str, text_for: Callable[[int], str], firing: bool) -> dict:
+        """wrap(title, text_for(budget) + the mentions when firing), the Markdown budget lowered until
+        the body the vendor receives fits. The mentions always stay (within half the budget: hundreds
+        of ids would leave no room)."""
+        mentions = self.mention_text() if firing else ""
         suffix = escape.truncate_utf8(f"\n\n{mentions}", self.text_budget() // 2, marker="") if mentions else ""
-        title = render.group_headline(alerts, escape.plain, 200)
         budget = self.text_budget() - escape.utf8_len(suffix)
         for _ in range(4):   # the text budget counts Markdown bytes; JSON escaping (\n, \") adds some
-            payload = self.wrap(title, self._group_text(alerts, budget) + suffix)
+            payload = self.wrap(title, text_for(budget) + suffix)
             over = self.overflow(payload)
             if over <= 0 or budget <= 0:
                 break
             budget -= over
         return payload
+
+    def build_group(self, alerts: list[Alert]) -> dict:
+        return self.fit_wrap(render.group_headline(alerts, escape.plain, 200),
+                             lambda budget: self._group_text(alerts, budget),
+                             any(a.status == "firing" for a in alerts))
 
     @staticmethod
     def _group_text(alerts: list[Alert], budget: int) -> str:

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
 from alerting import ops
+from alerting.channels.base import json_body
 from alerting.channels.dingtalk import DingTalkChannel
 from alerting.channels.email import EmailChannel
 from alerting.channels.webhook import WebhookChannel
@@ -78,6 +79,31 @@ def test_wecom_message_fits_its_byte_limit_with_many_alerts():
     content = ops.payload_for(WeComChannel("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"), g)
     assert len(content["markdown"]["content"].encode()) <= MARKDOWN_MAX_BYTES
     assert "另有 30 条未列出" in ops.text(g)
+
+
+def test_a_group_too_big_for_the_robot_lists_whole_alerts_and_counts_the_rest():
+    long = {"description": "磁盘写满，" * 60}                       # 300 characters, 900 bytes
+    many = [{**am_alert(instance=f"127.0.0.1:{4000 + i}"), "annotations": {**am_alert()["annotations"], **long}}
+            for i in range(12)]
+    g = ops.parse_group(json.dumps(am_group(*many)).encode())
+    wecom = WeComChannel("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K", mentions=("duty",))
+    content = ops.payload_for(wecom, g)["markdown"]["content"]
+    shown = content.count("- 告警：")
+    assert len(content.encode()) <= MARKDOWN_MAX_BYTES and 1 <= shown < 10
+    assert f"另有 {12 - shown} 条未列出" in content                  # counted, not cut mid-alert
+    assert content.count("说明：") == shown and "…" not in content
+    assert content.endswith("<@duty>")
+
+
+def test_a_dingtalk_group_of_long_label_sets_lists_whole_alerts_within_the_vendor_limit():
+    quoted = {f"label{j}": '"' * 80 for j in range(30)}           # shown as full-width ＂: 3 bytes each
+    g = ops.parse_group(json.dumps(am_group(*[am_alert(instance=f"h{i}", **quoted) for i in range(10)])).encode())
+    ding = DingTalkChannel("ding", DING_URL, mentions=("13800000000",))
+    payload = ops.payload_for(ding, g)
+    assert len(json_body(payload)) <= ding.max_bytes
+    text = payload["markdown"]["text"]
+    shown = text.count("- 告警：")
+    assert 1 <= shown < 10 and f"另有 {10 - shown} 条未列出" in text and text.endswith("@13800000000")
 
 
 def test_email_is_html_escaped_and_webhook_forwards_the_alertmanager_shape():
