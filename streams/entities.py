@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from streams.segment import MAX_MEMO_CHARS
+
 ENTITY_TYPES = ("PER", "LOC", "ORG")
 Parts = tuple[tuple[int, int, str], ...]       # (start, end, type) inside one token
 
@@ -171,6 +173,8 @@ class EntityTagger:
         found = self._facts.get(token)
         if found is None:
             found = self.compute(token)
+            if len(token) > MAX_MEMO_CHARS:
+                return found
             if len(self._facts) >= self.MAX_CACHE:
                 self._facts.clear()
             self._facts[token] = found

@@ -23,6 +23,9 @@ from jieba import finalseg
 _HAN = jieba.re_han_default
 _SKIP = jieba.re_skip_default
 MAX_MEMO = 200_000
+# longer runs and tokens are worked out each time, not memoised: memos are capped by entries, and
+# hostile gibberish (thousands of unknown characters per post) would otherwise fill gigabytes
+MAX_MEMO_CHARS = 32
 # finalseg's own split of a run into Han characters and the rest (its re_han, re_skip)
 _HMM_HAN = finalseg.re_han
 _HMM_SKIP = finalseg.re_skip
@@ -193,7 +196,9 @@ class FastCut:
             out.append(buf)
         elif not self.tokenizer.FREQ.get(buf):
             words = self.hmm.get(buf)
-            if words is None:
+            if words is None and len(buf) > MAX_MEMO_CHARS:
+                words = hmm_cut(buf)
+            elif words is None:
                 if len(self.hmm) >= MAX_MEMO:
                     self.hmm.clear()
                 words = self.hmm[buf] = hmm_cut(buf)

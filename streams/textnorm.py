@@ -32,11 +32,23 @@ def _t2s_table() -> dict[int, str]:
     return {ord(k): v for k, v in mapping.items() if len(k) == 1 and len(v) == 1 and k != v}
 
 
-# lone surrogates cannot be encoded as UTF-8 and control characters break JSON consumers: drop them
-_DROP = {code: None for code in (*range(0xD800, 0xE000), *range(0x00, 0x20), 0x7F) if chr(code) not in "\t\n\r"}
+# lone surrogates cannot be encoded as UTF-8 and control characters (C0, DEL, C1) break JSON
+# consumers: drop them
+_CONTROLS = (*range(0xD800, 0xE000), *range(0x00, 0x20), *range(0x7F, 0xA0))
+# Invisible characters: format characters (zero-width space/joiners, direction marks, word joiner,
+# BOM, soft hyphen, tag characters), variation selectors and fillers. Typed inside a word
+# (化工厂爆\u200b炸) they hide it from watch terms, entities and exact-copy hashing while a reader
+# sees the word whole: a known trick against keyword filters.
+_INVISIBLE = (0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810),
+              *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x2070),
+              0x3164, *range(0xFE00, 0xFE10), 0xFEFF, 0xFFA0, *range(0xFFF9, 0xFFFC), *range(0xE0000, 0xE0080),
+              *range(0xE0100, 0xE01F0))
+_DROP = {code: None for code in (*_CONTROLS, *_INVISIBLE) if chr(code) not in "\t\n\r"}
 _TABLE: dict[int, int | str | None] = {**_t2s_table(), **_WIDTH_TABLE, **_DROP}
 _SPACE = re.compile(r"\s+")
-_TAG = re.compile(r"<[^<>]{0,2000}>")
+# Markup: "<" then a tag name, "/" + name, "!" (comment, doctype) or "?". Other angle brackets are
+# text: "<化工厂爆炸调查报告>" typed for 《》, "伤亡>10人", "1<2".
+_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9:-]*(?:[\s/][^<>]{0,2000})?|[!?][^<>]{0,2000})>")
 # A URL is ASCII URL characters only (no quotes, brackets, parentheses or @): a Chinese word written
 # straight after a link ("视频见http://t.cn/A6x9Zq化工厂发生爆炸") is text, not part of the link, and a
 # repost chain after a link ("http://t.cn/x//@name: 正文") keeps its "//@".
@@ -88,8 +100,8 @@ def fingerprint_skips(cleaned: str) -> tuple[int, list[tuple[int, int]]]:
 
 
 def normalise(text: str) -> str:
-    """Traditional->simplified, full-width->half-width, no control characters or lone surrogates,
-    whitespace runs collapsed to one space."""
+    """Traditional->simplified, full-width->half-width, no control or invisible characters or lone
+    surrogates, whitespace runs collapsed to one space."""
     return _SPACE.sub(" ", text.translate(_TABLE)).strip()
 
 

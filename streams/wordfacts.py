@@ -11,6 +11,7 @@ import re
 from typing import Callable, Mapping, NamedTuple
 
 from streams.keywords import IdfTable, is_candidate
+from streams.segment import MAX_MEMO_CHARS
 from streams.sentiment import AFTER_CONTRAST, CONTRAST, CUE_MARKS, DEGREE, NEGATED, NEGATORS
 
 _WORD = re.compile(r"\w")
@@ -58,9 +59,10 @@ class WordFacts:
                           AFTER_CONTRAST if word in CONTRAST else DEGREE.get(word, ""), self._marked(word))
         else:
             facts = Facts(None, 0.0, False, True, None, None, False, self.entity_facts(token), "", None)
-        if len(self.memo) >= self.MAX_MEMO:
-            self.memo.clear()
-        self.memo[token] = facts
+        if len(token) <= MAX_MEMO_CHARS:
+            if len(self.memo) >= self.MAX_MEMO:
+                self.memo.clear()
+            self.memo[token] = facts
         return facts
 
     def _marked(self, word: str) -> dict | None:

@@ -5,6 +5,7 @@ column (`text`, or `review`, `content`, ...: see read_labelled); other columns a
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
@@ -49,6 +50,11 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
                 label = record[label_at].strip()
                 if label.lower() not in LABELS:
                     raise LabelledFileError(f"{path}, line {line}: label must be 0 or 1 (or pos/neg), got {label[:20]!r}")
+                swallowed = _swallowed_row(record[text_at], width, label_at) if reader.line_num > line else None
+                if swallowed is not None:
+                    raise LabelledFileError(f"{path}, line {line}: the quoted text opened here runs to line "
+                                            f"{reader.line_num} and holds what reads as a row of its own (line "
+                                            f"{line + swallowed}): an unclosed quote? Close it or double it (\"\")")
                 rows.append((LABELS[label.lower()], record[text_at]))
         except UnicodeDecodeError as exc:
             # decoding runs ahead of the reader by a block, so the line is not known
@@ -59,6 +65,16 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
     if not rows:
         raise LabelledFileError(f"{path}: no labelled rows")
     return rows
+
+
+def _swallowed_row(text: str, width: int, label_at: int) -> int | None:
+    """The first line (counted from the field's start) of a multi-line text field that reads as a
+    whole row of the file, with a valid label: what an unclosed quote swallows. None if none does."""
+    for offset, line in enumerate(text.split("\n")[1:], start=1):
+        fields = next(csv.reader([line]), [])
+        if len(fields) == width and fields[label_at].strip().lower() in LABELS:
+            return offset
+    return None
 
 
 def _columns(path: Path, header: list[str] | None) -> tuple[int, int, int]:
@@ -81,6 +97,9 @@ def _train(args, settings) -> int:
     from streams import sentiment
 
     try:
+        args.out = args.out or _default_model()
+        if args.out.is_dir():     # checked before minutes of training, not after
+            raise LabelledFileError(f"--out {args.out}: is a directory; name the model file, e.g. {args.out / 'sentiment.tsv.gz'}")
         per_file = [read_labelled(path) for path in args.file]
         fold = _fold(args.fold, args.file)
         plain = _fold(args.plain, args.file, option="--plain")
@@ -140,9 +159,16 @@ def _train(args, settings) -> int:
                                "files": sorted(set(args.clean_only) or {path.name for path in args.file}),
                                "dropped": len(docs) - len(kept)}
     model.meta["source"] = sources
-    args.out = args.out or _default_model()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(args.out)
+    partial = args.out.with_name(args.out.name + ".partial")
+    try:   # written aside, then renamed: a failed write never leaves half a model (the shipped one included)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(partial)
+        partial.replace(args.out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        print(f"错误 / error: {args.out}: cannot write the model: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"已训练 {len(kept)} 条，词表 {len(model.weights)} / trained on {len(kept)} posts, "
           f"{len(model.weights)} features -> {args.out}")
     return 0

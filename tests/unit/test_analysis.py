@@ -51,6 +51,13 @@ def test_watch_terms_across_two_words_are_not_hits(resources):
     assert analyze("", "开展食品安全检查后，群众到市政府上访", resources).subjects == ["群体事件", "公共卫生"]
 
 
+@pytest.mark.parametrize("text", ["<某县化工厂爆炸调查报告>今天发布", "伤亡人数>10人，某县化工厂爆炸", "某县化工厂爆\u200b炸",
+                                  "某县化工厂爆\u2060炸\ufe0f"])
+def test_a_watch_term_between_angle_brackets_or_split_by_an_invisible_character_still_hits(resources, text):
+    a = analyze("", text, resources)
+    assert a.subjects == ["安全事故"] and "爆炸" in a.watch_terms
+
+
 def test_excluded_term_suppresses_a_subject(resources):
     assert analyze("", "今天学校举行消防演练，模拟起火", resources).subjects == []
     assert analyze("", "今天学校起火", resources).subjects == ["安全事故"]

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "35e1d7313c4e5946f2a43ce9c8c2e3b792d1884896d058ff7759224d36e713dd"
+DIGEST = "202653ff0bed9c6e634386e324a960ef3d7693d0cf062758e74195f405ff87f3"
 
 
 def posts() -> list[tuple[str, str]]:

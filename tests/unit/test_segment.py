@@ -7,7 +7,7 @@ import jieba
 import pytest
 
 from streams.analysis import Resources, analyze, forget_memos
-from streams.segment import FastCut, hmm_cut
+from streams.segment import MAX_MEMO_CHARS, FastCut, hmm_cut
 from streams.textnorm import post_digest
 
 TEXTS = (
@@ -51,6 +51,22 @@ def test_same_tokens_on_shuffled_text_and_from_the_hmm_memo(tokenizer):
     assert cut.hmm, "unknown runs were memoised"
     cut.clear()
     assert not cut.hmm
+
+
+def test_long_unknown_runs_and_tokens_are_not_memoised_but_cut_the_same():
+    rng = random.Random(5)
+    resources = Resources.load()
+    forget_memos(resources)
+    # gibberish: long runs of rare characters, the HMM's work per post, and a long ASCII token
+    posts = ["".join(chr(rng.randint(0x4E00, 0x9FD5)) for _ in range(300)) + " " + "x7" * 40 for _ in range(20)]
+    first = [analyze("", post, resources) for post in posts]
+    runs, words, facts = resources.segmenter.cutter.hmm, resources.words.memo, resources.entities._facts
+    assert runs and all(len(run) <= MAX_MEMO_CHARS for run in runs)
+    assert all(len(token) <= MAX_MEMO_CHARS for token in (*words, *facts))
+    assert any(len(token) > MAX_MEMO_CHARS for a in first for token in a.tokens)   # the ASCII run: one token
+    assert [analyze("", post, resources) for post in posts] == first
+    long = "".join(chr(rng.randint(0x4E00, 0x9FD5)) for _ in range(200))
+    assert FastCut(jieba.Tokenizer()).cut(long) == jieba.Tokenizer().lcut(long, HMM=True)
 
 
 def test_hmm_cut_gives_finalseg_words_exactly():

@@ -286,6 +286,8 @@ def write_csv(path, text):
     ("label,title\n1,好\n", 1),                      # no text column
     ("label,text,review\n1,好,坏\n", 1),             # two of them
     ("label,text\n1,好\n1.5,坏\n", 3),
+    ("label,review\n1,好\n1,\"好评\n0,难吃\n1,好吃\n", 3),           # an unclosed quote would swallow the rest
+    ("cat,label,review\n外卖,1,\"好评\r\n外卖,0,难吃\r\n", 2),
 ])
 def test_malformed_csv_names_the_line(tmp_path, body, line):
     with pytest.raises(LabelledFileError, match=rf"posts.csv, line {line}:"):
@@ -303,6 +305,12 @@ def test_labelled_files_as_public_corpora_write_them(tmp_path, body):
     assert read_labelled(write_csv(tmp_path / "posts.csv", body)) == [(1, "好吃"), (0, "难吃")]
 
 
+def test_quoted_text_over_several_lines_and_a_stray_quote_are_read_as_text(tmp_path):
+    body = 'label,review\n1,"第一行\n第二行，还行"\n0,"难"吃\n1,他说"好"吧\n'
+    assert read_labelled(write_csv(tmp_path / "posts.csv", body)) == [(1, "第一行\n第二行，还行"), (0, "难吃"),
+                                                                       (1, '他说"好"吧')]
+
+
 def test_cli_train_then_eval_prints_json_last(tmp_path, capsys):
     from shaobing.cli import main
 
@@ -317,6 +325,22 @@ def test_cli_train_then_eval_prints_json_last(tmp_path, capsys):
     report = json.loads(last)
     assert report["n"] == 40 and report["accuracy"] >= 0.9
     assert set(report["positive"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_cli_train_names_an_output_it_cannot_write_and_leaves_no_partial_model(tmp_path, capsys):
+    from shaobing.cli import main
+
+    rows = ["label,text"] + [f"1,{p.replace(' ', '')}" for p in POSITIVE] + [f"0,{n.replace(' ', '')}" for n in NEGATIVE]
+    data = write_csv(tmp_path / "mine.csv", "\n".join(rows) + "\n")
+    assert main(["sentiment", "train", str(data), "--out", str(tmp_path)]) == 2
+    assert f"--out {tmp_path}: is a directory" in capsys.readouterr().err
+    blocked = tmp_path / "file"                      # a file where the model's folder should be
+    blocked.write_text("x")
+    assert main(["sentiment", "train", str(data), "--out", str(blocked / "m.tsv.gz")]) == 2
+    assert "cannot write the model" in capsys.readouterr().err
+    model = tmp_path / "m.tsv.gz"
+    assert main(["sentiment", "train", str(data), "--out", str(model)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "m.tsv.gz", "mine.csv"]
 
 
 def test_cli_eval_rejects_a_malformed_file(tmp_path, capsys):

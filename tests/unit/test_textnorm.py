@@ -13,6 +13,25 @@ def test_normalise_script_width_space_and_controls():
     assert normalise("ＡＢＣ１２３！　ｘ") == "ABC123! x"
     assert normalise("  a\t\n b  ") == "a b"
     assert normalise("a\x00b\x07c\ud800d") == "abcd"
+    assert normalise("化工\x85厂\x9f") == "化工厂"                                  # C1 controls
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u200e", "\u2060", "\ufeff", "\u00ad",
+                                       "\ufe0f", "\u180e", "\u034f", "\U000e0041", "\u202e"])
+def test_invisible_characters_inside_a_word_are_dropped(invisible):
+    assert normalise(f"化工厂爆{invisible}炸 现场") == "化工厂爆炸 现场"
+    assert clean_for_analysis("", f"化工厂爆&#{ord(invisible)};炸") == "化工厂爆炸"   # written as an entity too
+    assert content_hash(f"化工厂爆{invisible}炸") == content_hash("化工厂爆炸")          # an exact copy
+
+
+@pytest.mark.parametrize("text, cleaned", [
+    ("<化工厂爆炸调查报告>今天发布", "<化工厂爆炸调查报告>今天发布"),   # typed for 《》
+    ("气温<30度，化工厂爆炸，伤亡人数>10人", "气温<30度,化工厂爆炸,伤亡人数>10人"),
+    ("1<2 化工厂爆炸 3>2", "1<2 化工厂爆炸 3>2"),
+    ("<p class='a'>化工厂<a\nhref=x>爆炸</a></p><br/><!-- 注释 -->完<?xml x?>", "化工厂 爆炸 完"),
+])
+def test_only_markup_is_stripped_not_text_between_angle_brackets(text, cleaned):
+    assert clean_for_analysis("", text) == cleaned
 
 
 def test_clean_for_analysis_drops_markup_links_and_handles():
