@@ -118,10 +118,13 @@ class Segmenter:
         return words(self.segment(title, text, keep_emoticons)[1])
 
 
-def default_segmenter(cache_dir: str | Path | None = None, entity_dict: Path | None = ENTITY_DICT) -> Segmenter:
-    """The segmenter analyze() uses with the default watch list: for training and building the
-    shipped resources (sentiment model, IDF table), so their tokens match the stream's."""
-    return Segmenter.load(cache_dir, sorted(WatchlistMatcher(load_subjects(DEFAULT_WATCHLIST)).terms()), entity_dict)
+def default_segmenter(cache_dir: str | Path | None = None, entity_dict: Path | None = ENTITY_DICT,
+                      watchlist_path: str | Path | None = None) -> Segmenter:
+    """The segmenter analyze() uses with this watch list (default: the packaged one): for training
+    and building the shipped resources (sentiment model, IDF table), and for evaluating, so their
+    tokens match the stream's (a watch term is kept whole as one jieba word)."""
+    terms = WatchlistMatcher(load_subjects(watchlist_path or DEFAULT_WATCHLIST)).terms()
+    return Segmenter.load(cache_dir, sorted(terms), entity_dict)
 
 
 @dataclass(frozen=True, eq=False)

@@ -87,6 +87,20 @@ def _columns(path: Path, header: list[str] | None) -> tuple[int, int, int]:
     return names.index("label"), texts[0], len(names)
 
 
+def _segmenter(settings):
+    """The stream's segmenter: its dictionaries and the watch list the worker loads
+    (SHAOBING_WATCHLIST_FILE; watch terms are kept whole as words), so tokens agree with analyze().
+    None, with the error printed, when that watch list cannot be read."""
+    from streams.analysis import default_segmenter
+    from streams.watchlist import WatchlistError
+
+    try:
+        return default_segmenter(watchlist_path=settings.watchlist_file)
+    except WatchlistError as exc:
+        print(f"错误 / error: SHAOBING_WATCHLIST_FILE {exc}", file=sys.stderr)
+        return None
+
+
 def _default_model() -> Path:
     from streams.analysis import RESOURCES
 
@@ -125,9 +139,9 @@ def _train(args, settings) -> int:
     rows = [row for rows in per_file for row in rows]
     files = [path.name for path, rows in zip(args.file, per_file) for _ in rows]
     domains = files if args.domain_per_file else None   # --domain-per-file: each file is a domain, named by its file name
-    from streams.analysis import default_segmenter
-
-    segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
+    segmenter = _segmenter(settings)
+    if segmenter is None:
+        return 2
     docs = [(label, segmenter.segment("", text)[1]) for label, text in rows]   # punctuation ends negation
     sources = ", ".join(path.name for path in args.file)
 
@@ -236,15 +250,16 @@ def _eval(args, settings) -> int:
     except (LabelledFileError, sentiment.SentimentModelError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
-    from streams.analysis import default_segmenter
-
-    segmenter = default_segmenter()   # the stream's dictionaries and watch terms, so tokens agree
+    segmenter = _segmenter(settings)
+    if segmenter is None:
+        return 2
     from streams.textnorm import normalise
 
     # a model with styled weights adds them for Weibo-style posts, as analyze() does
     scores = [model.score(segmenter.segment("", text)[1], sentiment.weibo_style(normalise(text))) for _, text in rows]
     report = sentiment.evaluate([label for label, _ in rows], scores)
-    print(f"准确率 / accuracy {report['accuracy']:.4f} on {report['n']} posts ({args.model})")
+    watch = f"; watch list {settings.watchlist_file}" if settings.watchlist_file else ""
+    print(f"准确率 / accuracy {report['accuracy']:.4f} on {report['n']} posts ({args.model}{watch})")
     print(json.dumps(report, ensure_ascii=False, sort_keys=True))
     return 0
 

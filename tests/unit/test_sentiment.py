@@ -343,6 +343,28 @@ def test_cli_train_names_an_output_it_cannot_write_and_leaves_no_partial_model(t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "m.tsv.gz", "mine.csv"]
 
 
+def test_cli_eval_segments_with_the_watch_list_the_worker_loads(tmp_path, capsys, monkeypatch):
+    from shaobing.cli import main
+    from streams.analysis import Resources, analyze
+
+    watch = tmp_path / "watch.yml"                 # terms jieba then keeps whole: they change the tokens
+    watch.write_text("subjects:\n  餐饮:\n    terms: [很好吃, 不好吃]\n", encoding="utf-8")
+    texts = ["这家店很好吃", "菜品很好吃，但是服务不好", "真的不好吃"]
+    data = write_csv(tmp_path / "posts.csv", "label,text\n" + "".join(f"1,{t}\n" for t in texts))
+    stream, packaged = Resources.load(watch), Resources.load()
+    flags = [analyze("", t, stream).sentiment >= 0.5 for t in texts]
+    assert flags != [analyze("", t, packaged).sentiment >= 0.5 for t in texts]   # the list matters here
+    monkeypatch.setenv("SHAOBING_WATCHLIST_FILE", str(watch))
+    capsys.readouterr()
+    assert main(["sentiment", "eval", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"watch list {watch}" in out
+    assert json.loads(out.strip().splitlines()[-1])["accuracy"] == pytest.approx(sum(flags) / len(texts))
+    monkeypatch.setenv("SHAOBING_WATCHLIST_FILE", str(tmp_path / "missing.yml"))
+    assert main(["sentiment", "eval", str(data)]) == 2
+    assert "missing.yml: cannot read" in capsys.readouterr().err
+
+
 def test_cli_eval_rejects_a_malformed_file(tmp_path, capsys):
     from shaobing.cli import main
 
