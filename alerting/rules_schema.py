@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from streams.textnorm import EMOTICON, normalise
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Severity = Literal["info", "warning", "critical"]
@@ -30,6 +32,25 @@ def parse_duration(value):
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+
+
+def check_watch_term(term: str) -> str:
+    """A rules-file watch term that analysis can match: posts are matched after their @handles and
+    emoticon codes are removed, and here a leading + or ! is not the watch-list file's require /
+    exclude (a term that could never match, or would match something else, is refused)."""
+    stripped = term.strip()
+    if not stripped:
+        raise ValueError("a watch term must not be empty")
+    if stripped[0] in "+!！":
+        raise ValueError(f"{term!r}: require (+) and exclude (!) terms belong in the watch-list file "
+                         "(SHAOBING_WATCHLIST_FILE); here a term is matched as written")
+    if stripped[0] in "@＠" or EMOTICON.fullmatch(normalise(stripped)):
+        raise ValueError(f"{term!r}: @handles and emoticon codes are removed from posts before matching, "
+                         "so this term would never match; watch the words instead")
+    return term
+
+
+WatchTerm = Annotated[str, AfterValidator(check_watch_term)]
 
 
 class _Spec(BaseModel):
@@ -87,7 +108,7 @@ class MajorEventSpec(_Spec):
     start: datetime
     end: datetime
     surge: dict = Field(default_factory=dict)
-    watch: tuple[str, ...] = ()
+    watch: tuple[WatchTerm, ...] = ()
     extra_channels: tuple[str, ...] = ()
     escalate_after: Duration | None = None
 
@@ -105,7 +126,7 @@ class MajorEventSpec(_Spec):
 
 class SubjectSpec(_Spec):
     name: str = Field(min_length=1)
-    watch: tuple[str, ...] = ()
+    watch: tuple[WatchTerm, ...] = ()
     surge: dict = Field(default_factory=dict)
 
 

@@ -61,6 +61,17 @@ def test_errors_name_file_entry_and_field(tmp_path, change, where):
     assert message.startswith(str(tmp_path / "rules.yml")) and where in message, message
 
 
+@pytest.mark.parametrize("term, why", [("+化工", "require"), ("!演习", "exclude"), ("@人民日报", "@handles"),
+                                       ("[爆炸]", "emoticon codes"), ("［泪］", "emoticon codes"), (" ", "empty")])
+def test_a_watch_term_that_could_never_match_as_meant_is_refused_with_its_place(tmp_path, term, why):
+    with pytest.raises(RulesError, match=rf"subjects\[0\] \('某县'\)\.watch\[1\]: .*{why}"):
+        load(tmp_path, BASE.replace("watch: [化工厂]", f"watch: [化工厂, '{term}']"))
+    with pytest.raises(RulesError, match=rf"major_events\[0\] \('国庆'\)\.watch\[0\]: .*{why}"):
+        load(tmp_path, BASE.replace("surge: {ratio: 2}, extra", f"watch: ['{term}'], surge: {{ratio: 2}}, extra"))
+    rules = load(tmp_path, BASE.replace("watch: [化工厂]", "watch: [化工厂, '【突发】', '[化工厂爆炸事件现场]', 火]"))
+    assert rules.watch_terms(datetime(2025, 1, 1, tzinfo=timezone.utc))["某县"][1:] == ("【突发】", "[化工厂爆炸事件现场]", "火")
+
+
 def test_overlapping_event_windows_of_one_name_are_refused(tmp_path):
     """Both would be subject 重大活动:<name> at once, and one window's watch terms would replace the other's."""
     extension = '  - {name: 国庆, start: "2025-10-07 00:00", end: "2025-10-09 00:00", watch: [返程]}\n'
