@@ -25,6 +25,9 @@ LABELS = {"1": 1, "1.0": 1, "pos": 1, "positive": 1, "正面": 1,
           "0": 0, "0.0": 0, "neg": 0, "negative": 0, "负面": 0}
 
 
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+
+
 def read_labelled(path: Path) -> list[tuple[int, str]]:
     """(label, text) rows of a labelled CSV: a `label` column and a text column (`text`, `review`,
     `content`, `sentence`, `comment`, 评论, 内容 or 文本), in any order, other columns ignored; label
@@ -34,6 +37,7 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
     except OSError as exc:
         raise LabelledFileError(f"{path}: cannot open: {exc.strerror or exc}") from exc
     rows = []
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))   # a long review is a review
     with src:
         reader = csv.reader(src)
         try:
@@ -43,8 +47,8 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
                 record = next(reader, None)
                 if record is None:
                     break
-                if not record:
-                    continue   # a blank line
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue   # a blank or whitespace-only line
                 if len(record) != width:
                     raise LabelledFileError(f"{path}, line {line}: expected {width} fields like the header, got {len(record)}")
                 label = record[label_at].strip()
@@ -58,8 +62,10 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
                 rows.append((LABELS[label.lower()], record[text_at]))
         except UnicodeDecodeError as exc:
             # decoding runs ahead of the reader by a block, so the line is not known
-            raise LabelledFileError(f"{path}: not UTF-8 (somewhere after line {reader.line_num}); "
-                                    "save it as UTF-8, e.g. iconv -f GBK -t UTF-8") from exc
+            where = f" (somewhere after line {reader.line_num})" if reader.line_num else ""
+            source = "UTF-16" if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff") else "GBK"
+            raise LabelledFileError(f"{path}: not UTF-8{where}; save it as UTF-8, "
+                                    f"e.g. iconv -f {source} -t UTF-8") from exc
         except csv.Error as exc:
             raise LabelledFileError(f"{path}, line {reader.line_num}: {exc}") from exc
     if not rows:

@@ -305,6 +305,17 @@ def test_labelled_files_as_public_corpora_write_them(tmp_path, body):
     assert read_labelled(write_csv(tmp_path / "posts.csv", body)) == [(1, "好吃"), (0, "难吃")]
 
 
+def test_whitespace_lines_long_reviews_and_other_encodings(tmp_path):
+    long = "好" * 200_000                                  # past csv's default field limit (131,072)
+    assert read_labelled(write_csv(tmp_path / "a.csv", f"label,review\n1,{long}\n   \n0,难吃\n")) == [(1, long), (0, "难吃")]
+    (tmp_path / "b.csv").write_text("label,review\n1,好吃\n", encoding="utf-16")
+    with pytest.raises(LabelledFileError, match=r"b.csv: not UTF-8; save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8"):
+        read_labelled(tmp_path / "b.csv")
+    (tmp_path / "c.csv").write_bytes("label,review\n1,好吃\n".encode("gbk"))
+    with pytest.raises(LabelledFileError, match=r"c.csv: not UTF-8; .* -f GBK"):
+        read_labelled(tmp_path / "c.csv")
+
+
 def test_quoted_text_over_several_lines_and_a_stray_quote_are_read_as_text(tmp_path):
     body = 'label,review\n1,"第一行\n第二行，还行"\n0,"难"吃\n1,他说"好"吧\n'
     assert read_labelled(write_csv(tmp_path / "posts.csv", body)) == [(1, "第一行\n第二行，还行"), (0, "难吃"),
