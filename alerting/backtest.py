@@ -6,8 +6,20 @@ allowed) or 13 (milliseconds); CSV quoting; a first line whose first field has n
 header), infer the regular interval, scale the rules file's surge parameters to it, and mark each
 row 0/1 (and its score).
 
-Bad input is an error naming the file and line: a bad timestamp or value, a negative or infinite value, a
-timestamp not after the previous row (duplicate or unordered), fewer than two rows.
+Bad input is an error naming the file and line: a bad timestamp or value, a negative, infinite or
+absurd (over 1e15) value, a timestamp not after the previous row (duplicate or unordered), fewer
+than two rows, rows that come faster than the interval from some line on (a spacing that changes
+part-way: they would run ahead of their timestamps; more than a week ahead is refused).
+
+Causality: each row's flag depends only on rows at or before it, with one exception: the inferred
+interval is a statistic of the whole file (as a collector's declared sampling rate would be). On a
+regular series every prefix gives the same interval; on an irregular one a later stretch can move
+it. `shaobing backtest --interval SECONDS` gives it up front, and then nothing is read ahead.
+
+Scaling to the interval (`scaled_params`): durations keep their meaning; a window shorter than one
+bucket becomes one bucket, and the rules' absolute line for a new subject
+(`new_subject_min_count`, a count per the rules' window) grows with it (12,000 in an hour-long
+bucket for 1,000 per 5 minutes).
 
 Irregular series are handled, not rejected (`on_grid`):
 - the interval is the median gap between rows, in whole seconds, snapped to whole minutes when
@@ -54,6 +66,8 @@ ZERO_PLAUSIBLE = 4.6     # a usual count above which an empty bucket is not a ze
 FILL_DAYS = 7            # only a gap's last week is filled,
 FILL_MAX = 10_080        # and at most a week of minutes
 DAY_S = 86400
+MAX_DRIFT_S = 7 * DAY_S  # rows this far ahead of their timestamps come faster than the interval
+MAX_VALUE = 1e15         # no count is larger; far larger values overflow the detector's squares
 
 
 class SeriesError(ValueError):
@@ -101,8 +115,9 @@ def parse_series(lines: Iterable[str], name: str = "series") -> list[Row]:
             value = float(parts[1])
         except ValueError:
             raise SeriesError(f"{name}:{number}: bad value {parts[1][:40]!r}") from None
-        if value < 0 or not math.isfinite(value):
-            raise SeriesError(f"{name}:{number}: value must be a count >= 0, got {parts[1][:40]!r}")
+        if value < 0 or not math.isfinite(value) or value > MAX_VALUE:
+            raise SeriesError(f"{name}:{number}: value must be a count >= 0 and at most {MAX_VALUE:.0e}, "
+                              f"got {parts[1][:40]!r}")
         if rows and at <= rows[-1].at:
             raise SeriesError(f"{name}:{number}: timestamp {parts[0]!r} is not after line {rows[-1].line}")
         rows.append(Row(number, parts[0], at, value))
@@ -155,8 +170,10 @@ class Bucket:
     row: int | None
 
 
-def on_grid(rows: list[Row], step: int) -> Iterator[Bucket]:
-    """The series as consecutive buckets of `step` seconds, gaps filled (see the module doc)."""
+def on_grid(rows: list[Row], step: int, name: str = "series") -> Iterator[Bucket]:
+    """The series as consecutive buckets of `step` seconds, gaps filled (see the module doc). Rows
+    that come faster than `step` (a spacing that changes part-way) would each take the next bucket
+    and run ahead of their timestamps: more than MAX_DRIFT_S ahead is an error naming the line."""
     if not rows:
         return
     t0, zone = rows[0].at.timestamp(), rows[0].at.tzinfo
@@ -166,6 +183,10 @@ def on_grid(rows: list[Row], step: int) -> Iterator[Bucket]:
     last = -1
     for i, row in enumerate(rows):
         slot = max(round((row.at.timestamp() - t0) / step), last + 1)
+        if (slot * step - (row.at.timestamp() - t0)) > MAX_DRIFT_S:
+            raise SeriesError(f"{name}:{row.line}: rows come faster than every {step}s (the interval) from some "
+                              f"line before this one on, and here run {MAX_DRIFT_S // DAY_S} days ahead of their "
+                              "timestamps: the spacing changes part-way; split the file or give the interval")
         if slot > last + 1:
             zero = recent.zero_plausible()
             first = max(last + 1, slot - min(FILL_DAYS * per_day, FILL_MAX))
@@ -234,6 +255,11 @@ def scaled_params(mapping: dict, interval: int) -> SurgeParams:
     window_s = float(data.pop("window_s", 300))
     baseline_s = float(data.pop("baseline_s", 7200))
     data.setdefault("window_buckets", max(1, round(window_s / interval)))
+    longer, base = data["window_buckets"] * interval / window_s, data.get("new_subject_min_count")
+    if longer > 1 and base is not None:
+        # a window longer than the rules' (one hour-long bucket for 5 minutes): the new subject's
+        # absolute line is a count per the rules' window, so it grows with the window
+        data["new_subject_min_count"] = math.ceil(base * longer)
     data.setdefault("baseline_buckets", max(MIN_BASELINE_BUCKETS, round(baseline_s / interval)))
     if "warmup_s" not in data and "warmup_buckets" not in data:
         data["warmup_buckets"] = max(2 * data["window_buckets"], 10)
@@ -242,13 +268,13 @@ def scaled_params(mapping: dict, interval: int) -> SurgeParams:
 
 def run(rows: list[Row], params: SurgeParams, mark: str = "onset",
         progress: Callable[[int], None] | None = None, scores: list[float] | None = None,
-        trace: Callable[[dict], None] | None = None) -> list[int]:
+        trace: Callable[[dict], None] | None = None, name: str = "series") -> list[int]:
     """0/1 per row: 1 where an alert would have been sent (`onset`) or while one is open (`active`).
     `scores`, if given, receives each row's surge score (spreads above usual); `trace`, each judged
     bucket's account of the surge rule's gates (streams.surge_why.explain; bench/surge_why.py)."""
     state, flags = None, []
     step = params.bucket_s
-    for b in on_grid(rows, step):
+    for b in on_grid(rows, step, name):
         now = datetime.fromtimestamp((b.at.timestamp() // step + 1) * step, b.at.tzinfo)
         state, signals = observe_many(state, b.at, b.value, b.negative, [], now, params, trace=trace)
         if b.row is None:

@@ -21,7 +21,9 @@ def register(sub) -> None:
     p.add_argument("--subject", help="with --index: the subject (watch term / entity) to replay")
     p.add_argument("--since", help="with --index: start, ISO 8601 (no zone = Asia/Shanghai)")
     p.add_argument("--until", help="with --index: end (default now)")
-    p.add_argument("--interval", type=int, default=60, help="with --index: bucket size in seconds")
+    p.add_argument("--interval", type=int, default=None, metavar="SECONDS",
+                   help="bucket size: with --series, instead of inferring it from the whole file (the one thing "
+                        "read ahead: with it given, every row sees only rows before it); with --index, default 60")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
@@ -58,32 +60,53 @@ def _index_rows(args, settings):
     return rows_from_histogram(dict(response))
 
 
+def _series_rows(path: Path, backtest) -> list:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return backtest.parse_series(fh, str(path))
+    except UnicodeDecodeError:
+        raise backtest.SeriesError(f"{path}: not UTF-8; save it as UTF-8 (e.g. iconv -f GBK -t UTF-8)") from None
+
+
 def run(args, settings) -> int:
     from alerting import backtest
     from alerting.errors import RulesError
     from alerting.rules import load_rules
 
     try:
+        if args.interval is not None and args.interval < 1:
+            raise ValueError(f"--interval {args.interval}: must be at least 1 second")
+        if args.out.is_dir():
+            raise ValueError(f"--out {args.out}: is a directory; name the output file")
+        if args.series and args.out.resolve() == args.series.resolve():
+            raise ValueError(f"--out {args.out}: is the series itself; write the result elsewhere")
         rules = load_rules(args.rules or settings.rules_file)
         if args.index:
             rows, name = _index_rows(args, settings), f"index:{args.subject}"
         else:
-            with args.series.open(encoding="utf-8-sig", newline="") as fh:
-                rows = backtest.parse_series(fh, str(args.series))
-            name = str(args.series)
-        interval = args.interval if args.index else backtest.infer_interval(rows, name)
+            rows, name = _series_rows(args.series, backtest), str(args.series)
+        interval = args.interval or (60 if args.index else backtest.infer_interval(rows, name))
         params = backtest.scaled_params(rules.spec.surge, interval)
+        # opened before the replay (rows are in memory: --out may be the series), so a path that
+        # cannot be written fails now, not after minutes of replay
+        out = args.out.open("w", encoding="utf-8", newline="")
     except (OSError, RulesError, backtest.SeriesError, ValueError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     show = _progress(len(rows), not args.no_progress and sys.stderr.isatty())
     scores: list[float] = []
-    flags = backtest.run(rows, params, args.mark, show, scores)
-    if show:
-        show(len(rows))
-        sys.stderr.write("\n")
-    with args.out.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+    with out:
+        try:
+            flags = backtest.run(rows, params, args.mark, show, scores, name=name)
+        except backtest.SeriesError as exc:
+            out.close()
+            args.out.unlink(missing_ok=True)   # no half-written result
+            print(f"错误 / error: {exc}", file=sys.stderr)
+            return 2
+        if show:
+            show(len(rows))
+            sys.stderr.write("\n")
+        writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["timestamp", "is_alert", "score"])
         writer.writerows((row.raw, flag, score) for row, flag, score in zip(rows, flags, scores))
     print(f"{len(rows)} 行，间隔 {interval}s，窗口 {params.window_buckets} 桶，基线 {params.baseline_buckets} 桶；"

@@ -112,6 +112,7 @@ def test_mark_active_flags_the_whole_episode(tmp_path):
     ("2025-03-03 00:01:00,1\n2025-03-03 00:02:00,1\n2025-03-03 00:01:30,1\n", 3, "is not after line 2"),
     ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,NaN\n", 2, "count >= 0"),
     ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,inf\n", 2, "count >= 0"),
+    ("2025-03-03 00:00:00,1\n2025-03-03 00:01:00,1.7e308\n", 2, "at most 1e+15"),   # overflowed the model
 ])
 def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line, what):
     src = tmp_path / "bad.csv"
@@ -119,6 +120,60 @@ def test_malformed_row_is_an_error_naming_its_line(tmp_path, capsys, text, line,
     assert main(["backtest", "--series", str(src), "--out", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert f"bad.csv:{line}:" in err and what in err
+
+
+def test_with_the_interval_given_nothing_is_read_ahead_even_when_the_spacing_changes(tmp_path, capsys):
+    """The inferred interval is the median gap of the whole file; --interval removes that look-ahead."""
+    start = datetime(2025, 3, 3)
+    times = [start + timedelta(minutes=5 * i) for i in range(600)]
+    times += [times[-1] + timedelta(minutes=i + 1) for i in range(900)]        # then one row a minute
+    counts = series(1500, level=20, seed=3, surge_at=550, extra=120, length=6)
+    full, cut = tmp_path / "full.csv", tmp_path / "cut.csv"
+    full.write_text("".join(f"{t:%Y-%m-%d %H:%M:%S},{c}\n" for t, c in zip(times, counts)), encoding="utf-8")
+    cut.write_text("".join(f"{t:%Y-%m-%d %H:%M:%S},{c}\n" for t, c in zip(times[:600], counts)), encoding="utf-8")
+    rules = ["--rules", short_rules(tmp_path)]
+    flags = {}
+    for name, src, extra in (("full", full, []), ("cut", cut, []), ("full60", full, ["--interval", "60"]),
+                             ("cut60", cut, ["--interval", "60"])):
+        assert main(["backtest", "--series", str(src), "--out", str(tmp_path / f"{name}.out"), *rules, *extra]) == 0
+        flags[name] = read_out(tmp_path / f"{name}.out")
+    assert flags["full"][:600] != flags["cut"]            # inferred: 60 s from the whole file, 300 s from the cut
+    assert flags["full60"][:600] == flags["cut60"]        # given: the same answer, row for row
+
+
+def test_rows_coming_faster_than_the_interval_are_an_error_not_a_drifting_grid(tmp_path, capsys):
+    start = datetime(2025, 3, 3)
+    times = [start + timedelta(minutes=5 * i) for i in range(4000)]
+    times += [times[-1] + timedelta(minutes=i + 1) for i in range(3000)]
+    src, out = tmp_path / "mixed.csv", tmp_path / "o.csv"
+    src.write_text("".join(f"{t:%Y-%m-%d %H:%M:%S},5\n" for t in times), encoding="utf-8")
+    assert main(["backtest", "--series", str(src), "--out", str(out), "--interval", "300"]) == 2
+    assert "mixed.csv:" in capsys.readouterr().err and not out.exists()   # no half-written result
+
+
+def test_an_output_that_cannot_be_written_fails_before_the_replay(tmp_path, capsys):
+    src = tmp_path / "s.csv"
+    write_series(src, series(50))
+    for out, what in ((tmp_path, "is a directory"), (tmp_path / "no" / "o.csv", "No such file"),
+                      (src, "is the series itself")):
+        assert main(["backtest", "--series", str(src), "--out", str(out)]) == 2
+        assert what in capsys.readouterr().err
+    src.write_bytes("timestamp,value\n2025-03-03 00:00:00,1\n2025-03-03 00:01:00,1 \xe9\n".encode("latin-1"))
+    assert main(["backtest", "--series", str(src), "--out", str(tmp_path / "o.csv")]) == 2
+    assert f"{src}: not UTF-8" in capsys.readouterr().err
+
+
+def test_the_new_subject_line_is_per_five_minutes_at_hour_long_buckets_too(tmp_path):
+    src, out = tmp_path / "s.csv", tmp_path / "o.csv"
+    hour = timedelta(hours=1)
+    write_series(src, [50] * 20 + [1200], step=hour)          # 100 per 5 minutes: under the line of 1000
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert [f for _, f in read_out(out)].count("1") == 0
+    write_series(src, [50] * 20 + [12_500], step=hour)        # past 1000 per 5 minutes
+    assert main(["backtest", "--series", str(src), "--out", str(out)]) == 0
+    assert [f for _, f in read_out(out)][-1] == "1"
+    assert backtest.scaled_params(DEFAULT_SURGE, 3600).new_subject_min_count == 12_000
+    assert backtest.scaled_params(DEFAULT_SURGE, 60).new_subject_min_count == 1000
 
 
 def test_a_single_row_is_an_error_naming_the_file(tmp_path, capsys):
