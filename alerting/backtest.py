@@ -9,7 +9,8 @@ row 0/1 (and its score).
 Bad input is an error naming the file and line: a bad timestamp or value, a negative, infinite or
 absurd (over 1e15) value, a timestamp not after the previous row (duplicate or unordered), fewer
 than two rows, rows that come faster than the interval from some line on (a spacing that changes
-part-way: they would run ahead of their timestamps; more than a week ahead is refused).
+part-way, or an interval given too long: they would run ahead of their timestamps; more than 30
+days ahead is refused).
 
 Causality: each row's flag depends only on rows at or before it, with one exception: the inferred
 interval is a statistic of the whole file (as a collector's declared sampling rate would be). On a
@@ -18,8 +19,8 @@ it. `shaobing backtest --interval SECONDS` gives it up front, and then nothing i
 
 Scaling to the interval (`scaled_params`): durations keep their meaning; a window shorter than one
 bucket becomes one bucket, and the rules' absolute line for a new subject
-(`new_subject_min_count`, a count per the rules' window) grows with it (12,000 in an hour-long
-bucket for 1,000 per 5 minutes).
+(`new_subject_min_count`, a count per the rules' window) scales with the window's length (12,000 in
+an hour-long bucket for 1,000 per 5 minutes; 800 in a 4-minute one).
 
 Irregular series are handled, not rejected (`on_grid`):
 - the interval is the median gap between rows, in whole seconds, snapped to whole minutes when
@@ -66,7 +67,9 @@ ZERO_PLAUSIBLE = 4.6     # a usual count above which an empty bucket is not a ze
 FILL_DAYS = 7            # only a gap's last week is filled,
 FILL_MAX = 10_080        # and at most a week of minutes
 DAY_S = 86400
-MAX_DRIFT_S = 7 * DAY_S  # rows this far ahead of their timestamps come faster than the interval
+MAX_DRIFT_S = 30 * DAY_S  # rows this far ahead of their timestamps come faster than the interval (a
+                          # 295-s clock snapped to 5 minutes drifts 6 days a year; 1-minute rows on a
+                          # 5-minute grid, 4 minutes a row)
 MAX_VALUE = 1e15         # no count is larger; far larger values overflow the detector's squares
 
 
@@ -184,9 +187,9 @@ def on_grid(rows: list[Row], step: int, name: str = "series") -> Iterator[Bucket
     for i, row in enumerate(rows):
         slot = max(round((row.at.timestamp() - t0) / step), last + 1)
         if (slot * step - (row.at.timestamp() - t0)) > MAX_DRIFT_S:
-            raise SeriesError(f"{name}:{row.line}: rows come faster than every {step}s (the interval) from some "
-                              f"line before this one on, and here run {MAX_DRIFT_S // DAY_S} days ahead of their "
-                              "timestamps: the spacing changes part-way; split the file or give the interval")
+            raise SeriesError(f"{name}:{row.line}: the rows come faster than every {step}s (the interval) and "
+                              f"here run over {MAX_DRIFT_S // DAY_S} days ahead of their timestamps: the spacing "
+                              "changes part-way, or the interval is too long; split the file or give --interval")
         if slot > last + 1:
             zero = recent.zero_plausible()
             first = max(last + 1, slot - min(FILL_DAYS * per_day, FILL_MAX))
@@ -254,12 +257,13 @@ def scaled_params(mapping: dict, interval: int) -> SurgeParams:
     data = {k: v for k, v in mapping.items() if k not in ("bucket_s", "grace_s")}
     window_s = float(data.pop("window_s", 300))
     baseline_s = float(data.pop("baseline_s", 7200))
-    data.setdefault("window_buckets", max(1, round(window_s / interval)))
-    longer, base = data["window_buckets"] * interval / window_s, data.get("new_subject_min_count")
-    if longer > 1 and base is not None:
-        # a window longer than the rules' (one hour-long bucket for 5 minutes): the new subject's
-        # absolute line is a count per the rules' window, so it grows with the window
-        data["new_subject_min_count"] = math.ceil(base * longer)
+    base = data.get("new_subject_min_count")
+    if "window_buckets" not in data:
+        data["window_buckets"] = max(1, round(window_s / interval))
+        if base is not None and data["window_buckets"] * interval != window_s:
+            # the window is not the rules' length (one hour-long bucket for 5 minutes): the new
+            # subject's absolute line is a count per the rules' window, so it scales with it
+            data["new_subject_min_count"] = max(1, math.ceil(base * data["window_buckets"] * interval / window_s))
     data.setdefault("baseline_buckets", max(MIN_BASELINE_BUCKETS, round(baseline_s / interval)))
     if "warmup_s" not in data and "warmup_buckets" not in data:
         data["warmup_buckets"] = max(2 * data["window_buckets"], 10)

@@ -4,6 +4,7 @@ Reads Settings.rules_file (surge parameters) and, with --index, Settings.elastic
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,7 +41,7 @@ def _progress(total: int, enabled: bool):
     return show
 
 
-def _index_rows(args, settings):
+def _index_rows(args, settings, interval: int):
     from elasticsearch import exceptions as es_errors
 
     from alerting.backtest import histogram_query, parse_time, rows_from_histogram
@@ -49,7 +50,7 @@ def _index_rows(args, settings):
         raise ValueError("--index needs --subject and --since")
     start = parse_time(args.since)
     end = parse_time(args.until) if args.until else datetime.now(timezone.utc)
-    body = histogram_query(args.subject, start, end, args.interval)
+    body = histogram_query(args.subject, start, end, interval)
     from shaobing.connections import es_client
 
     try:
@@ -58,6 +59,21 @@ def _index_rows(args, settings):
     except (es_errors.ApiError, es_errors.TransportError) as exc:
         raise ValueError(f"Elasticsearch {settings.es_url_display}: {type(exc).__name__}") from None
     return rows_from_histogram(dict(response))
+
+
+def _check_out(args) -> None:
+    """An --out that cannot be written is an error now, before the replay; nothing is created or
+    truncated until the replay has succeeded (a failed or interrupted run leaves the old result)."""
+    out = args.out
+    if out.is_dir():
+        raise ValueError(f"--out {out}: is a directory; name the output file")
+    if args.series and out.exists() and out.resolve() == args.series.resolve():
+        raise ValueError(f"--out {out}: is the series itself; write the result elsewhere")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--out {out}: no folder {folder}")
+    if not os.access(out if out.exists() else folder, os.W_OK):
+        raise ValueError(f"--out {out}: not writable")
 
 
 def _series_rows(path: Path, backtest) -> list:
@@ -76,39 +92,28 @@ def run(args, settings) -> int:
     try:
         if args.interval is not None and args.interval < 1:
             raise ValueError(f"--interval {args.interval}: must be at least 1 second")
-        if args.out.is_dir():
-            raise ValueError(f"--out {args.out}: is a directory; name the output file")
-        if args.series and args.out.resolve() == args.series.resolve():
-            raise ValueError(f"--out {args.out}: is the series itself; write the result elsewhere")
+        _check_out(args)   # before minutes of replay; the file itself is written only after it
         rules = load_rules(args.rules or settings.rules_file)
         if args.index:
-            rows, name = _index_rows(args, settings), f"index:{args.subject}"
+            interval = args.interval or 60
+            rows, name = _index_rows(args, settings, interval), f"index:{args.subject}"
         else:
             rows, name = _series_rows(args.series, backtest), str(args.series)
-        interval = args.interval or (60 if args.index else backtest.infer_interval(rows, name))
+            interval = args.interval or backtest.infer_interval(rows, name)
         params = backtest.scaled_params(rules.spec.surge, interval)
-        # opened before the replay (rows are in memory: --out may be the series), so a path that
-        # cannot be written fails now, not after minutes of replay
-        out = args.out.open("w", encoding="utf-8", newline="")
-    except (OSError, RulesError, backtest.SeriesError, ValueError) as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
-    show = _progress(len(rows), not args.no_progress and sys.stderr.isatty())
-    scores: list[float] = []
-    with out:
-        try:
-            flags = backtest.run(rows, params, args.mark, show, scores, name=name)
-        except backtest.SeriesError as exc:
-            out.close()
-            args.out.unlink(missing_ok=True)   # no half-written result
-            print(f"错误 / error: {exc}", file=sys.stderr)
-            return 2
+        show = _progress(len(rows), not args.no_progress and sys.stderr.isatty())
+        scores: list[float] = []
+        flags = backtest.run(rows, params, args.mark, show, scores, name=name)
         if show:
             show(len(rows))
             sys.stderr.write("\n")
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["timestamp", "is_alert", "score"])
-        writer.writerows((row.raw, flag, score) for row, flag, score in zip(rows, flags, scores))
+        with args.out.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["timestamp", "is_alert", "score"])
+            writer.writerows((row.raw, flag, score) for row, flag, score in zip(rows, flags, scores))
+    except (OSError, RulesError, backtest.SeriesError, ValueError) as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
     print(f"{len(rows)} 行，间隔 {interval}s，窗口 {params.window_buckets} 桶，基线 {params.baseline_buckets} 桶；"
           f"告警 {sum(flags)} 行 -> {args.out}")
     return 0

@@ -143,18 +143,24 @@ def test_with_the_interval_given_nothing_is_read_ahead_even_when_the_spacing_cha
 
 def test_rows_coming_faster_than_the_interval_are_an_error_not_a_drifting_grid(tmp_path, capsys):
     start = datetime(2025, 3, 3)
-    times = [start + timedelta(minutes=5 * i) for i in range(4000)]
-    times += [times[-1] + timedelta(minutes=i + 1) for i in range(3000)]
+    times = [start + timedelta(minutes=5 * i) for i in range(2000)]
+    times += [times[-1] + timedelta(minutes=i + 1) for i in range(12_000)]   # 4 minutes ahead a row: 33 days
     src, out = tmp_path / "mixed.csv", tmp_path / "o.csv"
     src.write_text("".join(f"{t:%Y-%m-%d %H:%M:%S},5\n" for t in times), encoding="utf-8")
     assert main(["backtest", "--series", str(src), "--out", str(out), "--interval", "300"]) == 2
     assert "mixed.csv:" in capsys.readouterr().err and not out.exists()   # no half-written result
+    out.write_text("the last good result", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(out)
+    for target in (out, link):                # a failed replay touches neither a file nor a link
+        assert main(["backtest", "--series", str(src), "--out", str(target), "--interval", "300"]) == 2
+    assert link.is_symlink() and out.read_text(encoding="utf-8") == "the last good result"
 
 
 def test_an_output_that_cannot_be_written_fails_before_the_replay(tmp_path, capsys):
     src = tmp_path / "s.csv"
     write_series(src, series(50))
-    for out, what in ((tmp_path, "is a directory"), (tmp_path / "no" / "o.csv", "No such file"),
+    for out, what in ((tmp_path, "is a directory"), (tmp_path / "no" / "o.csv", "no folder"),
                       (src, "is the series itself")):
         assert main(["backtest", "--series", str(src), "--out", str(out)]) == 2
         assert what in capsys.readouterr().err
@@ -174,6 +180,33 @@ def test_the_new_subject_line_is_per_five_minutes_at_hour_long_buckets_too(tmp_p
     assert [f for _, f in read_out(out)][-1] == "1"
     assert backtest.scaled_params(DEFAULT_SURGE, 3600).new_subject_min_count == 12_000
     assert backtest.scaled_params(DEFAULT_SURGE, 60).new_subject_min_count == 1000
+    assert backtest.scaled_params(DEFAULT_SURGE, 240).new_subject_min_count == 800       # one 4-minute bucket
+    given = {"bucket_s": 60, "window_buckets": 10, "new_subject_min_count": 1000}         # the rules' own window
+    assert backtest.scaled_params(given, 60).new_subject_min_count == 1000
+
+
+def test_index_replay_asks_for_one_minute_buckets_unless_told(tmp_path, monkeypatch):
+    import contextlib
+
+    import shaobing.connections
+
+    asked = []
+
+    class FakeES:
+        def search(self, index, body):
+            interval = body["aggs"]["per_bucket"]["date_histogram"]["fixed_interval"]
+            asked.append(interval)
+            step = int(interval[:-1])
+            return {"aggregations": {"per_bucket": {"buckets": [
+                {"key_as_string": (datetime(2026, 11, 1) + timedelta(seconds=step * i)).strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+                 "doc_count": 3, "negative": {"doc_count": 0}} for i in range(30)]}}}
+
+    monkeypatch.setattr(shaobing.connections, "es_client", lambda settings, **kw: contextlib.nullcontext(FakeES()))
+    for extra, interval in (([], "60s"), (["--interval", "300"], "300s")):
+        out = tmp_path / f"idx{interval}.csv"
+        assert main(["backtest", "--index", "--subject", "某县", "--since", "2026-11-01", "--until", "2026-11-01T01:00",
+                     "--out", str(out), *extra]) == 0
+        assert asked[-1] == interval and len(read_out(out)) == 30
 
 
 def test_a_single_row_is_an_error_naming_the_file(tmp_path, capsys):
