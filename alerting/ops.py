@@ -108,8 +108,9 @@ def markdown(group: AmGroup, shown: int = MAX_ALERTS_SHOWN) -> tuple[str, str]:
 
 def fit_markdown(group: AmGroup, budget: int) -> str:
     """The Markdown body listing as many whole alerts as fit in `budget` bytes, the rest counted
-    (另有 N 条未列出); cut by bytes only when even one alert and the count do not fit."""
-    for shown in range(min(len(group.alerts), MAX_ALERTS_SHOWN), 0, -1):
+    (另有 N 条未列出), down to the headline and the count alone; cut by bytes only when even that
+    does not fit."""
+    for shown in range(min(len(group.alerts), MAX_ALERTS_SHOWN), -1, -1):
         body = markdown(group, shown)[1]
         if escape.utf8_len(body) <= budget:
             return body

@@ -38,15 +38,15 @@ def check_watch_term(term: str) -> str:
     """A rules-file watch term that analysis can match: posts are matched after their @handles and
     emoticon codes are removed, and here a leading + or ! is not the watch-list file's require /
     exclude (a term that could never match, or would match something else, is refused)."""
-    stripped = term.strip()
-    if not stripped:
+    normal = normalise(term)       # as posts are: full-width "＋" is "+", invisible characters go
+    if not normal:
         raise ValueError("a watch term must not be empty")
-    if stripped[0] in "+!！":
+    if normal[0] in "+!":
         raise ValueError(f"{term!r}: require (+) and exclude (!) terms belong in the watch-list file "
                          "(SHAOBING_WATCHLIST_FILE); here a term is matched as written")
-    if stripped[0] in "@＠" or EMOTICON.fullmatch(normalise(stripped)):
-        raise ValueError(f"{term!r}: @handles and emoticon codes are removed from posts before matching, "
-                         "so this term would never match; watch the words instead")
+    if "@" in normal or "://" in normal or EMOTICON.search(normal):
+        raise ValueError(f"{term!r}: @handles, links and emoticon codes are removed from posts before "
+                         "matching, so this term would never match; watch the words instead")
     return term
 
 

@@ -34,7 +34,8 @@ def _t2s_table() -> dict[int, str]:
 
 # lone surrogates cannot be encoded as UTF-8 and control characters (C0, DEL, C1) break JSON
 # consumers: drop them
-_CONTROLS = (*range(0xD800, 0xE000), *range(0x00, 0x20), *range(0x7F, 0xA0))
+# (U+0085, NEL, is whitespace: it parts words like a line break and is collapsed with the spaces)
+_CONTROLS = (*range(0xD800, 0xE000), *range(0x00, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0))
 # Invisible characters: format characters (zero-width space/joiners, direction marks, word joiner,
 # BOM, soft hyphen, tag characters), variation selectors and fillers. Typed inside a word
 # (化工厂爆\u200b炸) they hide it from watch terms, entities and exact-copy hashing while a reader
@@ -46,9 +47,23 @@ _INVISIBLE = (0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x1
 _DROP = {code: None for code in (*_CONTROLS, *_INVISIBLE) if chr(code) not in "\t\n\r"}
 _TABLE: dict[int, int | str | None] = {**_t2s_table(), **_WIDTH_TABLE, **_DROP}
 _SPACE = re.compile(r"\s+")
-# Markup: "<" then a tag name, "/" + name, "!" (comment, doctype) or "?". Other angle brackets are
-# text: "<化工厂爆炸调查报告>" typed for 《》, "伤亡>10人", "1<2".
-_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9:-]*(?:[\s/][^<>]{0,2000})?|[!?][^<>]{0,2000})>")
+# Markup: a comment, "<" then an HTML tag name (or a namespaced / custom one: o:p, st1:place,
+# my-widget), optionally "/", then attributes; "<!DOCTYPE ...>", "<?xml ...?>". Other angle brackets
+# are text: "<化工厂爆炸调查报告>" typed for 《》, "<iPhone 15发布会>", "伤亡>10人", "1<2".
+_HTML_TAGS = (
+    "a abbr acronym address area article aside audio b base basefont bdi bdo big blink blockquote body "
+    "br button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir "
+    "div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 "
+    "head header hgroup hr html i iframe img input ins kbd label legend li link main map mark marquee "
+    "menu meta meter nav nobr noembed noframes noscript object ol optgroup option output p param "
+    "picture pre progress q rp rt ruby s samp script search section select small source span strike "
+    "strong style sub summary sup svg table tbody td template textarea tfoot th thead time title tr "
+    "track tt u ul var video wbr path g circle rect line polyline polygon math"
+).split()
+_TAG = re.compile(r"<!--[\s\S]{0,2000}?-->"
+                  r"|<(?:/?(?:(?:" + "|".join(sorted(_HTML_TAGS, key=len, reverse=True)) + r")(?![A-Za-z0-9:-])"
+                  r"|[A-Za-z][A-Za-z0-9]*[:-][A-Za-z0-9:-]*)(?:[\s/][^<>]{0,2000})?|[!?][^<>]{0,2000})>",
+                  re.IGNORECASE)
 # A URL is ASCII URL characters only (no quotes, brackets, parentheses or @): a Chinese word written
 # straight after a link ("视频见http://t.cn/A6x9Zq化工厂发生爆炸") is text, not part of the link, and a
 # repost chain after a link ("http://t.cn/x//@name: 正文") keeps its "//@".

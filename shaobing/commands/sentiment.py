@@ -54,11 +54,12 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
                 label = record[label_at].strip()
                 if label.lower() not in LABELS:
                     raise LabelledFileError(f"{path}, line {line}: label must be 0 or 1 (or pos/neg), got {label[:20]!r}")
-                swallowed = _swallowed_row(record[text_at], width, label_at) if reader.line_num > line else None
-                if swallowed is not None:
+                swallowed = _swallowed_rows(record[text_at], width, label_at) if reader.line_num > line else []
+                if len(swallowed) >= SWALLOWED_ROWS:
                     raise LabelledFileError(f"{path}, line {line}: the quoted text opened here runs to line "
-                                            f"{reader.line_num} and holds what reads as a row of its own (line "
-                                            f"{line + swallowed}): an unclosed quote? Close it or double it (\"\")")
+                                            f"{reader.line_num} and holds {len(swallowed)} lines that read as rows "
+                                            f"of their own (from line {line + swallowed[0]}): an unclosed quote? "
+                                            "Close it or double it (\"\")")
                 rows.append((LABELS[label.lower()], record[text_at]))
         except UnicodeDecodeError as exc:
             # decoding runs ahead of the reader by a block, so the line is not known
@@ -73,14 +74,20 @@ def read_labelled(path: Path) -> list[tuple[int, str]]:
     return rows
 
 
-def _swallowed_row(text: str, width: int, label_at: int) -> int | None:
-    """The first line (counted from the field's start) of a multi-line text field that reads as a
-    whole row of the file, with a valid label: what an unclosed quote swallows. None if none does."""
+# an unclosed quote swallows the rows after it; a real review spanning lines may hold one or two
+# lines that happen to read as rows ("1,物流快", "正面,背面都有"), hardly three
+SWALLOWED_ROWS = 3
+
+
+def _swallowed_rows(text: str, width: int, label_at: int) -> list[int]:
+    """The lines (counted from the field's start) of a multi-line text field that read as whole rows
+    of the file, each with a valid label: what an unclosed quote swallows."""
+    found = []
     for offset, line in enumerate(text.split("\n")[1:], start=1):
         fields = next(csv.reader([line]), [])
         if len(fields) == width and fields[label_at].strip().lower() in LABELS:
-            return offset
-    return None
+            found.append(offset)
+    return found
 
 
 def _columns(path: Path, header: list[str] | None) -> tuple[int, int, int]:

@@ -106,6 +106,14 @@ def test_a_dingtalk_group_of_long_label_sets_lists_whole_alerts_within_the_vendo
     assert 1 <= shown < 10 and f"另有 {10 - shown} 条未列出" in text and text.endswith("@13800000000")
 
 
+def test_one_alert_too_big_for_the_robot_leaves_the_headline_and_the_count():
+    huge = {f"label{j}": "磁" * 80 for j in range(20)}               # one alert's labels alone pass 4,096 bytes
+    g = ops.parse_group(json.dumps(am_group(*[am_alert(instance=f"h{i}", **huge) for i in range(12)])).encode())
+    content = ops.payload_for(WeComChannel("wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"), g)
+    text = content["markdown"]["content"]
+    assert len(text.encode()) <= MARKDOWN_MAX_BYTES and "另有 12 条未列出" in text and "…" not in text
+
+
 def test_email_is_html_escaped_and_webhook_forwards_the_alertmanager_shape():
     g = ops.parse_group(json.dumps(am_group(am_alert(source="<script>x</script>"))).encode())
     mail = ops.payload_for(EmailChannel("mail", host="smtp.example", sender="a@example", to=("b@example",)), g)

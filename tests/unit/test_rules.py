@@ -61,8 +61,10 @@ def test_errors_name_file_entry_and_field(tmp_path, change, where):
     assert message.startswith(str(tmp_path / "rules.yml")) and where in message, message
 
 
-@pytest.mark.parametrize("term, why", [("+化工", "require"), ("!演习", "exclude"), ("@人民日报", "@handles"),
-                                       ("[爆炸]", "emoticon codes"), ("［泪］", "emoticon codes"), (" ", "empty")])
+@pytest.mark.parametrize("term, why", [("+化工", "require"), ("!演习", "exclude"), ("＋化工", "require"),
+                                       ("@人民日报", "@handles"), ("市长@热线", "@handles"), ("http://t.cn/x", "links"),
+                                       ("[爆炸]", "emoticon codes"), ("［泪］", "emoticon codes"),
+                                       ("化工厂[爆炸]", "emoticon codes"), (" ", "empty"), ("\u200b", "empty")])
 def test_a_watch_term_that_could_never_match_as_meant_is_refused_with_its_place(tmp_path, term, why):
     with pytest.raises(RulesError, match=rf"subjects\[0\] \('某县'\)\.watch\[1\]: .*{why}"):
         load(tmp_path, BASE.replace("watch: [化工厂]", f"watch: [化工厂, '{term}']"))

@@ -286,8 +286,8 @@ def write_csv(path, text):
     ("label,title\n1,好\n", 1),                      # no text column
     ("label,text,review\n1,好,坏\n", 1),             # two of them
     ("label,text\n1,好\n1.5,坏\n", 3),
-    ("label,review\n1,好\n1,\"好评\n0,难吃\n1,好吃\n", 3),           # an unclosed quote would swallow the rest
-    ("cat,label,review\n外卖,1,\"好评\r\n外卖,0,难吃\r\n", 2),
+    ("label,review\n1,好\n1,\"好评\n0,难吃\n1,好吃\n0,太咸\n1,还行\n", 3),   # an unclosed quote would swallow the rest
+    ("cat,label,review\n外卖,1,\"好评\r\n外卖,0,难吃\r\n外卖,0,慢\r\n外卖,1,快\r\n", 2),
 ])
 def test_malformed_csv_names_the_line(tmp_path, body, line):
     with pytest.raises(LabelledFileError, match=rf"posts.csv, line {line}:"):
@@ -317,9 +317,11 @@ def test_whitespace_lines_long_reviews_and_other_encodings(tmp_path):
 
 
 def test_quoted_text_over_several_lines_and_a_stray_quote_are_read_as_text(tmp_path):
-    body = 'label,review\n1,"第一行\n第二行，还行"\n0,"难"吃\n1,他说"好"吧\n'
+    body = 'label,review\n1,"第一行\n第二行，还行"\n0,"难"吃\n1,他说"好"吧\n1,"优点：\n1,物流快\n2,质量好"\n'
     assert read_labelled(write_csv(tmp_path / "posts.csv", body)) == [(1, "第一行\n第二行，还行"), (0, "难吃"),
-                                                                       (1, '他说"好"吧')]
+                                                                       (1, '他说"好"吧'), (1, "优点：\n1,物流快\n2,质量好")]
+    body = 'review,label\n"外观好看\n价格,1\n推荐",1\n"屏幕有划痕\n正面,背面都有\n差评",0\n'   # a line or two that read as rows
+    assert [label for label, _ in read_labelled(write_csv(tmp_path / "b.csv", body))] == [1, 0]
 
 
 def test_cli_train_then_eval_prints_json_last(tmp_path, capsys):

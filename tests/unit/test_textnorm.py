@@ -13,7 +13,8 @@ def test_normalise_script_width_space_and_controls():
     assert normalise("ＡＢＣ１２３！　ｘ") == "ABC123! x"
     assert normalise("  a\t\n b  ") == "a b"
     assert normalise("a\x00b\x07c\ud800d") == "abcd"
-    assert normalise("化工\x85厂\x9f") == "化工厂"                                  # C1 controls
+    assert normalise("化工\x80厂\x9f") == "化工厂"                                  # C1 controls
+    assert normalise("化工厂\x85爆炸") == "化工厂 爆炸"                              # NEL is a line break
 
 
 @pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u200e", "\u2060", "\ufeff", "\u00ad",
@@ -29,6 +30,8 @@ def test_invisible_characters_inside_a_word_are_dropped(invisible):
     ("气温<30度，化工厂爆炸，伤亡人数>10人", "气温<30度,化工厂爆炸,伤亡人数>10人"),
     ("1<2 化工厂爆炸 3>2", "1<2 化工厂爆炸 3>2"),
     ("<p class='a'>化工厂<a\nhref=x>爆炸</a></p><br/><!-- 注释 -->完<?xml x?>", "化工厂 爆炸 完"),
+    ("<P CLASS=x>正文</P><o:p></o:p><!-- a < b -->完<my-widget>", "正文 完"),   # case, namespaces, a < in a comment
+    ("<iPhone 15发布会>今天,<CCTV 新闻联播>", "<iPhone 15发布会>今天,<CCTV 新闻联播>"),   # not HTML tag names
 ])
 def test_only_markup_is_stripped_not_text_between_angle_brackets(text, cleaned):
     assert clean_for_analysis("", text) == cleaned
