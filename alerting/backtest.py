@@ -185,8 +185,9 @@ def on_grid(rows: list[Row], step: int, name: str = "series") -> Iterator[Bucket
     recent = _Recent(per_day)
     last = -1
     for i, row in enumerate(rows):
-        slot = max(round((row.at.timestamp() - t0) / step), last + 1)
-        if (slot * step - (row.at.timestamp() - t0)) > MAX_DRIFT_S:
+        offset = row.at.timestamp() - t0
+        slot = max(round(offset / step), last + 1)
+        if slot * step - offset > MAX_DRIFT_S:
             raise SeriesError(f"{name}:{row.line}: the rows come faster than every {step}s (the interval) and "
                               f"here run over {MAX_DRIFT_S // DAY_S} days ahead of their timestamps: the spacing "
                               "changes part-way, or the interval is too long; split the file or give --interval")
@@ -257,9 +258,9 @@ def scaled_params(mapping: dict, interval: int) -> SurgeParams:
     data = {k: v for k, v in mapping.items() if k not in ("bucket_s", "grace_s")}
     window_s = float(data.pop("window_s", 300))
     baseline_s = float(data.pop("baseline_s", 7200))
-    base = data.get("new_subject_min_count")
     if "window_buckets" not in data:
         data["window_buckets"] = max(1, round(window_s / interval))
+        base = data.get("new_subject_min_count")
         if base is not None and data["window_buckets"] * interval != window_s:
             # the window is not the rules' length (one hour-long bucket for 5 minutes): the new
             # subject's absolute line is a count per the rules' window, so it scales with it

@@ -69,7 +69,7 @@ def _check_out(args) -> None:
         raise ValueError(f"--out {out}: is a directory; name the output file")
     if args.series and out.exists() and out.resolve() == args.series.resolve():
         raise ValueError(f"--out {out}: is the series itself; write the result elsewhere")
-    folder = out.parent if str(out.parent) else Path(".")
+    folder = out.parent          # Path("o.csv").parent is Path(".")
     if not folder.is_dir():
         raise ValueError(f"--out {out}: no folder {folder}")
     if not os.access(out if out.exists() else folder, os.W_OK):
