@@ -33,7 +33,7 @@ import ahocorasick
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.eval_entities import read_bio, split  # noqa: E402
+from bench.eval_entities import SPLITS, read_bio, split  # noqa: E402
 from streams.analysis import ENTITY_DICT, ENTITY_PARTS, default_segmenter  # noqa: E402
 from streams.entities import EntityTagger, format_parts  # noqa: E402
 
@@ -55,6 +55,8 @@ def main() -> int:
     parser.add_argument("--parts-out", type=Path, default=None,
                         help="default: the shipped table beside the shipped --out, else OUT_parts.txt beside OUT")
     parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--split", choices=SPLITS, default="random",
+                        help="with --tune: which 10 %% to leave out (random sentences, or the last / first block)")
     parser.add_argument("--min-count", type=int, default=1)
     parser.add_argument("--min-share", type=float, default=0.6)
     args = parser.parse_args()
@@ -63,7 +65,7 @@ def main() -> int:
         args.parts_out = ENTITY_PARTS if shipped else args.out.with_name(args.out.stem + "_parts.txt")
     if args.tune and (shipped or args.parts_out.resolve() == ENTITY_PARTS.resolve()):
         parser.error("--tune learns from 90 % of the file: give --out (and --parts-out) outside the shipped files")
-    sentences, _ = split(list(read_bio(args.bio)), args.tune)
+    sentences, _ = split(list(read_bio(args.bio)), args.tune, args.split)
 
     as_entity: dict[str, Counter] = {}
     for text, gold in sentences:

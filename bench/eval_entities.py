@@ -40,10 +40,26 @@ def read_bio(path: Path):
         yield "".join(chars), spans_of(tags)
 
 
-def split(sentences: list, tune: bool) -> tuple[list, list]:
-    """(fit, held out): with tune, 10 % of the sentences (seed 42) are held out for tuning."""
+SPLITS = ("random", "tail", "head")
+
+
+def split(sentences: list, tune: bool, how: str = "random") -> tuple[list, list]:
+    """(fit, held out): with tune, 10 % of the sentences are held out for tuning.
+
+    "random": sentences drawn at random (seed 42); the held-out sentences share their articles, and
+    so most of their names, with the fitting part (as MSRA dev does with train). "tail" / "head": the
+    last / first 10 %, contiguous, so whole articles and many of their names are unseen, as in a test
+    split of other articles (session 17: tune on tail, report on head).
+    """
     if not tune:
         return sentences, []
+    if how in ("tail", "head"):
+        cut = len(sentences) // 10
+        if how == "head":
+            return sentences[cut:], sentences[:cut]
+        return sentences[:-cut], sentences[-cut:]
+    if how != "random":
+        raise ValueError(f"split: expected one of {SPLITS}, got {how!r}")
     order = list(range(len(sentences)))
     random.Random(42).shuffle(order)
     held = set(order[: len(order) // 10])
@@ -86,13 +102,15 @@ def main() -> int:
                         help="learned entities inside tokens (default: the shipped table; /dev/null: none)")
     parser.add_argument("--tune-split", action="store_true",
                         help="score only the 10 %% of the file that build_entity_dict.py --tune leaves out")
+    parser.add_argument("--split", choices=SPLITS, default="random",
+                        help="which 10 %% --tune-split holds out (give build_entity_dict.py the same)")
     args = parser.parse_args()
     segmenter = default_segmenter(entity_dict=args.entity_dict)
     tagger = EntityTagger(segmenter.tags, read_parts(args.entity_parts))
     counts = {kind: [0, 0, 0] for kind in ENTITY_TYPES}   # true positives, predicted, gold
     shown = 0
     n = 0
-    sentences = split(list(read_bio(args.bio)), True)[1] if args.tune_split else read_bio(args.bio)
+    sentences = split(list(read_bio(args.bio)), True, args.split)[1] if args.tune_split else read_bio(args.bio)
     for text, gold in sentences:
         if args.limit and n >= args.limit:
             break
