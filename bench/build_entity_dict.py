@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.eval_entities import SPLITS, read_bio, split  # noqa: E402
 from streams.analysis import ENTITY_DICT, ENTITY_PARTS, default_segmenter  # noqa: E402
-from streams.entities import EntityTagger, format_parts  # noqa: E402
+from streams.entities import EntityTagger, format_parts, given_name_chars  # noqa: E402
 
 HEADER = ("# Learned from MSRA NER train (no licence stated; research data) by bench/build_entity_dict.py:\n"
           "# entity names kept whole and tag overrides (PER / LOC / ORG, O = not an entity). Words only.\n")
@@ -86,7 +86,7 @@ def main() -> int:
     learned = Path(args.out)
     learned.write_text(HEADER + "".join(f"{w} {k}\n" for w, k in sorted(words.items())), encoding="utf-8")
     segmenter = default_segmenter(entity_dict=learned)
-    tagger = EntityTagger(segmenter.tags)
+    tagger = EntityTagger(segmenter.tags, given_names=given_name_chars())
     per_token: dict[str, Counter] = {}
     inside: dict[str, Counter] = {}
     for text, gold in sentences:

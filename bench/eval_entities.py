@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams.analysis import ENTITY_DICT, ENTITY_PARTS, default_segmenter  # noqa: E402
-from streams.entities import ENTITY_TYPES, EntityTagger, read_parts  # noqa: E402
+from streams.entities import ENTITY_TYPES, EntityTagger, given_name_chars, read_parts  # noqa: E402
 
 
 def read_bio(path: Path):
@@ -106,7 +106,7 @@ def main() -> int:
                         help="which 10 %% --tune-split holds out (give build_entity_dict.py the same)")
     args = parser.parse_args()
     segmenter = default_segmenter(entity_dict=args.entity_dict)
-    tagger = EntityTagger(segmenter.tags, read_parts(args.entity_parts))
+    tagger = EntityTagger(segmenter.tags, read_parts(args.entity_parts), given_name_chars())
     counts = {kind: [0, 0, 0] for kind in ENTITY_TYPES}   # true positives, predicted, gold
     shown = 0
     n = 0

