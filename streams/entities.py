@@ -28,7 +28,7 @@ SURNAMES = frozenset(
     "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
     "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古"
     "吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫"
-    "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝傅洪阎萧赖"
 ) | frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "尉迟", "夏侯", "公孙", "长孙"})
 
 PLACE_SUFFIXES = ("自治区", "自治州", "自治县", "特别行政区", "街道", "社区", "开发区", "新区",
@@ -65,6 +65,8 @@ _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音�
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
 HONORIFICS = frozenset(("先生", "女士", "小姐", "大妈", "大爷", "大娘", "大叔", "阿姨", "老师", "师傅", "书记", "主任",
               "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总"))
+# a surname or a name jieba's HMM found is a person before one of these
+_TITLES = HONORIFICS | frozenset(("教授", "博士", "院士", "老人", "夫人", "部长", "省长", "主席", "总理", "校长", "委员"))
 _NUMERIC_END = tuple("0123456789一二三四五六七八九十廿卅月")
 _PER_DICT_TAGS = frozenset(("nr", "nrt", "nrfg"))
 _ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
@@ -203,12 +205,13 @@ class EntityTagger:
 
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
-        honorific, the learned entities inside the token or None)."""
+        honorific, the learned entities inside the token or None, is a name only before a title)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
-                _surname_honorific(token) if kind in (None, "PER") else 0, self.parts.get(token))
+                _surname_honorific(token) if kind in (None, "PER") else 0, self.parts.get(token),
+                kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER")
 
     def facts(self, token: str) -> tuple:
         """compute(), memoised."""
@@ -236,7 +239,7 @@ class EntityTagger:
             token = tokens[i]
             start, end = pos, pos + len(token)
             pos, i = end, i + 1
-            tag, kind, lone_surname, two_places, honorific, parts = known[i - 1] if known else cached(token) or facts(token)
+            tag, kind, lone_surname, two_places, honorific, parts, titled = known[i - 1] if known else cached(token) or facts(token)
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
                 spans.extend(pending)
                 spans.extend((start + a, start + b, k) for a, b, k in parts)
@@ -249,6 +252,8 @@ class EntityTagger:
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与":
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
                 pos, i = end, i + 1
+            elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled) and i < n and tokens[i] in _TITLES:
+                kind = "PER"    # 温 + 先生, 吴宓 + 先生 (宓 is a rare given-name character)
             elif two_places:
                 kind = "LOC2"   # 中美, 京津: two place abbreviations jieba keeps together
             elif honorific:

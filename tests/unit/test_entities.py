@@ -196,3 +196,15 @@ def test_given_name_characters_come_from_the_newswire_sample():
     given = given_name_chars()
     assert {"明", "华", "平"} <= given and not {"缩", "窄", "是"} & given
     assert given_name_chars(1) > given
+
+
+def test_a_surname_or_a_rare_name_before_a_title_is_a_person():
+    # 宓 is no given-name character of the set, but 先生 after it says it is a name
+    assert spans17(["记者", "和", "吴宓", "先生"]) == [("吴宓", "PER")]
+    assert spans17(["吴宓", "回来"]) == []
+    assert spans17(["等待", "温", "先生"]) == [("温", "PER")]      # MSRA labels the surname alone
+    assert spans17(["和", "先生"]) == []                          # a conjunction stays one
+
+
+def test_common_surnames_missing_before_are_surnames():
+    assert token_type("傅小明", None) == "PER" and token_type("洪小明", None) == "PER"
