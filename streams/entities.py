@@ -70,6 +70,7 @@ _TITLES = HONORIFICS | frozenset(("教授", "博士", "院士", "老人", "夫�
 _NUMERIC_END = tuple("0123456789一二三四五六七八九十廿卅月")
 _PER_DICT_TAGS = frozenset(("nr", "nrt", "nrfg"))
 _ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
+_FUNCTION_CHARS = frozenset("我你他她或对可各该本全每此其某在从到向把被与和及这那哪一两几整")
 # a one-character surname token tagged like these is a word (和, 向, 古), not a surname before a name
 _NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
@@ -137,8 +138,8 @@ def token_type(token: str, tag: str | None, given_names: frozenset[str] | None =
         return "PER"
     if len(token) >= 3 and token.endswith(ORG_SUFFIXES):
         return "ORG"
-    if len(token) >= 2 and token.endswith(PLACE_SUFFIXES):
-        return "LOC"
+    if len(token) >= 2 and token.endswith(PLACE_SUFFIXES) and not (len(token) == 2 and token[0] in _FUNCTION_CHARS):
+        return "LOC"      # not 我区, 对乡, 可省, 或村: a function word glued to a lone suffix
     return None
 
 
@@ -306,9 +307,7 @@ class EntityTagger:
             else:
                 i += 1
         for i in range(1, n):
-            before = tokens[i - 1]
-            if tokens[i] in _PLACE_TAILS and 1 < len(before) <= 3 and _all_cjk(before) \
-                    and tag_of(i - 1) in _NAME_LIKE_TAGS:
+            if tokens[i] in _PLACE_TAILS and _place_name_before(tokens, known, i, self.facts):
                 a, b = starts[i - 1], starts[i] + 1
                 if not any(x < a < y or x < b < y for x, y, _ in found):      # nothing crosses it
                     found = {s for s in found if not (a <= s[0] and s[1] <= b)} | {(a, b, "LOC")}
@@ -329,24 +328,28 @@ class EntityTagger:
             if not (token.endswith(_NAMED_HEADS) or len(token) >= 3
                     and (known[i] if known else self.facts(token))[0] in _HEAD_TAGS):
                 continue
-            j, filler = i - 1, 0
+            j, filler, plain, start = i - 1, 0, 0, None
             while j >= 0 and filler <= MAX_FILLER:
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
-                    a = loc_ending[starts[j + 1]]
-                    while a in place_ending:              # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
-                        a = place_ending[a]
-                    merged.append((a, starts[i] + len(token)))
+                    start = loc_ending[starts[j + 1]]
                     break
                 t = tokens[j]
                 if t in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):   # 省 + 民政厅, 村 + 党支部
-                    merged.append((starts[j], starts[i] + len(token)))
+                    start = starts[j]
+                    if j and t in _PLACE_TAILS and _place_name_before(tokens, known, j, self.facts):
+                        start = starts[j - 1]              # 东坝 + 镇 + 派出所: the town's name too
                     break
                 tag, kind = (known[j] if known else self.facts(t))[:2]
                 if kind == "LOC" or not (tag in _FILLER_TAGS or tag == "m" and _ORDINAL.fullmatch(t)) \
                         or not _all_cjk(t) or len(t) > 4:
                     break
-                filler += 1
+                filler, plain = filler + 1, plain + (tag == "a")
                 j -= 1
+            if start is None or plain and plain == filler and len(token) < 3:
+                continue                                   # 深圳 + 大 + 公司 is no name
+            while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
+                start = place_ending[start]
+            merged.append((start, starts[i] + len(token)))
         if not merged:
             return spans
         joined: list[tuple[int, int]] = []
@@ -355,9 +358,13 @@ class EntityTagger:
                 joined[-1] = (joined[-1][0], max(b, joined[-1][1]))
             else:
                 joined.append((a, b))
-        merged = joined
-        kept = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in merged)]
-        return sorted(kept + [(a, b, "ORG") for a, b in merged])
+        kept, k = [], 0
+        for span in sorted(spans):                # one sweep: the merges are sorted and disjoint
+            while k < len(joined) and joined[k][1] <= span[0]:
+                k += 1
+            if not (k < len(joined) and joined[k][0] <= span[0] and span[1] <= joined[k][1]):
+                kept.append(span)
+        return sorted(kept + [(a, b, "ORG") for a, b in joined])
 
 
 # a foreign name's parts jieba splits (比尔·盖茨), and lone place suffixes after a name (楠杆 + 镇)
@@ -367,6 +374,13 @@ _JOINERS = _NAME_DOTS | _PLACE_TAILS
 _PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
 _DOT_NAME_TAGS = _PER_TAGS | {None, "O", "Rg"}     # what a side of 比尔·盖茨 may be tagged
 _NAME_LIKE_TAGS = _DOT_NAME_TAGS | {"j", "ns", "n", "nz"}   # ... and the name before 镇
+
+
+def _place_name_before(tokens: Sequence[str], known: Sequence[tuple] | None, i: int, facts) -> bool:
+    """Is tokens[i - 1] a short name-like word that a lone place suffix tokens[i] completes (楠杆 + 镇)?"""
+    before = tokens[i - 1]
+    return 1 < len(before) <= 3 and _all_cjk(before) \
+        and (known[i - 1] if known else facts(before))[0] in _NAME_LIKE_TAGS
 
 
 def _starts(tokens: Sequence[str]) -> list[int]:

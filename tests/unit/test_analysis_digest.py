@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "96423a886726f1f58a5cef64a25e6a043cc7311c7f73aad439a49015201a21ee"
+DIGEST = "9df9c411cb0dd29d722fc569526b3be62d0ecfb603a28f1ceb8d6f035ba0e9a9"
 
 
 def posts() -> list[tuple[str, str]]:

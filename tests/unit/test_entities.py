@@ -148,7 +148,8 @@ def test_known_facts_give_the_same_spans_as_the_memo(tokens):
 TAGS17 = {**TAGS, "技术": "n", "监督局": "n", "山西": "ns", "杏花村": "ns", "汾酒": "n", "集团": "n", "唐山市": "ns",
           "第二": "m", "中学": "n", "金山": "O", "宾馆": "n", "省": "n", "民政厅": "n", "格局": "n", "研讨会": "n",
           "福州市": "ns", "国税局": "O", "白鹤": "nr", "芳菲": "nrt", "和": "c", "吴宓": None, "先生": "n",
-          "红庙李村": "nr", "李银河": "nr", "三个": "m"}
+          "红庙李村": "nr", "李银河": "nr", "三个": "m", "镇": "n", "派出所": "n", "村": "n", "党支部": "n", "大": "a",
+          "深圳": "ns", "知名": "a", "软件": "n", "法院": "n", "研究室": "n", "中央": "n", "县": "zg", "委": None}
 
 
 def spans17(tokens: list[str], given: frozenset[str] | None = frozenset("明华小")) -> list[tuple[str, str]]:
@@ -208,3 +209,48 @@ def test_a_surname_or_a_rare_name_before_a_title_is_a_person():
 
 def test_common_surnames_missing_before_are_surnames():
     assert token_type("傅小明", None) == "PER" and token_type("洪小明", None) == "PER"
+
+
+def test_a_lone_town_word_after_a_name_keeps_the_name_in_the_unit():
+    # review: 东坝 + 镇 + 派出所 gave LOC 东坝 and ORG 镇派出所, cutting the town's name
+    assert spans17(["东坝", "镇", "派出所", "通报"]) == [("东坝镇派出所", "ORG")]
+    assert spans17(["楠杆", "村", "党支部"]) == [("楠杆村党支部", "ORG")]
+    assert spans17(["村", "党支部"]) == [("村党支部", "ORG")]
+
+
+def test_an_adjective_alone_does_not_make_a_name():
+    assert spans17(["深圳", "大", "公司"]) == [("深圳", "LOC")]               # a big company in Shenzhen
+    assert spans17(["中国", "知名", "软件", "公司"]) == [("中国知名软件公司", "ORG")]
+    assert spans17(["中国", "金山", "宾馆"]) == [("中国金山宾馆", "ORG")]
+
+
+def test_the_other_new_starts_and_heads():
+    assert spans17(["中央", "技术", "监督局"]) == [("中央技术监督局", "ORG")]
+    assert spans17(["县", "委"]) == []                  # a one-character head after a lone 县: no unit
+    assert spans17(["北京市", "法院"]) == [("北京市法院", "ORG")]              # a two-character head ending in 院
+    assert spans17(["北京市", "技术", "研究室"]) == [("北京市技术研究室", "ORG")]
+    assert token_type("张家村", "nrt") == "LOC" and token_type("张家村", "nrfg") == "LOC"
+
+
+def test_a_function_word_glued_to_a_lone_place_suffix_is_no_place():
+    assert token_type("我区", None) is None and token_type("对乡", None) is None
+    assert token_type("东区", None) == "LOC" and token_type("青山镇", None) == "LOC"
+
+
+@pytest.mark.parametrize("tokens", [
+    ["县", "人民医院"], ["唐山市", "第二", "中学"], ["山西", "杏花村", "汾酒", "集团"], ["福州市", "国税局"],
+    ["东坝", "镇", "派出所"], ["记者", "和", "吴宓", "先生"], ["深圳", "大", "公司"], ["宫缩", "回来"],
+    ["省", "民政厅", "省", "技术", "研讨会"], ["中央", "技术", "监督局", "和", "红庙李村"],
+])
+def test_known_facts_give_the_same_spans_as_the_memo_on_the_new_rules(tokens):
+    given = frozenset("明华小")
+    known = [EntityTagger(TAGS17, given_names=given).compute(t) for t in tokens]
+    assert EntityTagger(TAGS17, given_names=given).spans(tokens, known) \
+        == EntityTagger(TAGS17, given_names=given).spans(tokens)
+
+
+def test_many_units_in_one_long_post_are_each_found():
+    tokens = ["北京市", "技术", "监督局", "，", "县", "人民医院", "和"] * 500
+    found = EntityTagger(TAGS17, given_names=frozenset()).spans(tokens)
+    text = "".join(tokens)
+    assert [text[a:b] for a, b, _ in found] == ["北京市技术监督局", "县人民医院"] * 500
