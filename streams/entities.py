@@ -44,10 +44,10 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "大学", "学院", "中学", "小学", "医院", "银行", "饭店", "酒店", "宾馆", "总厂", "工厂", "厂",
                 "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队",
                 "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
-                "理事会", "联盟", "杂志", "周刊")
+                "理事会", "联盟", "杂志", "周刊", "党组")
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
 # 设计院, 中国作协 + 主席团); not 会 in general (研讨会, 招待会 are events), only these 会
-_UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
+_UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "系", "委会", "协会", "学会", "商会",
                                                               "工会", "议会", "法会", "公会", "总会", "分会")
 _ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS
 _HEAD_TAGS = frozenset((None, "n", "nt", "O", "ORG", "j"))
@@ -323,15 +323,18 @@ class EntityTagger:
         place_ending = {span[1]: span[0] for span in spans if span[2] == "LOC" and span not in inner}
         merged: list[tuple[int, int]] = []
         for i, token in enumerate(tokens):
-            if i == 0 or not token.endswith(_ANY_HEAD):
+            if i == 0:
                 continue
-            if not (token.endswith(_NAMED_HEADS) or len(token) >= 3
-                    and (known[i] if known else self.facts(token))[0] in _HEAD_TAGS):
+            head_tag, head_kind = (known[i] if known else self.facts(token))[:2]
+            by_ending = token.endswith(_NAMED_HEADS) or len(token) >= 3 and token.endswith(_UNIT_ENDINGS) \
+                and head_tag in _HEAD_TAGS
+            if not (by_ending or head_kind == "ORG"):   # an organisation word heads one after a place: 县 + 人大
                 continue
             j, filler, plain, start = i - 1, 0, 0, None
             while j >= 0 and filler <= MAX_FILLER:
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
-                    start = loc_ending[starts[j + 1]]
+                    if by_ending or starts[j + 1] in place_ending:     # 新华社 + X + 足协 are two
+                        start = loc_ending[starts[j + 1]]
                     break
                 t = tokens[j]
                 if t in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):   # 省 + 民政厅, 村 + 党支部

@@ -254,3 +254,15 @@ def test_many_units_in_one_long_post_are_each_found():
     found = EntityTagger(TAGS17, given_names=frozenset()).spans(tokens)
     text = "".join(tokens)
     assert [text[a:b] for a, b, _ in found] == ["北京市技术监督局", "县人民医院"] * 500
+
+
+def test_an_organisation_word_heads_a_unit_after_a_lone_admin_word_and_sub_units_join():
+    tags = {**TAGS17, "人大": "j", "党组": "n", "中国美术家协会": "ORG", "北京师范大学": "nt", "中文系": "n"}
+    tagger = EntityTagger(tags, given_names=frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], kind) for a, b, kind in tagger.spans(tokens)]
+    assert found(["县", "人大", "回应"]) == [("县人大", "ORG")]
+    assert found(["中国美术家协会", "党组", "成员"]) == [("中国美术家协会党组", "ORG")]
+    assert found(["北京师范大学", "中文系"]) == [("北京师范大学中文系", "ORG")]
