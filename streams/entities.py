@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from streams.segment import MAX_MEMO_CHARS
 
@@ -47,7 +47,7 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "理事会", "联盟", "杂志", "周刊", "党组")
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
 # 设计院, 中国作协 + 主席团); not 会 in general (研讨会, 招待会 are events), only these 会
-_UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "系", "委会", "协会", "学会", "商会",
+_UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
                                                               "工会", "议会", "法会", "公会", "总会", "分会")
 _ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS
 _HEAD_TAGS = frozenset((None, "n", "nt", "O", "ORG", "j"))
@@ -306,11 +306,13 @@ class EntityTagger:
                 i = j + 1
             else:
                 i += 1
-        for i in range(1, n):
-            if tokens[i] in _PLACE_TAILS and _place_name_before(tokens, known, i, self.facts):
-                a, b = starts[i - 1], starts[i] + 1
-                if not any(x < a < y or x < b < y for x, y, _ in found):      # nothing crosses it
-                    found = {s for s in found if not (a <= s[0] and s[1] <= b)} | {(a, b, "LOC")}
+        # the joins cover two tokens each and never overlap, so they are checked against the spans at hand
+        joins = [(starts[i - 1], starts[i] + 1) for i in range(1, n)
+                 if tokens[i] in _PLACE_TAILS and _place_name_before(tokens, known, i, self.facts)]
+        if joins:
+            inside = {p for x, y, _ in found for p in range(x + 1, y)}
+            joins = [(a, b) for a, b in joins if a not in inside and b not in inside]      # nothing crosses it
+            found = set(_outside(found, joins)) | {(a, b, "LOC") for a, b in joins}
         return sorted(found)
 
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
@@ -321,6 +323,13 @@ class EntityTagger:
         starts = _starts(tokens)
         loc_ending = {span[1]: span[0] for span in spans if span[2] != "PER" and span not in inner}
         place_ending = {span[1]: span[0] for span in spans if span[2] == "LOC" and span not in inner}
+        interior: set[int] | None = None
+
+        def crosses(offset: int) -> bool:         # is it strictly inside a span? (the set is built once, if needed)
+            nonlocal interior
+            if interior is None:
+                interior = {p for x, y, _ in spans for p in range(x + 1, y)}
+            return offset in interior
         merged: list[tuple[int, int]] = []
         for i, token in enumerate(tokens):
             if i == 0:
@@ -331,7 +340,7 @@ class EntityTagger:
             if not (by_ending or head_kind == "ORG"):   # an organisation word heads one after a place: 县 + 人大
                 continue
             j, filler, plain, start = i - 1, 0, 0, None
-            while j >= 0 and filler <= MAX_FILLER:
+            while j >= 0 and filler <= MAX_FILLER and not (filler and not by_ending):   # 县 + 王小明 + 人大: no
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
                     if by_ending or starts[j + 1] in place_ending:     # 新华社 + X + 足协 are two
                         start = loc_ending[starts[j + 1]]
@@ -339,7 +348,9 @@ class EntityTagger:
                 t = tokens[j]
                 if t in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):   # 省 + 民政厅, 村 + 党支部
                     start = starts[j]
-                    if j and t in _PLACE_TAILS and _place_name_before(tokens, known, j, self.facts):
+                    if j and t in _TOWN_TAILS and _place_name_before(tokens, known, j, self.facts) \
+                            and (known[j - 1] if known else self.facts(tokens[j - 1]))[0] != "n" \
+                            and not crosses(starts[j - 1]):
                         start = starts[j - 1]              # 东坝 + 镇 + 派出所: the town's name too
                     break
                 tag, kind = (known[j] if known else self.facts(t))[:2]
@@ -352,7 +363,9 @@ class EntityTagger:
                 continue                                   # 深圳 + 大 + 公司 is no name
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
-            merged.append((start, starts[i] + len(token)))
+            end = starts[i] + len(token)
+            if not (crosses(start) or crosses(end)):       # never across another span
+                merged.append((start, end))
         if not merged:
             return spans
         joined: list[tuple[int, int]] = []
@@ -361,18 +374,13 @@ class EntityTagger:
                 joined[-1] = (joined[-1][0], max(b, joined[-1][1]))
             else:
                 joined.append((a, b))
-        kept, k = [], 0
-        for span in sorted(spans):                # one sweep: the merges are sorted and disjoint
-            while k < len(joined) and joined[k][1] <= span[0]:
-                k += 1
-            if not (k < len(joined) and joined[k][0] <= span[0] and span[1] <= joined[k][1]):
-                kept.append(span)
-        return sorted(kept + [(a, b, "ORG") for a, b in joined])
+        return sorted(_outside(spans, joined) + [(a, b, "ORG") for a, b in joined])
 
 
 # a foreign name's parts jieba splits (比尔·盖茨), and lone place suffixes after a name (楠杆 + 镇)
 _NAME_DOTS = frozenset("·・•")
 _PLACE_TAILS = frozenset("镇乡村县省市河港")
+_TOWN_TAILS = frozenset("镇乡村")
 _JOINERS = _NAME_DOTS | _PLACE_TAILS
 _PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
 _DOT_NAME_TAGS = _PER_TAGS | {None, "O", "Rg"}     # what a side of 比尔·盖茨 may be tagged
@@ -384,6 +392,17 @@ def _place_name_before(tokens: Sequence[str], known: Sequence[tuple] | None, i: 
     before = tokens[i - 1]
     return 1 < len(before) <= 3 and _all_cjk(before) \
         and (known[i - 1] if known else facts(before))[0] in _NAME_LIKE_TAGS
+
+
+def _outside(spans: Iterable[tuple[int, int, str]], merges: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """The spans not inside any of the merges (sorted, disjoint), in one sweep."""
+    kept, k = [], 0
+    for span in sorted(spans):
+        while k < len(merges) and merges[k][1] <= span[0]:
+            k += 1
+        if not (k < len(merges) and merges[k][0] <= span[0] and span[1] <= merges[k][1]):
+            kept.append(span)
+    return kept
 
 
 def _starts(tokens: Sequence[str]) -> list[int]:
