@@ -50,6 +50,7 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
 _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
                                                               "工会", "议会", "法会", "公会", "总会", "分会")
 _ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS
+_HEAD_LAST = frozenset(head[-1] for head in _ANY_HEAD)
 _HEAD_TAGS = frozenset((None, "n", "nt", "O", "ORG", "j"))
 _FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b",
                           "a", "O"))
@@ -331,13 +332,14 @@ class EntityTagger:
                 interior = {p for x, y, _ in spans for p in range(x + 1, y)}
             return offset in interior
         merged: list[tuple[int, int]] = []
-        for i, token in enumerate(tokens):
-            if i == 0:
+        for i in range(1, len(tokens)):
+            token = tokens[i]
+            fact = known[i] if known else self.facts(token)
+            if fact[1] != "ORG" and not (token[-1:] in _HEAD_LAST and token.endswith(_ANY_HEAD)):   # most: one look
                 continue
-            head_tag, head_kind = (known[i] if known else self.facts(token))[:2]
             by_ending = token.endswith(_NAMED_HEADS) or len(token) >= 3 and token.endswith(_UNIT_ENDINGS) \
-                and head_tag in _HEAD_TAGS
-            if not (by_ending or head_kind == "ORG"):   # an organisation word heads one after a place: 县 + 人大
+                and fact[0] in _HEAD_TAGS
+            if not (by_ending or fact[1] == "ORG"):     # an organisation word heads one after a place: 县 + 人大
                 continue
             j, filler, plain, start = i - 1, 0, 0, None
             while j >= 0 and filler <= MAX_FILLER and not (filler and not by_ending):   # 县 + 王小明 + 人大: no
