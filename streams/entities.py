@@ -311,7 +311,7 @@ class EntityTagger:
         joins = [(starts[i - 1], starts[i] + 1) for i in range(1, n)
                  if tokens[i] in _PLACE_TAILS and _place_name_before(tokens, known, i, self.facts)]
         if joins:
-            inside = {p for x, y, _ in found for p in range(x + 1, y)}
+            inside = _interior(found)
             joins = [(a, b) for a, b in joins if a not in inside and b not in inside]      # nothing crosses it
             found = set(_outside(found, joins)) | {(a, b, "LOC") for a, b in joins}
         return sorted(found)
@@ -329,7 +329,7 @@ class EntityTagger:
         def crosses(offset: int) -> bool:         # is it strictly inside a span? (the set is built once, if needed)
             nonlocal interior
             if interior is None:
-                interior = {p for x, y, _ in spans for p in range(x + 1, y)}
+                interior = _interior(spans)
             return offset in interior
         merged: list[tuple[int, int]] = []
         for i in range(1, len(tokens)):
@@ -394,6 +394,11 @@ def _place_name_before(tokens: Sequence[str], known: Sequence[tuple] | None, i: 
     before = tokens[i - 1]
     return 1 < len(before) <= 3 and _all_cjk(before) \
         and (known[i - 1] if known else facts(before))[0] in _NAME_LIKE_TAGS
+
+
+def _interior(spans: Iterable[tuple[int, int, str]]) -> set[int]:
+    """The offsets strictly inside some span: a span starting or ending there would cross it."""
+    return {p for x, y, _ in spans for p in range(x + 1, y)}
 
 
 def _outside(spans: Iterable[tuple[int, int, str]], merges: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
