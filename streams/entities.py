@@ -44,18 +44,31 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "大学", "学院", "中学", "小学", "医院", "银行", "饭店", "酒店", "宾馆", "总厂", "工厂", "厂",
                 "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队",
                 "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
-                "理事会", "联盟", "杂志", "周刊", "党组")
+                "理事会", "联盟", "杂志", "周刊", "党组", "学会", "基金会", "促进会", "总会", "联谊会", "商会", "工会")
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
 # 设计院, 中国作协 + 主席团); not 会 in general (研讨会, 招待会 are events), only these 会
 _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
                                                               "工会", "议会", "法会", "公会", "总会", "分会")
-_ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS
+# a lone one-character head jieba splits off (四川 + 有线电视 + 台, 湖南 + 少儿 + 社): after a place and a
+# filler of 2+ characters only (韩国 + 人 + 所 is no unit)
+_ONE_CHAR_HEADS = frozenset("院社所台部")
+# words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
+_NOT_HEADS = ("干部", "军队", "部队", "队伍")
+# heads that may follow a place through two-character verbs right before them (北戴河 + 鸟类 + 保护 + 协会,
+# 重庆市 + 电影 + 发行 + 放映 + 公司); only after a place, since 安第斯共同体 + 强调 + 集团 is none, and not
+# across a verb further back (西安 + 举行 + 会议 + 公司)
+_VERB_FILLER_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "研究院", "研究中心", "联合会", "委员会", "协会",
+                      "大学", "学院", "中学", "小学", "医院", "银行", "饭店", "酒店", "宾馆", "总厂", "出版社", "报社",
+                      "电视台", "俱乐部")
+_ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS + tuple(_ONE_CHAR_HEADS)
 _HEAD_LAST = frozenset(head[-1] for head in _ANY_HEAD)
 _HEAD_TAGS = frozenset((None, "n", "nt", "O", "ORG", "j"))
 _FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b",
                           "a", "O"))
 MAX_FILLER = 3
-_ADMIN_STARTS = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "自治区", "中央"))
+_ADMIN_STARTS = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "自治区", "中央", "国家"))   # ... 国家 + 气象局
+# a filler starting like these is a count, not part of a name (北京 + 一家 + 服装厂, 美国 + 某 + 公司)
+_COUNT_STARTS = frozenset("一两几某每各")
 _ORDINAL = re.compile("第[一二三四五六七八九十〇零]+")     # 唐山市 + 第二 + 中学
 # single-character heads that make "中国"+"队", "市"+"委" one organisation
 _SHORT_HEADS = frozenset("队委办局院厅部社")
@@ -148,7 +161,8 @@ def _is_org_head(token: str, tag: str | None, kind: str | None) -> bool:
     if kind == "ORG" or token in _SHORT_HEADS:
         return True
     # two characters are mostly common words (格局, 社会, 干部), except institutions (法院, 画院)
-    return tag in (None, "n", "nt", "j") and token.endswith(ORG_SUFFIXES) and (len(token) >= 3 or token[-1] == "院")
+    return tag in (None, "n", "nt", "j") and token.endswith(ORG_SUFFIXES) and (len(token) >= 3 or token[-1] == "院") \
+        and not token.endswith(_NOT_HEADS)
 
 
 def _surname_honorific(token: str) -> int:
@@ -243,6 +257,11 @@ class EntityTagger:
             pos, i = end, i + 1
             tag, kind, lone_surname, two_places, honorific, parts, titled = known[i - 1] if known else cached(token) or facts(token)
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
+                if pending and len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token):
+                    spans.append((pending[0][0], start + parts[0][1], "ORG"))   # 潍坊 + [市委]书记: 潍坊市委
+                    inner.add(spans[-1])
+                    pending, prev = [], token
+                    continue
                 spans.extend(pending)
                 spans.extend((start + a, start + b, k) for a, b, k in parts)
                 inner.update((start + a, start + b, k) for a, b, k in parts if a or b < len(token))
@@ -250,6 +269,9 @@ class EntityTagger:
                 continue
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
                 kind = None   # 31日 is a date, not Japan
+            if kind == "LOC" and len(token) == 1 and tag == "j" and (i == n or tokens[i] in _CLAUSE_END) \
+                    and (prev in _DEGREE_BEFORE or (cached(prev) or facts(prev))[0] in _ADJECTIVE_BEFORE_TAGS):
+                kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA
             if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 and facts(tokens[i])[0] in ("nr", None) \
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与":
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
@@ -338,10 +360,11 @@ class EntityTagger:
             if fact[1] != "ORG" and not (token[-1:] in _HEAD_LAST and token.endswith(_ANY_HEAD)):   # most: one look
                 continue
             by_ending = token.endswith(_NAMED_HEADS) or len(token) >= 3 and token.endswith(_UNIT_ENDINGS) \
-                and fact[0] in _HEAD_TAGS
-            if not (by_ending or fact[1] == "ORG"):     # an organisation word heads one after a place: 县 + 人大
+                and fact[0] in _HEAD_TAGS or token in _ONE_CHAR_HEADS and len(tokens[i - 1]) >= 2
+            if not (by_ending or fact[1] == "ORG") or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
-            j, filler, plain, start = i - 1, 0, 0, None
+            verb_ok = token.endswith(_VERB_FILLER_HEADS)
+            j, filler, plain, verbs, start = i - 1, 0, 0, 0, None
             while j >= 0 and filler <= MAX_FILLER and not (filler and not by_ending):   # 县 + 王小明 + 人大: no
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
                     if by_ending or starts[j + 1] in place_ending:     # 新华社 + X + 足协 are two
@@ -356,13 +379,18 @@ class EntityTagger:
                         start = starts[j - 1]              # 东坝 + 镇 + 派出所: the town's name too
                     break
                 tag, kind = (known[j] if known else self.facts(t))[:2]
-                if kind == "LOC" or not (tag in _FILLER_TAGS or tag == "m" and _ORDINAL.fullmatch(t)) \
-                        or not _all_cjk(t) or len(t) > 4:
+                verb = tag == "v" and verb_ok and len(t) == 2 and verbs == filler   # verbs right before the head only
+                if kind == "LOC" or not (tag in _FILLER_TAGS or verb or tag == "m" and _ORDINAL.fullmatch(t)) \
+                        or not _all_cjk(t) or len(t) > 4 or t[0] in _COUNT_STARTS:
                     break
-                filler, plain = filler + 1, plain + (tag == "a")
+                filler, plain, verbs = filler + 1, plain + (tag == "a"), verbs + verb
                 j -= 1
             if start is None or plain and plain == filler and len(token) < 3:
                 continue                                   # 深圳 + 大 + 公司 is no name
+            if verbs and not (starts[j + 1] in place_ending or tokens[j] in _ADMIN_STARTS):
+                continue                                   # verbs only after a place
+            if token in _ONE_CHAR_HEADS and not filler:
+                continue
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
             end = starts[i] + len(token)
@@ -384,6 +412,10 @@ _NAME_DOTS = frozenset("·・•")
 _PLACE_TAILS = frozenset("镇乡村县省市河港")
 _TOWN_TAILS = frozenset("镇乡村")
 _JOINERS = _NAME_DOTS | _PLACE_TAILS
+# a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
+_DEGREE_BEFORE = frozenset(("的", "很", "也", "是", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
+_ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "u", "d"))
+_CLAUSE_END = frozenset("，。、！？；")
 _PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
 _DOT_NAME_TAGS = _PER_TAGS | {None, "O", "Rg"}     # what a side of 比尔·盖茨 may be tagged
 _NAME_LIKE_TAGS = _DOT_NAME_TAGS | {"j", "ns", "n", "nz"}   # ... and the name before 镇

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "9df9c411cb0dd29d722fc569526b3be62d0ecfb603a28f1ceb8d6f035ba0e9a9"
+DIGEST = "361a599be644eb81a0b054f626c50db98615b1f8feac8697a43ad6e9ea7b38af"
 
 
 def posts() -> list[tuple[str, str]]:

@@ -297,3 +297,64 @@ def test_spans_never_overlap_on_dense_fuzzed_token_lists():
         found = tagger.spans(tokens)
         assert all(a < b <= len("".join(tokens)) for a, b, _ in found)
         assert all(x[1] <= y[0] for x, y in zip(found, found[1:])), (tokens, found)
+
+
+TAGS18 = {**TAGS17, "北戴河": "ns", "鸟类": "n", "保护": "v", "协会": "n", "举行": "v", "会议": "n", "强调": "v",
+          "共同体": "ORG", "集团": "n", "石油": "n", "学会": "n", "四川": "ns", "有线电视": "n", "台": "q",
+          "韩国": "ns", "人": "n", "所": "u", "潍坊": "ns", "书记": "n", "国家": "n", "气象局": "n",
+          "北京": "ns", "一家": "m", "服装厂": "n", "公安县": "ns", "机关干部": "n", "歌曲": "n", "也": "d",
+          "美": "j", "俄": "j", "、": "w", "。": "x", "，": "x", "将": "d", "访问": "v"}
+
+
+def found18(tokens, parts=None):
+    text = "".join(tokens)
+    return [(text[a:b], kind) for a, b, kind in EntityTagger(TAGS18, parts, frozenset()).spans(tokens)]
+
+
+def test_two_character_verbs_right_before_a_named_head_after_a_place():
+    assert found18(["北戴河", "鸟类", "保护", "协会", "成立"]) == [("北戴河鸟类保护协会", "ORG")]
+    # not a verb further back, and not after an organisation
+    assert found18(["北戴河", "举行", "会议", "协会"]) == [("北戴河", "LOC")]
+    assert found18(["共同体", "强调", "集团"]) == [("共同体", "ORG")]
+
+
+def test_society_heads_and_one_character_heads():
+    assert found18(["中国", "石油", "学会", "理事长"]) == [("中国石油学会", "ORG")]
+    assert found18(["四川", "有线电视", "台", "的"]) == [("四川有线电视台", "ORG")]
+    # a one-character head needs a filler of two or more characters: 韩国 + 人 + 所 + 需要
+    assert found18(["韩国", "人", "所", "需要"]) == [("韩国", "LOC")]
+    assert found18(["四川", "台"]) == [("四川", "LOC")]
+
+
+def test_a_place_before_a_unit_learned_inside_a_title_word():
+    parts = {"市委书记": ((0, 2, "ORG"),)}
+    assert found18(["潍坊", "市委书记", "说"], parts) == [("潍坊市委", "ORG")]
+    assert found18(["他", "市委书记", "说"], parts) == [("市委", "ORG")]
+
+
+def test_national_units_counts_and_words_that_only_end_like_a_unit():
+    assert found18(["国家", "气象局", "专家"]) == [("国家气象局", "ORG")]
+    assert found18(["北京", "一家", "服装厂"]) == [("北京", "LOC")]
+    assert found18(["公安县", "机关干部"]) == [("公安县", "LOC")]
+
+
+def test_a_one_character_abbreviation_closing_a_clause_after_an_adjective_context_is_no_place():
+    assert found18(["歌曲", "美", "、"]) == []
+    assert found18(["也", "美", "。"]) == []
+    assert found18(["中", "、", "美", "、", "俄"]) == [("中", "LOC"), ("美", "LOC"), ("俄", "LOC")]
+    assert found18(["美", "将", "访问"]) == [("美", "LOC")]
+
+
+def test_spans_never_overlap_with_the_session_18_rules():
+    import random
+
+    words = list(TAGS18) + ["市委书记", "王", "秀英", "镇", "县", "派出所"]
+    tagger = EntityTagger(TAGS18, {"市委书记": ((0, 2, "ORG"),)}, frozenset("秀英"))
+    rng = random.Random(18)
+    for _ in range(3000):
+        tokens = [rng.choice(words) for _ in range(rng.randint(1, 12))]
+        found = tagger.spans(tokens)
+        known = [tagger.compute(t) for t in tokens]
+        assert found == tagger.spans(tokens, known)
+        assert all(a < b <= len("".join(tokens)) for a, b, _ in found)
+        assert all(x[1] <= y[0] for x, y in zip(found, found[1:])), (tokens, found)
