@@ -45,12 +45,14 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队",
                 "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
                 "理事会", "联盟", "杂志", "周刊", "党组", "学会", "基金会", "促进会", "总会", "联谊会", "商会", "工会")
+# ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
+_VERB_LIKE_HEADS = frozenset(("学会", "总会"))
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
 # 设计院, 中国作协 + 主席团); not 会 in general (研讨会, 招待会 are events), only these 会
 _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
                                                               "工会", "议会", "法会", "公会", "总会", "分会")
 # a lone one-character head jieba splits off (四川 + 有线电视 + 台, 湖南 + 少儿 + 社): after a place and a
-# filler of 2+ characters only (韩国 + 人 + 所 is no unit)
+# filler of 2+ characters only (韩国 + 人 + 所 is no unit), and not before a verb (为 + 中国 + 人民 + 所 + 熟知)
 _ONE_CHAR_HEADS = frozenset("院社所台部")
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
 _NOT_HEADS = ("干部", "军队", "部队", "队伍")
@@ -63,12 +65,17 @@ _VERB_FILLER_HEADS = ("有限公司", "公司", "集团", "研究所", "研究�
 _ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS + tuple(_ONE_CHAR_HEADS)
 _HEAD_LAST = frozenset(head[-1] for head in _ANY_HEAD)
 _HEAD_TAGS = frozenset((None, "n", "nt", "O", "ORG", "j"))
+_VERB_TAGS = frozenset(("v", "vn", "vd", "vg", "Vg"))
 _FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b",
                           "a", "O"))
 MAX_FILLER = 3
-_ADMIN_STARTS = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "自治区", "中央", "国家"))   # ... 国家 + 气象局
-# a filler starting like these is a count, not part of a name (北京 + 一家 + 服装厂, 美国 + 某 + 公司)
-_COUNT_STARTS = frozenset("一两几某每各")
+_ADMIN_STARTS = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "自治区", "中央", "国家"))
+# a filler like these is a count, not part of a name (北京 + 一家 + 服装厂, 美国 + 某 + 公司; not 洛阳 + 一拖 + 集团)
+_COUNT_STARTS = frozenset("某每各")
+_NUMBER_STARTS = frozenset("一两几")
+_MEASURES = frozenset("家个所位批些名种类座")
+# 国家 starts a unit only right before a government body (国家 + 气象局, 国家 + 邮电部; not 国家 + 重点 + 实验室)
+_STATE_BODY_ENDS = tuple("局部委署办厅")
 _ORDINAL = re.compile("第[一二三四五六七八九十〇零]+")     # 唐山市 + 第二 + 中学
 # single-character heads that make "中国"+"队", "市"+"委" one organisation
 _SHORT_HEADS = frozenset("队委办局院厅部社")
@@ -87,6 +94,14 @@ _ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
 _FUNCTION_CHARS = frozenset("我你他她或对可各该本全每此其某在从到向把被与和及这那哪一两几整")
 # a one-character surname token tagged like these is a word (和, 向, 古), not a surname before a name
 _NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
+# after a surname the table calls a person, a two-character word tagged like these is the given name
+# (郑 + 全军/n, 王 + 登龙/nz, 李 + 富强/a), unless it is a title, a trade or a kinship word (王 + 所长,
+# 孙 + 老板, 李 + 大娘)
+_GIVEN_WORD_TAGS = frozenset(("n", "a", "nz", "nrt", "vn"))
+_KIN_ENDS = tuple("长员师嫂姐哥奶爷婆妈爸叔姨者板夫士工兵官友家总") + ("秘书",)
+_ADVERB_STARTS = frozenset("太很最更也都就还又才")
+# a one-character word tagged like these completes a two-character person (朱长 + 洪, 李成 + 智)
+_GIVEN_CHAR_TAGS = frozenset(("nr", "Ng"))
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.
 _TAG_TYPE = {"nrfg": "PER", "nrt": "PER", "PER": "PER", "ns": "LOC", "LOC": "LOC", "nt": "ORG", "ORG": "ORG"}
@@ -163,6 +178,12 @@ def _is_org_head(token: str, tag: str | None, kind: str | None) -> bool:
     # two characters are mostly common words (格局, 社会, 干部), except institutions (法院, 画院)
     return tag in (None, "n", "nt", "j") and token.endswith(ORG_SUFFIXES) and (len(token) >= 3 or token[-1] == "院") \
         and not token.endswith(_NOT_HEADS)
+
+
+def _given_name_word(token: str, fact: tuple) -> bool:
+    """Is this two-character word (facts `fact`) the given name after a surname the table calls a person?"""
+    return len(token) == 2 and fact[0] in _GIVEN_WORD_TAGS and fact[1] is None and token not in _TITLES \
+        and not token.endswith(_KIN_ENDS) and token[0] not in _ADVERB_STARTS
 
 
 def _surname_honorific(token: str) -> int:
@@ -257,7 +278,8 @@ class EntityTagger:
             pos, i = end, i + 1
             tag, kind, lone_surname, two_places, honorific, parts, titled = known[i - 1] if known else cached(token) or facts(token)
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
-                if pending and len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token):
+                if pending and len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token) \
+                        and (token[parts[0][1] - 1] in _PART_UNIT_ENDS or token[:parts[0][1]] == "人大"):
                     spans.append((pending[0][0], start + parts[0][1], "ORG"))   # 潍坊 + [市委]书记: 潍坊市委
                     inner.add(spans[-1])
                     pending, prev = [], token
@@ -269,15 +291,20 @@ class EntityTagger:
                 continue
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
                 kind = None   # 31日 is a date, not Japan
-            if kind == "LOC" and len(token) == 1 and tag == "j" and (i == n or tokens[i] in _CLAUSE_END) \
+            if token == "美" and kind == "LOC" and _clause_ends(tokens, i) \
                     and (prev in _DEGREE_BEFORE or (cached(prev) or facts(prev))[0] in _ADJECTIVE_BEFORE_TAGS):
-                kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA
-            if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 and facts(tokens[i])[0] in ("nr", None) \
-                    and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与":
+                kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA (美 + 、 + 英 is)
+            if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 \
+                    and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与" \
+                    and (facts(tokens[i])[0] in ("nr", None) or tag == "PER" and _given_name_word(tokens[i], facts(tokens[i]))):
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
-                pos, i = end, i + 1
+                pos, i = end, i + 1                       # 郑/PER + 全军/n: a surname the table calls a person
             elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled) and i < n and tokens[i] in _TITLES:
                 kind = "PER"    # 温 + 先生, 吴宓 + 先生 (宓 is a rare given-name character)
+            elif kind == "PER" and len(token) == 2 and not parts and i < n and len(tokens[i]) == 1 \
+                    and _all_cjk(tokens[i]) and facts(tokens[i])[0] in _GIVEN_CHAR_TAGS \
+                    and (i + 1 == n or len(tokens[i + 1]) > 1 or not _all_cjk(tokens[i + 1])):
+                end, pos, i = end + 1, end + 1, i + 1     # 朱长 + 洪/nr, 李成 + 智/Ng: a three-character name split 2 + 1
             elif two_places:
                 kind = "LOC2"   # 中美, 京津: two place abbreviations jieba keeps together
             elif honorific:
@@ -360,7 +387,8 @@ class EntityTagger:
             if fact[1] != "ORG" and not (token[-1:] in _HEAD_LAST and token.endswith(_ANY_HEAD)):   # most: one look
                 continue
             by_ending = token.endswith(_NAMED_HEADS) or len(token) >= 3 and token.endswith(_UNIT_ENDINGS) \
-                and fact[0] in _HEAD_TAGS or token in _ONE_CHAR_HEADS and len(tokens[i - 1]) >= 2
+                and fact[0] in _HEAD_TAGS or token in _ONE_CHAR_HEADS and len(tokens[i - 1]) >= 2 \
+                and not (token == "所" and i + 1 < len(tokens) and (known[i + 1] if known else self.facts(tokens[i + 1]))[0] in _VERB_TAGS)
             if not (by_ending or fact[1] == "ORG") or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
@@ -371,7 +399,8 @@ class EntityTagger:
                         start = loc_ending[starts[j + 1]]
                     break
                 t = tokens[j]
-                if t in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):   # 省 + 民政厅, 村 + 党支部
+                if t in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS) \
+                        and (t != "国家" or not filler and (fact[1] == "ORG" or token.endswith(_STATE_BODY_ENDS))):   # 省 + 民政厅, 村 + 党支部
                     start = starts[j]
                     if j and t in _TOWN_TAILS and _place_name_before(tokens, known, j, self.facts) \
                             and (known[j - 1] if known else self.facts(tokens[j - 1]))[0] != "n" \
@@ -381,15 +410,16 @@ class EntityTagger:
                 tag, kind = (known[j] if known else self.facts(t))[:2]
                 verb = tag == "v" and verb_ok and len(t) == 2 and verbs == filler   # verbs right before the head only
                 if kind == "LOC" or not (tag in _FILLER_TAGS or verb or tag == "m" and _ORDINAL.fullmatch(t)) \
-                        or not _all_cjk(t) or len(t) > 4 or t[0] in _COUNT_STARTS:
+                        or not _all_cjk(t) or len(t) > 4 or t[0] in _COUNT_STARTS \
+                        or t[0] in _NUMBER_STARTS and (tag == "m" or t[1:2] in _MEASURES):
                     break
                 filler, plain, verbs = filler + 1, plain + (tag == "a"), verbs + verb
                 j -= 1
             if start is None or plain and plain == filler and len(token) < 3:
                 continue                                   # 深圳 + 大 + 公司 is no name
-            if verbs and not (starts[j + 1] in place_ending or tokens[j] in _ADMIN_STARTS):
-                continue                                   # verbs only after a place
-            if token in _ONE_CHAR_HEADS and not filler:
+            if verbs and not (filler > verbs and (starts[j + 1] in place_ending or tokens[j] in _ADMIN_STARTS)):
+                continue                                   # verbs only after a place and a noun: not 美国 + 收购 + 公司
+            if not filler and (token in _ONE_CHAR_HEADS or token in _VERB_LIKE_HEADS):
                 continue
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
@@ -412,10 +442,21 @@ _NAME_DOTS = frozenset("·・•")
 _PLACE_TAILS = frozenset("镇乡村县省市河港")
 _TOWN_TAILS = frozenset("镇乡村")
 _JOINERS = _NAME_DOTS | _PLACE_TAILS
+# a learned organisation at the start of a word joins the places before it if it ends like a unit
+# (潍坊 + [市委]书记, 韩国 + [外交部]长, 北京市 + [人大]代表; not 北京 + [北大]学生, 中国 + [东盟]国家)
+_PART_UNIT_ENDS = frozenset("委局部厅院办会署处")
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
-_DEGREE_BEFORE = frozenset(("的", "很", "也", "是", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
-_ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "u", "d"))
-_CLAUSE_END = frozenset("，。、！？；")
+_DEGREE_BEFORE = frozenset(("的", "很", "也", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
+_ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "d"))
+_CLAUSE_END = frozenset("，。！？；")
+
+
+def _clause_ends(tokens: Sequence[str], i: int) -> bool:
+    """Does a clause end at tokens[i] (the token after the one looked at)? 、 does unless a one-character
+    word follows it, as in a list of abbreviations (美 + 、 + 英)."""
+    if i == len(tokens):
+        return True
+    return tokens[i] in _CLAUSE_END or tokens[i] == "、" and not (i + 1 < len(tokens) and len(tokens[i + 1]) == 1)
 _PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
 _DOT_NAME_TAGS = _PER_TAGS | {None, "O", "Rg"}     # what a side of 比尔·盖茨 may be tagged
 _NAME_LIKE_TAGS = _DOT_NAME_TAGS | {"j", "ns", "n", "nz"}   # ... and the name before 镇

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "361a599be644eb81a0b054f626c50db98615b1f8feac8697a43ad6e9ea7b38af"
+DIGEST = "a450b85bb462b32494b4fcb282b5aac4fc922a9ea00854526109e07ad805d940"
 
 
 def posts() -> list[tuple[str, str]]:

@@ -303,7 +303,11 @@ TAGS18 = {**TAGS17, "北戴河": "ns", "鸟类": "n", "保护": "v", "协会": "
           "共同体": "ORG", "集团": "n", "石油": "n", "学会": "n", "四川": "ns", "有线电视": "n", "台": "q",
           "韩国": "ns", "人": "n", "所": "u", "潍坊": "ns", "书记": "n", "国家": "n", "气象局": "n",
           "北京": "ns", "一家": "m", "服装厂": "n", "公安县": "ns", "机关干部": "n", "歌曲": "n", "也": "d",
-          "美": "j", "俄": "j", "、": "w", "。": "x", "，": "x", "将": "d", "访问": "v"}
+          "美": "j", "俄": "j", "、": "w", "。": "x", "，": "x", "将": "d", "访问": "v",
+          # review of the first version: phrases it got wrong
+          "了": "ul", "开车": "v", "上海": "ns", "去": "v", "熟知": "v", "人民": "n", "为": "p", "美国": "ns",
+          "收购": "v", "英": "j", "沪": "j", "是": "v", "重点": "n", "实验室": "n", "洛阳": "ns", "一拖": "j",
+          "郑": "PER", "全军": "n", "所长": "n", "老板": "n", "朱长": None, "洪": "nr", "研究": "vn"}
 
 
 def found18(tokens, parts=None):
@@ -358,3 +362,39 @@ def test_spans_never_overlap_with_the_session_18_rules():
         assert found == tagger.spans(tokens, known)
         assert all(a < b <= len("".join(tokens)) for a, b, _ in found)
         assert all(x[1] <= y[0] for x, y in zip(found, found[1:])), (tokens, found)
+
+
+def test_review_phrases_the_first_version_got_wrong():
+    # 学会 / 总会 head a unit only after a filler: 北京 + 学会 + 了 is a verb
+    assert found18(["北京", "学会", "了", "开车"]) == [("北京", "LOC")]
+    assert found18(["上海", "总会", "去"]) == [("上海", "LOC")]
+    # 所 before a verb is the passive: 为 + 中国 + 人民 + 所 + 熟知
+    assert found18(["为", "中国", "人民", "所", "熟知"]) == [("中国", "LOC")]
+    # a verb right after the place is a clause: 在 + 美国 + 收购 + 公司
+    assert found18(["在", "美国", "收购", "公司"]) == [("美国", "LOC")]
+    # 美 in a list of abbreviations, or after 了 / 是, is the USA
+    assert found18(["访问", "了", "美", "、", "英"]) == [("美", "LOC"), ("英", "LOC")]
+    assert found18(["是", "美", "，"]) == [("美", "LOC")]
+    assert found18(["到", "了", "沪", "。"]) == [("沪", "LOC")]
+    # a learned organisation at a word's start joins a place only if it ends like a unit
+    assert found18(["北京", "北大学生"], {"北大学生": ((0, 2, "ORG"),)}) == [("北京", "LOC"), ("北大", "ORG")]
+    # 国家 starts a unit only right before a government body
+    assert found18(["国家", "重点", "实验室"]) == []
+    # 一 starts a name when it is no count: 洛阳 + 一拖 + 集团
+    assert found18(["洛阳", "一拖", "集团"]) == [("洛阳一拖集团", "ORG")]
+
+
+def test_a_surname_the_table_calls_a_person_takes_a_two_character_given_name():
+    assert found18(["郑", "全军", "得知"]) == [("郑全军", "PER")]
+    assert found18(["郑", "所长", "说"]) == [("郑", "PER")]
+    assert found18(["郑", "老板", "说"]) == [("郑", "PER")]
+
+
+def test_a_three_character_name_split_two_and_one():
+    tagger = EntityTagger(TAGS18, None, frozenset("长洪"))
+    tokens = ["书记", "朱长", "洪", "（"]
+    text = "".join(tokens)
+    assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == [("朱长洪", "PER")]
+    tokens = ["朱长", "洪", "说"]          # a one-character word after it: not joined
+    text = "".join(tokens)
+    assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == [("朱长", "PER")]
