@@ -100,6 +100,9 @@ _NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
 _GIVEN_WORD_TAGS = frozenset(("n", "a", "nz", "nrt", "vn"))
 _KIN_ENDS = tuple("长员师嫂姐哥奶爷婆妈爸叔姨者板夫士工兵官友家总") + ("秘书",)
 _ADVERB_STARTS = frozenset("太很最更也都就还又才")
+# characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
+_GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
+_GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
 # a one-character word tagged like these completes a two-character person (朱长 + 洪, 李成 + 智)
 _GIVEN_CHAR_TAGS = frozenset(("nr", "Ng"))
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
@@ -186,6 +189,17 @@ def _given_name_word(token: str, fact: tuple) -> bool:
         and not token.endswith(_KIN_ENDS) and token[0] not in _ADVERB_STARTS
 
 
+def _glued_name(token: str) -> Parts | None:
+    """The person in a token jieba's HMM glued a name and a following word into: 冼崇浩说 -> 冼崇浩,
+    成建云诉 -> 成建云, 钟书住 -> 钟书."""
+    if token[:1] in SURNAMES and _all_cjk(token):
+        if len(token) == 4 and token[3] in _GLUED_AFTER_NAME4:
+            return ((0, 3, "PER"),)
+        if len(token) == 3 and token[2] in _GLUED_AFTER_NAME:
+            return ((0, 2, "PER"),)
+    return None
+
+
 def _surname_honorific(token: str) -> int:
     """Length of the surname in 李老师 / 欧阳先生 / 梁某, else 0."""
     for size in (2, 1):
@@ -242,12 +256,14 @@ class EntityTagger:
 
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
-        honorific, the learned entities inside the token or None, is a name only before a title)."""
+        honorific, the learned entities inside the token (or a person jieba glued a word to) or None,
+        is a name only before a title)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
-                _surname_honorific(token) if kind in (None, "PER") else 0, self.parts.get(token),
+                _surname_honorific(token) if kind in (None, "PER") else 0,
+                self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None),
                 kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER")
 
     def facts(self, token: str) -> tuple:

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "a450b85bb462b32494b4fcb282b5aac4fc922a9ea00854526109e07ad805d940"
+DIGEST = "588089bb7c7225951db1cf5785d23fc0eb05f5f174d61e21ef562f5f815f248d"
 
 
 def posts() -> list[tuple[str, str]]:

@@ -398,3 +398,15 @@ def test_a_three_character_name_split_two_and_one():
     tokens = ["朱长", "洪", "说"]          # a one-character word after it: not joined
     text = "".join(tokens)
     assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == [("朱长", "PER")]
+
+
+def test_a_name_jieba_glued_to_the_next_character_is_a_person():
+    tagger = EntityTagger({**TAGS18, "王国的": "n"}, None, frozenset())
+    for tokens, expected in ((["校长", "李维民教", "了"], [("李维民", "PER")]),
+                             (["钟书住", "医院"], [("钟书", "PER")]),
+                             (["汤雪辉家", "的"], [("汤雪辉", "PER")]),
+                             (["王国的", "历史"], [])):           # a word in the table is not cut
+        text = "".join(tokens)
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+        known = [tagger.compute(t) for t in tokens]
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens, known)] == expected
