@@ -103,6 +103,7 @@ _ADVERB_STARTS = frozenset("太很最更也都就还又才")
 # characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
 _GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
 _GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
+_LIST_JOINERS = frozenset("、和与及")
 # a one-character word tagged like these completes a two-character person (朱长 + 洪, 李成 + 智)
 _GIVEN_CHAR_TAGS = frozenset(("nr", "Ng"))
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
@@ -317,6 +318,9 @@ class EntityTagger:
                 pos, i = end, i + 1                       # 郑/PER + 全军/n: a surname the table calls a person
             elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled) and i < n and tokens[i] in _TITLES:
                 kind = "PER"    # 温 + 先生, 吴宓 + 先生 (宓 is a rare given-name character)
+            elif titled and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
+                             or i + 1 < n and tokens[i] in _LIST_JOINERS and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "PER"):
+                kind = "PER"    # 李立群 + 、 + 常戎: such a name next to a person in a list is one too
             elif kind == "PER" and len(token) == 2 and not parts and i < n and len(tokens[i]) == 1 \
                     and _all_cjk(tokens[i]) and facts(tokens[i])[0] in _GIVEN_CHAR_TAGS \
                     and (i + 1 == n or len(tokens[i + 1]) > 1 or not _all_cjk(tokens[i + 1])):

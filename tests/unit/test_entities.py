@@ -410,3 +410,15 @@ def test_a_name_jieba_glued_to_the_next_character_is_a_person():
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
         known = [tagger.compute(t) for t in tokens]
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens, known)] == expected
+
+
+def test_a_rarer_two_character_name_next_to_a_person_in_a_list_is_a_person():
+    tags = {**TAGS18, "李立群": "nr", "常戎": None, "刘蓓": None, "等": "u", "参加": "v"}
+    tagger = EntityTagger(tags, None, frozenset("立群"))        # 戎 and 蓓 are no given-name characters here
+    tokens = ["李立群", "、", "常戎", "、", "刘蓓", "等", "参加"]
+    text = "".join(tokens)
+    assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == [("李立群", "PER"), ("常戎", "PER"), ("刘蓓", "PER")]
+    tokens = ["常戎", "参加"]                                   # alone it stays no person
+    assert tagger.spans(tokens) == []
+    tokens = ["常戎", "、", "刘蓓"]                             # nor two such names together
+    assert tagger.spans(tokens) == []
