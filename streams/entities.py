@@ -12,6 +12,7 @@ learned table of token parts (bench/build_entity_dict.py) types entities inside 
 """
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -65,7 +66,10 @@ _VERB_FILLER_HEADS = ("有限公司", "公司", "集团", "研究所", "研究�
 _ANY_HEAD = _NAMED_HEADS + _UNIT_ENDINGS + tuple(_ONE_CHAR_HEADS)
 _HEAD_LAST = frozenset(head[-1] for head in _ANY_HEAD)
 _HEAD_TAGS = frozenset((None, "n", "nt", "O", "ORG", "j"))
-_VERB_TAGS = frozenset(("v", "vn", "vd", "vg", "Vg"))
+_VERB_TAGS = frozenset(("v", "vd", "vg", "Vg"))
+_PASSIVE = frozenset(("为", "被"))
+# before a place, these make "place + verb + head" a clause (在 + 美国 + 收购 + 公司), not a name (北京 + 出版 + 集团)
+_CLAUSE_TAGS = frozenset(("p", "v", "d", "c"))
 _FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b",
                           "a", "O"))
 MAX_FILLER = 3
@@ -98,13 +102,17 @@ _NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
 # (郑 + 全军/n, 王 + 登龙/nz, 李 + 富强/a), unless it is a title, a trade or a kinship word (王 + 所长,
 # 孙 + 老板, 李 + 大娘)
 _GIVEN_WORD_TAGS = frozenset(("n", "a", "nz", "nrt", "vn"))
-_KIN_ENDS = tuple("长员师嫂姐哥奶爷婆妈爸叔姨者板夫士工兵官友家总") + ("秘书",)
+_KIN_ENDS = tuple("长员师嫂姐哥奶爷婆妈爸叔姨者板夫士工兵官友家总学练机导演表妹子儿丝宾事辑计理问手桌监察裁") + ("秘书",)
+# surnames that are as often words before a noun (黄 + 裙子, 谢 + 领导, 姜 + 大蒜, 毕 + 全场)
+_WORDY_SURNAMES = frozenset("姜毕温黄谢桂庄范胡颜")
 _ADVERB_STARTS = frozenset("太很最更也都就还又才")
 # characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
 _GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
 _GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
 _LIST_JOINERS = frozenset("、和与及")
-# a one-character word tagged like these completes a two-character person (朱长 + 洪, 李成 + 智)
+# a one-character given-name character tagged like these completes a two-character person (朱长 + 洪,
+# 李成 + 智; not 姚明 + 时)
+_PLACE_TIME_CHARS = frozenset("时后前里上下中内外处旁边间")
 _GIVEN_CHAR_TAGS = frozenset(("nr", "Ng"))
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.
@@ -184,10 +192,13 @@ def _is_org_head(token: str, tag: str | None, kind: str | None) -> bool:
         and not token.endswith(_NOT_HEADS)
 
 
-def _given_name_word(token: str, fact: tuple) -> bool:
-    """Is this two-character word (facts `fact`) the given name after a surname the table calls a person?"""
+def _given_name_word(token: str, fact: tuple, given_names: frozenset[str] | None) -> bool:
+    """Is this two-character word (facts `fact`) the given name after a surname the table calls a person?
+    Not a title or a role (王 + 所长, 李 + 教练), and one of its characters is a given-name character
+    (郑 + 全军; not 李 + 司机)."""
     return len(token) == 2 and fact[0] in _GIVEN_WORD_TAGS and fact[1] is None and token not in _TITLES \
-        and not token.endswith(_KIN_ENDS) and token[0] not in _ADVERB_STARTS
+        and not token.endswith(_KIN_ENDS) and token[0] not in _ADVERB_STARTS \
+        and given_names is not None and (token[0] in given_names or token[1] in given_names)
 
 
 def _glued_name(token: str) -> Parts | None:
@@ -308,12 +319,12 @@ class EntityTagger:
                 continue
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
                 kind = None   # 31日 is a date, not Japan
-            if token == "美" and kind == "LOC" and _clause_ends(tokens, i) \
+            if token == "美" and kind == "LOC" and _clause_ends(tokens, i, cached, facts) \
                     and (prev in _DEGREE_BEFORE or (cached(prev) or facts(prev))[0] in _ADJECTIVE_BEFORE_TAGS):
                 kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA (美 + 、 + 英 is)
             if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 \
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与" \
-                    and (facts(tokens[i])[0] in ("nr", None) or tag == "PER" and _given_name_word(tokens[i], facts(tokens[i]))):
+                    and (facts(tokens[i])[0] in ("nr", None) or tag == "PER" and token not in _WORDY_SURNAMES and _given_name_word(tokens[i], facts(tokens[i]), self.given_names)):
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
                 pos, i = end, i + 1                       # 郑/PER + 全军/n: a surname the table calls a person
             elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled) and i < n and tokens[i] in _TITLES:
@@ -323,6 +334,7 @@ class EntityTagger:
                 kind = "PER"    # 李立群 + 、 + 常戎: such a name next to a person in a list is one too
             elif kind == "PER" and len(token) == 2 and not parts and i < n and len(tokens[i]) == 1 \
                     and _all_cjk(tokens[i]) and facts(tokens[i])[0] in _GIVEN_CHAR_TAGS \
+                    and self.given_names is not None and tokens[i] in self.given_names and tokens[i] not in _PLACE_TIME_CHARS \
                     and (i + 1 == n or len(tokens[i + 1]) > 1 or not _all_cjk(tokens[i + 1])):
                 end, pos, i = end + 1, end + 1, i + 1     # 朱长 + 洪/nr, 李成 + 智/Ng: a three-character name split 2 + 1
             elif two_places:
@@ -385,6 +397,12 @@ class EntityTagger:
             found = set(_outside(found, joins)) | {(a, b, "LOC") for a, b in joins}
         return sorted(found)
 
+    def _clause_before(self, tokens: Sequence[str], known: Sequence[tuple] | None, starts: list[int], offset: int) -> bool:
+        """Is the token ending at `offset` a preposition, verb, adverb or conjunction?"""
+        k = bisect.bisect_left(starts, offset) - 1
+        return k >= 0 and starts[k] + len(tokens[k]) == offset \
+            and (known[k] if known else self.facts(tokens[k]))[0] in _CLAUSE_TAGS
+
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                      spans: list[tuple[int, int, str]], inner: set) -> list[tuple[int, int, str]]:
         """Place or organisation + up to MAX_FILLER name-like tokens + a unit head -> one
@@ -408,7 +426,8 @@ class EntityTagger:
                 continue
             by_ending = token.endswith(_NAMED_HEADS) or len(token) >= 3 and token.endswith(_UNIT_ENDINGS) \
                 and fact[0] in _HEAD_TAGS or token in _ONE_CHAR_HEADS and len(tokens[i - 1]) >= 2 \
-                and not (token == "所" and i + 1 < len(tokens) and (known[i + 1] if known else self.facts(tokens[i + 1]))[0] in _VERB_TAGS)
+                and not (token == "所" and i + 1 < len(tokens) and (known[i + 1] if known else self.facts(tokens[i + 1]))[0] in _VERB_TAGS
+                         and not _PASSIVE.isdisjoint(tokens[max(0, i - 6):i]))   # 为 + 中国 + 人民 + 所 + 熟知
             if not (by_ending or fact[1] == "ORG") or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
@@ -437,12 +456,14 @@ class EntityTagger:
                 j -= 1
             if start is None or plain and plain == filler and len(token) < 3:
                 continue                                   # 深圳 + 大 + 公司 is no name
-            if verbs and not (filler > verbs and (starts[j + 1] in place_ending or tokens[j] in _ADMIN_STARTS)):
-                continue                                   # verbs only after a place and a noun: not 美国 + 收购 + 公司
+            if verbs and not (starts[j + 1] in place_ending or tokens[j] in _ADMIN_STARTS):
+                continue                                   # verbs only after a place
             if not filler and (token in _ONE_CHAR_HEADS or token in _VERB_LIKE_HEADS):
                 continue
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
+            if verbs and verbs == filler and start and self._clause_before(tokens, known, starts, start):
+                continue                                   # 在 + 美国 + 收购 + 公司: a clause
             end = starts[i] + len(token)
             if not (crosses(start) or crosses(end)):       # never across another span
                 merged.append((start, end))
@@ -464,19 +485,22 @@ _TOWN_TAILS = frozenset("镇乡村")
 _JOINERS = _NAME_DOTS | _PLACE_TAILS
 # a learned organisation at the start of a word joins the places before it if it ends like a unit
 # (潍坊 + [市委]书记, 韩国 + [外交部]长, 北京市 + [人大]代表; not 北京 + [北大]学生, 中国 + [东盟]国家)
-_PART_UNIT_ENDS = frozenset("委局部厅院办会署处")
+_PART_UNIT_ENDS = frozenset("委局部厅院办会署处军协")
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
 _DEGREE_BEFORE = frozenset(("的", "很", "也", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
 _ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "d"))
 _CLAUSE_END = frozenset("，。！？；")
 
 
-def _clause_ends(tokens: Sequence[str], i: int) -> bool:
+def _clause_ends(tokens: Sequence[str], i: int, cached, facts) -> bool:
     """Does a clause end at tokens[i] (the token after the one looked at)? 、 does unless a one-character
-    word follows it, as in a list of abbreviations (美 + 、 + 英)."""
+    abbreviation follows it, as in a list (美 + 、 + 英; but 美 + 、 + 人也好)."""
     if i == len(tokens):
         return True
-    return tokens[i] in _CLAUSE_END or tokens[i] == "、" and not (i + 1 < len(tokens) and len(tokens[i + 1]) == 1)
+    if tokens[i] == "、":
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        return not (len(after) == 1 and (cached(after) or facts(after))[0] == "j")
+    return tokens[i] in _CLAUSE_END
 _PER_TAGS = frozenset(("nr", "nrt", "nrfg", "PER"))
 _DOT_NAME_TAGS = _PER_TAGS | {None, "O", "Rg"}     # what a side of 比尔·盖茨 may be tagged
 _NAME_LIKE_TAGS = _DOT_NAME_TAGS | {"j", "ns", "n", "nz"}   # ... and the name before 镇

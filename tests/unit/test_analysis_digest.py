@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "588089bb7c7225951db1cf5785d23fc0eb05f5f174d61e21ef562f5f815f248d"
+DIGEST = "7dc952295e8998986d3bf7a20af60e6c1614a91408f6d1dd9f118c292fc9d925"
 
 
 def posts() -> list[tuple[str, str]]:

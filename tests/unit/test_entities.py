@@ -307,7 +307,10 @@ TAGS18 = {**TAGS17, "北戴河": "ns", "鸟类": "n", "保护": "v", "协会": "
           # review of the first version: phrases it got wrong
           "了": "ul", "开车": "v", "上海": "ns", "去": "v", "熟知": "v", "人民": "n", "为": "p", "美国": "ns",
           "收购": "v", "英": "j", "沪": "j", "是": "v", "重点": "n", "实验室": "n", "洛阳": "ns", "一拖": "j",
-          "郑": "PER", "全军": "n", "所长": "n", "老板": "n", "朱长": None, "洪": "nr", "研究": "vn"}
+          "郑": "PER", "全军": "n", "所长": "n", "老板": "n", "朱长": None, "洪": "nr", "研究": "vn",
+          # the second review's phrases
+          "出版": "v", "中科院": "ORG", "化学": "n", "人员": "n", "开展": "v", "风景": "n", "人": "n",
+          "同学": "n", "司机": "n", "黄": "PER", "裙子": "n", "姚明": "PER", "时": "Ng", "海军军官": "n"}
 
 
 def found18(tokens, parts=None):
@@ -385,7 +388,17 @@ def test_review_phrases_the_first_version_got_wrong():
 
 
 def test_a_surname_the_table_calls_a_person_takes_a_two_character_given_name():
-    assert found18(["郑", "全军", "得知"]) == [("郑全军", "PER")]
+    tagger = EntityTagger(TAGS18, None, frozenset("全军"))
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["郑", "全军", "得知"]) == [("郑全军", "PER")]
+    # second review: roles, and words with no given-name character, and surnames that are words
+    assert found(["郑", "同学", "回答"]) == [("郑", "PER")]
+    assert found(["郑", "司机", "说"]) == [("郑", "PER")]
+    assert found(["黄", "全军"]) == [("黄", "PER")]
+    assert found18(["郑", "全军", "得知"]) == [("郑", "PER")]       # no given-name characters known
     assert found18(["郑", "所长", "说"]) == [("郑", "PER")]
     assert found18(["郑", "老板", "说"]) == [("郑", "PER")]
 
@@ -422,3 +435,19 @@ def test_a_rarer_two_character_name_next_to_a_person_in_a_list_is_a_person():
     assert tagger.spans(tokens) == []
     tokens = ["常戎", "、", "刘蓓"]                             # nor two such names together
     assert tagger.spans(tokens) == []
+
+
+def test_second_review_phrases():
+    # a clause-final 时 is no given name: 采访 + 姚明 + 时 + ，
+    tagger = EntityTagger(TAGS18, None, frozenset("时洪"))
+    tokens = ["姚明", "时", "，"]
+    assert [("".join(tokens)[a:b], k) for a, b, k in tagger.spans(tokens)] == [("姚明", "PER")]
+    # verbs right before the head at the start of a clause: 北京 + 出版 + 集团; after 在 it is a clause
+    assert found18(["北京", "出版", "集团"]) == [("北京出版集团", "ORG")]
+    assert found18(["在", "北京", "出版", "集团"]) == [("北京", "LOC")]
+    # 所 before a verb is a unit unless 为 / 被 came before it
+    assert found18(["中科院", "化学", "所", "开展"]) == [("中科院化学所", "ORG")]
+    # 、 + a one-character word that is no place abbreviation ends the clause: 风景 + 美 + 、 + 人
+    assert found18(["风景", "美", "、", "人"]) == []
+    # a learned army or association at a word's start joins the place: 美国 + [海军]军官
+    assert found18(["美国", "海军军官"], {"海军军官": ((0, 2, "ORG"),)}) == [("美国海军", "ORG")]
