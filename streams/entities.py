@@ -372,22 +372,32 @@ class EntityTagger:
         name-like token before a lone place suffix)."""
         starts = _starts(tokens)
         tag_of = (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0])
-        found = set(spans)
-        i, n = 1, len(tokens)
+        ordered = sorted(spans)          # disjoint, so sorted by end too
+        removed: set[tuple[int, int, str]] = set()
+        added: set[tuple[int, int, str]] = set()
+        i, n, first = 1, len(tokens), 0
         while i < n - 1:
             if tokens[i] in _NAME_DOTS and _all_cjk(tokens[i - 1]) and _all_cjk(tokens[i + 1]):
                 j = i + 1
                 while j + 2 < n and tokens[j + 1] in _NAME_DOTS and _all_cjk(tokens[j + 2]):
                     j += 2
                 a, b = starts[i - 1], starts[j] + len(tokens[j])
-                inside = {s for s in found if s[0] < b and s[1] > a}
+                while first < len(ordered) and ordered[first][1] <= a:   # the windows only move right
+                    first += 1
+                inside, k = [], first
+                while k < len(ordered) and ordered[k][0] < b:
+                    if ordered[k] not in removed:
+                        inside.append(ordered[k])
+                    k += 1
                 sides = {tag_of(k) for k in range(i - 1, j + 1, 2)}
                 if sides <= _DOT_NAME_TAGS and all(k == "PER" for _, _, k in inside) \
                         and (inside or sides & _PER_TAGS):
-                    found = (found - inside) | {(a, b, "PER")}
+                    removed.update(inside)
+                    added.add((a, b, "PER"))
                 i = j + 1
             else:
                 i += 1
+        found = (set(ordered) - removed) | added
         # the joins cover two tokens each and never overlap, so they are checked against the spans at hand
         joins = [(starts[i - 1], starts[i] + 1) for i in range(1, n)
                  if tokens[i] in _PLACE_TAILS and _place_name_before(tokens, known, i, self.facts)]

@@ -451,3 +451,11 @@ def test_second_review_phrases():
     assert found18(["风景", "美", "、", "人"]) == []
     # a learned army or association at a word's start joins the place: 美国 + [海军]军官
     assert found18(["美国", "海军军官"], {"海军军官": ((0, 2, "ORG"),)}) == [("美国海军", "ORG")]
+
+
+def test_many_dotted_names_in_one_post_are_each_joined():
+    # second review: each 比尔·盖茨 scanned every span (40,000 tokens took 7 s); now one pass
+    tokens = ["比尔", "·", "盖茨", "，", "记者", "·", "王小明", "，"] * 2000
+    text = "".join(tokens)
+    found = EntityTagger(TAGS18, None, frozenset("小明")).spans(tokens)
+    assert [text[a:b] for a, b, k in found if k == "PER"] == ["比尔·盖茨", "王小明"] * 2000
