@@ -108,6 +108,7 @@ _WORDY_SURNAMES = frozenset("姜毕温黄谢桂庄范胡颜")
 _ADVERB_STARTS = frozenset("太很最更也都就还又才")
 # characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
 _GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
+_AREA_SUFFIXES = ("地区", "地方", "山脉", "沙漠", "一带", "境内", "地带", "畔")
 _GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
 _LIST_JOINERS = frozenset("、和与及")
 # a one-character given-name character tagged like these completes a two-character person (朱长 + 洪,
@@ -212,6 +213,15 @@ def _glued_name(token: str) -> Parts | None:
     return None
 
 
+def _area_name(token: str) -> Parts | None:
+    """The place in a place word ending in an area word: 西藏地区 -> 西藏, 燕山山脉 -> 燕山, 金沙江畔 -> 金沙江
+    (the newswire convention labels the name only)."""
+    for suffix in _AREA_SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+            return ((0, len(token) - len(suffix), "LOC"),)
+    return None
+
+
 def _surname_honorific(token: str) -> int:
     """Length of the surname in 李老师 / 欧阳先生 / 梁某, else 0."""
     for size in (2, 1):
@@ -268,14 +278,16 @@ class EntityTagger:
 
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
-        honorific, the learned entities inside the token (or a person jieba glued a word to) or None,
+        honorific, the learned entities inside the token (or a person jieba glued a word to, or the
+        name in a place word ending in 地区 / 山脉 ...) or None,
         is a name only before a title)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
                 _surname_honorific(token) if kind in (None, "PER") else 0,
-                self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None),
+                self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None)
+                or (_area_name(token) if kind == "LOC" else None),
                 kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER")
 
     def facts(self, token: str) -> tuple:

@@ -459,3 +459,12 @@ def test_many_dotted_names_in_one_post_are_each_joined():
     text = "".join(tokens)
     found = EntityTagger(TAGS18, None, frozenset("小明")).spans(tokens)
     assert [text[a:b] for a, b, k in found if k == "PER"] == ["比尔·盖茨", "王小明"] * 2000
+
+
+def test_a_place_word_ending_in_an_area_word_is_the_name_only():
+    tags = {**TAGS18, "西藏地区": "ns", "燕山山脉": "ns", "金沙江畔": "ns", "地区": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+    for tokens, expected in ((["西藏地区", "代表"], [("西藏", "LOC")]), (["燕山山脉"], [("燕山", "LOC")]),
+                             (["金沙江畔"], [("金沙江", "LOC")]), (["地区"], [])):
+        text = "".join(tokens)
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
