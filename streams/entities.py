@@ -318,9 +318,11 @@ class EntityTagger:
             pos, i = end, i + 1
             tag, kind, lone_surname, two_places, honorific, parts, titled = known[i - 1] if known else cached(token) or facts(token)
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
-                if pending and len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token) \
+                if (pending or prev in _PART_PREFIXES and not (spans and spans[-1][1] > start - len(prev))) \
+                        and len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token) \
                         and (token[parts[0][1] - 1] in _PART_UNIT_ENDS or token[:parts[0][1]] == "人大"):
-                    spans.append((pending[0][0], start + parts[0][1], "ORG"))   # 潍坊 + [市委]书记: 潍坊市委
+                    # 潍坊 + [市委]书记: 潍坊市委; 县 + [人大]代表: 县人大
+                    spans.append((pending[0][0] if pending else start - len(prev), start + parts[0][1], "ORG"))
                     inner.add(spans[-1])
                     pending, prev = [], token
                     continue
@@ -508,6 +510,8 @@ _JOINERS = _NAME_DOTS | _PLACE_TAILS
 # a learned organisation at the start of a word joins the places before it if it ends like a unit
 # (潍坊 + [市委]书记, 韩国 + [外交部]长, 北京市 + [人大]代表; not 北京 + [北大]学生, 中国 + [东盟]国家)
 _PART_UNIT_ENDS = frozenset("委局部厅院办会署处军协")
+# ... and so does a lone admin word or 全国 right before it (县 + [人大]代表, 全国 + [人大]代表)
+_PART_PREFIXES = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "全国"))
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
 _DEGREE_BEFORE = frozenset(("的", "很", "也", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
 _ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "d"))

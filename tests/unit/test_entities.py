@@ -468,3 +468,10 @@ def test_a_place_word_ending_in_an_area_word_is_the_name_only():
                              (["金沙江畔"], [("金沙江", "LOC")]), (["地区"], [])):
         text = "".join(tokens)
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+
+
+def test_a_lone_admin_word_before_an_organisation_learned_inside_a_word():
+    parts = {"人大代表": ((0, 2, "ORG"),)}
+    assert found18(["县", "人大代表"], parts) == [("县人大", "ORG")]
+    assert found18(["全国", "人大代表"], parts) == [("全国人大", "ORG")]
+    assert found18(["他", "人大代表"], parts) == [("人大", "ORG")]
