@@ -312,6 +312,7 @@ class EntityTagger:
         inner: set[tuple[int, int, str]] = set()   # parts not on token boundaries: never merged
         tokens, cached, facts = raw_tokens, self._facts.get, self.facts
         pos, prev, i, n = 0, "", 0, len(raw_tokens)
+        last = before_pending = ""
         while i < n:
             token = tokens[i]
             start, end = pos, pos + len(token)
@@ -355,14 +356,19 @@ class EntityTagger:
                 kind = "LOC2"   # 中美, 京津: two place abbreviations jieba keeps together
             elif honorific:
                 kind, end = "PER", start + honorific
-            prev = token
+            last, prev = prev, token
             if kind is None and not pending:
                 continue
             if pending and _is_org_head(token, tag, kind):
-                spans.append((pending[0][0], end, "ORG"))
+                a = pending[0][0]
+                if before_pending in _PARTY_PREFIXES and not (spans and spans[-1][1] > a - len(before_pending)):
+                    a -= len(before_pending)              # 中共 + 河北 + 迁安 + 市委: one organisation
+                spans.append((a, end, "ORG"))
                 pending = []
                 continue
             if kind == "LOC":
+                if not pending:
+                    before_pending = last
                 pending.append((start, end, "LOC"))
                 continue
             spans.extend(pending)
@@ -512,6 +518,7 @@ _JOINERS = _NAME_DOTS | _PLACE_TAILS
 _PART_UNIT_ENDS = frozenset("委局部厅院办会署处军协")
 # ... and so does a lone admin word or 全国 right before it (县 + [人大]代表, 全国 + [人大]代表)
 _PART_PREFIXES = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "全国"))
+_PARTY_PREFIXES = frozenset(("中共",))
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
 _DEGREE_BEFORE = frozenset(("的", "很", "也", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
 _ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "d"))

@@ -475,3 +475,13 @@ def test_a_lone_admin_word_before_an_organisation_learned_inside_a_word():
     assert found18(["县", "人大代表"], parts) == [("县人大", "ORG")]
     assert found18(["全国", "人大代表"], parts) == [("全国人大", "ORG")]
     assert found18(["他", "人大代表"], parts) == [("人大", "ORG")]
+
+
+def test_the_party_prefix_joins_a_place_and_its_committee():
+    tags = {**TAGS18, "中共": "j", "河北": "ns", "迁安": "ns", "市委": "ORG"}
+    tagger = EntityTagger(tags, None, frozenset())
+    tokens = ["中共", "河北", "迁安", "市委", "书记"]
+    text = "".join(tokens)
+    assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == [("中共河北迁安市委", "ORG")]
+    tokens = ["中共", "河北"]                     # no committee: the place only
+    assert [("".join(tokens)[a:b], k) for a, b, k in tagger.spans(tokens)] == [("河北", "LOC")]
