@@ -109,6 +109,7 @@ _ADVERB_STARTS = frozenset("太很最更也都就还又才")
 # characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
 _GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
 _AREA_SUFFIXES = ("地区", "地方", "山脉", "沙漠", "一带", "境内", "地带", "畔")
+_AREA_NAME_TAGS = frozenset((None, "ns", "LOC", "j", "nr", "nrt", "nz"))
 _GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
 _LIST_JOINERS = frozenset("、和与及")
 # a one-character given-name character tagged like these completes a two-character person (朱长 + 洪,
@@ -213,13 +214,15 @@ def _glued_name(token: str) -> Parts | None:
     return None
 
 
-def _area_name(token: str) -> Parts | None:
-    """The place in a place word ending in an area word: 西藏地区 -> 西藏, 燕山山脉 -> 燕山, 金沙江畔 -> 金沙江
-    (the newswire convention labels the name only)."""
+def _area_name(place: str, tags: Mapping[str, str]) -> int:
+    """Length of the name in a place ending in an area word (西藏地区 -> 西藏, 燕山山脉 -> 燕山, 金沙江畔 ->
+    金沙江: the newswire convention labels the name only), or 0; not when the rest is a word of
+    another kind (戒严地区, 偏远地区, 高原地区: jieba's dictionary calls some such words places)."""
     for suffix in _AREA_SUFFIXES:
-        if token.endswith(suffix) and len(token) - len(suffix) >= 2:
-            return ((0, len(token) - len(suffix), "LOC"),)
-    return None
+        if place.endswith(suffix) and len(place) - len(suffix) >= 2:
+            name = place[:-len(suffix)]
+            return len(name) if tags.get(name) in _AREA_NAME_TAGS else 0
+    return 0
 
 
 def _surname_honorific(token: str) -> int:
@@ -278,16 +281,14 @@ class EntityTagger:
 
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
-        honorific, the learned entities inside the token (or a person jieba glued a word to, or the
-        name in a place word ending in 地区 / 山脉 ...) or None,
+        honorific, the learned entities inside the token (or a person jieba glued a word to) or None,
         is a name only before a title)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
                 _surname_honorific(token) if kind in (None, "PER") else 0,
-                self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None)
-                or (_area_name(token) if kind == "LOC" else None),
+                self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None),
                 kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER")
 
     def facts(self, token: str) -> tuple:
@@ -319,7 +320,8 @@ class EntityTagger:
             pos, i = end, i + 1
             tag, kind, lone_surname, two_places, honorific, parts, titled = known[i - 1] if known else cached(token) or facts(token)
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
-                if (pending or prev in _PART_PREFIXES and not (spans and spans[-1][1] > start - len(prev))) \
+                if (pending or prev in _PART_PREFIXES and not (spans and spans[-1][1] > start - len(prev))
+                        and token[0] not in _ADMIN_CHARS and (prev != "全国" or token[:parts[0][1]] in _NATIONAL_BODIES)) \
                         and len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token) \
                         and (token[parts[0][1] - 1] in _PART_UNIT_ENDS or token[:parts[0][1]] == "人大"):
                     # 潍坊 + [市委]书记: 潍坊市委; 县 + [人大]代表: 县人大
@@ -383,7 +385,19 @@ class EntityTagger:
         spans = _merge_adjacent_units(spans, inner)
         if not _JOINERS.isdisjoint(tokens):
             spans = self._joined(tokens, known, spans)
+        if any(kind == "LOC" and b - a >= 3 for a, b, kind in spans):
+            spans = self._area_names(tokens, spans)
         return spans
+
+    def _area_names(self, tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Places ending in an area word keep the name only (西藏地区 -> 西藏); after the unit merges, so
+        喀什地区 + 公安局 stays one organisation."""
+        text, out = "".join(tokens), []
+        for a, b, kind in spans:
+            if kind == "LOC" and b - a >= 3:
+                b = a + (_area_name(text[a:b], self.tags) or b - a)
+            out.append((a, b, kind))
+        return out
 
     def _joined(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                 spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -516,8 +530,12 @@ _JOINERS = _NAME_DOTS | _PLACE_TAILS
 # a learned organisation at the start of a word joins the places before it if it ends like a unit
 # (潍坊 + [市委]书记, 韩国 + [外交部]长, 北京市 + [人大]代表; not 北京 + [北大]学生, 中国 + [东盟]国家)
 _PART_UNIT_ENDS = frozenset("委局部厅院办会署处军协")
-# ... and so does a lone admin word or 全国 right before it (县 + [人大]代表, 全国 + [人大]代表)
-_PART_PREFIXES = frozenset(("省", "市", "县", "区", "乡", "镇", "村", "全国"))
+# ... and so does a lone 省/市/县/区 right before it (县 + [人大]代表), unless the part has its own level
+# (市 + [县委]书记 is no 市县委), and 全国 before the national bodies (全国 + [人大]代表); not a lone
+# 乡/镇/村, which belongs to the name before it (东坝 + 乡 + 人大代表)
+_PART_PREFIXES = frozenset(("省", "市", "县", "区", "全国"))
+_ADMIN_CHARS = frozenset("省市县区乡镇村地州")
+_NATIONAL_BODIES = frozenset(("人大", "政协"))
 _PARTY_PREFIXES = frozenset(("中共",))
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
 _DEGREE_BEFORE = frozenset(("的", "很", "也", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))

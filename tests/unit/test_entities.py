@@ -485,3 +485,25 @@ def test_the_party_prefix_joins_a_place_and_its_committee():
     assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == [("中共河北迁安市委", "ORG")]
     tokens = ["中共", "河北"]                     # no committee: the place only
     assert [("".join(tokens)[a:b], k) for a, b, k in tagger.spans(tokens)] == [("河北", "LOC")]
+
+
+def test_third_review_phrases():
+    parts = {"人大代表": ((0, 2, "ORG"),), "县委书记": ((0, 2, "ORG"),), "工会主席": ((0, 2, "ORG"),)}
+    tags = {**TAGS18, "东坝": "ns", "乡": "n", "全国": "n", "喀什地区": "ns", "公安局": "nt", "戒严地区": "ns",
+            "戒严": "v", "西藏地区": "ns", "西藏": "ns"}
+    tagger = EntityTagger(tags, parts, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    # a lone 乡 belongs to the name before it, not to the organisation after it
+    assert found(["东坝", "乡", "人大代表"]) == [("东坝乡", "LOC"), ("人大", "ORG")]
+    # a part with its own level takes no second one: 市 + [县委]书记 is 县委
+    assert found(["市", "县委书记"]) == [("县委", "ORG")]
+    # 全国 joins the national bodies only
+    assert found(["全国", "人大代表"]) == [("全国人大", "ORG")]
+    assert found(["全国", "工会主席"]) == [("工会", "ORG")]
+    # a place ending in 地区 still starts a unit; alone it is the name; not when the rest is a verb
+    assert found(["喀什地区", "公安局"]) == [("喀什地区公安局", "ORG")]
+    assert found(["西藏地区", "代表"]) == [("西藏", "LOC")]
+    assert found(["戒严地区"]) == [("戒严地区", "LOC")]
