@@ -108,14 +108,16 @@ _WORDY_SURNAMES = frozenset("姜毕温黄谢桂庄范胡颜")
 _ADVERB_STARTS = frozenset("太很最更也都就还又才")
 # characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
 _GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
+_GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
+# a place ending in these is labelled without them (西藏地区 -> 西藏) if the rest is tagged like a name
 _AREA_SUFFIXES = ("地区", "地方", "山脉", "沙漠", "一带", "境内", "地带", "畔")
 _AREA_NAME_TAGS = frozenset((None, "ns", "LOC", "j", "nr", "nrt", "nz"))
-_GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
+# words joining the names of a list (李立群 + 、 + 常戎)
 _LIST_JOINERS = frozenset("、和与及")
 # a one-character given-name character tagged like these completes a two-character person (朱长 + 洪,
-# 李成 + 智; not 姚明 + 时)
-_PLACE_TIME_CHARS = frozenset("时后前里上下中内外处旁边间")
+# 李成 + 智), unless it is a time or place word (not 姚明 + 时)
 _GIVEN_CHAR_TAGS = frozenset(("nr", "Ng"))
+_PLACE_TIME_CHARS = frozenset("时后前里上下中内外处旁边间")
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.
 _TAG_TYPE = {"nrfg": "PER", "nrt": "PER", "PER": "PER", "ns": "LOC", "LOC": "LOC", "nt": "ORG", "ORG": "ORG"}
