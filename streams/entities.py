@@ -109,6 +109,7 @@ _ADVERB_STARTS = frozenset("太很最更也都就还又才")
 # characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
 _GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
 _GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
+_BEFORE_SURNAME = frozenset("老姓")     # 老胡, 姓戴 (with 小 too, tail was no better)
 # a place ending in these is labelled without them (西藏地区 -> 西藏) if the rest is tagged like a name
 _AREA_SUFFIXES = ("地区", "地方", "山脉", "沙漠", "一带", "境内", "地带", "畔")
 _AREA_NAME_TAGS = frozenset((None, "ns", "LOC", "j", "nr", "nrt", "nz"))
@@ -207,7 +208,9 @@ def _given_name_word(token: str, fact: tuple, given_names: frozenset[str] | None
 
 def _glued_name(token: str) -> Parts | None:
     """The person in a token jieba's HMM glued a name and a following word into: 冼崇浩说 -> 冼崇浩,
-    成建云诉 -> 成建云, 钟书住 -> 钟书."""
+    成建云诉 -> 成建云, 钟书住 -> 钟书; or a surname and the word before it: 老胡 -> 胡, 姓戴 -> 戴."""
+    if len(token) == 2 and token[0] in _BEFORE_SURNAME and token[1] in SURNAMES:
+        return ((1, 2, "PER"),)
     if token[:1] in SURNAMES and _all_cjk(token):
         if len(token) == 4 and token[3] in _GLUED_AFTER_NAME4:
             return ((0, 3, "PER"),)
@@ -283,7 +286,7 @@ class EntityTagger:
 
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
-        honorific, the learned entities inside the token (or a person jieba glued a word to) or None,
+        honorific, the learned entities inside the token (or a person jieba glued to a word) or None,
         is a name only before a title)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)

@@ -507,3 +507,11 @@ def test_third_review_phrases():
     assert found(["喀什地区", "公安局"]) == [("喀什地区公安局", "ORG")]
     assert found(["西藏地区", "代表"]) == [("西藏", "LOC")]
     assert found(["戒严地区"]) == [("戒严地区", "LOC")]
+
+
+def test_a_surname_after_lao_or_xing_in_a_token_of_no_dictionary():
+    tagger = EntityTagger({**TAGS18, "老师": "n"}, None, frozenset())
+    for tokens, expected in ((["支书", "老胡", "带头"], [("胡", "PER")]), (["姓戴", "的", "主任"], [("戴", "PER")]),
+                             (["老师", "说"], [])):
+        text = "".join(tokens)
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
