@@ -325,12 +325,11 @@ class EntityTagger:
             pos, i = end, i + 1
             tag, kind, lone_surname, two_places, honorific, parts, titled = known[i - 1] if known else cached(token) or facts(token)
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
-                if (pending or prev in _PART_PREFIXES and not (spans and spans[-1][1] > start - len(prev))
-                        and token[0] not in _ADMIN_CHARS and (prev != "全国" or token[:parts[0][1]] in _NATIONAL_BODIES)) \
-                        and len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token) \
-                        and (token[parts[0][1] - 1] in _PART_UNIT_ENDS or token[:parts[0][1]] == "人大"):
+                unit = _unit_at_word_start(token, parts)
+                if unit and (pending or prev in _PART_PREFIXES and _free_from(spans, start - len(prev))
+                             and token[0] not in _ADMIN_CHARS and (prev != "全国" or token[:unit] in _NATIONAL_BODIES)):
                     # 潍坊 + [市委]书记: 潍坊市委; 县 + [人大]代表: 县人大
-                    spans.append((pending[0][0] if pending else start - len(prev), start + parts[0][1], "ORG"))
+                    spans.append((pending[0][0] if pending else start - len(prev), start + unit, "ORG"))
                     inner.add(spans[-1])
                     pending, prev = [], token
                     continue
@@ -354,7 +353,7 @@ class EntityTagger:
             elif titled and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
                              or i + 1 < n and tokens[i] in _LIST_JOINERS and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "PER"):
                 kind = "PER"    # 李立群 + 、 + 常戎: such a name next to a person in a list is one too
-            elif kind == "PER" and len(token) == 2 and not parts and i < n and len(tokens[i]) == 1 \
+            elif kind == "PER" and len(token) == 2 and i < n and len(tokens[i]) == 1 \
                     and _all_cjk(tokens[i]) and facts(tokens[i])[0] in _GIVEN_CHAR_TAGS \
                     and self.given_names is not None and tokens[i] in self.given_names and tokens[i] not in _PLACE_TIME_CHARS \
                     and (i + 1 == n or len(tokens[i + 1]) > 1 or not _all_cjk(tokens[i + 1])):
@@ -368,7 +367,7 @@ class EntityTagger:
                 continue
             if pending and _is_org_head(token, tag, kind):
                 a = pending[0][0]
-                if before_pending in _PARTY_PREFIXES and not (spans and spans[-1][1] > a - len(before_pending)):
+                if before_pending in _PARTY_PREFIXES and _free_from(spans, a - len(before_pending)):
                     a -= len(before_pending)              # 中共 + 河北 + 迁安 + 市委: one organisation
                 spans.append((a, end, "ORG"))
                 pending = []
@@ -567,6 +566,21 @@ def _place_name_before(tokens: Sequence[str], known: Sequence[tuple] | None, i: 
     before = tokens[i - 1]
     return 1 < len(before) <= 3 and _all_cjk(before) \
         and (known[i - 1] if known else facts(before))[0] in _NAME_LIKE_TAGS
+
+
+def _unit_at_word_start(token: str, parts: Parts) -> int:
+    """End of the one organisation the parts table finds at the start of this word, if it ends like a
+    unit (市委书记 -> 2, 人大代表 -> 2; not 北大学生), else 0."""
+    if len(parts) == 1 and parts[0][0] == 0 and parts[0][2] == "ORG" and parts[0][1] < len(token):
+        end = parts[0][1]
+        if token[end - 1] in _PART_UNIT_ENDS or token[:end] == "人大":
+            return end
+    return 0
+
+
+def _free_from(spans: list[tuple[int, int, str]], offset: int) -> bool:
+    """Does no span found so far (in text order) reach past `offset`?"""
+    return not (spans and spans[-1][1] > offset)
 
 
 def _interior(spans: Iterable[tuple[int, int, str]]) -> set[int]:
