@@ -387,6 +387,8 @@ class EntityTagger:
         if not _ADMIN_STARTS.isdisjoint(tokens) or spans and any(kind != "PER" for _, _, kind in spans):
             spans = self._named_units(tokens, known, spans, inner)
         spans = _merge_adjacent_units(spans, inner)
+        if any(kind == "ORG" for _, _, kind in spans):
+            spans = _org_extents(tokens, spans)
         if not _JOINERS.isdisjoint(tokens):
             spans = self._joined(tokens, known, spans)
         if any(kind == "LOC" and b - a >= 3 for a, b, kind in spans):
@@ -606,6 +608,46 @@ def _starts(tokens: Sequence[str]) -> list[int]:
         starts.append(pos)
         pos += len(token)
     return starts
+
+
+_SESSION = re.compile("第?[一二三四五六七八九十]+届")      # not 新 + 一届: a new term
+_CONGRESSES = ("全国人大", "人大", "全国人民代表大会", "人民代表大会", "全国政协", "政协")
+_SESSION_PREFIXES = frozenset(("全国", "自治区", "省", "市", "县", "区"))
+# a party or youth organ of the unit before it, glued to the word after it (国税局 + [党组]书记)
+_ORGANS = ("党委", "党组", "党支部", "党总支", "团委", "团支部")
+
+
+def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Organisations grow over a session number before a congress (第九届 + 全国人大, 北京市 + 八届 +
+    人大) and over a party organ at the start of the word after them (国税局 + [党组]书记)."""
+    text = "".join(tokens)
+    at = {a: k for k, (a, b, kind) in enumerate(spans) if kind == "ORG"}
+    ending = {b: k for k, (a, b, kind) in enumerate(spans)}
+    out = list(spans)
+    gone: set[int] = set()
+    pos, prev = 0, ""
+    for token in tokens:
+        end = pos + len(token)
+        k = ending.get(pos)
+        if k is not None and out[k][2] == "ORG" and token.startswith(_ORGANS):
+            organ_end = pos + next(len(o) for o in _ORGANS if token.startswith(o))
+            inside = [j for j, (a, b, _) in enumerate(spans) if pos <= a < organ_end]
+            if all(spans[j][1] <= organ_end for j in inside):     # what the organ covers goes: nothing crosses it
+                out[k] = (out[k][0], organ_end, "ORG")
+                gone.update(inside)
+        k = at.get(end)
+        if k is not None and _SESSION.fullmatch(token) and token != "一届" and text.startswith(_CONGRESSES, end) \
+                and pos not in at:
+            a, before = pos, ending.get(pos)
+            while before is not None and spans[before][2] == "LOC":     # 江西 + 南丰县 + 第十二届 + 人大
+                a = spans[before][0]
+                gone.add(before)
+                before = ending.get(a)
+            if a == pos and before is None and prev in _SESSION_PREFIXES:
+                a = pos - len(prev)
+            out[k] = (a, out[k][1], "ORG")
+        pos, prev = end, token
+    return [span for k, span in enumerate(out) if k not in gone]
 
 
 def _merge_adjacent_units(spans: list[tuple[int, int, str]], inner: set = frozenset()) -> list[tuple[int, int, str]]:

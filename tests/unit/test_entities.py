@@ -355,10 +355,13 @@ def test_a_one_character_abbreviation_closing_a_clause_after_an_adjective_contex
 def test_spans_never_overlap_with_the_session_18_rules():
     import random
 
-    words = list(TAGS18) + ["市委书记", "王", "秀英", "镇", "县", "派出所"]
-    tagger = EntityTagger(TAGS18, {"市委书记": ((0, 2, "ORG"),)}, frozenset("秀英"))
+    # with session 19's words too: session numbers, congresses, organs glued to the next word
+    words = list(TAGS18) + ["市委书记", "王", "秀英", "镇", "县", "派出所", "第六届", "一届", "全国人大", "人大常委会",
+                            "党组书记", "党委书记", "党委", "全国", "江西", "南丰县", "铁路分局"]
+    tags = {**TAGS18, "第六届": "m", "一届": "m", "全国人大": "ORG", "人大常委会": "nt", "江西": "ns", "南丰县": "ns"}
+    tagger = EntityTagger(tags, {"市委书记": ((0, 2, "ORG"),), "党组书记": ((0, 2, "ORG"),)}, frozenset("秀英"))
     rng = random.Random(18)
-    for _ in range(3000):
+    for _ in range(6000):
         tokens = [rng.choice(words) for _ in range(rng.randint(1, 12))]
         found = tagger.spans(tokens)
         known = [tagger.compute(t) for t in tokens]
@@ -515,3 +518,39 @@ def test_a_surname_after_lao_or_xing_in_a_token_of_no_dictionary():
                              (["老师", "说"], [])):
         text = "".join(tokens)
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+
+
+def test_a_session_number_before_a_congress_is_part_of_it():
+    tags = {**TAGS18, "第六届": "m", "六届": "m", "一届": "m", "全国人大常委会": "ORG", "人大": "j", "新": "a",
+            "江西": "ns", "南丰县": "ns", "第十二届": "m", "人大常委会": "nt", "全国": "n", "九届": "m", "会议": "n",
+            "人大代表": "n", "第三次": "m"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["第六届", "全国人大常委会", "第三次", "会议"]) == [("第六届全国人大常委会", "ORG")]
+    assert found(["六届", "人大", "会议"]) == [("六届人大", "ORG")]
+    # the places and a national or regional word before the number belong to it too
+    assert found(["江西", "南丰县", "第十二届", "人大常委会"]) == [("江西南丰县第十二届人大常委会", "ORG")]
+    assert found(["全国", "九届", "人大", "会议"]) == [("全国九届人大", "ORG")]
+    # 新 + 一届 is a new term, and a number before anything but a congress stays outside it
+    assert found(["新", "一届", "人大常委会"]) == [("人大常委会", "ORG")]
+    assert found(["第六届", "北京市", "公安局"]) == [("北京市公安局", "ORG")]
+
+
+def test_a_party_organ_glued_to_the_word_after_a_unit_belongs_to_the_unit():
+    parts = {"党组书记": ((0, 2, "ORG"),)}
+    tags = {**TAGS18, "铁路分局": "n", "伊图里河": "ns", "党委书记": "n", "党组书记": "n", "党委": "n",
+            "福州市": "ns", "国税局": "O", "书记": "n"}
+    tagger = EntityTagger(tags, parts, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["伊图里河", "铁路分局", "党委书记", "李"]) == [("伊图里河铁路分局党委", "ORG")]
+    # the organ the parts table found in the word joins the unit instead of standing alone
+    assert found(["福州市", "国税局", "党组书记"]) == [("福州市国税局党组", "ORG")]
+    # after a place, or with nothing before it, the word stays as it was
+    assert found(["北京", "党委书记"]) == [("北京", "LOC")]
+    assert found(["党组书记", "说"]) == [("党组", "ORG")]
