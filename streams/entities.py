@@ -45,7 +45,8 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "大学", "学院", "中学", "小学", "医院", "银行", "饭店", "酒店", "宾馆", "总厂", "工厂", "厂",
                 "监狱", "出版社", "报社", "电视台", "电台", "俱乐部", "篮球队", "足球队", "排球队", "队",
                 "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
-                "理事会", "联盟", "杂志", "周刊", "党组", "学会", "基金会", "促进会", "总会", "联谊会", "商会", "工会")
+                "理事会", "联盟", "杂志", "周刊", "党组", "学会", "基金会", "促进会", "总会", "联谊会", "商会", "工会",
+                "学校", "党校", "煤矿", "晚报", "日报", "审判庭", "酒楼", "酒家", "影院", "乐团")   # not 法庭: 美国 + 法庭
 # ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
 _VERB_LIKE_HEADS = frozenset(("学会", "总会"))
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
@@ -59,7 +60,7 @@ _ONE_CHAR_HEADS = frozenset("院社所台部")
 _NOT_HEADS = ("干部", "军队", "部队", "队伍")
 # heads that may follow a place through two-character verbs right before them (北戴河 + 鸟类 + 保护 + 协会,
 # 重庆市 + 电影 + 发行 + 放映 + 公司); only after a place, since 安第斯共同体 + 强调 + 集团 is none, and not
-# across a verb further back (西安 + 举行 + 会议 + 公司)
+# across a verb further back (西安 + 举行 + 会议 + 公司, 上海 + 成立 + 合资 + 公司; tail gained 1 name with it)
 _VERB_FILLER_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "研究院", "研究中心", "联合会", "委员会", "协会",
                       "大学", "学院", "中学", "小学", "医院", "银行", "饭店", "酒店", "宾馆", "总厂", "出版社", "报社",
                       "电视台", "俱乐部")
@@ -70,6 +71,8 @@ _VERB_TAGS = frozenset(("v", "vd", "vg", "Vg"))
 _PASSIVE = frozenset(("为", "被"))
 # before a place, these make "place + verb + head" a clause (在 + 美国 + 收购 + 公司), not a name (北京 + 出版 + 集团)
 _CLAUSE_TAGS = frozenset(("p", "v", "d", "c"))
+# ... except these, which bring in who does it (由 + 中国 + 钓鱼 + 协会 + 主办)
+_AGENT_MARKERS = frozenset("由与和同")
 _FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b",
                           "a", "O"))
 MAX_FILLER = 3
@@ -353,6 +356,10 @@ class EntityTagger:
             elif titled and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
                              or i + 1 < n and tokens[i] in _LIST_JOINERS and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "PER"):
                 kind = "PER"    # 李立群 + 、 + 常戎: such a name next to a person in a list is one too
+            elif kind is None and tag == "nz" and 2 <= len(token) <= 3 \
+                    and (prev == "、" and spans and spans[-1][2] == "ORG" and spans[-1][1] == start - 1
+                         or i + 1 < n and tokens[i] == "、" and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "ORG"):
+                kind = "ORG"    # 格力 + 、 + 海尔: a brand next to an organisation in a list is one too
             elif kind == "PER" and len(token) == 2 and i < n and len(tokens[i]) == 1 \
                     and _all_cjk(tokens[i]) and facts(tokens[i])[0] in _GIVEN_CHAR_TAGS \
                     and self.given_names is not None and tokens[i] in self.given_names and tokens[i] not in _PLACE_TIME_CHARS \
@@ -451,7 +458,7 @@ class EntityTagger:
         """Is the token ending at `offset` a preposition, verb, adverb or conjunction?"""
         k = bisect.bisect_left(starts, offset) - 1
         return k >= 0 and starts[k] + len(tokens[k]) == offset \
-            and (known[k] if known else self.facts(tokens[k]))[0] in _CLAUSE_TAGS
+            and (known[k] if known else self.facts(tokens[k]))[0] in _CLAUSE_TAGS and tokens[k] not in _AGENT_MARKERS
 
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                      spans: list[tuple[int, int, str]], inner: set) -> list[tuple[int, int, str]]:

@@ -554,3 +554,35 @@ def test_a_party_organ_glued_to_the_word_after_a_unit_belongs_to_the_unit():
     # after a place, or with nothing before it, the word stays as it was
     assert found(["北京", "党委书记"]) == [("北京", "LOC")]
     assert found(["党组书记", "说"]) == [("党组", "ORG")]
+
+
+def test_session_19_heads_and_agents_before_a_place():
+    tags = {**TAGS18, "深圳": "ns", "艺术": "n", "学校": "n", "延安": "ns", "党校": "n", "美国": "ns", "法庭": "n",
+            "上海": "ns", "成立": "v", "合资": "vn", "由": "p", "钓鱼": "v", "主办": "v", "在": "p"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["深圳", "艺术", "学校", "学生"]) == [("深圳艺术学校", "ORG")]
+    assert found(["延安", "党校", "学习"]) == [("延安党校", "ORG")]
+    assert found(["美国", "法庭", "判决"]) == [("美国", "LOC")]
+    # a verb further back is a clause: 上海 + 成立 + 合资 + 公司 is no name
+    assert found(["上海", "成立", "合资", "公司"]) == [("上海", "LOC")]
+    # 由 brings in who does it; 在 makes the verb a clause
+    assert found(["由", "中国", "钓鱼", "协会", "主办"]) == [("中国钓鱼协会", "ORG")]
+    assert found(["在", "美国", "收购", "公司"]) == [("美国", "LOC")]
+
+
+def test_a_brand_next_to_an_organisation_in_a_list_is_one_too():
+    tags = {**TAGS18, "格力": "nz", "海尔": "ORG", "春兰": "ORG", "等": "u", "空调": "n", "奥运": "nz", "和": "c"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["格力", "、", "海尔", "等"]) == [("格力", "ORG"), ("海尔", "ORG")]
+    assert found(["春兰", "、", "格力", "等", "空调"]) == [("春兰", "ORG"), ("格力", "ORG")]
+    # not next to no organisation, and not across another joiner
+    assert found(["格力", "、", "空调"]) == []
+    assert found(["海尔", "和", "奥运"]) == [("海尔", "ORG")]
