@@ -95,6 +95,9 @@ HONORIFICS = frozenset(("先生", "女士", "小姐", "大妈", "大爷", "大�
               "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总"))
 # a surname or a name jieba's HMM found is a person before one of these
 _TITLES = HONORIFICS | frozenset(("教授", "博士", "院士", "老人", "夫人", "部长", "省长", "主席", "总理", "校长", "委员"))
+# after a word jieba's dictionary tags as a name, these make it one (乌兰夫 + 同志, 撒切尔 + 夫人); not the
+# kinship forms (觉察到 + 大娘)
+_FORMAL_TITLES = _TITLES - frozenset(("大妈", "大爷", "大娘", "大叔", "阿姨", "师傅", "老", "总", "某", "某某"))
 _NUMERIC_END = tuple("0123456789一二三四五六七八九十廿卅月")
 _PER_DICT_TAGS = frozenset(("nr", "nrt", "nrfg"))
 _ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
@@ -351,9 +354,11 @@ class EntityTagger:
                     and (facts(tokens[i])[0] in ("nr", None) or tag == "PER" and token not in _WORDY_SURNAMES and _given_name_word(tokens[i], facts(tokens[i]), self.given_names)):
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
                 pos, i = end, i + 1                       # 郑/PER + 全军/n: a surname the table calls a person
-            elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled) and i < n and tokens[i] in _TITLES:
+            elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled
+                  or kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4 and i < n and tokens[i] in _FORMAL_TITLES) \
+                    and i < n and tokens[i] in _TITLES:
                 kind = "PER"    # 温 + 先生, 吴宓 + 先生 (宓 is a rare given-name character)
-            elif titled and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
+            elif (titled or kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4) and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
                              or i + 1 < n and tokens[i] in _LIST_JOINERS and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "PER"):
                 kind = "PER"    # 李立群 + 、 + 常戎: such a name next to a person in a list is one too
             elif kind is None and tag == "nz" and 2 <= len(token) <= 3 \

@@ -586,3 +586,18 @@ def test_a_brand_next_to_an_organisation_in_a_list_is_one_too():
     # not next to no organisation, and not across another joiner
     assert found(["格力", "、", "空调"]) == []
     assert found(["海尔", "和", "奥运"]) == [("海尔", "ORG")]
+
+
+def test_a_word_tagged_as_a_name_before_a_formal_title_or_next_to_a_person_in_a_list():
+    tags = {**TAGS18, "乌兰夫": "nr", "同志": "n", "主持": "v", "觉察到": "nr", "大娘": "n", "茅以升": "PER",
+            "竺可桢": "nr", "苏步青": "PER", "、": "w", "撒切尔": "nr", "夫人": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["乌兰夫", "同志", "主持"]) == [("乌兰夫", "PER")]
+    assert found(["撒切尔", "夫人"]) == [("撒切尔", "PER")]
+    assert found(["觉察到", "大娘"]) == []          # a kinship word is no title here
+    assert found(["觉察到", "主持"]) == []
+    assert found(["茅以升", "、", "竺可桢", "、", "苏步青"]) == [("茅以升", "PER"), ("竺可桢", "PER"), ("苏步青", "PER")]
