@@ -101,6 +101,8 @@ _FORMAL_TITLES = _TITLES - frozenset(("大妈", "大爷", "大娘", "大叔", "�
 _NUMERIC_END = tuple("0123456789一二三四五六七八九十廿卅月")
 _PER_DICT_TAGS = frozenset(("nr", "nrt", "nrfg"))
 _ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
+# ... and what else ends a place name but seldom a person's (not 山 江 峰 河 湖 路 堡: 张宝山, 李银河, 张之路)
+_NAMED_PLACE_ENDS = _ADMIN_PLACE_ENDS + tuple("滩寺殿庙沟湾寨街")
 _FUNCTION_CHARS = frozenset("我你他她或对可各该本全每此其某在从到向把被与和及这那哪一两几整")
 # a one-character surname token tagged like these is a word (和, 向, 古), not a surname before a name
 _NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
@@ -168,8 +170,8 @@ def token_type(token: str, tag: str | None, given_names: frozenset[str] | None =
     only if its second character is one of them: 宫缩, 路窄, 许是 are no names.
     """
     if tag is not None:
-        if tag in _PER_DICT_TAGS and len(token) >= 3 and token.endswith(_ADMIN_PLACE_ENDS):
-            return "LOC"      # 红庙李村, 白沙镇, 张宅乡: jieba's nr on a village is no person
+        if tag in _PER_DICT_TAGS and len(token) >= 3 and token.endswith(_NAMED_PLACE_ENDS):
+            return "LOC"      # 红庙李村, 白沙镇, 张宅乡, 龙须河, 曲桑寺: jieba's nr on a village is no person
         if tag == "nr":       # two-character nr words are mostly not names (白鹤, 苏铁, 杨柳)
             return "PER" if len(token) == 3 and token[0] in SURNAMES else None
         if tag == "nrt" and len(token) == 2:    # 芳菲, 鹤鸣, 巴特: fragments, not names
@@ -185,6 +187,8 @@ def token_type(token: str, tag: str | None, given_names: frozenset[str] | None =
         return None
     if token.endswith(_FACILITY_SUFFIXES) and token not in _FACILITY_SUFFIXES:
         return "LOC"
+    if len(token) == 3 and token.endswith(_NAMED_PLACE_ENDS):
+        return "LOC"          # 戴窑镇, 石清沟: surname-like, but a place
     if len(token) <= 3 and (token[0] in SURNAMES or token[:2] in SURNAMES) \
             and (given_names is None or len(token) != 2 or token[1] in given_names):
         return "PER"
@@ -299,8 +303,18 @@ class EntityTagger:
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
                 _surname_honorific(token) if kind in (None, "PER") else 0,
-                self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None),
+                self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None)
+                or (self._place_people(token) if kind in (None, "PER") and token.endswith("人") else None),
                 kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER")
+
+    def _place_people(self, token: str) -> Parts | None:
+        """桂林人, 湘人: the people of a place name the place (the newswire labels 桂林 and 湘); a
+        one-character place only in a word of no dictionary (美人 is a beauty)."""
+        place = token[:-1]
+        tag = self.tags.get(place)
+        if 1 <= len(place) <= 4 and (tag in ("ns", "LOC") or len(place) == 1 and tag == "j" and token not in self.tags):
+            return ((0, len(place), "LOC"),)
+        return None
 
     def facts(self, token: str) -> tuple:
         """compute(), memoised."""

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "7dc952295e8998986d3bf7a20af60e6c1614a91408f6d1dd9f118c292fc9d925"
+DIGEST = "e47be98094ee8c6dd46b7a2bcbbad84a8e087bc949b4ee6d3325f6f8c4624142"
 
 
 def posts() -> list[tuple[str, str]]:

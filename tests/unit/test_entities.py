@@ -601,3 +601,20 @@ def test_a_word_tagged_as_a_name_before_a_formal_title_or_next_to_a_person_in_a_
     assert found(["觉察到", "大娘"]) == []          # a kinship word is no title here
     assert found(["觉察到", "主持"]) == []
     assert found(["茅以升", "、", "竺可桢", "、", "苏步青"]) == [("茅以升", "PER"), ("竺可桢", "PER"), ("苏步青", "PER")]
+
+
+def test_a_name_tagged_word_ending_like_a_place_is_a_place_and_the_people_of_a_place_name_it():
+    assert token_type("龙须河", "nr") is None or token_type("龙须河", "nr") == "PER"    # 河 ends names too (李银河)
+    assert token_type("曲桑寺", "nr") == "LOC"
+    assert token_type("戴窑镇", None) == "LOC"
+    assert token_type("石清沟", None) == "LOC"
+    assert token_type("李银河", "nr") == "PER"
+    tags = {**TAGS18, "桂林": "ns", "湘": "j", "美人": "n", "美": "j", "嗜辣": None, "痣": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["每个", "桂林人", "说"]) == [("桂林", "LOC")]
+    assert found(["湘人", "嗜辣"]) == [("湘", "LOC")]
+    assert found(["美人", "痣"]) == []               # a word of the dictionary: a beauty
