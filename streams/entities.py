@@ -104,6 +104,7 @@ _ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
 # ... and what else ends a place name but seldom a person's (not 山 江 峰 河 湖 路 堡: 张宝山, 李银河, 张之路)
 _NAMED_PLACE_ENDS = _ADMIN_PLACE_ENDS + tuple("滩寺殿庙沟湾寨街")
 _FUNCTION_CHARS = frozenset("我你他她或对可各该本全每此其某在从到向把被与和及这那哪一两几整")
+_GLUED_BEFORE_PLACE = _FUNCTION_CHARS | frozenset("由使为将给让经")
 # a one-character surname token tagged like these is a word (和, 向, 古), not a surname before a name
 _NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
 # after a surname the table calls a person, a two-character word tagged like these is the given name
@@ -194,7 +195,7 @@ def token_type(token: str, tag: str | None, given_names: frozenset[str] | None =
         return "PER"
     if len(token) >= 3 and token.endswith(ORG_SUFFIXES):
         return "ORG"
-    if len(token) >= 2 and token.endswith(PLACE_SUFFIXES) and not (len(token) == 2 and token[0] in _FUNCTION_CHARS):
+    if len(token) >= 2 and token.endswith(PLACE_SUFFIXES) and not (len(token) == 2 and token[0] in _GLUED_BEFORE_PLACE):
         return "LOC"      # not 我区, 对乡, 可省, 或村: a function word glued to a lone suffix
     return None
 
@@ -522,6 +523,9 @@ class EntityTagger:
                             and not crosses(starts[j - 1]):
                         start = starts[j - 1]              # 东坝 + 镇 + 派出所: the town's name too
                     break
+                if len(t) == 2 and t[0] in _GLUED_BEFORE_ADMIN and t[1] in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):
+                    start = starts[j] + 1                  # 对县 + 人民法院, 由市 + 人大常委会: 县人民法院
+                    break
                 tag, kind = (known[j] if known else self.facts(t))[:2]
                 verb = tag == "v" and verb_ok and len(t) == 2 and verbs == filler   # verbs right before the head only
                 if kind == "LOC" or not (tag in _FILLER_TAGS or verb or tag == "m" and _ORDINAL.fullmatch(t)) \
@@ -567,6 +571,9 @@ _PART_UNIT_ENDS = frozenset("委局部厅院办会署处军协")
 # 乡/镇/村, which belongs to the name before it (东坝 + 乡 + 人大代表)
 _PART_PREFIXES = frozenset(("省", "市", "县", "区", "全国"))
 _ADMIN_CHARS = frozenset("省市县区乡镇村地州")
+# prepositions and verbs jieba glues to a lone admin word (对县, 由市, 使村; not 和县, a county, nor 该县,
+# 本州, 各地)
+_GLUED_BEFORE_ADMIN = frozenset("对从由使在向到把被与及为将给让经")
 _NATIONAL_BODIES = frozenset(("人大", "政协"))
 _PARTY_PREFIXES = frozenset(("中共",))
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)

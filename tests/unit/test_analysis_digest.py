@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "e47be98094ee8c6dd46b7a2bcbbad84a8e087bc949b4ee6d3325f6f8c4624142"
+DIGEST = "1fb35b98162137a5dca01063d9cd14e591737c5800be023bf41d9e7b9a46700a"
 
 
 def posts() -> list[tuple[str, str]]:

@@ -604,7 +604,7 @@ def test_a_word_tagged_as_a_name_before_a_formal_title_or_next_to_a_person_in_a_
 
 
 def test_a_name_tagged_word_ending_like_a_place_is_a_place_and_the_people_of_a_place_name_it():
-    assert token_type("龙须河", "nr") is None or token_type("龙须河", "nr") == "PER"    # 河 ends names too (李银河)
+    assert token_type("龙须河", "nr") == "PER"      # 河 ends names too (李银河): not taken as a place end
     assert token_type("曲桑寺", "nr") == "LOC"
     assert token_type("戴窑镇", None) == "LOC"
     assert token_type("石清沟", None) == "LOC"
@@ -618,3 +618,19 @@ def test_a_name_tagged_word_ending_like_a_place_is_a_place_and_the_people_of_a_p
     assert found(["每个", "桂林人", "说"]) == [("桂林", "LOC")]
     assert found(["湘人", "嗜辣"]) == [("湘", "LOC")]
     assert found(["美人", "痣"]) == []               # a word of the dictionary: a beauty
+
+
+def test_a_lone_admin_word_glued_to_the_preposition_before_it_starts_a_unit():
+    tags = {**TAGS18, "南县": "ns", "人大常委会": "nt", "对县": None, "人民法院": "O", "从市": None, "审计局": "nt",
+            "该县": "r", "县委": "ORG", "和县": "ns", "人民医院": "nt", "使村": None, "更": "d"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["南县", "人大常委会", "对县", "人民法院"]) == [("南县人大常委会", "ORG"), ("县人民法院", "ORG")]
+    assert found(["从市", "审计局"]) == [("市审计局", "ORG")]
+    # a demonstrative is no preposition, and 和县 is a county
+    assert found(["该县", "县委"]) == [("县委", "ORG")]
+    assert found(["和县", "人民医院"]) == [("和县人民医院", "ORG")]
+    assert token_type("使村", None) is None             # no place either
