@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from streams.segment import MAX_MEMO_CHARS
 
@@ -415,7 +415,7 @@ class EntityTagger:
             spans = self._named_units(tokens, known, spans, inner)
         spans = _merge_adjacent_units(spans, inner)
         if any(kind == "ORG" for _, _, kind in spans):
-            spans = _org_extents(tokens, spans)
+            spans = _org_extents(tokens, spans, (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0]))
         if not _JOINERS.isdisjoint(tokens):
             spans = self._joined(tokens, known, spans)
         if any(kind == "LOC" and b - a >= 3 for a, b, kind in spans):
@@ -650,17 +650,33 @@ _SESSION_PREFIXES = frozenset(("全国", "自治区", "省", "市", "县", "区"
 _ORGANS = ("党委", "党组", "党支部", "党总支", "团委", "团支部")
 
 
-def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
+                 tag_of: Callable[[int], str | None]) -> list[tuple[int, int, str]]:
     """Organisations grow over a session number before a congress (第九届 + 全国人大, 北京市 + 八届 +
-    人大) and over a party organ at the start of the word after them (国税局 + [党组]书记)."""
+    人大), over a party organ at the start of the word after them (国税局 + [党组]书记), and a branch
+    over its company's name before it (中保 + 人寿保险 + [武汉市分公司])."""
     text = "".join(tokens)
     at = {a: k for k, (a, b, kind) in enumerate(spans) if kind == "ORG"}
     ending = {b: k for k, (a, b, kind) in enumerate(spans)}
     out = list(spans)
     gone: set[int] = set()
     pos, prev = 0, ""
-    for token in tokens:
+    starts: list[int] = []
+    for i, token in enumerate(tokens):
+        starts.append(pos)
         end = pos + len(token)
+        k = at.get(pos)
+        if k is not None and i and text.endswith(_BRANCH_HEADS, pos, spans[k][1]) and pos not in ending:
+            for m in range(i - 1, max(i - 4, -1), -1):          # back over up to two plain words to a brand
+                if m < i - 1 and starts[m + 1] in ending:
+                    break
+                tag = tag_of(m)
+                if tag in _BRAND_TAGS and _all_cjk(tokens[m]):
+                    out[k] = (starts[m], out[k][1], "ORG")
+                    gone.update(j for j, (a, b, _) in enumerate(spans) if starts[m] <= a and b <= pos)   # parts inside
+                    break
+                if tag not in _PLAIN_WORD_TAGS or not _all_cjk(tokens[m]) or len(tokens[m]) > 4:
+                    break
         k = ending.get(pos)
         if k is not None and out[k][2] == "ORG" and token.startswith(_ORGANS):
             organ_end = pos + next(len(o) for o in _ORGANS if token.startswith(o))
@@ -681,6 +697,12 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> li
             out[k] = (a, out[k][1], "ORG")
         pos, prev = end, token
     return [span for k, span in enumerate(out) if k not in gone]
+
+
+# a branch is named after its company (中保 + 人寿保险 + 武汉市分公司; 招商银行 + 北京分行 merge as neighbours)
+_BRANCH_HEADS = ("分公司", "分行", "支行", "分社", "分院", "分局")
+_BRAND_TAGS = frozenset(("j", "nz"))
+_PLAIN_WORD_TAGS = frozenset(("n", "vn", None))
 
 
 def _merge_adjacent_units(spans: list[tuple[int, int, str]], inner: set = frozenset()) -> list[tuple[int, int, str]]:

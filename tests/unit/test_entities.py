@@ -634,3 +634,18 @@ def test_a_lone_admin_word_glued_to_the_preposition_before_it_starts_a_unit():
     assert found(["该县", "县委"]) == [("县委", "ORG")]
     assert found(["和县", "人民医院"]) == [("和县人民医院", "ORG")]
     assert token_type("使村", None) is None             # no place either
+
+
+def test_a_branch_takes_its_company_name_before_the_place():
+    tags = {**TAGS18, "中保": "j", "人寿保险": "n", "武汉市": "ns", "分公司": "n", "兑现": "v", "招商银行": "ORG",
+            "分行": "n", "的": "uj", "上海": "ns", "中美": None}
+    tagger = EntityTagger(tags, {"中美": ((0, 1, "LOC"), (1, 2, "LOC"))}, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["中保", "人寿保险", "武汉市", "分公司", "兑现"]) == [("中保人寿保险武汉市分公司", "ORG")]
+    assert found(["招商银行", "上海", "分公司"]) == [("招商银行上海分公司", "ORG")]   # neighbours merge anyway
+    # not over a clause word, nor over an entity right before the branch
+    assert found(["中保", "的", "上海", "分公司"]) == [("上海分公司", "ORG")]
+    assert found(["中保", "中美", "上海", "分公司"]) == [("中", "LOC"), ("美", "LOC"), ("上海分公司", "ORG")]
