@@ -55,7 +55,9 @@ _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "�
                                                               "工会", "议会", "法会", "公会", "总会", "分会")
 # a lone one-character head jieba splits off (四川 + 有线电视 + 台, 湖南 + 少儿 + 社): after a place and a
 # filler of 2+ characters only (韩国 + 人 + 所 is no unit), and not before a verb (为 + 中国 + 人民 + 所 + 熟知)
-_ONE_CHAR_HEADS = frozenset("院社所台部")
+_ONE_CHAR_HEADS = frozenset("院社所台部系局科室")
+# 系 is also "is": not a department before a person or a pronoun (but 舞蹈 + 系 + 1998届)
+_COPULA_NEXT = frozenset([(tag, "PER") for tag in (None, "nr", "nrt", "nrfg", "PER")] + [("r", None)])
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
 _NOT_HEADS = ("干部", "军队", "部队", "队伍")
 # heads that may follow a place through two-character verbs right before them (北戴河 + 鸟类 + 保护 + 协会,
@@ -505,6 +507,9 @@ class EntityTagger:
                 and fact[0] in _HEAD_TAGS or token in _ONE_CHAR_HEADS and len(tokens[i - 1]) >= 2 \
                 and not (token == "所" and i + 1 < len(tokens) and (known[i + 1] if known else self.facts(tokens[i + 1]))[0] in _VERB_TAGS
                          and not _PASSIVE.isdisjoint(tokens[max(0, i - 6):i]))   # 为 + 中国 + 人民 + 所 + 熟知
+            if token == "系" and i + 1 < len(tokens) \
+                    and (known[i + 1] if known else self.facts(tokens[i + 1]))[:2] in _COPULA_NEXT:
+                continue                                   # 公司 + 法人 + 系 + 王某: "is"
             if not (by_ending or fact[1] == "ORG") or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)

@@ -649,3 +649,18 @@ def test_a_branch_takes_its_company_name_before_the_place():
     # not over a clause word, nor over an entity right before the branch
     assert found(["中保", "的", "上海", "分公司"]) == [("上海分公司", "ORG")]
     assert found(["中保", "中美", "上海", "分公司"]) == [("中", "LOC"), ("美", "LOC"), ("上海分公司", "ORG")]
+
+
+def test_one_character_department_heads_after_an_organisation_and_a_filler():
+    tags = {**TAGS18, "国家工商局": "ORG", "公平交易": "n", "局": "n", "北京舞蹈学院": "ORG", "民间舞蹈": "n",
+            "系": "v", "北京": "ns", "公司": "n", "法人": "n", "王小明": "PER", "他": "r"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["国家工商局", "公平交易", "局", "的"]) == [("国家工商局公平交易局", "ORG")]
+    assert found(["北京舞蹈学院", "民间舞蹈", "系", "1998"]) == [("北京舞蹈学院民间舞蹈系", "ORG")]
+    # 系 before a person or a pronoun is "is"
+    assert found(["北京舞蹈学院", "法人", "系", "王小明"]) == [("北京舞蹈学院", "ORG"), ("王小明", "PER")]
+    assert found(["北京舞蹈学院", "法人", "系", "他"]) == [("北京舞蹈学院", "ORG")]
