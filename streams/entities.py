@@ -219,6 +219,11 @@ def _given_name_word(token: str, fact: tuple, given_names: frozenset[str] | None
         and given_names is not None and (token[0] in given_names or token[1] in given_names)
 
 
+def _all_given(token: str, given_names: frozenset[str] | None) -> bool:
+    """Are all of this word's characters given-name characters? (蒋 + 天才, not 石 + 山区)"""
+    return given_names is not None and all(ch in given_names for ch in token)
+
+
 def _glued_name(token: str) -> Parts | None:
     """The person in a token jieba's HMM glued a name and a following word into: 冼崇浩说 -> 冼崇浩,
     成建云诉 -> 成建云, 钟书住 -> 钟书; or a surname and the word before it: 老胡 -> 胡, 姓戴 -> 戴."""
@@ -368,7 +373,8 @@ class EntityTagger:
                 kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA (美 + 、 + 英 is)
             if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 \
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与" \
-                    and (facts(tokens[i])[0] in ("nr", None) or tag == "PER" and token not in _WORDY_SURNAMES and _given_name_word(tokens[i], facts(tokens[i]), self.given_names)):
+                    and (facts(tokens[i])[0] in ("nr", None) or (tag == "PER" or tag == "nr" and _all_given(tokens[i], self.given_names)) and token not in _WORDY_SURNAMES
+                         and _given_name_word(tokens[i], facts(tokens[i]), self.given_names)):
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
                 pos, i = end, i + 1                       # 郑/PER + 全军/n: a surname the table calls a person
             elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled

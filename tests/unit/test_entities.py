@@ -664,3 +664,14 @@ def test_one_character_department_heads_after_an_organisation_and_a_filler():
     # 系 before a person or a pronoun is "is"
     assert found(["北京舞蹈学院", "法人", "系", "王小明"]) == [("北京舞蹈学院", "ORG"), ("王小明", "PER")]
     assert found(["北京舞蹈学院", "法人", "系", "他"]) == [("北京舞蹈学院", "ORG")]
+
+
+def test_a_surname_jieba_tags_nr_takes_a_given_name_word_of_given_name_characters():
+    tags = {**TAGS18, "蒋": "nr", "天才": "n", "石": "nr", "山区": "n", "迟到": "v"}
+    tagger = EntityTagger(tags, None, frozenset("天才"))
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["蒋", "天才", "迟到"]) == [("蒋天才", "PER")]
+    assert found(["石", "山区"]) == []               # 区 is no given-name character
