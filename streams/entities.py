@@ -128,7 +128,7 @@ _AREA_NAME_TAGS = frozenset((None, "ns", "LOC", "j", "nr", "nrt", "nz"))
 _LIST_JOINERS = frozenset("、和与及")
 # a one-character given-name character tagged like these completes a two-character person (朱长 + 洪,
 # 李成 + 智), unless it is a time or place word (not 姚明 + 时)
-_GIVEN_CHAR_TAGS = frozenset(("nr", "Ng"))
+_GIVEN_CHAR_TAGS = frozenset(("nr", "Ng", "n", "a", "d", "v", "g", "Vg", "Ag", "Dg", "Tg", "b"))
 _PLACE_TIME_CHARS = frozenset("时后前里上下中内外处旁边间")
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "1fb35b98162137a5dca01063d9cd14e591737c5800be023bf41d9e7b9a46700a"
+DIGEST = "487e0e8640c7b1ef97ce9a539b672bd7dd37b0d2cbd142b660fa8028cccd0e2a"
 
 
 def posts() -> list[tuple[str, str]]:

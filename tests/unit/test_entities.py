@@ -675,3 +675,14 @@ def test_a_surname_jieba_tags_nr_takes_a_given_name_word_of_given_name_character
         return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
     assert found(["蒋", "天才", "迟到"]) == [("蒋天才", "PER")]
     assert found(["石", "山区"]) == []               # 区 is no given-name character
+
+
+def test_the_third_character_of_a_split_name_may_carry_any_word_tag():
+    tags = {**TAGS18, "李铁": "PER", "军": "n", "带领": "v", "王平": "PER", "说": "v", "全队": "n"}
+    tagger = EntityTagger(tags, None, frozenset("军铁"))
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["李铁", "军", "带领", "全队"]) == [("李铁军", "PER")]
+    assert found(["王平", "说", "全队"]) == [("王平", "PER")]      # 说 is no given-name character
