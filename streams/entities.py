@@ -119,7 +119,9 @@ _WORDY_SURNAMES = frozenset("姜毕温黄谢桂庄范胡颜")
 _ADVERB_STARTS = frozenset("太很最更也都就还又才")
 # characters jieba's HMM glues to the name before them (冼崇浩说, 成建云诉, 钟书住: tokens in no dictionary)
 _GLUED_AFTER_NAME = frozenset("说诉住及用教等在是的也就则又")
-_GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家; 王刚为 may be a name itself
+_GLUED_AFTER_NAME4 = _GLUED_AFTER_NAME | frozenset("家和为")     # 汤雪辉家, 陈晓东和
+# a two-character name takes 家 and 为 glued too (鲍尔为 + 领队, 钟书为 + 他), not 和 (李家和 is a name)
+_GLUED_AFTER_NAME3 = _GLUED_AFTER_NAME | frozenset("家为")
 _BEFORE_SURNAME = frozenset("老姓")     # 老胡, 姓戴 (with 小 too, tail was no better)
 # a place ending in these is labelled without them (西藏地区 -> 西藏) if the rest is tagged like a name
 _AREA_SUFFIXES = ("地区", "地方", "山脉", "沙漠", "一带", "境内", "地带", "畔")
@@ -232,7 +234,7 @@ def _glued_name(token: str) -> Parts | None:
     if token[:1] in SURNAMES and _all_cjk(token):
         if len(token) == 4 and token[3] in _GLUED_AFTER_NAME4:
             return ((0, 3, "PER"),)
-        if len(token) == 3 and token[2] in _GLUED_AFTER_NAME:
+        if len(token) == 3 and token[2] in _GLUED_AFTER_NAME3:
             return ((0, 2, "PER"),)
     return None
 

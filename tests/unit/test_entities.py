@@ -686,3 +686,11 @@ def test_the_third_character_of_a_split_name_may_carry_any_word_tag():
         return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
     assert found(["李铁", "军", "带领", "全队"]) == [("李铁军", "PER")]
     assert found(["王平", "说", "全队"]) == [("王平", "PER")]      # 说 is no given-name character
+
+
+def test_a_two_character_name_glued_to_wei_or_jia():
+    tagger = EntityTagger({**TAGS18, "领队": "n"}, None, frozenset())
+    for tokens, expected in ((["钟书为", "他"], [("钟书", "PER")]), (["周莲为", "领队"], [("周莲", "PER")]),
+                             (["李家和", "说"], [("李家和", "PER")])):
+        text = "".join(tokens)
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
