@@ -667,7 +667,7 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
                  tag_of: Callable[[int], str | None]) -> list[tuple[int, int, str]]:
     """Organisations grow over a session number before a congress (第九届 + 全国人大, 北京市 + 八届 +
     人大), over a party organ at the start of the word after them (国税局 + [党组]书记), and a branch
-    over its company's name before it (中保 + 人寿保险 + [武汉市分公司])."""
+    over its company's name before it (中保 + 人寿保险 + [武汉市分公司]); one after 各级/各地 is dropped."""
     text = "".join(tokens)
     at = {a: k for k, (a, b, kind) in enumerate(spans) if kind == "ORG"}
     ending = {b: k for k, (a, b, kind) in enumerate(spans)}
@@ -679,7 +679,9 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
         starts.append(pos)
         end = pos + len(token)
         k = at.get(pos)
-        if k is not None and i and text.endswith(_BRANCH_HEADS, pos, spans[k][1]) and pos not in ending:
+        if k is not None and prev in _DISTRIBUTIVES:
+            gone.add(k)                                   # 各级 + 人大, 各地 + 妇联: every one, no one body
+        elif k is not None and i and text.endswith(_BRANCH_HEADS, pos, spans[k][1]) and pos not in ending:
             for m in range(i - 1, max(i - 4, -1), -1):          # back over up to two plain words to a brand
                 if m < i - 1 and starts[m + 1] in ending:
                     break
@@ -712,6 +714,8 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
     return [span for k, span in enumerate(out) if k not in gone]
 
 
+# "every level's / every place's": the organisation word after these names no one body (各级 + 党委)
+_DISTRIBUTIVES = frozenset(("各级", "各地", "各省", "各市", "各县"))
 # a branch is named after its company (中保 + 人寿保险 + 武汉市分公司; 招商银行 + 北京分行 merge as neighbours)
 _BRANCH_HEADS = ("分公司", "分行", "支行", "分社", "分院", "分局")
 _BRAND_TAGS = frozenset(("j", "nz"))

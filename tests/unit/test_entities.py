@@ -694,3 +694,10 @@ def test_a_two_character_name_glued_to_wei_or_jia():
                              (["李家和", "说"], [("李家和", "PER")])):
         text = "".join(tokens)
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+
+
+def test_an_organisation_word_after_every_level_names_no_one_body():
+    tagger = EntityTagger({**TAGS18, "各级": "r", "人大": "j", "如何": "r", "县": "n"}, None, frozenset())
+    for tokens, expected in ((["各级", "人大", "如何"], []), (["县", "人大", "如何"], [("县人大", "ORG")])):
+        text = "".join(tokens)
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
