@@ -371,7 +371,8 @@ class EntityTagger:
             if kind == "LOC" and len(token) == 1 and prev.endswith(_NUMERIC_END):
                 kind = None   # 31日 is a date, not Japan
             if token == "美" and kind == "LOC" and _clause_ends(tokens, i, cached, facts) \
-                    and (prev in _DEGREE_BEFORE or (cached(prev) or facts(prev))[0] in _ADJECTIVE_BEFORE_TAGS):
+                    and (prev in _DEGREE_BEFORE or (cached(prev) or facts(prev))[0] in _ADJECTIVE_BEFORE_TAGS
+                         and prev not in _TO_PLACE_VERBS):
                 kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA (美 + 、 + 英 is)
             if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 \
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与" \
@@ -591,7 +592,8 @@ _NATIONAL_BODIES = frozenset(("人大", "政协"))
 _PARTY_PREFIXES = frozenset(("中共",))
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
 _DEGREE_BEFORE = frozenset(("的", "很", "也", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
-_ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "d"))
+_ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "d", "v"))       # 发现 + 美 + ，: beauty
+_TO_PLACE_VERBS = frozenset(("是", "为", "到", "去", "访", "访问", "赴", "前往", "抵达", "离开", "来自", "飞往", "回"))
 _CLAUSE_END = frozenset("，。！？；")
 
 

@@ -350,6 +350,7 @@ def test_a_one_character_abbreviation_closing_a_clause_after_an_adjective_contex
     assert found18(["也", "美", "。"]) == []
     assert found18(["中", "、", "美", "、", "俄"]) == [("中", "LOC"), ("美", "LOC"), ("俄", "LOC")]
     assert found18(["美", "将", "访问"]) == [("美", "LOC")]
+    assert found18(["举行", "美", "，"]) == []         # after a verb too (session 19: 发现 + 美)
 
 
 def test_spans_never_overlap_with_the_session_18_rules():
