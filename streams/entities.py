@@ -91,7 +91,8 @@ _SHORT_HEADS = frozenset("队委办局院厅部社")
 # multi-character abbreviations (tag j) ending like these are organisations: 足协, 北大, 十五大
 _J_ORG_ENDINGS = tuple("委协联办局院大党军团社部厅署行")
 # public buildings are places in the newswire convention (北京图书馆, 人民大会堂)
-_FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园")
+_FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
+                      "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
 HONORIFICS = frozenset(("先生", "女士", "小姐", "大妈", "大爷", "大娘", "大叔", "阿姨", "老师", "师傅", "书记", "主任",
               "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总"))

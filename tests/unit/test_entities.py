@@ -702,3 +702,10 @@ def test_an_organisation_word_after_every_level_names_no_one_body():
     for tokens, expected in ((["各级", "人大", "如何"], []), (["县", "人大", "如何"], [("县人大", "ORG")])):
         text = "".join(tokens)
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+
+
+def test_museums_galleries_and_towers_are_places():
+    assert token_type("中国科技馆", "nt") == "LOC"
+    assert token_type("炎黄艺术馆", None) == "LOC"
+    assert token_type("荔景大厦", None) == "LOC"
+    assert token_type("大厦", "n") is None            # the word alone names nothing
