@@ -91,6 +91,7 @@ _SHORT_HEADS = frozenset("队委办局院厅部社")
 # multi-character abbreviations (tag j) ending like these are organisations: 足协, 北大, 十五大
 _J_ORG_ENDINGS = tuple("委协联办局院大党军团社部厅署行")
 # public buildings are places in the newswire convention (北京图书馆, 人民大会堂)
+_FACILITY_NAME_TAGS = frozenset((None, "nr", "nrt", "nz"))
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
                       "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
@@ -401,6 +402,10 @@ class EntityTagger:
                 kind = "LOC2"   # 中美, 京津: two place abbreviations jieba keeps together
             elif honorific:
                 kind, end = "PER", start + honorific
+            if kind in (None, "PER") and tag in _FACILITY_NAME_TAGS and i < n and tokens[i] in _FACILITY_SUFFIXES \
+                    and _all_cjk(token) and 2 <= len(token) <= 3:
+                kind, end = "LOC", end + len(tokens[i])     # 吉信 + 大厦: a building named like a person
+                pos, i = end, i + 1
             last, prev = prev, token
             if kind is None and not pending:
                 continue

@@ -358,9 +358,13 @@ def test_spans_never_overlap_with_the_session_18_rules():
 
     # with session 19's words too: session numbers, congresses, organs glued to the next word
     words = list(TAGS18) + ["市委书记", "王", "秀英", "镇", "县", "派出所", "第六届", "一届", "全国人大", "人大常委会",
-                            "党组书记", "党委书记", "党委", "全国", "江西", "南丰县", "铁路分局"]
-    tags = {**TAGS18, "第六届": "m", "一届": "m", "全国人大": "ORG", "人大常委会": "nt", "江西": "ns", "南丰县": "ns"}
-    tagger = EntityTagger(tags, {"市委书记": ((0, 2, "ORG"),), "党组书记": ((0, 2, "ORG"),)}, frozenset("秀英"))
+                            "党组书记", "党委书记", "党委", "全国", "江西", "南丰县", "铁路分局", "吉信", "大厦", "系",
+                            "局", "对县", "桂林人", "湘人", "中保", "人寿保险", "分公司", "各级", "人大", "格力", "、",
+                            "李铁", "军", "钟书为", ""]
+    tags = {**TAGS18, "第六届": "m", "一届": "m", "全国人大": "ORG", "人大常委会": "nt", "江西": "ns", "南丰县": "ns",
+            "吉信": None, "大厦": "n", "系": "v", "局": "n", "桂林": "ns", "湘": "j", "中保": "j", "人寿保险": "n",
+            "分公司": "n", "各级": "r", "人大": "j", "格力": "nz", "李铁": "PER", "军": "n"}
+    tagger = EntityTagger(tags, {"市委书记": ((0, 2, "ORG"),), "党组书记": ((0, 2, "ORG"),)}, frozenset("秀英军信"))
     rng = random.Random(18)
     for _ in range(6000):
         tokens = [rng.choice(words) for _ in range(rng.randint(1, 12))]
@@ -709,3 +713,12 @@ def test_museums_galleries_and_towers_are_places():
     assert token_type("炎黄艺术馆", None) == "LOC"
     assert token_type("荔景大厦", None) == "LOC"
     assert token_type("大厦", "n") is None            # the word alone names nothing
+
+
+def test_a_building_named_like_a_person_is_a_place():
+    tagger = EntityTagger({**TAGS18, "吉信": None, "大厦": "n", "封顶": "v", "努力学习": None, "图书馆": "n"},
+                          None, frozenset("信"))
+    for tokens, expected in ((["吉信", "大厦", "封顶"], [("吉信大厦", "LOC")]), (["吉信", "封顶"], [("吉信", "PER")]),
+                             (["努力学习", "图书馆"], [])):
+        text = "".join(tokens)
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
