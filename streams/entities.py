@@ -47,6 +47,11 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
                 "理事会", "联盟", "杂志", "周刊", "党组", "学会", "基金会", "促进会", "总会", "联谊会", "商会", "工会",
                 "学校", "党校", "煤矿", "晚报", "日报", "审判庭", "酒楼", "酒家", "影院", "乐团")   # not 法庭: 美国 + 法庭
+# heads that also name a kind of place (山西 + 私营 + 煤矿, 湖南 + 农村 + 学校, 广州 + 酒楼): after a place
+# only with a filler (after an organisation without: 陆军 + 学校, 国泰 + 影院), and none of it a kind word
+_FILLED_HEADS = frozenset(("学校", "煤矿", "酒楼", "酒家", "影院"))
+_GENERIC_TAGS = frozenset(("b", "vn"))
+_GENERIC_FILLERS = frozenset(("农村", "乡村", "城市", "城镇", "山区", "地方", "当地", "各类", "普通", "重点", "个体", "中小"))
 # ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
 _VERB_LIKE_HEADS = frozenset(("学会", "总会"))
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
@@ -56,7 +61,8 @@ _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "�
 # a lone one-character head jieba splits off (四川 + 有线电视 + 台, 湖南 + 少儿 + 社): after a place and a
 # filler of 2+ characters only (韩国 + 人 + 所 is no unit), and not before a verb (为 + 中国 + 人民 + 所 + 熟知)
 _ONE_CHAR_HEADS = frozenset("院社所台部系局科室")
-# 系 is also "is": not a department before a person or a pronoun (but 舞蹈 + 系 + 1998届)
+# 系 is also "is" (北京 + 男子 + 系 + 酒驾): a department only after an organisation (北京舞蹈学院 + 民间舞蹈 + 系),
+# and not before a person or a pronoun (but 舞蹈 + 系 + 1998届)
 _COPULA_NEXT = frozenset([(tag, "PER") for tag in (None, "nr", "nrt", "nrfg", "PER")] + [("r", None)])
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
 _NOT_HEADS = ("干部", "军队", "部队", "队伍")
@@ -73,8 +79,6 @@ _VERB_TAGS = frozenset(("v", "vd", "vg", "Vg"))
 _PASSIVE = frozenset(("为", "被"))
 # before a place, these make "place + verb + head" a clause (在 + 美国 + 收购 + 公司), not a name (北京 + 出版 + 集团)
 _CLAUSE_TAGS = frozenset(("p", "v", "d", "c"))
-# ... except these, which bring in who does it (由 + 中国 + 钓鱼 + 协会 + 主办)
-_AGENT_MARKERS = frozenset("由与和同")
 _FILLER_TAGS = frozenset((None, "n", "nz", "nr", "nrt", "nrfg", "j", "vn", "an", "nt", "ORG", "PER", "l", "b",
                           "a", "O"))
 MAX_FILLER = 3
@@ -105,10 +109,16 @@ _FORMAL_TITLES = _TITLES - frozenset(("大妈", "大爷", "大娘", "大叔", "�
 _NUMERIC_END = tuple("0123456789一二三四五六七八九十廿卅月")
 _PER_DICT_TAGS = frozenset(("nr", "nrt", "nrfg"))
 _ADMIN_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "区", "旗")
-# ... and what else ends a place name but seldom a person's (not 山 江 峰 河 湖 路 堡: 张宝山, 李银河, 张之路)
+# ... and, in three characters, what else ends a place name but seldom a person's (not 山 江 峰 河 湖 路 堡:
+# 张宝山, 李银河, 张之路; longer words ending so are idioms: 安营扎寨, 高垒深沟)
 _NAMED_PLACE_ENDS = _ADMIN_PLACE_ENDS + tuple("滩寺殿庙沟湾寨街")
 _FUNCTION_CHARS = frozenset("我你他她或对可各该本全每此其某在从到向把被与和及这那哪一两几整")
-_GLUED_BEFORE_PLACE = _FUNCTION_CHARS | frozenset("由使为将给让经")
+# one-character provinces and regions (湘人, 粤人, 港人); not the countries (美人, 法人, 华人, 中人)
+_PROVINCE_LETTERS = frozenset("京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川蜀黔贵滇云陕秦甘陇青宁新藏蒙港澳台")
+# prepositions and verbs jieba glues to a lone admin word (对县, 由市, 使村; not 和县, a county, nor 该县,
+# 本州, 各地): the word is no place, and the admin word may start a unit (对县 + 人民法院)
+_GLUED_BEFORE_ADMIN = frozenset("对从由使在向到把被与及为将给让经")
+_GLUED_BEFORE_PLACE = _FUNCTION_CHARS | _GLUED_BEFORE_ADMIN
 # a one-character surname token tagged like these is a word (和, 向, 古), not a surname before a name
 _NOT_SURNAME_TAGS = frozenset(("c", "p", "a"))
 # after a surname the table calls a person, a two-character word tagged like these is the given name
@@ -177,7 +187,8 @@ def token_type(token: str, tag: str | None, given_names: frozenset[str] | None =
     only if its second character is one of them: 宫缩, 路窄, 许是 are no names.
     """
     if tag is not None:
-        if tag in _PER_DICT_TAGS and len(token) >= 3 and token.endswith(_NAMED_PLACE_ENDS):
+        if tag in _PER_DICT_TAGS and (len(token) >= 3 and token.endswith(_ADMIN_PLACE_ENDS)
+                                      or len(token) == 3 and token.endswith(_NAMED_PLACE_ENDS)):
             return "LOC"      # 红庙李村, 白沙镇, 张宅乡, 龙须河, 曲桑寺: jieba's nr on a village is no person
         if tag == "nr":       # two-character nr words are mostly not names (白鹤, 苏铁, 杨柳)
             return "PER" if len(token) == 3 and token[0] in SURNAMES else None
@@ -321,10 +332,10 @@ class EntityTagger:
 
     def _place_people(self, token: str) -> Parts | None:
         """桂林人, 湘人: the people of a place name the place (the newswire labels 桂林 and 湘); a
-        one-character place only in a word of no dictionary (美人 is a beauty)."""
+        one-character place only if it is a province's (美人 is a beauty, 法人 a legal person)."""
         place = token[:-1]
         tag = self.tags.get(place)
-        if 1 <= len(place) <= 4 and (tag in ("ns", "LOC") or len(place) == 1 and tag == "j" and token not in self.tags):
+        if 1 <= len(place) <= 4 and (tag in ("ns", "LOC") or place in _PROVINCE_LETTERS and token not in self.tags):
             return ((0, len(place), "LOC"),)
         return None
 
@@ -376,6 +387,7 @@ class EntityTagger:
                     and (prev in _DEGREE_BEFORE or (cached(prev) or facts(prev))[0] in _ADJECTIVE_BEFORE_TAGS
                          and prev not in _TO_PLACE_VERBS):
                 kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA (美 + 、 + 英 is)
+            name_tagged = kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4   # jieba's nr: noisy alone
             if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 \
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与" \
                     and (facts(tokens[i])[0] in ("nr", None) or (tag == "PER" or tag == "nr" and _all_given(tokens[i], self.given_names)) and token not in _WORDY_SURNAMES
@@ -383,10 +395,10 @@ class EntityTagger:
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
                 pos, i = end, i + 1                       # 郑/PER + 全军/n: a surname the table calls a person
             elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled
-                  or kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4 and i < n and tokens[i] in _FORMAL_TITLES) \
+                  or name_tagged and len(token) >= 3 and i < n and tokens[i] in _FORMAL_TITLES) \
                     and i < n and tokens[i] in _TITLES:
                 kind = "PER"    # 温 + 先生, 吴宓 + 先生 (宓 is a rare given-name character)
-            elif (titled or kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4) and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
+            elif (titled or name_tagged) and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
                              or i + 1 < n and tokens[i] in _LIST_JOINERS and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "PER"):
                 kind = "PER"    # 李立群 + 、 + 常戎: such a name next to a person in a list is one too
             elif kind is None and tag == "nz" and 2 <= len(token) <= 3 \
@@ -495,7 +507,7 @@ class EntityTagger:
         """Is the token ending at `offset` a preposition, verb, adverb or conjunction?"""
         k = bisect.bisect_left(starts, offset) - 1
         return k >= 0 and starts[k] + len(tokens[k]) == offset \
-            and (known[k] if known else self.facts(tokens[k]))[0] in _CLAUSE_TAGS and tokens[k] not in _AGENT_MARKERS
+            and (known[k] if known else self.facts(tokens[k]))[0] in _CLAUSE_TAGS
 
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                      spans: list[tuple[int, int, str]], inner: set) -> list[tuple[int, int, str]]:
@@ -524,15 +536,16 @@ class EntityTagger:
                          and not _PASSIVE.isdisjoint(tokens[max(0, i - 6):i]))   # 为 + 中国 + 人民 + 所 + 熟知
             if token == "系" and i + 1 < len(tokens) \
                     and (known[i + 1] if known else self.facts(tokens[i + 1]))[:2] in _COPULA_NEXT:
-                continue                                   # 公司 + 法人 + 系 + 王某: "is"
+                continue                                   # 学院 + 法人 + 系 + 王某: "is"
             if not (by_ending or fact[1] == "ORG") or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
-            j, filler, plain, verbs, start = i - 1, 0, 0, 0, None
+            j, filler, plain, verbs, generic, start, after_org = i - 1, 0, 0, 0, 0, None, False
             while j >= 0 and filler <= MAX_FILLER and not (filler and not by_ending):   # 县 + 王小明 + 人大: no
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
                     if by_ending or starts[j + 1] in place_ending:     # 新华社 + X + 足协 are two
                         start = loc_ending[starts[j + 1]]
+                        after_org = starts[j + 1] not in place_ending
                     break
                 t = tokens[j]
                 if t in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS) \
@@ -553,6 +566,7 @@ class EntityTagger:
                         or t[0] in _NUMBER_STARTS and (tag == "m" or t[1:2] in _MEASURES):
                     break
                 filler, plain, verbs = filler + 1, plain + (tag == "a"), verbs + verb
+                generic += tag in _GENERIC_TAGS or t in _GENERIC_FILLERS
                 j -= 1
             if start is None or plain and plain == filler and len(token) < 3:
                 continue                                   # 深圳 + 大 + 公司 is no name
@@ -560,6 +574,9 @@ class EntityTagger:
                 continue                                   # verbs only after a place
             if not filler and (token in _ONE_CHAR_HEADS or token in _VERB_LIKE_HEADS):
                 continue
+            if token == "系" and not after_org or token in _FILLED_HEADS and (not (filler or after_org) or generic):
+                continue                                   # 北京 + 男子 + 系: "is"; 山西 + 私营 + 煤矿: a kind
+
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
             if verbs and verbs == filler and start and self._clause_before(tokens, known, starts, start):
@@ -591,9 +608,6 @@ _PART_UNIT_ENDS = frozenset("委局部厅院办会署处军协")
 # 乡/镇/村, which belongs to the name before it (东坝 + 乡 + 人大代表)
 _PART_PREFIXES = frozenset(("省", "市", "县", "区", "全国"))
 _ADMIN_CHARS = frozenset("省市县区乡镇村地州")
-# prepositions and verbs jieba glues to a lone admin word (对县, 由市, 使村; not 和县, a county, nor 该县,
-# 本州, 各地)
-_GLUED_BEFORE_ADMIN = frozenset("对从由使在向到把被与及为将给让经")
 _NATIONAL_BODIES = frozenset(("人大", "政协"))
 _PARTY_PREFIXES = frozenset(("中共",))
 # a one-character place abbreviation closing a clause after these is an adjective (也 + 美 + 。)
@@ -664,19 +678,32 @@ def _starts(tokens: Sequence[str]) -> list[int]:
     return starts
 
 
-_SESSION = re.compile("第?[一二三四五六七八九十]+届")      # not 新 + 一届: a new term
-_CONGRESSES = ("全国人大", "人大", "全国人民代表大会", "人民代表大会", "全国政协", "政协")
+_SESSION = re.compile("第?[一二三四五六七八九十]+届")
+_CONGRESSES = ("全国人民代表大会", "人民代表大会", "全国人大", "全国政协", "人大", "政协")   # longest first
 _SESSION_PREFIXES = frozenset(("全国", "自治区", "省", "市", "县", "区"))
-# a party or youth organ of the unit before it, glued to the word after it (国税局 + [党组]书记)
+# a party or youth organ of the unit before it, glued to a post or a body after it (国税局 + [党组]书记; not 党组织)
 _ORGANS = ("党委", "党组", "党支部", "党总支", "团委", "团支部")
+_ORGAN_NEXT = ("", "书记", "副书记", "成员", "常委", "委员", "班子", "中心组")
+# "every level's / every place's": the organisation word after these names no one body (各级 + 党委)
+_DISTRIBUTIVES = frozenset(("各级", "各地", "各省", "各市", "各县"))
+# a branch is named after its company (中保 + 人寿保险 + 武汉市分公司; 招商银行 + 北京分行 merge as neighbours)
+_BRANCH_HEADS = ("分公司", "分行", "支行", "分社", "分院", "分局")
+_BRAND_TAGS = frozenset(("j", "nz"))
+_PLAIN_WORD_TAGS = frozenset(("n", "vn", None))
+_PLACE_TAGS = frozenset(("ns", "LOC"))
+# characters that must be in a post for _org_extents to change anything
+_EXTENT_CUES = ("届", "党", "团", "各", "分", "支行")
 
 
 def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
                  tag_of: Callable[[int], str | None]) -> list[tuple[int, int, str]]:
     """Organisations grow over a session number before a congress (第九届 + 全国人大, 北京市 + 八届 +
     人大), over a party organ at the start of the word after them (国税局 + [党组]书记), and a branch
-    over its company's name before it (中保 + 人寿保险 + [武汉市分公司]); one after 各级/各地 is dropped."""
+    after a place over its company's name before it (中保 + 人寿保险 + [武汉市分公司]); one after
+    各级/各地 is dropped."""
     text = "".join(tokens)
+    if not any(cue in text for cue in _EXTENT_CUES):
+        return spans
     at = {a: k for k, (a, b, kind) in enumerate(spans) if kind == "ORG"}
     ending = {b: k for k, (a, b, kind) in enumerate(spans)}
     out = list(spans)
@@ -689,45 +716,53 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
         k = at.get(pos)
         if k is not None and prev in _DISTRIBUTIVES:
             gone.add(k)                                   # 各级 + 人大, 各地 + 妇联: every one, no one body
-        elif k is not None and i and text.endswith(_BRANCH_HEADS, pos, spans[k][1]) and pos not in ending:
-            for m in range(i - 1, max(i - 4, -1), -1):          # back over up to two plain words to a brand
-                if m < i - 1 and starts[m + 1] in ending:
-                    break
-                tag = tag_of(m)
-                if tag in _BRAND_TAGS and _all_cjk(tokens[m]):
-                    out[k] = (starts[m], out[k][1], "ORG")
-                    gone.update(j for j, (a, b, _) in enumerate(spans) if starts[m] <= a and b <= pos)   # parts inside
-                    break
-                if tag not in _PLAIN_WORD_TAGS or not _all_cjk(tokens[m]) or len(tokens[m]) > 4:
-                    break
+        elif k is not None and i and pos not in ending and tag_of(i) in _PLACE_TAGS \
+                and text.endswith(_BRANCH_HEADS, pos, spans[k][1]):
+            brand = _brand_before(tokens, i, starts, spans, ending, tag_of)
+            if brand is not None:
+                out[k] = (brand, out[k][1], "ORG")
+                gone.update(j for j, (a, b, _) in enumerate(spans) if brand <= a and b <= pos)   # parts inside
         k = ending.get(pos)
         if k is not None and out[k][2] == "ORG" and token.startswith(_ORGANS):
             organ_end = pos + next(len(o) for o in _ORGANS if token.startswith(o))
             inside = [j for j, (a, b, _) in enumerate(spans) if pos <= a < organ_end]
-            if all(spans[j][1] <= organ_end for j in inside):     # what the organ covers goes: nothing crosses it
-                out[k] = (out[k][0], organ_end, "ORG")
+            if token[organ_end - pos:] in _ORGAN_NEXT and all(spans[j][1] <= organ_end for j in inside):
+                out[k] = (out[k][0], organ_end, "ORG")     # what the organ covers goes: nothing crosses it
                 gone.update(inside)
         k = at.get(end)
-        if k is not None and _SESSION.fullmatch(token) and token != "一届" and text.startswith(_CONGRESSES, end) \
-                and pos not in at:
-            a, before = pos, ending.get(pos)
-            while before is not None and spans[before][2] == "LOC":     # 江西 + 南丰县 + 第十二届 + 人大
-                a = spans[before][0]
-                gone.add(before)
-                before = ending.get(a)
-            if a == pos and before is None and prev in _SESSION_PREFIXES:
-                a = pos - len(prev)
-            out[k] = (a, out[k][1], "ORG")
+        if k is not None and _SESSION.fullmatch(token) and token != "一届" and pos not in at:   # not 新 + 一届
+            body = next((c for c in _CONGRESSES if text.startswith(c, end)), "")
+            rest = text[end + len(body):spans[k][1]]
+            if body and (not rest or rest.startswith("常委会")):        # not 第十届 + 人大新闻学院 (a university)
+                a, before = pos, ending.get(pos)
+                while not body.startswith("全国") and before is not None and spans[before][2] == "LOC" \
+                        and spans[before][0] in starts:        # 江西 + 南丰县 + 第十二届 + 人大; not 北京 + 十三届 + 全国人大
+                    a = spans[before][0]
+                    gone.add(before)
+                    before = ending.get(a)
+                if a == pos and before is None and prev in _SESSION_PREFIXES:
+                    a = pos - len(prev)
+                out[k] = (a, out[k][1], "ORG")
         pos, prev = end, token
     return [span for k, span in enumerate(out) if k not in gone]
 
 
-# "every level's / every place's": the organisation word after these names no one body (各级 + 党委)
-_DISTRIBUTIVES = frozenset(("各级", "各地", "各省", "各市", "各县"))
-# a branch is named after its company (中保 + 人寿保险 + 武汉市分公司; 招商银行 + 北京分行 merge as neighbours)
-_BRANCH_HEADS = ("分公司", "分行", "支行", "分社", "分院", "分局")
-_BRAND_TAGS = frozenset(("j", "nz"))
-_PLAIN_WORD_TAGS = frozenset(("n", "vn", None))
+def _brand_before(tokens: Sequence[str], i: int, starts: list[int], spans: list[tuple[int, int, str]],
+                  ending: Mapping[int, int], tag_of: Callable[[int], str | None]) -> int | None:
+    """Where the company's abbreviation or brand starts, back over up to two plain words from the
+    branch at tokens[i]; None if there is none, or if an entity touches or crosses it."""
+    for m in range(i - 1, max(i - 4, -1), -1):
+        if m < i - 1 and starts[m + 1] in ending:
+            return None
+        tag = tag_of(m)
+        if tag in _BRAND_TAGS and _all_cjk(tokens[m]):
+            a = starts[m]
+            if a in ending or any(x < a < y for x, y, _ in spans):     # 中国 + 石化 + 广州分公司: the name is cut
+                return None
+            return a
+        if tag not in _PLAIN_WORD_TAGS or not _all_cjk(tokens[m]) or len(tokens[m]) > 4:
+            return None
+    return None
 
 
 def _merge_adjacent_units(spans: list[tuple[int, int, str]], inner: set = frozenset()) -> list[tuple[int, int, str]]:

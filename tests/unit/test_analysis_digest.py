@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "487e0e8640c7b1ef97ce9a539b672bd7dd37b0d2cbd142b660fa8028cccd0e2a"
+DIGEST = "280640fdf6f8c223f1a5ae281c28ad1c9d9a8c71ad25dce6b75a977d0033f402"
 
 
 def posts() -> list[tuple[str, str]]:

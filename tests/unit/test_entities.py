@@ -561,9 +561,9 @@ def test_a_party_organ_glued_to_the_word_after_a_unit_belongs_to_the_unit():
     assert found(["党组书记", "说"]) == [("党组", "ORG")]
 
 
-def test_session_19_heads_and_agents_before_a_place():
+def test_session_19_heads_and_clauses_before_a_place():
     tags = {**TAGS18, "深圳": "ns", "艺术": "n", "学校": "n", "延安": "ns", "党校": "n", "美国": "ns", "法庭": "n",
-            "上海": "ns", "成立": "v", "合资": "vn", "由": "p", "钓鱼": "v", "主办": "v", "在": "p"}
+            "上海": "ns", "成立": "v", "合资": "vn", "由": "p", "援建": "v", "医院": "n", "钓鱼": "v", "主办": "v", "在": "p"}
     tagger = EntityTagger(tags, None, frozenset())
 
     def found(tokens):
@@ -574,8 +574,8 @@ def test_session_19_heads_and_agents_before_a_place():
     assert found(["美国", "法庭", "判决"]) == [("美国", "LOC")]
     # a verb further back is a clause: 上海 + 成立 + 合资 + 公司 is no name
     assert found(["上海", "成立", "合资", "公司"]) == [("上海", "LOC")]
-    # 由 brings in who does it; 在 makes the verb a clause
-    assert found(["由", "中国", "钓鱼", "协会", "主办"]) == [("中国钓鱼协会", "ORG")]
+    # after a preposition the verb is a clause, 由 included (由 + 中国 + 援建 + 医院; tried in session 19)
+    assert found(["由", "中国", "援建", "医院"]) == [("中国", "LOC")]
     assert found(["在", "美国", "收购", "公司"]) == [("美国", "LOC")]
 
 
@@ -722,3 +722,30 @@ def test_a_building_named_like_a_person_is_a_place():
                              (["努力学习", "图书馆"], [])):
         text = "".join(tokens)
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+
+
+def test_session_19_review_phrases():
+    parts = {"足协杯": ((0, 2, "ORG"),)}
+    tags = {**TAGS18, "男子": "n", "系": "v", "酒后": "d", "县": "n", "教育局": "n", "党组织": "n", "建设": "vn",
+            "十三届": "m", "全国人大": "ORG", "会议": "n", "第十届": "m", "人大": "j", "新闻": "n", "学院": "n",
+            "足协杯": "nz", "赞助商": "n", "武汉": "ns", "分公司": "n", "石化": "j", "广州": "ns", "托福": "nr",
+            "老师": "n", "美人": None, "真": "d", "山西": "ns", "私营": "b", "煤矿": "n", "酒楼": "n", "国泰": "ORG",
+            "影院": "n", "早茶": "n"}
+    tagger = EntityTagger(tags, parts, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["北京", "男子", "系", "酒后"]) == [("北京", "LOC")]                  # 系: "is"
+    assert found(["县", "教育局", "党组织", "建设"]) == [("县教育局", "ORG")]          # not 党组 + 织
+    assert found(["北京", "十三届", "全国人大", "会议"]) == [("北京", "LOC"), ("十三届全国人大", "ORG")]
+    assert found(["第十届", "人大", "新闻", "学院"]) == [("人大新闻学院", "ORG")]       # a university
+    # a branch takes no brand that an entity crosses or touches
+    assert found(["中国", "足协杯", "赞助商", "武汉", "分公司"]) == [("中国足协", "ORG"), ("武汉分公司", "ORG")]
+    assert found(["中国", "石化", "广州", "分公司"]) == [("中国", "LOC"), ("广州分公司", "ORG")]
+    assert found(["托福", "老师"]) == []                 # two-character nr words are mostly no names
+    assert found(["美人", "真"]) == []
+    assert token_type("安营扎寨", "nr") is None          # an idiom, not a stockade
+    assert found(["山西", "私营", "煤矿"]) == [("山西", "LOC")]
+    assert found(["广州", "酒楼", "早茶"]) == [("广州", "LOC")]
+    assert found(["国泰", "影院"]) == [("国泰影院", "ORG")]
