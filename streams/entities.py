@@ -96,6 +96,12 @@ _SHORT_HEADS = frozenset("队委办局院厅部社")
 _J_ORG_ENDINGS = tuple("委协联办局院大党军团社部厅署行")
 # public buildings are places in the newswire convention (北京图书馆, 人民大会堂)
 _FACILITY_NAME_TAGS = frozenset((None, "nr", "nrt", "nz"))
+# EntityTagger.compute()'s last field: bits saying what kind of name-like word a token is
+HMM_NAME = 1        # a surname-like word jieba's HMM found: a person before a title or next to one in a list
+NR_NAME = 2         # a 3-4 character word jieba tags nr/nrt/nrfg: the same, before a formal title only
+NR_NAME2 = 4        # a two-character one (mostly no name alone: 托福, 进修): next to a person in a list only
+BUILDING_NAME = 8   # a 2-3 character name-like word: a building's name before 大厦, 博物馆 ... (吉信 + 大厦)
+_LISTED_NAMES = HMM_NAME | NR_NAME | NR_NAME2
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
                       "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
@@ -319,8 +325,8 @@ class EntityTagger:
 
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
-        honorific, the learned entities inside the token (or a person jieba glued to a word) or None,
-        is a name only before a title)."""
+        honorific, the learned entities inside the token (or a person jieba glued to a word, or the
+        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | NR_NAME2 | BUILDING_NAME)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
@@ -328,7 +334,18 @@ class EntityTagger:
                 _surname_honorific(token) if kind in (None, "PER") else 0,
                 self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None)
                 or (self._place_people(token) if kind in (None, "PER") and token.endswith("人") else None),
-                kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER")
+                self._name_flags(token, tag, kind))
+
+    def _name_flags(self, token: str, tag: str | None, kind: str | None) -> int:
+        """What kind of name-like word this is, for the rules that look at its neighbours (bits below)."""
+        flags = 0
+        if kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER":
+            flags |= HMM_NAME
+        if kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4:
+            flags |= NR_NAME if len(token) >= 3 else NR_NAME2
+        if kind in (None, "PER") and tag in _FACILITY_NAME_TAGS and 2 <= len(token) <= 3 and _all_cjk(token):
+            flags |= BUILDING_NAME
+        return flags
 
     def _place_people(self, token: str) -> Parts | None:
         """桂林人, 湘人: the people of a place name the place (the newswire labels 桂林 and 湘); a
@@ -366,7 +383,7 @@ class EntityTagger:
             token = tokens[i]
             start, end = pos, pos + len(token)
             pos, i = end, i + 1
-            tag, kind, lone_surname, two_places, honorific, parts, titled = known[i - 1] if known else cached(token) or facts(token)
+            tag, kind, lone_surname, two_places, honorific, parts, named = known[i - 1] if known else cached(token) or facts(token)
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
                 unit = _unit_at_word_start(token, parts)
                 if unit and (pending or prev in _PART_PREFIXES and _free_from(spans, start - len(prev))
@@ -387,21 +404,20 @@ class EntityTagger:
                     and (prev in _DEGREE_BEFORE or (cached(prev) or facts(prev))[0] in _ADJECTIVE_BEFORE_TAGS
                          and prev not in _TO_PLACE_VERBS):
                 kind = None   # 歌曲 + 美 + 、 / 也 + 美 + 。: beautiful, not the USA (美 + 、 + 英 is)
-            name_tagged = kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4   # jieba's nr: noisy alone
             if lone_surname and tag not in _NOT_SURNAME_TAGS and i < n and 1 <= len(tokens[i]) <= 2 \
                     and _all_cjk(tokens[i]) and tokens[i][0] not in "的了是在和与" \
                     and (facts(tokens[i])[0] in ("nr", None) or (tag == "PER" or tag == "nr" and _all_given(tokens[i], self.given_names)) and token not in _WORDY_SURNAMES
                          and _given_name_word(tokens[i], facts(tokens[i]), self.given_names)):
                 kind, end = "PER", end + len(tokens[i])   # 江 + 泽民: surname and given name split
                 pos, i = end, i + 1                       # 郑/PER + 全军/n: a surname the table calls a person
-            elif (lone_surname and tag not in _NOT_SURNAME_TAGS or titled
-                  or name_tagged and len(token) >= 3 and i < n and tokens[i] in _FORMAL_TITLES) \
-                    and i < n and tokens[i] in _TITLES:
-                kind = "PER"    # 温 + 先生, 吴宓 + 先生 (宓 is a rare given-name character)
-            elif (titled or name_tagged) and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
-                             or i + 1 < n and tokens[i] in _LIST_JOINERS and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "PER"):
+            elif (lone_surname and tag not in _NOT_SURNAME_TAGS or named & HMM_NAME
+                  or named & NR_NAME and i < n and tokens[i] in _FORMAL_TITLES) and i < n and tokens[i] in _TITLES:
+                kind = "PER"    # 温 + 先生, 吴宓 + 先生 (宓 is a rare given-name character), 乌兰夫 + 同志
+            elif named & _LISTED_NAMES \
+                    and (prev in _LIST_JOINERS and spans and spans[-1][2] == "PER" and spans[-1][1] == start - len(prev)
+                         or i + 1 < n and tokens[i] in _LIST_JOINERS and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "PER"):
                 kind = "PER"    # 李立群 + 、 + 常戎: such a name next to a person in a list is one too
-            elif kind is None and tag == "nz" and 2 <= len(token) <= 3 \
+            elif tag == "nz" and kind is None and 2 <= len(token) <= 3 \
                     and (prev == "、" and spans and spans[-1][2] == "ORG" and spans[-1][1] == start - 1
                          or i + 1 < n and tokens[i] == "、" and (cached(tokens[i + 1]) or facts(tokens[i + 1]))[1] == "ORG"):
                 kind = "ORG"    # 格力 + 、 + 海尔: a brand next to an organisation in a list is one too
@@ -414,8 +430,7 @@ class EntityTagger:
                 kind = "LOC2"   # 中美, 京津: two place abbreviations jieba keeps together
             elif honorific:
                 kind, end = "PER", start + honorific
-            if kind in (None, "PER") and tag in _FACILITY_NAME_TAGS and i < n and tokens[i] in _FACILITY_SUFFIXES \
-                    and _all_cjk(token) and 2 <= len(token) <= 3:
+            if named & BUILDING_NAME and i < n and tokens[i] in _FACILITY_SUFFIXES and kind in (None, "PER"):
                 kind, end = "LOC", end + len(tokens[i])     # 吉信 + 大厦: a building named like a person
                 pos, i = end, i + 1
             last, prev = prev, token
