@@ -444,6 +444,8 @@ class EntityTagger:
                 pending = []
                 continue
             if kind == "LOC":
+                if token[-1] == "县" and len(token) >= 3 and i < n and tokens[i] == "城":
+                    end -= 1                              # 临邑县 + 城: the county's name (the newswire's 临邑)
                 if not pending:
                     before_pending = last
                 pending.append((start, end, "LOC"))

@@ -749,3 +749,10 @@ def test_session_19_review_phrases():
     assert found(["山西", "私营", "煤矿"]) == [("山西", "LOC")]
     assert found(["广州", "酒楼", "早茶"]) == [("广州", "LOC")]
     assert found(["国泰", "影院"]) == [("国泰影院", "ORG")]
+
+
+def test_a_county_before_cheng_is_its_name():
+    tagger = EntityTagger({**TAGS18, "临邑县": "ns", "城": "n", "眼镜店": "n"}, None, frozenset())
+    for tokens, expected in ((["临邑县", "城", "眼镜店"], [("临邑", "LOC")]), (["临邑县", "眼镜店"], [("临邑县", "LOC")])):
+        text = "".join(tokens)
+        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
