@@ -47,11 +47,14 @@ _NAMED_HEADS = ("有限公司", "公司", "集团", "研究所", "研究会", "�
                 "中心", "党支部", "党委", "支部", "观察团", "艺术团", "代表团", "小组", "专家组", "指挥部", "办事处",
                 "理事会", "联盟", "杂志", "周刊", "党组", "学会", "基金会", "促进会", "总会", "联谊会", "商会", "工会",
                 "学校", "党校", "煤矿", "晚报", "日报", "审判庭", "酒楼", "酒家", "影院", "乐团")   # not 法庭: 美国 + 法庭
-# heads that also name a kind of place (山西 + 私营 + 煤矿, 湖南 + 农村 + 学校, 广州 + 酒楼): after a place
-# only with a filler (after an organisation without: 陆军 + 学校, 国泰 + 影院), and none of it a kind word
+# heads that also name a kind of place (山西 + 私营 + 煤矿, 湖南 + 农村 + 学校, 广州 + 酒楼): after a place only
+# with a filler, none of it a kind word (after an organisation any: 陆军 + 学校, 北京电影学院 + 附属 + 学校)
 _FILLED_HEADS = frozenset(("学校", "煤矿", "酒楼", "酒家", "影院"))
-_GENERIC_TAGS = frozenset(("b", "vn"))
-_GENERIC_FILLERS = frozenset(("农村", "乡村", "城市", "城镇", "山区", "地方", "当地", "各类", "普通", "重点", "个体", "中小"))
+_GENERIC_TAGS = frozenset(("b",))
+_GENERIC_FILLERS = frozenset(("农村", "乡村", "城市", "城镇", "山区", "地方", "当地", "各类", "普通", "重点", "个体", "中小",
+                              "灾区", "乡镇", "城区", "郊区", "寄宿制", "公立", "私立", "民营", "外资", "边远", "贫困", "国有"))
+# ... and 系 after a person word is "is" (清华大学 + 学生 + 系 + 北京人)
+_PERSON_NOUN_ENDS = tuple("员生授工者长师家人士")
 # ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
 _VERB_LIKE_HEADS = frozenset(("学会", "总会"))
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
@@ -98,10 +101,10 @@ _J_ORG_ENDINGS = tuple("委协联办局院大党军团社部厅署行")
 _FACILITY_NAME_TAGS = frozenset((None, "nr", "nrt", "nz"))
 # EntityTagger.compute()'s last field: bits saying what kind of name-like word a token is
 HMM_NAME = 1        # a surname-like word jieba's HMM found: a person before a title or next to one in a list
-NR_NAME = 2         # a 3-4 character word jieba tags nr/nrt/nrfg: the same, before a formal title only
-NR_NAME2 = 4        # a two-character one (mostly no name alone: 托福, 进修): next to a person in a list only
+NR_NAME = 2         # a 3-4 character word jieba tags nr/nrt/nrfg: a person next to one in a list, or before a
+                    # formal title (two-character ones are mostly no names: 托福, 保安, 老公)
 BUILDING_NAME = 8   # a 2-3 character name-like word: a building's name before 大厦, 博物馆 ... (吉信 + 大厦)
-_LISTED_NAMES = HMM_NAME | NR_NAME | NR_NAME2
+_LISTED_NAMES = HMM_NAME | NR_NAME
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
                       "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
@@ -340,11 +343,12 @@ class EntityTagger:
         """What kind of name-like word this is, for the rules that look at its neighbours (bits below)."""
         flags = 0
         if kind is None and tag is None and self.given_names is not None and token_type(token, None) == "PER":
-            flags |= HMM_NAME
-        if kind is None and tag in _PER_DICT_TAGS and 2 <= len(token) <= 4:
-            flags |= NR_NAME if len(token) >= 3 else NR_NAME2
-        if kind in (None, "PER") and tag in _FACILITY_NAME_TAGS and 2 <= len(token) <= 3 and _all_cjk(token):
-            flags |= BUILDING_NAME
+            flags |= HMM_NAME       # (without given names every surname-led word is typed PER already)
+        if kind is None and tag in _PER_DICT_TAGS and 3 <= len(token) <= 4:
+            flags |= NR_NAME
+        if (kind is None or kind == "PER" and tag is None) and tag in _FACILITY_NAME_TAGS and 2 <= len(token) <= 3 \
+                and _all_cjk(token):
+            flags |= BUILDING_NAME  # not a dictionary person's name: 张学友 + 广场 + 舞
         return flags
 
     def _place_people(self, token: str) -> Parts | None:
@@ -444,8 +448,9 @@ class EntityTagger:
                 pending = []
                 continue
             if kind == "LOC":
-                if token[-1] == "县" and len(token) >= 3 and i < n and tokens[i] == "城":
-                    end -= 1                              # 临邑县 + 城: the county's name (the newswire's 临邑)
+                if token[-1] == "县" and len(token) >= 3 and i < n and tokens[i] == "城" and not token.endswith("自治县") \
+                        and not (i + 1 < n and tokens[i + 1].endswith(_ANY_HEAD)):
+                    end -= 1    # 临邑县 + 城: the county's name (the newswire's 临邑); not 大兴县 + 城 + 人民医院
                 if not pending:
                     before_pending = last
                 pending.append((start, end, "LOC"))
@@ -591,8 +596,9 @@ class EntityTagger:
                 continue                                   # verbs only after a place
             if not filler and (token in _ONE_CHAR_HEADS or token in _VERB_LIKE_HEADS):
                 continue
-            if token == "系" and not after_org or token in _FILLED_HEADS and (not (filler or after_org) or generic):
-                continue                                   # 北京 + 男子 + 系: "is"; 山西 + 私营 + 煤矿: a kind
+            if token == "系" and (not after_org or tokens[i - 1].endswith(_PERSON_NOUN_ENDS)) \
+                    or token in _FILLED_HEADS and (not (filler or after_org) or generic and not after_org):
+                continue                                   # 北京 + 男子 + 系, 清华大学 + 学生 + 系: "is"; 山西 + 私营 + 煤矿: a kind
 
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
@@ -698,6 +704,8 @@ def _starts(tokens: Sequence[str]) -> list[int]:
 _SESSION = re.compile("第?[一二三四五六七八九十]+届")
 _CONGRESSES = ("全国人民代表大会", "人民代表大会", "全国人大", "全国政协", "人大", "政协")   # longest first
 _SESSION_PREFIXES = frozenset(("全国", "自治区", "省", "市", "县", "区"))
+# after these a bare 三届 counts terms (连任 + 三届 + 全国人大代表), it is no session number
+_TERM_COUNTERS = frozenset(("连任", "连续", "历任", "担任", "当", "当了", "当过", "做了", "干了", "任了", "任过", "连", "了", "过"))
 # a party or youth organ of the unit before it, glued to a post or a body after it (国税局 + [党组]书记; not 党组织)
 _ORGANS = ("党委", "党组", "党支部", "党总支", "团委", "团支部")
 _ORGAN_NEXT = ("", "书记", "副书记", "成员", "常委", "委员", "班子", "中心组")
@@ -747,7 +755,8 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
                 out[k] = (out[k][0], organ_end, "ORG")     # what the organ covers goes: nothing crosses it
                 gone.update(inside)
         k = at.get(end)
-        if k is not None and _SESSION.fullmatch(token) and token != "一届" and pos not in at:   # not 新 + 一届
+        if k is not None and _SESSION.fullmatch(token) and token != "一届" and pos not in at and end not in ending \
+                and (token[0] == "第" or prev not in _TERM_COUNTERS):       # not 新 + 一届, 连任 + 三届, 当 + 了 + 五届
             body = next((c for c in _CONGRESSES if text.startswith(c, end)), "")
             rest = text[end + len(body):spans[k][1]]
             if body and (not rest or rest.startswith("常委会")):        # not 第十届 + 人大新闻学院 (a university)

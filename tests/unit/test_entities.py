@@ -756,3 +756,35 @@ def test_a_county_before_cheng_is_its_name():
     for tokens, expected in ((["临邑县", "城", "眼镜店"], [("临邑", "LOC")]), (["临邑县", "眼镜店"], [("临邑县", "LOC")])):
         text = "".join(tokens)
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+
+
+def test_session_19_second_review_phrases():
+    tags = {**TAGS18, "清华大学": "ORG", "学生": "n", "系": "v", "北京": "ns", "王芳": "PER", "和": "c", "老公": "nr",
+            "长阳土家族自治县": "ns", "城": "n", "大兴县": "ns", "人民医院": "nt", "连任": "v", "三届": "m",
+            "全国人大": "ORG", "四川": "ns", "灾区": "n", "学校": "n", "北京电影学院": "ORG", "附属": "vn",
+            "张学友": "PER", "广场": "n", "舞": "n", "陕西": "ns", "国有": "vn", "煤矿": "n", "当": "v", "了": "ul",
+            "五届": "m"}
+    tagger = EntityTagger(tags, None, frozenset())
+
+    def found(tokens):
+        text = "".join(tokens)
+        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    assert found(["清华大学", "学生", "系", "北京", "人"]) == [("清华大学", "ORG"), ("北京", "LOC")]   # "is"
+    assert found(["王芳", "和", "老公"]) == [("王芳", "PER")]         # a two-character nr word in a list
+    assert found(["长阳土家族自治县", "城"]) == [("长阳土家族自治县", "LOC")]
+    assert found(["大兴县", "城", "人民医院"]) == [("大兴县城人民医院", "ORG")]
+    assert found(["连任", "三届", "全国人大"]) == [("全国人大", "ORG")]    # three terms, no session
+    assert found(["当", "了", "五届", "全国人大"]) == [("全国人大", "ORG")]
+    assert found(["四川", "灾区", "学校"]) == [("四川", "LOC")]
+    assert found(["陕西", "国有", "煤矿"]) == [("陕西", "LOC")]
+    assert found(["北京电影学院", "附属", "学校"]) == [("北京电影学院附属学校", "ORG")]
+    assert found(["张学友", "广场", "舞"]) == [("张学友", "PER")]      # a dictionary person names no building
+
+
+def test_a_session_number_inside_another_entity_starts_nothing():
+    tags = {**TAGS18, "王": "nr", "九届": None, "全国人大": "ORG"}
+    tagger = EntityTagger(tags, None, frozenset("九届"))
+    tokens = ["王", "九届", "全国人大"]
+    found = tagger.spans(tokens)
+    assert all(x[1] <= y[0] for x, y in zip(found, found[1:])), found
+    assert found == tagger.spans(tokens, [tagger.compute(t) for t in tokens])
