@@ -1,6 +1,8 @@
 """Entity rules on jieba tokens: dictionary tags, suffix rules, merges; no second posseg pass."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from streams.entities import EntityTagger, format_parts, group_entities, read_parts, token_type
@@ -525,15 +527,19 @@ def test_a_surname_after_lao_or_xing_in_a_token_of_no_dictionary():
         assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
 
 
+def names(tagger: EntityTagger, tokens: list[str]) -> list[tuple[str, str]]:
+    """The tagger's entities as (text, type), for the session 19 tests."""
+    text = "".join(tokens)
+    return [(text[a:b], kind) for a, b, kind in tagger.spans(tokens)]
+
+
 def test_a_session_number_before_a_congress_is_part_of_it():
     tags = {**TAGS18, "第六届": "m", "六届": "m", "一届": "m", "全国人大常委会": "ORG", "人大": "j", "新": "a",
             "江西": "ns", "南丰县": "ns", "第十二届": "m", "人大常委会": "nt", "全国": "n", "九届": "m", "会议": "n",
             "人大代表": "n", "第三次": "m"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["第六届", "全国人大常委会", "第三次", "会议"]) == [("第六届全国人大常委会", "ORG")]
     assert found(["六届", "人大", "会议"]) == [("六届人大", "ORG")]
     # the places and a national or regional word before the number belong to it too
@@ -550,9 +556,7 @@ def test_a_party_organ_glued_to_the_word_after_a_unit_belongs_to_the_unit():
             "福州市": "ns", "国税局": "O", "书记": "n"}
     tagger = EntityTagger(tags, parts, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["伊图里河", "铁路分局", "党委书记", "李"]) == [("伊图里河铁路分局党委", "ORG")]
     # the organ the parts table found in the word joins the unit instead of standing alone
     assert found(["福州市", "国税局", "党组书记"]) == [("福州市国税局党组", "ORG")]
@@ -566,9 +570,7 @@ def test_session_19_heads_and_clauses_before_a_place():
             "上海": "ns", "成立": "v", "合资": "vn", "由": "p", "援建": "v", "医院": "n", "钓鱼": "v", "主办": "v", "在": "p"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["深圳", "艺术", "学校", "学生"]) == [("深圳艺术学校", "ORG")]
     assert found(["延安", "党校", "学习"]) == [("延安党校", "ORG")]
     assert found(["美国", "法庭", "判决"]) == [("美国", "LOC")]
@@ -583,9 +585,7 @@ def test_a_brand_next_to_an_organisation_in_a_list_is_one_too():
     tags = {**TAGS18, "格力": "nz", "海尔": "ORG", "春兰": "ORG", "等": "u", "空调": "n", "奥运": "nz", "和": "c"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["格力", "、", "海尔", "等"]) == [("格力", "ORG"), ("海尔", "ORG")]
     assert found(["春兰", "、", "格力", "等", "空调"]) == [("春兰", "ORG"), ("格力", "ORG")]
     # not next to no organisation, and not across another joiner
@@ -598,9 +598,7 @@ def test_a_word_tagged_as_a_name_before_a_formal_title_or_next_to_a_person_in_a_
             "竺可桢": "nr", "苏步青": "PER", "、": "w", "撒切尔": "nr", "夫人": "n"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["乌兰夫", "同志", "主持"]) == [("乌兰夫", "PER")]
     assert found(["撒切尔", "夫人"]) == [("撒切尔", "PER")]
     assert found(["觉察到", "大娘"]) == []          # a kinship word is no title here
@@ -617,9 +615,7 @@ def test_a_name_tagged_word_ending_like_a_place_is_a_place_and_the_people_of_a_p
     tags = {**TAGS18, "桂林": "ns", "湘": "j", "美人": "n", "美": "j", "嗜辣": None, "痣": "n"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["每个", "桂林人", "说"]) == [("桂林", "LOC")]
     assert found(["湘人", "嗜辣"]) == [("湘", "LOC")]
     assert found(["美人", "痣"]) == []               # a word of the dictionary: a beauty
@@ -630,9 +626,7 @@ def test_a_lone_admin_word_glued_to_the_preposition_before_it_starts_a_unit():
             "该县": "r", "县委": "ORG", "和县": "ns", "人民医院": "nt", "使村": None, "更": "d"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["南县", "人大常委会", "对县", "人民法院"]) == [("南县人大常委会", "ORG"), ("县人民法院", "ORG")]
     assert found(["从市", "审计局"]) == [("市审计局", "ORG")]
     # a demonstrative is no preposition, and 和县 is a county
@@ -646,9 +640,7 @@ def test_a_branch_takes_its_company_name_before_the_place():
             "分行": "n", "的": "uj", "上海": "ns", "中美": None}
     tagger = EntityTagger(tags, {"中美": ((0, 1, "LOC"), (1, 2, "LOC"))}, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["中保", "人寿保险", "武汉市", "分公司", "兑现"]) == [("中保人寿保险武汉市分公司", "ORG")]
     assert found(["招商银行", "上海", "分公司"]) == [("招商银行上海分公司", "ORG")]   # neighbours merge anyway
     # not over a clause word, nor over an entity right before the branch
@@ -661,9 +653,7 @@ def test_one_character_department_heads_after_an_organisation_and_a_filler():
             "系": "v", "北京": "ns", "公司": "n", "法人": "n", "王小明": "PER", "他": "r"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["国家工商局", "公平交易", "局", "的"]) == [("国家工商局公平交易局", "ORG")]
     assert found(["北京舞蹈学院", "民间舞蹈", "系", "1998"]) == [("北京舞蹈学院民间舞蹈系", "ORG")]
     # 系 before a person or a pronoun is "is"
@@ -675,9 +665,7 @@ def test_a_surname_jieba_tags_nr_takes_a_given_name_word_of_given_name_character
     tags = {**TAGS18, "蒋": "nr", "天才": "n", "石": "nr", "山区": "n", "迟到": "v"}
     tagger = EntityTagger(tags, None, frozenset("天才"))
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["蒋", "天才", "迟到"]) == [("蒋天才", "PER")]
     assert found(["石", "山区"]) == []               # 区 is no given-name character
 
@@ -686,9 +674,7 @@ def test_the_third_character_of_a_split_name_may_carry_any_word_tag():
     tags = {**TAGS18, "李铁": "PER", "军": "n", "带领": "v", "王平": "PER", "说": "v", "全队": "n"}
     tagger = EntityTagger(tags, None, frozenset("军铁"))
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["李铁", "军", "带领", "全队"]) == [("李铁军", "PER")]
     assert found(["王平", "说", "全队"]) == [("王平", "PER")]      # 说 is no given-name character
 
@@ -697,15 +683,13 @@ def test_a_two_character_name_glued_to_wei_or_jia():
     tagger = EntityTagger({**TAGS18, "领队": "n"}, None, frozenset())
     for tokens, expected in ((["钟书为", "他"], [("钟书", "PER")]), (["周莲为", "领队"], [("周莲", "PER")]),
                              (["李家和", "说"], [("李家和", "PER")])):
-        text = "".join(tokens)
-        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+        assert names(tagger, tokens) == expected
 
 
 def test_an_organisation_word_after_every_level_names_no_one_body():
     tagger = EntityTagger({**TAGS18, "各级": "r", "人大": "j", "如何": "r", "县": "n"}, None, frozenset())
     for tokens, expected in ((["各级", "人大", "如何"], []), (["县", "人大", "如何"], [("县人大", "ORG")])):
-        text = "".join(tokens)
-        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+        assert names(tagger, tokens) == expected
 
 
 def test_museums_galleries_and_towers_are_places():
@@ -720,8 +704,7 @@ def test_a_building_named_like_a_person_is_a_place():
                           None, frozenset("信"))
     for tokens, expected in ((["吉信", "大厦", "封顶"], [("吉信大厦", "LOC")]), (["吉信", "封顶"], [("吉信", "PER")]),
                              (["努力学习", "图书馆"], [])):
-        text = "".join(tokens)
-        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+        assert names(tagger, tokens) == expected
 
 
 def test_session_19_review_phrases():
@@ -733,9 +716,7 @@ def test_session_19_review_phrases():
             "影院": "n", "早茶": "n"}
     tagger = EntityTagger(tags, parts, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["北京", "男子", "系", "酒后"]) == [("北京", "LOC")]                  # 系: "is"
     assert found(["县", "教育局", "党组织", "建设"]) == [("县教育局", "ORG")]          # not 党组 + 织
     assert found(["北京", "十三届", "全国人大", "会议"]) == [("北京", "LOC"), ("十三届全国人大", "ORG")]
@@ -754,8 +735,7 @@ def test_session_19_review_phrases():
 def test_a_county_before_cheng_is_its_name():
     tagger = EntityTagger({**TAGS18, "临邑县": "ns", "城": "n", "眼镜店": "n"}, None, frozenset())
     for tokens, expected in ((["临邑县", "城", "眼镜店"], [("临邑", "LOC")]), (["临邑县", "眼镜店"], [("临邑县", "LOC")])):
-        text = "".join(tokens)
-        assert [(text[a:b], k) for a, b, k in tagger.spans(tokens)] == expected
+        assert names(tagger, tokens) == expected
 
 
 def test_session_19_second_review_phrases():
@@ -766,9 +746,7 @@ def test_session_19_second_review_phrases():
             "五届": "m"}
     tagger = EntityTagger(tags, None, frozenset())
 
-    def found(tokens):
-        text = "".join(tokens)
-        return [(text[a:b], k) for a, b, k in tagger.spans(tokens)]
+    found = functools.partial(names, tagger)
     assert found(["清华大学", "学生", "系", "北京", "人"]) == [("清华大学", "ORG"), ("北京", "LOC")]   # "is"
     assert found(["王芳", "和", "老公"]) == [("王芳", "PER")]         # a two-character nr word in a list
     assert found(["长阳土家族自治县", "城"]) == [("长阳土家族自治县", "LOC")]
