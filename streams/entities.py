@@ -329,7 +329,7 @@ class EntityTagger:
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
         honorific, the learned entities inside the token (or a person jieba glued to a word, or the
-        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | NR_NAME2 | BUILDING_NAME)."""
+        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
@@ -599,7 +599,6 @@ class EntityTagger:
             if token == "系" and (not after_org or tokens[i - 1].endswith(_PERSON_NOUN_ENDS)) \
                     or token in _FILLED_HEADS and (not (filler or after_org) or generic and not after_org):
                 continue                                   # 北京 + 男子 + 系, 清华大学 + 学生 + 系: "is"; 山西 + 私营 + 煤矿: a kind
-
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
             if verbs and verbs == filler and start and self._clause_before(tokens, known, starts, start):
