@@ -53,8 +53,6 @@ _FILLED_HEADS = frozenset(("学校", "煤矿", "酒楼", "酒家", "影院"))
 _GENERIC_TAGS = frozenset(("b",))
 _GENERIC_FILLERS = frozenset(("农村", "乡村", "城市", "城镇", "山区", "地方", "当地", "各类", "普通", "重点", "个体", "中小",
                               "灾区", "乡镇", "城区", "郊区", "寄宿制", "公立", "私立", "民营", "外资", "边远", "贫困", "国有"))
-# ... and 系 after a person word is "is" (清华大学 + 学生 + 系 + 北京人)
-_PERSON_NOUN_ENDS = tuple("员生授工者长师家人士")
 # ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
 _VERB_LIKE_HEADS = frozenset(("学会", "总会"))
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
@@ -65,7 +63,8 @@ _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "�
 # filler of 2+ characters only (韩国 + 人 + 所 is no unit), and not before a verb (为 + 中国 + 人民 + 所 + 熟知)
 _ONE_CHAR_HEADS = frozenset("院社所台部系局科室")
 # 系 is also "is" (北京 + 男子 + 系 + 酒驾): a department only after an organisation (北京舞蹈学院 + 民间舞蹈 + 系),
-# and not before a person or a pronoun (but 舞蹈 + 系 + 1998届)
+# not after a person word (清华大学 + 学生 + 系) and not before a person or a pronoun (but 舞蹈 + 系 + 1998届)
+_PERSON_NOUN_ENDS = tuple("员生授工者长师家人士")
 _COPULA_NEXT = frozenset([(tag, "PER") for tag in (None, "nr", "nrt", "nrfg", "PER")] + [("r", None)])
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
 _NOT_HEADS = ("干部", "军队", "部队", "队伍")
@@ -531,6 +530,13 @@ class EntityTagger:
         return k >= 0 and starts[k] + len(tokens[k]) == offset \
             and (known[k] if known else self.facts(tokens[k]))[0] in _CLAUSE_TAGS
 
+    def _copula(self, tokens: Sequence[str], known: Sequence[tuple] | None, i: int, after_org: bool) -> bool:
+        """Is the 系 at tokens[i] "is" rather than a department? It is unless it follows an organisation
+        and a filler (北京舞蹈学院 + 民间舞蹈 + 系); after a person word or before a person or a pronoun it is
+        "is" anyway (清华大学 + 学生 + 系, 学院 + 法人 + 系 + 王某)."""
+        return not after_org or tokens[i - 1].endswith(_PERSON_NOUN_ENDS) \
+            or i + 1 < len(tokens) and (known[i + 1] if known else self.facts(tokens[i + 1]))[:2] in _COPULA_NEXT
+
     def _named_units(self, tokens: Sequence[str], known: Sequence[tuple] | None,
                      spans: list[tuple[int, int, str]], inner: set) -> list[tuple[int, int, str]]:
         """Place or organisation + up to MAX_FILLER name-like tokens + a unit head -> one
@@ -556,9 +562,6 @@ class EntityTagger:
                 and fact[0] in _HEAD_TAGS or token in _ONE_CHAR_HEADS and len(tokens[i - 1]) >= 2 \
                 and not (token == "所" and i + 1 < len(tokens) and (known[i + 1] if known else self.facts(tokens[i + 1]))[0] in _VERB_TAGS
                          and not _PASSIVE.isdisjoint(tokens[max(0, i - 6):i]))   # 为 + 中国 + 人民 + 所 + 熟知
-            if token == "系" and i + 1 < len(tokens) \
-                    and (known[i + 1] if known else self.facts(tokens[i + 1]))[:2] in _COPULA_NEXT:
-                continue                                   # 学院 + 法人 + 系 + 王某: "is"
             if not (by_ending or fact[1] == "ORG") or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
@@ -596,9 +599,9 @@ class EntityTagger:
                 continue                                   # verbs only after a place
             if not filler and (token in _ONE_CHAR_HEADS or token in _VERB_LIKE_HEADS):
                 continue
-            if token == "系" and (not after_org or tokens[i - 1].endswith(_PERSON_NOUN_ENDS)) \
+            if token == "系" and self._copula(tokens, known, i, after_org) \
                     or token in _FILLED_HEADS and (not (filler or after_org) or generic and not after_org):
-                continue                                   # 北京 + 男子 + 系, 清华大学 + 学生 + 系: "is"; 山西 + 私营 + 煤矿: a kind
+                continue                                   # 北京 + 男子 + 系: "is"; 山西 + 私营 + 煤矿: a kind
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
             if verbs and verbs == filler and start and self._clause_before(tokens, known, starts, start):
