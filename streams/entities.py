@@ -68,6 +68,9 @@ _PERSON_NOUN_ENDS = tuple("员生授工者长师家人士")
 _COPULA_NEXT = frozenset([(tag, "PER") for tag in (None, "nr", "nrt", "nrfg", "PER")] + [("r", None)])
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
 _NOT_HEADS = ("干部", "军队", "部队", "队伍")
+# a two-character 委 word heads a unit right after a place or an administrative level, with nothing
+# between (市 + 纪委, 黑龙江省 + 纪委, 区 + 团委), but not these: people (县 + 政委, 市 + 常委) and a kind (国家 + 部委)
+_NOT_UNIT_WEI = frozenset(("政委", "常委", "编委", "评委", "主委", "委委", "部委"))
 # heads that may follow a place through two-character verbs right before them (北戴河 + 鸟类 + 保护 + 协会,
 # 重庆市 + 电影 + 发行 + 放映 + 公司); only after a place, since 安第斯共同体 + 强调 + 集团 is none, and not
 # across a verb further back (西安 + 举行 + 会议 + 公司, 上海 + 成立 + 合资 + 公司; tail gained 1 name with it)
@@ -103,6 +106,7 @@ HMM_NAME = 1        # a surname-like word jieba's HMM found: a person before a t
 NR_NAME = 2         # a 3-4 character word jieba tags nr/nrt/nrfg: a person next to one in a list, or before a
                     # formal title (two-character ones are mostly no names: 托福, 保安, 老公)
 BUILDING_NAME = 8   # a 2-3 character name-like word: a building's name before 大厦, 博物馆 ... (吉信 + 大厦)
+UNIT_HEAD = 16      # a generic unit head a brand may name (公司, 酒楼): _named_units() must look at the post
 _LISTED_NAMES = HMM_NAME | NR_NAME
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
                       "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
@@ -328,7 +332,7 @@ class EntityTagger:
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
         honorific, the learned entities inside the token (or a person jieba glued to a word, or the
-        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME)."""
+        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME | UNIT_HEAD)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
@@ -348,6 +352,8 @@ class EntityTagger:
         if (kind is None or kind == "PER" and tag is None) and tag in _FACILITY_NAME_TAGS and 2 <= len(token) <= 3 \
                 and _all_cjk(token):
             flags |= BUILDING_NAME  # not a dictionary person's name: 张学友 + 广场 + 舞
+        if kind is None and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS):
+            flags |= UNIT_HEAD
         return flags
 
     def _place_people(self, token: str) -> Parts | None:
@@ -380,13 +386,14 @@ class EntityTagger:
         pending: list[tuple[int, int, str]] = []   # a run of place tokens that may prefix a unit
         inner: set[tuple[int, int, str]] = set()   # parts not on token boundaries: never merged
         tokens, cached, facts = raw_tokens, self._facts.get, self.facts
-        pos, prev, i, n = 0, "", 0, len(raw_tokens)
+        pos, prev, i, n, heads = 0, "", 0, len(raw_tokens), 0
         last = before_pending = ""
         while i < n:
             token = tokens[i]
             start, end = pos, pos + len(token)
             pos, i = end, i + 1
             tag, kind, lone_surname, two_places, honorific, parts, named = known[i - 1] if known else cached(token) or facts(token)
+            heads |= named
             if parts:                 # learned: the entities inside this token (中美 -> 中 + 美)
                 unit = _unit_at_word_start(token, parts)
                 if unit and (pending or prev in _PART_PREFIXES and _free_from(spans, start - len(prev))
@@ -461,7 +468,7 @@ class EntityTagger:
             elif kind is not None:
                 spans.append((start, end, kind))
         spans.extend(pending)
-        if not _ADMIN_STARTS.isdisjoint(tokens) or spans and any(kind != "PER" for _, _, kind in spans):
+        if not _ADMIN_STARTS.isdisjoint(tokens) or heads & UNIT_HEAD or spans and any(kind != "PER" for _, _, kind in spans):
             spans = self._named_units(tokens, known, spans, inner)
         spans = _merge_adjacent_units(spans, inner)
         if any(kind == "ORG" for _, _, kind in spans):
@@ -562,10 +569,12 @@ class EntityTagger:
                 and fact[0] in _HEAD_TAGS or token in _ONE_CHAR_HEADS and len(tokens[i - 1]) >= 2 \
                 and not (token == "所" and i + 1 < len(tokens) and (known[i + 1] if known else self.facts(tokens[i + 1]))[0] in _VERB_TAGS
                          and not _PASSIVE.isdisjoint(tokens[max(0, i - 6):i]))   # 为 + 中国 + 人民 + 所 + 熟知
-            if not (by_ending or fact[1] == "ORG") or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
+            bare_wei = len(token) == 2 and token[1] == "委" and token not in _NOT_UNIT_WEI and fact[0] in _HEAD_TAGS
+            if not (by_ending or fact[1] == "ORG" or bare_wei) or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
             j, filler, plain, verbs, generic, start, after_org = i - 1, 0, 0, 0, 0, None, False
+            lead: tuple = ()
             while j >= 0 and filler <= MAX_FILLER and not (filler and not by_ending):   # 县 + 王小明 + 人大: no
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
                     if by_ending or starts[j + 1] in place_ending:     # 新华社 + X + 足协 are two
@@ -591,8 +600,14 @@ class EntityTagger:
                         or t[0] in _NUMBER_STARTS and (tag == "m" or t[1:2] in _MEASURES):
                     break
                 filler, plain, verbs = filler + 1, plain + (tag == "a"), verbs + verb
+                lead = (t, tag, kind)
                 generic += tag in _GENERIC_TAGS or t in _GENERIC_FILLERS
                 j -= 1
+            if start is None and lead and filler <= MAX_FILLER and not (verbs or generic) and fact[1] is None \
+                    and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS) \
+                    and _brand_lead(*lead, tokens[j] if j >= 0 else "", (known[j] if known else self.facts(tokens[j]))[0] if j >= 0 else "w"):
+                if not any(starts[j + 1] <= x < starts[i] for x, _, _ in spans):   # nothing found inside it
+                    start = starts[j + 1]                  # 华龙 + 酒楼, 中保 + 财产 + 保险公司: a brand's own
             if start is None or plain and plain == filler and len(token) < 3:
                 continue                                   # 深圳 + 大 + 公司 is no name
             if verbs and not (starts[j + 1] in place_ending or tokens[j] in _ADMIN_STARTS):
@@ -773,6 +788,24 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
                 out[k] = (a, out[k][1], "ORG")
         pos, prev = end, token
     return [span for k, span in enumerate(out) if k not in gone]
+
+
+_BRAND_LEAD_TAGS = frozenset(("nz", "j", "nr", "nrt", None))
+# heads that follow a unit or a place, not a brand (访华 + 代表团, 这支 + 球队), and 中心 (商贸 + 中心: a kind)
+_NOT_BRAND_HEADS = ("中心", "团", "组", "党委", "支部", "指挥部", "办事处", "队")
+_CLEAN_BEFORE_TAGS = frozenset(("w", "u"))
+_NOT_IN_BRAND = frozenset("某是")       # 如某 + 公司, 二是 + 航天 + 工业 + 总公司
+
+
+def _brand_lead(token: str, tag: str | None, kind: str | None, before: str, before_tag: str | None) -> bool:
+    """Does this token, first of the words before a generic unit head with no place before them,
+    name the unit (华龙 + 酒楼, 世康 + 育英 + 电子 + 有限公司)? A name-like word of 2-4 characters that
+    is no person. A word jieba's HMM made up (tag None) only after punctuation, 的 or 了 (or first),
+    and not starting with a function character: it is as often a glued character (到育贤 + 中学,
+    10 + 家大 + 银行, 这支 + 球队). No 某 or 是 in it (如某 + 公司, 二是 + 航天 + 工业 + 总公司)."""
+    return tag in _BRAND_LEAD_TAGS and kind is None and 2 <= len(token) <= 4 and _all_cjk(token) \
+        and token not in _GENERIC_FILLERS and _NOT_IN_BRAND.isdisjoint(token) \
+        and (tag is not None or (before_tag in _CLEAN_BEFORE_TAGS or not before) and token[0] not in _FUNCTION_CHARS)
 
 
 def _brand_before(tokens: Sequence[str], i: int, starts: list[int], spans: list[tuple[int, int, str]],

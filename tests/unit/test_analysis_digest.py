@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "280640fdf6f8c223f1a5ae281c28ad1c9d9a8c71ad25dce6b75a977d0033f402"
+DIGEST = "0fa00e3d6cccd04b57ebd13a2dbdbbe4d3362ba48ecb3f108e6cdeb163a0dcad"
 
 
 def posts() -> list[tuple[str, str]]:

@@ -766,3 +766,36 @@ def test_a_session_number_inside_another_entity_starts_nothing():
     found = tagger.spans(tokens)
     assert all(x[1] <= y[0] for x, y in zip(found, found[1:])), found
     assert found == tagger.spans(tokens, [tagger.compute(t) for t in tokens])
+
+
+def test_a_bare_wei_word_after_a_level_or_a_place_is_a_unit():
+    tags = {**TAGS18, "市": "n", "纪委": "O", "决定": "v", "黑龙江省": "ns", "县": "n", "政委": "n", "国家": "n",
+            "部委": "n", "区": "n", "团委": "n", "同志": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+    found = functools.partial(names, tagger)
+    assert found(["市", "纪委", "决定"]) == [("市纪委", "ORG")]
+    assert found(["黑龙江省", "纪委", "决定"]) == [("黑龙江省纪委", "ORG")]
+    assert found(["区", "团委", "同志"]) == [("区团委", "ORG")]
+    assert found(["县", "政委", "决定"]) == []                # a person
+    assert found(["国家", "部委", "决定"]) == []              # a kind of body
+    assert found(["纪委", "同志"]) == []                      # alone: no level, no unit
+    assert found(["县", "同志", "纪委"]) == []                # nothing between
+
+
+def test_a_brand_before_a_generic_unit_head_names_it():
+    tags = {**TAGS18, "华龙": "nz", "酒楼": "n", "到": "v", "中保": "j", "财产": "n", "保险公司": "n", "，": "w",
+            "恒万": None, "请来": "v", "这支": None, "球队": "n", "访华": None, "代表团": "n", "王芳": "PER",
+            "宾馆": "n", "商贸": "n", "中心": "n", "的": "uj", "到育贤": None, "中学": "n", "10": "m",
+            "家大": None, "银行": "n", "计生": "j", "协会": "n", "如某": None}
+    tagger = EntityTagger(tags, {"访华": ((1, 2, "LOC"),)}, frozenset())
+    found = functools.partial(names, tagger)
+    assert found(["到", "华龙", "酒楼"]) == [("华龙酒楼", "ORG")]      # no place in the post: still looked at
+    assert found(["，", "中保", "财产", "保险公司"]) == [("中保财产保险公司", "ORG")]
+    assert found(["，", "恒万", "公司", "请来"]) == [("恒万公司", "ORG")]      # an HMM word after punctuation
+    assert found(["这支", "球队"]) == []                    # 这: a function character; 队 follows a unit
+    assert found(["访华", "代表团"]) == [("华", "LOC")]     # nothing found inside the brand
+    assert found(["王芳", "宾馆"]) == [("王芳", "PER")]     # a person is no brand
+    assert found(["华龙", "商贸", "中心"]) == []            # 中心 is as often a kind
+    assert found(["到育贤", "中学"]) == []                  # an HMM word glued to a verb
+    assert found(["10", "家大", "银行"]) == []              # ... or to a number
+    assert found(["，", "如某", "公司"]) == []              # 某: some company
