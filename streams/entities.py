@@ -107,9 +107,12 @@ NR_NAME = 2         # a 3-4 character word jieba tags nr/nrt/nrfg: a person next
                     # formal title (two-character ones are mostly no names: 托福, 保安, 老公)
 BUILDING_NAME = 8   # a 2-3 character name-like word: a building's name before 大厦, 博物馆 ... (吉信 + 大厦)
 UNIT_HEAD = 16      # a generic unit head a brand may name (公司, 酒楼): _named_units() must look at the post
+THING_NAME = 32     # a 2-4 character common noun that may name a museum (印刷 + 博物馆, 煤炭 + 博物馆)
+_MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科技馆", "艺术馆", "文学馆", "展览馆", "陈列馆"))
+_THING_TAGS = frozenset(("n", "vn", "nz", "j"))
 _LISTED_NAMES = HMM_NAME | NR_NAME
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
-                      "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
+                      "科技馆", "美术馆", "艺术馆", "大剧院", "大厦", "商场", "商城", "商厦", "家具城", "批发市场", "购物中心")
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
 HONORIFICS = frozenset(("先生", "女士", "小姐", "大妈", "大爷", "大娘", "大叔", "阿姨", "老师", "师傅", "书记", "主任",
               "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总"))
@@ -332,7 +335,7 @@ class EntityTagger:
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
         honorific, the learned entities inside the token (or a person jieba glued to a word, or the
-        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME | UNIT_HEAD)."""
+        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME | UNIT_HEAD | THING_NAME)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
@@ -354,6 +357,9 @@ class EntityTagger:
             flags |= BUILDING_NAME  # not a dictionary person's name: 张学友 + 广场 + 舞
         if kind is None and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS):
             flags |= UNIT_HEAD
+        if kind is None and tag in _THING_TAGS and 2 <= len(token) <= 4 and _all_cjk(token) \
+                and token not in _GENERIC_FILLERS:
+            flags |= THING_NAME
         return flags
 
     def _place_people(self, token: str) -> Parts | None:
@@ -440,9 +446,15 @@ class EntityTagger:
                 kind = "LOC2"   # 中美, 京津: two place abbreviations jieba keeps together
             elif honorific:
                 kind, end = "PER", start + honorific
-            if named & BUILDING_NAME and i < n and tokens[i] in _FACILITY_SUFFIXES and kind in (None, "PER"):
+            if named & BUILDING_NAME and i < n and tokens[i] in _FACILITY_SUFFIXES and kind in (None, "PER") \
+                    and token[-1] != "大":                   # 各大 + 商场: the big stores
                 kind, end = "LOC", end + len(tokens[i])     # 吉信 + 大厦: a building named like a person
                 pos, i = end, i + 1
+            elif named & THING_NAME and i < n and tokens[i] in _MUSEUMS and kind is None:
+                kind, end = "LOC", end + len(tokens[i])     # 印刷 + 博物馆: a museum named for its subject
+                pos, i = end, i + 1
+                if pending and pending[-1][1] == start:
+                    start = pending.pop()[0]                # 中国 + 印刷 + 博物馆: one place
             last, prev = prev, token
             if kind is None and not pending:
                 continue

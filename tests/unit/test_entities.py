@@ -799,3 +799,16 @@ def test_a_brand_before_a_generic_unit_head_names_it():
     assert found(["到育贤", "中学"]) == []                  # an HMM word glued to a verb
     assert found(["10", "家大", "银行"]) == []              # ... or to a number
     assert found(["，", "如某", "公司"]) == []              # 某: some company
+
+
+def test_a_museum_named_for_its_subject_and_a_named_store_are_places():
+    tags = {**TAGS18, "中国": "ns", "印刷": "vn", "博物馆": "n", "煤炭": "n", "、": "w", "东安": "nz",
+            "批发市场": "n", "各大": None, "商场": "n", "的": "uj", "整个": "b", "农村": "n", "图书馆": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+    found = functools.partial(names, tagger)
+    assert found(["中国", "印刷", "博物馆", "的"]) == [("中国印刷博物馆", "LOC")]
+    assert found(["、", "煤炭", "博物馆", "、"]) == [("煤炭博物馆", "LOC")]
+    assert found(["东安", "批发市场", "的"]) == [("东安批发市场", "LOC")]
+    assert found(["各大", "商场", "的"]) == []                  # the big stores
+    assert found(["整个", "博物馆"]) == []                      # no subject
+    assert found(["农村", "图书馆"]) == []                      # a kind of library
