@@ -112,7 +112,9 @@ _MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科�
 _THING_TAGS = frozenset(("n", "vn", "nz", "j"))
 _LISTED_NAMES = HMM_NAME | NR_NAME
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
-                      "科技馆", "美术馆", "艺术馆", "大剧院", "大厦", "商场", "商城", "商厦", "家具城", "批发市场", "购物中心")
+                      "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
+# ... and after a name-like word, stores too (东安 + 批发市场, 双安 + 商场); not inside one token: 百货商场 is a kind
+_NAMED_FACILITIES = frozenset(_FACILITY_SUFFIXES + ("商场", "商城", "商厦", "家具城", "批发市场", "购物中心"))
 # a surname followed by one of these is a person referred to by surname only (李老师 -> 李)
 HONORIFICS = frozenset(("先生", "女士", "小姐", "大妈", "大爷", "大娘", "大叔", "阿姨", "老师", "师傅", "书记", "主任",
               "局长", "县长", "市长", "镇长", "村长", "经理", "医生", "警官", "同志", "某某", "某", "老", "总"))
@@ -446,7 +448,7 @@ class EntityTagger:
                 kind = "LOC2"   # 中美, 京津: two place abbreviations jieba keeps together
             elif honorific:
                 kind, end = "PER", start + honorific
-            if named & BUILDING_NAME and i < n and tokens[i] in _FACILITY_SUFFIXES and kind in (None, "PER") \
+            if named & BUILDING_NAME and i < n and tokens[i] in _NAMED_FACILITIES and kind in (None, "PER") \
                     and token[-1] != "大":                   # 各大 + 商场: the big stores
                 kind, end = "LOC", end + len(tokens[i])     # 吉信 + 大厦: a building named like a person
                 pos, i = end, i + 1
