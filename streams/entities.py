@@ -163,6 +163,10 @@ _GIVEN_CHAR_TAGS = frozenset(("nr", "Ng", "n", "a", "d", "v", "g", "Vg", "Ag", "
 _PLACE_TIME_CHARS = frozenset("时后前里上下中内外处旁边间")
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.
+# the last characters of organisations among the words jieba's dictionary tags nt (its nt also tags
+# 公共汽车, 日程安排, 深加工 and the like): 学 会 院 局 ..., 联邦快递, 中国联通; and national teams
+_NT_ENDS = frozenset("学会院局司队部府社团行委军党所馆心织系台校厅联大报协厂站办盟处室署店庭网信通讯专业组班连营师递")
+_TEAM_ENDS = ("女排", "男排", "女篮", "男篮", "女足", "男足")
 _TAG_TYPE = {"nrfg": "PER", "nrt": "PER", "PER": "PER", "ns": "LOC", "LOC": "LOC", "nt": "ORG", "ORG": "ORG"}
 
 
@@ -217,6 +221,8 @@ def token_type(token: str, tag: str | None, given_names: frozenset[str] | None =
             return "ORG" if token.endswith(_J_ORG_ENDINGS) and not token.startswith(_NUMERIC_END) else None
         if token.endswith(_FACILITY_SUFFIXES) and token not in _FACILITY_SUFFIXES and tag in ("nt", "ns", "n", "nz"):
             return "LOC"
+        if tag == "nt" and token[-1] not in _NT_ENDS and not token.endswith(_TEAM_ENDS):
+            return None       # jieba's nt on 公共汽车, 日程安排, 深加工: no organisation
         return _TAG_TYPE.get(tag)
     if len(token) < 2 or not _all_cjk(token):
         return None

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "0fa00e3d6cccd04b57ebd13a2dbdbbe4d3362ba48ecb3f108e6cdeb163a0dcad"
+DIGEST = "650d2ed0c8812d7166cc3c44fae03bae3187044195f03053d288523b7fe8205b"
 
 
 def posts() -> list[tuple[str, str]]:

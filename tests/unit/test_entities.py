@@ -812,3 +812,11 @@ def test_a_museum_named_for_its_subject_and_a_named_store_are_places():
     assert found(["各大", "商场", "的"]) == []                  # the big stores
     assert found(["整个", "博物馆"]) == []                      # no subject
     assert found(["农村", "图书馆"]) == []                      # a kind of library
+
+
+def test_jieba_nt_words_that_end_like_no_organisation_are_none():
+    assert token_type("公共汽车", "nt") is None
+    assert token_type("日程安排", "nt") is None
+    assert token_type("新华社", "nt") == "ORG"
+    assert token_type("中国女排", "nt") == "ORG"
+    assert token_type("百货大厦", "nt") == "LOC"        # a building, as before
