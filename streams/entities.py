@@ -55,6 +55,9 @@ _GENERIC_FILLERS = frozenset(("农村", "乡村", "城市", "城镇", "山区", 
                               "灾区", "乡镇", "城区", "郊区", "寄宿制", "公立", "私立", "民营", "外资", "边远", "贫困", "国有"))
 # ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
 _VERB_LIKE_HEADS = frozenset(("学会", "总会"))
+# societies are named for what they do (由 + 中国 + 钓鱼 + 协会, 北戴河 + 鸟类 + 保护 + 协会): after a
+# preposition too, where 在 + 美国 + 收购 + 公司 is a clause
+_SOCIETIES = ("协会", "研究会", "联合会", "促进会", "基金会")
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
 # 设计院, 中国作协 + 主席团); not 会 in general (研讨会, 招待会 are events), only these 会
 _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
@@ -639,7 +642,8 @@ class EntityTagger:
                 continue                                   # 北京 + 男子 + 系: "is"; 山西 + 私营 + 煤矿: a kind
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
-            if verbs and verbs == filler and start and self._clause_before(tokens, known, starts, start):
+            if verbs and verbs == filler and start and not token.endswith(_SOCIETIES) \
+                    and self._clause_before(tokens, known, starts, start):
                 continue                                   # 在 + 美国 + 收购 + 公司: a clause
             end = starts[i] + len(token)
             if not (crosses(start) or crosses(end)):       # never across another span

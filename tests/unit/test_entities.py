@@ -820,3 +820,11 @@ def test_jieba_nt_words_that_end_like_no_organisation_are_none():
     assert token_type("新华社", "nt") == "ORG"
     assert token_type("中国女排", "nt") == "ORG"
     assert token_type("百货大厦", "nt") == "LOC"        # a building, as before
+
+
+def test_a_society_named_for_what_it_does_after_a_preposition():
+    tags = {**TAGS18, "由": "p", "中国": "ns", "钓鱼": "v", "协会": "n", "在": "p", "美国": "ns", "收购": "v",
+            "公司": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+    assert names(tagger, ["由", "中国", "钓鱼", "协会"]) == [("中国钓鱼协会", "ORG")]
+    assert names(tagger, ["在", "美国", "收购", "公司"]) == [("美国", "LOC")]     # a clause
