@@ -595,6 +595,12 @@ class EntityTagger:
             bare_wei = len(token) == 2 and token[1] == "委" and token not in _NOT_UNIT_WEI and fact[0] in _HEAD_TAGS
             if not (by_ending or fact[1] == "ORG" or bare_wei) or token.endswith(_NOT_HEADS):  # an organisation word heads one after a place: 县 + 人大
                 continue
+            if token in _TITLE_HEADS and tokens[i - 1] == "》":
+                k = _title_start(tokens, i - 1)
+                if k is not None and not (crosses(starts[k]) or crosses(starts[i] + len(token))):
+                    before = place_ending.get(starts[k])           # 英国 + 《新科学家》 + 周刊
+                    merged.append((starts[k] if before is None else before, starts[i] + len(token)))
+                    continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
             j, filler, plain, verbs, generic, start, after_org = i - 1, 0, 0, 0, 0, None, False
             lead: tuple = ()
@@ -812,6 +818,21 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
                 out[k] = (a, out[k][1], "ORG")
         pos, prev = end, token
     return [span for k, span in enumerate(out) if k not in gone]
+
+
+# a publication's title in 《》 before these is the organisation: 《天文爱好者》 + 杂志, 《散文选刊》 + 杂志社
+_TITLE_HEADS = frozenset(("杂志", "杂志社", "周刊", "月刊", "编辑部"))
+_MAX_TITLE_TOKENS = 8
+
+
+def _title_start(tokens: Sequence[str], close: int) -> int | None:
+    """The index of the 《 that the 》 at `close` ends, if the title between is 1-8 tokens."""
+    for k in range(close - 1, max(-1, close - 2 - _MAX_TITLE_TOKENS), -1):
+        if tokens[k] == "《":
+            return k if k < close - 1 else None
+        if tokens[k] == "》":
+            return None
+    return None
 
 
 _BRAND_LEAD_TAGS = frozenset(("nz", "j", "nr", "nrt", None))

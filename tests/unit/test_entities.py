@@ -828,3 +828,17 @@ def test_a_society_named_for_what_it_does_after_a_preposition():
     tagger = EntityTagger(tags, None, frozenset())
     assert names(tagger, ["由", "中国", "钓鱼", "协会"]) == [("中国钓鱼协会", "ORG")]
     assert names(tagger, ["在", "美国", "收购", "公司"]) == [("美国", "LOC")]     # a clause
+
+
+def test_a_publication_title_before_its_masthead_word_is_the_organisation():
+    tags = {**TAGS18, "《": "w", "》": "w", "天文": "n", "爱好者": "n", "杂志": "n", "的": "uj", "英国": "ns",
+            "新": "a", "科学家": "n", "周刊": "n", "文艺": "n", "天津日报": "nz"}
+    tagger = EntityTagger(tags, None, frozenset())
+    found = functools.partial(names, tagger)
+    assert found(["《", "天文", "爱好者", "》", "杂志", "的"]) == [("《天文爱好者》杂志", "ORG")]
+    assert found(["英国", "《", "新", "科学家", "》", "周刊"]) == [("英国《新科学家》周刊", "ORG")]
+    assert found(["《", "》", "杂志"]) == []                                  # no title
+    assert found(["天文", "》", "杂志"]) == []                                # no opening mark
+    assert found(["《", *["天文"] * 9, "》", "杂志"]) == []                  # too long for a title
+    tokens = ["《", "天文", "爱好者", "》", "杂志"]
+    assert tagger.spans(tokens) == tagger.spans(tokens, [tagger.compute(t) for t in tokens])
