@@ -842,3 +842,16 @@ def test_a_publication_title_before_its_masthead_word_is_the_organisation():
     assert found(["《", *["天文"] * 9, "》", "杂志"]) == []                  # too long for a title
     tokens = ["《", "天文", "爱好者", "》", "杂志"]
     assert tagger.spans(tokens) == tagger.spans(tokens, [tagger.compute(t) for t in tokens])
+
+
+def test_a_place_before_a_title_is_that_place_s_paper():
+    tags = {**TAGS18, "据": "p", "英国": "ns", "《": "w", "》": "w", "每日电讯报": "nt", "报道": "v", "苏联": "ns",
+            "政治经济学": "n", "教科书": "n", "美国": "ns", "读者文摘": "n", "月刊": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+    found = functools.partial(names, tagger)
+    assert found(["据", "英国", "《", "每日电讯报", "》", "报道"]) == [("英国《每日电讯报》", "ORG")]
+    assert found(["苏联", "《", "政治经济学", "教科书", "》"]) == [("苏联", "LOC")]      # a book
+    assert found(["美国", "《", "读者文摘", "》", "月刊"]) == [("美国《读者文摘》月刊", "ORG")]
+    assert found(["英国", "《", "每日电讯报"]) == [("英国", "LOC"), ("每日电讯报", "ORG")]  # never closed
+    for tokens in (["据", "英国", "《", "每日电讯报", "》", "报道"], ["美国", "《", "读者文摘", "》", "月刊"]):
+        assert tagger.spans(tokens) == tagger.spans(tokens, [tagger.compute(t) for t in tokens])
