@@ -86,7 +86,7 @@ def main() -> int:
     learned = Path(args.out)
     learned.write_text(HEADER + "".join(f"{w} {k}\n" for w, k in sorted(words.items())), encoding="utf-8")
     segmenter = default_segmenter(entity_dict=learned)
-    tagger = EntityTagger(segmenter.tags, given_names=given_name_chars())
+    tagger = EntityTagger(segmenter.tags, given_names=given_name_chars(), counts=segmenter.tokenizer.FREQ)
     per_token: dict[str, Counter] = {}
     inside: dict[str, Counter] = {}
     for text, gold in sentences:

@@ -106,7 +106,8 @@ def main() -> int:
                         help="which 10 %% --tune-split holds out (give build_entity_dict.py the same)")
     args = parser.parse_args()
     segmenter = default_segmenter(entity_dict=args.entity_dict)
-    tagger = EntityTagger(segmenter.tags, read_parts(args.entity_parts), given_name_chars())
+    tagger = EntityTagger(segmenter.tags, read_parts(args.entity_parts), given_name_chars(),
+                          segmenter.tokenizer.FREQ)
     counts = {kind: [0, 0, 0] for kind in ENTITY_TYPES}   # true positives, predicted, gold
     shown = 0
     n = 0

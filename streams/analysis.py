@@ -142,7 +142,8 @@ class Resources:
              sentiment_path: str | Path | None = None) -> "Resources":
         watchlist = WatchlistMatcher(load_subjects(watchlist_path or DEFAULT_WATCHLIST))
         segmenter = Segmenter.load(cache_dir, sorted(watchlist.terms()))
-        entities = ent.EntityTagger(segmenter.tags, ent.read_parts(ENTITY_PARTS), ent.given_name_chars())
+        entities = ent.EntityTagger(segmenter.tags, ent.read_parts(ENTITY_PARTS), ent.given_name_chars(),
+                                    segmenter.tokenizer.FREQ)
         idf = IdfTable.load(RESOURCES / "idf.tsv")
         stopwords = frozenset((RESOURCES / "stopwords.txt").read_text(encoding="utf-8").split())
         sentiment = SentimentModel.load(sentiment_path or RESOURCES / "sentiment.tsv.gz")

@@ -56,8 +56,9 @@ _GENERIC_FILLERS = frozenset(("农村", "乡村", "城市", "城镇", "山区", 
 # ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
 _VERB_LIKE_HEADS = frozenset(("学会", "总会"))
 # societies are named for what they do (由 + 中国 + 钓鱼 + 协会, 北戴河 + 鸟类 + 保护 + 协会): after a
-# preposition too, where 在 + 美国 + 收购 + 公司 is a clause
-_SOCIETIES = ("协会", "研究会", "联合会", "促进会", "基金会")
+# preposition too, where 在 + 美国 + 收购 + 公司 is a clause; but not for being founded (在 + 北京 + 成立 + 协会)
+_SOCIETIES = ("协会", "研究会", "联合会")
+_FOUNDING = frozenset(("成立", "组建", "筹建", "注册", "创办", "创建", "建立", "组织", "发起", "加入", "参加"))
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
 # 设计院, 中国作协 + 主席团); not 会 in general (研讨会, 招待会 are events), only these 会
 _UNIT_ENDINGS = tuple(s for s in ORG_SUFFIXES if s != "会") + ("校", "室", "处", "科", "委会", "协会", "学会", "商会",
@@ -72,8 +73,9 @@ _COPULA_NEXT = frozenset([(tag, "PER") for tag in (None, "nr", "nrt", "nrfg", "P
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
 _NOT_HEADS = ("干部", "军队", "部队", "队伍")
 # a two-character 委 word heads a unit right after a place or an administrative level, with nothing
-# between (市 + 纪委, 黑龙江省 + 纪委, 区 + 团委), but not these: people (县 + 政委, 市 + 常委) and a kind (国家 + 部委)
-_NOT_UNIT_WEI = frozenset(("政委", "常委", "编委", "评委", "主委", "委委", "部委"))
+# between (市 + 纪委, 黑龙江省 + 纪委, 区 + 团委), but not these: people (县 + 政委, 市 + 常委), a kind (国家 +
+# 部委) and 原委 (搞清楚 + 市 + 原委: the whole story)
+_NOT_UNIT_WEI = frozenset(("政委", "常委", "编委", "评委", "主委", "委委", "部委", "原委"))
 # heads that may follow a place through two-character verbs right before them (北戴河 + 鸟类 + 保护 + 协会,
 # 重庆市 + 电影 + 发行 + 放映 + 公司); only after a place, since 安第斯共同体 + 强调 + 集团 is none, and not
 # across a verb further back (西安 + 举行 + 会议 + 公司, 上海 + 成立 + 合资 + 公司; tail gained 1 name with it)
@@ -110,9 +112,14 @@ NR_NAME = 2         # a 3-4 character word jieba tags nr/nrt/nrfg: a person next
                     # formal title (two-character ones are mostly no names: 托福, 保安, 老公)
 BUILDING_NAME = 8   # a 2-3 character name-like word: a building's name before 大厦, 博物馆 ... (吉信 + 大厦)
 UNIT_HEAD = 16      # a generic unit head a brand may name (公司, 酒楼): _named_units() must look at the post
-THING_NAME = 32     # a 2-4 character common noun that may name a museum (印刷 + 博物馆, 煤炭 + 博物馆)
+BRAND_LEAD = 64     # a word that may lead a brand's name before such a head (华龙 + 酒楼): _brand_word()
+THING_NAME = 32     # a 2-4 character noun that may name a museum for its subject (煤炭 + 博物馆, 龙舟 + 博物馆)
 _MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科技馆", "艺术馆", "文学馆", "展览馆", "陈列馆"))
-_THING_TAGS = frozenset(("n", "vn", "nz", "j"))
+_THING_TAGS = frozenset(("n", "nz"))     # not vn: 管理 + 博物馆 is a verb and its object
+# ... but not for whom or where (社区 + 图书馆, 高校 + 图书馆, 一家 + 博物馆: kinds)
+_NOT_SUBJECTS = frozenset(("社区", "数字", "一家", "城市", "农村", "乡村", "公共", "网上", "电子", "流动", "校园",
+                           "家庭", "个人", "私人", "民间", "综合", "专业", "专题", "地方", "全国", "世界", "国内",
+                           "国外", "图书", "少儿", "儿童", "青少年", "老年", "乡镇", "街道", "军队", "部队"))
 _LISTED_NAMES = HMM_NAME | NR_NAME
 _FACILITY_SUFFIXES = ("图书馆", "博物馆", "纪念馆", "文学馆", "音乐厅", "大会堂", "体育馆", "体育场", "广场", "公园",
                       "科技馆", "美术馆", "艺术馆", "大剧院", "大厦")
@@ -166,10 +173,6 @@ _GIVEN_CHAR_TAGS = frozenset(("nr", "Ng", "n", "a", "d", "v", "g", "Vg", "Ag", "
 _PLACE_TIME_CHARS = frozenset("时后前里上下中内外处旁边间")
 # Dictionary tags that already say what a word is. jieba's plain "nr" is noisy (idioms carry it),
 # so it counts only for 2-3 character words.
-# the last characters of organisations among the words jieba's dictionary tags nt (its nt also tags
-# 公共汽车, 日程安排, 深加工 and the like): 学 会 院 局 ..., 联邦快递, 中国联通; and national teams
-_NT_ENDS = frozenset("学会院局司队部府社团行委军党所馆心织系台校厅联大报协厂站办盟处室署店庭网信通讯专业组班连营师递")
-_TEAM_ENDS = ("女排", "男排", "女篮", "男篮", "女足", "男足")
 _TAG_TYPE = {"nrfg": "PER", "nrt": "PER", "PER": "PER", "ns": "LOC", "LOC": "LOC", "nt": "ORG", "ORG": "ORG"}
 
 
@@ -224,8 +227,6 @@ def token_type(token: str, tag: str | None, given_names: frozenset[str] | None =
             return "ORG" if token.endswith(_J_ORG_ENDINGS) and not token.startswith(_NUMERIC_END) else None
         if token.endswith(_FACILITY_SUFFIXES) and token not in _FACILITY_SUFFIXES and tag in ("nt", "ns", "n", "nz"):
             return "LOC"
-        if tag == "nt" and token[-1] not in _NT_ENDS and not token.endswith(_TEAM_ENDS):
-            return None       # jieba's nt on 公共汽车, 日程安排, 深加工: no organisation
         return _TAG_TYPE.get(tag)
     if len(token) < 2 or not _all_cjk(token):
         return None
@@ -334,10 +335,11 @@ class EntityTagger:
     MAX_CACHE = 300_000
 
     def __init__(self, tags: Mapping[str, str], parts: Mapping[str, Parts] | None = None,
-                 given_names: frozenset[str] | None = None):
+                 given_names: frozenset[str] | None = None, counts: Mapping[str, int] | None = None):
         self.tags = tags
         self.parts = parts or {}
         self.given_names = given_names
+        self.counts = counts or {}      # jieba's word counts: a common word is no brand (房地产 + 公司)
         self._facts: dict[str, tuple] = {}
 
     def clear(self) -> None:
@@ -368,10 +370,24 @@ class EntityTagger:
             flags |= BUILDING_NAME  # not a dictionary person's name: 张学友 + 广场 + 舞
         if kind is None and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS):
             flags |= UNIT_HEAD
+        if kind is None and self._brand_word(token, tag):
+            flags |= BRAND_LEAD
         if kind is None and tag in _THING_TAGS and 2 <= len(token) <= 4 and _all_cjk(token) \
-                and token not in _GENERIC_FILLERS:
+                and token not in _NOT_SUBJECTS and not token.endswith(_ANY_HEAD) \
+                and token[0] not in _NUMBER_STARTS and token[0] not in _COUNT_STARTS:
             flags |= THING_NAME
         return flags
+
+    def _brand_word(self, token: str, tag: str | None) -> bool:
+        """May this word lead a brand's name (华龙 + 酒楼, 世康 + 育英 + 电子 + 有限公司)? A name-like word
+        of 2-4 characters: nz, j, nrt, nr of 3-4 characters (two-character nr words are mostly no names:
+        老公, 保安, 托福), or one jieba's HMM made up that starts with no function character (到育贤,
+        这支); no 某 or 是 in it (如某, 二是); and not a common word (房地产, 英语, 外企: jieba's count
+        COMMON_COUNT or more, when the tagger has the counts)."""
+        return (tag in _BRAND_WORD_TAGS or tag in _PER_DICT_TAGS and len(token) > 2
+                or tag is None and token[:1] not in _FUNCTION_CHARS) \
+            and 2 <= len(token) <= 4 and _all_cjk(token) and token not in _GENERIC_FILLERS \
+            and _NOT_IN_BRAND.isdisjoint(token) and self.counts.get(token, 0) < COMMON_COUNT
 
     def _place_people(self, token: str) -> Parts | None:
         """桂林人, 湘人: the people of a place name the place (the newswire labels 桂林 and 湘); a
@@ -462,10 +478,12 @@ class EntityTagger:
                 kind, end = "LOC", end + len(tokens[i])     # 吉信 + 大厦: a building named like a person
                 pos, i = end, i + 1
             elif named & THING_NAME and i < n and tokens[i] in _MUSEUMS and kind is None:
-                kind, end = "LOC", end + len(tokens[i])     # 印刷 + 博物馆: a museum named for its subject
+                kind, end = "LOC", end + len(tokens[i])     # 煤炭 + 博物馆: a museum named for its subject
                 pos, i = end, i + 1
-                if pending and pending[-1][1] == start:
-                    start = pending.pop()[0]                # 中国 + 印刷 + 博物馆: one place
+                if pending and pending[-1][1] == start:     # 中国 + 煤炭 + 博物馆: one place with the place
+                    pending[-1] = (pending[-1][0], end, "LOC")   # right before it (only that one)
+                    last, prev = prev, token
+                    continue
             last, prev = prev, token
             if kind is None and not pending:
                 continue
@@ -605,7 +623,7 @@ class EntityTagger:
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
             j, filler, plain, verbs, generic, start, after_org = i - 1, 0, 0, 0, 0, None, False
-            lead: tuple = ()
+            lead = 0
             while j >= 0 and filler <= MAX_FILLER and not (filler and not by_ending):   # 县 + 王小明 + 人大: no
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
                     if by_ending or starts[j + 1] in place_ending:     # 新华社 + X + 足协 are two
@@ -631,12 +649,14 @@ class EntityTagger:
                         or t[0] in _NUMBER_STARTS and (tag == "m" or t[1:2] in _MEASURES):
                     break
                 filler, plain, verbs = filler + 1, plain + (tag == "a"), verbs + verb
-                lead = (t, tag, kind)
+                lead = (known[j] if known else self.facts(t))[6]
                 generic += tag in _GENERIC_TAGS or t in _GENERIC_FILLERS
                 j -= 1
-            if start is None and lead and filler <= MAX_FILLER and not (verbs or generic) and fact[1] is None \
-                    and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS) \
-                    and _brand_lead(*lead, tokens[j] if j >= 0 else "", (known[j] if known else self.facts(tokens[j]))[0] if j >= 0 else "w"):
+            if start is None and lead & BRAND_LEAD and filler <= MAX_FILLER and not (verbs or generic) \
+                    and fact[1] is None and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS) \
+                    and token not in _VERB_LIKE_HEADS \
+                    and (j < 0 or _clean_before(tokens[j], (known[j] if known else self.facts(tokens[j]))[0])
+                         or (known[j + 1] if known else self.facts(tokens[j + 1]))[0] is not None):
                 if not any(starts[j + 1] <= x < starts[i] for x, _, _ in spans):   # nothing found inside it
                     start = starts[j + 1]                  # 华龙 + 酒楼, 中保 + 财产 + 保险公司: a brand's own
             if start is None or plain and plain == filler and len(token) < 3:
@@ -650,7 +670,7 @@ class EntityTagger:
                 continue                                   # 北京 + 男子 + 系: "is"; 山西 + 私营 + 煤矿: a kind
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
-            if verbs and verbs == filler and start and not token.endswith(_SOCIETIES) \
+            if verbs and verbs == filler and start and not (token.endswith(_SOCIETIES) and tokens[i - 1] not in _FOUNDING) \
                     and self._clause_before(tokens, known, starts, start):
                 continue                                   # 在 + 美国 + 收购 + 公司: a clause
             end = starts[i] + len(token)
@@ -862,22 +882,23 @@ def _place_titles(tokens: Sequence[str], spans: list[tuple[int, int, str]],
 _BOOK_ENDS = ("书", "法", "集", "典")        # 《政治经济学教科书》, 《四库全书》: a book or a law, no paper
 
 
-_BRAND_LEAD_TAGS = frozenset(("nz", "j", "nr", "nrt", None))
+_BRAND_WORD_TAGS = frozenset(("nz", "j", "nrt"))
+COMMON_COUNT = 450      # 长虹 400, 金山 291, 东安 175 lead brands; 外企 458, 房地产 1603, 英语 4236 are kinds
 # heads that follow a unit or a place, not a brand (访华 + 代表团, 这支 + 球队), and 中心 (商贸 + 中心: a kind)
-_NOT_BRAND_HEADS = ("中心", "团", "组", "党委", "支部", "指挥部", "办事处", "队")
+_NOT_BRAND_HEADS = ("中心", "代表团", "观察团", "考察团", "访问团", "小组", "专家组", "党组", "党委", "支部",
+                    "指挥部", "办事处", "队")
 _CLEAN_BEFORE_TAGS = frozenset(("w", "u"))
 _NOT_IN_BRAND = frozenset("某是")       # 如某 + 公司, 二是 + 航天 + 工业 + 总公司
 
 
-def _brand_lead(token: str, tag: str | None, kind: str | None, before: str, before_tag: str | None) -> bool:
-    """Does this token, first of the words before a generic unit head with no place before them,
-    name the unit (华龙 + 酒楼, 世康 + 育英 + 电子 + 有限公司)? A name-like word of 2-4 characters that
-    is no person. A word jieba's HMM made up (tag None) only after punctuation, 的 or 了 (or first),
-    and not starting with a function character: it is as often a glued character (到育贤 + 中学,
-    10 + 家大 + 银行, 这支 + 球队). No 某 or 是 in it (如某 + 公司, 二是 + 航天 + 工业 + 总公司)."""
-    return tag in _BRAND_LEAD_TAGS and kind is None and 2 <= len(token) <= 4 and _all_cjk(token) \
-        and token not in _GENERIC_FILLERS and _NOT_IN_BRAND.isdisjoint(token) \
-        and (tag is not None or (before_tag in _CLEAN_BEFORE_TAGS or not before) and token[0] not in _FUNCTION_CHARS)
+def _clean_before(token: str, tag: str | None) -> bool:
+    """May a word jieba's HMM made up lead a brand after this token? After punctuation (full-width,
+    or the ASCII that textnorm.prepare() makes of it), a space or an emoji, 的 or 了; not after a
+    word or a number, which it is as often glued to (到育贤 + 中学, 10 + 家大 + 银行)."""
+    return tag in _CLEAN_BEFORE_TAGS or not _WORD_CHAR.search(token)
+
+
+_WORD_CHAR = re.compile(r"\w")
 
 
 def _brand_before(tokens: Sequence[str], i: int, starts: list[int], spans: list[tuple[int, int, str]],

@@ -18,7 +18,7 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "650d2ed0c8812d7166cc3c44fae03bae3187044195f03053d288523b7fe8205b"
+DIGEST = "8e7162c1ec1ab662473143625f4101e7616afe4d4a9f5be38bfe3a877d787a13"
 
 
 def posts() -> list[tuple[str, str]]:
