@@ -706,7 +706,7 @@ _PARTY_PREFIXES = frozenset(("中共",))
 _DEGREE_BEFORE = frozenset(("的", "很", "也", "都", "真", "太", "更", "最", "多么", "十分", "非常", "分外", "格外"))
 _ADJECTIVE_BEFORE_TAGS = frozenset(("n", "a", "d", "v"))       # 发现 + 美 + ，: beauty
 _TO_PLACE_VERBS = frozenset(("是", "为", "到", "去", "访", "访问", "赴", "前往", "抵达", "离开", "来自", "飞往", "回"))
-_CLAUSE_END = frozenset("，。！？；")
+_CLAUSE_END = frozenset("，。！？；,!?;")      # and the ASCII that textnorm.prepare() makes of the full-width ones
 
 
 def _clause_ends(tokens: Sequence[str], i: int, cached, facts) -> bool:

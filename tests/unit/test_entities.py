@@ -867,3 +867,11 @@ def test_a_place_before_a_title_is_that_place_s_paper():
     assert found(["英国", "《", "每日电讯报"]) == [("英国", "LOC"), ("每日电讯报", "ORG")]  # never closed
     for tokens in (["据", "英国", "《", "每日电讯报", "》", "报道"], ["美国", "《", "读者文摘", "》", "月刊"]):
         assert tagger.spans(tokens) == tagger.spans(tokens, [tagger.compute(t) for t in tokens])
+
+
+def test_mei_before_ascii_punctuation_ends_a_clause_as_before_full_width():
+    # analyze() sees the text after textnorm.prepare(), which turns ， ！ ？ ； into , ! ? ;
+    tags = {**TAGS18, "歌曲": "n", "美": "j", "，": "w", ",": None, "!": None}
+    tagger = EntityTagger(tags, None, frozenset())
+    for end in ("，", ",", "!"):
+        assert names(tagger, ["歌曲", "美", end]) == [], end
