@@ -111,7 +111,8 @@ HMM_NAME = 1        # a surname-like word jieba's HMM found: a person before a t
 NR_NAME = 2         # a 3-4 character word jieba tags nr/nrt/nrfg: a person next to one in a list, or before a
                     # formal title (two-character ones are mostly no names: 托福, 保安, 老公)
 BUILDING_NAME = 8   # a 2-3 character name-like word: a building's name before 大厦, 博物馆 ... (吉信 + 大厦)
-UNIT_HEAD = 16      # a generic unit head a brand may name (公司, 酒楼): _named_units() must look at the post
+UNIT_HEAD = 16      # a generic unit head (公司, 酒楼, 党委): _named_units() must look at the post for a brand
+                    # or a unit word before it, even with no place in it
 BRAND_LEAD = 64     # a word that may lead a brand's name before such a head (华龙 + 酒楼): _brand_word()
 THING_NAME = 32     # a 2-4 character noun that may name a museum for its subject (煤炭 + 博物馆, 龙舟 + 博物馆)
 _MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科技馆", "艺术馆", "文学馆", "展览馆", "陈列馆"))
@@ -368,7 +369,7 @@ class EntityTagger:
         if (kind is None or kind == "PER" and tag is None) and tag in _FACILITY_NAME_TAGS and 2 <= len(token) <= 3 \
                 and _all_cjk(token):
             flags |= BUILDING_NAME  # not a dictionary person's name: 张学友 + 广场 + 舞
-        if kind is None and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS):
+        if kind is None and token.endswith(_NAMED_HEADS):
             flags |= UNIT_HEAD
         if kind is None and self._brand_word(token, tag):
             flags |= BRAND_LEAD
@@ -639,6 +640,10 @@ class EntityTagger:
                             and not crosses(starts[j - 1]):
                         start = starts[j - 1]              # 东坝 + 镇 + 派出所: the town's name too
                     break
+                if not filler and t in _ORGAN_UNITS and token in _ORGANS:
+                    if not (j and tokens[j - 1] in _DEMONSTRATIVES):
+                        start = starts[j]                  # 厅 + 党组, 处 + 党委; 这个 + 处 + 党委: the 党委 only
+                    break
                 if len(t) == 2 and t[0] in _GLUED_BEFORE_ADMIN and t[1] in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):
                     start = starts[j] + 1                  # 对县 + 人民法院, 由市 + 人大常委会: 县人民法院
                     break
@@ -777,6 +782,10 @@ _SESSION_PREFIXES = frozenset(("全国", "自治区", "省", "市", "县", "区"
 _TERM_COUNTERS = frozenset(("连任", "连续", "历任", "担任", "当", "当了", "当过", "做了", "干了", "任了", "任过", "连", "了", "过"))
 # a party or youth organ of the unit before it, glued to a post or a body after it (国税局 + [党组]书记; not 党组织)
 _ORGANS = ("党委", "党组", "党支部", "党总支", "团委", "团支部")
+# a one-character unit word before an organ is that unit's (院 + 党委, 所 + 党支部: MSRA train without the
+# head block, 10 such; after a demonstrative the newswire marks the organ alone: 这个 + 处 + 党委)
+_ORGAN_UNITS = frozenset("处厅局所院校厂部站队社矿场")
+_DEMONSTRATIVES = frozenset(("这个", "该", "这", "那个", "那", "各", "每个"))
 _ORGAN_NEXT = ("", "书记", "副书记", "成员", "常委", "委员", "班子", "中心组")
 # "every level's / every place's": the organisation word after these names no one body (各级 + 党委)
 _DISTRIBUTIVES = frozenset(("各级", "各地", "各省", "各市", "各县"))

@@ -875,3 +875,12 @@ def test_mei_before_ascii_punctuation_ends_a_clause_as_before_full_width():
     tagger = EntityTagger(tags, None, frozenset())
     for end in ("，", ",", "!"):
         assert names(tagger, ["歌曲", "美", end]) == [], end
+
+
+def test_a_unit_word_before_an_organ_is_that_unit_s_organ():
+    tags = {**TAGS18, "厅": "n", "党组": "n", "一班人": "l", "这个": "r", "处": "n", "党委": "n", "把": "p"}
+    tagger = EntityTagger(tags, None, frozenset())
+    found = functools.partial(names, tagger)
+    assert found(["厅", "党组", "一班人"]) == [("厅党组", "ORG")]
+    assert found(["这个", "处", "党委", "把"]) == []           # the newswire marks 党委 alone here
+    assert found(["把", "党委"]) == []
