@@ -71,7 +71,7 @@ _ONE_CHAR_HEADS = frozenset("院社所台部系局科室")
 _PERSON_NOUN_ENDS = tuple("员生授工者长师家人士")
 _COPULA_NEXT = frozenset([(tag, "PER") for tag in (None, "nr", "nrt", "nrfg", "PER")] + [("r", None)])
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
-_NOT_HEADS = ("干部", "军队", "部队", "队伍")
+_NOT_HEADS = ("干部", "军队", "部队", "队伍", "购物中心")     # a shopping centre is a place (西单 + 赛特 + 购物中心)
 # a two-character 委 word heads a unit right after a place or an administrative level, with nothing
 # between (市 + 纪委, 黑龙江省 + 纪委, 区 + 团委), but not these: people (县 + 政委, 市 + 常委), a kind (国家 +
 # 部委) and 原委 (搞清楚 + 市 + 原委: the whole story)
@@ -668,8 +668,8 @@ class EntityTagger:
                 continue                                   # 深圳 + 大 + 公司 is no name
             if verbs and not (starts[j + 1] in place_ending or tokens[j] in _ADMIN_STARTS):
                 continue                                   # verbs only after a place
-            if not filler and (token in _ONE_CHAR_HEADS or token in _VERB_LIKE_HEADS):
-                continue
+            if not filler and (token in _ONE_CHAR_HEADS or token in _VERB_LIKE_HEADS or token == "中心"):
+                continue                                   # 重庆市 + 中心: downtown (MSRA: none of 23 such)
             if token == "系" and self._copula(tokens, known, i, after_org) \
                     or token in _FILLED_HEADS and (not (filler or after_org) or generic and not after_org):
                 continue                                   # 北京 + 男子 + 系: "is"; 山西 + 私营 + 煤矿: a kind

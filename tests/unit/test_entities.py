@@ -884,3 +884,13 @@ def test_a_unit_word_before_an_organ_is_that_unit_s_organ():
     assert found(["厅", "党组", "一班人"]) == [("厅党组", "ORG")]
     assert found(["这个", "处", "党委", "把"]) == []           # the newswire marks 党委 alone here
     assert found(["把", "党委"]) == []
+
+
+def test_a_city_centre_and_a_shopping_centre_are_no_organisations():
+    tags = {**TAGS18, "重庆市": "ns", "中心": "n", "的": "uj", "西单": "ns", "赛特": "nz", "购物中心": "n",
+            "北京": "ns", "技术": "n"}
+    tagger = EntityTagger(tags, None, frozenset())
+    found = functools.partial(names, tagger)
+    assert found(["重庆市", "中心", "的"]) == [("重庆市", "LOC")]                     # downtown
+    assert found(["西单", "赛特", "购物中心"]) == [("西单", "LOC"), ("赛特购物中心", "LOC")]
+    assert found(["北京", "技术", "中心"]) == [("北京技术中心", "ORG")]               # with a filler: a unit
