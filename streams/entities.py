@@ -71,7 +71,8 @@ _ONE_CHAR_HEADS = frozenset("院社所台部系局科室")
 _PERSON_NOUN_ENDS = tuple("员生授工者长师家人士")
 _COPULA_NEXT = frozenset([(tag, "PER") for tag in (None, "nr", "nrt", "nrfg", "PER")] + [("r", None)])
 # words ending like a unit that are no unit (公安县 + 机关干部, 中国 + 军队)
-_NOT_HEADS = ("干部", "军队", "部队", "队伍", "购物中心")     # a shopping centre is a place (西单 + 赛特 + 购物中心)
+_NOT_HEADS = ("干部", "军队", "部队", "队伍", "购物中心",     # a shopping centre is a place (西单 + 赛特 + 购物中心)
+              "舞厅", "餐厅", "大厅", "展厅", "客厅")          # rooms, not bureaus (深圳 + 歌舞厅; MSRA: no unit in 61)
 # a two-character 委 word heads a unit right after a place or an administrative level, with nothing
 # between (市 + 纪委, 黑龙江省 + 纪委, 区 + 团委), but not these: people (县 + 政委, 市 + 常委), a kind (国家 +
 # 部委) and 原委 (搞清楚 + 市 + 原委: the whole story)

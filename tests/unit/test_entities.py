@@ -894,3 +894,5 @@ def test_a_city_centre_and_a_shopping_centre_are_no_organisations():
     assert found(["重庆市", "中心", "的"]) == [("重庆市", "LOC")]                     # downtown
     assert found(["西单", "赛特", "购物中心"]) == [("西单", "LOC"), ("赛特购物中心", "LOC")]
     assert found(["北京", "技术", "中心"]) == [("北京技术中心", "ORG")]               # with a filler: a unit
+    assert names(EntityTagger({**tags, "深圳": "ns", "歌舞厅": "n"}, None, frozenset()), ["深圳", "歌舞厅"]) \
+        == [("深圳", "LOC")]                                                        # a room, not a bureau
