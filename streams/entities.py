@@ -56,7 +56,8 @@ _GENERIC_FILLERS = frozenset(("农村", "乡村", "城市", "城镇", "山区", 
 # ... but these two are verbs or adverbs as often (北京 + 学会 + 了, 上海 + 总会 + 去): only after a filler
 _VERB_LIKE_HEADS = frozenset(("学会", "总会"))
 # societies are named for what they do (由 + 中国 + 钓鱼 + 协会, 北戴河 + 鸟类 + 保护 + 协会): after a
-# preposition too, where 在 + 美国 + 收购 + 公司 is a clause; but not for being founded (在 + 北京 + 成立 + 协会)
+# preposition too, where 在 + 美国 + 收购 + 公司 is a clause; but not for being founded (在 + 北京 + 成立 +
+# 协会, 在 + 北京 + 成立 + 保护 + 协会)
 _SOCIETIES = ("协会", "研究会", "联合会")
 _FOUNDING = frozenset(("成立", "组建", "筹建", "注册", "创办", "创建", "建立", "组织", "发起", "加入", "参加"))
 # any token of 3+ characters ending like these heads a named unit too (北京市 + 技术 + 监督局, 上海 + 电力 +
@@ -350,7 +351,8 @@ class EntityTagger:
     def compute(self, token: str) -> tuple:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
         honorific, the learned entities inside the token (or a person jieba glued to a word, or the
-        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME | UNIT_HEAD | THING_NAME)."""
+        place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME | UNIT_HEAD | THING_NAME |
+        BRAND_LEAD)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         return (tag, kind, len(token) == 1 and token in SURNAMES,
@@ -370,7 +372,7 @@ class EntityTagger:
         if (kind is None or kind == "PER" and tag is None) and tag in _FACILITY_NAME_TAGS and 2 <= len(token) <= 3 \
                 and _all_cjk(token):
             flags |= BUILDING_NAME  # not a dictionary person's name: 张学友 + 广场 + 舞
-        if kind is None and token.endswith(_NAMED_HEADS):
+        if kind is None and (token.endswith(_NAMED_HEADS) or token in _TITLE_HEADS):
             flags |= UNIT_HEAD
         if kind is None and self._brand_word(token, tag):
             flags |= BRAND_LEAD
@@ -383,11 +385,13 @@ class EntityTagger:
     def _brand_word(self, token: str, tag: str | None) -> bool:
         """May this word lead a brand's name (华龙 + 酒楼, 世康 + 育英 + 电子 + 有限公司)? A name-like word
         of 2-4 characters: nz, j, nrt, nr of 3-4 characters (two-character nr words are mostly no names:
-        老公, 保安, 托福), or one jieba's HMM made up that starts with no function character (到育贤,
-        这支); no 某 or 是 in it (如某, 二是); and not a common word (房地产, 英语, 外企: jieba's count
-        COMMON_COUNT or more, when the tagger has the counts)."""
+        老公, 保安, 托福), or one jieba's HMM made up (in no dictionary: a watch term added without a
+        tag is not one) that starts with no function character or adverb and ends with no verb of
+        going (到育贤, 这支, 刚到, 昨去); no 某 or 是 in it (如某, 二是); and not a common word (房地产,
+        英语, 外企: jieba's count COMMON_COUNT or more, when the tagger has the counts)."""
         return (tag in _BRAND_WORD_TAGS or tag in _PER_DICT_TAGS and len(token) > 2
-                or tag is None and token[:1] not in _FUNCTION_CHARS) \
+                or tag is None and not self.counts.get(token) and token[:1] not in _NOT_BRAND_FIRST
+                and token[-1:] not in _NOT_BRAND_LAST) \
             and 2 <= len(token) <= 4 and _all_cjk(token) and token not in _GENERIC_FILLERS \
             and _NOT_IN_BRAND.isdisjoint(token) and self.counts.get(token, 0) < COMMON_COUNT
 
@@ -642,8 +646,9 @@ class EntityTagger:
                         start = starts[j - 1]              # 东坝 + 镇 + 派出所: the town's name too
                     break
                 if not filler and t in _ORGAN_UNITS and token in _ORGANS:
-                    if not (j and tokens[j - 1] in _DEMONSTRATIVES):
-                        start = starts[j]                  # 厅 + 党组, 处 + 党委; 这个 + 处 + 党委: the 党委 only
+                    if not j or tokens[j - 1] not in _DEMONSTRATIVES and tokens[j - 1] not in _BEFORE_MEASURE_WORDS \
+                            and (known[j - 1] if known else self.facts(tokens[j - 1]))[0] not in _BEFORE_MEASURE_TAGS:
+                        start = starts[j]                  # 厅 + 党组, 处 + 党委; not 这个 + 处 + 党委, 开了 + 场 + 党委
                     break
                 if len(t) == 2 and t[0] in _GLUED_BEFORE_ADMIN and t[1] in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):
                     start = starts[j] + 1                  # 对县 + 人民法院, 由市 + 人大常委会: 县人民法院
@@ -676,7 +681,7 @@ class EntityTagger:
                 continue                                   # 北京 + 男子 + 系: "is"; 山西 + 私营 + 煤矿: a kind
             while start in place_ending:                   # 山西 + 杏花村 + 汾酒 + 集团: the places before it too
                 start = place_ending[start]
-            if verbs and verbs == filler and start and not (token.endswith(_SOCIETIES) and tokens[i - 1] not in _FOUNDING) \
+            if verbs and verbs == filler and start and not (token.endswith(_SOCIETIES) and _FOUNDING.isdisjoint(tokens[j + 1:i])) \
                     and self._clause_before(tokens, known, starts, start):
                 continue                                   # 在 + 美国 + 收购 + 公司: a clause
             end = starts[i] + len(token)
@@ -784,9 +789,13 @@ _TERM_COUNTERS = frozenset(("连任", "连续", "历任", "担任", "当", "当�
 # a party or youth organ of the unit before it, glued to a post or a body after it (国税局 + [党组]书记; not 党组织)
 _ORGANS = ("党委", "党组", "党支部", "党总支", "团委", "团支部")
 # a one-character unit word before an organ is that unit's (院 + 党委, 所 + 党支部: MSRA train without the
-# head block, 10 such; after a demonstrative the newswire marks the organ alone: 这个 + 处 + 党委)
+# head block, 10 such); not after a demonstrative, where the newswire marks the organ alone (这个 + 处 +
+# 党委; the rules leave a bare organ untyped), nor after a verb, 了 or a number, where 场 and 部 are
+# measure words (开了 + 场 + 党委 + 扩大会议, 拍了 + 部 + 党委 + 宣传片)
 _ORGAN_UNITS = frozenset("处厅局所院校厂部站队社矿场")
-_DEMONSTRATIVES = frozenset(("这个", "该", "这", "那个", "那", "各", "每个"))
+_DEMONSTRATIVES = frozenset(("这个", "该", "这", "那个", "那", "各", "每个", "这些", "那些", "此"))
+_BEFORE_MEASURE_TAGS = frozenset(("v", "m", "q"))
+_BEFORE_MEASURE_WORDS = frozenset(("了", "过", "着"))      # not 的: 新组建的 + 局 + 党委
 _ORGAN_NEXT = ("", "书记", "副书记", "成员", "常委", "委员", "班子", "中心组")
 # "every level's / every place's": the organisation word after these names no one body (各级 + 党委)
 _DISTRIBUTIVES = frozenset(("各级", "各地", "各省", "各市", "各县"))
@@ -898,13 +907,16 @@ COMMON_COUNT = 450      # 长虹 400, 金山 291, 东安 175 lead brands; 外企
 _NOT_BRAND_HEADS = ("中心", "代表团", "观察团", "考察团", "访问团", "小组", "专家组", "党组", "党委", "支部",
                     "指挥部", "办事处", "队")
 _CLEAN_BEFORE_TAGS = frozenset(("w", "u"))
+_NOT_BRAND_FIRST = _FUNCTION_CHARS | frozenset("刚已快先再又还昨今明求详就都也才正将要请去来回")
+_NOT_BRAND_LAST = frozenset("去到进回来给订询")
 _NOT_IN_BRAND = frozenset("某是")       # 如某 + 公司, 二是 + 航天 + 工业 + 总公司
 
 
 def _clean_before(token: str, tag: str | None) -> bool:
     """May a word jieba's HMM made up lead a brand after this token? After punctuation (full-width,
-    or the ASCII that textnorm.prepare() makes of it), a space or an emoji, 的 or 了; not after a
-    word or a number, which it is as often glued to (到育贤 + 中学, 10 + 家大 + 银行)."""
+    or the ASCII that textnorm.prepare() makes of it), a space or an emoji, or a particle tagged u
+    (的, 了, 等 ...); not after a word or a number, which it is as often glued to (到育贤 + 中学, 10 +
+    家大 + 银行)."""
     return tag in _CLEAN_BEFORE_TAGS or not _WORD_CHAR.search(token)
 
 

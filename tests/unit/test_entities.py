@@ -896,3 +896,21 @@ def test_a_city_centre_and_a_shopping_centre_are_no_organisations():
     assert found(["北京", "技术", "中心"]) == [("北京技术中心", "ORG")]               # with a filler: a unit
     assert names(EntityTagger({**tags, "深圳": "ns", "歌舞厅": "n"}, None, frozenset()), ["深圳", "歌舞厅"]) \
         == [("深圳", "LOC")]                                                        # a room, not a bureau
+
+
+def test_session_20_second_review_phrases():
+    tags = {**TAGS18, "累死": None, "了": "u", ",": None, "刚到": None, "公司": "n", "。": "w", "偷排": None,
+            "工厂": "n", "被": "p", "在": "p", "北京": "ns", "成立": "v", "保护": "v", "协会": "n", "开": "v",
+            "场": "q", "党委": "n", "扩大会议": "n", "拍": "v", "部": "q", "宣传片": "n", "的": "u", "局": "n",
+            "召集": "v", "《": "w", "》": "w", "读者": "n", "编辑部": "n", "来信": "v", "这些": "r", "处": "n",
+            "合并": "v", "新": "a", "组建": "v"}
+    tagger = EntityTagger(tags, None, frozenset(), counts={"偷排": 1})     # a watch term added untagged
+    found = functools.partial(names, tagger)
+    assert found(["累死", "了", ",", "刚到", "公司", "。"]) == []          # an adverb and a verb, no brand
+    assert found(["偷排", "工厂", "被"]) == []                           # in the dictionary: no HMM word
+    assert found(["在", "北京", "成立", "保护", "协会"]) == [("北京", "LOC")]   # founding, anywhere before
+    assert found(["开", "了", "场", "党委", "扩大会议"]) == []            # 场, 部: measure words here
+    assert found(["拍", "了", "部", "党委", "宣传片"]) == []
+    assert found(["新", "组建", "的", "局", "党委", "召集"]) == [("局党委", "ORG")]
+    assert found(["这些", "处", "党委", "合并"]) == []
+    assert found(["《", "读者", "》", "编辑部", "来信"]) == [("《读者》编辑部", "ORG")]   # no other head needed
