@@ -629,7 +629,7 @@ class EntityTagger:
                 continue
             verb_ok = token.endswith(_VERB_FILLER_HEADS)
             j, filler, plain, verbs, generic, start, after_org = i - 1, 0, 0, 0, 0, None, False
-            lead = 0
+            lead: tuple = ()
             while j >= 0 and filler <= MAX_FILLER and not (filler and not by_ending):   # 县 + 王小明 + 人大: no
                 if starts[j + 1] in loc_ending and (filler or token not in _SHORT_HEADS):
                     if by_ending or starts[j + 1] in place_ending:     # 新华社 + X + 足协 are two
@@ -653,21 +653,22 @@ class EntityTagger:
                 if len(t) == 2 and t[0] in _GLUED_BEFORE_ADMIN and t[1] in _ADMIN_STARTS and (filler or token not in _SHORT_HEADS):
                     start = starts[j] + 1                  # 对县 + 人民法院, 由市 + 人大常委会: 县人民法院
                     break
-                tag, kind = (known[j] if known else self.facts(t))[:2]
+                here = known[j] if known else self.facts(t)
+                tag, kind = here[:2]
                 verb = tag == "v" and verb_ok and len(t) == 2 and verbs == filler   # verbs right before the head only
                 if kind == "LOC" or not (tag in _FILLER_TAGS or verb or tag == "m" and _ORDINAL.fullmatch(t)) \
                         or not _all_cjk(t) or len(t) > 4 or t[0] in _COUNT_STARTS \
                         or t[0] in _NUMBER_STARTS and (tag == "m" or t[1:2] in _MEASURES):
                     break
                 filler, plain, verbs = filler + 1, plain + (tag == "a"), verbs + verb
-                lead = (known[j] if known else self.facts(t))[6]
+                lead = here                                # the leftmost filler so far: a brand's first word?
                 generic += tag in _GENERIC_TAGS or t in _GENERIC_FILLERS
                 j -= 1
-            if start is None and lead & BRAND_LEAD and filler <= MAX_FILLER and not (verbs or generic) \
+            if start is None and lead and lead[6] & BRAND_LEAD and filler <= MAX_FILLER and not (verbs or generic) \
                     and fact[1] is None and token.endswith(_NAMED_HEADS) and not token.endswith(_NOT_BRAND_HEADS) \
                     and token not in _VERB_LIKE_HEADS \
-                    and (j < 0 or _clean_before(tokens[j], (known[j] if known else self.facts(tokens[j]))[0])
-                         or (known[j + 1] if known else self.facts(tokens[j + 1]))[0] is not None):
+                    and (lead[0] is not None or j < 0
+                         or _clean_before(tokens[j], (known[j] if known else self.facts(tokens[j]))[0])):
                 if not any(starts[j + 1] <= x < starts[i] for x, _, _ in spans):   # nothing found inside it
                     start = starts[j + 1]                  # 华龙 + 酒楼, 中保 + 财产 + 保险公司: a brand's own
             if start is None or plain and plain == filler and len(token) < 3:
@@ -864,6 +865,7 @@ def _org_extents(tokens: Sequence[str], spans: list[tuple[int, int, str]],
 # a publication's title in 《》 before these is the organisation: 《天文爱好者》 + 杂志, 《散文选刊》 + 杂志社
 _TITLE_HEADS = frozenset(("杂志", "杂志社", "周刊", "月刊", "编辑部"))
 _MAX_TITLE_TOKENS = 8
+_BOOK_ENDS = ("书", "法", "集", "典")        # 《政治经济学教科书》, 《四库全书》: a book or a law, no paper
 
 
 def _title_start(tokens: Sequence[str], close: int) -> int | None:
@@ -882,23 +884,19 @@ def _place_titles(tokens: Sequence[str], spans: list[tuple[int, int, str]],
     organisation with it: 英国 + 《每日电讯报》, 日本 + 《朝日新闻》 (MSRA train, head block left out: 43
     such places are, 3 are not, all three before a book: 苏联 + 《政治经济学教科书》)."""
     starts = _starts(tokens)
-    at = {start: k for k, start in enumerate(starts)}
+    places = {b: a for a, b, kind in spans if kind == "LOC" and (a, b, kind) not in inner}
     merged: list[tuple[int, int]] = []
-    for a, b, kind in spans:
-        k = at.get(b)
-        if kind != "LOC" or (a, b, kind) in inner or k is None or tokens[k] != "《":
+    for close, token in enumerate(tokens):
+        if token != "》" or not close or tokens[close - 1].endswith(_BOOK_ENDS):
             continue
-        close = next((m for m in range(k + 2, min(len(tokens), k + 2 + _MAX_TITLE_TOKENS)) if tokens[m] in "《》"), None)
-        if close is not None and tokens[close] == "》" and not tokens[close - 1].endswith(_BOOK_ENDS):
+        k = _title_start(tokens, close)
+        if k is not None and starts[k] in places:
             end = starts[close] + 1
             if not any(x < end < y for x, y, _ in spans):
-                merged.append((a, end))
+                merged.append((places[starts[k]], end))
     if not merged:
         return spans
     return sorted(_outside(spans, merged) + [(a, b, "ORG") for a, b in merged])
-
-
-_BOOK_ENDS = ("书", "法", "集", "典")        # 《政治经济学教科书》, 《四库全书》: a book or a law, no paper
 
 
 _BRAND_WORD_TAGS = frozenset(("nz", "j", "nrt"))
