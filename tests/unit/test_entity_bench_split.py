@@ -1,5 +1,5 @@
 """The entity bench's held-out splits (bench/eval_entities.py, issue 13): a random tenth shares its
-articles with the rest; the tail and head blocks hold whole articles out."""
+articles with the rest; the tail, head and mid blocks hold whole articles out."""
 from __future__ import annotations
 
 import sys
@@ -18,11 +18,13 @@ def test_without_tune_everything_fits():
     assert eval_entities.split(SENTENCES, False, "tail") == (SENTENCES, [])
 
 
-def test_tail_and_head_hold_out_a_contiguous_tenth():
+def test_tail_head_and_mid_hold_out_a_contiguous_tenth():
     fit, held = eval_entities.split(SENTENCES, True, "tail")
     assert held == SENTENCES[-9:] and fit == SENTENCES[:-9]
     fit, held = eval_entities.split(SENTENCES, True, "head")
     assert held == SENTENCES[:9] and fit == SENTENCES[9:]
+    fit, held = eval_entities.split(SENTENCES, True, "mid")
+    assert held == SENTENCES[42:51] and fit == SENTENCES[:42] + SENTENCES[51:]
 
 
 def test_random_holds_out_a_scattered_tenth_the_same_way_each_time():
