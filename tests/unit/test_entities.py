@@ -914,3 +914,30 @@ def test_session_20_second_review_phrases():
     assert found(["新", "组建", "的", "局", "党委", "召集"]) == [("局党委", "ORG")]
     assert found(["这些", "处", "党委", "合并"]) == []
     assert found(["《", "读者", "》", "编辑部", "来信"]) == [("《读者》编辑部", "ORG")]   # no other head needed
+
+
+TRANSLIT_TAGS = {**TAGS, "帕斯": "nr", "特拉纳": "nrt", "梅利托": None, "萨": "nr", "拉萨尔": "nr", "安德烈斯": "nr",
+                 "巴尔": "ns", "拉": "v", "当选": "v", "王小明": None, "斯特": "nrt", "尼亚": "nrt", "维克明": None, "维克里斯特": None}
+
+
+def translit_spans(tokens: list[str]) -> list[tuple[str, str]]:
+    text = "".join(tokens)
+    return [(text[a:b], kind) for a, b, kind in EntityTagger(TRANSLIT_TAGS).spans(tokens)]
+
+
+def test_a_foreign_name_jieba_cut_apart_is_one_person():
+    assert translit_spans(["帕斯", "特拉纳", "当选"]) == [("帕斯特拉纳", "PER")]
+    assert translit_spans(["说", "特拉纳", "斯特", "尼亚", "当选"]) == [("特拉纳斯特尼亚", "PER")]
+    # after a join at the dot: the piece beyond it, and a person span touching it
+    assert translit_spans(["梅利托", "·", "萨", "拉萨尔", "说"]) == [("梅利托·萨拉萨尔", "PER")]
+    assert translit_spans(["安德烈斯", "·", "帕斯", "特拉纳", "当选"]) == [("安德烈斯·帕斯特拉纳", "PER")]
+
+
+def test_only_transliteration_pieces_of_name_tags_join_a_person():
+    assert translit_spans(["特拉纳", "拉", "帕斯"]) == [("特拉纳", "PER")]               # a verb
+    assert translit_spans(["巴尔", "特拉纳"]) == [("巴尔", "LOC"), ("特拉纳", "PER")]   # another span
+    assert translit_spans(["维克明", "特拉纳"]) == [("特拉纳", "PER")]                    # 明 is no such character
+    assert translit_spans(["维克里斯特", "特拉纳"]) == [("特拉纳", "PER")]                # a piece of 5 characters
+    assert translit_spans(["王小明", "斯特", "说"]) == [("王小明", "PER")]                # a Chinese name takes none
+    assert translit_spans(["特拉纳", "、", "王小明", "斯特"]) == [("特拉纳", "PER"), ("王小明", "PER")]
+    assert translit_spans(["特拉纳", "、", "斯特", "王小明"]) == [("特拉纳", "PER"), ("王小明", "PER")]
