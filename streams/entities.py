@@ -117,6 +117,9 @@ UNIT_HEAD = 16      # a generic unit head (公司, 酒楼, 党委): _named_units
                     # or a unit word before it, even with no place in it
 BRAND_LEAD = 64     # a word that may lead a brand's name before such a head (华龙 + 酒楼): _brand_word()
 THING_NAME = 32     # a 2-4 character noun that may name a museum for its subject (煤炭 + 博物馆, 龙舟 + 博物馆)
+TRANSLIT_NAME = 128  # a person only by its transliteration characters (萨默斯/nr, 拉迪曼 from the HMM): before a
+                     # unit head it names the unit instead (巴塞尔 + 委员会), and its other bits are a plain word's
+_MAX_TRANSLIT_LOOKAHEAD = 3
 _MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科技馆", "艺术馆", "文学馆", "展览馆", "陈列馆"))
 _THING_TAGS = frozenset(("n", "nz"))     # not vn: 管理 + 博物馆 is a verb and its object
 # ... but not for whom or where (社区 + 图书馆, 高校 + 图书馆, 一家 + 博物馆: kinds)
@@ -355,12 +358,15 @@ class EntityTagger:
         BRAND_LEAD)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
+        flags = self._name_flags(token, tag, kind)
+        if kind is None and tag in (None, "nr") and 3 <= len(token) <= _MAX_TRANSLIT_PART and _translit(token):
+            kind, flags = "PER", flags | TRANSLIT_NAME
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
                 _surname_honorific(token) if kind in (None, "PER") else 0,
                 self.parts.get(token) or (_glued_name(token) if tag is None and kind in (None, "PER") else None)
                 or (self._place_people(token) if kind in (None, "PER") and token.endswith("人") else None),
-                self._name_flags(token, tag, kind))
+                flags)
 
     def _name_flags(self, token: str, tag: str | None, kind: str | None) -> int:
         """What kind of name-like word this is, for the rules that look at its neighbours (bits below)."""
@@ -510,6 +516,8 @@ class EntityTagger:
                 continue
             spans.extend(pending)
             pending = []
+            if named & TRANSLIT_NAME and _unit_ahead(tokens, i, known, cached, facts):
+                kind = None      # 巴塞尔 + 委员会, 瓦克斯 + 金 + 公司: the unit's name, for _named_units()
             if kind == "LOC2":
                 spans.extend([(start, start + 1, "LOC"), (start + 1, end, "LOC")])
             elif kind is not None:
@@ -820,6 +828,17 @@ def _transliterated(tokens: Sequence[str], tag_of, spans: list[tuple[int, int, s
                 a = out.pop()[0]
         out.append((a, b, kind))
     return out
+
+
+def _unit_ahead(tokens: Sequence[str], i: int, known: Sequence[tuple] | None, cached, facts) -> bool:
+    """Is there a unit head among the next few tokens from tokens[i], before any punctuation?"""
+    for k in range(i, min(len(tokens), i + _MAX_TRANSLIT_LOOKAHEAD)):
+        fact = known[k] if known else cached(tokens[k]) or facts(tokens[k])
+        if fact[6] & UNIT_HEAD:
+            return True
+        if not _all_cjk(tokens[k]):
+            return False
+    return False
 
 
 def _translit_part(token: str, tag: str | None) -> bool:

@@ -917,7 +917,8 @@ def test_session_20_second_review_phrases():
 
 
 TRANSLIT_TAGS = {**TAGS, "帕斯": "nr", "特拉纳": "nrt", "梅利托": None, "萨": "nr", "拉萨尔": "nr", "安德烈斯": "nr",
-                 "巴尔": "ns", "拉": "v", "当选": "v", "王小明": None, "斯特": "nrt", "尼亚": "nrt", "维克明": None, "维克里斯特": None}
+                 "巴尔": "ns", "拉": "v", "当选": "v", "王小明": None, "斯特": "nrt", "尼亚": "nrt", "维克明": None, "维克里斯特": None,
+                 "萨默斯": "nr", "委员会": "n", "金": "n", "公司": "n", "萨默": None, "拉迪曼明": None}
 
 
 def translit_spans(tokens: list[str]) -> list[tuple[str, str]]:
@@ -941,3 +942,12 @@ def test_only_transliteration_pieces_of_name_tags_join_a_person():
     assert translit_spans(["王小明", "斯特", "说"]) == [("王小明", "PER")]                # a Chinese name takes none
     assert translit_spans(["特拉纳", "、", "王小明", "斯特"]) == [("特拉纳", "PER"), ("王小明", "PER")]
     assert translit_spans(["特拉纳", "、", "斯特", "王小明"]) == [("特拉纳", "PER"), ("王小明", "PER")]
+
+
+def test_a_word_of_transliteration_characters_is_a_person_unless_it_names_a_unit():
+    assert translit_spans(["萨默斯", "说"]) == [("萨默斯", "PER")]          # jieba's nr
+    assert translit_spans(["拉迪曼", "说"]) == [("拉迪曼", "PER")]          # jieba's HMM
+    assert translit_spans(["拉迪曼", "，", "委员会"]) == [("拉迪曼", "PER")]
+    assert translit_spans(["巴塞尔", "委员会", "说"]) == [("巴塞尔委员会", "ORG")]
+    assert translit_spans(["瓦克斯", "金", "公司", "说"]) == [("瓦克斯金公司", "ORG")]
+    assert translit_spans(["萨默", "说"]) == [] and translit_spans(["拉迪曼明", "说"]) == []   # 2 characters; 明
