@@ -120,6 +120,7 @@ THING_NAME = 32     # a 2-4 character noun that may name a museum for its subjec
 TRANSLIT_NAME = 128  # a person only by its transliteration characters (萨默斯/nr, 拉迪曼 from the HMM): before a
                      # unit head it names the unit instead (巴塞尔 + 委员会), and its other bits are a plain word's
 _MAX_TRANSLIT_LOOKAHEAD = 3
+_PERSON_UNIT_HEADS = frozenset(_NAMED_HEADS)
 _MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科技馆", "艺术馆", "文学馆", "展览馆", "陈列馆"))
 _THING_TAGS = frozenset(("n", "nz"))     # not vn: 管理 + 博物馆 is a verb and its object
 # ... but not for whom or where (社区 + 图书馆, 高校 + 图书馆, 一家 + 博物馆: kinds)
@@ -533,6 +534,8 @@ class EntityTagger:
         if not _JOINERS.isdisjoint(tokens):
             spans = self._joined(tokens, known, spans)
         if any(kind == "PER" for _, _, kind in spans):
+            spans = _person_units(tokens, spans)
+        if any(kind == "PER" for _, _, kind in spans):
             spans = _transliterated(tokens, (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0]), spans)
         if any(kind == "LOC" and b - a >= 3 for a, b, kind in spans):
             spans = self._area_names(tokens, spans)
@@ -827,6 +830,20 @@ def _transliterated(tokens: Sequence[str], tag_of, spans: list[tuple[int, int, s
                     and _translit(tokens[at_end[a]]):
                 a = out.pop()[0]
         out.append((a, b, kind))
+    return out
+
+
+def _person_units(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A person's name right before a unit head names the unit: 罗斯林 + 研究所, 坎诺特 + 饭店, 雷丁 + 大学."""
+    ending = {b: k for k, (a, b, kind) in enumerate(spans) if kind == "PER"}
+    taken = {a for a, _, _ in spans}
+    out = list(spans)
+    pos = 0
+    for token in tokens:
+        k = ending.get(pos)
+        if k is not None and token in _PERSON_UNIT_HEADS and pos not in taken:
+            out[k] = (out[k][0], pos + len(token), "ORG")
+        pos += len(token)
     return out
 
 

@@ -797,7 +797,8 @@ def test_a_brand_before_a_generic_unit_head_names_it():
     assert found(["，", "恒万", "公司", "请来"]) == [("恒万公司", "ORG")]      # an HMM word after punctuation
     assert found(["这支", "球队"]) == []                    # 这: a function character; 队 follows a unit
     assert found(["访华", "代表团"]) == [("华", "LOC")]     # nothing found inside the brand
-    assert found(["王芳", "宾馆"]) == [("王芳", "PER")]     # a person is no brand
+    assert found(["王芳", "商贸", "宾馆"]) == [("王芳", "PER")]     # a person leads no brand's name (right
+    # before the head she names the unit: test_a_person_right_before_a_unit_head_names_the_unit)
     assert found(["华龙", "商贸", "中心"]) == []            # 中心 is as often a kind
     assert found(["到育贤", "中学"]) == []                  # an HMM word glued to a verb
     assert found(["10", "家大", "银行"]) == []              # ... or to a number
@@ -918,7 +919,8 @@ def test_session_20_second_review_phrases():
 
 TRANSLIT_TAGS = {**TAGS, "帕斯": "nr", "特拉纳": "nrt", "梅利托": None, "萨": "nr", "拉萨尔": "nr", "安德烈斯": "nr",
                  "巴尔": "ns", "拉": "v", "当选": "v", "王小明": None, "斯特": "nrt", "尼亚": "nrt", "维克明": None, "维克里斯特": None,
-                 "萨默斯": "nr", "委员会": "n", "金": "n", "公司": "n", "萨默": None, "拉迪曼明": None}
+                 "萨默斯": "nr", "委员会": "n", "金": "n", "公司": "n", "萨默": None, "拉迪曼明": None,
+                 "研究所": "n", "罗斯林": "PER", "饭店": "n", "研究": "vn", "所": "n"}
 
 
 def translit_spans(tokens: list[str]) -> list[tuple[str, str]]:
@@ -951,3 +953,10 @@ def test_a_word_of_transliteration_characters_is_a_person_unless_it_names_a_unit
     assert translit_spans(["巴塞尔", "委员会", "说"]) == [("巴塞尔委员会", "ORG")]
     assert translit_spans(["瓦克斯", "金", "公司", "说"]) == [("瓦克斯金公司", "ORG")]
     assert translit_spans(["萨默", "说"]) == [] and translit_spans(["拉迪曼明", "说"]) == []   # 2 characters; 明
+
+
+def test_a_person_right_before_a_unit_head_names_the_unit():
+    assert translit_spans(["罗斯林", "研究所", "说"]) == [("罗斯林研究所", "ORG")]
+    assert translit_spans(["拉迪曼", "饭店"]) == [("拉迪曼饭店", "ORG")]
+    assert translit_spans(["王小明", "的", "研究所"]) == [("王小明", "PER")]       # not right before it
+    assert translit_spans(["罗斯林", "研究", "所"]) == [("罗斯林", "PER")]          # no head word
