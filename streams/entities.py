@@ -534,6 +534,8 @@ class EntityTagger:
             spans = _org_extents(tokens, spans, (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0]))
         if not _JOINERS.isdisjoint(tokens):
             spans = self._joined(tokens, known, spans)
+        if any(kind == "ORG" for _, _, kind in spans) and any(t.endswith("系") for t in tokens):
+            spans = _departments(tokens, spans)
         if any(kind == "PER" for _, _, kind in spans):
             spans = _person_units(tokens, spans)
         if any(kind == "PER" for _, _, kind in spans):
@@ -831,6 +833,24 @@ def _transliterated(tokens: Sequence[str], tag_of, spans: list[tuple[int, int, s
                     and _translit(tokens[at_end[a]]):
                 a = out.pop()[0]
         out.append((a, b, kind))
+    return out
+
+
+_NOT_DEPARTMENTS = frozenset(("太阳系", "银河系", "生态系", "星系"))
+
+
+def _departments(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A department word right after an organisation is part of it: 南京大学 + 地理系, 清华 + 法律系."""
+    ending = {b: k for k, (a, b, kind) in enumerate(spans) if kind == "ORG"}
+    taken = {a for a, _, _ in spans}
+    out = list(spans)
+    pos = 0
+    for token in tokens:
+        k = ending.get(pos)
+        if k is not None and 3 <= len(token) <= 5 and token.endswith("系") and _all_cjk(token) and pos not in taken \
+                and token not in _NOT_DEPARTMENTS:
+            out[k] = (out[k][0], pos + len(token), "ORG")
+        pos += len(token)
     return out
 
 
