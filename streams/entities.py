@@ -121,6 +121,8 @@ THING_NAME = 32     # a 2-4 character noun that may name a museum for its subjec
 TRANSLIT_NAME = 128  # a person only by its transliteration characters (萨默斯/nr, 拉迪曼 from the HMM): before a
                      # unit head it names the unit instead (巴塞尔 + 委员会), and its other bits are a plain word's
 _MAX_TRANSLIT_LOOKAHEAD = 3
+DEPARTMENT = 256     # a 3-5 character word ending in 系 (法律系): _departments() must look at the post
+UNIT_HEAD_WORD = 512  # a whole unit head word (研究所, 饭店): _person_units() must look at the post
 _PERSON_UNIT_HEADS = frozenset(_NAMED_HEADS)
 _MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科技馆", "艺术馆", "文学馆", "展览馆", "陈列馆"))
 _THING_TAGS = frozenset(("n", "nz"))     # not vn: 管理 + 博物馆 is a verb and its object
@@ -363,6 +365,10 @@ class EntityTagger:
         flags = self._name_flags(token, tag, kind)
         if kind is None and tag in (None, "nr") and 3 <= len(token) <= _MAX_TRANSLIT_PART and _translit(token):
             kind, flags = "PER", flags | TRANSLIT_NAME
+        if token in _PERSON_UNIT_HEADS:
+            flags |= UNIT_HEAD_WORD
+        if 3 <= len(token) <= 5 and token.endswith("系") and token not in _NOT_DEPARTMENTS and _all_cjk(token):
+            flags |= DEPARTMENT
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
                 _surname_honorific(token) if kind in (None, "PER") else 0,
@@ -534,12 +540,15 @@ class EntityTagger:
             spans = _org_extents(tokens, spans, (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0]))
         if not _JOINERS.isdisjoint(tokens):
             spans = self._joined(tokens, known, spans)
-        if any(kind == "ORG" for _, _, kind in spans) and any(t.endswith("系") for t in tokens):
-            spans = _departments(tokens, spans)
-        if any(kind == "PER" for _, _, kind in spans):
-            spans = _person_units(tokens, spans)
-        if any(kind == "PER" for _, _, kind in spans):
-            spans = _transliterated(tokens, (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0]), spans)
+        if spans:
+            kinds = {kind for _, _, kind in spans}
+            if "ORG" in kinds and heads & DEPARTMENT:
+                spans = _departments(tokens, spans)
+            if "PER" in kinds:
+                if heads & UNIT_HEAD_WORD:
+                    spans = _person_units(tokens, spans)
+                spans = _transliterated(tokens, (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0]),
+                                        spans)
         if any(kind == "LOC" and b - a >= 3 for a, b, kind in spans):
             spans = self._area_names(tokens, spans)
         return spans
@@ -847,8 +856,8 @@ def _departments(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> li
     pos = 0
     for token in tokens:
         k = ending.get(pos)
-        if k is not None and 3 <= len(token) <= 5 and token.endswith("系") and _all_cjk(token) and pos not in taken \
-                and token not in _NOT_DEPARTMENTS:
+        if k is not None and pos not in taken and 3 <= len(token) <= 5 and token.endswith("系") \
+                and token not in _NOT_DEPARTMENTS and _all_cjk(token):
             out[k] = (out[k][0], pos + len(token), "ORG")
         pos += len(token)
     return out
