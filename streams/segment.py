@@ -5,10 +5,9 @@ of (score, end) tuples through a generator per character, calls math.log on ever
 word's frequency, and runs its HMM (a Python Viterbi) on every run of unknown single characters.
 This does the same walk in one loop without the intermediate dicts and generators, takes each
 frequency's log from a small memo (log(freq) - log(total), so the scores and the tie-breaking
-are exactly jieba's), and memoises the HMM's answer per unknown run and the words of each short
-block between punctuation marks: a stream meets the same names, slang and clauses again and
-again. The HMM itself (`hmm_cut`) is jieba's finalseg Viterbi with back-pointers instead of a
-copied path per state and step, and its four states unrolled: the same
+are exactly jieba's), and memoises the HMM's answer per unknown run: a stream meets the same
+names and slang again and again. The HMM itself (`hmm_cut`) is jieba's finalseg Viterbi with
+back-pointers instead of a copied path per state and step, and its four states unrolled: the same
 additions in the same order and the same tie-breaking, so the same words. The unit tests hold it
 to `Tokenizer.lcut` and `finalseg.cut` token for token.
 Pure: no I/O; reads the tokenizer's dictionary, never changes it.
@@ -27,11 +26,6 @@ MAX_MEMO = 200_000
 # longer runs and tokens are worked out each time, not memoised: memos are capped by entries, and
 # hostile gibberish (thousands of unknown characters per post) would otherwise fill gigabytes
 MAX_MEMO_CHARS = 32
-# whole blocks (the text between two punctuation marks) of up to this many characters are
-# memoised too: a stream repeats its short clauses (哈哈哈, 转发微博, 好吧) far more than its long
-# ones, and on Weibo posts 40 % of blocks, 18 % of their characters, were met before
-MAX_BLOCK_CHARS = 16
-MAX_BLOCKS = 100_000
 # finalseg's own split of a run into Han characters and the rest (its re_han, re_skip)
 _HMM_HAN = finalseg.re_han
 _HMM_SKIP = finalseg.re_skip
@@ -124,37 +118,23 @@ class FastCut:
         self._total = 0
         self._logp: dict[int, float] = {}       # frequency -> log(freq) - log(total)
         self.hmm: dict[str, list[str]] = {}     # unknown run -> the HMM's words
-        self.blocks: dict[str, tuple[str, ...]] = {}   # short Han block -> its words
 
     def clear(self) -> None:
-        """Forget the memoised answers (for benchmarks that must not reuse a warm cache)."""
+        """Forget the memoised HMM answers (for benchmarks that must not reuse a warm cache)."""
         self.hmm.clear()
-        self.blocks.clear()
 
     def cut(self, text: str) -> list[str]:
         if self.tokenizer.total != self._total:   # a word was added: every score moves
             self._total = self.tokenizer.total
             self._logp = {}
-            self.blocks.clear()
         out: list[str] = []
-        memo = self.blocks
         blocks = _HAN.split(text)
         # split() with one capturing group alternates: text between matches, a match, ...
         for i, block in enumerate(blocks):
             if not block:
                 continue
             if i & 1:
-                words = memo.get(block)
-                if words is not None:
-                    out.extend(words)
-                elif len(block) > MAX_BLOCK_CHARS:
-                    self._cut_block(block, out)
-                else:
-                    start = len(out)
-                    self._cut_block(block, out)
-                    if len(memo) >= MAX_BLOCKS:
-                        memo.clear()
-                    memo[block] = tuple(out[start:])
+                self._cut_block(block, out)
             else:
                 for part in _SKIP.split(block):
                     if _SKIP.match(part):

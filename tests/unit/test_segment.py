@@ -7,7 +7,7 @@ import jieba
 import pytest
 
 from streams.analysis import Resources, analyze, forget_memos
-from streams.segment import MAX_BLOCK_CHARS, MAX_MEMO_CHARS, FastCut, hmm_cut
+from streams.segment import MAX_MEMO_CHARS, FastCut, hmm_cut
 from streams.textnorm import post_digest
 
 TEXTS = (
@@ -49,10 +49,8 @@ def test_same_tokens_on_shuffled_text_and_from_the_hmm_memo(tokenizer):
     for text in samples + samples:     # the second round answers unknown runs from the memo
         assert cut.cut(text) == tokenizer.lcut(text, HMM=True), text
     assert cut.hmm, "unknown runs were memoised"
-    assert cut.blocks and all(len(block) <= MAX_BLOCK_CHARS for block in cut.blocks)
-    assert any(len(text) > MAX_BLOCK_CHARS for text in samples), "long blocks are cut afresh each time"
     cut.clear()
-    assert not cut.hmm and not cut.blocks
+    assert not cut.hmm
 
 
 def test_long_unknown_runs_and_tokens_are_not_memoised_but_cut_the_same():
@@ -98,13 +96,10 @@ def test_a_word_added_later_changes_the_scores_as_in_jieba():
     tok = jieba.Tokenizer()
     cut = FastCut(tok)
     text = "小兔子乖乖把门开开快点开开我要进来"
-    short = "把门开开，快点开开"            # blocks short enough to be memoised whole
     assert cut.cut(text) == tok.lcut(text, HMM=True)
-    assert cut.cut(short) == tok.lcut(short, HMM=True) and "把门开开" in cut.blocks
     tok.add_word("门开开", freq=10**7)     # total changes: every cached log probability is stale
     assert cut.cut(text) == tok.lcut(text, HMM=True)
     assert "门开开" in cut.cut(text)
-    assert cut.cut(short) == tok.lcut(short, HMM=True) and "门开开" in cut.cut(short)
 
 
 def test_analyze_takes_the_callers_content_hash():
