@@ -123,6 +123,11 @@ _MAX_TRANSLIT_LOOKAHEAD = 3
 DEPARTMENT = 256     # a 3-5 character word ending in 系 (法律系): _departments() must look at the post
 UNIT_HEAD_WORD = 512  # a whole unit head word (研究所, 饭店): _person_units() must look at the post
 _PERSON_UNIT_HEADS = frozenset(_NAMED_HEADS)
+# a role before a foreign name (外长, 总统, 候选人, 科学家, 球星) and what follows one (说, 告诉, 女士)
+_ROLE_ENDS = tuple("长统理员家手师者官使裁席相帅练授士督臣星人")
+_PERSON_NEXT = frozenset(("说", "称", "表示", "指出", "认为", "强调", "宣布", "透露", "告诉", "介绍", "回答", "敦促", "会见",
+                          "访问", "先生", "女士", "小姐", "教授", "博士", "夫人", "大夫", "总统", "说道", "谈到", "指责"))
+_LIFE_STAGE_HEADS = frozenset(("大学", "学院", "中学", "小学", "学校", "医院", "党校"))
 _MUSEUMS = frozenset(("博物馆", "图书馆", "纪念馆", "美术馆", "科技馆", "艺术馆", "文学馆", "展览馆", "陈列馆"))
 _THING_TAGS = frozenset(("n", "nz"))     # not vn: 管理 + 博物馆 is a verb and its object
 # ... but not for whom or where (社区 + 图书馆, 高校 + 图书馆, 一家 + 博物馆: kinds)
@@ -358,7 +363,7 @@ class EntityTagger:
         """(tag, type, is a lone surname, is two place abbreviations, surname length before an
         honorific, the learned entities inside the token (or a person jieba glued to a word, or the
         place of 桂林人) or None, name-like bits: HMM_NAME | NR_NAME | BUILDING_NAME | UNIT_HEAD | THING_NAME |
-        BRAND_LEAD)."""
+        BRAND_LEAD | TRANSLIT_NAME | DEPARTMENT | UNIT_HEAD_WORD)."""
         tag = self.tags.get(token)
         kind = token_type(token, tag, self.given_names)
         flags = self._name_flags(token, tag, kind)
@@ -366,7 +371,7 @@ class EntityTagger:
             kind, flags = "PER", flags | TRANSLIT_NAME
         if token in _PERSON_UNIT_HEADS:
             flags |= UNIT_HEAD_WORD
-        if 3 <= len(token) <= 5 and token.endswith("系") and token not in _NOT_DEPARTMENTS and _all_cjk(token):
+        if _department_word(token):
             flags |= DEPARTMENT
         return (tag, kind, len(token) == 1 and token in SURNAMES,
                 kind is None and len(token) == 2 and all(self.tags.get(ch) == "j" for ch in token),
@@ -523,8 +528,10 @@ class EntityTagger:
                 continue
             spans.extend(pending)
             pending = []
-            if named & TRANSLIT_NAME and _unit_ahead(tokens, i, known, cached, facts):
-                kind = None      # 巴塞尔 + 委员会, 瓦克斯 + 金 + 公司: the unit's name, for _named_units()
+            if named & TRANSLIT_NAME and (_unit_ahead(tokens, i, known, cached, facts)
+                                          or not _person_context(tokens, i, last, known, cached, facts)):
+                kind = None      # 巴塞尔 + 委员会, 瓦克斯 + 金 + 公司: the unit's name, for _named_units();
+                                 # 吹 + 萨克斯, 帕萨特 + 车主: nothing says it is a person
             if kind == "LOC2":
                 spans.extend([(start, start + 1, "LOC"), (start + 1, end, "LOC")])
             elif kind is not None:
@@ -541,13 +548,14 @@ class EntityTagger:
             spans = self._joined(tokens, known, spans)
         if spans:
             kinds = {kind for _, _, kind in spans}
-            if "ORG" in kinds and heads & DEPARTMENT:
-                spans = _departments(tokens, spans)
-            if "PER" in kinds:
-                if heads & UNIT_HEAD_WORD:
-                    spans = _person_units(tokens, spans)
+            if "PER" in kinds:     # a name's pieces first, then the unit it names, then that unit's department
                 spans = _transliterated(tokens, (lambda j: known[j][0]) if known else (lambda j: self.facts(tokens[j])[0]),
                                         spans)
+                if heads & UNIT_HEAD_WORD:
+                    spans = _person_units(tokens, spans)
+                    kinds = {kind for _, _, kind in spans}
+            if "ORG" in kinds and heads & DEPARTMENT:
+                spans = _departments(tokens, spans)
         if any(kind == "LOC" and b - a >= 3 for a, b, kind in spans):
             spans = self._area_names(tokens, spans)
         return spans
@@ -806,14 +814,15 @@ _MAX_TRANSLIT_PART = 4
 
 
 def _translit(text: str) -> bool:
-    return all(ch in _TRANSLIT_CHARS for ch in text)
+    return bool(text) and all(ch in _TRANSLIT_CHARS for ch in text)
 
 
 def _transliterated(tokens: Sequence[str], tag_of, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A foreign name jieba cut apart, one piece a person: 帕斯 + 特拉纳/PER and 梅利托·萨/PER + 拉萨尔 are one
-    person. A person span whose end token is all transliteration characters takes in each whole token
-    beyond it that is too (1-4 characters, tagged nr, nrt or Ng, or in no dictionary, and in no other
-    span); two person spans that touch where both tokens are such are one (安德烈斯·帕斯 + 特拉纳)."""
+    person. A person span whose first (last) token is all transliteration characters takes in each whole
+    token before (after) it that is too (1-4 characters, tagged nr, nrt or Ng, or in no dictionary, and
+    in no other span); two person spans that touch where both tokens are such are one (安德烈斯·帕斯 +
+    特拉纳). Two whole names written together are joined too (托雷斯 + 卡卡): rare in text, left."""
     text = "".join(tokens)
     if not any(kind == "PER" and (_translit(text[a]) or _translit(text[b - 1])) for a, b, kind in spans):
         return spans
@@ -844,45 +853,71 @@ def _transliterated(tokens: Sequence[str], tag_of, spans: list[tuple[int, int, s
     return out
 
 
-_NOT_DEPARTMENTS = frozenset(("太阳系", "银河系", "生态系", "星系"))
+# words ending in 系 that are no department (没关系, 人际关系, 建立联系, 管理体系, 坐标系, 太阳系)
+_NOT_DEPARTMENT_ENDS = ("关系", "联系", "体系", "派系", "坐标系", "语系", "水系", "谱系", "星系", "银河系", "太阳系",
+                        "生态系", "直系", "旁系", "母系", "父系", "维系", "干系", "参照系", "世系", "纪系", "叠系")
+
+
+def _department_word(token: str) -> bool:
+    """法律系, 地理系, 科学系: 3-5 characters ending in 系, not a relation, system or lineage word."""
+    return 3 <= len(token) <= 5 and token.endswith("系") and not token.endswith(_NOT_DEPARTMENT_ENDS) and _all_cjk(token)
 
 
 def _departments(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """A department word right after an organisation is part of it: 南京大学 + 地理系, 清华 + 法律系."""
+    """A department word right after an organisation is part of it: 南京大学 + 地理系, 清华 + 法律系 (not a
+    word with a span inside it: 白宫 + 对华关系)."""
     ending = {b: k for k, (a, b, kind) in enumerate(spans) if kind == "ORG"}
-    taken = {a for a, _, _ in spans}
     out = list(spans)
     pos = 0
     for token in tokens:
         k = ending.get(pos)
-        if k is not None and pos not in taken and 3 <= len(token) <= 5 and token.endswith("系") \
-                and token not in _NOT_DEPARTMENTS and _all_cjk(token):
-            out[k] = (out[k][0], pos + len(token), "ORG")
-        pos += len(token)
+        end = pos + len(token)
+        if k is not None and _department_word(token) and not any(pos < y and x < end for x, y, _ in spans):
+            out[k] = (out[k][0], end, "ORG")
+        pos = end
     return out
 
 
 def _person_units(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """A person's name right before a unit head names the unit: 罗斯林 + 研究所, 坎诺特 + 饭店, 雷丁 + 大学."""
+    """A person's name right before a unit head names the unit: 罗斯林 + 研究所, 坎诺特 + 饭店, 谷泰 + 饭店. A
+    school or a hospital only after a foreign name (坦普尔 + 大学): after a Chinese one it is where she
+    studied or was treated (王芳 + 中学 + 时代, 莫言 + 小学 + 都 + 没 + 毕业)."""
     ending = {b: k for k, (a, b, kind) in enumerate(spans) if kind == "PER"}
     taken = {a for a, _, _ in spans}
+    text = "".join(tokens)
     out = list(spans)
     pos = 0
     for token in tokens:
         k = ending.get(pos)
-        if k is not None and token in _PERSON_UNIT_HEADS and pos not in taken:
+        if k is not None and token in _PERSON_UNIT_HEADS and pos not in taken \
+                and (token not in _LIFE_STAGE_HEADS or _translit(text[spans[k][0]:pos])):
             out[k] = (out[k][0], pos + len(token), "ORG")
         pos += len(token)
     return out
 
 
+def _person_context(tokens: Sequence[str], i: int, before: str, known: Sequence[tuple] | None, cached, facts) -> bool:
+    """Is the word before tokens[i] a person's, by a role before it (外长 + 萨哈夫, 候选人 + 塞尔帕) or what
+    follows it (萨默斯 + 说, 塔兹姆 + 告诉, 布维兹 + 21 + 日, 萨哈夫 + 日前, 拉埃 + 女士), or the unit named
+    after one (罗斯林 + 研究所: _person_units() takes it)?"""
+    if len(before) >= 2 and before.endswith(_ROLE_ENDS) and _all_cjk(before):
+        return True
+    if i >= len(tokens):
+        return False
+    after = tokens[i]
+    return after in _PERSON_NEXT or after in _PERSON_UNIT_HEADS or after.isdigit() \
+        or (known[i] if known else cached(after) or facts(after))[0] == "t"
+
+
 def _unit_ahead(tokens: Sequence[str], i: int, known: Sequence[tuple] | None, cached, facts) -> bool:
-    """Is there a unit head among the next few tokens from tokens[i], before any punctuation?"""
+    """Does a unit head follow tokens[i - 1] across name-like words only (瓦克斯 + 金 + 公司), or right
+    after it one that _person_units() does not take whole (巴塞尔 + 保险公司)? Not across 的 or a verb
+    (特朗普 + 的 + 公司, 克罗斯 + 加盟 + 俱乐部): the person stays."""
     for k in range(i, min(len(tokens), i + _MAX_TRANSLIT_LOOKAHEAD)):
         fact = known[k] if known else cached(tokens[k]) or facts(tokens[k])
         if fact[6] & UNIT_HEAD:
-            return True
-        if not _all_cjk(tokens[k]):
+            return k > i or tokens[k] not in _PERSON_UNIT_HEADS
+        if fact[0] not in _FILLER_TAGS or not _all_cjk(tokens[k]):
             return False
     return False
 

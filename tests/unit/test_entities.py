@@ -921,6 +921,9 @@ TRANSLIT_TAGS = {**TAGS, "帕斯": "nr", "特拉纳": "nrt", "梅利托": None, 
                  "巴尔": "ns", "拉": "v", "当选": "v", "王小明": None, "斯特": "nrt", "尼亚": "nrt", "维克明": None, "维克里斯特": None,
                  "萨默斯": "nr", "委员会": "n", "金": "n", "公司": "n", "萨默": None, "拉迪曼明": None,
                  "研究所": "n", "罗斯林": "PER", "饭店": "n", "研究": "vn", "所": "n", "相遇": "v",
+                 "外长": "n", "21": "m", "吹": "v", "萨克斯": None, "车主": "n", "总统": "n", "加盟": "v",
+                 "腾讯公司": "ORG", "没关系": "l", "管理体系": "n", "中学": "n", "时代": "n", "坦普尔": "nrt", "大学": "n",
+                 "王芳": "PER", "中文系": "n",
                  "南京大学": "ORG", "地理系": "n", "毕业": "v", "太阳系": "n", "银河系": "n"}
 
 
@@ -950,10 +953,20 @@ def test_only_transliteration_pieces_of_name_tags_join_a_person():
 def test_a_word_of_transliteration_characters_is_a_person_unless_it_names_a_unit():
     assert translit_spans(["萨默斯", "说"]) == [("萨默斯", "PER")]          # jieba's nr
     assert translit_spans(["拉迪曼", "说"]) == [("拉迪曼", "PER")]          # jieba's HMM
-    assert translit_spans(["拉迪曼", "，", "委员会"]) == [("拉迪曼", "PER")]
+    assert translit_spans(["外长", "拉迪曼", "，"]) == [("拉迪曼", "PER")]  # a role before it
+    assert translit_spans(["拉迪曼", "21", "日"]) == [("拉迪曼", "PER")]    # a date after it
     assert translit_spans(["巴塞尔", "委员会", "说"]) == [("巴塞尔委员会", "ORG")]
     assert translit_spans(["瓦克斯", "金", "公司", "说"]) == [("瓦克斯金公司", "ORG")]
     assert translit_spans(["萨默", "说"]) == [] and translit_spans(["拉迪曼明", "说"]) == []   # 2 characters; 明
+
+
+def test_a_word_of_transliteration_characters_needs_a_persons_context():
+    assert translit_spans(["吹", "萨克斯"]) == []                           # nothing says it is a person
+    assert translit_spans(["拉迪曼", "，", "委员会"]) == []
+    assert translit_spans(["萨克斯", "车主"]) == []
+    # a unit head further on, across 的 or a verb, leaves the person alone
+    assert translit_spans(["总统", "拉迪曼", "的", "公司"]) == [("拉迪曼", "PER")]
+    assert translit_spans(["总统", "拉迪曼", "加盟", "公司"]) == [("拉迪曼", "PER")]
 
 
 def test_a_person_right_before_a_unit_head_names_the_unit():
@@ -968,3 +981,19 @@ def test_a_department_word_right_after_an_organisation_is_part_of_it():
     assert translit_spans(["南京大学", "的", "地理系"]) == [("南京大学", "ORG")]
     assert translit_spans(["南京大学", "银河系"]) == [("南京大学", "ORG")]        # no department
     assert translit_spans(["地理系", "毕业"]) == []
+
+
+def test_review_21_departments_and_units_named_after_people():
+    assert translit_spans(["腾讯公司", "没关系"]) == [("腾讯公司", "ORG")]        # no department
+    assert translit_spans(["南京大学", "管理体系"]) == [("南京大学", "ORG")]
+    tagger = EntityTagger(TRANSLIT_TAGS, {"中文系": ((0, 2, "LOC"),)})
+    assert tagger.spans(["南京大学", "中文系"]) == [(0, 4, "ORG"), (4, 6, "LOC")]   # a span inside it: left alone
+    assert translit_spans(["王芳", "中学", "时代"]) == [("王芳", "PER")]         # where she studied
+    assert translit_spans(["坦普尔", "大学", "的"]) == [("坦普尔大学", "ORG")]    # a foreign name's school
+    assert translit_spans(["王芳", "饭店"]) == [("王芳饭店", "ORG")]
+
+
+def test_review_21_foreign_name_pieces():
+    assert translit_spans(["王小明", "", "特拉纳"]) == [("王小明", "PER"), ("特拉纳", "PER")]   # an empty token
+    assert translit_spans(["王小明", "特拉纳"]) == [("王小明", "PER"), ("特拉纳", "PER")]       # a Chinese name: no join
+    assert translit_spans(["帕斯", "特拉纳", "大学"]) == [("帕斯特拉纳大学", "ORG")]          # the pieces, then the unit
