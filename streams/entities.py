@@ -117,9 +117,9 @@ UNIT_HEAD = 16      # a generic unit head (公司, 酒楼, 党委): _named_units
                     # or a unit word before it, even with no place in it
 BRAND_LEAD = 64     # a word that may lead a brand's name before such a head (华龙 + 酒楼): _brand_word()
 THING_NAME = 32     # a 2-4 character noun that may name a museum for its subject (煤炭 + 博物馆, 龙舟 + 博物馆)
-TRANSLIT_NAME = 128  # a person only by its transliteration characters (萨默斯/nr, 拉迪曼 from the HMM): before a
-                     # unit head it names the unit instead (巴塞尔 + 委员会), and its other bits are a plain word's
-_MAX_TRANSLIT_LOOKAHEAD = 3
+TRANSLIT_NAME = 128  # a person by its transliteration characters (萨默斯/nr, 拉迪曼 from the HMM) if its context
+                     # says so (_person_context); its other bits are a plain word's, so without that context
+                     # it may still lead a unit's name (瓦克斯 + 金 + 公司)
 DEPARTMENT = 256     # a 3-5 character word ending in 系 (法律系): _departments() must look at the post
 UNIT_HEAD_WORD = 512  # a whole unit head word (研究所, 饭店): _person_units() must look at the post
 _PERSON_UNIT_HEADS = frozenset(_NAMED_HEADS)
@@ -528,10 +528,9 @@ class EntityTagger:
                 continue
             spans.extend(pending)
             pending = []
-            if named & TRANSLIT_NAME and (_unit_ahead(tokens, i, known, cached, facts)
-                                          or not _person_context(tokens, i, last, known, cached, facts)):
-                kind = None      # 巴塞尔 + 委员会, 瓦克斯 + 金 + 公司: the unit's name, for _named_units();
-                                 # 吹 + 萨克斯, 帕萨特 + 车主: nothing says it is a person
+            if named & TRANSLIT_NAME and not _person_context(tokens, i, last, known, cached, facts):
+                kind = None      # 吹 + 萨克斯, 帕萨特 + 车主: nothing says it is a person (and 瓦克斯 + 金 +
+                                 # 公司 is left to the unit rules)
             if kind == "LOC2":
                 spans.extend([(start, start + 1, "LOC"), (start + 1, end, "LOC")])
             elif kind is not None:
@@ -907,19 +906,6 @@ def _person_context(tokens: Sequence[str], i: int, before: str, known: Sequence[
     after = tokens[i]
     return after in _PERSON_NEXT or after in _PERSON_UNIT_HEADS or after.isdigit() \
         or (known[i] if known else cached(after) or facts(after))[0] == "t"
-
-
-def _unit_ahead(tokens: Sequence[str], i: int, known: Sequence[tuple] | None, cached, facts) -> bool:
-    """Does a unit head follow tokens[i - 1] across name-like words only (瓦克斯 + 金 + 公司), or right
-    after it one that _person_units() does not take whole (巴塞尔 + 保险公司)? Not across 的 or a verb
-    (特朗普 + 的 + 公司, 克罗斯 + 加盟 + 俱乐部): the person stays."""
-    for k in range(i, min(len(tokens), i + _MAX_TRANSLIT_LOOKAHEAD)):
-        fact = known[k] if known else cached(tokens[k]) or facts(tokens[k])
-        if fact[6] & UNIT_HEAD:
-            return k > i or tokens[k] not in _PERSON_UNIT_HEADS
-        if fact[0] not in _FILLER_TAGS or not _all_cjk(tokens[k]):
-            return False
-    return False
 
 
 def _translit_part(token: str, tag: str | None) -> bool:
