@@ -862,37 +862,35 @@ def _department_word(token: str) -> bool:
     return 3 <= len(token) <= 5 and token.endswith("系") and not token.endswith(_NOT_DEPARTMENT_ENDS) and _all_cjk(token)
 
 
-def _departments(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """A department word right after an organisation is part of it: 南京大学 + 地理系, 清华 + 法律系 (not a
-    word with a span inside it: 白宫 + 对华关系)."""
-    ending = {b: k for k, (a, b, kind) in enumerate(spans) if kind == "ORG"}
+def _grow_into_next(tokens: Sequence[str], spans: list[tuple[int, int, str]], kind: str,
+                    takes: Callable[[str, str], bool]) -> list[tuple[int, int, str]]:
+    """Each `kind` span followed by a whole token that `takes(token, the span's text)` accepts, with no
+    other span on that token, becomes one organisation with it."""
+    ending = {b: k for k, (a, b, found) in enumerate(spans) if found == kind}
+    text = "".join(tokens)
     out = list(spans)
     pos = 0
     for token in tokens:
         k = ending.get(pos)
         end = pos + len(token)
-        if k is not None and _department_word(token) and not any(pos < y and x < end for x, y, _ in spans):
+        if k is not None and takes(token, text[spans[k][0]:pos]) and not any(pos < y and x < end for x, y, _ in spans):
             out[k] = (out[k][0], end, "ORG")
         pos = end
     return out
+
+
+def _departments(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A department word right after an organisation is part of it: 南京大学 + 地理系, 清华 + 法律系 (not a
+    word with a span inside it: 白宫 + 对华关系)."""
+    return _grow_into_next(tokens, spans, "ORG", lambda token, _: _department_word(token))
 
 
 def _person_units(tokens: Sequence[str], spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A person's name right before a unit head names the unit: 罗斯林 + 研究所, 坎诺特 + 饭店, 谷泰 + 饭店. A
     school or a hospital only after a foreign name (坦普尔 + 大学): after a Chinese one it is where she
     studied or was treated (王芳 + 中学 + 时代, 莫言 + 小学 + 都 + 没 + 毕业)."""
-    ending = {b: k for k, (a, b, kind) in enumerate(spans) if kind == "PER"}
-    taken = {a for a, _, _ in spans}
-    text = "".join(tokens)
-    out = list(spans)
-    pos = 0
-    for token in tokens:
-        k = ending.get(pos)
-        if k is not None and token in _PERSON_UNIT_HEADS and pos not in taken \
-                and (token not in _LIFE_STAGE_HEADS or _translit(text[spans[k][0]:pos])):
-            out[k] = (out[k][0], pos + len(token), "ORG")
-        pos += len(token)
-    return out
+    return _grow_into_next(tokens, spans, "PER", lambda token, name: token in _PERSON_UNIT_HEADS
+                           and (token not in _LIFE_STAGE_HEADS or _translit(name)))
 
 
 def _person_context(tokens: Sequence[str], i: int, before: str, known: Sequence[tuple] | None, cached, facts) -> bool:
