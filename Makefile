@@ -16,7 +16,8 @@ BROWSER_PKGS := chromium fonts-wqy-microhei
 
 .PHONY: install prometheus-tools demo test unit stack-up stack-down clean browser
 
-$(STAMP): pyproject.toml constraints.txt
+# setup.py builds the one C extension (streams/_segwalk.c): editing it rebuilds
+$(STAMP): pyproject.toml constraints.txt setup.py streams/_segwalk.c
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shaobing needs Python 3.11+")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
@@ -80,4 +81,5 @@ test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache console/node_modules
+	rm -rf $(VENV) .pytest_cache console/node_modules build
+	rm -f streams/_segwalk.*.so

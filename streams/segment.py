@@ -6,7 +6,9 @@ word's frequency, and runs its HMM (a Python Viterbi) on every run of unknown si
 This does the same walk in one loop without the intermediate dicts and generators, takes each
 frequency's log from a small memo (log(freq) - log(total), so the scores and the tie-breaking
 are exactly jieba's), and memoises the HMM's answer per unknown run: a stream meets the same
-names and slang again and again. The HMM itself (`hmm_cut`) is jieba's finalseg Viterbi with
+names and slang again and again. When the C extension is built (streams/_segwalk.c, by `pip
+install`), the walk runs there, with the same additions in the same order; without a compiler the
+Python walk below is used. The HMM itself (`hmm_cut`) is jieba's finalseg Viterbi with
 back-pointers instead of a copied path per state and step, and its four states unrolled: the same
 additions in the same order and the same tie-breaking, so the same words. The unit tests hold it
 to `Tokenizer.lcut` and `finalseg.cut` token for token.
@@ -18,6 +20,11 @@ from math import log
 
 import jieba
 from jieba import finalseg
+
+try:   # the same walk in C (streams/_segwalk.c), built by `pip install`; optional: else Python's
+    from streams._segwalk import walk as _c_walk
+except ImportError:   # pragma: no cover - a build without a C compiler
+    _c_walk = None
 
 # the block patterns jieba's cut() uses in accurate mode (jieba.re_han_default, re_skip_default)
 _HAN = jieba.re_han_default
@@ -112,12 +119,16 @@ def hmm_cut(text: str) -> list[str]:
 class FastCut:
     """cut(text) == tokenizer.lcut(text, HMM=True) for a tokenizer whose dictionary no longer changes."""
 
-    def __init__(self, tokenizer: jieba.Tokenizer):
+    def __init__(self, tokenizer: jieba.Tokenizer, accelerated: bool = True):
         tokenizer.check_initialized()
         self.tokenizer = tokenizer
         self._total = 0
+        self._log_total = 0.0
         self._logp: dict[int, float] = {}       # frequency -> log(freq) - log(total)
         self.hmm: dict[str, list[str]] = {}     # unknown run -> the HMM's words
+        # the dictionary walk in C when the extension is built: the same tokens, and cut() about 1.7x
+        # faster on Weibo posts (docs/benchmarks.md, "Analysis budget, session 22")
+        self.accelerated = bool(accelerated and _c_walk is not None)
 
     def clear(self) -> None:
         """Forget the memoised HMM answers (for benchmarks that must not reuse a warm cache)."""
@@ -126,6 +137,7 @@ class FastCut:
     def cut(self, text: str) -> list[str]:
         if self.tokenizer.total != self._total:   # a word was added: every score moves
             self._total = self.tokenizer.total
+            self._log_total = log(self._total)
             self._logp = {}
         out: list[str] = []
         blocks = _HAN.split(text)
@@ -134,7 +146,10 @@ class FastCut:
             if not block:
                 continue
             if i & 1:
-                self._cut_block(block, out)
+                if self.accelerated:
+                    _c_walk(block, self.tokenizer.FREQ, self._log_total, out, self._flush)
+                else:
+                    self._cut_block(block, out)
             else:
                 for part in _SKIP.split(block):
                     if _SKIP.match(part):
@@ -144,6 +159,7 @@ class FastCut:
         return out
 
     def _cut_block(self, sentence: str, out: list[str]) -> None:
+        """jieba's route through one Han block (streams/_segwalk.c does the same in C)."""
         freq = self.tokenizer.FREQ
         known = freq.get
         logp = self._logp

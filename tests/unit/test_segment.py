@@ -1,4 +1,5 @@
-"""streams.segment.FastCut gives jieba's accurate-mode tokens exactly, on fixtures written for these tests."""
+"""streams.segment.FastCut gives jieba's accurate-mode tokens exactly, on fixtures written for these
+tests: with the dictionary walk in C (streams/_segwalk.c) and in Python."""
 from __future__ import annotations
 
 import random
@@ -6,8 +7,11 @@ import random
 import jieba
 import pytest
 
+from streams import segment
 from streams.analysis import Resources, analyze, forget_memos
 from streams.segment import MAX_MEMO_CHARS, FastCut, hmm_cut
+
+WALKS = pytest.mark.parametrize("accelerated", [True, False], ids=["c-walk", "python-walk"])
 from streams.textnorm import post_digest
 
 TEXTS = (
@@ -32,16 +36,24 @@ def tokenizer() -> jieba.Tokenizer:
     return tok
 
 
-def test_same_tokens_as_jieba_lcut(tokenizer):
-    cut = FastCut(tokenizer)
+def test_the_c_walk_is_built_and_used_by_default(tokenizer):
+    # `make install` builds it; a machine without a C compiler runs the Python walk (this fails there)
+    assert segment._c_walk is not None, "streams._segwalk was not built: pip install -e . with a C compiler"
+    assert FastCut(tokenizer).accelerated and not FastCut(tokenizer, accelerated=False).accelerated
+
+
+@WALKS
+def test_same_tokens_as_jieba_lcut(tokenizer, accelerated):
+    cut = FastCut(tokenizer, accelerated)
     for text in TEXTS:
         assert cut.cut(text) == tokenizer.lcut(text, HMM=True), text
 
 
-def test_same_tokens_on_shuffled_text_and_from_the_hmm_memo(tokenizer):
+@WALKS
+def test_same_tokens_on_shuffled_text_and_from_the_hmm_memo(tokenizer, accelerated):
     chars = list("".join(TEXTS))
     rng = random.Random(7)
-    cut = FastCut(tokenizer)
+    cut = FastCut(tokenizer, accelerated)
     samples = []
     for _ in range(200):
         rng.shuffle(chars)
@@ -92,14 +104,83 @@ def test_hmm_cut_applies_finalseg_forced_splits(monkeypatch):
     assert hmm_cut(text) == list(finalseg.cut(text)) == list(text)
 
 
-def test_a_word_added_later_changes_the_scores_as_in_jieba():
+@WALKS
+def test_a_word_added_later_changes_the_scores_as_in_jieba(accelerated):
     tok = jieba.Tokenizer()
-    cut = FastCut(tok)
+    cut = FastCut(tok, accelerated)
     text = "小兔子乖乖把门开开快点开开我要进来"
     assert cut.cut(text) == tok.lcut(text, HMM=True)
     tok.add_word("门开开", freq=10**7)     # total changes: every cached log probability is stale
     assert cut.cut(text) == tok.lcut(text, HMM=True)
     assert "门开开" in cut.cut(text)
+
+
+@WALKS
+def test_rare_characters_long_blocks_and_ties(tokenizer, accelerated):
+    rng = random.Random(3)
+    cut = FastCut(tokenizer, accelerated)
+    samples = ["".join(chr(rng.randint(0x4E00, 0x9FD5)) for _ in range(rng.randint(1, 400))) for _ in range(100)]
+    # astral-plane Han (a block of four-byte characters), and a block that is one long word
+    samples += ["𠀀𠀁𠀂中国𠀃", "中华人民共和国" * 30, "长江大桥长江大桥", "一" * 500]
+    for text in samples:
+        assert cut.cut(text) == tokenizer.lcut(text, HMM=True), text
+
+
+@WALKS
+def test_an_exact_tie_goes_to_the_longer_word_as_in_jieba(tmp_path, accelerated):
+    # total 20: log(5/20) + log(12/20) == log(3/20) exactly in doubles, so 甲乙 and 甲 + 乙 tie
+    (tmp_path / "dict.txt").write_text("甲 5 n\n乙 12 n\n甲乙 3 n\n", encoding="utf-8")
+    tok = jieba.Tokenizer(dictionary=str(tmp_path / "dict.txt"))
+    tok.tmp_dir = str(tmp_path)
+    tok.check_initialized()
+    assert tok.total == 20
+    cut = FastCut(tok, accelerated)
+    for text in ("甲乙", "丙甲乙丁", "甲乙甲乙乙", "乙甲"):
+        assert cut.cut(text) == tok.lcut(text, HMM=True), text
+    assert cut.cut("甲乙") == ["甲乙"]
+
+
+def test_the_c_walk_matches_the_python_walk_block_by_block(tokenizer):
+    if segment._c_walk is None:
+        pytest.fail("streams._segwalk was not built")
+    cut = FastCut(tokenizer, accelerated=False)
+    cut.cut("预热")   # sets the cached total
+    flushed = []
+
+    def flush(run, out):
+        flushed.append(run)
+        cut._flush(run, out)
+
+    for block in ("北京市公安局民警王小明在河北省石家庄市调查", "的的的的的的", "龘龘龘龘中国", "人"):
+        ours: list[str] = []
+        segment._c_walk(block, tokenizer.FREQ, cut._log_total, ours, flush)
+        theirs: list[str] = []
+        cut._cut_block(block, theirs)
+        assert ours == theirs, block
+    assert flushed, "runs of single characters are handed to flush"
+
+
+def test_the_c_walk_reports_bad_arguments_and_a_failing_flush():
+    walk = segment._c_walk
+    if walk is None:
+        pytest.fail("streams._segwalk was not built")
+    with pytest.raises(TypeError, match="5 arguments"):
+        walk("中国", {})
+    with pytest.raises(TypeError, match="a str, a dict and a list"):
+        walk(b"x", {}, 1.0, [], print)
+    with pytest.raises(ValueError, match="not a positive number"):
+        walk("中国", {"中": 1, "中国": -5}, 1.0, [], print)   # math.log raises here too
+    with pytest.raises(TypeError):
+        walk("中国", {"中": 1, "中国": "many"}, 1.0, [], print)
+
+    def boom(run, out):
+        raise RuntimeError("flush failed")
+
+    with pytest.raises(RuntimeError, match="flush failed"):
+        walk("龘龘", {}, 1.0, [], boom)   # two unknown characters: one run, handed to flush
+    out: list[str] = []
+    walk("", {}, 1.0, out, boom)
+    assert out == []
 
 
 def test_analyze_takes_the_callers_content_hash():
