@@ -1,4 +1,5 @@
-/* The dictionary walk of jieba's accurate mode, for one block of Han characters, in C.
+/* The two hot loops of jieba's accurate mode in C: the dictionary walk over one block of Han
+ * characters (walk) and finalseg's HMM over one run of unknown characters (hmm).
  *
  * walk(sentence, freq, log_total, out, flush) does what streams.segment.FastCut._walk_py does:
  * for each start k from the right, every prefix sentence[k:i+1] looked up in `freq` (jieba's
@@ -159,9 +160,147 @@ fail:
     return NULL;
 }
 
+/* emit.get(c, min_float) for the one-character string c */
+static int
+emission(PyObject *emit, PyObject *c, double min_float, double *out)
+{
+    PyObject *v = PyDict_GetItemWithError(emit, c);
+    if (v == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        *out = min_float;
+        return 0;
+    }
+    *out = PyFloat_AsDouble(v);
+    return *out == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* hmm(sentence, out, emit_b, emit_m, emit_e, emit_s, params): streams.segment._hmm_han_py, that is
+ * jieba's finalseg Viterbi over the states B, M, E, S and the words it reads off the best path,
+ * appended to `out`. params: the four start scores (B, M, E, S), the eight allowed transitions
+ * (E->B, S->B, M->M, B->M, S->S, E->S, B->E, M->E) and finalseg's MIN_FLOAT. The sums are
+ * ((score + transition) + emission) in finalseg's order, with its tie-breaking (see _viterbi). */
+static PyObject *
+hmm(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "hmm(sentence, out, emit_b, emit_m, emit_e, emit_s, params) takes 7 arguments");
+        return NULL;
+    }
+    PyObject *sentence = args[0], *out = args[1], *params = args[6];
+    PyObject *emit[4] = {args[2], args[3], args[4], args[5]};
+    if (!PyUnicode_Check(sentence) || !PyList_Check(out) || !PyTuple_Check(params)
+            || PyTuple_GET_SIZE(params) != 13) {
+        PyErr_SetString(PyExc_TypeError, "hmm() needs a str, a list, four dicts and a tuple of 13 floats");
+        return NULL;
+    }
+    for (int j = 0; j < 4; j++) {
+        if (!PyDict_Check(emit[j])) {
+            PyErr_SetString(PyExc_TypeError, "hmm() needs a str, a list, four dicts and a tuple of 13 floats");
+            return NULL;
+        }
+    }
+    double p[13];
+    for (int j = 0; j < 13; j++) {
+        p[j] = PyFloat_AsDouble(PyTuple_GET_ITEM(params, j));
+        if (p[j] == -1.0 && PyErr_Occurred())
+            return NULL;
+    }
+    const double EB = p[4], SB = p[5], MM = p[6], BM = p[7], SS = p[8], ES = p[9], BE = p[10], ME = p[11];
+    const double MIN = p[12];
+    Py_ssize_t n = PyUnicode_GET_LENGTH(sentence);
+    if (n == 0)
+        Py_RETURN_NONE;
+    /* back[t]: for step t >= 1, the previous state of B, M, E, S packed as 2 bits each */
+    unsigned char *back = PyMem_New(unsigned char, n);
+    char *path = PyMem_New(char, n);
+    if (back == NULL || path == NULL) {
+        PyMem_Free(back);
+        PyMem_Free(path);
+        return PyErr_NoMemory();
+    }
+    enum { B = 0, M = 1, E = 2, S = 3 };
+    double b, m, e, s, em[4];
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *c = PyUnicode_Substring(sentence, t, t + 1);
+        if (c == NULL)
+            goto fail;
+        int rc = 0;
+        for (int j = 0; j < 4 && rc == 0; j++)
+            rc = emission(emit[j], c, MIN, &em[j]);
+        Py_DECREF(c);
+        if (rc < 0)
+            goto fail;
+        if (t == 0) {
+            b = p[0] + em[B];
+            m = p[1] + em[M];
+            e = p[2] + em[E];
+            s = p[3] + em[S];
+            back[0] = 0;
+            continue;
+        }
+        double x, y, nb, nm, ne, ns;
+        int pb, pm, pe, ps;
+        x = e + EB + em[B]; y = s + SB + em[B];
+        if (x > y) { nb = x; pb = E; } else { nb = y; pb = S; }
+        x = m + MM + em[M]; y = b + BM + em[M];
+        if (x >= y) { nm = x; pm = M; } else { nm = y; pm = B; }
+        x = s + SS + em[S]; y = e + ES + em[S];
+        if (x >= y) { ns = x; ps = S; } else { ns = y; ps = E; }
+        x = b + BE + em[E]; y = m + ME + em[E];
+        if (x > y) { ne = x; pe = B; } else { ne = y; pe = M; }
+        b = nb; m = nm; e = ne; s = ns;
+        back[t] = (unsigned char)(pb | pm << 2 | pe << 4 | ps << 6);
+    }
+    int state = e > s ? E : S;
+    for (Py_ssize_t t = n - 1; t >= 0; t--) {
+        path[t] = (char)state;
+        state = (back[t] >> (2 * state)) & 3;
+    }
+    Py_ssize_t begin = 0, next = 0;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        Py_ssize_t from = -1;
+        if (path[t] == B) {
+            begin = t;
+        } else if (path[t] == E) {
+            from = begin;
+        } else if (path[t] == S) {
+            from = t;
+        }
+        if (from >= 0) {
+            PyObject *w = PyUnicode_Substring(sentence, from, t + 1);
+            if (w == NULL)
+                goto fail;
+            int rc = PyList_Append(out, w);
+            Py_DECREF(w);
+            if (rc < 0)
+                goto fail;
+            next = t + 1;
+        }
+    }
+    if (next < n) {
+        PyObject *w = PyUnicode_Substring(sentence, next, n);
+        if (w == NULL)
+            goto fail;
+        int rc = PyList_Append(out, w);
+        Py_DECREF(w);
+        if (rc < 0)
+            goto fail;
+    }
+    PyMem_Free(back);
+    PyMem_Free(path);
+    Py_RETURN_NONE;
+fail:
+    PyMem_Free(back);
+    PyMem_Free(path);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
      "walk(sentence, freq, log_total, out, flush): jieba's accurate-mode route through one Han block"},
+    {"hmm", (PyCFunction)(void (*)(void))hmm, METH_FASTCALL,
+     "hmm(sentence, out, emit_b, emit_m, emit_e, emit_s, params): finalseg's Viterbi words for one Han run"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,10 +21,10 @@ from math import log
 import jieba
 from jieba import finalseg
 
-try:   # the same walk in C (streams/_segwalk.c), built by `pip install`; optional: else Python's
-    from streams._segwalk import walk as _c_walk
+try:   # the same walk and HMM in C (streams/_segwalk.c), built by `pip install`; optional: else Python's
+    from streams._segwalk import hmm as _c_hmm, walk as _c_walk
 except ImportError:   # pragma: no cover - a build without a C compiler
-    _c_walk = None
+    _c_hmm = _c_walk = None
 
 # the block patterns jieba's cut() uses in accurate mode (jieba.re_han_default, re_skip_default)
 _HAN = jieba.re_han_default
@@ -44,6 +44,9 @@ _T = finalseg.trans_P
 # S or E, into E from B or M (each present in trans_P, so .get(y, MIN_FLOAT) is the value itself)
 _EB, _SB, _MM, _BM, _SS, _ES, _BE, _ME = (_T["E"]["B"], _T["S"]["B"], _T["M"]["M"], _T["B"]["M"],
                                           _T["S"]["S"], _T["E"]["S"], _T["B"]["E"], _T["M"]["E"])
+# the C HMM's tables, in its argument order
+_C_HMM_TABLES = (_EMIT_B, _EMIT_M, _EMIT_E, _EMIT_S,
+                 (*_START, _EB, _SB, _MM, _BM, _SS, _ES, _BE, _ME, _MIN))
 
 
 def _viterbi(obs: str) -> list[str]:
@@ -95,17 +98,21 @@ def _hmm_han(sentence: str, out: list[str]) -> None:
         out.append(sentence[nexti:])
 
 
-def hmm_cut(text: str) -> list[str]:
-    """list(jieba.finalseg.cut(text)), token for token (its forced splits included)."""
+def hmm_cut(text: str, accelerated: bool = True) -> list[str]:
+    """list(jieba.finalseg.cut(text)), token for token (its forced splits included); the Viterbi
+    in C when the extension is built and `accelerated`, else in Python (the same words)."""
     out: list[str] = []
     force = finalseg.Force_Split_Words
+    c_hmm = _c_hmm if accelerated else None
     for block in _HMM_HAN.split(text):
         if _HMM_HAN.match(block):
+            words = out if not force else []
+            if c_hmm is not None:
+                c_hmm(block, words, *_C_HMM_TABLES)
+            else:
+                _hmm_han(block, words)
             if not force:
-                _hmm_han(block, out)
                 continue
-            words: list[str] = []
-            _hmm_han(block, words)
             for word in words:
                 if word in force:
                     out.extend(word)
@@ -126,8 +133,8 @@ class FastCut:
         self._log_total = 0.0
         self._logp: dict[int, float] = {}       # frequency -> log(freq) - log(total)
         self.hmm: dict[str, list[str]] = {}     # unknown run -> the HMM's words
-        # the dictionary walk in C when the extension is built: the same tokens, and cut() about 1.7x
-        # faster on Weibo posts (docs/benchmarks.md, "Analysis budget, session 22")
+        # the dictionary walk and the HMM in C when the extension is built: the same tokens, and
+        # cut() faster (docs/benchmarks.md, "Analysis budget, session 22")
         self.accelerated = bool(accelerated and _c_walk is not None)
 
     def clear(self) -> None:
@@ -213,11 +220,11 @@ class FastCut:
         elif not self.tokenizer.FREQ.get(buf):
             words = self.hmm.get(buf)
             if words is None and len(buf) > MAX_MEMO_CHARS:
-                words = hmm_cut(buf)
+                words = hmm_cut(buf, self.accelerated)
             elif words is None:
                 if len(self.hmm) >= MAX_MEMO:
                     self.hmm.clear()
-                words = self.hmm[buf] = hmm_cut(buf)
+                words = self.hmm[buf] = hmm_cut(buf, self.accelerated)
             out.extend(words)
         else:
             out.extend(buf)

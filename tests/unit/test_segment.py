@@ -81,7 +81,8 @@ def test_long_unknown_runs_and_tokens_are_not_memoised_but_cut_the_same():
     assert FastCut(jieba.Tokenizer()).cut(long) == jieba.Tokenizer().lcut(long, HMM=True)
 
 
-def test_hmm_cut_gives_finalseg_words_exactly():
+@WALKS
+def test_hmm_cut_gives_finalseg_words_exactly(accelerated):
     from jieba import finalseg
 
     rng = random.Random(11)
@@ -91,17 +92,33 @@ def test_hmm_cut_gives_finalseg_words_exactly():
     samples += ["".join(chr(rng.randint(0x4E00, 0x9FD5)) for _ in range(rng.randint(1, 12))) for _ in range(500)]
     samples += ["龘龘龘龘", "鿕", "a1b2汉字abc3.5%哈", "甲" * 60, ""]
     for text in samples:
-        assert hmm_cut(text) == list(finalseg.cut(text)), text
+        assert hmm_cut(text, accelerated) == list(finalseg.cut(text)), text
 
 
-def test_hmm_cut_applies_finalseg_forced_splits(monkeypatch):
+@WALKS
+def test_hmm_cut_applies_finalseg_forced_splits(monkeypatch, accelerated):
     from jieba import finalseg
 
     text = "小兔子乖乖把门开开"
-    words = hmm_cut(text)
+    words = hmm_cut(text, accelerated)
     assert any(len(w) > 1 for w in words)
     monkeypatch.setattr(finalseg, "Force_Split_Words", {w for w in words if len(w) > 1})
-    assert hmm_cut(text) == list(finalseg.cut(text)) == list(text)
+    assert hmm_cut(text, accelerated) == list(finalseg.cut(text)) == list(text)
+
+
+def test_the_c_hmm_reports_bad_arguments():
+    c_hmm = segment._c_hmm
+    if c_hmm is None:
+        pytest.fail("streams._segwalk was not built")
+    with pytest.raises(TypeError, match="7 arguments"):
+        c_hmm("中国", [])
+    with pytest.raises(TypeError, match="13 floats"):
+        c_hmm("中国", [], {}, {}, {}, {}, (0.0,) * 12)
+    with pytest.raises(TypeError):
+        c_hmm("中国", [], {"中": "x"}, {}, {}, {}, (0.0,) * 13)
+    out: list[str] = []
+    c_hmm("", out, *segment._C_HMM_TABLES)
+    assert out == []
 
 
 @WALKS
