@@ -1,5 +1,6 @@
-/* The two hot loops of jieba's accurate mode in C: the dictionary walk over one block of Han
- * characters (walk) and finalseg's HMM over one run of unknown characters (hmm).
+/* The hot loops of analyze() in C: jieba's dictionary walk over one block of Han characters
+ * (walk), finalseg's HMM over one run of unknown characters (hmm), and the repost sketch's
+ * trigram features (bottom_k). Each has a Python twin the unit tests hold it to.
  *
  * walk(sentence, freq, log_total, out, flush) does what streams.segment.FastCut._walk_py does:
  * for each start k from the right, every prefix sentence[k:i+1] looked up in `freq` (jieba's
@@ -14,6 +15,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 /* log(f) - log_total as Python's math.log(f) - log_total: f an int or a float, > 0 */
 static int
@@ -296,11 +299,72 @@ fail:
     return NULL;
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* bottom_k(chars, k): streams.dedup's trigram features of `chars` (three code points packed as
+ * a << 42 | b << 21 | c, times the 64-bit golden ratio mod 2**64, top 32 bits), distinct,
+ * ascending, the k smallest, as a tuple of ints; () for fewer than three characters. */
+static PyObject *
+bottom_k(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "bottom_k(chars: str, k: int)");
+        return NULL;
+    }
+    PyObject *chars = args[0];
+    Py_ssize_t k = PyLong_AsSsize_t(args[1]);
+    if (k == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(chars);
+    if (n < 3 || k <= 0)
+        return PyTuple_New(0);
+    int kind = PyUnicode_KIND(chars);
+    const void *data = PyUnicode_DATA(chars);
+    uint32_t *h = PyMem_New(uint32_t, n - 2);
+    if (h == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i + 2 < n; i++) {
+        uint64_t x = (uint64_t)PyUnicode_READ(kind, data, i) << 42
+            | (uint64_t)PyUnicode_READ(kind, data, i + 1) << 21
+            | (uint64_t)PyUnicode_READ(kind, data, i + 2);
+        h[i] = (uint32_t)((x * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+    }
+    qsort(h, (size_t)(n - 2), sizeof(uint32_t), cmp_u32);
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n - 2 && m < k; i++) {
+        if (m == 0 || h[i] != h[m - 1])
+            h[m++] = h[i];
+    }
+    PyObject *out = PyTuple_New(m);
+    if (out == NULL) {
+        PyMem_Free(h);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < m; i++) {
+        PyObject *v = PyLong_FromUnsignedLong(h[i]);
+        if (v == NULL) {
+            Py_DECREF(out);
+            PyMem_Free(h);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, i, v);
+    }
+    PyMem_Free(h);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
      "walk(sentence, freq, log_total, out, flush): jieba's accurate-mode route through one Han block"},
     {"hmm", (PyCFunction)(void (*)(void))hmm, METH_FASTCALL,
      "hmm(sentence, out, emit_b, emit_m, emit_e, emit_s, params): finalseg's Viterbi words for one Han run"},
+    {"bottom_k", (PyCFunction)(void (*)(void))bottom_k, METH_FASTCALL,
+     "bottom_k(chars, k): the k smallest distinct trigram features of chars (streams.dedup.sketch)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -27,6 +27,11 @@ from typing import Mapping, MutableMapping, Sequence
 
 from streams.simhash import hamming
 
+try:   # the trigram features in C (streams/_segwalk.c, built by `pip install`; optional)
+    from streams._segwalk import bottom_k as _c_bottom_k
+except ImportError:   # pragma: no cover - a build without a C compiler
+    _c_bottom_k = None
+
 BANDS = 4
 BAND_BITS = 16
 # Bands guarantee k <= BANDS - 1 = 3; a repost of a short post with a comment inserted is often
@@ -62,13 +67,16 @@ def band_keys(simhash: int) -> list[str]:
     return [f"{i}:{digits[12 - 4 * i:16 - 4 * i]}" for i in range(BANDS)]
 
 
-def sketch(text: str) -> tuple[int, ...]:
+def sketch(text: str, accelerated: bool = True) -> tuple[int, ...]:
     """Bottom-k sketch of the character trigrams of `text` (word characters only, lower-cased,
     the first SKETCH_CHARS), ascending; () for a text without word characters. Pure arithmetic
-    on code points: stable across processes and hosts."""
+    on code points: stable across processes and hosts. The features are worked out in C when
+    the extension is built and `accelerated` (the same numbers)."""
     chars = _NON_WORD.sub("", text[: SKETCH_CHARS * 2])[:SKETCH_CHARS].lower()   # cut first: articles are long
     if len(chars) < 3:
         chars = chars.ljust(3, "\0") if chars else ""
+    if accelerated and _c_bottom_k is not None:
+        return _c_bottom_k(chars, SKETCH_SIZE)
     codes = list(map(ord, chars))
     # three code points (< 2**21 each) packed into one integer, then mixed
     features = sorted({((a << 42 | b << 21 | c) * _GOLDEN & _MASK64) >> 32

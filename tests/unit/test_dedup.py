@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
+
 from streams import dedup
 from streams.simhash import hamming, simhash
 
@@ -60,6 +62,21 @@ def test_sketch_reads_word_characters_only_and_is_stable():
     assert dedup.sketch("，。！") == () and len(dedup.sketch("厂")) == 1
     # pure arithmetic on code points: the same value in every process (no hash() seed)
     assert dedup.sketch_hex(dedup.sketch("市区一家工厂")) == "2c6f6822387abbec58f8430b834ed026"
+
+
+def test_the_c_sketch_gives_the_python_sketch_exactly():
+    assert dedup._c_bottom_k is not None, "streams._segwalk was not built: pip install -e . with a C compiler"
+    rng = random.Random(13)
+    alphabet = "市区一家工厂冒出浓烟abcXYZ012ÄİßΣ😂𠀀_ ，。!"
+    texts = ["", "厂", "工厂", "市区一家工厂", "哈" * 40, "ab" * 300, "İstanbul ΣΑΣ Straße"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 600))) for _ in range(300)]
+    texts += ["".join(chr(rng.randint(0x20, 0x10FFFF)) for _ in range(rng.randint(0, 80))) for _ in range(300)]
+    for text in texts:
+        assert dedup.sketch(text) == dedup.sketch(text, accelerated=False), text
+    assert dedup._c_bottom_k("abcd", 1) == dedup.sketch("abcd", accelerated=False)[:1]
+    assert dedup._c_bottom_k("abc", 0) == () and dedup._c_bottom_k("ab", 5) == ()
+    with pytest.raises(TypeError):
+        dedup._c_bottom_k(b"abc", 16)
 
 
 def test_sketch_finds_a_repost_whose_simhash_moved_too_far():
