@@ -16,8 +16,8 @@ BROWSER_PKGS := chromium fonts-wqy-microhei
 
 .PHONY: install prometheus-tools demo test unit stack-up stack-down clean browser
 
-# setup.py builds the one C extension (streams/_segwalk.c): editing it rebuilds
-$(STAMP): pyproject.toml constraints.txt setup.py streams/_segwalk.c
+# setup.py builds the one C extension (streams/_speedups.c): editing it rebuilds
+$(STAMP): pyproject.toml constraints.txt setup.py streams/_speedups.c
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shaobing needs Python 3.11+")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
@@ -82,4 +82,4 @@ test: install browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache console/node_modules build
-	rm -f streams/_segwalk.*.so
+	rm -f streams/_speedups.*.so

@@ -1,9 +1,10 @@
 """The one C extension; everything else is declared in pyproject.toml.
 
-streams._segwalk is jieba's dictionary walk in C (the segmentation's hot loop). It is optional: a
-machine without a C compiler installs without it and streams.segment walks in Python, with the
-same tokens, more slowly.
+streams._speedups holds the hot loops of analyze(): jieba's dictionary walk and finalseg's HMM
+(used by streams.segment) and the repost sketch's trigram features (streams.dedup). It is
+optional: a machine without a C compiler installs without it and those modules run their Python
+twins, with the same results, more slowly (docs/benchmarks.md, "Analysis budget, session 22").
 """
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("streams._segwalk", ["streams/_segwalk.c"], optional=True)])
+setup(ext_modules=[Extension("streams._speedups", ["streams/_speedups.c"], optional=True)])

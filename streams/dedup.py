@@ -27,8 +27,8 @@ from typing import Mapping, MutableMapping, Sequence
 
 from streams.simhash import hamming
 
-try:   # the trigram features in C (streams/_segwalk.c, built by `pip install`; optional)
-    from streams._segwalk import bottom_k as _c_bottom_k
+try:   # the trigram features in C (streams/_speedups.c, built by `pip install`; optional)
+    from streams._speedups import bottom_k as _c_bottom_k
 except ImportError:   # pragma: no cover - a build without a C compiler
     _c_bottom_k = None
 

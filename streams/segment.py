@@ -6,7 +6,7 @@ word's frequency, and runs its HMM (a Python Viterbi) on every run of unknown si
 This does the same walk in one loop without the intermediate dicts and generators, takes each
 frequency's log from a small memo (log(freq) - log(total), so the scores and the tie-breaking
 are exactly jieba's), and memoises the HMM's answer per unknown run: a stream meets the same
-names and slang again and again. When the C extension is built (streams/_segwalk.c, by `pip
+names and slang again and again. When the C extension is built (streams/_speedups.c, by `pip
 install`), the walk runs there, with the same additions in the same order; without a compiler the
 Python walk below is used. The HMM itself (`hmm_cut`) is jieba's finalseg Viterbi with
 back-pointers instead of a copied path per state and step, and its four states unrolled: the same
@@ -21,8 +21,8 @@ from math import log
 import jieba
 from jieba import finalseg
 
-try:   # the same walk and HMM in C (streams/_segwalk.c), built by `pip install`; optional: else Python's
-    from streams._segwalk import hmm as _c_hmm, walk as _c_walk
+try:   # the same walk and HMM in C (streams/_speedups.c), built by `pip install`; optional: else Python's
+    from streams._speedups import hmm as _c_hmm, walk as _c_walk
 except ImportError:   # pragma: no cover - a build without a C compiler
     _c_hmm = _c_walk = None
 
@@ -166,7 +166,7 @@ class FastCut:
         return out
 
     def _cut_block(self, sentence: str, out: list[str]) -> None:
-        """jieba's route through one Han block (streams/_segwalk.c does the same in C)."""
+        """jieba's route through one Han block (streams/_speedups.c does the same in C)."""
         freq = self.tokenizer.FREQ
         known = freq.get
         logp = self._logp

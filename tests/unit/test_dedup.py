@@ -65,7 +65,7 @@ def test_sketch_reads_word_characters_only_and_is_stable():
 
 
 def test_the_c_sketch_gives_the_python_sketch_exactly():
-    assert dedup._c_bottom_k is not None, "streams._segwalk was not built: pip install -e . with a C compiler"
+    assert dedup._c_bottom_k is not None, "streams._speedups was not built: pip install -e . with a C compiler"
     rng = random.Random(13)
     alphabet = "市区一家工厂冒出浓烟abcXYZ012ÄİßΣ😂𠀀_ ，。!"
     texts = ["", "厂", "工厂", "市区一家工厂", "哈" * 40, "ab" * 300, "İstanbul ΣΑΣ Straße"]

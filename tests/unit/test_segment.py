@@ -1,5 +1,5 @@
 """streams.segment.FastCut gives jieba's accurate-mode tokens exactly, on fixtures written for these
-tests: with the dictionary walk in C (streams/_segwalk.c) and in Python."""
+tests: with the dictionary walk and the HMM in C (streams/_speedups.c) and in Python."""
 from __future__ import annotations
 
 import random
@@ -38,7 +38,7 @@ def tokenizer() -> jieba.Tokenizer:
 
 def test_the_c_walk_is_built_and_used_by_default(tokenizer):
     # `make install` builds it; a machine without a C compiler runs the Python walk (this fails there)
-    assert segment._c_walk is not None, "streams._segwalk was not built: pip install -e . with a C compiler"
+    assert segment._c_walk is not None, "streams._speedups was not built: pip install -e . with a C compiler"
     assert FastCut(tokenizer).accelerated and not FastCut(tokenizer, accelerated=False).accelerated
 
 
@@ -109,7 +109,7 @@ def test_hmm_cut_applies_finalseg_forced_splits(monkeypatch, accelerated):
 def test_the_c_hmm_reports_bad_arguments():
     c_hmm = segment._c_hmm
     if c_hmm is None:
-        pytest.fail("streams._segwalk was not built")
+        pytest.fail("streams._speedups was not built")
     with pytest.raises(TypeError, match="7 arguments"):
         c_hmm("中国", [])
     with pytest.raises(TypeError, match="13 floats"):
@@ -159,7 +159,7 @@ def test_an_exact_tie_goes_to_the_longer_word_as_in_jieba(tmp_path, accelerated)
 
 def test_the_c_walk_matches_the_python_walk_block_by_block(tokenizer):
     if segment._c_walk is None:
-        pytest.fail("streams._segwalk was not built")
+        pytest.fail("streams._speedups was not built")
     cut = FastCut(tokenizer, accelerated=False)
     cut.cut("预热")   # sets the cached total
     flushed = []
@@ -180,7 +180,7 @@ def test_the_c_walk_matches_the_python_walk_block_by_block(tokenizer):
 def test_the_c_walk_reports_bad_arguments_and_a_failing_flush():
     walk = segment._c_walk
     if walk is None:
-        pytest.fail("streams._segwalk was not built")
+        pytest.fail("streams._speedups was not built")
     with pytest.raises(TypeError, match="5 arguments"):
         walk("中国", {})
     with pytest.raises(TypeError, match="a str, a dict and a list"):

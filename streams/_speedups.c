@@ -369,12 +369,12 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "streams._segwalk",
+    PyModuleDef_HEAD_INIT, "streams._speedups",
     "jieba's dictionary walk in C (see streams/segment.py)", -1, methods,
 };
 
 PyMODINIT_FUNC
-PyInit__segwalk(void)
+PyInit__speedups(void)
 {
     return PyModule_Create(&module);
 }
