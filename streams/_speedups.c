@@ -33,16 +33,39 @@ log_prob(PyObject *f, double log_total, double *lp)
     return 0;
 }
 
-/* freq.get(sentence[a:b]) as a borrowed reference; NULL with no error set if absent */
+/* freq.get(sentence[a:b]) as a new reference; NULL with no error set if absent */
 static PyObject *
 lookup(PyObject *freq, PyObject *sentence, Py_ssize_t a, Py_ssize_t b)
 {
     PyObject *frag = PyUnicode_Substring(sentence, a, b);
     if (frag == NULL)
         return NULL;
-    PyObject *f = PyDict_GetItemWithError(freq, frag);   /* borrowed; freq is not changed below */
+    PyObject *f = PyDict_GetItemWithError(freq, frag);
+    Py_XINCREF(f);   /* held: a value's __bool__ or __float__ could change the dict */
     Py_DECREF(frag);
     return f;
+}
+
+/* 1 if f is a word (a true frequency) and *lp its log probability, 0 if not, -1 on error */
+static int
+word_score(PyObject *f, double log_total, double *lp)
+{
+    int word = PyObject_IsTrue(f);
+    if (word > 0 && log_prob(f, log_total, lp) < 0)
+        word = -1;
+    return word;
+}
+
+/* a C string's code points are read directly: make sure a legacy string is in its canonical form */
+static int
+ready(PyObject *text)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    return PyUnicode_READY(text);
+#else
+    (void)text;
+    return 0;
+#endif
 }
 
 static int
@@ -76,7 +99,7 @@ walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     double log_total = PyFloat_AsDouble(args[2]);
-    if (log_total == -1.0 && PyErr_Occurred())
+    if ((log_total == -1.0 && PyErr_Occurred()) || ready(sentence) < 0)
         return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(sentence);
     double *score = PyMem_New(double, n + 1);
@@ -98,12 +121,11 @@ walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                     goto fail;
                 break;
             }
-            int word = PyObject_IsTrue(f);
+            int word = word_score(f, log_total, &lp);
+            Py_DECREF(f);
             if (word < 0)
                 goto fail;
             if (word) {
-                if (log_prob(f, log_total, &lp) < 0)
-                    goto fail;
                 double s = lp + score[i + 1];
                 if (!found || s >= best) {   /* >=: the later (longer) end wins a tie */
                     best = s;
@@ -116,15 +138,12 @@ walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             PyObject *f = lookup(freq, sentence, k, k + 1);
             if (f == NULL && PyErr_Occurred())
                 goto fail;
-            int word = f == NULL ? 0 : PyObject_IsTrue(f);
+            int word = f == NULL ? 0 : word_score(f, log_total, &lp);
+            Py_XDECREF(f);
             if (word < 0)
                 goto fail;
-            if (word) {
-                if (log_prob(f, log_total, &lp) < 0)
-                    goto fail;
-            } else {
+            if (!word)
                 lp = log(1.0) - log_total;
-            }
             best = lp + score[k + 1];
         }
         score[k] = best;
@@ -174,7 +193,9 @@ emission(PyObject *emit, PyObject *c, double min_float, double *out)
         *out = min_float;
         return 0;
     }
+    Py_INCREF(v);   /* held: a value's __float__ could change the dict */
     *out = PyFloat_AsDouble(v);
+    Py_DECREF(v);
     return *out == -1.0 && PyErr_Occurred() ? -1 : 0;
 }
 
@@ -211,6 +232,8 @@ hmm(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     const double EB = p[4], SB = p[5], MM = p[6], BM = p[7], SS = p[8], ES = p[9], BE = p[10], ME = p[11];
     const double MIN = p[12];
+    if (ready(sentence) < 0)
+        return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(sentence);
     if (n == 0)
         Py_RETURN_NONE;
@@ -318,7 +341,7 @@ bottom_k(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *chars = args[0];
     Py_ssize_t k = PyLong_AsSsize_t(args[1]);
-    if (k == -1 && PyErr_Occurred())
+    if ((k == -1 && PyErr_Occurred()) || ready(chars) < 0)
         return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(chars);
     if (n < 3 || k <= 0)
@@ -370,7 +393,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "streams._speedups",
-    "jieba's dictionary walk in C (see streams/segment.py)", -1, methods,
+    "the hot loops of analyze() in C (see streams/segment.py and streams/dedup.py)", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
