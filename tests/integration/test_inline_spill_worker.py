@@ -125,6 +125,8 @@ def test_a_frozen_node_spills_batches_and_loses_nothing(live_stack, tmp_path):
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         analyze_cpu = re.search(r"^shaobing_stream_analyze_cpu_seconds_total ([0-9.e+-]+)$", text, re.M)
         assert analyze_cpu and float(analyze_cpu.group(1)) > 0, text[:2000]
+        # the hot loops run in C (streams._speedups, built by make install)
+        assert re.search(r"^shaobing_stream_analysis_accelerated 1\.0$", text, re.M), text[:2000]
 
         proxy.frozen.set()
         during = produce(range(20, 60))
