@@ -16,12 +16,18 @@ BROWSER_PKGS := chromium fonts-wqy-microhei
 
 .PHONY: install prometheus-tools demo test unit stack-up stack-down clean browser
 
-# setup.py builds the one C extension (streams/_speedups.c): editing it rebuilds
+# setup.py builds the one C extension (streams/_speedups.c): editing it rebuilds. It is optional,
+# so pip succeeds without a C compiler; then the stamp is not written, so the next `make` tries the
+# build again (after `apt-get install gcc python3-dev`, say), and the warning below says why.
 $(STAMP): pyproject.toml constraints.txt setup.py streams/_speedups.c
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "shaobing needs Python 3.11+")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
-	touch $(STAMP)
+	@if $(BIN)/python -c 'import streams._speedups' 2>/dev/null; then touch $(STAMP); else \
+	  echo "WARNING: the C extension streams._speedups was not built (no C compiler or Python headers?)." >&2; \
+	  echo "WARNING: analysis runs its hot loops in Python, about 1.2x slower, and its unit tests fail." >&2; \
+	  echo "WARNING: install gcc and the Python headers (e.g. apt-get install gcc python3-dev), then run make again." >&2; \
+	fi
 
 $(NPM_STAMP): console/package.json console/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ with npm (e.g. apt-get install -y npm) to build the console" >&2; exit 1; }

@@ -10,22 +10,32 @@
  * `out`, a single character joins a run, and a run of two or more characters is handed to
  * flush(run, out) (the HMM's business, in Python). The same doubles are added in the same order as
  * the Python code, so the same tokens come out; the unit tests hold both to Tokenizer.lcut.
- * It only reads `freq`; Python code runs only inside flush, after the walk.
+ * It only reads `freq`. Python code can run inside flush (after the walk) and, for values jieba never
+ * stores (it keeps int(freq)), in a value's __bool__ or __float__: every value is held while used.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-/* log(f) - log_total as Python's math.log(f) - log_total: f an int or a float, > 0 */
+/* exact ties need plain double additions; x87 extended precision (32-bit x86) would break them.
+ * The extension is optional: there, the build fails and the Python twins run instead. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
+#error "streams._speedups needs double evaluation (FLT_EVAL_METHOD 0)"
+#endif
+
+/* log(f) - log_total as Python's math.log(f) - log_total: f an int or a float; math.log's domain
+ * error for f <= 0 (NaN and inf pass through as there). An int too large for a double raises here,
+ * where math.log would not: jieba's frequencies are word counts. */
 static int
 log_prob(PyObject *f, double log_total, double *lp)
 {
     double x = PyFloat_AsDouble(f);
     if (x == -1.0 && PyErr_Occurred())
         return -1;
-    if (!(x > 0.0) || !isfinite(x)) {
+    if (!(x > 0.0) && !isnan(x)) {
         PyErr_Format(PyExc_ValueError, "word frequency %R is not a positive number", f);
         return -1;
     }
@@ -41,6 +51,8 @@ lookup(PyObject *freq, PyObject *sentence, Py_ssize_t a, Py_ssize_t b)
     if (frag == NULL)
         return NULL;
     PyObject *f = PyDict_GetItemWithError(freq, frag);
+    if (f == Py_None)
+        f = NULL;    /* FREQ.get(frag) is None: absent, as the Python walk reads it */
     Py_XINCREF(f);   /* held: a value's __bool__ or __float__ could change the dict */
     Py_DECREF(frag);
     return f;
@@ -87,7 +99,7 @@ emit_run(PyObject *sentence, Py_ssize_t a, Py_ssize_t b, PyObject *out, PyObject
 }
 
 static PyObject *
-walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+walk(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 5) {
         PyErr_SetString(PyExc_TypeError, "walk(sentence, freq, log_total, out, flush) takes 5 arguments");
@@ -205,7 +217,7 @@ emission(PyObject *emit, PyObject *c, double min_float, double *out)
  * (E->B, S->B, M->M, B->M, S->S, E->S, B->E, M->E) and finalseg's MIN_FLOAT. The sums are
  * ((score + transition) + emission) in finalseg's order, with its tie-breaking (see _viterbi). */
 static PyObject *
-hmm(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+hmm(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 7) {
         PyErr_SetString(PyExc_TypeError, "hmm(sentence, out, emit_b, emit_m, emit_e, emit_s, params) takes 7 arguments");
@@ -333,7 +345,7 @@ cmp_u32(const void *a, const void *b)
  * a << 42 | b << 21 | c, times the 64-bit golden ratio mod 2**64, top 32 bits), distinct,
  * ascending, the k smallest, as a tuple of ints; () for fewer than three characters. */
 static PyObject *
-bottom_k(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+bottom_k(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyLong_Check(args[1])) {
         PyErr_SetString(PyExc_TypeError, "bottom_k(chars: str, k: int)");

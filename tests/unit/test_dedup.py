@@ -79,6 +79,17 @@ def test_the_c_sketch_gives_the_python_sketch_exactly():
         dedup._c_bottom_k(b"abc", 16)
 
 
+def test_sketch_uses_the_c_features_unless_told_not_to(monkeypatch):
+    assert dedup._c_bottom_k is not None, "streams._speedups was not built"
+    calls = []
+    real = dedup._c_bottom_k
+    monkeypatch.setattr(dedup, "_c_bottom_k", lambda chars, k: calls.append(chars) or real(chars, k))
+    dedup.sketch("市区一家工厂", accelerated=False)
+    assert calls == []
+    dedup.sketch("市区一家工厂")
+    assert calls == ["市区一家工厂"]
+
+
 def test_sketch_finds_a_repost_whose_simhash_moved_too_far():
     index: dict[str, list] = {}
     original, commented = dedup.sketch("".join(WORDS)), dedup.sketch("".join([*WORDS[:8], "太", "过分", *WORDS[8:]]))

@@ -2,6 +2,7 @@
 tests: with the dictionary walk and the HMM in C (streams/_speedups.c) and in Python."""
 from __future__ import annotations
 
+import math
 import random
 
 import jieba
@@ -10,9 +11,9 @@ import pytest
 from streams import segment
 from streams.analysis import Resources, analyze, forget_memos
 from streams.segment import MAX_MEMO_CHARS, FastCut, hmm_cut
+from streams.textnorm import post_digest
 
 WALKS = pytest.mark.parametrize("accelerated", [True, False], ids=["c-walk", "python-walk"])
-from streams.textnorm import post_digest
 
 TEXTS = (
     "某县化工厂昨夜发生爆炸，造成三人死亡。北京市公安局民警王小明在河北省石家庄市调查。",
@@ -130,6 +131,7 @@ def test_a_word_added_later_changes_the_scores_as_in_jieba(accelerated):
     tok.add_word("门开开", freq=10**7)     # total changes: every cached log probability is stale
     assert cut.cut(text) == tok.lcut(text, HMM=True)
     assert "门开开" in cut.cut(text)
+    assert cut._log_total == math.log(tok.total)     # what the C walk is handed
 
 
 @WALKS
@@ -175,6 +177,92 @@ def test_the_c_walk_matches_the_python_walk_block_by_block(tokenizer):
         cut._cut_block(block, theirs)
         assert ours == theirs, block
     assert flushed, "runs of single characters are handed to flush"
+
+
+class _Dictionary:
+    """A tokenizer stand-in: FastCut reads only FREQ and total."""
+
+    def __init__(self, freq: dict, total: int):
+        self.FREQ, self.total = freq, total
+
+    def check_initialized(self) -> None:
+        pass
+
+
+def test_the_c_walk_equals_the_python_walk_on_small_dictionaries_full_of_ties():
+    if segment._c_walk is None:
+        pytest.fail("streams._speedups was not built")
+    rng = random.Random(17)
+    alphabet = ["甲", "乙", "丙", "丁", "𠀀", "a"]
+    for _ in range(300):
+        freq: dict[str, int] = {}
+        for _ in range(rng.randint(0, 12)):
+            word = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4)))
+            for j in range(1, len(word)):
+                freq.setdefault(word[:j], 0)           # jieba's prefixes: present, frequency 0
+            freq[word] = rng.choice([0, 1, 2, 3, 4, 5, 6, 10, 12, 15])
+        total = rng.choice([7, 20, 60, 120])           # small totals: many exact ties between routes
+        cut = FastCut(_Dictionary(freq, total), accelerated=False)
+        cut._total, cut._log_total = total, math.log(total)
+        # runs of two or more marked, not handed to the HMM; one character stays itself, as in _flush
+        cut._flush = lambda run, out: out.append(run if len(run) == 1 else f"<{run}>")
+        for _ in range(10):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+            ours: list[str] = []
+            segment._c_walk(text, freq, cut._log_total, ours, cut._flush)
+            theirs: list[str] = []
+            cut._cut_block(text, theirs)
+            assert ours == theirs, (text, freq, total)
+
+
+def test_the_c_hmm_equals_the_python_viterbi_on_tables_full_of_ties(monkeypatch):
+    if segment._c_hmm is None:
+        pytest.fail("streams._speedups was not built")
+    rng = random.Random(19)
+    alphabet = ["x", "y", "中", "𠀀"]
+    values = [0.0, -0.5, -1.0, -2.0, -3.0, -1e100, -3.14e100]
+    names = ("_EB", "_SB", "_MM", "_BM", "_SS", "_ES", "_BE", "_ME")
+    for _ in range(200):
+        emits = [{c: rng.choice(values) for c in alphabet if rng.random() < 0.7} for _ in range(4)]
+        start = tuple(rng.choice(values) for _ in range(4))
+        moves = [rng.choice(values) for _ in names]
+        least = rng.choice(values)
+        for name, value in zip(("_EMIT_B", "_EMIT_M", "_EMIT_E", "_EMIT_S"), emits):
+            monkeypatch.setattr(segment, name, value)
+        for name, value in zip(names, moves):
+            monkeypatch.setattr(segment, name, value)
+        monkeypatch.setattr(segment, "_START", start)
+        monkeypatch.setattr(segment, "_MIN", least)
+        for _ in range(10):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+            ours: list[str] = []
+            segment._c_hmm(text, ours, *emits, (*start, *moves, least))
+            theirs: list[str] = []
+            segment._hmm_han(text, theirs)
+            assert ours == theirs, (text, emits, start, moves, least)
+
+
+def test_the_accelerated_paths_call_c_and_the_others_do_not(tokenizer, monkeypatch):
+    if segment._c_walk is None or segment._c_hmm is None:
+        pytest.fail("streams._speedups was not built")
+    calls = {"walk": 0, "hmm": 0}
+
+    def spy(name, real):
+        def call(*args):
+            calls[name] += 1
+            return real(*args)
+        return call
+
+    monkeypatch.setattr(segment, "_c_walk", spy("walk", segment._c_walk))
+    monkeypatch.setattr(segment, "_c_hmm", spy("hmm", segment._c_hmm))
+    text = "龘龘鿕中国人民银行"          # a run of unknown characters: the HMM's
+    FastCut(tokenizer, accelerated=False).cut(text)
+    hmm_cut(text, accelerated=False)
+    assert calls == {"walk": 0, "hmm": 0}
+    FastCut(tokenizer).cut(text)
+    assert calls["walk"] == 1 and calls["hmm"] == 1
+    hmm_cut(text)
+    assert calls["hmm"] == 2
 
 
 def test_the_c_walk_reports_bad_arguments_and_a_failing_flush():
