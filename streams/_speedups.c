@@ -80,22 +80,33 @@ ready(PyObject *text)
 #endif
 }
 
+/* out.append(sentence[a:b]) */
+static int
+append_slice(PyObject *out, PyObject *sentence, Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *w = PyUnicode_Substring(sentence, a, b);
+    if (w == NULL)
+        return -1;
+    int rc = PyList_Append(out, w);
+    Py_DECREF(w);
+    return rc;
+}
+
+/* a run of single characters: one character is appended, a longer run goes to flush(run, out) */
 static int
 emit_run(PyObject *sentence, Py_ssize_t a, Py_ssize_t b, PyObject *out, PyObject *flush)
 {
+    if (b - a == 1)
+        return append_slice(out, sentence, a, b);
     PyObject *run = PyUnicode_Substring(sentence, a, b);
     if (run == NULL)
         return -1;
-    int rc;
-    if (b - a == 1) {
-        rc = PyList_Append(out, run);
-    } else {
-        PyObject *res = PyObject_CallFunctionObjArgs(flush, run, out, NULL);
-        rc = res == NULL ? -1 : 0;
-        Py_XDECREF(res);
-    }
+    PyObject *res = PyObject_CallFunctionObjArgs(flush, run, out, NULL);
     Py_DECREF(run);
-    return rc;
+    if (res == NULL)
+        return -1;
+    Py_DECREF(res);
+    return 0;
 }
 
 static PyObject *
@@ -173,12 +184,7 @@ walk(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
                     goto fail;
                 run = -1;
             }
-            PyObject *w = PyUnicode_Substring(sentence, x, y);
-            if (w == NULL)
-                goto fail;
-            int rc = PyList_Append(out, w);
-            Py_DECREF(w);
-            if (rc < 0)
+            if (append_slice(out, sentence, x, y) < 0)
                 goto fail;
         }
         x = y;
@@ -306,25 +312,13 @@ hmm(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
             from = t;
         }
         if (from >= 0) {
-            PyObject *w = PyUnicode_Substring(sentence, from, t + 1);
-            if (w == NULL)
-                goto fail;
-            int rc = PyList_Append(out, w);
-            Py_DECREF(w);
-            if (rc < 0)
+            if (append_slice(out, sentence, from, t + 1) < 0)
                 goto fail;
             next = t + 1;
         }
     }
-    if (next < n) {
-        PyObject *w = PyUnicode_Substring(sentence, next, n);
-        if (w == NULL)
-            goto fail;
-        int rc = PyList_Append(out, w);
-        Py_DECREF(w);
-        if (rc < 0)
-            goto fail;
-    }
+    if (next < n && append_slice(out, sentence, next, n) < 0)
+        goto fail;
     PyMem_Free(back);
     PyMem_Free(path);
     Py_RETURN_NONE;
