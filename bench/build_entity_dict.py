@@ -67,6 +67,13 @@ def main() -> int:
         parser.error("--tune learns from 90 % of the file: give --out (and --parts-out) outside the shipped files")
     sentences, _ = split(list(read_bio(args.bio)), args.tune, args.split)
 
+    summary = learn(sentences, args.out, args.parts_out, args.min_count, args.min_share)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def learn(sentences: list, out: Path, parts_out: Path, min_count: int = 1, min_share: float = 0.6) -> dict:
+    """Write the entity dictionary (out) and parts table (parts_out) learned from (text, gold spans) pairs."""
     as_entity: dict[str, Counter] = {}
     for text, gold in sentences:
         for a, b, kind in gold:
@@ -80,10 +87,10 @@ def main() -> int:
     words = {}
     for name, kinds in as_entity.items():
         kind, count = kinds.most_common(1)[0]
-        if count >= args.min_count and count / seen[name] >= args.min_share:
+        if count >= min_count and count / seen[name] >= min_share:
             words[name] = kind
 
-    learned = Path(args.out)
+    learned = Path(out)
     learned.write_text(HEADER + "".join(f"{w} {k}\n" for w, k in sorted(words.items())), encoding="utf-8")
     segmenter = default_segmenter(entity_dict=learned)
     tagger = EntityTagger(segmenter.tags, given_names=given_name_chars(), counts=segmenter.tokenizer.FREQ)
@@ -103,13 +110,13 @@ def main() -> int:
     for token, patterns in inside.items():
         pattern, count = patterns.most_common(1)[0]
         whole = pattern is not None and len(pattern) == 1 and pattern[0][:2] == (0, len(token))
-        if (pattern and not whole and count >= args.min_count and count / sum(patterns.values()) >= args.min_share
+        if (pattern and not whole and count >= min_count and count / sum(patterns.values()) >= min_share
                 and token.strip() and " " not in token):
             parts[token] = pattern
     overrides = {}
     for token, kinds in per_token.items():
         kind, count = kinds.most_common(1)[0]
-        if count < args.min_count or count / sum(kinds.values()) < args.min_share or not token.strip():
+        if count < min_count or count / sum(kinds.values()) < min_share or not token.strip():
             continue
         current = tagger.compute(token)[1] or "O"
         if kind != current and words.get(token) != kind:
@@ -117,12 +124,10 @@ def main() -> int:
     entries = {**words, **overrides}
     learned.write_text(HEADER + "".join(f"{w} {k}\n" for w, k in sorted(entries.items()) if " " not in w),
                        encoding="utf-8")
-    args.parts_out.write_text(PARTS_HEADER + "".join(f"{t} {format_parts(p)}\n" for t, p in sorted(parts.items())),
+    Path(parts_out).write_text(PARTS_HEADER + "".join(f"{t} {format_parts(p)}\n" for t, p in sorted(parts.items())),
                               encoding="utf-8")
-    print(json.dumps({"sentences": len(sentences), "words": len(words), "overrides": len(overrides),
-                      "parts": len(parts),
-                      "by_type": Counter(entries.values()), "out": str(learned), "parts_out": str(args.parts_out)}, ensure_ascii=False))
-    return 0
+    return {"sentences": len(sentences), "words": len(words), "overrides": len(overrides), "parts": len(parts),
+            "by_type": Counter(entries.values()), "out": str(learned), "parts_out": str(parts_out)}
 
 
 if __name__ == "__main__":

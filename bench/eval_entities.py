@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/eval_entities.py /work/shared/data/msra_ner/dev.bio
 
-Runs the same segmentation and entity rules as analyze() (streams.analysis / streams.entities)
-and scores exact spans: an entity counts only if its start, end and type all match.
+Runs the same segmentation, entity rules and entity CRF as analyze() (streams.analysis,
+streams.entities, streams.entity_crf) and scores exact spans: an entity counts only if its start, end and type all match.
 The last line is one JSON object.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams.analysis import ENTITY_DICT, ENTITY_PARTS, default_segmenter  # noqa: E402
 from streams.entities import ENTITY_TYPES, EntityTagger, given_name_chars, read_parts  # noqa: E402
+from streams.entity_crf import ENTITY_CRF, EntityCRF  # noqa: E402
 
 
 def read_bio(path: Path):
@@ -104,6 +105,8 @@ def main() -> int:
                         help="learned entity dictionary (default: the shipped one)")
     parser.add_argument("--entity-parts", type=Path, default=ENTITY_PARTS,
                         help="learned entities inside tokens (default: the shipped table; /dev/null: none)")
+    parser.add_argument("--entity-crf", type=Path, default=ENTITY_CRF,
+                        help="the entity CRF over the rules (default: the shipped model; /dev/null: rules only)")
     parser.add_argument("--tune-split", action="store_true",
                         help="score only the 10 %% of the file that build_entity_dict.py --tune leaves out")
     parser.add_argument("--split", choices=SPLITS, default="random",
@@ -112,6 +115,7 @@ def main() -> int:
     segmenter = default_segmenter(entity_dict=args.entity_dict)
     tagger = EntityTagger(segmenter.tags, read_parts(args.entity_parts), given_name_chars(),
                           segmenter.tokenizer.FREQ)
+    crf = None if args.baseline or str(args.entity_crf) == "/dev/null" else EntityCRF.load(args.entity_crf)
     counts = {kind: [0, 0, 0] for kind in ENTITY_TYPES}   # true positives, predicted, gold
     shown = 0
     n = 0
@@ -123,7 +127,11 @@ def main() -> int:
         cleaned, raw = segmenter.segment("", text)
         if cleaned != text:   # normalisation changed the text (e.g. full-width digits): map by position
             raw = segmenter.tokenizer.lcut(text, HMM=True)
-        predicted = posseg_spans(text) if args.baseline else set(tagger.spans(raw))
+        if args.baseline:
+            predicted = posseg_spans(text)
+        else:
+            predicted = tagger.spans(raw)
+            predicted = set(crf.spans(text, raw, predicted) if crf else predicted)
         for kind in ENTITY_TYPES:
             p = {s for s in predicted if s[2] == kind}
             g = {s for s in gold if s[2] == kind}

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* exact ties need plain double additions; x87 extended precision (32-bit x86) would break them.
  * The extension is optional: there, the build fails and the Python twins run instead. */
@@ -387,6 +388,338 @@ bottom_k(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+/* ---- the entity CRF (streams.entity_crf): its weights in C, and Viterbi ----
+ *
+ * An attribute key is (template, a, b, c) with N_LABELS = 7 weights. Stored for speed, not by key:
+ * the five character templates (u-2 .. u2) in one record per code point, the four bigram templates
+ * and the skip pair in one record per pair of code points (one hash look-up serves them all), and
+ * the templates over small codes (bias, character classes, rule tags, token places) in plain arrays.
+ * Weights are floats (the Python twin rounds them the same way) and are added as doubles, template
+ * by template in streams.entity_crf.features' order, so the twin and this code agree exactly. */
+
+#define CRF_LABELS 7
+#define CRF_CODES 16     /* rule codes (LABELS indexes, 7 / 8 past the ends) are below this */
+#define CRF_SEGS 8
+#define CRF_CLASSES 6
+
+typedef float crf_row[CRF_LABELS];
+
+typedef struct {
+    uint32_t a, b;       /* a code point (singles) or a pair of them */
+    int32_t rec;         /* index of its record (5 rows); -1 = empty slot */
+} crf_slot;
+
+typedef struct {
+    uint64_t mask;
+    crf_slot *slots;
+    crf_row *rows;       /* 5 rows per record */
+    int32_t used;
+} crf_map;
+
+typedef struct {
+    crf_map singles, pairs;
+    crf_row bias, cls[CRF_CLASSES * CRF_CLASSES * CRF_CLASSES], r0[CRF_CODES], rp[CRF_CODES * CRF_CODES],
+        rn[CRF_CODES * CRF_CODES], seg[CRF_SEGS], segr[CRF_SEGS * CRF_CODES];
+    double trans[CRF_LABELS * CRF_LABELS];   /* trans[from * 7 + to] */
+} crf_model;
+
+static uint64_t
+crf_hash(uint32_t a, uint32_t b)
+{
+    uint64_t h = ((uint64_t)a << 32 | b) * UINT64_C(0x9E3779B97F4A7C15);
+    return h ^ (h >> 31);
+}
+
+static const crf_row *
+crf_get(const crf_map *m, uint32_t a, uint32_t b)
+{
+    for (uint64_t i = crf_hash(a, b) & m->mask;; i = (i + 1) & m->mask) {
+        const crf_slot *s = &m->slots[i];
+        if (s->rec < 0)
+            return NULL;
+        if (s->a == a && s->b == b)
+            return m->rows + (Py_ssize_t)s->rec * 5;
+    }
+}
+
+/* the record of (a, b), made (zero rows) if new; capacity was sized for every key */
+static crf_row *
+crf_put(crf_map *m, uint32_t a, uint32_t b)
+{
+    uint64_t i = crf_hash(a, b) & m->mask;
+    while (m->slots[i].rec >= 0 && !(m->slots[i].a == a && m->slots[i].b == b))
+        i = (i + 1) & m->mask;
+    if (m->slots[i].rec < 0) {
+        m->slots[i].a = a;
+        m->slots[i].b = b;
+        m->slots[i].rec = m->used++;
+    }
+    return m->rows + (Py_ssize_t)m->slots[i].rec * 5;
+}
+
+static int
+crf_map_init(crf_map *m, Py_ssize_t keys)
+{
+    Py_ssize_t cap = 16;
+    while (cap < 2 * keys)
+        cap *= 2;
+    m->mask = (uint64_t)(cap - 1);
+    m->used = 0;
+    m->slots = PyMem_New(crf_slot, cap);
+    m->rows = PyMem_Calloc((size_t)(keys * 5 + 1), sizeof(crf_row));
+    if (m->slots == NULL || m->rows == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < cap; i++)
+        m->slots[i].rec = -1;
+    return 0;
+}
+
+static void
+crf_model_free(crf_model *m)
+{
+    if (m == NULL)
+        return;
+    PyMem_Free(m->singles.slots);
+    PyMem_Free(m->singles.rows);
+    PyMem_Free(m->pairs.slots);
+    PyMem_Free(m->pairs.rows);
+    PyMem_Free(m);
+}
+
+static void
+crf_capsule_free(PyObject *capsule)
+{
+    crf_model_free(PyCapsule_GetPointer(capsule, "shaobing.crf"));
+}
+
+/* where key k's weights go: its row, or NULL (with ValueError) for a key outside the templates */
+static float *
+crf_slot_of(crf_model *m, const uint32_t *k)
+{
+    uint32_t t = k[0], a = k[1], b = k[2], c = k[3];
+    if (t == 0 && a == 0 && b == 0 && c == 0)
+        return m->bias;
+    if (t >= 1 && t <= 5 && b == 0 && c == 0)
+        return crf_put(&m->singles, a, 0)[t - 1];
+    if (t >= 6 && t <= 10 && c == 0)
+        return crf_put(&m->pairs, a, b)[t - 6];
+    if (t == 11 && a < CRF_CLASSES && b < CRF_CLASSES && c < CRF_CLASSES)
+        return m->cls[(a * CRF_CLASSES + b) * CRF_CLASSES + c];
+    if (t == 12 && a < CRF_CODES && b == 0 && c == 0)
+        return m->r0[a];
+    if (t == 13 && a < CRF_CODES && b < CRF_CODES && c == 0)
+        return m->rp[a * CRF_CODES + b];
+    if (t == 14 && a < CRF_CODES && b < CRF_CODES && c == 0)
+        return m->rn[a * CRF_CODES + b];
+    if (t == 15 && a < CRF_SEGS && b == 0 && c == 0)
+        return m->seg[a];
+    if (t == 16 && a < CRF_SEGS && b < CRF_CODES && c == 0)
+        return m->segr[a * CRF_CODES + b];
+    PyErr_Format(PyExc_ValueError, "crf_table: key (%u, %u, %u, %u) fits no template", t, a, b, c);
+    return NULL;
+}
+
+/* crf_table(keys, weights, transitions, n_labels): keys packed uint32 (template, a, b, c) per
+ * attribute, weights packed doubles (7 per attribute, in the keys' order, stored as floats),
+ * transitions 7 x 7 doubles (from, to). A key given twice keeps its last weights. */
+static PyObject *
+crf_table(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1]) || !PyBytes_Check(args[2])
+            || !PyLong_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "crf_table(keys: bytes, weights: bytes, transitions: bytes, n_labels: int)");
+        return NULL;
+    }
+    Py_ssize_t L = PyLong_AsSsize_t(args[3]);
+    if (L == -1 && PyErr_Occurred())
+        return NULL;
+    const Py_ssize_t width = 4 * (Py_ssize_t)sizeof(uint32_t);
+    Py_ssize_t nk = PyBytes_GET_SIZE(args[0]), nw = PyBytes_GET_SIZE(args[1]), nt = PyBytes_GET_SIZE(args[2]);
+    if (L != CRF_LABELS || nk % width || nw != nk / width * CRF_LABELS * (Py_ssize_t)sizeof(double)
+            || nt != CRF_LABELS * CRF_LABELS * (Py_ssize_t)sizeof(double) || nk / width > INT32_MAX / 5) {
+        PyErr_Format(PyExc_ValueError, "crf_table: sizes do not fit 7 labels (n_labels %zd; keys %zd, weights %zd, "
+                     "transitions %zd bytes)", L, nk, nw, nt);
+        return NULL;
+    }
+    Py_ssize_t n = nk / width, singles = 0, pairs = 0;
+    const char *keys = PyBytes_AS_STRING(args[0]), *weights = PyBytes_AS_STRING(args[1]);
+    for (Py_ssize_t r = 0; r < n; r++) {
+        uint32_t t;
+        memcpy(&t, keys + r * width, sizeof t);
+        singles += t >= 1 && t <= 5;
+        pairs += t >= 6 && t <= 10;
+    }
+    crf_model *m = PyMem_Calloc(1, sizeof(crf_model));
+    if (m == NULL)
+        return PyErr_NoMemory();
+    if (crf_map_init(&m->singles, singles) < 0 || crf_map_init(&m->pairs, pairs) < 0) {
+        crf_model_free(m);
+        return PyErr_NoMemory();
+    }
+    memcpy(m->trans, PyBytes_AS_STRING(args[2]), (size_t)nt);
+    for (Py_ssize_t r = 0; r < n; r++) {
+        uint32_t k[4];
+        double w[CRF_LABELS];
+        memcpy(k, keys + r * width, sizeof k);
+        memcpy(w, weights + r * CRF_LABELS * (Py_ssize_t)sizeof(double), sizeof w);
+        float *row = crf_slot_of(m, k);
+        if (row == NULL) {
+            crf_model_free(m);
+            return NULL;
+        }
+        for (int y = 0; y < CRF_LABELS; y++)
+            row[y] = (float)w[y];
+    }
+    PyObject *capsule = PyCapsule_New(m, "shaobing.crf", crf_capsule_free);
+    if (capsule == NULL)
+        crf_model_free(m);
+    return capsule;
+}
+
+/* as streams.entity_crf.char_class */
+static uint32_t
+crf_class(Py_UCS4 cp)
+{
+    static const Py_UCS4 numerals[] = {0x96F6, 0x4E00, 0x4E8C, 0x4E09, 0x56DB, 0x4E94, 0x516D, 0x4E03,
+                                       0x516B, 0x4E5D, 0x5341, 0x767E, 0x5343, 0x4E07, 0x4EBF, 0x4E24, 0x3007};
+    if (cp == 2)
+        return 4;
+    if (cp == 3)
+        return 5;
+    if ((cp >= 48 && cp <= 57) || (cp >= 0xFF10 && cp <= 0xFF19))
+        return 0;
+    for (size_t i = 0; i < sizeof numerals / sizeof numerals[0]; i++)
+        if (cp == numerals[i])
+            return 0;
+    if ((cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122) || (cp >= 0xFF21 && cp <= 0xFF3A)
+            || (cp >= 0xFF41 && cp <= 0xFF5A))
+        return 1;
+    if (cp >= 0x4E00 && cp <= 0x9FFF)
+        return 2;
+    return 3;
+}
+
+static inline void
+crf_add(double *emit, const float *row)
+{
+    for (int y = 0; y < CRF_LABELS; y++)
+        emit[y] += (double)row[y];
+}
+
+/* crf_tag(table, text, seg, rule): streams.entity_crf.EntityCRF.tag_py in C. seg and rule hold one
+ * code per character (SEG codes; rule BIO tags as LABELS indexes). Returns the Viterbi labels as
+ * bytes: the same weights added in the same order, the lowest label on a tie. */
+static PyObject *
+crf_tag(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyCapsule_IsValid(args[0], "shaobing.crf") || !PyUnicode_Check(args[1])
+            || !PyBytes_Check(args[2]) || !PyBytes_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "crf_tag(table, text: str, seg: bytes, rule: bytes)");
+        return NULL;
+    }
+    const crf_model *m = PyCapsule_GetPointer(args[0], "shaobing.crf");
+    PyObject *text = args[1];
+    if (m == NULL || ready(text) < 0)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (PyBytes_GET_SIZE(args[2]) != n || PyBytes_GET_SIZE(args[3]) != n) {
+        PyErr_Format(PyExc_ValueError, "crf_tag: seg and rule need one code per character (%zd), got %zd and %zd",
+                     n, PyBytes_GET_SIZE(args[2]), PyBytes_GET_SIZE(args[3]));
+        return NULL;
+    }
+    if (n == 0)
+        return PyBytes_FromStringAndSize(NULL, 0);
+    const unsigned char *seg = (const unsigned char *)PyBytes_AS_STRING(args[2]);
+    const unsigned char *rule = (const unsigned char *)PyBytes_AS_STRING(args[3]);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    /* n x 7 back-pointers, then n labels; the code points padded by two each side; their records */
+    unsigned char *back = PyMem_Malloc((size_t)(n * (CRF_LABELS + 1)));
+    Py_UCS4 *cps = PyMem_New(Py_UCS4, n + 4);
+    const crf_row **single = PyMem_New(const crf_row *, n + 4);
+    const crf_row **pair = PyMem_New(const crf_row *, n + 3);
+    if (back == NULL || cps == NULL || single == NULL || pair == NULL) {
+        PyMem_Free(back);
+        PyMem_Free(cps);
+        PyMem_Free(single);
+        PyMem_Free(pair);
+        return PyErr_NoMemory();
+    }
+    cps[0] = cps[1] = 2;
+    cps[n + 2] = cps[n + 3] = 3;
+    for (Py_ssize_t i = 0; i < n; i++)
+        cps[i + 2] = PyUnicode_READ(kind, data, i);
+    for (Py_ssize_t k = 0; k < n + 4; k++)
+        single[k] = crf_get(&m->singles, cps[k], 0);
+    for (Py_ssize_t k = 0; k < n + 3; k++)
+        pair[k] = crf_get(&m->pairs, cps[k], cps[k + 1]);
+    double prev[CRF_LABELS], cur[CRF_LABELS];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t j = i + 2;
+        uint32_t r0 = rule[i], rp = i ? rule[i - 1] : 7, rn = i + 1 < n ? rule[i + 1] : 8, s = seg[i];
+        double emit[CRF_LABELS] = {0.0};
+        crf_add(emit, m->bias);
+        for (int o = 0; o < 5; o++)
+            if (single[j - 2 + o] != NULL)
+                crf_add(emit, single[j - 2 + o][o]);
+        for (int o = 0; o < 4; o++)
+            if (pair[j - 2 + o] != NULL)
+                crf_add(emit, pair[j - 2 + o][o]);
+        const crf_row *skip = crf_get(&m->pairs, cps[j - 1], cps[j + 1]);
+        if (skip != NULL)
+            crf_add(emit, skip[4]);
+        crf_add(emit, m->cls[(crf_class(cps[j - 1]) * CRF_CLASSES + crf_class(cps[j])) * CRF_CLASSES
+                             + crf_class(cps[j + 1])]);
+        if (r0 < CRF_CODES) {
+            crf_add(emit, m->r0[r0]);
+            if (rp < CRF_CODES)
+                crf_add(emit, m->rp[rp * CRF_CODES + r0]);
+            if (rn < CRF_CODES)
+                crf_add(emit, m->rn[r0 * CRF_CODES + rn]);
+        }
+        if (s < CRF_SEGS) {
+            crf_add(emit, m->seg[s]);
+            if (r0 < CRF_CODES)
+                crf_add(emit, m->segr[s * CRF_CODES + r0]);
+        }
+        if (i == 0) {
+            memcpy(prev, emit, sizeof prev);
+            continue;
+        }
+        for (int y = 0; y < CRF_LABELS; y++) {
+            double best = prev[0] + m->trans[y];
+            unsigned char arg = 0;
+            for (int z = 1; z < CRF_LABELS; z++) {
+                double sc = prev[z] + m->trans[z * CRF_LABELS + y];
+                if (sc > best) {
+                    best = sc;
+                    arg = (unsigned char)z;
+                }
+            }
+            cur[y] = best + emit[y];
+            back[i * CRF_LABELS + y] = arg;
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    unsigned char y = 0;
+    for (int z = 1; z < CRF_LABELS; z++)
+        if (prev[z] > prev[y])
+            y = (unsigned char)z;
+    unsigned char *labels = back + n * CRF_LABELS;
+    for (Py_ssize_t i = n - 1;; i--) {
+        labels[i] = y;
+        if (i == 0)
+            break;
+        y = back[i * CRF_LABELS + y];
+    }
+    PyObject *out = PyBytes_FromStringAndSize((const char *)labels, n);
+    PyMem_Free(back);
+    PyMem_Free(cps);
+    PyMem_Free(single);
+    PyMem_Free(pair);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_FASTCALL,
      "walk(sentence, freq, log_total, out, flush): jieba's accurate-mode route through one Han block"},
@@ -394,6 +727,10 @@ static PyMethodDef methods[] = {
      "hmm(sentence, out, emit_b, emit_m, emit_e, emit_s, params): finalseg's Viterbi words for one Han run"},
     {"bottom_k", (PyCFunction)(void (*)(void))bottom_k, METH_FASTCALL,
      "bottom_k(chars, k): the k smallest distinct trigram features of chars (streams.dedup.sketch)"},
+    {"crf_table", (PyCFunction)(void (*)(void))crf_table, METH_FASTCALL,
+     "crf_table(keys, weights, transitions, n_labels): the entity CRF's weights as a hash table"},
+    {"crf_tag", (PyCFunction)(void (*)(void))crf_tag, METH_FASTCALL,
+     "crf_tag(table, text, seg, rule): the entity CRF's Viterbi labels (streams.entity_crf)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import jieba
 
 from streams import entities as ent
+from streams.entity_crf import ENTITY_CRF, EntityCRF
 from streams.keywords import IdfTable, top_keywords
 from streams import dedup
 from streams.sentiment import (AFTER_CONTRAST, BIGRAM, DEGREE_SCOPE, NEGATED, SentimentModel, label_of,
@@ -131,6 +132,7 @@ def default_segmenter(cache_dir: str | Path | None = None, entity_dict: Path | N
 class Resources:
     segmenter: Segmenter
     entities: ent.EntityTagger
+    entity_crf: EntityCRF   # the second opinion over the rules' spans (streams.entity_crf)
     words: WordFacts
     idf: IdfTable
     stopwords: frozenset[str]
@@ -144,12 +146,14 @@ class Resources:
         segmenter = Segmenter.load(cache_dir, sorted(watchlist.terms()))
         entities = ent.EntityTagger(segmenter.tags, ent.read_parts(ENTITY_PARTS), ent.given_name_chars(),
                                     segmenter.tokenizer.FREQ)
+        entity_crf = EntityCRF.load(ENTITY_CRF)
         idf = IdfTable.load(RESOURCES / "idf.tsv")
         stopwords = frozenset((RESOURCES / "stopwords.txt").read_text(encoding="utf-8").split())
         sentiment = SentimentModel.load(sentiment_path or RESOURCES / "sentiment.tsv.gz")
         return cls(
             segmenter=segmenter,
             entities=entities,
+            entity_crf=entity_crf,
             words=WordFacts(idf, segmenter.tags, stopwords, sentiment.weights, entities.compute),
             idf=idf,
             stopwords=stopwords,
@@ -301,7 +305,8 @@ def analyze(title: str, text: str, resources: Resources, content_hash: str | Non
     return Analysis(
         tokens=tokens,
         keywords=top_keywords(keyword_scores),
-        entities=ent.group_entities(cleaned, resources.entities.spans(raw, entity_facts)),   # raw joins to cleaned
+        entities=ent.group_entities(cleaned, resources.entity_crf.spans(   # raw joins to cleaned
+            cleaned, raw, resources.entities.spans(raw, entity_facts))),
         watch_terms=terms,
         subjects=subjects,
         sentiment=score,

@@ -18,7 +18,9 @@ import pytest
 from streams.analysis import Resources, analyze, forget_memos
 
 POSTS = Path(__file__).parents[1] / "fixtures" / "analysis" / "posts.txt"
-DIGEST = "8e7162c1ec1ab662473143625f4101e7616afe4d4a9f5be38bfe3a877d787a13"
+# re-recorded in session 23 for the entity CRF (streams.entity_crf): with the CRF replaced by the
+# rules' spans the old digest 8e7162c1... comes back, so only the entities moved
+DIGEST = "944878bc530d92b6fc814a5d4cd1ec567159b399bd8c238f07bf8368ad14ceae"
 
 
 def posts() -> list[tuple[str, str]]:
