@@ -404,16 +404,17 @@ bottom_k(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 
 typedef float crf_row[CRF_LABELS];
 
+/* a record of up to five rows (one per character offset, or four bigram offsets and the skip pair),
+ * packed: `at` is (index of its first row) << 5 | (mask of the rows it has); 0 = an empty slot */
 typedef struct {
     uint32_t a, b;       /* a code point (singles) or a pair of them */
-    int32_t rec;         /* index of its record (5 rows); -1 = empty slot */
+    uint32_t at;
 } crf_slot;
 
 typedef struct {
     uint64_t mask;
     crf_slot *slots;
-    crf_row *rows;       /* 5 rows per record */
-    int32_t used;
+    crf_row *rows;       /* the records' rows, packed */
 } crf_map;
 
 typedef struct {
@@ -423,6 +424,9 @@ typedef struct {
     double trans[CRF_LABELS * CRF_LABELS];   /* trans[from * 7 + to] */
 } crf_model;
 
+static const unsigned char crf_bits[32] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                           1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 5};
+
 static uint64_t
 crf_hash(uint32_t a, uint32_t b)
 {
@@ -430,31 +434,30 @@ crf_hash(uint32_t a, uint32_t b)
     return h ^ (h >> 31);
 }
 
-static const crf_row *
-crf_get(const crf_map *m, uint32_t a, uint32_t b)
+static crf_slot *
+crf_find(const crf_map *m, uint32_t a, uint32_t b)
 {
     for (uint64_t i = crf_hash(a, b) & m->mask;; i = (i + 1) & m->mask) {
-        const crf_slot *s = &m->slots[i];
-        if (s->rec < 0)
-            return NULL;
-        if (s->a == a && s->b == b)
-            return m->rows + (Py_ssize_t)s->rec * 5;
+        crf_slot *s = &m->slots[i];
+        if (s->at == 0 || (s->a == a && s->b == b))
+            return s;
     }
 }
 
-/* the record of (a, b), made (zero rows) if new; capacity was sized for every key */
-static crf_row *
-crf_put(crf_map *m, uint32_t a, uint32_t b)
+/* the record word of (a, b): 0 if it has none */
+static uint32_t
+crf_at(const crf_map *m, uint32_t a, uint32_t b)
 {
-    uint64_t i = crf_hash(a, b) & m->mask;
-    while (m->slots[i].rec >= 0 && !(m->slots[i].a == a && m->slots[i].b == b))
-        i = (i + 1) & m->mask;
-    if (m->slots[i].rec < 0) {
-        m->slots[i].a = a;
-        m->slots[i].b = b;
-        m->slots[i].rec = m->used++;
-    }
-    return m->rows + (Py_ssize_t)m->slots[i].rec * 5;
+    return crf_find(m, a, b)->at;
+}
+
+/* row o of a record, or NULL */
+static const float *
+crf_rec_row(const crf_map *m, uint32_t at, int o)
+{
+    if (!(at >> o & 1))
+        return NULL;
+    return m->rows[(at >> 5) + crf_bits[at & ((1u << o) - 1)]];
 }
 
 static int
@@ -464,14 +467,36 @@ crf_map_init(crf_map *m, Py_ssize_t keys)
     while (cap < 2 * keys)
         cap *= 2;
     m->mask = (uint64_t)(cap - 1);
-    m->used = 0;
-    m->slots = PyMem_New(crf_slot, cap);
-    m->rows = PyMem_Calloc((size_t)(keys * 5 + 1), sizeof(crf_row));
-    if (m->slots == NULL || m->rows == NULL)
+    m->slots = PyMem_Calloc((size_t)cap, sizeof(crf_slot));
+    return m->slots == NULL ? -1 : 0;
+}
+
+/* pass 1 marks row o of (a, b) in its slot's mask; pass 2 (crf_map_pack) gives each record its rows */
+static void
+crf_mark(crf_map *m, uint32_t a, uint32_t b, int o)
+{
+    crf_slot *s = crf_find(m, a, b);
+    s->a = a;
+    s->b = b;
+    s->at |= 1u << o;
+}
+
+static int
+crf_map_pack(crf_map *m)
+{
+    uint64_t rows = 0;
+    for (uint64_t i = 0; i <= m->mask; i++) {
+        crf_slot *s = &m->slots[i];
+        if (s->at) {
+            uint32_t bits = s->at;
+            s->at = (uint32_t)(rows << 5) | bits;
+            rows += crf_bits[bits];
+        }
+    }
+    if (rows >= (UINT64_C(1) << 27))
         return -1;
-    for (Py_ssize_t i = 0; i < cap; i++)
-        m->slots[i].rec = -1;
-    return 0;
+    m->rows = PyMem_Calloc((size_t)rows + 1, sizeof(crf_row));
+    return m->rows == NULL ? -1 : 0;
 }
 
 static void
@@ -500,9 +525,9 @@ crf_slot_of(crf_model *m, const uint32_t *k)
     if (t == 0 && a == 0 && b == 0 && c == 0)
         return m->bias;
     if (t >= 1 && t <= 5 && b == 0 && c == 0)
-        return crf_put(&m->singles, a, 0)[t - 1];
+        return (float *)crf_rec_row(&m->singles, crf_at(&m->singles, a, 0), (int)(t - 1));
     if (t >= 6 && t <= 10 && c == 0)
-        return crf_put(&m->pairs, a, b)[t - 6];
+        return (float *)crf_rec_row(&m->pairs, crf_at(&m->pairs, a, b), (int)(t - 6));
     if (t == 11 && a < CRF_CLASSES && b < CRF_CLASSES && c < CRF_CLASSES)
         return m->cls[(a * CRF_CLASSES + b) * CRF_CLASSES + c];
     if (t == 12 && a < CRF_CODES && b == 0 && c == 0)
@@ -557,6 +582,18 @@ crf_table(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
         return PyErr_NoMemory();
     }
     memcpy(m->trans, PyBytes_AS_STRING(args[2]), (size_t)nt);
+    for (Py_ssize_t r = 0; r < n; r++) {     /* which rows each character and pair record has */
+        uint32_t k[4];
+        memcpy(k, keys + r * width, sizeof k);
+        if (k[0] >= 1 && k[0] <= 5 && k[2] == 0 && k[3] == 0)
+            crf_mark(&m->singles, k[1], 0, (int)(k[0] - 1));
+        else if (k[0] >= 6 && k[0] <= 10 && k[3] == 0)
+            crf_mark(&m->pairs, k[1], k[2], (int)(k[0] - 6));
+    }
+    if (crf_map_pack(&m->singles) < 0 || crf_map_pack(&m->pairs) < 0) {
+        crf_model_free(m);
+        return PyErr_NoMemory();
+    }
     for (Py_ssize_t r = 0; r < n; r++) {
         uint32_t k[4];
         double w[CRF_LABELS];
@@ -636,8 +673,8 @@ crf_tag(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
     /* n x 7 back-pointers, then n labels; the code points padded by two each side; their records */
     unsigned char *back = PyMem_Malloc((size_t)(n * (CRF_LABELS + 1)));
     Py_UCS4 *cps = PyMem_New(Py_UCS4, n + 4);
-    const crf_row **single = PyMem_New(const crf_row *, n + 4);
-    const crf_row **pair = PyMem_New(const crf_row *, n + 3);
+    uint32_t *single = PyMem_New(uint32_t, n + 4);
+    uint32_t *pair = PyMem_New(uint32_t, n + 3);
     if (back == NULL || cps == NULL || single == NULL || pair == NULL) {
         PyMem_Free(back);
         PyMem_Free(cps);
@@ -649,25 +686,34 @@ crf_tag(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
     cps[n + 2] = cps[n + 3] = 3;
     for (Py_ssize_t i = 0; i < n; i++)
         cps[i + 2] = PyUnicode_READ(kind, data, i);
+#if defined(__GNUC__)
+    /* the look-ups are independent: ask for every first slot before reading any (they miss cache) */
     for (Py_ssize_t k = 0; k < n + 4; k++)
-        single[k] = crf_get(&m->singles, cps[k], 0);
+        __builtin_prefetch(&m->singles.slots[crf_hash(cps[k], 0) & m->singles.mask]);
     for (Py_ssize_t k = 0; k < n + 3; k++)
-        pair[k] = crf_get(&m->pairs, cps[k], cps[k + 1]);
+        __builtin_prefetch(&m->pairs.slots[crf_hash(cps[k], cps[k + 1]) & m->pairs.mask]);
+    for (Py_ssize_t k = 1; k + 2 < n + 4; k++)
+        __builtin_prefetch(&m->pairs.slots[crf_hash(cps[k], cps[k + 2]) & m->pairs.mask]);
+#endif
+    for (Py_ssize_t k = 0; k < n + 4; k++)
+        single[k] = crf_at(&m->singles, cps[k], 0);
+    for (Py_ssize_t k = 0; k < n + 3; k++)
+        pair[k] = crf_at(&m->pairs, cps[k], cps[k + 1]);
     double prev[CRF_LABELS], cur[CRF_LABELS];
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t j = i + 2;
         uint32_t r0 = rule[i], rp = i ? rule[i - 1] : 7, rn = i + 1 < n ? rule[i + 1] : 8, s = seg[i];
         double emit[CRF_LABELS] = {0.0};
+        const float *row;
         crf_add(emit, m->bias);
         for (int o = 0; o < 5; o++)
-            if (single[j - 2 + o] != NULL)
-                crf_add(emit, single[j - 2 + o][o]);
+            if ((row = crf_rec_row(&m->singles, single[j - 2 + o], o)) != NULL)
+                crf_add(emit, row);
         for (int o = 0; o < 4; o++)
-            if (pair[j - 2 + o] != NULL)
-                crf_add(emit, pair[j - 2 + o][o]);
-        const crf_row *skip = crf_get(&m->pairs, cps[j - 1], cps[j + 1]);
-        if (skip != NULL)
-            crf_add(emit, skip[4]);
+            if ((row = crf_rec_row(&m->pairs, pair[j - 2 + o], o)) != NULL)
+                crf_add(emit, row);
+        if ((row = crf_rec_row(&m->pairs, crf_at(&m->pairs, cps[j - 1], cps[j + 1]), 4)) != NULL)
+            crf_add(emit, row);
         crf_add(emit, m->cls[(crf_class(cps[j - 1]) * CRF_CLASSES + crf_class(cps[j])) * CRF_CLASSES
                              + crf_class(cps[j + 1])]);
         if (r0 < CRF_CODES) {
