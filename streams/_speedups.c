@@ -604,8 +604,15 @@ crf_table(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
             crf_model_free(m);
             return NULL;
         }
-        for (int y = 0; y < CRF_LABELS; y++)
+        for (int y = 0; y < CRF_LABELS; y++) {
+            if (!(fabs(w[y]) <= FLT_MAX)) {   /* NaN, inf, or no float (the cast would be undefined) */
+                PyErr_Format(PyExc_ValueError, "crf_table: weight %d of attribute %zd is not a finite float",
+                             y, r);
+                crf_model_free(m);
+                return NULL;
+            }
             row[y] = (float)w[y];
+        }
     }
     PyObject *capsule = PyCapsule_New(m, "shaobing.crf", crf_capsule_free);
     if (capsule == NULL)

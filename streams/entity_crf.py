@@ -186,7 +186,8 @@ class EntityCRF:
         path = Path(path)
         keys, rows, seen = array("I"), array("f"), set()
         trans = [[0.0] * N_LABELS for _ in range(N_LABELS)]
-        opener = gzip.open if path.suffix == ".gz" else open
+        with open(path, "rb") as probe:   # save() writes gzip whatever the name; plain text reads too
+            opener = gzip.open if probe.read(2) == b"\x1f\x8b" else open
         with opener(path, "rt", encoding="utf-8") as src:
             first = src.readline().rstrip("\n")
             if first != HEADER:
@@ -289,23 +290,43 @@ class EntityCRF:
 # what a name the model found (and the rules did not) may not hold: a clause break, a space, or a
 # microblog's @ / # / link; newswire names hold such characters in about 1 of 1,000 (MSRA train)
 _BREAKS = frozenset("，,。！!？?；;：:、…~～|/@#\t\n\r \u3000")
-_PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "『": "』", "〈": "〉", "【": "】"}
+_PAIRS = {"“": "”", "‘": "’", "《": "》", "（": "）", "(": ")", "「": "」", "『": "』", "〈": "〉", "【": "】",
+          "<": ">", "[": "]", "\"": "\"", "'": "'"}     # the ASCII quotes close themselves
 _CLOSERS = {close: open_ for open_, close in _PAIRS.items()}
+_MARKS = frozenset(_PAIRS) | frozenset(_CLOSERS)
+
+
+def _balanced(name: str) -> bool:
+    """Does every quote or bracket in name have its partner in it, in order?"""
+    open_: list[str] = []
+    for ch in name:
+        if open_ and ch == _PAIRS[open_[-1]]:
+            open_.pop()
+        elif ch in _PAIRS:
+            open_.append(ch)
+        elif ch in _CLOSERS:
+            return False
+    return not open_
 
 
 def plausible(text: str, span: tuple[int, int, str]) -> tuple[int, int, str] | None:
-    """A span the model found, as a name: None if it holds a clause break or space or is one
-    character repeated (哈哈哈哈: microblog text the newswire never showed the model); an edge quote
-    or bracket without its partner inside is cut off (“惠农志愿者联盟 -> 惠农志愿者联盟)."""
+    """A span the model found, as a name: quotes and brackets at its edges without their partner
+    inside are cut off (“惠农志愿者联盟 -> 惠农志愿者联盟); then None if what is left holds a clause
+    break, a space, an unpaired quote or bracket, nothing but quotes and brackets, or one character
+    repeated (哈哈哈哈: microblog text the newswire never showed the model)."""
     start, end, kind = span
+    if _MARKS.intersection(text[start:end]):
+        while start < end and text[start] in _MARKS and not _balanced(text[start:end]):
+            start += 1          # an edge mark of an unbalanced span goes, from the left, then the right
+        while start < end and text[end - 1] in _MARKS and not _balanced(text[start:end]):
+            end -= 1
+        name = text[start:end]
+        if not _balanced(name) or not _MARKS.isdisjoint(name) and _MARKS.issuperset(name):
+            return None
     name = text[start:end]
-    if _BREAKS.intersection(name) or (len(name) > 1 and name.count(name[0]) == len(name)):
+    if not name or _BREAKS.intersection(name) or (len(name) > 1 and name.count(name[0]) == len(name)):
         return None
-    if name[0] in _PAIRS and _PAIRS[name[0]] not in name:
-        start += 1
-    if name[-1] in _CLOSERS and _CLOSERS[name[-1]] not in name:
-        end -= 1
-    return (start, end, kind) if end > start else None
+    return start, end, kind
 
 
 _ENTITY_RUN = re.compile(rb"[\x01-\x06]+")

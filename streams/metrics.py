@@ -54,7 +54,7 @@ class StreamMetrics:
         self.analysis_accelerated = Gauge("shaobing_stream_analysis_accelerated",
                                           "1 when analyze() runs its hot loops in C (streams._speedups, built at "
                                           "install); 0 when that extension is missing and they run in Python, "
-                                          "about 5x slower (docs/benchmarks.md)", registry=registry)
+                                          "about 5-6x slower (docs/benchmarks.md)", registry=registry)
         self.batch_retries = Counter("shaobing_stream_batch_retries_total",
                                      "posts.raw batches the analyze stage read again after a failure, by cause "
                                      "(kafka: the broker; error: anything else, dead-lettered record by record "

@@ -45,7 +45,7 @@ def run(args, settings) -> int:
     metrics.analysis_accelerated.set(1 if accelerated else 0)
     if not accelerated:
         log.warning("worker: streams._speedups is not built (no C compiler when installed): analysis runs its "
-                    "hot loops and the entity CRF in Python, about 5x slower; reinstall with a C compiler (make install)")
+                    "hot loops and the entity CRF in Python, about 5-6x slower; reinstall with a C compiler (make install)")
     port = serve_metrics(settings, "worker")
     start_lag_collector(settings)
     log.info("worker %s: metrics on http://127.0.0.1:%d/metrics", settings.faust_app_id, port)

@@ -149,6 +149,33 @@ def test_a_bad_model_file_names_its_line(tmp_path, body, message):
         ec.EntityCRF.load(path)
 
 
+def test_a_model_saved_under_any_name_loads(trained, tmp_path):
+    trained.save(tmp_path / "m.tsv")                 # gzip whatever the name
+    assert ec.EntityCRF.load(tmp_path / "m.tsv").weights == trained.weights
+    plain = tmp_path / "plain.txt"                   # and a plain-text model reads too
+    plain.write_text(gzip.decompress((tmp_path / "m.tsv").read_bytes()).decode("utf-8"), encoding="utf-8")
+    assert ec.EntityCRF.load(plain).transitions == trained.transitions
+
+
+@pytest.mark.parametrize("name, kept", [
+    ("“惠农志愿者联盟", "惠农志愿者联盟"),        # an edge quote without its partner is cut off
+    ('王"', "王"),
+    ("《中国珠宝首饰》杂志社", "《中国珠宝首饰》杂志社"),   # paired marks stay, as in the newswire
+    ("中国长江航运（集团）总公司", "中国长江航运（集团）总公司"),
+    ('香港"星光大道', None),                      # an unpaired mark inside
+    ("黑竹沟】黑竹沟", None),
+    ("diao(itouch", None),
+    ("《》", None),                               # nothing but marks
+    ("“哈哈", None),                              # one character repeated, once trimmed
+    ("哈哈哈哈", None),
+    ("北京,上海", None),                          # a clause break
+    ("@北京", None),
+])
+def test_spans_the_model_adds_must_look_like_names(name, kept):
+    span = ec.plausible("前" + name + "后", (1, 1 + len(name), "ORG"))
+    assert (None if span is None else ("前" + name + "后")[span[0]:span[1]]) == kept
+
+
 def test_a_file_that_is_no_model_says_so(tmp_path):
     path = tmp_path / "other.txt"
     path.write_text("label,text\n", encoding="utf-8")
@@ -171,6 +198,10 @@ def test_the_c_functions_check_their_arguments():
     key = array("I", (ec.T_SEG, 9, 0, 0)).tobytes()
     with pytest.raises(ValueError, match="fits no template"):
         c.crf_table(key, bytes(8 * ec.N_LABELS), bytes(8 * ec.N_LABELS ** 2), ec.N_LABELS)
+    for bad in (float("nan"), float("inf"), 1e39):
+        with pytest.raises(ValueError, match="not a finite float"):
+            c.crf_table(array("I", (ec.T_BIAS, 0, 0, 0)).tobytes(), array("d", [0.0] * 6 + [bad]).tobytes(),
+                        bytes(8 * ec.N_LABELS ** 2), ec.N_LABELS)
     model = ec.EntityCRF({}, [[0.0] * ec.N_LABELS for _ in ec.LABELS])
     with pytest.raises(ValueError, match="one code per character"):
         c.crf_tag(model._table, "中国", b"\x00", b"\x00\x00")
