@@ -73,9 +73,12 @@ def seg_codes(tokens: Sequence[str]) -> bytes:
 
 
 def rule_codes(n: int, spans: Sequence[tuple[int, int, str]]) -> bytes:
-    """The rules' BIO tags as LABELS indexes (0 = O) for a text of n characters."""
+    """The rules' BIO tags as LABELS indexes (0 = O) for a text of n characters (a span outside the
+    text, or of another type, tags nothing)."""
     out = bytearray(n)
     for start, end, kind in spans:
+        if not 0 <= start < end <= n or kind not in ENTITY_TYPES:
+            continue
         b = 1 + 2 * ENTITY_TYPES.index(kind)
         out[start] = b
         out[start + 1:end] = bytes([b + 1]) * (end - start - 1)
@@ -251,7 +254,7 @@ class EntityCRF:
         spans = label_spans(labels)
         if spans and spans != rule_spans:
             kept = set(rule_spans)
-            spans = [span for span in map(lambda s: s if s in kept else plausible(text, s), spans) if span]
+            spans = [s for s in (span if span in kept else plausible(text, span) for span in spans) if s]
         return spans
 
     def tag_py(self, text: str, seg: bytes, rule: bytes) -> bytes:

@@ -115,6 +115,7 @@ def test_codes_of_tokens_and_rule_spans():
     assert ec.seg_codes(["中国", "人", "北京市政府"]) == bytes([1, 3, 0, 1, 2, 2, 2, 3])
     assert ec.seg_codes(["x" * 70]) == bytes([1] + [2] * 68 + [3])
     assert ec.rule_codes(6, [(0, 2, "PER"), (3, 6, "ORG")]) == bytes([1, 2, 0, 5, 6, 6])
+    assert ec.rule_codes(3, [(1, 5, "LOC"), (2, 2, "PER"), (0, 1, "MISC")]) == bytes(3)   # never longer than n
 
 
 def test_tokens_that_do_not_cover_the_text_leave_the_rule_spans(trained):
