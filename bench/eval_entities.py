@@ -3,7 +3,8 @@
     .venv/bin/python bench/eval_entities.py /work/shared/data/msra_ner/dev.bio
 
 Runs the same segmentation, entity rules and entity CRF as analyze() (streams.analysis,
-streams.entities, streams.entity_crf) and scores exact spans: an entity counts only if its start, end and type all match.
+streams.entities, streams.entity_crf) and scores exact spans: an entity counts only if its start,
+end and type all match.
 The last line is one JSON object.
 """
 from __future__ import annotations

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.build_entity_dict import learn  # noqa: E402
+from bench.build_entity_dict import learn, tokens_of  # noqa: E402
 from bench.eval_entities import SPLITS, read_bio, split  # noqa: E402
 from streams.analysis import default_segmenter  # noqa: E402
 from streams.entities import EntityTagger, given_name_chars, read_parts  # noqa: E402
@@ -40,9 +40,7 @@ def rule_views(sentences: list, fit: list, workdir: Path, tag: str) -> list[tupl
     tagger = EntityTagger(segmenter.tags, read_parts(parts), given_name_chars(), segmenter.tokenizer.FREQ)
     views = []
     for text, gold in sentences:
-        cleaned, raw = segmenter.segment("", text)
-        if cleaned != text:   # normalisation changed the text: segment it as it is (as eval_entities.py)
-            raw = segmenter.tokenizer.lcut(text, HMM=True)
+        raw = tokens_of(segmenter, text)
         views.append((text, gold, list(raw), sorted(tagger.spans(raw))))
     return views
 
